@@ -1,0 +1,67 @@
+"""The one settings object. Built once by an entrypoint and passed down; nothing reads the environment elsewhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_course_dir() -> Path:
+    """The checkout that holds assignments/ and rubrics/ (the repository root in a development install)."""
+    repo_root = Path(__file__).resolve().parent.parent
+    if (repo_root / "assignments").is_dir():
+        return repo_root
+    return Path.cwd()
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GRADER_", extra="ignore")
+
+    course_dir: Path = Field(default_factory=_default_course_dir)
+    data_dir: Path = Field(default_factory=lambda: Path.cwd() / ".grader-data")
+    database_url: str | None = None  # default: SQLite file in data_dir
+
+    sandbox: Literal["auto", "docker", "local"] = "auto"
+    sandbox_image: str | None = None  # default: the tag built from sandbox/ inputs
+    docker_base_url: str | None = None  # default: the docker SDK's environment (DOCKER_HOST or the local socket)
+    infra_retries: int = 2
+    grading_seed: int = 1234
+
+    # Intake caps
+    max_upload_bytes: int = 20 * 1024 * 1024
+    max_files: int = 500
+    max_expanded_bytes: int = 64 * 1024 * 1024
+    max_compression_ratio: float = 200.0
+
+    queue: Literal["inprocess", "celery"] = "inprocess"
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    workers: int | None = None  # default: number of cores
+
+    embedding_model: str = "all-MiniLM-L6-v2"
+
+    @property
+    def assignments_dir(self) -> Path:
+        return self.course_dir / "assignments"
+
+    @property
+    def rubrics_dir(self) -> Path:
+        return self.course_dir / "rubrics"
+
+    @property
+    def references_dir(self) -> Path:
+        return self.course_dir / "reference_solutions"
+
+    @property
+    def sandbox_build_dir(self) -> Path:
+        return self.course_dir / "sandbox"
+
+    @property
+    def store_dir(self) -> Path:
+        return self.data_dir / "store"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'grader.sqlite3'}"
