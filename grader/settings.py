@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     workers: int | None = None  # default: number of cores
 
     embedding_model: str = "all-MiniLM-L6-v2"
+
+    @field_validator("course_dir", "data_dir")
+    @classmethod
+    def _absolute(cls, path: Path) -> Path:
+        return path.expanduser().resolve()
 
     @property
     def assignments_dir(self) -> Path:

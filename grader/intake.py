@@ -1,0 +1,267 @@
+"""Intake: validate an upload before anything runs, and normalise it into a tree with the entry file at its root.
+
+Every refusal is a `Rejected` whose message tells the student what was wrong and what to submit instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import nbformat
+
+from grader.domain.assignment import Assignment, SubmissionKind
+
+TEXT_EXTENSIONS = {".py", ".ipynb", ".txt", ".md", ".rst", ".json", ".jsonl", ".csv", ".tsv", ".yaml", ".yml", ".toml",
+                   ".cfg", ".ini", ".svg", ".html", ""}
+IGNORED_NAMES = {".DS_Store", "Thumbs.db"}
+IGNORED_DIRS = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git"}
+CHUNK = 64 * 1024
+
+
+class Rejected(Exception):
+    """The submission was refused at intake; str() is the specific, student-facing reason."""
+
+
+@dataclass(frozen=True)
+class IntakeCaps:
+    max_upload_bytes: int
+    max_files: int
+    max_expanded_bytes: int
+    max_compression_ratio: float
+
+
+@dataclass(frozen=True)
+class Accepted:
+    sha256: str
+    kind: SubmissionKind
+    original_name: str
+    size_bytes: int
+    entry_kind: str  # "module" (run the entry file) or "notebook" (solution.ipynb is the whole solution)
+
+
+def detect_kind(path: Path) -> SubmissionKind:
+    if path.is_symlink():
+        raise Rejected("the submission is a symbolic link; upload the file itself")
+    if path.is_dir():
+        return "folder"
+    suffix = path.suffix.lower()
+    kinds: dict[str, SubmissionKind] = {".py": "py", ".ipynb": "ipynb", ".zip": "zip"}
+    if suffix not in kinds:
+        raise Rejected(f"wrong file type '{suffix or path.name}': submit a .py file, a Jupyter notebook (.ipynb) or a .zip "
+                       "of your project")
+    return kinds[suffix]
+
+
+def submission_sha256(path: Path) -> str:
+    """sha256 of the bytes of a file; for a folder, of a manifest of its relative paths and contents."""
+    digest = hashlib.sha256()
+    if path.is_file():
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(CHUNK), b""):
+                digest.update(block)
+        return digest.hexdigest()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(file.relative_to(path).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(file.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def accept(source: Path, original_name: str, assignment: Assignment, caps: IntakeCaps, tree: Path) -> Accepted:
+    """Validate `source` and write its normalised tree into the empty folder `tree`."""
+    kind = detect_kind(source if source.is_dir() else Path(original_name))
+    if kind not in assignment.kinds:
+        accepted = ", ".join(assignment.kinds)
+        raise Rejected(f"assignment {assignment.id} does not accept a {kind} submission; it accepts: {accepted}")
+    size = _checked_size(source, caps)
+    if kind == "py":
+        if not assignment.entry_is_python:
+            raise Rejected(f"assignment {assignment.id} needs a project with {assignment.entry}: submit a .zip")
+        _write_text_file(tree / assignment.entry, _decode(source.read_bytes(), original_name))
+    elif kind == "ipynb":
+        _write_notebook(tree / "solution.ipynb", source.read_bytes(), original_name)
+    elif kind == "zip":
+        _extract_zip(source, tree, assignment, caps)
+    else:
+        _copy_folder(source, tree, assignment, caps)
+    if kind in ("zip", "folder"):
+        _lift_single_top_folder(tree, assignment.entry)
+    entry_kind = _entry_kind(tree, assignment)
+    return Accepted(sha256=submission_sha256(source), kind=kind, original_name=original_name, size_bytes=size,
+                    entry_kind=entry_kind)
+
+
+def _checked_size(source: Path, caps: IntakeCaps) -> int:
+    if source.is_dir():
+        size = sum(p.stat().st_size for p in source.rglob("*") if p.is_file() and not p.is_symlink())
+    else:
+        size = source.stat().st_size
+    if size > caps.max_upload_bytes:
+        raise Rejected(f"the submission is {size / 1e6:.1f} MB; the limit is {caps.max_upload_bytes / 1e6:.1f} MB "
+                       "(leave datasets, checkpoints and virtual environments out)")
+    if size == 0:
+        raise Rejected("the submission is empty")
+    return size
+
+
+def _decode(content: bytes, name: str) -> str:
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise Rejected(f"'{name}' is not UTF-8 text (byte {error.start}); save it as UTF-8") from error
+
+
+def _write_text_file(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def _write_notebook(path: Path, content: bytes, name: str) -> None:
+    text = _decode(content, name)
+    try:
+        notebook = nbformat.reads(text, as_version=4)  # converts readable older formats (v3) to v4
+    except Exception as error:  # nbformat raises JSON, reader and conversion errors of several types
+        raise Rejected(f"'{name}' is not a readable Jupyter notebook: {str(error)[:200]}") from error
+    try:
+        nbformat.validate(notebook)
+    except nbformat.ValidationError as error:
+        raise Rejected(f"'{name}' is not a valid notebook (nbformat): {error.message[:200]}") from error
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, str(path))
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    if info.flag_bits & 0x800:
+        return info.filename
+    raw = info.orig_filename.encode("cp437", errors="strict")  # zipfile decoded a non-UTF-8 name as cp437
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Rejected("a file name in the zip is not valid UTF-8; rename it with plain characters") from error
+
+
+def _safe_relative(name: str) -> PurePosixPath:
+    normalised = name.replace("\\", "/")
+    path = PurePosixPath(normalised)
+    if normalised.startswith("/") or (len(normalised) > 1 and normalised[1] == ":"):
+        raise Rejected(f"the zip holds an absolute path '{name}'; zip your project folder with relative paths")
+    if any(part == ".." for part in path.parts):
+        raise Rejected(f"the zip holds a path that climbs out of the project ('{name}'); that is not allowed")
+    return path
+
+
+def _skipped(path: PurePosixPath) -> bool:
+    return path.name in IGNORED_NAMES or any(part in IGNORED_DIRS for part in path.parts)
+
+
+def _check_file_type(path: PurePosixPath, assignment: Assignment) -> None:
+    suffix = path.suffix.lower()
+    if suffix and suffix not in assignment.allowed_extensions:
+        allowed = " ".join(assignment.allowed_extensions)
+        raise Rejected(f"'{path}' has a file type this assignment does not accept ({suffix}); allowed: {allowed}")
+
+
+def _extract_zip(source: Path, tree: Path, assignment: Assignment, caps: IntakeCaps) -> None:
+    if not zipfile.is_zipfile(source):
+        raise Rejected("the .zip file is not a valid zip archive; create it again with your system's 'compress' or "
+                       "'zip -r' command")
+    try:
+        archive = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise Rejected(f"the .zip file cannot be read: {error}") from error
+    with archive:
+        members = archive.infolist()
+        if len(members) > caps.max_files:
+            raise Rejected(f"the zip holds {len(members)} entries; the limit is {caps.max_files}")
+        expanded = 0
+        for info in members:
+            relative = _safe_relative(_member_name(info))
+            if stat.S_ISLNK(info.external_attr >> 16):
+                raise Rejected(f"the zip holds a symbolic link '{relative}'; include the real file instead")
+            if info.is_dir() or _skipped(relative):
+                continue
+            if info.flag_bits & 0x1:
+                raise Rejected(f"'{relative}' in the zip is encrypted; submit an unencrypted zip")
+            _check_file_type(relative, assignment)
+            target = tree.joinpath(*relative.parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            written = 0
+            try:
+                with archive.open(info) as member, target.open("wb") as out:
+                    for block in iter(lambda: member.read(CHUNK), b""):
+                        written += len(block)
+                        expanded += len(block)
+                        if expanded > caps.max_expanded_bytes:
+                            raise Rejected(f"the zip expands to more than {caps.max_expanded_bytes / 1e6:.0f} MB "
+                                           "(a zip bomb, or data that does not belong in a submission)")
+                        if info.compress_size and written > 1e6 and written / info.compress_size > caps.max_compression_ratio:
+                            raise Rejected(f"'{relative}' expands more than {caps.max_compression_ratio:.0f}x: the zip "
+                                           "looks like a zip bomb")
+                        out.write(block)
+            except (zipfile.BadZipFile, EOFError, NotImplementedError, OSError) as error:
+                raise Rejected(f"'{relative}' in the zip cannot be extracted: {error}") from error
+            _validate_content(target, relative)
+
+
+def _copy_folder(source: Path, tree: Path, assignment: Assignment, caps: IntakeCaps) -> None:
+    count = 0
+    for directory, subdirs, files in os.walk(source, followlinks=False):
+        for name in subdirs + files:
+            if (Path(directory) / name).is_symlink():
+                raise Rejected(f"'{Path(directory, name).relative_to(source)}' is a symbolic link; include the real file")
+        subdirs[:] = [d for d in subdirs if d not in IGNORED_DIRS]
+        for name in files:
+            file = Path(directory) / name
+            relative = PurePosixPath(file.relative_to(source).as_posix())
+            if _skipped(relative):
+                continue
+            count += 1
+            if count > caps.max_files:
+                raise Rejected(f"the folder holds more than {caps.max_files} files")
+            _check_file_type(relative, assignment)
+            target = tree.joinpath(*relative.parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(file, target)
+            _validate_content(target, relative)
+
+
+def _validate_content(path: Path, relative: PurePosixPath) -> None:
+    suffix = relative.suffix.lower()
+    if suffix not in TEXT_EXTENSIONS:
+        return
+    content = path.read_bytes()
+    if suffix == ".ipynb":
+        path.unlink()
+        _write_notebook(path, content, str(relative))
+    else:
+        _decode(content, str(relative))
+
+
+def _lift_single_top_folder(tree: Path, entry: str) -> None:
+    """A zip of a folder (project/solution.py) is taken as if its content were at the root."""
+    if (tree / entry).exists():
+        return
+    children = list(tree.iterdir())
+    if len(children) == 1 and children[0].is_dir():
+        top = children[0]
+        for child in list(top.iterdir()):
+            child.rename(tree / child.name)
+        top.rmdir()
+
+
+def _entry_kind(tree: Path, assignment: Assignment) -> str:
+    if (tree / assignment.entry).is_file():
+        return "module"
+    notebooks = sorted(tree.glob("*.ipynb"))
+    if assignment.entry_is_python and "ipynb" in assignment.kinds and len(notebooks) == 1:
+        if notebooks[0].name != "solution.ipynb":
+            notebooks[0].rename(tree / "solution.ipynb")
+        return "notebook"
+    found = ", ".join(sorted(p.relative_to(tree).as_posix() for p in tree.rglob("*") if p.is_file())[:10]) or "nothing"
+    raise Rejected(f"{assignment.entry} was not found at the top of the submission (found: {found}); put it at the root "
+                   "of the zip, or in a single top folder")

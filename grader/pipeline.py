@@ -1,0 +1,198 @@
+"""The grading service: intake → store → sandbox run → judge → rubric score, with infra retries.
+
+The judge runs here, in the grader's process, which never imports or runs student code: it reads only the plain data
+the sandboxed run sent back.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader import course_files, intake, store
+from grader.domain.assignment import Assignment
+from grader.domain.result import STATUS_MEANING, GradeResult, Logs, NotebookCell, SandboxInfo
+from grader.domain.rubric import Rubric
+from grader.judge import CheckOutcome, Judge, ProbeData, format_step_error, load_judge
+from grader.redaction import Redactor
+from grader.sandbox.base import RunOutcome, RunSpec, SandboxBackend, SandboxError
+from grader.scoring import score
+from grader.settings import Settings
+from grader.store import StoredSubmission
+
+RUN_STATUS = {"completed": "graded", "timeout": "timeout", "oom": "oom", "crashed": "error"}
+
+
+@dataclass(frozen=True)
+class CourseAssignment:
+    """Everything the grader needs about one assignment, loaded once."""
+
+    assignment: Assignment
+    rubric: Rubric
+    judge: Judge
+    probe_dir: Path
+    hidden_tests_version: str
+    redactor: Redactor
+
+
+@dataclass(frozen=True)
+class Verdict:
+    result: GradeResult
+    check_outcomes: dict[str, CheckOutcome]  # instructors only: details may hold expected values
+
+
+def intake_caps(settings: Settings) -> intake.IntakeCaps:
+    return intake.IntakeCaps(max_upload_bytes=settings.max_upload_bytes, max_files=settings.max_files,
+                             max_expanded_bytes=settings.max_expanded_bytes,
+                             max_compression_ratio=settings.max_compression_ratio)
+
+
+def load_course_assignment(settings: Settings, assignment_id: str) -> CourseAssignment:
+    assignment = course_files.load_assignment(settings, assignment_id)
+    paths = course_files.assignment_paths(settings, assignment_id)
+    return CourseAssignment(assignment=assignment, rubric=course_files.load_rubric(settings, assignment_id),
+                            judge=load_judge(paths.judge), probe_dir=paths.probe,
+                            hidden_tests_version=course_files.hidden_tests_version(settings, assignment_id),
+                            redactor=Redactor.from_folders(paths.probe, paths.judge))
+
+
+@dataclass
+class Grader:
+    """One grader for one course: loads each assignment once and grades with one sandbox backend."""
+
+    settings: Settings
+    backend: SandboxBackend
+    _assignments: dict[str, CourseAssignment] = field(default_factory=dict)
+
+    def course_assignment(self, assignment_id: str) -> CourseAssignment:
+        if assignment_id not in self._assignments:
+            self._assignments[assignment_id] = load_course_assignment(self.settings, assignment_id)
+        return self._assignments[assignment_id]
+
+    def accept(self, source: Path, original_name: str, assignment_id: str) -> StoredSubmission:
+        """Validate and store durably; raises intake.Rejected with the student-facing reason."""
+        return accept_into_store(self.settings, self.course_assignment(assignment_id).assignment, source, original_name)
+
+    def grade_path(self, source: Path, assignment_id: str, original_name: str | None = None) -> Verdict:
+        started = time.monotonic()
+        course = self.course_assignment(assignment_id)
+        try:
+            stored = self.accept(source, original_name or source.name, assignment_id)
+        except intake.Rejected as rejection:
+            result = self._base_result(course, None, None)
+            result.status, result.message = "rejected", str(rejection)
+            result.duration_s = round(time.monotonic() - started, 3)
+            return Verdict(result, {})
+        return self.grade_stored(stored, assignment_id, started=started)
+
+    def grade_stored(self, stored: StoredSubmission, assignment_id: str, *, started: float | None = None,
+                     progress: Callable[[str], None] | None = None) -> Verdict:
+        started = time.monotonic() if started is None else started
+        course = self.course_assignment(assignment_id)
+        spec = RunSpec(submission_tree=stored.tree, entry=course.assignment.entry,
+                       entry_kind="notebook" if stored.entry_kind == "notebook" else "module",
+                       probe_dir=course.probe_dir, limits=course.assignment.limits, seed=self.settings.grading_seed,
+                       want_gpu=course.assignment.gpu != "none")
+        result = self._base_result(course, stored, spec)
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                outcome = self.backend.run(spec)
+                break
+            except SandboxError as error:
+                if attempts > self.settings.infra_retries:
+                    result.status, result.message = "infra_error", f"{STATUS_MEANING['infra_error']}: {error}"
+                    result.infra_attempts = attempts
+                    result.duration_s = round(time.monotonic() - started, 3)
+                    return Verdict(result, {})
+                if progress:
+                    progress(f"sandbox failed ({error}); retrying")
+        result.infra_attempts = attempts - 1
+        verdict = judge_outcome(course, outcome, result)
+        verdict.result.duration_s = round(time.monotonic() - started, 3)
+        return verdict
+
+    def _base_result(self, course: CourseAssignment, stored: StoredSubmission | None, spec: RunSpec | None) -> GradeResult:
+        return GradeResult(
+            assignment=course.assignment.id, assignment_version=course.assignment.version,
+            rubric_version=course.rubric.version, hidden_tests_version=course.hidden_tests_version,
+            submission_sha256=stored.sha256 if stored else None, submission_kind=stored.kind if stored else None,
+            status="graded", max_score=sum(c.points for c in course.rubric.criteria),
+            automated_max_score=course.rubric.automated_points,
+            pending_manual_points=sum(c.points for c in course.rubric.criteria if c.manual),
+            sandbox=SandboxInfo(**self.backend.describe(spec)) if spec else None,
+        )
+
+
+def judge_outcome(course: CourseAssignment, outcome: RunOutcome, result: GradeResult) -> Verdict:
+    """The verdict: hidden checks over the run's data, scored against the rubric."""
+    data = ProbeData.from_files(outcome.files, timed_out=outcome.status == "timeout")
+    outcomes = course.judge.run(data)
+    result.criteria = score(course.rubric, outcomes, course.redactor)
+    result.score = round(sum(c.points for c in result.criteria), 2)
+    result.status = RUN_STATUS[outcome.status]
+    result.message = run_message(outcome, data, course.assignment)
+    result.logs = Logs(stdout=course.redactor.redact(outcome.stdout), stderr=course.redactor.redact(outcome.stderr),
+                       truncated=outcome.output_truncated)
+    result.notebook_cells = notebook_cells(outcome)
+    if result.sandbox is not None:
+        result.sandbox.gpu = outcome.gpu
+    return Verdict(result, outcomes)
+
+
+def run_message(outcome: RunOutcome, data: ProbeData, assignment: Assignment) -> str:
+    limits = assignment.limits
+    if outcome.status == "timeout":
+        return (f"Your code ran longer than the {limits.time_s} s limit and was stopped; the checks that finished "
+                "before were graded.")
+    if outcome.status == "oom":
+        return f"Your code used more than the {limits.memory_mb} MB memory limit and was stopped."
+    load = data.steps.get("load")
+    if load is not None and not load.ok:
+        return f"Your solution could not be loaded: {format_step_error(load.error)}"
+    if outcome.status == "crashed":
+        return ("Your program stopped before the grader's checks finished (it exited or crashed"
+                f"{'' if outcome.returncode is None else f', exit code {outcome.returncode}'}); what ran was graded.")
+    return "Graded."
+
+
+def notebook_cells(outcome: RunOutcome) -> list[NotebookCell]:
+    raw = outcome.files.get("_notebook.json")
+    if raw is None:
+        return []
+    try:
+        cells = json.loads(raw)["cells"]
+        return [NotebookCell(index=int(c["index"]), status=c["status"], message=str(c.get("message", ""))[:300])
+                for c in cells]
+    except (ValueError, KeyError, TypeError):
+        return []
+
+
+def accept_into_store(settings: Settings, assignment: Assignment, source: Path, original_name: str) -> StoredSubmission:
+    staging = store.staging_dir(settings.store_dir)
+    try:
+        tree = staging / "tree"
+        tree.mkdir()
+        accepted = intake.accept(source, original_name, assignment, intake_caps(settings), tree)
+        return store.put(settings.store_dir, source, accepted, tree, staging)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+# Functional entry points for the web app and the workers.
+
+def accept_submission(path: Path, original_name: str, assignment_id: str, settings: Settings) -> StoredSubmission:
+    return accept_into_store(settings, course_files.load_assignment(settings, assignment_id), path, original_name)
+
+
+def grade_stored(sha256: str, assignment_id: str, settings: Settings, backend: SandboxBackend | None = None) -> GradeResult:
+    from grader.sandbox.select import select_backend
+
+    grader = Grader(settings, backend or select_backend(settings))
+    return grader.grade_stored(store.get(settings.store_dir, sha256), assignment_id).result

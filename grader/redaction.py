@@ -1,0 +1,38 @@
+"""Removes hidden material (probe inputs, judge data) from anything a student will read.
+
+The student's code may print hidden inputs it was given, or an exception message may quote them; any line of a hidden
+file long enough to be meaningful is replaced before logs and feedback leave the grader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+MIN_SECRET_LENGTH = 16
+REPLACEMENT = "[hidden]"
+
+
+@dataclass(frozen=True)
+class Redactor:
+    secrets: tuple[str, ...]
+
+    @classmethod
+    def from_folders(cls, *folders: Path) -> "Redactor":
+        found: set[str] = set()
+        for folder in folders:
+            for file in folder.rglob("*") if folder.is_dir() else []:
+                if not file.is_file() or file.stat().st_size > 20_000_000:
+                    continue
+                try:
+                    text = file.read_text(encoding="utf-8")
+                except (UnicodeDecodeError, OSError):
+                    continue
+                found.update(line.strip() for line in text.splitlines() if len(line.strip()) >= MIN_SECRET_LENGTH)
+        return cls(tuple(sorted(found, key=len, reverse=True)))  # longest first: a line inside another goes later
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, REPLACEMENT)
+        return text

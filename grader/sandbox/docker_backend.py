@@ -1,0 +1,124 @@
+"""Docker sandbox, through the docker SDK against a real engine.
+
+Settings and why:
+- network disabled: no exfiltration, no downloads, no reaching the grader's services;
+- memory (swap = memory), CPU quota, pids limit: one submission cannot starve the host or fork-bomb it;
+- read-only root filesystem, size-capped tmpfs for /work and /tmp: nothing persists, disk cannot be filled;
+- non-root user (65534), all capabilities dropped, no-new-privileges: no way back to root inside;
+- only the submission (read-only), the probe (read-only) and the runtime (read-only) are mounted: the judge, the
+  rubric and the reference solutions are never in the container;
+- a wall-clock limit beyond the runner's own: the container is killed and reported as a timeout;
+- the container is removed in a `finally`, so an interrupted grader leaves nothing running.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+import docker
+import requests
+from docker.errors import DockerException, ImageNotFound
+from docker.types import DeviceRequest, Mount, Ulimit
+
+from grader.sandbox.base import GRACE_S, RUNTIME_DIR, RunOutcome, RunSpec, SandboxError, parse_payload, runner_arguments
+
+USER = "65534:65534"
+
+
+class DockerBackend:
+    kind = "docker"
+    isolation = ("docker: no network, read-only root, tmpfs workspace, non-root user, all capabilities dropped, "
+                 "no-new-privileges, memory/CPU/pids limits")
+
+    def __init__(self, client: docker.DockerClient, image: str) -> None:
+        self.client = client
+        self.image = image
+        self._has_gpu: bool | None = None
+        self._lock = threading.Lock()
+
+    def describe(self, spec: RunSpec) -> dict:
+        return {"kind": self.kind, "isolation": self.isolation, "image": self.image, "gpu": self._gpu_for(spec),
+                "limits": spec.limits.model_dump()}
+
+    def host_has_gpu(self) -> bool:
+        with self._lock:
+            if self._has_gpu is None:
+                runtimes = self.client.info().get("Runtimes", {})
+                self._has_gpu = "nvidia" in runtimes or shutil.which("nvidia-smi") is not None
+            return self._has_gpu
+
+    def _gpu_for(self, spec: RunSpec) -> bool:
+        return spec.want_gpu and self.host_has_gpu()
+
+    def run(self, spec: RunSpec) -> RunOutcome:
+        gpu = self._gpu_for(spec)
+        limits = spec.limits
+        # The probe data and the submission are copied into a folder only this run uses, readable by the sandbox user.
+        with tempfile.TemporaryDirectory(prefix="grader-docker-") as scratch:
+            staged = Path(scratch)
+            shutil.copytree(spec.submission_tree, staged / "submission")
+            shutil.copytree(spec.probe_dir, staged / "probe")
+            shutil.copytree(RUNTIME_DIR, staged / "runtime", ignore=shutil.ignore_patterns("__pycache__"))
+            for path in [staged, *staged.rglob("*")]:
+                path.chmod(0o755 if path.is_dir() else 0o644)
+            command = ["python3", "-I", "/grader/runner.py", *runner_arguments(
+                spec, submission="/submission", probe="/probe", out="/out", workdir="/work", tmpdir="/tmp",
+                device="cuda" if gpu else "cpu")]
+            container = self._create(command, staged, spec, gpu)
+            try:
+                return self._wait(container, limits.time_s + GRACE_S, gpu)
+            finally:
+                try:
+                    container.remove(force=True)
+                except DockerException:
+                    pass
+
+    def _create(self, command: list[str], staged: Path, spec: RunSpec, gpu: bool):
+        limits = spec.limits
+        tmpfs_size = f"{limits.workspace_mb}m"
+        try:
+            return self.client.containers.create(
+                self.image, command=command, user=USER, working_dir="/work", network_disabled=True,
+                network_mode="none", read_only=True, cap_drop=["ALL"], security_opt=["no-new-privileges"],
+                mem_limit=f"{limits.memory_mb}m", memswap_limit=f"{limits.memory_mb}m",
+                nano_cpus=int(limits.cpus * 1e9), pids_limit=limits.pids, ipc_mode="private",
+                tmpfs={"/work": f"rw,nosuid,nodev,size={tmpfs_size},mode=1777",
+                       "/tmp": f"rw,nosuid,nodev,size={tmpfs_size},mode=1777",
+                       "/out": "rw,nosuid,nodev,noexec,size=64m,mode=1777"},
+                mounts=[Mount("/submission", str(staged / "submission"), type="bind", read_only=True),
+                        Mount("/probe", str(staged / "probe"), type="bind", read_only=True),
+                        Mount("/grader", str(staged / "runtime"), type="bind", read_only=True)],
+                ulimits=[Ulimit(name="core", soft=0, hard=0), Ulimit(name="nofile", soft=1024, hard=1024)],
+                environment={"HOME": "/work"}, detach=True, stdin_open=False, tty=False,
+                log_config={"type": "json-file", "config": {"max-size": "64m", "max-file": "1"}},
+                device_requests=[DeviceRequest(count=-1, capabilities=[["gpu"]])] if gpu else None,
+                labels={"grader.sandbox": "1"},
+            )
+        except ImageNotFound as error:
+            raise SandboxError(f"sandbox image {self.image} is missing; build it with 'grader sandbox build'") from error
+        except DockerException as error:
+            raise SandboxError(f"docker could not create the sandbox: {error}") from error
+
+    def _wait(self, container, wall_clock_s: float, gpu: bool) -> RunOutcome:
+        killed_for_time = False
+        try:
+            container.start()
+            container.wait(timeout=wall_clock_s)
+        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+            killed_for_time = True
+            try:
+                container.kill()
+            except DockerException:
+                pass
+        except DockerException as error:
+            raise SandboxError(f"docker failed while running the sandbox: {error}") from error
+        try:
+            container.reload()
+            oom_killed = bool(container.attrs.get("State", {}).get("OOMKilled"))
+            stdout = container.logs(stdout=True, stderr=False)
+        except DockerException as error:
+            raise SandboxError(f"docker failed while reading the sandbox's result: {error}") from error
+        return parse_payload(stdout, killed_for_time=killed_for_time, oom_killed=oom_killed, gpu=gpu)

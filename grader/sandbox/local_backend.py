@@ -1,0 +1,98 @@
+"""Local sandbox for machines without a Docker engine. WEAKER isolation, and every result says so.
+
+With bubblewrap (`bwrap`) the run gets its own PID, network, IPC and mount namespaces, no network, the course's hidden
+folders and the grader's data masked, and a read-only view of the system. Without it, the run is a plain child process
+with resource limits (rlimits) only: it can read whatever the grader's user can read.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from grader.sandbox.base import GRACE_S, RUNTIME_DIR, RunOutcome, RunSpec, parse_payload, runner_arguments
+
+
+class LocalBackend:
+    kind = "local"
+
+    def __init__(self, masked_paths: tuple[Path, ...] = (), use_bwrap: bool | None = None) -> None:
+        self.masked_paths = tuple(p for p in masked_paths if p.exists())
+        self.bwrap = shutil.which("bwrap") if use_bwrap is not False else None
+        if self.bwrap and not _bwrap_works(self.bwrap):
+            self.bwrap = None
+
+    @property
+    def isolation(self) -> str:
+        if self.bwrap:
+            return ("weaker than docker: bubblewrap namespaces (no network, own PIDs, hidden folders masked), rlimits; "
+                    "no cgroup memory/CPU accounting")
+        return "weak: a child process with rlimits only; it can read what the grader's user can read"
+
+    def describe(self, spec: RunSpec) -> dict:
+        return {"kind": self.kind, "isolation": self.isolation, "image": None, "gpu": False,
+                "limits": spec.limits.model_dump()}
+
+    def run(self, spec: RunSpec) -> RunOutcome:
+        with tempfile.TemporaryDirectory(prefix="grader-run-") as scratch:
+            root = Path(scratch)
+            for name in ("work", "tmp", "out"):
+                (root / name).mkdir()
+            if self.bwrap:
+                paths = {"submission": "/submission", "probe": "/probe", "out": "/out", "workdir": "/work",
+                         "tmpdir": "/tmp", "runner": "/grader/runner.py"}
+            else:
+                paths = {"submission": str(spec.submission_tree), "probe": str(spec.probe_dir), "out": str(root / "out"),
+                         "workdir": str(root / "work"), "tmpdir": str(root / "tmp"),
+                         "runner": str(RUNTIME_DIR / "runner.py")}
+            command = [sys.executable, "-I", paths.pop("runner"), *runner_arguments(spec, device="cpu", **paths)]
+            if self.bwrap:
+                command = self._bwrap_prefix(spec, root) + command
+            return self._execute(command, spec, root)
+
+    def _bwrap_prefix(self, spec: RunSpec, root: Path) -> list[str]:
+        prefix = [self.bwrap, "--die-with-parent", "--unshare-all", "--new-session", "--ro-bind", "/", "/",
+                  "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+        for hidden in self.masked_paths:
+            prefix += ["--tmpfs", str(hidden)]
+        prefix += ["--ro-bind", str(spec.submission_tree), "/submission", "--ro-bind", str(spec.probe_dir), "/probe",
+                   "--ro-bind", str(RUNTIME_DIR), "/grader", "--bind", str(root / "out"), "/out",
+                   "--bind", str(root / "work"), "/work", "--chdir", "/work"]
+        return prefix
+
+    def _execute(self, command: list[str], spec: RunSpec, root: Path) -> RunOutcome:
+        limits = spec.limits
+        environment = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "LANG": "C.UTF-8"}
+
+        def apply_rlimits() -> None:
+            memory = (limits.memory_mb + 2048) * 1024 * 1024  # address space, not resident memory: torch maps a lot
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+            cpu = int(limits.time_s * max(limits.cpus, 1)) + 10
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+            size = limits.workspace_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+        process = subprocess.Popen(command, cwd=root / "work", env=environment, stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True,
+                                   preexec_fn=apply_rlimits)
+        killed_for_time = False
+        try:
+            stdout, _ = process.communicate(timeout=limits.time_s + GRACE_S)
+        except subprocess.TimeoutExpired:
+            killed_for_time = True
+            os.killpg(process.pid, signal.SIGKILL)
+            stdout, _ = process.communicate()
+        return parse_payload(stdout, killed_for_time=killed_for_time, oom_killed=False, gpu=False)
+
+
+def _bwrap_works(bwrap: str) -> bool:
+    probe = subprocess.run([bwrap, "--unshare-all", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "true"],
+                           capture_output=True, timeout=20)
+    return probe.returncode == 0

@@ -1,0 +1,183 @@
+"""The sandbox's first process. Runs the probe (with the student's code) as a child, then reports back.
+
+It enforces the run's own time limit, keeps a capped head and tail of the child's output, kills every process the
+child left behind, and finally writes ONE payload to its stdout: a marker line followed by base64 JSON holding the exit
+status and the files the probe wrote. It is made non-dumpable first, so code running as the same user can neither
+ptrace it nor open its /proc entries (and so cannot write to the payload channel). Standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import ctypes
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+PAYLOAD_MARKER = b"\n@@GRADER-PAYLOAD-v1@@\n"
+OUT_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,100}$")
+MAX_OUT_FILES = 200
+MAX_OUT_BYTES = 48 * 1024 * 1024
+PR_SET_DUMPABLE = 4
+
+
+class CappedStream:
+    """Reads a pipe to its end, keeping the first and last `cap // 2` bytes and counting the rest."""
+
+    def __init__(self, pipe, cap: int) -> None:
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.total = 0
+        self.cap = max(cap // 2, 1)
+        self.thread = threading.Thread(target=self._drain, args=(pipe,), daemon=True)
+        self.thread.start()
+
+    def _drain(self, pipe) -> None:
+        for block in iter(lambda: pipe.read1(65536) if hasattr(pipe, "read1") else pipe.read(65536), b""):
+            self.total += len(block)
+            room = self.cap - len(self.head)
+            if room > 0:
+                self.head += block[:room]
+                block = block[room:]
+            if block:
+                self.tail = (self.tail + block)[-self.cap:]
+
+    def text(self) -> tuple[str, bool]:
+        truncated = self.total > len(self.head) + len(self.tail)
+        joined = bytes(self.head) + (b"\n[... output truncated ...]\n" if truncated else b"") + bytes(self.tail)
+        return joined.decode("utf-8", errors="replace"), truncated
+
+
+def make_undumpable() -> None:
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def read_oom_kills() -> int:
+    try:
+        for line in Path("/sys/fs/cgroup/memory.events").read_text().splitlines():
+            if line.startswith("oom_kill "):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def kill_leftovers(child: subprocess.Popen) -> None:
+    """Kill every process the run started. As PID 1 of a namespace, that is every other process in it."""
+    if os.getpid() == 1:
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        while True:  # reap orphans that were re-parented to us
+            try:
+                os.waitpid(-1, 0)
+            except ChildProcessError:
+                break
+    else:
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        child.wait()
+
+
+def collect_out(out_dir: Path) -> tuple[dict[str, str], list[str]]:
+    files: dict[str, str] = {}
+    refused: list[str] = []
+    total = 0
+    for entry in sorted(os.scandir(out_dir), key=lambda e: e.name) if out_dir.is_dir() else []:
+        if not entry.is_file(follow_symlinks=False) or not OUT_NAME.match(entry.name) or entry.name.endswith(".tmp"):
+            refused.append(entry.name[:100])
+            continue
+        size = entry.stat(follow_symlinks=False).st_size
+        if len(files) >= MAX_OUT_FILES or total + size > MAX_OUT_BYTES:
+            refused.append(entry.name)
+            continue
+        total += size
+        fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as handle:
+            files[entry.name] = base64.b64encode(handle.read(MAX_OUT_BYTES)).decode("ascii")
+    return files, refused
+
+
+def child_command(args: argparse.Namespace) -> list[str]:
+    runtime = Path(__file__).resolve().parent
+    driver = "notebook_driver.py" if args.kind == "notebook" else "probe_driver.py"
+    return [sys.executable, "-I", str(runtime / driver)]
+
+
+def child_environment(args: argparse.Namespace) -> dict[str, str]:
+    threads = str(max(1, int(args.cpus)))
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": args.workdir, "TMPDIR": args.tmpdir, "LANG": "C.UTF-8", "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+        "MPLBACKEND": "Agg", "MPLCONFIGDIR": os.path.join(args.tmpdir, "matplotlib"),
+        "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads,
+        "IPYTHONDIR": os.path.join(args.workdir, ".ipython"), "JUPYTER_RUNTIME_DIR": os.path.join(args.tmpdir, "jupyter"),
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "GRADER_SUBMISSION": args.submission, "GRADER_PROBE": args.probe, "GRADER_OUT": args.out,
+        "GRADER_SEED": str(args.seed), "GRADER_DEVICE": args.device, "GRADER_ENTRY": args.entry,
+        "GRADER_CELL_TIMEOUT": str(args.cell_timeout), "GRADER_TIME_LIMIT": str(args.time_limit),
+        "GRADER_RUNTIME": str(Path(__file__).resolve().parent),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    for name in ("submission", "probe", "out", "workdir", "tmpdir", "entry", "device"):
+        parser.add_argument(f"--{name}", required=True)
+    parser.add_argument("--kind", choices=["module", "notebook"], required=True)
+    parser.add_argument("--time-limit", type=float, required=True)
+    parser.add_argument("--cell-timeout", type=float, default=60)
+    parser.add_argument("--output-limit", type=int, default=256 * 1024)
+    parser.add_argument("--cpus", type=float, default=1)
+    parser.add_argument("--seed", type=int, default=1234)
+    args = parser.parse_args()
+    make_undumpable()
+    for folder in (args.out, args.tmpdir, args.workdir):
+        os.makedirs(folder, exist_ok=True)
+    oom_before = read_oom_kills()
+    started = time.monotonic()
+    child = subprocess.Popen(child_command(args), cwd=args.workdir, env=child_environment(args), stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    stdout = CappedStream(child.stdout, args.output_limit // 2)
+    stderr = CappedStream(child.stderr, args.output_limit // 2)
+    timed_out = False
+    try:
+        returncode = child.wait(timeout=args.time_limit)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        returncode = None
+    duration = time.monotonic() - started
+    kill_leftovers(child)
+    if returncode is None:
+        returncode = child.returncode
+    for stream in (stdout, stderr):
+        stream.thread.join(timeout=2)
+    stdout_text, stdout_cut = stdout.text()
+    stderr_text, stderr_cut = stderr.text()
+    files, refused = collect_out(Path(args.out))
+    payload = {
+        "returncode": returncode, "timed_out": timed_out, "duration_s": round(duration, 3),
+        "oom_kills": read_oom_kills() - oom_before, "stdout": stdout_text, "stderr": stderr_text,
+        "output_truncated": stdout_cut or stderr_cut, "files": files, "refused_files": refused,
+    }
+    channel = os.fdopen(1, "wb", closefd=False)
+    channel.write(PAYLOAD_MARKER + base64.b64encode(json.dumps(payload).encode("utf-8")) + b"\n")
+    channel.flush()
+
+
+if __name__ == "__main__":
+    main()

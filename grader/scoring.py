@@ -1,0 +1,46 @@
+"""Rubric × check outcomes → per-criterion points and student-safe feedback. Pure: no I/O."""
+
+from __future__ import annotations
+
+from grader.domain.result import CheckResult, CriterionResult
+from grader.domain.rubric import Criterion, Rubric
+from grader.judge import CheckOutcome
+from grader.redaction import Redactor
+
+MANUAL_PENDING = "Scored by an instructor (not graded automatically yet)."
+
+
+def score_criterion(criterion: Criterion, outcomes: dict[str, CheckOutcome], redactor: Redactor) -> CriterionResult:
+    if criterion.manual:
+        return CriterionResult(id=criterion.id, title=criterion.title, points=0.0, max_points=criterion.points,
+                               feedback=MANUAL_PENDING, manual=True, visibility=criterion.visibility)
+    results = [outcomes.get(check_id, CheckOutcome(check_id, False, detail="check not defined by the judge"))
+               for check_id in criterion.checks]
+    passed = sum(result.passed for result in results)
+    if criterion.scoring == "proportional":
+        points = criterion.points * passed / len(results)
+    else:
+        points = criterion.points if passed == len(results) else 0.0
+    feedback = _feedback(criterion, results, passed, redactor)
+    return CriterionResult(id=criterion.id, title=criterion.title, points=round(points, 2), max_points=criterion.points,
+                           feedback=feedback, visibility=criterion.visibility,
+                           checks=[CheckResult(id=r.check_id, passed=r.passed) for r in results])
+
+
+def _feedback(criterion: Criterion, results: list[CheckOutcome], passed: int, redactor: Redactor) -> str:
+    if passed == len(results):
+        return criterion.feedback.passed or "All checks passed."
+    base = criterion.feedback.partial if passed and criterion.feedback.partial else criterion.feedback.failed
+    reasons = []
+    for result in results:
+        if not result.passed and result.student_message and result.student_message not in reasons:
+            reasons.append(result.student_message)
+    lines = [base or "Some checks failed."]
+    if criterion.scoring == "proportional" or len(results) > 1:
+        lines.append(f"({passed} of {len(results)} checks passed.)")
+    lines += [f"- {redactor.redact(reason)}" for reason in reasons[:3]]
+    return "\n".join(lines)
+
+
+def score(rubric: Rubric, outcomes: dict[str, CheckOutcome], redactor: Redactor) -> list[CriterionResult]:
+    return [score_criterion(criterion, outcomes, redactor) for criterion in rubric.criteria]
