@@ -135,8 +135,8 @@ def judge_outcome(course: CourseAssignment, outcome: RunOutcome, result: GradeRe
     outcomes = course.judge.run(data)
     result.criteria = score(course.rubric, outcomes, course.redactor)
     result.score = round(sum(c.points for c in result.criteria), 2)
-    result.status = RUN_STATUS[outcome.status]
-    result.message = run_message(outcome, data, course.assignment)
+    result.status = "oom" if ran_out_of_memory(data) else RUN_STATUS[outcome.status]
+    result.message = run_message(result.status, outcome, data, course.assignment)
     result.logs = Logs(stdout=course.redactor.redact(outcome.stdout), stderr=course.redactor.redact(outcome.stderr),
                        truncated=outcome.output_truncated)
     result.notebook_cells = notebook_cells(outcome)
@@ -145,12 +145,17 @@ def judge_outcome(course: CourseAssignment, outcome: RunOutcome, result: GradeRe
     return Verdict(result, outcomes)
 
 
-def run_message(outcome: RunOutcome, data: ProbeData, assignment: Assignment) -> str:
+def ran_out_of_memory(data: ProbeData) -> bool:
+    """A MemoryError caught inside a step is the memory limit at work (rlimits raise it instead of killing)."""
+    return any(step.error and step.error.get("type") == "MemoryError" for step in data.steps.values())
+
+
+def run_message(status: str, outcome: RunOutcome, data: ProbeData, assignment: Assignment) -> str:
     limits = assignment.limits
-    if outcome.status == "timeout":
+    if status == "timeout":
         return (f"Your code ran longer than the {limits.time_s} s limit and was stopped; the checks that finished "
                 "before were graded.")
-    if outcome.status == "oom":
+    if status == "oom":
         return f"Your code used more than the {limits.memory_mb} MB memory limit and was stopped."
     load = data.steps.get("load")
     if load is not None and not load.ok:

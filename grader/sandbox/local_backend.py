@@ -71,7 +71,7 @@ class LocalBackend:
         environment = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "LANG": "C.UTF-8"}
 
         def apply_rlimits() -> None:
-            memory = (limits.memory_mb + 2048) * 1024 * 1024  # address space, not resident memory: torch maps a lot
+            memory = (limits.memory_mb + 512) * 1024 * 1024  # address space, not resident memory: leave room for mappings
             resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
             cpu = int(limits.time_s * max(limits.cpus, 1)) + 10
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))

@@ -61,14 +61,18 @@ def probe_cell() -> nbformat.NotebookNode:
 
 def main() -> None:
     notebook = nbformat.read(os.path.join(os.environ["GRADER_SUBMISSION"], "solution.ipynb"), as_version=4)
-    records = []
+    student_cells = list(notebook.cells)
+    setup = nbformat.v4.new_code_cell(f"import sys\nsys.path.append({os.environ['GRADER_SUBMISSION']!r})")
+    final = probe_cell()
+    notebook.cells = [setup, *student_cells, final]
     client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=True,
                             interrupt_on_timeout=True, record_timing=False,
-                            resources={"metadata": {"path": os.environ.get("HOME", ".")}})
+                            resources={"metadata": {"path": os.environ.get("HOME", ".")}},
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    records = []
     with client.setup_kernel():
-        setup = nbformat.v4.new_code_cell(f"import sys\nsys.path.append({os.environ['GRADER_SUBMISSION']!r})")
-        client.execute_cell(setup, -1)
-        for index, cell in enumerate(notebook.cells):
+        client.execute_cell(setup, 0)
+        for index, cell in enumerate(student_cells, start=1):
             if cell.cell_type != "code":
                 continue
             cell.source, skipped = strip_magics(cell.source)
@@ -76,13 +80,12 @@ def main() -> None:
             status, message = cell_outcome(cell)
             if skipped and status == "ok":
                 message = "shell escapes and magics were skipped"
-            records.append({"index": index, "status": status, "message": message})
+            records.append({"index": index - 1, "status": status, "message": message})
             echo_streams(cell)
         with open(os.path.join(OUT, "_notebook.json"), "w", encoding="utf-8") as handle:
             json.dump({"cells": records}, handle)
         client.timeout = max(TIME_LIMIT, CELL_TIMEOUT)
-        final = probe_cell()
-        client.execute_cell(final, len(notebook.cells))
+        client.execute_cell(final, len(notebook.cells) - 1)
         echo_streams(final)
         status, message = cell_outcome(final)
         if status != "ok":

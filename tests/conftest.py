@@ -1,0 +1,56 @@
+"""Shared fixtures: settings over the small fixture course or the real course, and graders per sandbox backend."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from grader.pipeline import Grader
+from grader.sandbox.local_backend import LocalBackend
+from grader.settings import Settings
+from tests.services import require_docker
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+REPO = Path(__file__).resolve().parent.parent
+FIXTURE_COURSE = REPO / "tests" / "fixtures" / "course"
+
+
+@pytest.fixture
+def fixture_settings(tmp_path: Path) -> Settings:
+    """The tiny arithmetic course in tests/fixtures/course, with a fresh data folder."""
+    return Settings(course_dir=FIXTURE_COURSE, data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def course_settings(tmp_path: Path) -> Settings:
+    """The real course in this repository, with a fresh data folder."""
+    return Settings(course_dir=REPO, data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def local_grader(fixture_settings: Settings) -> Grader:
+    return Grader(fixture_settings, LocalBackend(use_bwrap=False))
+
+
+@pytest.fixture(scope="session")
+def docker_backend():
+    """The real Docker sandbox with the image built from sandbox/ (built once if missing)."""
+    from grader.sandbox.docker_backend import DockerBackend
+    from grader.sandbox.image import ensure_image
+
+    client = require_docker()
+    settings = Settings(course_dir=REPO)
+    image = ensure_image(client, settings.sandbox_build_dir, settings.data_dir / "sandbox-build")
+    return DockerBackend(client, image)
+
+
+@pytest.fixture
+def docker_grader(fixture_settings: Settings, docker_backend) -> Grader:
+    return Grader(fixture_settings, docker_backend)
+
+
+@pytest.fixture
+def docker_course_grader(course_settings: Settings, docker_backend) -> Grader:
+    return Grader(course_settings, docker_backend)
