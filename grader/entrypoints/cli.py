@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Optional
@@ -16,7 +17,7 @@ from grader import course_files
 from grader.feedback import render_report
 from grader.handout import build_handout, validate_course
 from grader.pipeline import Grader
-from grader.references import check_references
+from grader.references import apply_mutant, check_references, load_mutant
 from grader.sandbox.base import SandboxError
 from grader.sandbox.select import select_backend
 from grader.settings import Settings
@@ -137,6 +138,25 @@ def check_references_command(
                   f"({time.monotonic() - started:.0f} s, {workers} in parallel)")
     if failed:
         raise typer.Exit(1)
+
+
+@app.command()
+def demo(sandbox: Optional[str] = typer.Option(None, help="docker | local (default: docker if an engine answers)"),
+         json_dir: Optional[Path] = typer.Option(None, help="also write both result JSON files here")) -> None:
+    """Grade the project-1 reference solution and a partly broken variant of it, and print both reports."""
+    settings = _settings()
+    grader = _grader(settings, sandbox)
+    reference = settings.references_dir / "p1"
+    with tempfile.TemporaryDirectory(prefix="grader-demo-") as scratch:
+        broken = apply_mutant(reference, load_mutant(reference / "mutants" / "partly_broken.yaml"),
+                              Path(scratch) / "partly_broken", "partly_broken")
+        for label, source in (("reference solution", reference), ("partly broken sample", broken)):
+            console.rule(f"p1: {label}")
+            verdict = grader.grade_path(source, "p1")
+            render_report(verdict.result, console, title=f"p1: {label}")
+            if json_dir:
+                json_dir.mkdir(parents=True, exist_ok=True)
+                (json_dir / f"{label.replace(' ', '_')}.json").write_text(verdict.result.model_dump_json(indent=2))
 
 
 @sandbox_app.command("build")
