@@ -1,0 +1,1 @@
+"""Gradebook: course rules (configuration), the pure score computation, and the repository over the database."""

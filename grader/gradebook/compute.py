@@ -1,0 +1,92 @@
+"""Pure gradebook arithmetic: which attempt counts, project points, totals, pass and retake eligibility."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from grader.gradebook.rules import CourseRules
+
+NOT_AN_ATTEMPT = "infra_error"  # the grader failed, not the student
+
+
+@dataclass(frozen=True)
+class Attempt:
+    submission_id: int
+    submitted_at: datetime
+    status: str | None  # None while queued or running
+    score: float | None
+    max_score: float | None
+
+    @property
+    def graded(self) -> bool:
+        return self.status is not None
+
+
+@dataclass(frozen=True)
+class ProjectScore:
+    assignment_id: str
+    points: float | None  # None: no counting attempt yet, or it is still being graded
+    max_points: float
+    counting_submission_id: int | None
+    penalized: bool
+
+
+@dataclass(frozen=True)
+class Standing:
+    projects: tuple[ProjectScore, ...]
+    homework: float
+    defense: float | None
+    total: float
+    passed: bool
+    retake_eligible: bool
+
+
+def counting_attempt(attempts: Sequence[Attempt], deadline: datetime | None, rules: CourseRules) -> Attempt | None:
+    eligible = [
+        attempt
+        for attempt in attempts
+        if attempt.status != NOT_AN_ATTEMPT and (deadline is None or attempt.submitted_at <= deadline)
+    ]
+    if not eligible:
+        return None
+    latest = max(eligible, key=lambda attempt: (attempt.submitted_at, attempt.submission_id))
+    if rules.counting_attempt == "latest_before_deadline":
+        return latest
+    graded = [attempt for attempt in eligible if attempt.graded]
+    if not graded:
+        return latest
+    return max(graded, key=lambda attempt: (attempt.score or 0.0, attempt.submitted_at))
+
+
+def project_score(
+    assignment_id: str, counting: Attempt | None, manual_points: float, penalized: bool, rules: CourseRules
+) -> ProjectScore:
+    """Scale the counting attempt's rubric score (automated + manual criteria) to the project's course weight."""
+    max_points = rules.points_for(assignment_id)
+    if counting is None:
+        return ProjectScore(assignment_id, 0.0, max_points, None, penalized)
+    if not counting.graded:
+        return ProjectScore(assignment_id, None, max_points, counting.submission_id, penalized)
+    if not counting.max_score:
+        return ProjectScore(assignment_id, 0.0, max_points, counting.submission_id, penalized)
+    rubric_points = min((counting.score or 0.0) + manual_points, counting.max_score)
+    points = rubric_points / counting.max_score * max_points
+    if penalized:
+        points = max(0.0, points - rules.plagiarism_penalty * max_points)
+    return ProjectScore(assignment_id, round(points, 2), max_points, counting.submission_id, penalized)
+
+
+def standing(
+    projects: Sequence[ProjectScore], defense: float | None, questions_answered: int, rules: CourseRules
+) -> Standing:
+    homework = round(sum(project.points or 0.0 for project in projects), 2)
+    total = round(homework + min(defense or 0.0, rules.defense_points), 2)
+    passed = total >= rules.pass_threshold
+    retake_eligible = (
+        not passed
+        and homework >= rules.retake_homework_min
+        and questions_answered >= rules.retake_questions_required
+    )
+    return Standing(tuple(projects), homework, defense, total, passed, retake_eligible)

@@ -1,0 +1,108 @@
+"""Standings of students over the course's assignments: the dashboard rows, regrade previews and the CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from grader.db.models import GradeRecord, User
+from grader.gradebook.compute import Standing, counting_attempt, project_score, standing
+from grader.gradebook.repository import COURSE_LEVEL, DEFENSE, RETAKE_QUESTIONS, Gradebook, PlagiarismFlag, student_keys
+from grader.gradebook.rules import CourseRules
+
+
+@dataclass(frozen=True)
+class ManualCriterion:
+    id: str
+    title: str
+    points: float
+
+
+@dataclass(frozen=True)
+class CourseAssignment:
+    id: str
+    title: str
+    deadline: datetime | None  # the assignment's own, else the course end
+    manual_criteria: tuple[ManualCriterion, ...]
+
+
+@dataclass(frozen=True)
+class StudentRow:
+    user: User
+    standing: Standing
+    questions_answered: int
+    flags: tuple[PlagiarismFlag, ...]
+
+
+def confirmed_assignments(user: User, flags: Sequence[PlagiarismFlag]) -> set[str]:
+    keys = student_keys(user)
+    return {
+        flag.assignment_id for flag in flags
+        if flag.status == "confirmed" and (flag.student_a in keys or flag.student_b in keys)
+    }
+
+
+def flags_of(user: User, flags: Sequence[PlagiarismFlag]) -> tuple[PlagiarismFlag, ...]:
+    keys = student_keys(user)
+    return tuple(flag for flag in flags if flag.student_a in keys or flag.student_b in keys)
+
+
+def manual_points(gradebook: Gradebook, user: User, assignment: CourseAssignment) -> float:
+    return sum(gradebook.manual_points(user.id, assignment.id, criterion.id) or 0.0
+               for criterion in assignment.manual_criteria)
+
+
+def student_standing(
+    gradebook: Gradebook, user: User, assignments: Sequence[CourseAssignment], rules: CourseRules,
+    flags: Sequence[PlagiarismFlag], overlay: dict[int, GradeRecord] | None = None,
+) -> Standing:
+    penalized = confirmed_assignments(user, flags)
+    projects = [
+        project_score(
+            assignment.id,
+            counting_attempt(gradebook.attempts(user.id, assignment.id, overlay), assignment.deadline, rules),
+            manual_points(gradebook, user, assignment),
+            assignment.id in penalized,
+            rules,
+        )
+        for assignment in assignments
+    ]
+    defense = gradebook.manual_points(user.id, COURSE_LEVEL, DEFENSE)
+    return standing(projects, defense, questions_answered(gradebook, user), rules)
+
+
+def questions_answered(gradebook: Gradebook, user: User) -> int:
+    return int(gradebook.manual_points(user.id, COURSE_LEVEL, RETAKE_QUESTIONS) or 0)
+
+
+def gradebook_rows(gradebook: Gradebook, assignments: Sequence[CourseAssignment], rules: CourseRules) -> list[StudentRow]:
+    flags = gradebook.plagiarism_flags()
+    return [
+        StudentRow(user, student_standing(gradebook, user, assignments, rules, flags),
+                   questions_answered(gradebook, user), flags_of(user, flags))
+        for user in gradebook.students()
+    ]
+
+
+def _points(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def grades_csv(rows: Sequence[StudentRow], assignments: Sequence[CourseAssignment]) -> str:
+    """One line per student, for the university's system: projects, defense, total out of 100, pass, retake."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["student_number", "email", "name", *(a.id for a in assignments),
+                     "homework", "defense", "total", "passed", "retake_eligible"])
+    for row in rows:
+        projects = {project.assignment_id: project for project in row.standing.projects}
+        writer.writerow([
+            row.user.student_number or "", row.user.email, row.user.name,
+            *(_points(projects[a.id].points) for a in assignments),
+            _points(row.standing.homework), _points(row.standing.defense), _points(row.standing.total),
+            "yes" if row.standing.passed else "no", "yes" if row.standing.retake_eligible else "no",
+        ])
+    return out.getvalue()

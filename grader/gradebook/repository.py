@@ -1,0 +1,291 @@
+"""The gradebook over SQLAlchemy. A `Gradebook` wraps one session; the caller's `session_factory.begin()` block is the
+unit of work, so everything done through one Gradebook commits (or rolls back) together."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import column, func, select, table, update
+from sqlalchemy.orm import Session
+
+from grader.db.models import (
+    ApiToken,
+    GradeRecord,
+    GradingJob,
+    ManualScore,
+    RegradeBatch,
+    Submission,
+    User,
+    WebSession,
+    utcnow,
+)
+from grader.gradebook.compute import Attempt
+
+COURSE_LEVEL = ""  # assignment_id of manual items that belong to the course, not to one project
+DEFENSE = "defense"
+RETAKE_QUESTIONS = "retake_questions"
+
+# Lightweight view of the plagiarism helper's table (model: grader/plagiarism/review.py); only the columns read here.
+plagiarism_cases = table(
+    "plagiarism_cases",
+    column("id"), column("assignment_id"), column("student_a"), column("student_b"), column("score"),
+    column("status"), column("comment"),
+)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    email: str
+    name: str
+    student_number: str | None = None
+
+
+@dataclass(frozen=True)
+class PlagiarismFlag:
+    case_id: int
+    assignment_id: str
+    student_a: str
+    student_b: str
+    score: float
+    status: str
+
+
+def student_keys(user: User) -> set[str]:
+    """How the plagiarism cases may name a student: their e-mail or their student number."""
+    return {key for key in (user.email, user.student_number) if key}
+
+
+class Gradebook:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # --- people -----------------------------------------------------------------------------------------------
+    def user(self, user_id: int) -> User | None:
+        return self.session.get(User, user_id)
+
+    def user_by_email(self, email: str) -> User | None:
+        return self.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+    def students(self) -> list[User]:
+        return list(self.session.scalars(select(User).where(User.role == "student").order_by(User.name, User.email)))
+
+    def add_user(self, entry: RosterEntry, role: str) -> tuple[User, str]:
+        """Create an account with a one-time invitation token (returned once; only its digest is stored)."""
+        user = User(email=entry.email.strip().lower(), name=entry.name.strip(), student_number=entry.student_number,
+                    role=role)
+        self.session.add(user)
+        invite = self.reissue_invite(user)
+        self.session.flush()
+        return user, invite
+
+    def reissue_invite(self, user: User) -> str:
+        """A fresh one-time link to set a password; any previous password stops working."""
+        invite = secrets.token_urlsafe(32)
+        user.password_hash = None
+        user.invite_token_hash = token_digest(invite)
+        return invite
+
+    def import_roster(self, entries: Iterable[RosterEntry]) -> list[tuple[User, str]]:
+        """Add the students not yet known; existing accounts are left as they are."""
+        created = []
+        for entry in entries:
+            if self.user_by_email(entry.email) is None:
+                created.append(self.add_user(entry, "student"))
+        return created
+
+    def user_by_invite(self, invite: str) -> User | None:
+        return self.session.scalar(select(User).where(User.invite_token_hash == token_digest(invite)))
+
+    def set_password(self, user: User, password_hash: str) -> None:
+        user.password_hash = password_hash
+        user.invite_token_hash = None
+
+    # --- sessions and API tokens --------------------------------------------------------------------------------
+    def open_session(self, user: User, lifetime: timedelta) -> tuple[str, WebSession]:
+        token = secrets.token_urlsafe(32)
+        web_session = WebSession(
+            token_hash=token_digest(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32),
+            expires_at=utcnow() + lifetime,
+        )
+        self.session.add(web_session)
+        return token, web_session
+
+    def live_session(self, token: str) -> WebSession | None:
+        web_session = self.session.get(WebSession, token_digest(token))
+        if web_session is None or web_session.expires_at <= utcnow():
+            return None
+        return web_session
+
+    def close_session(self, token: str) -> None:
+        web_session = self.session.get(WebSession, token_digest(token))
+        if web_session is not None:
+            self.session.delete(web_session)
+
+    def issue_api_token(self, user: User, label: str) -> str:
+        token = secrets.token_urlsafe(32)
+        self.session.add(ApiToken(user_id=user.id, token_hash=token_digest(token), label=label))
+        return token
+
+    def user_by_api_token(self, token: str) -> User | None:
+        api_token = self.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
+        return api_token.user if api_token else None
+
+    # --- submissions and jobs ------------------------------------------------------------------------------------
+    def record_submission(
+        self, user: User, assignment_id: str, sha256: str, kind: str, original_name: str, size_bytes: int
+    ) -> tuple[Submission, GradingJob]:
+        submission = Submission(
+            user_id=user.id, assignment_id=assignment_id, sha256=sha256, kind=kind,
+            original_name=original_name[:255], size_bytes=size_bytes,
+        )
+        self.session.add(submission)
+        self.session.flush()
+        job = GradingJob(submission_id=submission.id, state="queued")
+        self.session.add(job)
+        self.session.flush()
+        return submission, job
+
+    def submissions_since(self, user: User, since: datetime) -> int:
+        return self.session.scalar(
+            select(func.count(Submission.id)).where(Submission.user_id == user.id, Submission.submitted_at >= since)
+        ) or 0
+
+    def submission(self, submission_id: int) -> Submission | None:
+        return self.session.get(Submission, submission_id)
+
+    def submissions_of(self, user_id: int, assignment_id: str) -> list[Submission]:
+        return list(self.session.scalars(
+            select(Submission)
+            .where(Submission.user_id == user_id, Submission.assignment_id == assignment_id)
+            .order_by(Submission.submitted_at.desc(), Submission.id.desc())
+        ))
+
+    def submissions_for_assignment(self, assignment_id: str) -> list[Submission]:
+        return list(self.session.scalars(select(Submission).where(Submission.assignment_id == assignment_id)))
+
+    def job(self, job_id: int) -> GradingJob | None:
+        return self.session.get(GradingJob, job_id)
+
+    def claim_job(self, job_id: int) -> GradingJob | None:
+        """queued -> running, atomically: of two workers handed the same id, only one gets it."""
+        claimed = self.session.execute(
+            update(GradingJob)
+            .where(GradingJob.id == job_id, GradingJob.state == "queued")
+            .values(state="running", started_at=utcnow())
+        ).rowcount
+        return self.session.get(GradingJob, job_id) if claimed else None
+
+    def finish_job(self, job: GradingJob, result: dict[str, Any] | None, error: str | None) -> None:
+        job.state = "done"
+        job.finished_at = utcnow()
+        job.error = error
+        if result is not None:
+            self.session.add(GradeRecord(
+                submission_id=job.submission_id, job_id=job.id, status=result["status"],
+                score=float(result.get("score", 0.0)), max_score=float(result.get("max_score", 0.0)),
+                result=result, published=job.regrade_batch_id is None,
+            ))
+
+    def requeue_interrupted_jobs(self) -> int:
+        """After a crash, a job left 'running' never finished: put it back in the queue."""
+        return self.session.execute(
+            update(GradingJob).where(GradingJob.state == "running").values(state="queued", started_at=None)
+        ).rowcount
+
+    def queued_job_ids(self) -> list[int]:
+        return list(self.session.scalars(select(GradingJob.id).where(GradingJob.state == "queued").order_by(GradingJob.id)))
+
+    def latest_job(self, submission_id: int) -> GradingJob | None:
+        return self.session.scalar(
+            select(GradingJob).where(GradingJob.submission_id == submission_id, GradingJob.regrade_batch_id.is_(None))
+            .order_by(GradingJob.id.desc()).limit(1)
+        )
+
+    # --- results -------------------------------------------------------------------------------------------------
+    def current_record(self, submission_id: int) -> GradeRecord | None:
+        return self.session.scalar(
+            select(GradeRecord).where(GradeRecord.submission_id == submission_id, GradeRecord.published.is_(True))
+            .order_by(GradeRecord.id.desc()).limit(1)
+        )
+
+    def attempts(self, user_id: int, assignment_id: str, overlay: dict[int, GradeRecord] | None = None) -> list[Attempt]:
+        """Every submission as an Attempt, graded by its current record (or by `overlay`, to preview a regrade)."""
+        attempts = []
+        for submission in self.submissions_of(user_id, assignment_id):
+            record = (overlay or {}).get(submission.id) or self.current_record(submission.id)
+            attempts.append(Attempt(
+                submission_id=submission.id, submitted_at=submission.submitted_at,
+                status=record.status if record else None,
+                score=record.score if record else None, max_score=record.max_score if record else None,
+            ))
+        return attempts
+
+    # --- manual scores -------------------------------------------------------------------------------------------
+    def enter_manual(self, student: User, assignment_id: str, item: str, points: float, note: str, by: User) -> None:
+        self.session.add(ManualScore(
+            user_id=student.id, assignment_id=assignment_id, item=item, points=points, note=note, entered_by=by.id,
+        ))
+
+    def manual_points(self, user_id: int, assignment_id: str, item: str) -> float | None:
+        return self.session.scalar(
+            select(ManualScore.points)
+            .where(ManualScore.user_id == user_id, ManualScore.assignment_id == assignment_id, ManualScore.item == item)
+            .order_by(ManualScore.id.desc()).limit(1)
+        )
+
+    def manual_entries(self, user_id: int | None = None) -> list[ManualScore]:
+        query = select(ManualScore).order_by(ManualScore.id.desc())
+        if user_id is not None:
+            query = query.where(ManualScore.user_id == user_id)
+        return list(self.session.scalars(query))
+
+    # --- regrades ------------------------------------------------------------------------------------------------
+    def start_regrade(self, assignment_id: str, submissions: Sequence[Submission], by: User) -> tuple[RegradeBatch, list[int]]:
+        batch = RegradeBatch(
+            assignment_id=assignment_id, requested_by=by.id,
+            submission_id=submissions[0].id if len(submissions) == 1 else None,
+        )
+        self.session.add(batch)
+        self.session.flush()
+        jobs = [GradingJob(submission_id=s.id, regrade_batch_id=batch.id, state="queued") for s in submissions]
+        self.session.add_all(jobs)
+        self.session.flush()
+        return batch, [job.id for job in jobs]
+
+    def regrade_batch(self, batch_id: int) -> RegradeBatch | None:
+        return self.session.get(RegradeBatch, batch_id)
+
+    def regrade_jobs(self, batch_id: int) -> list[GradingJob]:
+        return list(self.session.scalars(select(GradingJob).where(GradingJob.regrade_batch_id == batch_id)))
+
+    def regrade_records(self, batch_id: int) -> dict[int, GradeRecord]:
+        records = self.session.scalars(
+            select(GradeRecord).join(GradingJob, GradeRecord.job_id == GradingJob.id)
+            .where(GradingJob.regrade_batch_id == batch_id)
+        )
+        return {record.submission_id: record for record in records}
+
+    def publish_regrade(self, batch: RegradeBatch) -> None:
+        for record in self.regrade_records(batch.id).values():
+            record.published = True
+        batch.published_at = utcnow()
+
+    # --- plagiarism ----------------------------------------------------------------------------------------------
+    def plagiarism_flags(self) -> list[PlagiarismFlag]:
+        rows = self.session.execute(
+            select(plagiarism_cases).where(plagiarism_cases.c.status.in_(("flagged", "confirmed")))
+            .order_by(plagiarism_cases.c.id)
+        )
+        return [
+            PlagiarismFlag(row.id, row.assignment_id, row.student_a, row.student_b, float(row.score), row.status)
+            for row in rows
+        ]

@@ -1,0 +1,116 @@
+"""`create_app(settings)`: the FastAPI application, its database, its grading queue and its error pages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import sessionmaker
+
+from grader.db.base import make_engine, make_session_factory
+from grader.db.migrations import upgrade_to_head
+from grader.gradebook.rules import load_course_rules
+from grader.queue.base import GradingQueue
+from grader.queue.inprocess import InProcessQueue
+from grader.settings import Settings
+from grader.web import api, pages
+from grader.web.auth import NotSignedIn
+from grader.web.options import WebOptions
+from grader.web.rendering import make_templates, render
+from grader.web.services import AppContext, Forbidden, InvalidInput, NotFound, RateLimited
+from grader.web.uploads import BadUpload, UploadTooLarge
+
+WEB_DIR = Path(__file__).resolve().parent
+QueueFactory = Callable[[Settings, sessionmaker], GradingQueue]
+
+
+def in_process_queue(settings: Settings, session_factory: sessionmaker) -> GradingQueue:
+    return InProcessQueue(settings, session_factory)
+
+
+ERRORS: dict[type[Exception], tuple[int, str]] = {
+    NotFound: (404, "Not found"),
+    Forbidden: (403, "Not allowed"),
+    RateLimited: (429, "Too many uploads"),
+    InvalidInput: (400, "That did not work"),
+    BadUpload: (400, "Upload not understood"),
+    UploadTooLarge: (413, "File too large"),
+}
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error_response(request: Request, status: int, title: str, detail: str) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"error": title, "detail": detail}, status_code=status)
+    return render(request, "error.html", {"title": title, "detail": detail}, status_code=status)
+
+
+def _install_error_handlers(app: FastAPI, settings: Settings) -> None:
+    for error_type, (status, title) in ERRORS.items():
+        def handler(request: Request, error: Exception, status: int = status, title: str = title) -> Response:
+            detail = str(error)
+            if isinstance(error, UploadTooLarge):
+                detail = f"uploads are limited to {settings.max_upload_bytes // (1024 * 1024)} MiB"
+            return _error_response(request, status, title, detail)
+        app.add_exception_handler(error_type, handler)
+
+    def not_signed_in(request: Request, error: Exception) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"error": "Not signed in", "detail": "send Authorization: Bearer <token>"},
+                                status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return RedirectResponse("/login", status_code=303)
+    app.add_exception_handler(NotSignedIn, not_signed_in)
+
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        return _error_response(request, error.status_code, "Request not possible", str(error.detail))
+    app.add_exception_handler(StarletteHTTPException, http_error)
+
+
+def create_app(settings: Settings, options: WebOptions | None = None,
+               queue_factory: QueueFactory = in_process_queue) -> FastAPI:
+    options = options or WebOptions()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade_to_head(settings.effective_database_url)
+    engine = make_engine(settings.effective_database_url)
+    session_factory = make_session_factory(engine)
+    context = AppContext(settings, options, load_course_rules(settings), session_factory,
+                         queue_factory(settings, session_factory))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        context.queue.start()
+        try:
+            yield
+        finally:
+            context.queue.stop()
+            engine.dispose()
+
+    app = FastAPI(title="grader", summary="Autograder and gradebook: submit, follow grading, read results.",
+                  lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+    app.state.context = context
+    app.state.templates = make_templates()
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    app.include_router(pages.router)
+    app.include_router(api.router)
+    _install_error_handlers(app, settings)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if isinstance(response, HTMLResponse) or response.headers.get("content-type", "").startswith("text/html"):
+            response.headers.setdefault("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
+        return response
+
+    return app

@@ -1,0 +1,98 @@
+"""`grader serve` and `grader admin ...`; registered on the main Typer app by grader/entrypoints/cli.py."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import typer
+
+from grader.db.base import make_engine, make_session_factory
+from grader.db.migrations import upgrade_to_head
+from grader.gradebook.repository import Gradebook, RosterEntry
+from grader.settings import Settings
+
+admin = typer.Typer(help="Gradebook administration: accounts, invitations, API tokens, migrations.", no_args_is_help=True)
+BASE_URL_HELP = "where students reach the server, for the invitation links"
+
+
+def serve(host: str = typer.Option("127.0.0.1", help="interface to listen on"),
+          port: int = typer.Option(8000, help="TCP port")) -> None:
+    """Run the web app (pages, JSON API at /api, docs at /api/docs) with its grading workers."""
+    import uvicorn
+
+    from grader.web.app import create_app
+
+    uvicorn.run(create_app(Settings()), host=host, port=port, proxy_headers=True)
+
+
+def _gradebook_session(settings: Settings):
+    upgrade_to_head(settings.effective_database_url)
+    return make_session_factory(make_engine(settings.effective_database_url)).begin()
+
+
+def read_roster(path: Path) -> list[RosterEntry]:
+    """CSV with a header row: email, name, and optionally student_number."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    missing = [n for n, row in enumerate(rows, start=2) if not (row.get("email") or "").strip() or not row.get("name")]
+    if missing:
+        raise typer.BadParameter(f"rows without email or name: lines {missing}")
+    return [RosterEntry(row["email"], row["name"], (row.get("student_number") or "").strip() or None) for row in rows]
+
+
+@admin.command("migrate")
+def migrate() -> None:
+    """Bring the database schema up to date (the server also does this at start)."""
+    settings = Settings()
+    upgrade_to_head(settings.effective_database_url)
+    typer.echo(f"database at head: {settings.effective_database_url.split('@')[-1]}")
+
+
+@admin.command("import-roster")
+def import_roster(csv_path: Path = typer.Argument(..., exists=True, dir_okay=False),
+                  base_url: str = typer.Option("http://127.0.0.1:8000", help=BASE_URL_HELP)) -> None:
+    """Create student accounts from a roster CSV and print one invitation link per new student."""
+    entries = read_roster(csv_path)
+    with _gradebook_session(Settings()) as session:
+        created = Gradebook(session).import_roster(entries)
+        lines = [f"{user.email},{base_url.rstrip('/')}/invite/{invite}" for user, invite in created]
+    typer.echo("email,invitation_link")
+    for line in lines:
+        typer.echo(line)
+    typer.echo(f"{len(lines)} new, {len(entries) - len(lines)} already known", err=True)
+
+
+@admin.command("create-instructor")
+def create_instructor(email: str, name: str = typer.Option(..., prompt=True),
+                      base_url: str = typer.Option("http://127.0.0.1:8000", help=BASE_URL_HELP)) -> None:
+    """Create an instructor account and print its invitation link."""
+    with _gradebook_session(Settings()) as session:
+        gradebook = Gradebook(session)
+        if gradebook.user_by_email(email):
+            raise typer.BadParameter(f"{email} already has an account")
+        _, invite = gradebook.add_user(RosterEntry(email, name), "instructor")
+    typer.echo(f"{base_url.rstrip('/')}/invite/{invite}")
+
+
+@admin.command("reinvite")
+def reinvite(email: str, base_url: str = typer.Option("http://127.0.0.1:8000", help=BASE_URL_HELP)) -> None:
+    """Issue a fresh one-time invitation link (e.g. a forgotten password); the old password stops working."""
+    with _gradebook_session(Settings()) as session:
+        gradebook = Gradebook(session)
+        user = gradebook.user_by_email(email)
+        if user is None:
+            raise typer.BadParameter(f"no account for {email}")
+        invite = gradebook.reissue_invite(user)
+    typer.echo(f"{base_url.rstrip('/')}/invite/{invite}")
+
+
+@admin.command("create-token")
+def create_token(email: str, label: str = typer.Option("script")) -> None:
+    """Print a new JSON API bearer token for an account."""
+    with _gradebook_session(Settings()) as session:
+        gradebook = Gradebook(session)
+        user = gradebook.user_by_email(email)
+        if user is None:
+            raise typer.BadParameter(f"no account for {email}")
+        typer.echo(gradebook.issue_api_token(user, label))

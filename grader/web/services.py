@@ -1,0 +1,315 @@
+"""The actions behind both the pages and the JSON API, with their authorization. Each opens its own unit of work."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.orm import sessionmaker
+
+from grader.course_files import CourseFileError, load_assignment
+from grader.db.models import GradeRecord, Submission, User, utcnow
+from grader.gradebook.catalog import course_assignments
+from grader.gradebook.compute import counting_attempt
+from grader.gradebook.report import CourseAssignment, StudentRow, gradebook_rows, grades_csv, student_standing
+from grader.gradebook.repository import COURSE_LEVEL, Gradebook
+from grader.gradebook.rules import CourseRules
+from grader.intake import Rejected
+from grader.pipeline import accept_submission
+from grader.queue.base import GradingQueue
+from grader.settings import Settings
+from grader.store import get as stored_submission
+from grader.web.options import WebOptions
+from grader.web.security import Viewer
+from grader.web.uploads import ParsedUpload
+from grader.web.views import ResultView, result_view
+
+
+class NotFound(Exception):
+    """Also what a student gets for someone else's submission: its existence is not confirmed."""
+
+
+class Forbidden(Exception):
+    pass
+
+
+class RateLimited(Exception):
+    pass
+
+
+class InvalidInput(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class AppContext:
+    settings: Settings
+    options: WebOptions
+    rules: CourseRules
+    session_factory: sessionmaker
+    queue: GradingQueue
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Gradebook]:
+        with self.session_factory.begin() as session:
+            yield Gradebook(session)
+
+    def assignments(self) -> list[CourseAssignment]:
+        return course_assignments(self.settings, self.rules)
+
+    def assignment(self, assignment_id: str) -> CourseAssignment:
+        for assignment in self.assignments():
+            if assignment.id == assignment_id:
+                return assignment
+        raise NotFound(f"no assignment {assignment_id!r}")
+
+
+@dataclass(frozen=True)
+class AttemptRow:
+    submission_id: int
+    submitted_at: datetime
+    original_name: str
+    status: str  # queued | running | a GradeResult status
+    shown_points: float | None
+    shown_max: float | None
+    hidden_max: float
+    counts: bool
+    late: bool
+
+
+@dataclass(frozen=True)
+class SubmissionPage:
+    submission: Submission
+    owner: User
+    assignment: CourseAssignment
+    status: str
+    result: ResultView | None
+
+
+def require_instructor(viewer: Viewer) -> None:
+    if not viewer.is_instructor:
+        raise Forbidden("this page is for instructors")
+
+
+def check_upload_rate(ctx: AppContext, viewer: Viewer) -> None:
+    with ctx.unit_of_work() as gradebook:
+        recent = gradebook.submissions_since(gradebook.user(viewer.id), utcnow() - ctx.options.upload_window)
+    if recent >= ctx.options.uploads_per_window:
+        minutes = int(ctx.options.upload_window.total_seconds() // 60)
+        raise RateLimited(f"at most {ctx.options.uploads_per_window} uploads per {minutes} minutes; try again later")
+
+
+def submit(ctx: AppContext, viewer: Viewer, assignment_id: str, upload: ParsedUpload) -> int:
+    """Store the upload durably, commit its submission and job rows, then queue it; returns the submission id."""
+    try:
+        load_assignment(ctx.settings, assignment_id)
+    except CourseFileError as error:
+        raise NotFound(f"no assignment {assignment_id!r}") from error
+    try:
+        stored = accept_submission(upload.path, upload.original_name, assignment_id, ctx.settings)
+    except Rejected as error:
+        raise InvalidInput(str(error)) from error
+    with ctx.unit_of_work() as gradebook:
+        submission, job = gradebook.record_submission(
+            gradebook.user(viewer.id), assignment_id, stored.sha256, stored.kind, stored.original_name,
+            stored.size_bytes,
+        )
+        submission_id, job_id = submission.id, job.id
+    ctx.queue.enqueue(job_id)
+    return submission_id
+
+
+def upload_scratch(ctx: AppContext) -> tempfile.TemporaryDirectory:
+    (ctx.settings.data_dir / "uploads").mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(dir=ctx.settings.data_dir / "uploads")
+
+
+def submission_status(gradebook: Gradebook, submission: Submission, record: GradeRecord | None) -> str:
+    if record is not None:
+        return record.status
+    job = gradebook.latest_job(submission.id)
+    return job.state if job else "queued"
+
+
+def _manual_points(gradebook: Gradebook, user_id: int, assignment: CourseAssignment) -> dict[str, float]:
+    entered = {c.id: gradebook.manual_points(user_id, assignment.id, c.id) for c in assignment.manual_criteria}
+    return {criterion_id: points for criterion_id, points in entered.items() if points is not None}
+
+
+def _visible_result(gradebook: Gradebook, viewer: Viewer, submission: Submission, assignment: CourseAssignment,
+                    record: GradeRecord | None) -> ResultView | None:
+    if record is None:
+        return None
+    return result_view(record.result, _manual_points(gradebook, submission.user_id, assignment),
+                       assignment.deadline, utcnow(), viewer.is_instructor)
+
+
+def submission_page(ctx: AppContext, viewer: Viewer, submission_id: int) -> SubmissionPage:
+    with ctx.unit_of_work() as gradebook:
+        submission = gradebook.submission(submission_id)
+        if submission is None or (submission.user_id != viewer.id and not viewer.is_instructor):
+            raise NotFound("no such submission")
+        assignment = ctx.assignment(submission.assignment_id)
+        record = gradebook.current_record(submission.id)  # read once: status and result must agree
+        return SubmissionPage(
+            submission, submission.user, assignment, submission_status(gradebook, submission, record),
+            _visible_result(gradebook, viewer, submission, assignment, record),
+        )
+
+
+def attempt_rows(ctx: AppContext, viewer: Viewer, student_id: int, assignment: CourseAssignment) -> list[AttemptRow]:
+    if student_id != viewer.id and not viewer.is_instructor:
+        raise NotFound("no such student")
+    with ctx.unit_of_work() as gradebook:
+        counting = counting_attempt(gradebook.attempts(student_id, assignment.id), assignment.deadline, ctx.rules)
+        rows = []
+        for submission in gradebook.submissions_of(student_id, assignment.id):
+            record = gradebook.current_record(submission.id)
+            view = _visible_result(gradebook, viewer, submission, assignment, record)
+            rows.append(AttemptRow(
+                submission_id=submission.id, submitted_at=submission.submitted_at,
+                original_name=submission.original_name, status=submission_status(gradebook, submission, record),
+                shown_points=view.shown_points if view else None, shown_max=view.shown_max if view else None,
+                hidden_max=view.hidden_max if view else 0.0,
+                counts=counting is not None and counting.submission_id == submission.id,
+                late=assignment.deadline is not None and submission.submitted_at > assignment.deadline,
+            ))
+        return rows
+
+
+def stored_files(ctx: AppContext, viewer: Viewer, submission_id: int) -> tuple[Path, list[str]]:
+    require_instructor(viewer)
+    with ctx.unit_of_work() as gradebook:
+        submission = gradebook.submission(submission_id)
+        if submission is None:
+            raise NotFound("no such submission")
+        tree = stored_submission(ctx.settings.store_dir, submission.sha256).tree
+    return tree, sorted(str(path.relative_to(tree)) for path in tree.rglob("*") if path.is_file())
+
+
+def stored_file(ctx: AppContext, viewer: Viewer, submission_id: int, relative: str) -> Path:
+    tree, files = stored_files(ctx, viewer, submission_id)
+    if relative not in files:  # only names listed from the tree itself: no path is ever built from the URL alone
+        raise NotFound("no such file")
+    return tree / relative
+
+
+def dashboard_rows(ctx: AppContext, viewer: Viewer) -> tuple[list[CourseAssignment], list[StudentRow]]:
+    require_instructor(viewer)
+    assignments = ctx.assignments()
+    with ctx.unit_of_work() as gradebook:
+        return assignments, gradebook_rows(gradebook, assignments, ctx.rules)
+
+
+def export_grades(ctx: AppContext, viewer: Viewer) -> str:
+    assignments, rows = dashboard_rows(ctx, viewer)
+    return grades_csv(rows, assignments)
+
+
+def manual_items(ctx: AppContext) -> dict[tuple[str, str], float]:
+    """(assignment id, item) -> its maximum: manual rubric criteria, the defense and the retake questions."""
+    items = {(COURSE_LEVEL, "defense"): ctx.rules.defense_points,
+             (COURSE_LEVEL, "retake_questions"): float(ctx.rules.retake_questions_required)}
+    for assignment in ctx.assignments():
+        for criterion in assignment.manual_criteria:
+            items[(assignment.id, criterion.id)] = criterion.points
+    return items
+
+
+def enter_manual_score(ctx: AppContext, viewer: Viewer, student_id: int, assignment_id: str, item: str,
+                       points: float, note: str) -> None:
+    require_instructor(viewer)
+    maximum = manual_items(ctx).get((assignment_id, item))
+    if maximum is None:
+        raise InvalidInput(f"{item!r} is not a manual item of {assignment_id or 'the course'!r}")
+    if not 0 <= points <= maximum:
+        raise InvalidInput(f"points for {item} must be between 0 and {maximum:g}")
+    with ctx.unit_of_work() as gradebook:
+        student = gradebook.user(student_id)
+        if student is None or student.role != "student":
+            raise NotFound("no such student")
+        gradebook.enter_manual(student, assignment_id, item, points, note, gradebook.user(viewer.id))
+
+
+@dataclass(frozen=True)
+class RegradeChange:
+    student: User
+    old: float | None
+    new: float | None
+
+
+@dataclass(frozen=True)
+class RegradeStatus:
+    batch_id: int
+    assignment_id: str
+    total_jobs: int
+    done_jobs: int
+    published: bool
+    changes: tuple[RegradeChange, ...]
+
+    @property
+    def finished(self) -> bool:
+        return self.done_jobs == self.total_jobs
+
+
+def start_regrade(ctx: AppContext, viewer: Viewer, assignment_id: str, submission_id: int | None) -> int:
+    require_instructor(viewer)
+    ctx.assignment(assignment_id)
+    with ctx.unit_of_work() as gradebook:
+        if submission_id is None:
+            targets = gradebook.submissions_for_assignment(assignment_id)
+        else:
+            submission = gradebook.submission(submission_id)
+            if submission is None or submission.assignment_id != assignment_id:
+                raise NotFound("no such submission")
+            targets = [submission]
+        if not targets:
+            raise InvalidInput(f"{assignment_id} has no submissions to regrade")
+        batch, job_ids = gradebook.start_regrade(assignment_id, targets, gradebook.user(viewer.id))
+        batch_id = batch.id
+    for job_id in job_ids:
+        ctx.queue.enqueue(job_id)
+    return batch_id
+
+
+def regrade_status(ctx: AppContext, viewer: Viewer, batch_id: int) -> RegradeStatus:
+    """Per student: the project points now and what they would become once this regrade is published."""
+    require_instructor(viewer)
+    assignments = ctx.assignments()
+    with ctx.unit_of_work() as gradebook:
+        batch = gradebook.regrade_batch(batch_id)
+        if batch is None:
+            raise NotFound("no such regrade")
+        jobs = gradebook.regrade_jobs(batch_id)
+        overlay = gradebook.regrade_records(batch_id)
+        flags = gradebook.plagiarism_flags()
+        students = {job.submission.user_id: job.submission.user for job in jobs}
+        changes = []
+        for student in sorted(students.values(), key=lambda user: user.email):
+            old = student_standing(gradebook, student, assignments, ctx.rules, flags)
+            new = student_standing(gradebook, student, assignments, ctx.rules, flags, overlay)
+            changes.append(RegradeChange(student, _project_points(old, batch.assignment_id),
+                                         _project_points(new, batch.assignment_id)))
+        return RegradeStatus(batch.id, batch.assignment_id, len(jobs), sum(job.state == "done" for job in jobs),
+                             batch.published_at is not None, tuple(changes))
+
+
+def _project_points(standing, assignment_id: str) -> float | None:
+    return next(project.points for project in standing.projects if project.assignment_id == assignment_id)
+
+
+def publish_regrade(ctx: AppContext, viewer: Viewer, batch_id: int) -> None:
+    require_instructor(viewer)
+    with ctx.unit_of_work() as gradebook:
+        batch = gradebook.regrade_batch(batch_id)
+        if batch is None:
+            raise NotFound("no such regrade")
+        if batch.published_at is not None:
+            raise InvalidInput("this regrade is already published")
+        if any(job.state != "done" for job in gradebook.regrade_jobs(batch_id)):
+            raise InvalidInput("this regrade is still running; publish it when every job is done")
+        gradebook.publish_regrade(batch)

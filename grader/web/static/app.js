@@ -1,0 +1,45 @@
+// Drag-and-drop onto the upload form, and status polling; no inline scripts (the CSP forbids them).
+document.addEventListener("DOMContentLoaded", () => {
+  const zone = document.querySelector("[data-dropzone]");
+  const picker = document.querySelector("[data-file]");
+  if (zone && picker) {
+    ["dragenter", "dragover"].forEach((name) => zone.addEventListener(name, (event) => {
+      event.preventDefault();
+      zone.classList.add("over");
+    }));
+    ["dragleave", "drop"].forEach((name) => zone.addEventListener(name, () => zone.classList.remove("over")));
+    zone.addEventListener("drop", (event) => {
+      event.preventDefault();
+      if (event.dataTransfer && event.dataTransfer.files.length) {
+        picker.files = event.dataTransfer.files;
+      }
+    });
+  }
+
+  const poller = document.querySelector("[data-poll]");
+  if (poller) {
+    const every = Number(poller.dataset.pollMs) || 2000;
+    const badge = document.querySelector("[data-status]");
+    const tick = async () => {
+      const response = await fetch(poller.dataset.poll, { credentials: "same-origin" });
+      if (response.ok) {
+        const state = await response.json();
+        if (badge) {
+          badge.textContent = state.status;
+          badge.className = "status status-" + state.status;
+        }
+        if (state.finished) {
+          window.location.reload();
+          return;
+        }
+      }
+      setTimeout(tick, every);
+    };
+    setTimeout(tick, every);
+  }
+
+  const reloader = document.querySelector("[data-poll-reload]");
+  if (reloader) {
+    setTimeout(() => window.location.reload(), Number(reloader.dataset.pollMs) || 2000);
+  }
+});

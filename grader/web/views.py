@@ -1,0 +1,62 @@
+"""What a viewer may see of a grading result: criteria hidden until the deadline stay hidden, and the page says how
+many points that is. Pure functions over the stored result JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CriterionView:
+    id: str
+    title: str
+    points: float | None  # None: hidden, or a manual criterion not entered yet
+    max_points: float
+    feedback: str
+    hidden: bool
+    manual: bool
+
+
+@dataclass(frozen=True)
+class ResultView:
+    status: str
+    message: str
+    criteria: tuple[CriterionView, ...]
+    shown_points: float
+    shown_max: float
+    hidden_max: float
+    stdout: str
+    stderr: str
+    duration_s: float
+
+
+def revealed(deadline: datetime | None, now: datetime) -> bool:
+    return deadline is not None and now >= deadline
+
+
+def result_view(
+    result: dict[str, Any], manual_points: dict[str, float], deadline: datetime | None, now: datetime,
+    sees_everything: bool,
+) -> ResultView:
+    after_deadline_open = sees_everything or revealed(deadline, now)
+    criteria = []
+    for criterion in result.get("criteria", []):
+        hidden = criterion.get("visibility") == "after_deadline" and not after_deadline_open
+        manual = bool(criterion.get("manual"))
+        points = manual_points.get(criterion["id"]) if manual else criterion["points"]
+        criteria.append(CriterionView(
+            id=criterion["id"], title=criterion["title"], points=None if hidden else points,
+            max_points=criterion["max_points"], feedback="" if hidden else criterion.get("feedback", ""),
+            hidden=hidden, manual=manual,
+        ))
+    shown = [c for c in criteria if not c.hidden]
+    logs = result.get("logs") or {}
+    return ResultView(
+        status=result["status"], message=result.get("message", ""), criteria=tuple(criteria),
+        shown_points=round(sum(c.points or 0.0 for c in shown), 2),
+        shown_max=round(sum(c.max_points for c in shown), 2),
+        hidden_max=round(sum(c.max_points for c in criteria if c.hidden), 2),
+        stdout=logs.get("stdout", ""), stderr=logs.get("stderr", ""), duration_s=float(result.get("duration_s", 0.0)),
+    )

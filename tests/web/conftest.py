@@ -1,0 +1,142 @@
+"""Web and gradebook tests run on a real database: SQLite always, PostgreSQL too where it runs (always in CI)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from grader.db.base import make_engine, make_session_factory
+from grader.gradebook.repository import Gradebook, RosterEntry
+from grader.settings import Settings
+from grader.web.app import create_app
+from grader.web.options import WebOptions
+from grader.web.security import hash_password
+from tests.services import require_postgres
+
+FIXTURE_COURSE = Path(__file__).resolve().parent / "course"
+SOLUTIONS = FIXTURE_COURSE / "solutions"
+PASSWORD = "correct horse battery"
+GRADING_TIMEOUT_S = 90
+
+
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'gradebook.sqlite3'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path)
+    url = require_postgres()
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:  # every test starts from an empty schema, so migrations run up from nothing
+        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def course_dir(tmp_path: Path) -> Path:
+    """A private copy of the fixture course, so a test may change a judge or a rubric."""
+    return Path(shutil.copytree(FIXTURE_COURSE, tmp_path / "course"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, course_dir: Path, database_url: str) -> Settings:
+    return Settings(course_dir=course_dir, data_dir=tmp_path / "data", database_url=database_url, sandbox="local",
+                    workers=2, max_upload_bytes=256 * 1024)
+
+
+@pytest.fixture
+def web_options() -> WebOptions:
+    return WebOptions(uploads_per_window=3, upload_window=timedelta(minutes=10), status_poll_ms=300)
+
+
+@pytest.fixture
+def client(settings: Settings, web_options: WebOptions) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, web_options)) as test_client:
+        yield test_client
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    email: str
+    name: str
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    return hash_password(PASSWORD)  # argon2 is slow on purpose: hash once for the whole run
+
+
+@pytest.fixture
+def people(client: TestClient, settings: Settings, password_hash: str) -> dict[str, Person]:
+    """Two students and an instructor with passwords set (the invitation flow has its own test)."""
+    engine = make_engine(settings.effective_database_url)
+    made = {}
+    with make_session_factory(engine).begin() as session:
+        gradebook = Gradebook(session)
+        for key, email, name, number, role in [
+            ("alice", "alice@example.edu", "Alice Adams", "s001", "student"),
+            ("bob", "bob@example.edu", "Bob Brown", "s002", "student"),
+            ("teacher", "teacher@example.edu", "Tess Teacher", None, "instructor"),
+        ]:
+            user, _ = gradebook.add_user(RosterEntry(email, name, number), role)
+            gradebook.set_password(user, password_hash)
+            made[key] = Person(user.id, email, name)
+    engine.dispose()
+    return made
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF field"
+    return match.group(1)
+
+
+def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
+    """Sign `client` in; returns the session's CSRF token."""
+    client.cookies.clear()
+    form = client.get("/login")
+    response = client.post("/login", data={"email": email, "password": password, "csrf_token": csrf_from(form.text)},
+                           follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return csrf_from(client.get("/account").text)
+
+
+def upload(client: TestClient, csrf: str, solution: str, assignment_id: str = "p1", name: str = "solution.py"):
+    content = (SOLUTIONS / solution).read_bytes()
+    return client.post(f"/assignments/{assignment_id}/submissions", data={"csrf_token": csrf},
+                       files={"file": (name, content, "text/x-python")}, follow_redirects=False)
+
+
+def submission_id_of(response) -> int:
+    assert response.status_code == 303, response.text
+    return int(response.headers["location"].rsplit("/", 1)[1])
+
+
+def wait_graded(client: TestClient, submission_id: int, api_headers: dict[str, str] | None = None) -> str:
+    """Poll like the page (or an API client) does until grading ends; returns the final status."""
+    deadline = time.monotonic() + GRADING_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if api_headers is None:
+            state = client.get(f"/submissions/{submission_id}/status").json()
+            finished = state["finished"]
+        else:
+            state = client.get(f"/api/submissions/{submission_id}", headers=api_headers).json()
+            finished = state["result"] is not None
+        if finished:
+            return state["status"]
+        time.sleep(0.2)
+    raise AssertionError(f"submission {submission_id} not graded within {GRADING_TIMEOUT_S} s")

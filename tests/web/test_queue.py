@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import time
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import sessionmaker
+
+from grader.db.base import make_engine, make_session_factory
+from grader.db.migrations import upgrade_to_head
+from grader.domain.result import GradeResult
+from grader.gradebook.repository import Gradebook, RosterEntry
+from grader.pipeline import accept_submission
+from grader.queue.inprocess import InProcessQueue
+from grader.settings import Settings
+from tests.web.conftest import GRADING_TIMEOUT_S, SOLUTIONS
+
+
+@pytest.fixture
+def session_factory(settings: Settings):
+    upgrade_to_head(settings.effective_database_url)
+    engine = make_engine(settings.effective_database_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+def _submit(settings: Settings, session_factory: sessionmaker, solution: str) -> int:
+    stored = accept_submission(SOLUTIONS / solution, "solution.py", "p1", settings)
+    with session_factory.begin() as session:
+        gradebook = Gradebook(session)
+        student = gradebook.user_by_email("dora@example.edu") or \
+            gradebook.add_user(RosterEntry("dora@example.edu", "Dora"), "student")[0]
+        _, job = gradebook.record_submission(student, "p1", stored.sha256, stored.kind, "solution.py", stored.size_bytes)
+        return job.id
+
+
+def _wait_done(session_factory: sessionmaker, job_id: int) -> None:
+    deadline = time.monotonic() + GRADING_TIMEOUT_S
+    while time.monotonic() < deadline:
+        with session_factory() as session:
+            if Gradebook(session).job(job_id).state == "done":
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} not done")
+
+
+def test_a_job_left_running_by_a_crash_is_requeued_at_start_and_graded(settings: Settings, session_factory):
+    job_id = _submit(settings, session_factory, "right.py")
+    with session_factory.begin() as session:
+        session.execute(sa.text("UPDATE grading_jobs SET state = 'running' WHERE id = :id"), {"id": job_id})
+
+    queue = InProcessQueue(settings, session_factory)
+    queue.start()
+    try:
+        _wait_done(session_factory, job_id)
+    finally:
+        queue.stop()
+    with session_factory() as session:
+        record = Gradebook(session).current_record(Gradebook(session).job(job_id).submission_id)
+        assert (record.status, record.score) == ("graded", 16.0)
+
+
+def test_a_job_is_claimed_by_one_worker_only(settings: Settings, session_factory):
+    job_id = _submit(settings, session_factory, "right.py")
+    with session_factory.begin() as session:
+        assert Gradebook(session).claim_job(job_id) is not None
+    with session_factory.begin() as session:
+        assert Gradebook(session).claim_job(job_id) is None
+
+
+def test_a_grader_crash_is_stored_as_an_infra_error_that_never_counts(settings: Settings, session_factory):
+    def broken_pipeline(sha256: str, assignment_id: str, _: Settings) -> GradeResult:
+        raise RuntimeError("sandbox vanished")
+
+    job_id = _submit(settings, session_factory, "right.py")
+    queue = InProcessQueue(settings, session_factory, grade=broken_pipeline)
+    queue.start()
+    queue.enqueue(job_id)
+    try:
+        _wait_done(session_factory, job_id)
+    finally:
+        queue.stop()
+    with session_factory() as session:
+        gradebook = Gradebook(session)
+        job = gradebook.job(job_id)
+        assert "sandbox vanished" in job.error
+        assert gradebook.current_record(job.submission_id).status == "infra_error"
+        [attempt] = gradebook.attempts(job.submission.user_id, "p1")
+        assert attempt.status == "infra_error"
+
+
+def test_a_job_queued_while_no_worker_ran_is_graded_at_the_next_start(settings: Settings, session_factory):
+    job_id = _submit(settings, session_factory, "half.py")  # committed, never handed to a worker
+    queue = InProcessQueue(settings, session_factory)
+    queue.start()
+    try:
+        _wait_done(session_factory, job_id)
+    finally:
+        queue.stop()
+    with session_factory() as session:
+        record = Gradebook(session).current_record(Gradebook(session).job(job_id).submission_id)
+        assert (record.status, record.score) == ("graded", 10.0)
