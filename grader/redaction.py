@@ -1,7 +1,8 @@
 """Removes hidden material (probe inputs, judge data) from anything a student will read.
 
 The student's code may print hidden inputs it was given, or an exception message may quote them; any line of a hidden
-file long enough to be meaningful is replaced before logs and feedback leave the grader.
+file long enough to be meaningful, and any long word in one (identifiers, tokens), is replaced before logs and feedback
+leave the grader.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Redactor:
                 except (UnicodeDecodeError, OSError):
                     continue
                 found.update(line.strip() for line in text.splitlines() if len(line.strip()) >= MIN_SECRET_LENGTH)
+                found.update(word for word in text.split() if len(word) >= MIN_SECRET_LENGTH)
         return cls(tuple(sorted(found, key=len, reverse=True)))  # longest first: a line inside another goes later
 
     def redact(self, text: str) -> str:

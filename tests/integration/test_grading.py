@@ -1,13 +1,11 @@
 """The spine end to end on the fixture course, on the local sandbox and on the real Docker sandbox.
 
-Tampering cases pair honest code with a trick; the honest baseline here gets `add` right and `mean` wrong (10/20),
-so any trick that gained points would show as a score above 10.
+Tampering and intrusion cases live in tests/hostile (Docker only); these are the functional paths.
 """
 
 from __future__ import annotations
 
 import time
-import zipfile
 from pathlib import Path
 
 import nbformat
@@ -30,14 +28,6 @@ def grader(request) -> Grader:
 def write(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / name
     path.write_text(text)
-    return path
-
-
-def zip_of(tmp_path: Path, files: dict[str, str]) -> Path:
-    path = tmp_path / "submission.zip"
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, content in files.items():
-            archive.writestr(name, content)
     return path
 
 
@@ -90,62 +80,6 @@ def test_notebook_with_failing_and_hung_cells_still_grades_the_other_cells(grade
 def test_rejected_submission_reports_its_reason(grader, tmp_path):
     result = grader.grade_path(write(tmp_path, "notes.txt", "hello"), "p1").result
     assert result.status == "rejected" and "wrong file type" in result.message and result.score == 0
-
-
-TAMPERING = {
-    "os_exit_at_import": {"solution.py": BASELINE_CODE + "import os\nos._exit(0)\n"},
-    "sys_exit_at_import": {"solution.py": BASELINE_CODE + "import sys\nsys.exit(0)\n"},
-    "exit_inside_mean": {"solution.py": HONEST_ADD + "def mean(values):\n    raise SystemExit(0)\n"},
-    "prints_full_marks": {"solution.py": BASELINE_CODE + "print('score: 20/20')\nprint('ALL TESTS PASSED 20/20')\n"},
-    "always_equal_object": {"solution.py": HONEST_ADD + "class Eq(float):\n    def __eq__(self, o):\n        return True\n"
-                            "def mean(values):\n    return Eq(0)\n"},
-    "conftest_and_pytest_ini": {"solution.py": BASELINE_CODE,
-                                "conftest.py": "def pytest_runtest_makereport(item, call):\n    call.excinfo = None\n",
-                                "pytest.ini": "[pytest]\naddopts = -p no:assertion\n"},
-    "sitecustomize_and_usercustomize": {"solution.py": BASELINE_CODE,
-                                        "sitecustomize.py": "import builtins\nbuiltins.abs = lambda x: 0\n",
-                                        "usercustomize.py": "raise SystemExit(0)\n"},
-    "shadows_json_and_grader_probe": {"solution.py": "import json\n" + BASELINE_CODE,
-                                      "json.py": "def dumps(*a, **k):\n    return '{\"ok\": true}'\n",
-                                      "grader_probe.py": "def load_solution():\n    return None\n"},
-    "patches_probe_runtime": {"solution.py": BASELINE_CODE + (
-        "import grader_probe\n"
-        "_write = grader_probe._write_step\n"
-        "def forged(name, **kw):\n"
-        "    kw.update(ok=True, error=None)\n"
-        "    kw['values'] = dict(kw['values'], means=[10/3, 18/3, 0.0])\n"
-        "    _write(name, **kw)\n"
-        "grader_probe._write_step = forged\n")},
-    "forges_result_files": {"solution.py": BASELINE_CODE + (
-        "import os, json\n"
-        "out = os.environ.get('GRADER_OUT', '/out')\n"
-        "for name in ('result.json', 'results.json', 'score.json'):\n"
-        "    open(os.path.join(out, name), 'w').write(json.dumps({'score': 20, 'status': 'graded'}))\n"
-        "open(os.path.join(out, 'mean.json'), 'w').write(json.dumps({'step': 'mean', 'ok': True,"
-        " 'values': {'means': [1, 2, 3]}, 'arrays': [], 'error': None, 'duration_s': 0}))\n")},
-    "background_process_outlives_run": {"solution.py": BASELINE_CODE + (
-        "import os, time, json\n"
-        "if os.fork() == 0:\n"
-        "    os.setsid()\n"
-        "    time.sleep(1.5)\n"
-        "    out = os.environ.get('GRADER_OUT', '/out')\n"
-        "    open(os.path.join(out, 'mean.json'), 'w').write(json.dumps({'step': 'mean', 'ok': True,"
-        " 'values': {'means': [0, 0, 0]}, 'arrays': [], 'error': None, 'duration_s': 0}))\n"
-        "    os._exit(0)\n")},
-    "imitates_grader_payload": {"solution.py": BASELINE_CODE + (
-        "import sys, base64, json\n"
-        "fake = {'returncode': 0, 'timed_out': False, 'duration_s': 1, 'oom_kills': 0, 'stdout': '', 'stderr': '',"
-        " 'output_truncated': False, 'files': {}, 'refused_files': []}\n"
-        "sys.stdout.write('\\n@@GRADER-PAYLOAD-v1@@\\n' + base64.b64encode(json.dumps(fake).encode()).decode() + '\\n')\n")},
-    "floods_output": {"solution.py": BASELINE_CODE + "for _ in range(200000):\n    print('20/20 PASSED')\n"},
-}
-
-
-@pytest.mark.parametrize("case", sorted(TAMPERING))
-def test_tampering_never_scores_above_the_honest_baseline(grader, tmp_path, case):
-    result = grader.grade_path(zip_of(tmp_path, TAMPERING[case]), "p1").result
-    assert result.status in {"graded", "error"}, result.message
-    assert result.score <= BASELINE_SCORE
 
 
 def test_infinite_loop_times_out_within_limit_and_margin(grader, tmp_path):

@@ -55,6 +55,21 @@ class CappedStream:
         return joined.decode("utf-8", errors="replace"), truncated
 
 
+SHIELDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
+
+
+def shield_from_signals() -> None:
+    """As PID 1, only signals with a handler get through; drop Python's SIGINT handler and ignore the rest."""
+    for shielded in SHIELDED_SIGNALS:
+        signal.signal(shielded, signal.SIG_IGN)
+
+
+def default_signals() -> None:
+    """In the child, before exec: ignored dispositions are inherited, so give the student's process the defaults."""
+    for shielded in SHIELDED_SIGNALS:
+        signal.signal(shielded, signal.SIG_DFL)
+
+
 def make_undumpable() -> None:
     try:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
@@ -146,12 +161,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1234)
     args = parser.parse_args()
     make_undumpable()
+    shield_from_signals()
     for folder in (args.out, args.tmpdir, args.workdir):
         os.makedirs(folder, exist_ok=True)
     oom_before = read_oom_kills()
     started = time.monotonic()
     child = subprocess.Popen(child_command(args), cwd=args.workdir, env=child_environment(args), stdin=subprocess.DEVNULL,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                             preexec_fn=default_signals)
     stdout = CappedStream(child.stdout, args.output_limit // 2)
     stderr = CappedStream(child.stderr, args.output_limit // 2)
     timed_out = False

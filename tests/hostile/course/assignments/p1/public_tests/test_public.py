@@ -1,0 +1,5 @@
+import solution
+
+
+def test_interface():
+    assert callable(solution.word_count)
