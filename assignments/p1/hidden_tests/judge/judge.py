@@ -1,0 +1,271 @@
+"""Hidden checks of p1, run on the host over what the probe emitted. Expected values and thresholds live only here.
+
+Thresholds were set from the reference solution's measured results with margins (see bench/RESULTS.md).
+"""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from grader.judge import Failed, ProbeData, check
+
+EXPECTED = json.loads((Path(__file__).parent / "expected.json").read_text(encoding="utf-8"))
+# The probe's hidden inputs: the judge reads them to know what the right output for them is.
+PROBE_DATA = Path(__file__).resolve().parents[1] / "probe" / "data"
+VOCABULARY: str = EXPECTED["vocabulary"]
+UNKNOWN_ID = 0
+UNKNOWN_CHAR = "\ufffd"
+TOKENIZER_TEXT_CHARS = 3000
+
+MAX_PARAMETERS = 250_000
+INITIAL_LOSS_TOLERANCE = 0.3  # nats around ln(vocab_size)
+LOSS_TOLERANCE = 1e-4
+SAME_LOGITS = 1e-5
+DIFFERENT_LOGITS = 1e-4
+RANK_TOLERANCE = 1e-4  # the probe recomputes logits; a token within this of the k-th largest counts as top-k
+TIME_BUDGET_GRACE_S = 1.5
+HELDOUT_LOSS_MAX = 2.45  # nats per character on the held-out text after the graded training run
+MIN_LOSS_DROP = 1.0  # nats below the untrained model's held-out loss
+TEMPERATURE_MAX_DISTANCE = 0.2  # total variation between sampled and softmax(logits / T) frequencies
+
+
+def expected_ids(text: str) -> list[int]:
+    return [VOCABULARY.index(char) + 1 if char in VOCABULARY else UNKNOWN_ID for char in text]
+
+
+def expected_decoded(text: str) -> str:
+    return "".join(char if char in VOCABULARY else UNKNOWN_CHAR for char in text)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+def cross_entropy(logits: np.ndarray, targets: np.ndarray) -> float:
+    logits = logits.astype(np.float64).reshape(-1, logits.shape[-1])
+    log_norm = np.log(np.exp(logits - logits.max(axis=1, keepdims=True)).sum(axis=1)) + logits.max(axis=1)
+    return float(np.mean(log_norm - logits[np.arange(len(logits)), targets.reshape(-1)]))
+
+
+def ids_in_range(ids: list, vocab_size: int) -> bool:
+    return all(type(index) is int and 0 <= index < vocab_size for index in ids)
+
+
+@check("cleaning_normalised")
+def cleaning_normalised(probe: ProbeData) -> None:
+    if probe.step("cleaning_unique").value("cleaned") != EXPECTED["cleaned_unique"]:
+        raise Failed("on a corpus without duplicates the output differs from the spec: check NFKC, removal of "
+                     "format characters, whitespace collapsing, empty lines and the final newline")
+
+
+@check("cleaning_deduplicated")
+def cleaning_deduplicated(probe: ProbeData) -> None:
+    cleaned = probe.step("cleaning_duplicates").value("cleaned")
+    if cleaned != EXPECTED["cleaned_messy"]:
+        kept = cleaned.splitlines() if type(cleaned) is str else []
+        if len({line.casefold() for line in kept}) != len(kept):
+            raise Failed("the output still has lines that are equal ignoring case")
+        raise Failed("on a corpus with duplicates the output differs from the spec: normalise before comparing "
+                     "lines, compare with casefold(), keep the first occurrence as it is, keep the order")
+
+
+@check("tokenizer_roundtrip")
+def tokenizer_roundtrip(probe: ProbeData) -> None:
+    step = probe.step("tokenizer")
+    text = (PROBE_DATA / "heldout.txt").read_text(encoding="utf-8")[:TOKENIZER_TEXT_CHARS]
+    if step.value("vocab_size") != len(VOCABULARY) + 1:
+        raise Failed("vocab_size must be the number of distinct characters of the training text plus one (id 0)")
+    if step.value("ids") != expected_ids(text):
+        raise Failed("ids must follow the spec: 0 for unknown, then the characters in code point order from 1")
+    if step.value("decoded") != text:
+        raise Failed("decode(encode(text)) does not give back a text made of known characters")
+
+
+@check("tokenizer_unknown_characters")
+def tokenizer_unknown_characters(probe: ProbeData) -> None:
+    step = probe.step("tokenizer_unseen")
+    text = (PROBE_DATA / "unseen.txt").read_text(encoding="utf-8")
+    if step.value("ids") != expected_ids(text):
+        raise Failed("characters missing from the training text must encode to id 0, one id per character")
+    if step.value("decoded") != expected_decoded(text):
+        raise Failed("id 0 must decode to U+FFFD, every other id to its character")
+
+
+@check("logits_shape")
+def logits_shape(probe: ProbeData) -> None:
+    step = probe.step("forward")
+    targets = step.array("targets")
+    expected_shape = (*targets.shape, step.value("vocab_size"))
+    if step.array("logits").shape != expected_shape:
+        raise Failed("logits must have shape (batch, time, vocab_size)")
+    if step.value("loss_without_targets_is_none") is not True:
+        raise Failed("without targets, forward must return (logits, None)")
+    if not np.allclose(step.array("logits_without_targets"), step.array("logits"), atol=SAME_LOGITS):
+        raise Failed("passing targets must not change the logits")
+
+
+@check("loss_matches_logits")
+def loss_matches_logits(probe: ProbeData) -> None:
+    step = probe.step("forward")
+    loss = step.value("loss")
+    expected = cross_entropy(step.array("logits"), step.array("targets"))
+    if type(loss) is not float or not abs(loss - expected) <= LOSS_TOLERANCE:
+        raise Failed("the loss must be the mean cross-entropy of the logits against the targets")
+
+
+@check("initial_loss")
+def initial_loss(probe: ProbeData) -> None:
+    step = probe.step("forward")
+    loss = cross_entropy(step.array("logits"), step.array("targets"))
+    if not abs(loss - math.log(step.value("vocab_size"))) <= INITIAL_LOSS_TOLERANCE:
+        raise Failed("an untrained model should predict close to uniformly (loss near ln(vocab_size)): "
+                     "check the weight initialisation")
+
+
+@check("causal_mask")
+def causal_mask(probe: ProbeData) -> None:
+    step = probe.step("causality")
+    last_same = step.value("changed_after")
+    original, changed = step.array("logits_original"), step.array("logits_changed")
+    if original.shape != changed.shape or original.ndim != 3:
+        raise Failed("logits must have shape (batch, time, vocab_size)")
+    if not np.abs(original[:, :last_same + 1] - changed[:, :last_same + 1]).max() <= SAME_LOGITS:
+        raise Failed("changing later tokens changed the logits at earlier positions: the model sees the future")
+    if not np.abs(original[:, last_same + 1:] - changed[:, last_same + 1:]).max() > DIFFERENT_LOGITS:
+        raise Failed("changing tokens did not change the logits at their own positions")
+
+
+@check("uses_positions")
+def uses_positions(probe: ProbeData) -> None:
+    logits = probe.step("causality").array("logits_repeated")
+    if logits.ndim != 3 or not np.abs(logits[0] - logits[0, :1]).max() > DIFFERENT_LOGITS:
+        raise Failed("a sequence of one repeated token gives the same logits at every position: "
+                     "the model has no positional information")
+
+
+@check("dropout_only_in_training")
+def dropout_only_in_training(probe: ProbeData) -> None:
+    step = probe.step("dropout")
+    if not np.abs(step.array("eval_first") - step.array("eval_second")).max() <= SAME_LOGITS:
+        raise Failed("in eval mode two forward passes on the same input differ: dropout must be off in eval()")
+    if not np.abs(step.array("train_first") - step.array("train_second")).max() > DIFFERENT_LOGITS:
+        raise Failed("with dropout > 0 in the config, training-mode forward passes never differ: dropout is unused")
+
+
+@check("parameter_limit")
+def parameter_limit(probe: ProbeData) -> None:
+    count = probe.step("parameters").value("count")
+    if type(count) is not int or not 0 < count <= MAX_PARAMETERS:
+        raise Failed(f"default_config(vocab_size) must give a model with at most {MAX_PARAMETERS:,} parameters")
+
+
+@check("checkpoint_roundtrip")
+def checkpoint_roundtrip(probe: ProbeData) -> None:
+    step = probe.step("checkpoint")
+    saved, loaded = step.array("logits_saved"), step.array("logits_loaded")
+    if saved.shape != loaded.shape or not np.abs(saved - loaded).max() <= SAME_LOGITS:
+        raise Failed("a loaded checkpoint gives different logits from the model that was saved")
+    if step.value("ids_loaded") != step.value("ids_saved"):
+        raise Failed("the tokenizer from a loaded checkpoint encodes differently from the one that was saved")
+
+
+@check("generate_length")
+def generate_length(probe: ProbeData) -> None:
+    step = probe.step("generation_length")
+    prompt, generated = step.value("prompt"), step.value("generated")
+    if len(generated) != len(prompt) + step.value("max_new_tokens"):
+        raise Failed("generate must return the prompt followed by exactly max_new_tokens ids, "
+                     "also when that is longer than block_size")
+    if generated[:len(prompt)] != prompt or not ids_in_range(generated, len(VOCABULARY) + 1):
+        raise Failed("generate must return the prompt unchanged, followed by ids in range(vocab_size)")
+
+
+@check("generate_greedy")
+def generate_greedy(probe: ProbeData) -> None:
+    step = probe.step("generation_greedy")
+    prompt, first = step.value("prompt"), step.value("first")
+    if first != step.value("second"):
+        raise Failed("with temperature 0 two calls gave different outputs: it must be greedy (argmax)")
+    logits = step.array("logits")
+    for position in range(len(prompt), len(first)):
+        row = logits[position - 1]
+        if not row[first[position]] >= row.max() - SAME_LOGITS:
+            raise Failed("with temperature 0 a generated token was not the most likely one")
+
+
+@check("generate_top_k")
+def generate_top_k(probe: ProbeData) -> None:
+    step = probe.step("generation_top_k")
+    prompt_length, top_k = len(step.value("prompt")), step.value("top_k")
+    outputs, logits = step.value("outputs"), step.array("logits")
+    explored = False
+    for output, sequence_logits in zip(outputs, logits):
+        for position in range(prompt_length, len(output)):
+            row = sequence_logits[position - 1]
+            kth_largest = np.sort(row)[-top_k]
+            if not row[output[position]] >= kth_largest - RANK_TOLERANCE:
+                raise Failed("with top_k set, a token outside the k most likely ones was sampled")
+            explored |= row[output[position]] < row.max() - RANK_TOLERANCE
+    if not explored:
+        raise Failed("with top_k > 1 and temperature > 0 only the most likely token was ever chosen")
+
+
+@check("generate_sampling")
+def generate_sampling(probe: ProbeData) -> None:
+    seeded = probe.step("generation_seed")
+    if seeded.value("first") != seeded.value("second"):
+        raise Failed("the same seed gave different samples: generate must draw from a generator seeded with seed")
+    if seeded.value("first") == seeded.value("other_seed"):
+        raise Failed("different seeds gave the same samples")
+    step = probe.step("generation_temperature")
+    expected = softmax(step.array("next_logits").astype(np.float64) / step.value("temperature"))
+    samples = step.value("samples")
+    if not ids_in_range(samples, len(expected)):
+        raise Failed("sampled ids must be in range(vocab_size)")
+    observed = np.bincount(samples, minlength=len(expected)) / len(samples)
+    if not 0.5 * np.abs(observed - expected).sum() <= TEMPERATURE_MAX_DISTANCE:
+        raise Failed("the sampled tokens do not follow softmax(logits / temperature)")
+
+
+@check("training_step_limit")
+def training_step_limit(probe: ProbeData) -> None:
+    losses = probe.step("training_steps").value("losses")
+    if len(losses) != 5:
+        raise Failed("train must take exactly max_steps optimiser steps (one loss per step) when time allows")
+    if not all(type(loss) is float and math.isfinite(loss) for loss in losses):
+        raise Failed("train must return one finite float loss per step")
+
+
+@check("training_time_budget")
+def training_time_budget(probe: ProbeData) -> None:
+    step = probe.step("training_time")
+    if not step.value("elapsed_s") <= step.value("budget_s") + TIME_BUDGET_GRACE_S:
+        raise Failed("train ran well past time_budget_s")
+    if not step.value("steps") >= 1:
+        raise Failed("with a time budget of a few seconds train took no step")
+
+
+@check("training_seeded")
+def training_seeded(probe: ProbeData) -> None:
+    step = probe.step("training_seed")
+    first, second, other = step.value("first"), step.value("second"), step.value("other_seed")
+    if len(first) != len(second) or not np.allclose(first, second, rtol=0, atol=1e-6):
+        raise Failed("the same seed and the same initial weights gave different training losses: seed everything "
+                     "train draws (batches, dropout) from seed, not from whatever ran before")
+    if len(first) == len(other) and np.allclose(first, other, rtol=0, atol=1e-6):
+        raise Failed("different seeds gave identical training runs")
+
+
+@check("training_reduces_loss")
+def training_reduces_loss(probe: ProbeData) -> None:
+    step = probe.step("training")
+    if not step.value("steps") <= step.value("max_steps"):
+        raise Failed("train took more steps than max_steps")
+    before = -float(np.mean(step.array("log_probs_before")))
+    after = -float(np.mean(step.array("log_probs_after")))
+    if not (after <= HELDOUT_LOSS_MAX and after <= before - MIN_LOSS_DROP):
+        raise Failed("after the graded training run the held-out loss is not low enough: check the optimiser "
+                     "steps, the learning rate and that batches pair each input with the next characters")

@@ -1,0 +1,1 @@
+"""A tiny character-level GPT, one file per idea: cleaning, tokenizer, model, training, sampling, checkpoints."""
