@@ -1,11 +1,15 @@
-"""The course's assignments as the gradebook needs them, read from the course files."""
+"""The course's assignments as the gradebook needs them, read from the course files and kept until they change."""
 
 from __future__ import annotations
+
+import threading
 
 from grader.course_files import list_assignments, load_rubric
 from grader.gradebook.report import CourseAssignment, ManualCriterion
 from grader.gradebook.rules import CourseRules
 from grader.settings import Settings
+
+Stamp = tuple[tuple[str, int], ...]
 
 
 def course_assignments(settings: Settings, rules: CourseRules) -> list[CourseAssignment]:
@@ -19,3 +23,29 @@ def course_assignments(settings: Settings, rules: CourseRules) -> list[CourseAss
             manual_criteria=tuple(ManualCriterion(c.id, c.title, c.points) for c in rubric.criteria if c.manual),
         ))
     return assignments
+
+
+def _stamp(settings: Settings) -> Stamp:
+    """Names and modification times of the files the catalog is read from: a few stat calls, no parsing."""
+    files = [*settings.assignments_dir.glob("*/assignment.yaml"), *settings.rubrics_dir.glob("*.yaml")]
+    return tuple(sorted((str(path), path.stat().st_mtime_ns) for path in files))
+
+
+class CourseCatalog:
+    """Parsing every assignment and rubric on each request costs more than the rest of an upload; re-read them only
+    when one of those files changed."""
+
+    def __init__(self, settings: Settings, rules: CourseRules) -> None:
+        self.settings = settings
+        self.rules = rules
+        self._lock = threading.Lock()
+        self._stamp: Stamp | None = None
+        self._assignments: list[CourseAssignment] = []
+
+    def assignments(self) -> list[CourseAssignment]:
+        stamp = _stamp(self.settings)
+        with self._lock:
+            if stamp != self._stamp:
+                self._assignments = course_assignments(self.settings, self.rules)
+                self._stamp = stamp
+            return list(self._assignments)

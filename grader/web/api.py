@@ -54,6 +54,7 @@ class ResultOut(BaseModel):
     shown_points: float
     shown_max: float
     hidden_max: float = Field(description="points of criteria hidden until the deadline")
+    pending_manual_max: float = Field(description="points of manual criteria not entered by an instructor yet")
     criteria: list[CriterionOut]
     stdout: str
     stderr: str
@@ -63,6 +64,7 @@ class ResultOut(BaseModel):
     def of(cls, view: ResultView) -> "ResultOut":
         return cls(status=view.status, message=view.message, shown_points=view.shown_points,
                    shown_max=view.shown_max, hidden_max=view.hidden_max,
+                   pending_manual_max=view.pending_manual_max,
                    criteria=[CriterionOut(**vars(c)) for c in view.criteria],
                    stdout=view.stdout, stderr=view.stderr, duration_s=view.duration_s)
 
@@ -83,6 +85,7 @@ class AttemptOut(BaseModel):
     shown_points: float | None
     shown_max: float | None
     hidden_max: float
+    pending_manual_max: float
     counts: bool = Field(description="this attempt is the one that counts under the course rules")
     late: bool
 

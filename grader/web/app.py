@@ -7,12 +7,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from grader.db.base import make_engine, make_session_factory
 from grader.db.migrations import upgrade_to_head
+from grader.gradebook.catalog import CourseCatalog
 from grader.gradebook.rules import load_course_rules
 from grader.queue.base import GradingQueue
 from grader.queue.inprocess import InProcessQueue
@@ -68,11 +70,14 @@ def _install_error_handlers(app: FastAPI, settings: Settings) -> None:
         return RedirectResponse("/login", status_code=303)
     app.add_exception_handler(NotSignedIn, not_signed_in)
 
-    from starlette.exceptions import HTTPException as StarletteHTTPException
-
     def http_error(request: Request, error: StarletteHTTPException) -> Response:
         return _error_response(request, error.status_code, "Request not possible", str(error.detail))
     app.add_exception_handler(StarletteHTTPException, http_error)
+
+    def server_error(request: Request, error: Exception) -> Response:
+        return _error_response(request, 500, "Something went wrong on our side",
+                               "The error was logged; please try again in a minute.")
+    app.add_exception_handler(Exception, server_error)
 
 
 def create_app(settings: Settings, options: WebOptions | None = None,
@@ -82,8 +87,9 @@ def create_app(settings: Settings, options: WebOptions | None = None,
     upgrade_to_head(settings.effective_database_url)
     engine = make_engine(settings.effective_database_url)
     session_factory = make_session_factory(engine)
-    context = AppContext(settings, options, load_course_rules(settings), session_factory,
-                         queue_factory(settings, session_factory))
+    rules = load_course_rules(settings)
+    context = AppContext(settings, options, rules, session_factory, queue_factory(settings, session_factory),
+                         CourseCatalog(settings, rules))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -109,7 +115,8 @@ def create_app(settings: Settings, options: WebOptions | None = None,
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if isinstance(response, HTMLResponse) or response.headers.get("content-type", "").startswith("text/html"):
+        is_page = response.headers.get("content-type", "").startswith("text/html")
+        if is_page and not request.url.path.startswith("/api/"):  # the API docs page loads Swagger UI's assets
             response.headers.setdefault("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
         return response
 

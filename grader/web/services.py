@@ -11,9 +11,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import sessionmaker
 
-from grader.course_files import CourseFileError, load_assignment
 from grader.db.models import GradeRecord, Submission, User, utcnow
-from grader.gradebook.catalog import course_assignments
+from grader.gradebook.catalog import CourseCatalog
 from grader.gradebook.compute import counting_attempt
 from grader.gradebook.report import CourseAssignment, StudentRow, gradebook_rows, grades_csv, student_standing
 from grader.gradebook.repository import COURSE_LEVEL, Gradebook
@@ -52,6 +51,7 @@ class AppContext:
     rules: CourseRules
     session_factory: sessionmaker
     queue: GradingQueue
+    catalog: CourseCatalog
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Gradebook]:
@@ -59,7 +59,7 @@ class AppContext:
             yield Gradebook(session)
 
     def assignments(self) -> list[CourseAssignment]:
-        return course_assignments(self.settings, self.rules)
+        return self.catalog.assignments()
 
     def assignment(self, assignment_id: str) -> CourseAssignment:
         for assignment in self.assignments():
@@ -77,6 +77,7 @@ class AttemptRow:
     shown_points: float | None
     shown_max: float | None
     hidden_max: float
+    pending_manual_max: float
     counts: bool
     late: bool
 
@@ -105,10 +106,7 @@ def check_upload_rate(ctx: AppContext, viewer: Viewer) -> None:
 
 def submit(ctx: AppContext, viewer: Viewer, assignment_id: str, upload: ParsedUpload) -> int:
     """Store the upload durably, commit its submission and job rows, then queue it; returns the submission id."""
-    try:
-        load_assignment(ctx.settings, assignment_id)
-    except CourseFileError as error:
-        raise NotFound(f"no assignment {assignment_id!r}") from error
+    ctx.assignment(assignment_id)
     try:
         stored = accept_submission(upload.path, upload.original_name, assignment_id, ctx.settings)
     except Rejected as error:
@@ -175,6 +173,7 @@ def attempt_rows(ctx: AppContext, viewer: Viewer, student_id: int, assignment: C
                 original_name=submission.original_name, status=submission_status(gradebook, submission, record),
                 shown_points=view.shown_points if view else None, shown_max=view.shown_max if view else None,
                 hidden_max=view.hidden_max if view else 0.0,
+                pending_manual_max=view.pending_manual_max if view else 0.0,
                 counts=counting is not None and counting.submission_id == submission.id,
                 late=assignment.deadline is not None and submission.submitted_at > assignment.deadline,
             ))

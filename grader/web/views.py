@@ -26,7 +26,8 @@ class ResultView:
     criteria: tuple[CriterionView, ...]
     shown_points: float
     shown_max: float
-    hidden_max: float
+    hidden_max: float  # criteria hidden until the deadline
+    pending_manual_max: float  # manual criteria an instructor has not entered yet
     stdout: str
     stderr: str
     duration_s: float
@@ -51,12 +52,13 @@ def result_view(
             max_points=criterion["max_points"], feedback="" if hidden else criterion.get("feedback", ""),
             hidden=hidden, manual=manual,
         ))
-    shown = [c for c in criteria if not c.hidden]
+    shown = [c for c in criteria if not c.hidden and c.points is not None]
     logs = result.get("logs") or {}
     return ResultView(
         status=result["status"], message=result.get("message", ""), criteria=tuple(criteria),
         shown_points=round(sum(c.points or 0.0 for c in shown), 2),
         shown_max=round(sum(c.max_points for c in shown), 2),
         hidden_max=round(sum(c.max_points for c in criteria if c.hidden), 2),
+        pending_manual_max=round(sum(c.max_points for c in criteria if c.manual and not c.hidden and c.points is None), 2),
         stdout=logs.get("stdout", ""), stderr=logs.get("stderr", ""), duration_s=float(result.get("duration_s", 0.0)),
     )

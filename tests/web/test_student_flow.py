@@ -52,8 +52,9 @@ def test_upload_is_stored_before_it_is_acknowledged_then_graded_in_the_backgroun
 
     assert wait_graded(client, submission_id) == "graded"
     page = client.get(f"/submissions/{submission_id}").text
-    assert "10 / 14" in page  # addition 10/10 and the manual criterion not entered yet (0/4) are shown
-    assert "6 points are hidden until the deadline" in page
+    assert re.search(r"<strong data-score>10 / 10</strong>", page)  # only what is graded and visible is counted
+    assert "6 points hidden until the deadline (2099-01-01 00:00 UTC)" in page
+    assert "4 points an instructor enters after review" in page
     assert "Hidden until the deadline." in page
     assert "mean is right" not in page and "must return the arithmetic mean" not in page
 
@@ -85,7 +86,8 @@ def test_json_api_submits_and_reads_results_with_a_bearer_token(client: TestClie
     assert submission["status"] in {"queued", "running"}
     assert wait_graded(client, submission["id"], api_headers=headers) == "graded"
     result = client.get(f"/api/submissions/{submission['id']}", headers=headers).json()["result"]
-    assert (result["shown_points"], result["hidden_max"]) == (10, 6)
+    assert (result["shown_points"], result["shown_max"], result["hidden_max"], result["pending_manual_max"]) == \
+        (10, 10, 6, 4)
     assert [c["hidden"] for c in result["criteria"]] == [False, True, False]
     attempts = client.get("/api/assignments/p1/attempts", headers=headers).json()
     assert [a["counts"] for a in attempts] == [True]

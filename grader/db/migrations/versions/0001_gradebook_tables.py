@@ -139,20 +139,24 @@ def upgrade() -> None:
 
     op.create_table('plagiarism_cases',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('assignment_id', sa.String(length=64), nullable=False),
-    sa.Column('student_a', sa.String(length=320), nullable=False),
-    sa.Column('student_b', sa.String(length=320), nullable=False),
+    sa.Column('assignment_id', sa.String(length=100), nullable=False),
+    sa.Column('student_a', sa.String(length=255), nullable=False),
+    sa.Column('student_b', sa.String(length=255), nullable=False),
     sa.Column('score', sa.Float(), nullable=False),
     sa.Column('channels', sa.JSON(), nullable=False),
-    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('comment', sa.Text(), nullable=True),
-    sa.Column('decided_by', sa.String(length=320), nullable=True),
+    sa.Column('decided_by', sa.String(length=255), nullable=True),
     sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('assignment_id', 'student_a', 'student_b', name='uq_plagiarism_case_pair')
     )
     with op.batch_alter_table('plagiarism_cases', schema=None) as batch_op:
-        batch_op.create_index('ix_plagiarism_cases_assignment_id', ['assignment_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_plagiarism_cases_assignment_id'), ['assignment_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_plagiarism_cases_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_plagiarism_cases_student_a'), ['student_a'], unique=False)
+        batch_op.create_index(batch_op.f('ix_plagiarism_cases_student_b'), ['student_b'], unique=False)
 
 
 def downgrade() -> None:
