@@ -13,6 +13,7 @@ Settings and why:
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import threading
@@ -38,6 +39,11 @@ class DockerBackend:
         self.image = image
         self._has_gpu: bool | None = None
         self._lock = threading.Lock()
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Every sandbox container is labelled, and by the grader process that started it, so leftovers can be found."""
+        return {"grader.sandbox": "1", "grader.pid": str(os.getpid())}
 
     def describe(self, spec: RunSpec) -> dict:
         return {"kind": self.kind, "isolation": self.isolation, "image": self.image, "gpu": self._gpu_for(spec),
@@ -95,7 +101,7 @@ class DockerBackend:
                 environment={"HOME": "/work"}, detach=True, stdin_open=False, tty=False,
                 log_config={"type": "json-file", "config": {"max-size": "64m", "max-file": "1"}},
                 device_requests=[DeviceRequest(count=-1, capabilities=[["gpu"]])] if gpu else None,
-                labels={"grader.sandbox": "1"},
+                labels=self.labels,
             )
         except ImageNotFound as error:
             raise SandboxError(f"sandbox image {self.image} is missing; build it with 'grader sandbox build'") from error
