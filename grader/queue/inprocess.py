@@ -48,9 +48,6 @@ class InProcessQueue:
             thread.join()
         self._threads = []
 
-    def idle(self) -> bool:
-        return self._job_ids.unfinished_tasks == 0
-
     def _work(self) -> None:
         while True:
             job_id = self._job_ids.get()

@@ -41,7 +41,7 @@ def execute_job(job_id: int, settings: Settings, session_factory: sessionmaker, 
         log.exception("grading job %s failed", job_id)
         error = f"{type(exc).__name__}: {exc}"
         result = GradeResult(assignment=assignment_id, submission_sha256=sha256, status="infra_error",
-                             message="The grader failed on this submission; an instructor has been told.",
+                             message="The grader failed on this submission; it does not count as an attempt and can be regraded.",
                              ).model_dump(mode="json")
     with session_factory.begin() as session:
         gradebook = Gradebook(session)

@@ -4,14 +4,14 @@ import re
 from pathlib import Path
 
 import pytest
-
 import sqlalchemy as sa
-from fastapi.testclient import TestClient
 from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
 
 from grader.settings import Settings
 from grader.web import api, pages
-from tests.web.conftest import PASSWORD, sqlite_url, csrf_from, sign_in, submission_id_of, upload, wait_graded
+from tests.web.conftest import PASSWORD, csrf_from, sign_in, sqlite_url, submission_id_of, upload, wait_graded
+
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
@@ -95,7 +95,7 @@ def test_signed_out_visitors_are_sent_to_sign_in_and_the_api_answers_401(client:
 
 
 def test_every_form_post_without_the_csrf_token_is_refused(client: TestClient, people, settings: Settings):
-    csrf = sign_in(client, people["teacher"].email)
+    sign_in(client, people["teacher"].email)  # signed in, so a refusal can only be about the token
     posts = [
         ("/logout", {}),
         ("/account/api-tokens", {"label": "x"}),
@@ -111,7 +111,6 @@ def test_every_form_post_without_the_csrf_token_is_refused(client: TestClient, p
     response = client.post("/assignments/p1/submissions", data={"csrf_token": "forged"},
                            files={"file": ("solution.py", b"x = 1\n")})
     assert response.status_code == 403
-    assert csrf  # the instructor's token was real; only its absence or forgery was refused
     with sa.create_engine(settings.effective_database_url).connect() as connection:
         assert connection.execute(sa.text("SELECT count(*) FROM manual_scores")).scalar_one() == 0
         assert connection.execute(sa.text("SELECT count(*) FROM submissions")).scalar_one() == 0
