@@ -1,0 +1,197 @@
+"""Project 3 judge over fabricated probe data: a faithful system passes every check, and each way of breaking (or
+faking) one behaviour fails the check for it. The real path (reference and mutants in the sandbox) is check-references.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.judge import Judge, ProbeData, StepData, load_judge
+
+JUDGE_DIR = Path(__file__).resolve().parents[2] / "assignments" / "p3" / "hidden_tests" / "judge"
+WINDOW = 400
+
+
+@pytest.fixture(scope="module")
+def judge() -> Judge:
+    return load_judge(JUDGE_DIR)
+
+
+@pytest.fixture(scope="module")
+def hidden(judge: Judge) -> dict:
+    """The judge module's own namespace: its corpus, gold passages and latency data."""
+    return judge.checks["recall_at_5"].__globals__
+
+
+def window_chunks(documents: dict[str, str]) -> list[list]:
+    return [[f"{source}#{start}", source, start, min(start + WINDOW, len(text)), text[start:start + WINDOW]]
+            for source, text in documents.items() for start in range(0, len(text), WINDOW)]
+
+
+def ranked(rows: list[list], first: list[list], count: int) -> list[list]:
+    chosen = first + [row for row in rows if row not in first]
+    return [[row[0], row[1], row[2], row[3], 0.9 - 0.05 * rank] for rank, row in enumerate(chosen[:count])]
+
+
+def gold_chunks(rows: list[list], spans: list[list]) -> list[list]:
+    return [row for row in rows for source, start, end in spans
+            if row[1] == source and min(row[3], end) - max(row[2], start) >= 0.5 * (end - start)]
+
+
+def faithful_steps(hidden: dict) -> dict[str, dict]:
+    """What a correct system would emit, built from the judge's own data."""
+    table = window_chunks(hidden["MAIN"])
+    added = window_chunks(hidden["ADDED"])
+    results = {question: ranked(table, gold_chunks(table, spans), 5) for question, spans in hidden["GOLD"].items()}
+    after = {question: ranked(added, gold_chunks(added, hidden["GOLD"][question]), 1) + results[question][:4]
+             if question in hidden["ADDED_QUESTIONS"] else results[question] for question in hidden["GOLD"]}
+    after = copy.deepcopy(after)  # every step gets its own rows, as if parsed from its own file
+    answers = {question: {"text": "Because the documents say so.", "citations": [results[question][0][0]]}
+               if question in hidden["MAIN_QUESTIONS"] else {"text": hidden["NOT_FOUND_ANSWER"], "citations": []}
+               for question in hidden["GOLD"]}
+    vectors, queries = hidden["latency_data"]()
+    similarities = queries @ vectors.T
+    ids = np.argsort(-similarities, axis=1)[:, :5]
+    return {
+        "ingest": {"values": {"chunks": table}},
+        "retrieval": {"values": {"results": results,
+                                 "k_contract": {str(k): ranked(table, [], k) for k in (1, 3, 8)}}},
+        "answers": {"values": {"answers": answers}},
+        "persistence": {"values": {"chunks": copy.deepcopy(table), "results": copy.deepcopy(results)}},
+        "incremental": {"values": {"chunks": copy.deepcopy(table + added), "results": after}},
+        "latency": {"values": {"add_s": 0.01},
+                    "arrays": {"ids": ids, "scores": np.take_along_axis(similarities, ids, axis=1),
+                               "query_s": np.full(len(queries), 0.002)}},
+    }
+
+
+def probe_data(steps: dict[str, dict]) -> ProbeData:
+    return ProbeData(steps={name: StepData(name, True, step["values"], step.get("arrays", {}), None, 1.0)
+                            for name, step in steps.items()}, finished=True)
+
+
+def failing(judge: Judge, steps: dict[str, dict]) -> set[str]:
+    return {check for check, outcome in judge.run(probe_data(steps)).items() if not outcome.passed}
+
+
+@pytest.fixture(scope="module")
+def faithful(hidden: dict) -> dict[str, dict]:
+    return faithful_steps(hidden)
+
+
+@pytest.fixture
+def steps(faithful: dict[str, dict]) -> dict[str, dict]:
+    return copy.deepcopy(faithful)
+
+
+def first_main_question(hidden: dict) -> str:
+    return hidden["MAIN_QUESTIONS"][0]
+
+
+def test_a_faithful_system_passes_every_check(judge, steps):
+    assert failing(judge, steps) == set()
+
+
+def test_chunk_text_that_differs_from_the_document_fails_offsets(judge, steps):
+    steps["ingest"]["values"]["chunks"][3][4] = steps["ingest"]["values"]["chunks"][3][4].upper()
+    assert "chunk_offsets" in failing(judge, steps)
+
+
+def test_a_gap_between_chunks_fails_coverage(judge, steps):
+    del steps["ingest"]["values"]["chunks"][5]
+    assert "chunk_coverage" in failing(judge, steps)
+
+
+def test_unsorted_results_fail_ranked_results(judge, steps, hidden):
+    question = first_main_question(hidden)
+    steps["retrieval"]["values"]["results"][question].reverse()
+    assert "ranked_results" in failing(judge, steps)
+
+
+def test_claimed_gold_spans_that_are_not_chunks_of_the_system_fail_retrieval(judge, steps, hidden):
+    for question in hidden["MAIN_QUESTIONS"]:
+        source, start, end = hidden["GOLD"][question][0]
+        steps["retrieval"]["values"]["results"][question][0][1:4] = [source, start, end]
+    assert {"ranked_results", "recall_at_5"} <= failing(judge, steps)
+
+
+def test_low_recall_fails_recall(judge, steps, hidden):
+    table = steps["ingest"]["values"]["chunks"]
+    for question in hidden["MAIN_QUESTIONS"]:
+        wrong = [row for row in table if row[1] != hidden["GOLD"][question][0][0]]
+        steps["retrieval"]["values"]["results"][question] = ranked(wrong, [], 5)
+    assert "recall_at_5" in failing(judge, steps)
+
+
+def test_a_reload_with_other_scores_fails_persistence(judge, steps, hidden):
+    reloaded = copy.deepcopy(steps["retrieval"]["values"]["results"])
+    reloaded[first_main_question(hidden)][0][4] -= 0.01
+    steps["persistence"]["values"]["results"] = reloaded
+    assert failing(judge, steps) == {"persistence_roundtrip"}
+
+
+def test_old_chunks_reranked_after_a_second_ingest_fail_incremental(judge, steps, hidden):
+    steps["incremental"]["values"]["results"][first_main_question(hidden)][:2] = \
+        steps["incremental"]["values"]["results"][first_main_question(hidden)][1::-1]
+    assert failing(judge, steps) == {"incremental_ingest"}
+
+
+def test_unsearchable_new_documents_fail_incremental(judge, steps, hidden):
+    for question in hidden["ADDED_QUESTIONS"]:
+        steps["incremental"]["values"]["results"][question] = steps["retrieval"]["values"]["results"][question]
+    assert failing(judge, steps) == {"incremental_ingest"}
+
+
+def test_citing_a_chunk_that_was_not_retrieved_fails_citations(judge, steps, hidden):
+    question = first_main_question(hidden)
+    retrieved = {row[0] for row in steps["retrieval"]["values"]["results"][question]}
+    outsider = next(row[0] for row in steps["ingest"]["values"]["chunks"] if row[0] not in retrieved)
+    steps["answers"]["values"]["answers"][question]["citations"] = [outsider]
+    assert "citations_from_retrieved" in failing(judge, steps)
+
+
+def test_answering_an_unsupported_question_fails_not_found(judge, steps, hidden):
+    question = hidden["UNSUPPORTED"][0]
+    cited = steps["retrieval"]["values"]["results"][question][0][0]
+    steps["answers"]["values"]["answers"][question] = {"text": "Canberra.", "citations": [cited]}
+    assert failing(judge, steps) == {"not_found"}
+
+
+def test_refusing_every_question_fails_not_found_and_grounding(judge, steps, hidden):
+    for question in hidden["GOLD"]:
+        steps["answers"]["values"]["answers"][question] = {"text": hidden["NOT_FOUND_ANSWER"], "citations": []}
+    assert failing(judge, steps) == {"not_found", "answers_grounded"}
+
+
+def test_wrong_neighbours_fail_latency_correctness(judge, steps):
+    steps["latency"]["arrays"]["ids"] = steps["latency"]["arrays"]["ids"] + 1
+    assert failing(judge, steps) == {"latency_results_correct"}
+
+
+def test_slow_or_unfinished_search_fails_latency_budget(judge, steps):
+    slow = copy.deepcopy(steps)
+    slow["latency"]["arrays"]["query_s"] = np.full(50, 1.5)
+    assert failing(judge, slow) == {"latency_within_budget"}
+    unfinished = copy.deepcopy(steps)
+    unfinished["latency"]["arrays"] = {key: value[:3] for key, value in steps["latency"]["arrays"].items()}
+    assert failing(judge, unfinished) == {"latency_results_correct", "latency_within_budget"}
+
+
+def test_a_crashed_step_fails_its_checks_with_the_students_error(judge, steps):
+    data = probe_data(steps)
+    crashed = StepData("answers", False, {}, {}, {"type": "KeyError", "message": "'x'", "frames": []}, 0.1)
+    outcomes = judge.run(ProbeData(steps={**data.steps, "answers": crashed}, finished=True))
+    assert not outcomes["not_found"].passed
+    assert "KeyError" in outcomes["not_found"].student_message
+    assert outcomes["recall_at_5"].passed
+
+
+def test_citing_every_retrieved_chunk_does_not_pass_as_grounded(judge, steps, hidden):
+    for question in hidden["MAIN_QUESTIONS"]:
+        steps["answers"]["values"]["answers"][question]["citations"] = [
+            row[0] for row in steps["retrieval"]["values"]["results"][question]]
+    assert failing(judge, steps) == {"answers_grounded"}
