@@ -1,0 +1,284 @@
+"""The detector: fingerprints and unit embeddings of every submission, candidate pairs, channel scores, one calibrated score."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import faiss
+import numpy as np
+
+from grader.plagiarism.calibration import Calibration
+from grader.plagiarism.embeddings import EmbeddingCache, Encoder, embed_texts
+from grader.plagiarism.identifiers import cosine, identifier_counts, tfidf_vectors
+from grader.plagiarism.fingerprints import FingerprintSettings, TokenMatch, compare, fingerprint_all, shared_counts, starter_hashes
+from grader.plagiarism.submissions import Skipped, SourceFile, Submission
+from grader.plagiarism.units import CodeUnit, api_names_of, submission_units
+
+
+@dataclass(frozen=True)
+class DetectorSettings:
+    fingerprints: FingerprintSettings = FingerprintSettings()
+    exhaustive_up_to: int = 150  # cohorts up to this size compare every pair exactly; larger ones go through FAISS
+    neighbours: int = 12  # nearest units looked up per unit in FAISS mode
+    candidates_per_submission: int = 12  # in FAISS mode, the submissions most linked to each one are scored
+    min_unit_size: int = 12  # AST nodes; smaller units (one-line getters) say nothing about copying
+    flag_threshold: float = 0.5  # calibrated score from which a pair is flagged and joins clusters
+    report_top: int = 200  # pairs listed besides every flagged pair
+
+
+@dataclass(frozen=True)
+class UnitMatch:
+    unit_a: str
+    lines_a: tuple[int, int]
+    file_a: str
+    unit_b: str
+    lines_b: tuple[int, int]
+    file_b: str
+    similarity: float  # cosine of the cohort-centred embeddings
+
+
+@dataclass(frozen=True)
+class PairResult:
+    a: str
+    b: str
+    a_origin: str
+    b_origin: str
+    score: float
+    percentile: float  # share of the cohort's pairs that score lower
+    channels: dict[str, float]
+    driver: str  # the channel that moved the score most
+    unit_matches: tuple[UnitMatch, ...]
+    tokens: TokenMatch
+
+
+@dataclass
+class Detection:
+    submissions: list[Submission]
+    pairs: list[PairResult]
+    clusters: list[list[str]]
+    skipped: list[Skipped]
+    all_scores: list[float]  # every scored pair, for the histogram
+    stats: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class _UnitTable:
+    """Per unit: the best similarity to each submission it was compared with, and a ceiling for all the others."""
+
+    best: list[dict[int, float]]
+    ceiling: np.ndarray  # similarity assumed for submissions not retrieved (FAISS mode); -1 when all were compared
+
+
+def _unit_vectors(units: list[CodeUnit], encoder: Encoder, cache: EmbeddingCache | None) -> tuple[np.ndarray, int]:
+    return embed_texts([unit.canonical for unit in units], encoder, cache)
+
+
+def centred(vectors: np.ndarray, units: list[CodeUnit], cohort: int, min_sources: int = 3) -> np.ndarray:
+    """Embeddings minus what the cohort's units of the same kind share, renormalised.
+
+    Independent solutions of one task embed almost alike (cosine ~0.95): the task dominates the vector. Subtracting the
+    mean of the same function across the cohort (or of all the cohort's units, for kinds too rare to average) leaves how
+    this solution differs. A mean needs units from min_sources submissions; without one there is no telling a shared
+    task from a shared solution, so the unit gets no vector (similarity 0) and the other channels decide.
+    """
+    if len(units) == 0:
+        return vectors
+    in_cohort = np.array([unit.submission < cohort for unit in units])
+
+    def reference(rows: list[int]) -> np.ndarray | None:
+        cohort_rows = [row for row in rows if in_cohort[row]]
+        if len({units[row].submission for row in cohort_rows}) < min_sources:
+            return None
+        return vectors[cohort_rows].mean(axis=0)
+
+    overall = reference(list(range(len(units))))
+    by_label: dict[str, list[int]] = defaultdict(list)
+    for row, unit in enumerate(units):
+        by_label[unit.label].append(row)
+    result = np.zeros_like(vectors)
+    for rows in by_label.values():
+        mean = reference(rows)
+        mean = overall if mean is None else mean
+        if mean is not None:
+            result[rows] = vectors[rows] - mean
+    return result / (np.linalg.norm(result, axis=1, keepdims=True) + 1e-9)
+
+
+def _exhaustive_table(units: list[CodeUnit], vectors: np.ndarray) -> _UnitTable:
+    similarity = vectors @ vectors.T
+    owner = np.array([unit.submission for unit in units])
+    best: list[dict[int, float]] = [dict() for _ in units]
+    for submission in sorted(set(owner.tolist())):
+        columns = np.flatnonzero(owner == submission)
+        column_best = similarity[:, columns].max(axis=1)
+        for row, value in enumerate(column_best):
+            if owner[row] != submission:
+                best[row][submission] = float(value)
+    return _UnitTable(best, np.full(len(units), -1.0))
+
+
+def _faiss_table(units: list[CodeUnit], vectors: np.ndarray, neighbours: int) -> _UnitTable:
+    index = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efSearch = max(64, 2 * neighbours)
+    index.add(vectors)
+    similarities, found = index.search(vectors, neighbours + 1)
+    owner = np.array([unit.submission for unit in units])
+    best: list[dict[int, float]] = [dict() for _ in units]
+    ceiling = np.empty(len(units))
+    for row in range(len(units)):
+        valid = found[row] >= 0
+        for column, value in zip(found[row][valid], similarities[row][valid]):
+            submission = int(owner[column])
+            if submission != owner[row] and value > best[row].get(submission, -1.0):
+                best[row][submission] = float(value)
+        ceiling[row] = float(similarities[row][valid].min()) if valid.any() else -1.0
+    return _UnitTable(best, ceiling)
+
+
+def _candidate_pairs(table: _UnitTable, units: list[CodeUnit], shared: dict[tuple[int, int], int], per_submission: int) -> set[tuple[int, int]]:
+    links: dict[int, defaultdict[int, float]] = defaultdict(lambda: defaultdict(float))
+    for row, unit in enumerate(units):
+        for submission, similarity in table.best[row].items():
+            links[unit.submission][submission] += max(similarity, 0.0)
+    for (first, second), count in shared.items():
+        links[first][second] += count
+        links[second][first] += count
+    pairs: set[tuple[int, int]] = set()
+    for submission, scores in links.items():
+        for other in sorted(scores, key=scores.__getitem__, reverse=True)[:per_submission]:
+            pairs.add((min(submission, other), max(submission, other)))
+    return pairs
+
+
+def _direction(rows: list[int], units: list[CodeUnit], table: _UnitTable, target: int) -> float:
+    """Size-weighted mean similarity of these units to their best match in target."""
+    if not rows:
+        return 0.0
+    weights = np.array([units[row].size for row in rows], dtype=float)
+    similarity = np.array([table.best[row].get(target, table.ceiling[row]) for row in rows])
+    return float(np.average(similarity, weights=weights))
+
+
+def _best_partner(row: int, target_rows: list[int], vectors: np.ndarray) -> tuple[int, float]:
+    similarities = vectors[target_rows] @ vectors[row]
+    position = int(np.argmax(similarities))
+    return target_rows[position], float(similarities[position])
+
+
+def _unit_matches(rows_a: list[int], rows_b: list[int], units: list[CodeUnit], vectors: np.ndarray, limit: int = 5) -> tuple[UnitMatch, ...]:
+    if not rows_a or not rows_b:
+        return ()
+    matches = []
+    for row in rows_a:
+        partner, similarity = _best_partner(row, rows_b, vectors)
+        unit_a, unit_b = units[row], units[partner]
+        matches.append(
+            UnitMatch(unit_a.label, (unit_a.first_line, unit_a.last_line), unit_a.file, unit_b.label, (unit_b.first_line, unit_b.last_line), unit_b.file, similarity)
+        )
+    return tuple(sorted(matches, key=lambda match: match.similarity, reverse=True)[:limit])
+
+
+def _clusters(pairs: list[PairResult], threshold: float) -> list[list[str]]:
+    parent: dict[str, str] = {}
+
+    def root(name: str) -> str:
+        while parent.setdefault(name, name) != name:
+            name = parent[name]
+        return name
+
+    for pair in pairs:
+        if pair.score >= threshold:
+            parent[root(pair.a)] = root(pair.b)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for name in parent:
+        groups[root(name)].append(name)
+    return sorted((sorted(group) for group in groups.values() if len(group) >= 3), key=len, reverse=True)
+
+
+def detect(
+    cohort: list[Submission],
+    archives: list[Submission],
+    starter: list[SourceFile],
+    skipped: list[Skipped],
+    encoder: Encoder,
+    cache: EmbeddingCache | None,
+    calibration: Calibration,
+    settings: DetectorSettings = DetectorSettings(),
+) -> Detection:
+    submissions = cohort + archives
+    starter_code = [source.code for source in starter]
+    api_names = api_names_of(starter_code)
+    fingerprints = fingerprint_all([submission.code for submission in submissions], len(cohort), starter_hashes(starter_code, settings.fingerprints), settings.fingerprints)
+
+    starter_units = [unit for source in starter for unit in submission_units(-1, Submission("starter", "starter", (source,)), api_names)]
+    starter_canonical = {unit.canonical for unit in starter_units}
+    units = [
+        unit
+        for index, submission in enumerate(submissions)
+        for unit in submission_units(index, submission, api_names)
+        if unit.size >= settings.min_unit_size and unit.canonical not in starter_canonical
+    ]
+    # The same winnowing over canonical forms: renamed, re-spelled (np.matmul -> @) and dead-code-padded copies line up.
+    rows_of: dict[int, list[int]] = defaultdict(list)
+    for row, unit in enumerate(units):
+        rows_of[unit.submission].append(row)
+    canonical_texts = ["\n".join(units[row].canonical for row in rows_of[index]) for index in range(len(submissions))]
+    canonical_starter = starter_hashes([unit.canonical for unit in starter_units], settings.fingerprints)
+    canonical_fingerprints = fingerprint_all(canonical_texts, len(cohort), canonical_starter, settings.fingerprints)
+    raw_vectors, computed = _unit_vectors(units, encoder, cache)
+    vectors = centred(raw_vectors, units, len(cohort))
+    exhaustive = len(cohort) <= settings.exhaustive_up_to
+    table = _exhaustive_table(units, vectors) if exhaustive else _faiss_table(units, vectors, settings.neighbours)
+    starter_tokens = frozenset(name for code in starter_code for name in identifier_counts(code, frozenset()))
+    names = tfidf_vectors([identifier_counts(submission.code, starter_tokens | api_names) for submission in submissions], len(cohort))
+
+    if exhaustive:
+        candidates = {(first, second) for first in range(len(submissions)) for second in range(first + 1, len(submissions))}
+    else:
+        shared = shared_counts(fingerprints, max_holders=max(settings.fingerprints.cohort_min_count, 64))
+        candidates = _candidate_pairs(table, units, shared, settings.candidates_per_submission)
+    candidates = {(first, second) for first, second in candidates if first < len(cohort)}  # archives are not compared with each other
+
+    scored: list[PairResult] = []
+    for first, second in sorted(candidates):
+        tokens = compare(fingerprints[first], fingerprints[second])
+        canonical = compare(canonical_fingerprints[first], canonical_fingerprints[second])
+        forward = _direction(rows_of[first], units, table, second)
+        backward = _direction(rows_of[second], units, table, first)
+        channels = {
+            "token": max(tokens.similarity_a, tokens.similarity_b),
+            "canonical_token": max(canonical.similarity_a, canonical.similarity_b),
+            "identifiers": cosine(names[first], names[second]),
+            "semantic": max(forward, backward),
+        }
+        contributions = calibration.contributions(channels)
+        scored.append(
+            PairResult(
+                a=submissions[first].name,
+                b=submissions[second].name,
+                a_origin=submissions[first].origin,
+                b_origin=submissions[second].origin,
+                score=calibration.score(channels),
+                percentile=0.0,
+                channels=channels,
+                driver=max(contributions, key=contributions.__getitem__),
+                unit_matches=_unit_matches(rows_of[first], rows_of[second], units, vectors),
+                tokens=tokens,
+            )
+        )
+    total_pairs = len(cohort) * (len(cohort) - 1) // 2 + len(cohort) * len(archives)
+    scored.sort(key=lambda pair: pair.score, reverse=True)
+    ranked = [
+        PairResult(**{**pair.__dict__, "percentile": 1.0 - (rank + 1) / max(total_pairs, 1)})
+        for rank, pair in enumerate(scored)
+    ]
+    listed = [pair for rank, pair in enumerate(ranked) if rank < settings.report_top or pair.score >= settings.flag_threshold]
+    return Detection(
+        submissions=submissions,
+        pairs=listed,
+        clusters=_clusters(ranked, settings.flag_threshold),
+        skipped=skipped,
+        all_scores=[pair.score for pair in ranked],
+        stats={"units": len(units), "embedded_now": computed, "pairs_scored": len(ranked), "pairs_possible": total_pairs, "exhaustive": float(exhaustive)},
+    )

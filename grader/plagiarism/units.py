@@ -1,0 +1,239 @@
+"""Code units (functions, methods, top-level blocks) in an AST-level canonical form.
+
+The canonical form is what the embedding channel compares: identifiers a student chose are replaced by role names,
+docstrings and comments are gone, and equivalent spellings (x += 1, x = x + 1) coincide. Names the assignment fixes
+(the starter's functions) and library names (np.cumsum) are kept: they carry the meaning the model can use.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import io
+import tokenize
+from dataclasses import dataclass
+
+from grader.plagiarism.submissions import Submission
+
+_BUILTINS = frozenset(dir(builtins))
+_NUMPY_ALIASES = frozenset({"np", "numpy"})
+# numpy functions with a method twin: np.sum(x, ...) and x.sum(...) are one spelling in canonical form.
+_ARRAY_METHODS = frozenset({"sum", "mean", "max", "min", "var", "std", "argmax", "argmin", "cumsum", "prod", "any", "all", "reshape", "transpose", "argsort", "clip", "round"})
+_REDUCTIONS = frozenset({"sum", "mean", "max", "min", "var", "std", "argmax", "argmin", "cumsum", "prod", "any", "all"})
+_BINARY_FUNCTIONS = {"add": ast.Add, "subtract": ast.Sub, "multiply": ast.Mult, "divide": ast.Div, "true_divide": ast.Div, "matmul": ast.MatMult, "dot": ast.MatMult, "power": ast.Pow}
+
+
+@dataclass(frozen=True)
+class CodeUnit:
+    submission: int  # index into the detector's submission list
+    label: str  # "def top_p_filter", "Model.forward", "top-level code"
+    file: str
+    first_line: int
+    last_line: int
+    canonical: str
+    size: int  # AST nodes: weights the unit in a submission's score
+
+
+def _strip_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+        return body[1:] or [ast.Pass()]
+    return body
+
+
+class _Canonicaliser(ast.NodeTransformer):
+    """Renames a unit's own identifiers to v1, v2 ... in order of appearance; helpers the student added become `helper`."""
+
+    def __init__(self, kept_names: frozenset[str], own_helpers: frozenset[str], read_names: frozenset[str]):
+        self.kept_names = kept_names
+        self.own_helpers = own_helpers
+        self.read_names = read_names  # names the unit ever reads: a constant stored elsewhere is dead
+        self.renamed: dict[str, str] = {}
+
+    def _rename(self, name: str) -> str:
+        if name in self.own_helpers:
+            return "helper"
+        if name in self.kept_names or name in _BUILTINS:
+            return name
+        return self.renamed.setdefault(name, f"v{len(self.renamed) + 1}")
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        return ast.copy_location(ast.Name(id=self._rename(node.id), ctx=node.ctx), node)
+
+    def visit_arg(self, node: ast.arg) -> ast.AST:
+        return ast.copy_location(ast.arg(arg=self._rename(node.arg)), node)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        node.name = "helper" if node.name in self.own_helpers else node.name
+        node.body = _strip_docstring(node.body)
+        node.decorator_list, node.returns = [], None
+        return self.generic_visit(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
+        node.body = _strip_docstring(node.body)
+        return self.generic_visit(node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
+        target = self.visit(node.target)
+        load_target = ast.parse(ast.unparse(target), mode="eval").body
+        value = ast.BinOp(left=load_target, op=node.op, right=self.visit(node.value))
+        return ast.copy_location(ast.Assign(targets=[target], value=value), node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.AST:
+        if node.value is None:
+            return ast.Pass()
+        return ast.copy_location(ast.Assign(targets=[self.visit(node.target)], value=self.visit(node.value)), node)
+
+    def visit_Assert(self, node: ast.Assert) -> ast.AST | None:
+        return None if _constant_truth(node.test) is True else self.generic_visit(node)
+
+    def visit_If(self, node: ast.If) -> ast.AST | list[ast.stmt] | None:
+        truth = _constant_truth(node.test)
+        if truth is None:
+            return self.generic_visit(node)
+        kept = node.body if truth else node.orelse
+        return [self.visit(statement) for statement in kept] or None
+
+    def visit_Assign(self, node: ast.Assign) -> ast.AST | None:
+        stores_only_unread = all(isinstance(target, ast.Name) and target.id not in self.read_names for target in node.targets)
+        if stores_only_unread and isinstance(node.value, ast.Constant):
+            return None  # `_checked = True`: a value nobody reads
+        return self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        """numpy spellings of one operation become one: np.matmul(a, b), np.dot(a, b), a.dot(b) -> a @ b; np.sum(x, 1) -> x.sum(axis=1)."""
+        node = self.generic_visit(node)
+        function = node.func
+        if not isinstance(function, ast.Attribute):
+            return node
+        from_numpy = isinstance(function.value, ast.Name) and function.value.id in _NUMPY_ALIASES
+        plain_arguments = not node.keywords and not any(isinstance(argument, ast.Starred) for argument in node.args)
+        if from_numpy and function.attr in _BINARY_FUNCTIONS and len(node.args) == 2 and plain_arguments:
+            return ast.BinOp(left=node.args[0], op=_BINARY_FUNCTIONS[function.attr](), right=node.args[1])
+        if not from_numpy and function.attr == "dot" and len(node.args) == 1 and plain_arguments:
+            return ast.BinOp(left=function.value, op=ast.MatMult(), right=node.args[0])
+        if from_numpy and function.attr == "asarray":
+            function.attr = "array"
+        if from_numpy and function.attr == "sqrt" and len(node.args) == 1:
+            return ast.BinOp(left=node.args[0], op=ast.Pow(), right=ast.Constant(0.5))
+        if from_numpy and function.attr in _ARRAY_METHODS and node.args and not isinstance(node.args[0], ast.Starred):
+            node = ast.Call(func=ast.Attribute(value=node.args[0], attr=function.attr, ctx=ast.Load()), args=node.args[1:], keywords=node.keywords)
+            function = node.func
+        if function.attr in _REDUCTIONS and len(node.args) == 1 and not any(keyword.arg == "axis" for keyword in node.keywords):
+            node.keywords = [ast.keyword(arg="axis", value=node.args[0]), *node.keywords]
+            node.args = []
+        return node
+
+    def visit_Expr(self, node: ast.Expr) -> ast.AST | None:
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            return None  # a bare string is a comment in disguise
+        return self.generic_visit(node)
+
+
+def _constant_truth(test: ast.expr) -> bool | None:
+    return bool(test.value) if isinstance(test, ast.Constant) else None
+
+
+def _read_names(nodes: list[ast.AST]) -> frozenset[str]:
+    return frozenset(node.id for root in nodes for node in ast.walk(root) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load))
+
+
+def _referenced_names(tree: ast.Module) -> set[str]:
+    names = set(_read_names([tree]))
+    names |= {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    return names
+
+
+def _imported_names(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    return names
+
+
+def _top_level_names(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(target.id for target in node.targets if isinstance(target, ast.Name))
+    return names
+
+
+def _canonical(nodes: list[ast.stmt], kept: frozenset[str], helpers: frozenset[str], read_names: frozenset[str]) -> tuple[str, int]:
+    module = ast.Module(body=[ast.parse(ast.unparse(node)).body[0] for node in nodes], type_ignores=[])
+    module = ast.fix_missing_locations(_Canonicaliser(kept, helpers, read_names).visit(module))
+    return ast.unparse(module), sum(1 for _ in ast.walk(module))
+
+
+def _comment_free(code: str) -> str:
+    try:
+        tokens = [token for token in tokenize.generate_tokens(io.StringIO(code).readline) if token.type != tokenize.COMMENT]
+        return tokenize.untokenize(tokens)
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return code
+
+
+def _is_import(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Import | ast.ImportFrom)
+
+
+def file_units(submission_index: int, path: str, code: str, api_names: frozenset[str]) -> list[CodeUnit]:
+    """Units of one file. A file that does not parse is one unit of its comment-free text, so it still takes part."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        lines = code.count("\n") + 1
+        text = _comment_free(code)
+        return [CodeUnit(submission_index, f"{path} (does not parse)", path, 1, lines, text, max(1, len(text.split())))]
+    own = _top_level_names(tree) - api_names
+    referenced = _referenced_names(tree)
+    module_reads = _read_names([tree])
+    kept = frozenset(api_names | _imported_names(tree))
+    helpers = frozenset(own)
+    units: list[CodeUnit] = []
+    block: list[ast.stmt] = []
+
+    def close_block() -> None:
+        statements = [node for node in block if not _is_import(node)]
+        if statements:
+            canonical, size = _canonical(statements, kept, helpers, module_reads)
+            if canonical.strip():
+                units.append(CodeUnit(submission_index, "top-level code", path, statements[0].lineno, statements[-1].end_lineno or statements[0].lineno, canonical, size))
+        block.clear()
+
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            close_block()
+            if node.name in own and node.name not in referenced:
+                continue  # a helper nothing calls is dead code, whoever wrote it
+            canonical, size = _canonical([node], kept, helpers, _read_names([node]))
+            units.append(CodeUnit(submission_index, f"def {node.name}", path, node.lineno, node.end_lineno or node.lineno, canonical, size))
+        elif isinstance(node, ast.ClassDef):
+            close_block()
+            for member in node.body:
+                if isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef):
+                    canonical, size = _canonical([member], kept | {member.name}, helpers, _read_names([member]))
+                    units.append(CodeUnit(submission_index, f"{node.name}.{member.name}", path, member.lineno, member.end_lineno or member.lineno, canonical, size))
+        else:
+            block.append(node)
+    close_block()
+    return units
+
+
+def submission_units(submission_index: int, submission: Submission, api_names: frozenset[str]) -> list[CodeUnit]:
+    return [unit for source in submission.files for unit in file_units(submission_index, source.path, source.code, api_names)]
+
+
+def api_names_of(starter_code: list[str]) -> frozenset[str]:
+    """Top-level names the starter defines: the assignment's interface, kept verbatim in canonical forms."""
+    names: set[str] = set()
+    for code in starter_code:
+        try:
+            names |= _top_level_names(ast.parse(code))
+        except (SyntaxError, ValueError):
+            continue
+    return frozenset(names)

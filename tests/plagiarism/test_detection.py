@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import io
+import zipfile
+
+from grader.plagiarism.detector import DetectorSettings
+from grader.plagiarism.notebook import notebook_code
+
+from tests.plagiarism.conftest import ALICE, BOB, CAROL, MALLORY, STARTER, notebook_of, score_of
+
+FLAG = DetectorSettings().flag_threshold
+
+
+def test_notebook_code_keeps_code_cells_in_order_and_strips_magics():
+    code = notebook_code(notebook_of("x = 1\n\n\ny = x + 1\n"))
+    assert code == "x = 1\n\ny = x + 1\n\n"
+
+
+def test_starter_only_submissions_do_not_flag(run_detection):
+    detection = run_detection({"ann.py": STARTER, "ben.py": STARTER + "\n# started late\n", "cat.py": STARTER, "alice.py": ALICE, "bob.py": BOB})
+    assert detection.pairs, "pairs are scored"
+    assert all(pair.score < FLAG for pair in detection.pairs), [(pair.a, pair.b, pair.score) for pair in detection.pairs]
+
+
+def test_renamed_copy_flags_and_independent_solutions_do_not(run_detection):
+    detection = run_detection({"alice.py": ALICE, "bob.py": BOB, "carol.py": CAROL, "mallory.py": MALLORY})
+    top = detection.pairs[0]
+    assert {top.a, top.b} == {"alice.py", "mallory.py"}
+    assert top.score >= FLAG
+    assert all(pair.score < FLAG for pair in detection.pairs[1:])
+    assert top.unit_matches and top.unit_matches[0].similarity > 0.5
+
+
+def test_notebook_and_py_of_the_same_code_flag_and_score_the_same(run_detection):
+    detection = run_detection({"alice.py": ALICE, "alice_nb.ipynb": notebook_of(ALICE), "bob.py": BOB, "carol.py": CAROL})
+    assert score_of(detection, "alice.py", "alice_nb.ipynb") >= FLAG
+    assert abs(score_of(detection, "alice.py", "bob.py") - score_of(detection, "alice_nb.ipynb", "bob.py")) < 1e-6
+    assert abs(score_of(detection, "alice.py", "carol.py") - score_of(detection, "alice_nb.ipynb", "carol.py")) < 1e-6
+
+
+def test_broken_files_are_skipped_with_reasons_and_the_run_goes_on(run_detection):
+    detection = run_detection(
+        {
+            "alice.py": ALICE,
+            "mallory.py": MALLORY,
+            "bob.py": BOB,
+            "latin1.py": "name = 'café'\n".encode("latin-1"),
+            "broken.ipynb": "{not json",
+            "fake.zip": b"PK this is not a zip",
+            "notes.txt": "hello",
+            "empty/readme.md": "nothing here",
+        }
+    )
+    reasons = {item.name: item.reason for item in detection.skipped}
+    assert set(reasons) == {"latin1.py", "broken.ipynb", "fake.zip", "notes.txt", "empty"}
+    assert "UTF-8" in reasons["latin1.py"]
+    assert "JSON" in reasons["broken.ipynb"]
+    assert "zip" in reasons["fake.zip"]
+    assert "unsupported" in reasons["notes.txt"]
+    assert "no Python code" in reasons["empty"]
+    assert {detection.pairs[0].a, detection.pairs[0].b} == {"alice.py", "mallory.py"}
+
+
+def test_a_students_files_form_one_submission_without_self_matches(run_detection):
+    tokenize_part, rest = ALICE.split("def top_words", 1)
+    bundle = io.BytesIO()
+    with zipfile.ZipFile(bundle, "w") as archive:
+        archive.writestr("project/words.py", tokenize_part)
+        archive.writestr("project/ranking.py", "def top_words" + rest)
+    detection = run_detection({"dave/a.py": tokenize_part, "dave/b.py": "def top_words" + rest, "erin.zip": bundle.getvalue(), "bob.py": BOB})
+    names = {pair.a for pair in detection.pairs} | {pair.b for pair in detection.pairs}
+    assert names == {"dave", "erin.zip", "bob.py"}
+    assert score_of(detection, "dave", "erin.zip") >= FLAG
+
+
+def test_code_most_of_the_cohort_shares_is_boilerplate(run_detection):
+    shared_helper = "\n\ndef progress(step, total):\n    done = int(20 * step / total)\n    print('[' + '#' * done + '.' * (20 - done) + ']', step, total)\n    return done\n"
+    solutions = [ALICE, BOB, CAROL, BOB.replace("counts", "tally"), CAROL.replace("best", "top")]
+    detection = run_detection({f"student{index}.py": code + shared_helper for index, code in enumerate(solutions)})
+    submissions = {submission.name: submission for submission in detection.submissions}
+    pair = next(pair for pair in detection.pairs if {pair.a, pair.b} == {"student0.py", "student2.py"})
+    helper_starts = {name: submissions[name].code.index("def progress") for name in (pair.a, pair.b)}
+    assert all(end <= helper_starts[pair.a] for _, end in pair.tokens.slices_a)
+    assert all(end <= helper_starts[pair.b] for _, end in pair.tokens.slices_b)
+    assert pair.score < FLAG

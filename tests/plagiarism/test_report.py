@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from grader.plagiarism.report import render_html
+
+from tests.plagiarism.conftest import ALICE, BOB, MALLORY
+
+
+def test_html_report_renders_the_top_pair_with_highlighted_regions(run_detection, tmp_path: Path):
+    detection = run_detection({"alice.py": ALICE, "bob.py": BOB, "mallory.py": MALLORY})
+    path = tmp_path / "report.html"
+    render_html(detection, path, title="Plagiarism report — hw1")
+    html = path.read_text()
+    top_section = html[html.index('id="pair-1"') : html.index("</details>")]
+    assert "alice.py" in top_section and "mallory.py" in top_section
+    assert top_section.count('<mark class="token">') >= 2  # both sides
+    assert '<mark class="unit">' in top_section or top_section.count('<mark class="token">') >= 4
+    assert "<svg" in html and "<script" not in html and "http" not in html.split("<body>")[1]  # self-contained
