@@ -1,0 +1,89 @@
+"""Assignment 1: a character-level bigram language model.
+
+Fill in the functions marked TODO. Do not change their signatures: the grader calls them.
+"""
+import math
+import random
+
+import numpy as np
+
+BOUNDARY = "."
+
+
+def load_names(path):
+    """Return the lowercase names in the file, one per line, blank lines dropped."""
+    with open(path, encoding="utf-8") as handle:
+        return [line.strip().lower() for line in handle if line.strip()]
+
+
+def split_names(names, dev_share=0.1, seed=42):
+    """Shuffle deterministically and split into train and dev lists."""
+    shuffled = list(names)
+    random.Random(seed).shuffle(shuffled)
+    cut = int(len(shuffled) * (1 - dev_share))
+    return shuffled[:cut], shuffled[cut:]
+
+
+def _bigrams(names):
+    for w in names:
+        chs = [BOUNDARY] + list(w) + [BOUNDARY]
+        yield from zip(chs, chs[1:])
+
+
+def build_vocab(names):
+    """Map the boundary marker to 0 and every character to an integer id."""
+    stoi = {BOUNDARY: 0}
+    stoi.update({ch: i + 1 for i, ch in enumerate(sorted(set("".join(names))))})
+    return stoi
+
+
+def count_bigrams(names, stoi):
+    """Return a |V| x |V| matrix of bigram counts, with the boundary before and after each name."""
+    N = np.zeros((len(stoi), len(stoi)), dtype=np.int32)
+    for ch1, ch2 in _bigrams(names):
+        N[stoi[ch1], stoi[ch2]] += 1
+    return N
+
+
+def to_probabilities(counts, alpha=1.0):
+    """Add-alpha smoothing, then normalise each row into a distribution."""
+    P = (counts + alpha).astype(np.float64)
+    return P / P.sum(1, keepdims=True)
+
+
+def nll(names, probs, stoi):
+    """Average negative log-likelihood per bigram over the names."""
+    known = [(ch1, ch2) for ch1, ch2 in _bigrams(names) if ch1 in stoi and ch2 in stoi]
+    log_likelihood = sum(np.log(probs[stoi[ch1], stoi[ch2]]) for ch1, ch2 in known)
+    return float(-log_likelihood / len(known))
+
+
+def sample(probs, itos, n, seed=0):
+    """Sample n names using numpy's default_rng(seed)."""
+    g = np.random.default_rng(seed)
+    out = []
+    while len(out) < n:
+        word = []
+        ix = g.choice(len(itos), p=probs[0])
+        while ix != 0:
+            word.append(itos[ix])
+            ix = g.choice(len(itos), p=probs[ix])
+        out.append("".join(word))
+    return out
+
+
+def main():
+    names = load_names("names.txt")
+    train, dev = split_names(names)
+    stoi = build_vocab(train)
+    itos = {i: ch for ch, i in stoi.items()}
+    probs = to_probabilities(count_bigrams(train, stoi))
+    print(f"train nll = {nll(train, probs, stoi):.4f}")
+    print(f"dev nll   = {nll(dev, probs, stoi):.4f}")
+    print(f"dev perplexity = {math.exp(nll(dev, probs, stoi)):.2f}")
+    for name in sample(probs, itos, 5):
+        print(name)
+
+
+if __name__ == "__main__":
+    main()
