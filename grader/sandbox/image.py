@@ -58,12 +58,12 @@ def ensure_image(
         return tag
     cache_dir.mkdir(parents=True, exist_ok=True)
     # Workers that start together must not run two builds; the second one finds the image after the first.
-    with _exclusive(cache_dir / "build.lock"):
+    with _exclusive(cache_dir / "build.lock") as lock_fd:
         if _engine_has(client, tag):
             report(f"sandbox image {tag} is present")
             return tag
         report(f"building sandbox image {tag} (several minutes)")
-        _run_build_script(build_dir, tag, cache_dir, report)
+        _run_build_script(build_dir, tag, cache_dir, lock_fd, report)
     if not _engine_has(client, tag):
         raise ImageBuildError(
             f"build.sh finished but the engine at {client.api.base_url} has no {tag}: "
@@ -81,13 +81,14 @@ def _engine_has(client: docker.DockerClient, tag: str) -> bool:
 
 
 @contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
+def _exclusive(lock_path: Path) -> Iterator[int]:
+    """Hold an exclusive lock on lock_path; yields the descriptor that holds it."""
     with lock_path.open("w") as lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
-        yield
+        yield lock_file.fileno()
 
 
-def _run_build_script(build_dir: Path, tag: str, cache_dir: Path, report: Progress) -> None:
+def _run_build_script(build_dir: Path, tag: str, cache_dir: Path, lock_fd: int, report: Progress) -> None:
     command = [
         "bash",
         str(build_dir / "build.sh"),
@@ -100,8 +101,10 @@ def _run_build_script(build_dir: Path, tag: str, cache_dir: Path, report: Progre
         sys.executable,
     ]
     tail: deque[str] = deque(maxlen=BUILD_LOG_TAIL_LINES)
+    # build.sh inherits the lock: when this process dies first (say, a test's timeout), the orphaned build still
+    # holds it, so the next caller waits for that build instead of starting a second one beside it.
     with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1, pass_fds=(lock_fd,)
     ) as build:
         assert build.stdout is not None
         for line in build.stdout:

@@ -3,6 +3,7 @@ offline, as uid 65534, without network, on a read-only root filesystem."""
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import time
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from grader.sandbox.image import IMAGE_INPUTS, ensure_image, image_inputs_hash, image_tag
+from grader.sandbox.image import IMAGE_INPUTS, ImageBuildError, ensure_image, image_inputs_hash, image_tag
 from grader.settings import Settings
 from tests.services import require_docker
 
@@ -59,6 +60,21 @@ def build_dir_copy(settings: Settings, tmp_path: Path) -> Path:
     copy = tmp_path / "sandbox"
     shutil.copytree(settings.sandbox_build_dir, copy)
     return copy
+
+
+def with_build_script(build_dir: Path, script: str) -> Path:
+    """build_dir with build.sh replaced: a different tag, and a build that takes no minutes (and builds nothing)."""
+    (build_dir / "build.sh").write_text(script)
+    return build_dir
+
+
+def lock_is_held(lock_path: Path) -> bool:
+    with lock_path.open("w") as lock_file:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+    return False
 
 
 def run_sandboxed(client: docker.DockerClient, image: str, command: list[str]) -> str:
@@ -155,3 +171,21 @@ def test_image_loads_minilm_offline_and_embeds_a_sentence(client: docker.DockerC
 @pytest.mark.docker
 def test_image_executes_a_notebook_with_its_own_kernel(client: docker.DockerClient, sandbox_image: str) -> None:
     assert run_sandboxed(client, sandbox_image, ["python", "-c", EXECUTE_NOTEBOOK]).strip().split("\n")[-1] == "6"
+
+
+@pytest.mark.docker
+def test_failed_build_reports_the_end_of_its_output(
+    client: docker.DockerClient, build_dir_copy: Path, tmp_path: Path
+) -> None:
+    failing = with_build_script(build_dir_copy, 'echo "==> step one"; echo "debootstrap failed" >&2; exit 3\n')
+    with pytest.raises(ImageBuildError, match="(?s)exited with 3.*step one.*debootstrap failed"):
+        ensure_image(client, failing, tmp_path / "cache")
+
+
+@pytest.mark.docker
+def test_orphaned_build_keeps_the_build_lock(client: docker.DockerClient, build_dir_copy: Path, tmp_path: Path) -> None:
+    # The script leaves a child behind, as a build does when the process that started it is killed.
+    orphaning = with_build_script(build_dir_copy, "sleep 20 >/dev/null 2>&1 &\necho started\n")
+    with pytest.raises(ImageBuildError, match="has no grader-sandbox:"):
+        ensure_image(client, orphaning, tmp_path / "cache")
+    assert lock_is_held(tmp_path / "cache" / "build.lock")
