@@ -21,6 +21,7 @@ def course_assignments(settings: Settings, rules: CourseRules) -> list[CourseAss
             title=assignment.title,
             deadline=assignment.deadline or rules.course_end,
             manual_criteria=tuple(ManualCriterion(c.id, c.title, c.points) for c in rubric.criteria if c.manual),
+            spec=assignment,
         ))
     return assignments
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from grader.db.models import GradeRecord, User
+from grader.domain.assignment import Assignment
 from grader.gradebook.compute import Standing, counting_attempt, project_score, standing
 from grader.gradebook.repository import COURSE_LEVEL, DEFENSE, RETAKE_QUESTIONS, Gradebook, PlagiarismFlag, student_keys
 from grader.gradebook.rules import CourseRules
@@ -27,6 +28,7 @@ class CourseAssignment:
     title: str
     deadline: datetime | None  # the assignment's own, else the course end
     manual_criteria: tuple[ManualCriterion, ...]
+    spec: Assignment  # as loaded from assignment.yaml: what intake checks an upload against
 
 
 @dataclass(frozen=True)

@@ -141,10 +141,10 @@ class Gradebook:
 
     # --- submissions and jobs ------------------------------------------------------------------------------------
     def record_submission(
-        self, user: User, assignment_id: str, sha256: str, kind: str, original_name: str, size_bytes: int
+        self, user_id: int, assignment_id: str, sha256: str, kind: str, original_name: str, size_bytes: int
     ) -> tuple[Submission, GradingJob]:
         submission = Submission(
-            user_id=user.id, assignment_id=assignment_id, sha256=sha256, kind=kind,
+            user_id=user_id, assignment_id=assignment_id, sha256=sha256, kind=kind,
             original_name=original_name[:255], size_bytes=size_bytes,
         )
         self.session.add(submission)
@@ -154,9 +154,9 @@ class Gradebook:
         self.session.flush()
         return submission, job
 
-    def submissions_since(self, user: User, since: datetime) -> int:
+    def submissions_since(self, user_id: int, since: datetime) -> int:
         return self.session.scalar(
-            select(func.count(Submission.id)).where(Submission.user_id == user.id, Submission.submitted_at >= since)
+            select(func.count(Submission.id)).where(Submission.user_id == user_id, Submission.submitted_at >= since)
         ) or 0
 
     def submission(self, submission_id: int) -> Submission | None:

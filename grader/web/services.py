@@ -18,7 +18,7 @@ from grader.gradebook.report import CourseAssignment, StudentRow, gradebook_rows
 from grader.gradebook.repository import COURSE_LEVEL, Gradebook
 from grader.gradebook.rules import CourseRules
 from grader.intake import Rejected
-from grader.pipeline import accept_submission
+from grader.pipeline import accept_into_store
 from grader.queue.base import GradingQueue
 from grader.settings import Settings
 from grader.store import get as stored_submission
@@ -98,27 +98,25 @@ def require_instructor(viewer: Viewer) -> None:
 
 def check_upload_rate(ctx: AppContext, viewer: Viewer) -> None:
     with ctx.unit_of_work() as gradebook:
-        recent = gradebook.submissions_since(gradebook.user(viewer.id), utcnow() - ctx.options.upload_window)
+        recent = gradebook.submissions_since(viewer.id, utcnow() - ctx.options.upload_window)
     if recent >= ctx.options.uploads_per_window:
         minutes = int(ctx.options.upload_window.total_seconds() // 60)
         raise RateLimited(f"at most {ctx.options.uploads_per_window} uploads per {minutes} minutes; try again later")
 
 
-def submit(ctx: AppContext, viewer: Viewer, assignment_id: str, upload: ParsedUpload) -> int:
-    """Store the upload durably, commit its submission and job rows, then queue it; returns the submission id."""
-    ctx.assignment(assignment_id)
-    try:
-        stored = accept_submission(upload.path, upload.original_name, assignment_id, ctx.settings)
+def submit(ctx: AppContext, viewer: Viewer, assignment_id: str, upload: ParsedUpload) -> Submission:
+    """Store the upload durably, commit its submission and job rows, then queue it; returns the committed row."""
+    assignment = ctx.assignment(assignment_id)
+    try:  # the catalog's parsed assignment spares re-reading its YAML on every upload
+        stored = accept_into_store(ctx.settings, assignment.spec, upload.path, upload.original_name)
     except Rejected as error:
         raise InvalidInput(str(error)) from error
     with ctx.unit_of_work() as gradebook:
         submission, job = gradebook.record_submission(
-            gradebook.user(viewer.id), assignment_id, stored.sha256, stored.kind, stored.original_name,
-            stored.size_bytes,
+            viewer.id, assignment_id, stored.sha256, stored.kind, stored.original_name, stored.size_bytes,
         )
-        submission_id, job_id = submission.id, job.id
-    ctx.queue.enqueue(job_id)
-    return submission_id
+    ctx.queue.enqueue(job.id)
+    return submission
 
 
 def upload_scratch(ctx: AppContext) -> tempfile.TemporaryDirectory:

@@ -30,7 +30,7 @@ def _submit(settings: Settings, session_factory: sessionmaker, solution: str) ->
         gradebook = Gradebook(session)
         student = gradebook.user_by_email("dora@example.edu") or \
             gradebook.add_user(RosterEntry("dora@example.edu", "Dora"), "student")[0]
-        _, job = gradebook.record_submission(student, "p1", stored.sha256, stored.kind, "solution.py", stored.size_bytes)
+        _, job = gradebook.record_submission(student.id, "p1", stored.sha256, stored.kind, "solution.py", stored.size_bytes)
         return job.id
 
 
