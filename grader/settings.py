@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     queue: Literal["inprocess", "celery"] = "inprocess"
     broker_url: str = "redis://127.0.0.1:6379/0"
     workers: int | None = None  # default: number of cores
+    visibility_timeout_s: int = 3600  # Redis broker: an unacknowledged job is redelivered after this; above the longest grading
+    heartbeat_s: float = 5.0  # workers refresh their heartbeat this often; three missed beats mean the worker is gone
 
     embedding_model: str = "all-MiniLM-L6-v2"
 

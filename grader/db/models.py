@@ -152,3 +152,6 @@ class ManualScore(Base):
 
     student: Mapped[User] = relationship(foreign_keys=[user_id])
     instructor: Mapped[User] = relationship(foreign_keys=[entered_by])
+
+
+from grader.db import worker_models  # noqa: E402,F401  (every gradebook table is registered with the models)

@@ -1,0 +1,93 @@
+"""Finds one submission per student in a folder or an LMS export zip.
+
+A folder holds one entry per student, named by the student id: `s123.py`, `s123.ipynb`, `s123.zip` or a folder
+`s123/`. An LMS export zip holds the same at its top level (one common wrapping folder is looked through); Moodle's
+`Full Name_12345_assignsubmission_file_` folders are named by the number in the middle.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+SUBMISSION_SUFFIXES = (".py", ".ipynb", ".zip")
+MOODLE_FOLDER = re.compile(r"^.+_(?P<participant>\d+)_assign(?:submission|feedback)_[a-z]+_?$")
+IGNORED = re.compile(r"^(\.|__MACOSX$|Thumbs\.db$|desktop\.ini$)")
+
+
+class BatchSourceError(Exception):
+    """The source cannot be read as one submission per student; the message says why."""
+
+
+@dataclass(frozen=True)
+class BatchEntry:
+    student: str
+    path: Path
+    original_name: str
+
+
+def student_id(name: str) -> str:
+    moodle = MOODLE_FOLDER.match(name)
+    if moodle:
+        return moodle.group("participant")
+    for suffix in SUBMISSION_SUFFIXES:
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def discover_folder(folder: Path) -> list[BatchEntry]:
+    entries = [p for p in sorted(folder.iterdir()) if not IGNORED.match(p.name)]
+    found: dict[str, BatchEntry] = {}
+    for path in entries:
+        if path.is_file() and path.suffix.lower() not in SUBMISSION_SUFFIXES:
+            continue
+        entry = BatchEntry(student=student_id(path.name), path=path, original_name=path.name)
+        if entry.student in found:
+            raise BatchSourceError(f"two submissions for student {entry.student!r}: "
+                                   f"{found[entry.student].original_name} and {path.name}; keep one")
+        found[entry.student] = entry
+    if not found:
+        raise BatchSourceError(f"{folder} holds no submissions (.py, .ipynb, .zip files or one folder per student)")
+    return sorted(found.values(), key=lambda e: e.student)
+
+
+def extract_export(archive: Path, target: Path, max_bytes: int) -> None:
+    """Unpack an LMS export; names that would leave `target` and exports larger than `max_bytes` are refused."""
+    try:
+        with zipfile.ZipFile(archive) as export:
+            members = export.infolist()
+            if sum(member.file_size for member in members) > max_bytes:
+                raise BatchSourceError(f"{archive.name} expands to more than {max_bytes // 2**20} MiB")
+            for member in members:
+                parts = PurePosixPath(member.filename.replace("\\", "/")).parts
+                if member.filename.startswith("/") or ".." in parts or (parts and ":" in parts[0]):
+                    raise BatchSourceError(f"{archive.name} holds an unsafe path: {member.filename!r}")
+                if (member.external_attr >> 16) & 0o170000 == 0o120000:
+                    continue  # symlinks are not submissions
+                export.extract(member, target)
+    except zipfile.BadZipFile as error:
+        raise BatchSourceError(f"{archive.name} is not a readable zip: {error}") from error
+
+
+def unwrapped(export: Path) -> Path:
+    """Exports often wrap everything in one folder; a lone folder that is not itself a submission is looked through."""
+    entries = [p for p in export.iterdir() if not IGNORED.match(p.name)]
+    if len(entries) == 1 and entries[0].is_dir() and not MOODLE_FOLDER.match(entries[0].name) \
+            and not any((entries[0] / name).exists() for name in ("solution.py", "solution.ipynb")):
+        return entries[0]
+    return export
+
+
+def discover(source: Path, workdir: Path, max_export_bytes: int) -> list[BatchEntry]:
+    """The submissions in `source` (a folder, or an export zip unpacked under `workdir`), sorted by student id."""
+    if source.is_dir():
+        return discover_folder(source)
+    if source.is_file() and zipfile.is_zipfile(source):
+        target = workdir / "export"
+        target.mkdir(parents=True, exist_ok=True)
+        extract_export(source, target, max_export_bytes)
+        return discover_folder(unwrapped(target))
+    raise BatchSourceError(f"{source} is neither a folder nor an LMS export zip")

@@ -1,0 +1,151 @@
+"""The batch service: store every student's submission, queue what is not graded yet, wait, read the results back.
+
+All bookkeeping is the gradebook's: a submission row per (student, content), a job per grading. Re-running after an
+interruption finds the jobs still queued or running and waits for them; a submission already graded at the current
+assignment version (its sha256 and `assignment_version` match) gets no new job unless `regrade` is asked."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from grader import course_files, intake
+from grader.batch.discover import BatchEntry
+from grader.db.models import GradeRecord, GradingJob, Submission, User, utcnow
+from grader.db.worker_models import BatchRun
+from grader.domain.assignment import Assignment
+from grader.gradebook.repository import Gradebook, RosterEntry
+from grader.pipeline import accept_into_store
+from grader.queue.base import GradingQueue
+from grader.queue.celery_queue import CeleryQueue
+from grader.queue.inprocess import InProcessQueue
+from grader.settings import Settings
+
+PLACEHOLDER_EMAIL_DOMAIN = "students.invalid"  # accounts created for student ids not on the roster yet
+POLL_S = 0.5
+
+
+@dataclass(frozen=True)
+class PlannedEntry:
+    entry: BatchEntry
+    submission_id: int | None  # None: rejected at intake
+    job_id: int | None  # the job to wait for; None when the current result stands
+    rejection: str | None = None
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    total: int
+    done: int
+    graded: int
+    errored: int
+    timed_out: int
+
+
+ProgressCallback = Callable[[BatchProgress], None]
+
+
+def make_queue(settings: Settings, session_factory: sessionmaker) -> GradingQueue:
+    if settings.queue == "celery":
+        return CeleryQueue(settings, session_factory)
+    return InProcessQueue(settings, session_factory)
+
+
+def student_account(gradebook: Gradebook, student: str) -> User:
+    """The roster account of `student` (by student number, else e-mail), created when the roster lacks it."""
+    user = gradebook.session.scalar(
+        select(User).where(User.student_number == student, User.role == "student").order_by(User.id).limit(1)
+    ) or gradebook.user_by_email(student)
+    if user is None:
+        user, _ = gradebook.add_user(
+            RosterEntry(f"{student.lower()}@{PLACEHOLDER_EMAIL_DOMAIN}", student, student_number=student), "student")
+    return user
+
+
+def plan_entry(gradebook: Gradebook, assignment: Assignment, entry: BatchEntry, stored_sha256: str, kind: str,
+               size_bytes: int, regrade: bool) -> PlannedEntry:
+    user = student_account(gradebook, entry.student)
+    submission = gradebook.session.scalar(
+        select(Submission).where(Submission.user_id == user.id, Submission.assignment_id == assignment.id,
+                                 Submission.sha256 == stored_sha256).order_by(Submission.id.desc()).limit(1)
+    )
+    if submission is None:
+        submission, job = gradebook.record_submission(user.id, assignment.id, stored_sha256, kind, entry.original_name,
+                                                      size_bytes)
+        return PlannedEntry(entry, submission.id, job.id)
+    job = gradebook.latest_job(submission.id)
+    if job is not None and job.state != "done":
+        return PlannedEntry(entry, submission.id, job.id)  # interrupted earlier: wait for it (the queue resumes it)
+    record = gradebook.current_record(submission.id)
+    if record is not None and not regrade and record.status != "infra_error" \
+            and record.result.get("assignment_version") == assignment.version:
+        return PlannedEntry(entry, submission.id, None)
+    job = GradingJob(submission_id=submission.id, state="queued")
+    gradebook.session.add(job)
+    gradebook.session.flush()
+    return PlannedEntry(entry, submission.id, job.id)
+
+
+def plan_batch(settings: Settings, session_factory: sessionmaker, assignment: Assignment,
+               entries: Sequence[BatchEntry], regrade: bool) -> list[PlannedEntry]:
+    """Store each submission (intake rejections are kept as such) and record what must be graded, one commit each."""
+    planned = []
+    for entry in entries:
+        try:
+            stored = accept_into_store(settings, assignment, entry.path, entry.original_name)
+        except intake.Rejected as rejection:
+            planned.append(PlannedEntry(entry, None, None, rejection=str(rejection)))
+            continue
+        with session_factory.begin() as session:
+            planned.append(plan_entry(Gradebook(session), assignment, entry, stored.sha256, stored.kind,
+                                      stored.size_bytes, regrade))
+    return planned
+
+
+def progress_of(session_factory: sessionmaker, job_ids: Sequence[int]) -> BatchProgress:
+    with session_factory() as session:
+        done = list(session.execute(
+            select(GradingJob.id, GradeRecord.status).join(GradeRecord, GradeRecord.job_id == GradingJob.id, isouter=True)
+            .where(GradingJob.id.in_(job_ids), GradingJob.state == "done")
+        ))
+    statuses = [status for _, status in done]
+    return BatchProgress(total=len(job_ids), done=len(done), graded=statuses.count("graded"),
+                         timed_out=statuses.count("timeout"),
+                         errored=len(statuses) - statuses.count("graded") - statuses.count("timeout"))
+
+
+def wait_for_jobs(queue: GradingQueue, session_factory: sessionmaker, job_ids: Sequence[int],
+                  on_progress: ProgressCallback) -> BatchProgress:
+    """Hand the jobs to the queue and return once all are done. Interrupted, they stay queued/running for a rerun."""
+    queue.start()
+    try:
+        for job_id in job_ids:
+            queue.enqueue(job_id)
+        while True:
+            progress = progress_of(session_factory, job_ids)
+            on_progress(progress)
+            if progress.done == progress.total:
+                return progress
+            time.sleep(POLL_S)
+    finally:
+        queue.stop()
+
+
+def run_batch(settings: Settings, session_factory: sessionmaker, assignment_id: str, entries: Sequence[BatchEntry],
+              source: Path, regrade: bool, on_progress: ProgressCallback) -> list[PlannedEntry]:
+    assignment = course_files.load_assignment(settings, assignment_id)
+    planned = plan_batch(settings, session_factory, assignment, entries, regrade)
+    job_ids = [p.job_id for p in planned if p.job_id is not None]
+    with session_factory.begin() as session:
+        run = BatchRun(assignment_id=assignment_id, assignment_version=assignment.version, source=str(source)[:1024],
+                       students=len(entries), queued=len(job_ids))
+        session.add(run)
+    wait_for_jobs(make_queue(settings, session_factory), session_factory, job_ids, on_progress)
+    with session_factory.begin() as session:
+        session.get(BatchRun, run.id).finished_at = utcnow()
+    return planned

@@ -1,0 +1,143 @@
+"""Batch and Celery tests run on the fixture course with the local sandbox, so each grading takes a few seconds."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
+
+from grader.db.base import make_engine, make_session_factory
+from grader.db.migrations import upgrade_to_head
+from grader.db.models import GradeRecord, GradingJob, Submission
+from grader.db.worker_models import WorkerHeartbeat
+from grader.settings import Settings
+from tests.conftest import FIXTURE_COURSE, REPO
+from tests.services import require_redis
+
+REFERENCE = (FIXTURE_COURSE / "reference_solutions" / "p1" / "solution.py").read_text()
+WRONG_ADD = REFERENCE.replace("return a + b", "return a - b")
+BROKEN = "def add(a, b:\n"
+TEST_REDIS_DB = 11  # a database of its own, flushed by the tests
+WORKER_START_S = 120
+WORKER_COMMAND = "import typer; from grader.entrypoints.worker import worker; typer.run(worker)"
+
+
+def write_submissions(folder: Path, sources: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for student, source in sources.items():
+        (folder / f"{student}.py").write_text(source)
+    return folder
+
+
+def cohort(count: int, prefix: str = "") -> dict[str, str]:
+    """`count` distinct submissions, a mix of right, wrong and broken ones."""
+    variants = [REFERENCE, WRONG_ADD, BROKEN]
+    return {f"s{n:03d}": f"{prefix}# student {n}\n{variants[n % len(variants)]}" for n in range(count)}
+
+
+@pytest.fixture
+def batch_env(tmp_path: Path) -> dict[str, str]:
+    """The environment `grader` commands read their Settings from, over the fixture course and the local sandbox."""
+    return {"GRADER_COURSE_DIR": str(FIXTURE_COURSE), "GRADER_DATA_DIR": str(tmp_path / "data"),
+            "GRADER_SANDBOX": "local", "HF_HUB_OFFLINE": "1"}
+
+
+@pytest.fixture
+def settings_from(monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[str, str]], Settings]:
+    def build(env: dict[str, str]) -> Settings:
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        return Settings()
+    return build
+
+
+@pytest.fixture
+def gradebook_factory(tmp_path: Path) -> Callable[[Settings], sessionmaker]:
+    engines = []
+
+    def build(settings: Settings) -> sessionmaker:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        upgrade_to_head(settings.effective_database_url)
+        engines.append(make_engine(settings.effective_database_url))
+        return make_session_factory(engines[-1])
+
+    yield build
+    for engine in engines:
+        engine.dispose()
+
+
+def records_per_submission(session_factory: sessionmaker) -> dict[int, int]:
+    with session_factory() as session:
+        counts = dict(session.execute(
+            select(Submission.id, func.count(GradeRecord.id))
+            .join(GradeRecord, GradeRecord.submission_id == Submission.id, isouter=True).group_by(Submission.id)
+        ).all())
+    return counts
+
+
+def job_states(session_factory: sessionmaker) -> dict[str, int]:
+    with session_factory() as session:
+        return dict(session.execute(select(GradingJob.state, func.count()).group_by(GradingJob.state)).all())
+
+
+@dataclass
+class Workers:
+    processes: list[subprocess.Popen]
+    logs: list[Path]
+
+    def kill(self, pid: int) -> None:
+        os.kill(pid, signal.SIGKILL)
+
+    def output(self) -> str:
+        return "\n".join(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}" for log in self.logs)
+
+
+@pytest.fixture
+def celery_env(batch_env: dict[str, str]) -> dict[str, str]:
+    import redis
+
+    url = require_redis(f"redis://127.0.0.1:6379/{TEST_REDIS_DB}")
+    redis.Redis.from_url(url).flushdb()
+    return {**batch_env, "GRADER_QUEUE": "celery", "GRADER_BROKER_URL": url, "GRADER_VISIBILITY_TIMEOUT_S": "10",
+            "GRADER_HEARTBEAT_S": "1"}
+
+
+@pytest.fixture
+def start_workers(tmp_path: Path, celery_env: dict[str, str]) -> Iterator[Callable[[int, sessionmaker], Workers]]:
+    """`grader worker --concurrency 1` processes on loopback; waits until each has sent its first heartbeat."""
+    started: list[subprocess.Popen] = []
+
+    def start(count: int, session_factory: sessionmaker) -> Workers:
+        logs = [tmp_path / f"worker-{n}.log" for n in range(count)]
+        for log in logs:
+            with log.open("w") as handle:
+                started.append(subprocess.Popen(
+                    [sys.executable, "-c", WORKER_COMMAND, "--concurrency", "1"], cwd=REPO,
+                    env={**os.environ, **celery_env}, stdout=handle, stderr=subprocess.STDOUT))
+        deadline = time.monotonic() + WORKER_START_S
+        while time.monotonic() < deadline:
+            with session_factory() as session:
+                if session.scalar(select(func.count()).select_from(WorkerHeartbeat)) >= count:
+                    return Workers(started[-count:], logs)
+            time.sleep(0.5)
+        raise AssertionError("workers did not start:\n" + Workers(started, logs).output())
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.terminate()
+    for process in started:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
