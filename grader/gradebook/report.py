@@ -11,7 +11,15 @@ from datetime import datetime
 from grader.db.models import GradeRecord, User
 from grader.domain.assignment import Assignment
 from grader.gradebook.compute import Standing, counting_attempt, project_score, standing
-from grader.gradebook.repository import COURSE_LEVEL, DEFENSE, RETAKE_QUESTIONS, Gradebook, PlagiarismFlag, student_keys
+from grader.gradebook.repository import (
+    COURSE_LEVEL,
+    DEFENSE,
+    RETAKE_QUESTIONS,
+    Gradebook,
+    PlagiarismFlag,
+    Snapshot,
+    student_keys,
+)
 from grader.gradebook.rules import CourseRules
 
 
@@ -52,39 +60,40 @@ def flags_of(user: User, flags: Sequence[PlagiarismFlag]) -> tuple[PlagiarismFla
     return tuple(flag for flag in flags if flag.student_a in keys or flag.student_b in keys)
 
 
-def manual_points(gradebook: Gradebook, user: User, assignment: CourseAssignment) -> float:
-    return sum(gradebook.manual_points(user.id, assignment.id, criterion.id) or 0.0
+def manual_points(snapshot: Snapshot, user: User, assignment: CourseAssignment) -> float:
+    return sum(snapshot.manual_points(user.id, assignment.id, criterion.id) or 0.0
                for criterion in assignment.manual_criteria)
 
 
 def student_standing(
-    gradebook: Gradebook, user: User, assignments: Sequence[CourseAssignment], rules: CourseRules,
+    snapshot: Snapshot, user: User, assignments: Sequence[CourseAssignment], rules: CourseRules,
     flags: Sequence[PlagiarismFlag], overlay: dict[int, GradeRecord] | None = None,
 ) -> Standing:
     penalized = confirmed_assignments(user, flags)
     projects = [
         project_score(
             assignment.id,
-            counting_attempt(gradebook.attempts(user.id, assignment.id, overlay), assignment.deadline, rules),
-            manual_points(gradebook, user, assignment),
+            counting_attempt(snapshot.attempts(user.id, assignment.id, overlay), assignment.deadline, rules),
+            manual_points(snapshot, user, assignment),
             assignment.id in penalized,
             rules,
         )
         for assignment in assignments
     ]
-    defense = gradebook.manual_points(user.id, COURSE_LEVEL, DEFENSE)
-    return standing(projects, defense, questions_answered(gradebook, user), rules)
+    defense = snapshot.manual_points(user.id, COURSE_LEVEL, DEFENSE)
+    return standing(projects, defense, questions_answered(snapshot, user), rules)
 
 
-def questions_answered(gradebook: Gradebook, user: User) -> int:
-    return int(gradebook.manual_points(user.id, COURSE_LEVEL, RETAKE_QUESTIONS) or 0)
+def questions_answered(snapshot: Snapshot, user: User) -> int:
+    return int(snapshot.manual_points(user.id, COURSE_LEVEL, RETAKE_QUESTIONS) or 0)
 
 
 def gradebook_rows(gradebook: Gradebook, assignments: Sequence[CourseAssignment], rules: CourseRules) -> list[StudentRow]:
     flags = gradebook.plagiarism_flags()
+    snapshot = gradebook.snapshot()
     return [
-        StudentRow(user, student_standing(gradebook, user, assignments, rules, flags),
-                   questions_answered(gradebook, user), flags_of(user, flags))
+        StudentRow(user, student_standing(snapshot, user, assignments, rules, flags),
+                   questions_answered(snapshot, user), flags_of(user, flags))
         for user in gradebook.students()
     ]
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import column, func, select, table, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from grader.db.models import (
     ApiToken,
@@ -62,6 +62,28 @@ class PlagiarismFlag:
 def student_keys(user: User) -> set[str]:
     """How the plagiarism cases may name a student: their e-mail or their student number."""
     return {key for key in (user.email, user.student_number) if key}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    submissions: dict[tuple[int, str], list[Submission]]  # (student, assignment) -> newest first
+    records: dict[int, GradeRecord]  # submission id -> its current (latest published) result
+    manual: dict[tuple[int, str, str], float]  # (student, assignment, item) -> latest entry
+
+    def attempts(self, user_id: int, assignment_id: str, overlay: dict[int, GradeRecord] | None = None) -> list[Attempt]:
+        """Every submission as an Attempt, graded by its current record (or by `overlay`, to preview a regrade)."""
+        attempts = []
+        for submission in self.submissions.get((user_id, assignment_id), []):
+            record = (overlay or {}).get(submission.id) or self.records.get(submission.id)
+            attempts.append(Attempt(
+                submission_id=submission.id, submitted_at=submission.submitted_at,
+                status=record.status if record else None,
+                score=record.score if record else None, max_score=record.max_score if record else None,
+            ))
+        return attempts
+
+    def manual_points(self, user_id: int, assignment_id: str, item: str) -> float | None:
+        return self.manual.get((user_id, assignment_id, item))
 
 
 class Gradebook:
@@ -218,16 +240,26 @@ class Gradebook:
         )
 
     def attempts(self, user_id: int, assignment_id: str, overlay: dict[int, GradeRecord] | None = None) -> list[Attempt]:
-        """Every submission as an Attempt, graded by its current record (or by `overlay`, to preview a regrade)."""
-        attempts = []
-        for submission in self.submissions_of(user_id, assignment_id):
-            record = (overlay or {}).get(submission.id) or self.current_record(submission.id)
-            attempts.append(Attempt(
-                submission_id=submission.id, submitted_at=submission.submitted_at,
-                status=record.status if record else None,
-                score=record.score if record else None, max_score=record.max_score if record else None,
-            ))
-        return attempts
+        return self.snapshot([user_id]).attempts(user_id, assignment_id, overlay)
+
+    def snapshot(self, user_ids: Collection[int] | None = None) -> Snapshot:
+        """Submissions, current results and latest manual scores of these students (all when None) in three
+        queries, so a whole gradebook is computed without a query per cell."""
+        submissions_query = select(Submission).order_by(Submission.submitted_at.desc(), Submission.id.desc())
+        manual_query = select(ManualScore).order_by(ManualScore.id)
+        if user_ids is not None:
+            submissions_query = submissions_query.where(Submission.user_id.in_(user_ids))
+            manual_query = manual_query.where(ManualScore.user_id.in_(user_ids))
+        submissions: dict[tuple[int, str], list[Submission]] = {}
+        for submission in self.session.scalars(submissions_query):
+            submissions.setdefault((submission.user_id, submission.assignment_id), []).append(submission)
+        records_query = (select(GradeRecord).options(defer(GradeRecord.result))  # logs can be large; unused here
+                         .where(GradeRecord.published.is_(True)).order_by(GradeRecord.id)
+                         .where(GradeRecord.submission_id.in_(submissions_query.with_only_columns(Submission.id)
+                                                              .order_by(None))))
+        records = {record.submission_id: record for record in self.session.scalars(records_query)}  # latest wins
+        manual = {(e.user_id, e.assignment_id, e.item): e.points for e in self.session.scalars(manual_query)}
+        return Snapshot(submissions, records, manual)
 
     # --- manual scores -------------------------------------------------------------------------------------------
     def enter_manual(self, student: User, assignment_id: str, item: str, points: float, note: str, by: User) -> None:

@@ -285,10 +285,11 @@ def regrade_status(ctx: AppContext, viewer: Viewer, batch_id: int) -> RegradeSta
         overlay = gradebook.regrade_records(batch_id)
         flags = gradebook.plagiarism_flags()
         students = {job.submission.user_id: job.submission.user for job in jobs}
+        snapshot = gradebook.snapshot(list(students))
         changes = []
         for student in sorted(students.values(), key=lambda user: user.email):
-            old = student_standing(gradebook, student, assignments, ctx.rules, flags)
-            new = student_standing(gradebook, student, assignments, ctx.rules, flags, overlay)
+            old = student_standing(snapshot, student, assignments, ctx.rules, flags)
+            new = student_standing(snapshot, student, assignments, ctx.rules, flags, overlay)
             changes.append(RegradeChange(student, _project_points(old, batch.assignment_id),
                                          _project_points(new, batch.assignment_id)))
         return RegradeStatus(batch.id, batch.assignment_id, len(jobs), sum(job.state == "done" for job in jobs),
