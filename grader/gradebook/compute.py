@@ -79,10 +79,16 @@ def project_score(
 
 
 def standing(
-    projects: Sequence[ProjectScore], defense: float | None, questions_answered: int, rules: CourseRules
+    projects: Sequence[ProjectScore], manual_defense: float | None, questions_answered: int, rules: CourseRules
 ) -> Standing:
-    homework = round(sum(project.points or 0.0 for project in projects), 2)
-    total = round(homework + min(defense or 0.0, rules.defense_points), 2)
+    """Homework is every project but the final one; the defense is the final project's score when the course has
+    one, else the course-level defense entered by hand."""
+    homework = round(sum(p.points or 0.0 for p in projects if p.assignment_id != rules.final_project), 2)
+    if rules.final_project is None:
+        defense = None if manual_defense is None else min(manual_defense, rules.defense_points)
+    else:
+        defense = next((p.points for p in projects if p.assignment_id == rules.final_project), None)
+    total = round(homework + (defense or 0.0), 2)
     passed = total >= rules.pass_threshold
     retake_eligible = (
         not passed

@@ -20,7 +20,8 @@ class CourseRules(BaseModel):
     counting_attempt: Literal["latest_before_deadline", "best_before_deadline"] = "latest_before_deadline"
     project_points: dict[str, float] = Field(default_factory=dict)  # assignment id -> its weight in the course total
     default_project_points: float = 20.0
-    defense_points: float = 20.0
+    final_project: str | None = None  # its score is the defense (examiners enter it as manual criteria); not homework
+    defense_points: float = 20.0  # without a final_project: a course-level defense score entered by hand
     pass_threshold: float = 80.0
     retake_homework_min: float = 70.0
     retake_questions_required: int = 2

@@ -17,7 +17,7 @@ from grader.db.migrations import upgrade_to_head
 from grader.gradebook.catalog import CourseCatalog
 from grader.gradebook.rules import load_course_rules
 from grader.queue.base import GradingQueue
-from grader.queue.inprocess import InProcessQueue
+from grader.queue.celery_queue import queue_from_settings
 from grader.settings import Settings
 from grader.web import api, pages
 from grader.web.auth import NotSignedIn
@@ -28,10 +28,6 @@ from grader.web.uploads import BadUpload, UploadTooLarge
 
 WEB_DIR = Path(__file__).resolve().parent
 QueueFactory = Callable[[Settings, sessionmaker], GradingQueue]
-
-
-def in_process_queue(settings: Settings, session_factory: sessionmaker) -> GradingQueue:
-    return InProcessQueue(settings, session_factory)
 
 
 ERRORS: dict[type[Exception], tuple[int, str]] = {
@@ -81,7 +77,7 @@ def _install_error_handlers(app: FastAPI, settings: Settings) -> None:
 
 
 def create_app(settings: Settings, options: WebOptions | None = None,
-               queue_factory: QueueFactory = in_process_queue) -> FastAPI:
+               queue_factory: QueueFactory = queue_from_settings) -> FastAPI:
     options = options or WebOptions()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade_to_head(settings.effective_database_url)

@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from grader.gradebook.repository import COURSE_LEVEL
+from grader.queue.celery_queue import worker_statuses
 from grader.web import services
 from grader.web.auth import app_context, check_csrf, instructor_page_viewer, page_viewer
 from grader.web.rendering import render
@@ -188,7 +189,8 @@ def new_api_token(request: Request, label: str = Form("script"), csrf_token: str
 def dashboard(request: Request, viewer: Viewer = Depends(instructor_page_viewer),
               ctx: AppContext = Depends(app_context)) -> Response:
     assignments_, rows = services.dashboard_rows(ctx, viewer)
-    return render(request, "dashboard.html", {"assignments": assignments_, "rows": rows, "rules": ctx.rules})
+    return render(request, "dashboard.html", {"assignments": assignments_, "rows": rows, "rules": ctx.rules,
+                                              "workers": worker_statuses(ctx.session_factory, ctx.settings)})
 
 
 @router.get("/instructor/grades.csv")

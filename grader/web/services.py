@@ -15,7 +15,7 @@ from grader.db.models import GradeRecord, Submission, User, utcnow
 from grader.gradebook.catalog import CourseCatalog
 from grader.gradebook.compute import counting_attempt
 from grader.gradebook.report import CourseAssignment, StudentRow, gradebook_rows, grades_csv, student_standing
-from grader.gradebook.repository import COURSE_LEVEL, Gradebook
+from grader.gradebook.repository import COURSE_LEVEL, DEFENSE, RETAKE_QUESTIONS, Gradebook
 from grader.gradebook.rules import CourseRules
 from grader.intake import Rejected
 from grader.pipeline import accept_into_store
@@ -209,8 +209,9 @@ def export_grades(ctx: AppContext, viewer: Viewer) -> str:
 
 def manual_items(ctx: AppContext) -> dict[tuple[str, str], float]:
     """(assignment id, item) -> its maximum: manual rubric criteria, the defense and the retake questions."""
-    items = {(COURSE_LEVEL, "defense"): ctx.rules.defense_points,
-             (COURSE_LEVEL, "retake_questions"): float(ctx.rules.retake_questions_required)}
+    items = {(COURSE_LEVEL, RETAKE_QUESTIONS): float(ctx.rules.retake_questions_required)}
+    if ctx.rules.final_project is None:  # otherwise the defense is the final project's manual criteria
+        items[(COURSE_LEVEL, DEFENSE)] = ctx.rules.defense_points
     for assignment in ctx.assignments():
         for criterion in assignment.manual_criteria:
             items[(assignment.id, criterion.id)] = criterion.points

@@ -81,8 +81,18 @@ def password_hash() -> str:
 
 
 @pytest.fixture
+def people_in(password_hash: str):
+    """Adds two students and an instructor, passwords set, to the (migrated) database of `settings`."""
+    return lambda settings: _add_people(settings, password_hash)
+
+
+@pytest.fixture
 def people(client: TestClient, settings: Settings, password_hash: str) -> dict[str, Person]:
     """Two students and an instructor with passwords set (the invitation flow has its own test)."""
+    return _add_people(settings, password_hash)
+
+
+def _add_people(settings: Settings, password_hash: str) -> dict[str, Person]:
     engine = make_engine(settings.effective_database_url)
     made = {}
     with make_session_factory(engine).begin() as session:

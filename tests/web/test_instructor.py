@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from grader.settings import Settings
+from grader.web.app import create_app
 from tests.web.conftest import GRADING_TIMEOUT_S, sign_in, submission_id_of, upload, wait_graded
 
 
@@ -130,3 +131,20 @@ def test_instructor_json_api_enters_scores_and_reads_the_gradebook(client: TestC
     standings = {row["email"]: row for row in client.get("/api/gradebook", headers=headers).json()}
     assert (standings["bob@example.edu"]["defense"], standings["bob@example.edu"]["total"]) == (18, 18)
     assert standings["alice@example.edu"]["projects"] == {"p1": 0}
+
+
+def test_with_a_final_project_the_defense_is_its_manual_criteria(settings: Settings, web_options, people_in):
+    (settings.course_dir / "course.yaml").write_text("final_project: p1\nproject_points: {p1: 20}\n")
+    with TestClient(create_app(settings, web_options)) as client:
+        people = people_in(settings)
+        submission_id = _graded_upload(client, people["alice"].email, "right.py")  # 16 automated of 20
+        csrf = sign_in(client, people["teacher"].email)
+        student_page = client.get(f"/instructor/students/{people['alice'].id}").text
+        assert "p1 · style" in student_page and "course · defense" not in student_page
+        refused = client.post("/instructor/manual-scores", data={
+            "csrf_token": csrf, "student_id": people["alice"].id, "assignment_id": "", "item": "defense", "points": 5})
+        assert refused.status_code == 400
+        _enter(client, csrf, people["alice"].id, "style", 3, assignment_id="p1")
+        row = _csv_rows(client)["alice@example.edu"]
+        assert (row["p1"], row["homework"], row["defense"], row["total"]) == ("19", "0", "19", "19")
+        assert f"/instructor/submissions/{submission_id}" in client.get("/instructor").text

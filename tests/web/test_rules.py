@@ -71,6 +71,14 @@ def test_pass_and_retake_thresholds(homework, defense, questions, passed, retake
     assert (result.homework, result.passed, result.retake_eligible) == (homework, passed, retake)
 
 
+def test_with_a_final_project_its_score_is_the_defense_and_not_homework():
+    rules = CourseRules(final_project="p5")
+    projects = [project_score(f"p{n}", attempt(n, 1, score=18), 0.0, False, rules) for n in range(1, 5)]
+    projects.append(project_score("p5", attempt(5, 1, score=0), 17.0, False, rules))  # examiners' manual criteria
+    result = standing(projects, 20.0, 0, rules)  # a course-level defense entry is ignored in this mode
+    assert (result.homework, result.defense, result.total, result.passed) == (72.0, 17.0, 89.0, True)
+
+
 def test_course_rules_come_from_course_yaml_and_default_without_it(tmp_path: Path):
     settings = Settings(course_dir=tmp_path, data_dir=tmp_path / "data")
     assert load_course_rules(settings) == CourseRules()
