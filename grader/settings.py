@@ -9,11 +9,13 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
 def _default_course_dir() -> Path:
     """The checkout that holds assignments/ and rubrics/ (the repository root in a development install)."""
-    repo_root = Path(__file__).resolve().parent.parent
-    if (repo_root / "assignments").is_dir():
-        return repo_root
+    if (REPO_ROOT / "assignments").is_dir():
+        return REPO_ROOT
     return Path.cwd()
 
 
@@ -25,7 +27,8 @@ class Settings(BaseSettings):
     database_url: str | None = None  # default: SQLite file in data_dir
 
     sandbox: Literal["auto", "docker", "local"] = "auto"
-    sandbox_image: str | None = None  # default: the tag built from sandbox/ inputs
+    sandbox_image: str | None = None  # default: the tag built from sandbox_dir's inputs
+    sandbox_dir: Path = REPO_ROOT / "sandbox"  # what builds the sandbox image: part of the grader, not of a course
     docker_base_url: str | None = None  # default: the docker SDK's environment (DOCKER_HOST or the local socket)
     infra_retries: int = 2
     grading_seed: int = 1234
@@ -44,7 +47,7 @@ class Settings(BaseSettings):
 
     embedding_model: str = "all-MiniLM-L6-v2"
 
-    @field_validator("course_dir", "data_dir")
+    @field_validator("course_dir", "data_dir", "sandbox_dir")
     @classmethod
     def _absolute(cls, path: Path) -> Path:
         return path.expanduser().resolve()
@@ -60,10 +63,6 @@ class Settings(BaseSettings):
     @property
     def references_dir(self) -> Path:
         return self.course_dir / "reference_solutions"
-
-    @property
-    def sandbox_build_dir(self) -> Path:
-        return self.course_dir / "sandbox"
 
     @property
     def store_dir(self) -> Path:

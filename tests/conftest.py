@@ -42,7 +42,7 @@ def docker_backend():
 
     client = require_docker()
     settings = Settings(course_dir=REPO)
-    image = ensure_image(client, settings.sandbox_build_dir, settings.data_dir / "sandbox-build")
+    image = ensure_image(client, settings.sandbox_dir, settings.data_dir / "sandbox-build")
     return DockerBackend(client, image)
 
 

@@ -171,7 +171,7 @@ def sandbox_build() -> None:
     except Exception as error:  # the SDK raises several unrelated types when no engine answers
         errors.print(f"[red]no Docker engine answers: {error}[/red]\nstart one with: sudo bash sandbox/start-dockerd.sh")
         raise typer.Exit(2)
-    tag = ensure_image(client, settings.sandbox_build_dir, settings.data_dir / "sandbox-build",
+    tag = ensure_image(client, settings.sandbox_dir, settings.data_dir / "sandbox-build",
                        progress=lambda line: console.print(f"[dim]{line}[/dim]"))
     console.print(f"sandbox image: {tag}")
 

@@ -3,7 +3,7 @@
 Settings and why:
 - network disabled: no exfiltration, no downloads, no reaching the grader's services;
 - memory (swap = memory), CPU quota, pids limit: one submission cannot starve the host or fork-bomb it;
-- read-only root filesystem, size-capped tmpfs for /work and /tmp: nothing persists, disk cannot be filled;
+- read-only root filesystem, size-capped tmpfs for /workspace (the working directory) and /tmp: nothing persists, disk cannot be filled;
 - non-root user (65534), all capabilities dropped, no-new-privileges: no way back to root inside;
 - only the submission (read-only), the probe (read-only) and the runtime (read-only) are mounted: the judge, the
   rubric and the reference solutions are never in the container;
@@ -27,6 +27,10 @@ from docker.types import DeviceRequest, Mount, Ulimit
 from grader.sandbox.base import GRACE_S, RUNTIME_DIR, RunOutcome, RunSpec, SandboxError, parse_payload, runner_arguments
 
 USER = "65534:65534"
+# A path the image does not have, and not the container's working_dir: Docker copies an existing (or pre-created
+# working) folder's owner and mode onto a tmpfs mounted over it, which would leave it unwritable for the sandbox
+# user. The runner starts the student's process in it.
+WORKSPACE = "/workspace"
 
 
 class DockerBackend:
@@ -71,7 +75,7 @@ class DockerBackend:
             for path in [staged, *staged.rglob("*")]:
                 path.chmod(0o755 if path.is_dir() else 0o644)
             command = ["python3", "-I", "/grader/runner.py", *runner_arguments(
-                spec, submission="/submission", probe="/probe", out="/out", workdir="/work", tmpdir="/tmp",
+                spec, submission="/submission", probe="/probe", out="/out", workdir=WORKSPACE, tmpdir="/tmp",
                 device="cuda" if gpu else "cpu")]
             container = self._create(command, staged, spec, gpu)
             try:
@@ -87,18 +91,18 @@ class DockerBackend:
         tmpfs_size = f"{limits.workspace_mb}m"
         try:
             return self.client.containers.create(
-                self.image, command=command, user=USER, working_dir="/work", network_disabled=True,
+                self.image, command=command, user=USER, working_dir="/", network_disabled=True,
                 network_mode="none", read_only=True, cap_drop=["ALL"], security_opt=["no-new-privileges"],
                 mem_limit=f"{limits.memory_mb}m", memswap_limit=f"{limits.memory_mb}m",
                 nano_cpus=int(limits.cpus * 1e9), pids_limit=limits.pids, ipc_mode="private",
-                tmpfs={"/work": f"rw,nosuid,nodev,size={tmpfs_size},mode=1777",
+                tmpfs={WORKSPACE: f"rw,nosuid,nodev,size={tmpfs_size},mode=1777",
                        "/tmp": f"rw,nosuid,nodev,size={tmpfs_size},mode=1777",
                        "/out": "rw,nosuid,nodev,noexec,size=64m,mode=1777"},
                 mounts=[Mount("/submission", str(staged / "submission"), type="bind", read_only=True),
                         Mount("/probe", str(staged / "probe"), type="bind", read_only=True),
                         Mount("/grader", str(staged / "runtime"), type="bind", read_only=True)],
                 ulimits=[Ulimit(name="core", soft=0, hard=0), Ulimit(name="nofile", soft=1024, hard=1024)],
-                environment={"HOME": "/work"}, detach=True, stdin_open=False, tty=False,
+                environment={"HOME": WORKSPACE}, detach=True, stdin_open=False, tty=False,
                 log_config={"type": "json-file", "config": {"max-size": "64m", "max-file": "1"}},
                 device_requests=[DeviceRequest(count=-1, capabilities=[["gpu"]])] if gpu else None,
                 labels=self.labels,

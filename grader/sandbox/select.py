@@ -32,7 +32,7 @@ def select_backend(settings: Settings, kind: str | None = None,
         else:
             from grader.sandbox.image import ensure_image
 
-            image = settings.sandbox_image or ensure_image(client, settings.sandbox_build_dir,
+            image = settings.sandbox_image or ensure_image(client, settings.sandbox_dir,
                                                            settings.data_dir / "sandbox-build", progress)
             return DockerBackend(client, image)
     masked = (settings.assignments_dir, settings.rubrics_dir, settings.references_dir, settings.data_dir)

@@ -149,6 +149,21 @@ def word_count_that(body: str) -> str:
     return f"def word_count(text):\n{indented}\n    return len(text.split())\n" + LONGEST
 
 
+SEARCH_FILESYSTEM = (
+    "import os\n"
+    "def show(wanted, in_path=''):\n"
+    "    for directory, subdirs, files in os.walk('/'):\n"
+    "        subdirs[:] = [d for d in subdirs if os.path.join(directory, d) not in ('/proc', '/sys', '/dev', '/usr',"
+    " '/opt')]\n"
+    "        for name in files:\n"
+    "            if wanted(name) and in_path in directory:\n"
+    "                try:\n"
+    "                    print(open(os.path.join(directory, name)).read())\n"
+    "                except OSError:\n"
+    "                    pass\n"
+)
+
+
 def leak_attempt(body: str) -> Case:
     """Runs `body` at import (it prints whatever it finds), then behaves honestly: full marks, nothing leaked."""
     return Case("secrets", py(body + "\n" + HONEST), GRADED, 20.0, 20.0)
@@ -199,22 +214,13 @@ CASES: dict[str, Case] = {
         "        s = socket.socket(socket.AF_UNIX)\n        s.connect(path)\n        print('NETWORK-REACHED')\n"
         "    except OSError:\n        pass", family="network"),
     # --- reading what is secret ------------------------------------------------------------------------------
-    "reads_hidden_judge": leak_attempt(
-        "import os\nfor root in ('/', '/work', '/probe', '/grader', '/submission', '/tmp'):\n"
-        "    for directory, _, files in os.walk(root):\n"
-        "        if directory.startswith(('/proc', '/sys')):\n            continue\n"
-        "        for name in files:\n            if name in ('judge.py', 'p1.yaml'):\n"
-        "                try:\n                    print(open(os.path.join(directory, name)).read())\n"
-        "                except OSError:\n                    pass"),
+    "reads_hidden_judge": leak_attempt(SEARCH_FILESYSTEM + "show(lambda name: name in ('judge.py', 'p1.yaml'))"),
     "prints_hidden_inputs": leak_attempt(
         "import os\nfor name in os.listdir('/probe/data') if os.path.isdir('/probe/data') else []:\n"
         "    text = open(os.path.join('/probe/data', name)).read()\n    print(text)\n"
         "    print(' '.join(text.split()[::3]))"),
-    "reads_reference_solution": leak_attempt(
-        "import glob\nfor path in glob.glob('/**/reference_solutions/**/*.py', recursive=True):\n"
-        "    print(open(path).read())"),
-    "reads_other_submissions": leak_attempt(
-        "import glob\nfor path in glob.glob('/**/store/**/*.py', recursive=True)[:50]:\n    print(open(path).read())"),
+    "reads_reference_solution": leak_attempt(SEARCH_FILESYSTEM + "show(lambda name: name.endswith('.py'), 'reference')"),
+    "reads_other_submissions": leak_attempt(SEARCH_FILESYSTEM + "show(lambda name: name == 'meta.json', 'store')"),
     "reads_environment": leak_attempt("import os\nprint(dict(os.environ))"),
     "reads_host_credentials": leak_attempt(
         "for path in ('/etc/shadow', '/root/.ssh/id_rsa', '/root/.docker/config.json', '" + CANARY_DIR +

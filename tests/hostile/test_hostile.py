@@ -62,9 +62,10 @@ def hostile_grader(docker_backend, tmp_path_factory) -> Grader:
 def materialise(case: Case, folder: Path, canary_dir: Path, port: int) -> Path:
     path = case.build(folder)
     if path.suffix == ".py":
-        text = path.read_text(encoding="utf-8")
-        path.write_text(text.replace(CANARY_DIR, str(canary_dir)).replace(HOST_PORT, str(port)), encoding="utf-8",
-                        newline="")
+        content = path.read_bytes()
+        for placeholder, value in ((CANARY_DIR, str(canary_dir)), (HOST_PORT, str(port))):
+            content = content.replace(placeholder.encode(), value.encode())
+        path.write_bytes(content)
     return path
 
 
@@ -76,7 +77,8 @@ def student_visible_text(grader: Grader, result) -> str:
 
 
 def sandbox_containers(grader: Grader) -> list:
-    return grader.backend.client.containers.list(all=True, filters={"label": "grader.sandbox=1"})
+    labels = [f"{key}={value}" for key, value in grader.backend.labels.items()]
+    return grader.backend.client.containers.list(all=True, filters={"label": labels})
 
 
 def test_the_suite_covers_every_family_with_at_least_40_cases():

@@ -113,3 +113,15 @@ def test_the_run_cannot_reach_the_network(docker_grader, tmp_path):
             "        return 42\n")
     result = docker_grader.grade_path(write(tmp_path, "s.py", code), "p2").result
     assert result.score == 20, [c.feedback for c in result.criteria]
+
+
+def test_the_working_directory_and_tmp_are_writable(grader, tmp_path):
+    code = ("import os, tempfile\n"
+            "def run():\n"
+            "    with open('checkpoint.txt', 'w') as f:\n"
+            "        f.write('42')\n"
+            "    with tempfile.NamedTemporaryFile('w+', delete=False) as t:\n"
+            "        t.write('ok')\n"
+            "    return int(open('checkpoint.txt').read()) if os.path.exists(t.name) else 0\n")
+    result = grader.grade_path(write(tmp_path, "s.py", code), "p2").result
+    assert result.score == 20, [c.feedback for c in result.criteria]

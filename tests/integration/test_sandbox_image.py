@@ -52,13 +52,13 @@ def client() -> docker.DockerClient:
 
 @pytest.fixture(scope="module")
 def sandbox_image(client: docker.DockerClient, settings: Settings, image_cache_dir: Path) -> str:
-    return ensure_image(client, settings.sandbox_build_dir, image_cache_dir, progress=print)
+    return ensure_image(client, settings.sandbox_dir, image_cache_dir, progress=print)
 
 
 @pytest.fixture()
 def build_dir_copy(settings: Settings, tmp_path: Path) -> Path:
     copy = tmp_path / "sandbox"
-    shutil.copytree(settings.sandbox_build_dir, copy)
+    shutil.copytree(settings.sandbox_dir, copy)
     return copy
 
 
@@ -93,7 +93,7 @@ def run_sandboxed(client: docker.DockerClient, image: str, command: list[str]) -
 
 
 def test_image_tag_is_stable_while_sandbox_inputs_are_unchanged(settings: Settings, build_dir_copy: Path) -> None:
-    tag = image_tag(settings.sandbox_build_dir)
+    tag = image_tag(settings.sandbox_dir)
     assert tag == image_tag(build_dir_copy)
     assert tag.startswith("grader-sandbox:") and len(image_inputs_hash(build_dir_copy)) == 12
 
@@ -102,13 +102,13 @@ def test_image_tag_is_stable_while_sandbox_inputs_are_unchanged(settings: Settin
 def test_image_tag_changes_with_each_input_file(settings: Settings, build_dir_copy: Path, input_name: str) -> None:
     with (build_dir_copy / input_name).open("a") as changed:
         changed.write("\n# changed\n")
-    assert image_tag(build_dir_copy) != image_tag(settings.sandbox_build_dir)
+    assert image_tag(build_dir_copy) != image_tag(settings.sandbox_dir)
 
 
 def test_image_tag_ignores_files_that_do_not_define_the_image(settings: Settings, build_dir_copy: Path) -> None:
     with (build_dir_copy / "start-dockerd.sh").open("a") as unrelated:
         unrelated.write("\n# changed\n")
-    assert image_tag(build_dir_copy) == image_tag(settings.sandbox_build_dir)
+    assert image_tag(build_dir_copy) == image_tag(settings.sandbox_dir)
 
 
 @pytest.mark.docker
@@ -117,9 +117,9 @@ def test_second_ensure_image_reuses_the_image_without_building(
 ) -> None:
     messages: list[str] = []
     started = time.monotonic()
-    tag = ensure_image(client, settings.sandbox_build_dir, image_cache_dir, progress=messages.append)
+    tag = ensure_image(client, settings.sandbox_dir, image_cache_dir, progress=messages.append)
     assert time.monotonic() - started < REUSE_LIMIT_S
-    assert tag == sandbox_image == image_tag(settings.sandbox_build_dir)
+    assert tag == sandbox_image == image_tag(settings.sandbox_dir)
     assert messages == [f"sandbox image {tag} is present"]
 
 
