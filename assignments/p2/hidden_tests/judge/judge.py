@@ -1,0 +1,149 @@
+"""p2 judge: hidden checks over what the probe emitted. Expected values live in the files beside this module."""
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from grader.judge import Failed, ProbeData, check
+
+HERE = Path(__file__).parent
+FROZEN = json.loads((HERE / "frozen_values.json").read_text(encoding="utf-8"))
+HIDDEN_LABELS = json.loads((HERE / "hidden_labels.json").read_text(encoding="utf-8"))
+PRETRAINED_HIDDEN = np.load(HERE / "pretrained_hidden.npy", allow_pickle=False)
+HEATMAP_TOKENS = ["[CLS]", "the", "owl", "sang", "to", "the", "moon", "at", "mid", "##night", ".", "[SEP]"]
+NUM_LABELS = 4
+LAYERS, HEADS = 6, 12  # all-MiniLM-L6-v2
+
+# The reference (2 epochs, 3 lower layers frozen) scores ACCURACY_MARGIN + ~0.1 above the frozen baseline on the
+# hidden split over seeds and loads; the margin keeps well clear of the baseline and of label-noise luck.
+ACCURACY_MARGIN = 0.05
+# Relative change of the encoder's last hidden state on one text. Fine-tuning the reference moves it by ~0.1-0.3;
+# a frozen encoder moves it by float noise only (< 1e-6).
+MIN_ENCODER_CHANGE = 0.01
+PRETRAINED_ATOL = 1e-3
+ATTENTION_ATOL = 1e-4
+PROBABILITY_ATOL = 1e-4
+MIN_IMAGE_SIDE, MAX_IMAGE_SIDE = 150, 5000
+
+
+@check("pretrained_encoder")
+def pretrained_encoder(probe: ProbeData) -> None:
+    step = probe.step("pretrained")
+    if step.value("tokens") != FROZEN["encoder_tokens"]:
+        raise Failed("tokens(text) differs from the pretrained tokenizer's tokens (special tokens included)")
+    hidden = step.array("hidden")
+    if hidden.shape != PRETRAINED_HIDDEN.shape:
+        raise Failed("the encoder's hidden states have the wrong shape: is `encoder` the Hugging Face model itself?")
+    difference = float(np.abs(hidden - PRETRAINED_HIDDEN).max())
+    if not difference <= PRETRAINED_ATOL:
+        raise Failed("load_pretrained's encoder does not compute what the pretrained model computes")
+
+
+@check("encoder_fine_tuned")
+def encoder_fine_tuned(probe: ProbeData) -> None:
+    hidden = probe.step("fine_tune").array("hidden")
+    if hidden.shape != PRETRAINED_HIDDEN.shape:
+        raise Failed("the fine-tuned encoder's hidden states have the wrong shape")
+    change = float(np.linalg.norm(hidden - PRETRAINED_HIDDEN) / np.linalg.norm(PRETRAINED_HIDDEN))
+    assert change > MIN_ENCODER_CHANGE, f"relative change of the encoder output {change:.2e} <= {MIN_ENCODER_CHANGE}"
+
+
+@check("accuracy_beats_baseline")
+def accuracy_beats_baseline(probe: ProbeData) -> None:
+    predictions = probe.step("hidden_predictions").value("predictions")
+    if type(predictions) is not list or len(predictions) != len(HIDDEN_LABELS):
+        raise Failed("predict(texts) must return one label per text")
+    if any(type(label) is not int or not 0 <= label < NUM_LABELS for label in predictions):
+        raise Failed("predict(texts) must return int labels in range(num_labels)")
+    accuracy = sum(int(p == y) for p, y in zip(predictions, HIDDEN_LABELS)) / len(HIDDEN_LABELS)
+    required = FROZEN["baseline_accuracy"] + ACCURACY_MARGIN
+    assert accuracy >= required, f"hidden accuracy {accuracy:.3f} < {required:.3f} (baseline {FROZEN['baseline_accuracy']:.3f})"
+
+
+@check("predict_deterministic")
+def predict_deterministic(probe: ProbeData) -> None:
+    step = probe.step("consistency")
+    first, second = step.array("batch_first"), step.array("batch_second")
+    if first.shape != second.shape or not np.allclose(first, second, atol=1e-6, rtol=0):
+        raise Failed("predict_proba gives different results for the same texts: is the model in eval mode?")
+    if step.value("labels_first") != step.value("labels_second"):
+        raise Failed("predict gives different labels for the same texts")
+
+
+@check("batch_matches_single")
+def batch_matches_single(probe: ProbeData) -> None:
+    step = probe.step("consistency")
+    batch, single = step.array("batch_first"), step.array("one_by_one")
+    if batch.ndim != 2 or batch.shape[1] != NUM_LABELS or batch.shape != single.shape:
+        raise Failed("predict_proba must return an array of shape [len(texts), num_labels]")
+    if not np.allclose(batch.sum(axis=1), 1.0, atol=1e-4):
+        raise Failed("each row of predict_proba must be a probability distribution")
+    if not np.allclose(batch, single, atol=PROBABILITY_ATOL, rtol=0):
+        raise Failed("a text's probabilities depend on the other texts in its batch: is padding masked out?")
+
+
+@check("attention_shape")
+def attention_shape(probe: ProbeData) -> None:
+    step = probe.step("attention")
+    tokens = step.value("tokens")
+    if tokens != FROZEN["attention_tokens"]:
+        raise Failed("tokens(text) differs from the tokens the encoder sees (special tokens included)")
+    maps = step.array("maps")
+    expected = (LAYERS, HEADS, len(tokens), len(tokens))
+    if maps.shape != expected:
+        raise Failed(f"attention_maps must have shape [layers, heads, seq, seq]; got {list(maps.shape)} "
+                     f"for a {len(tokens)}-token text")
+
+
+@check("attention_rows")
+def attention_rows(probe: ProbeData) -> None:
+    maps = probe.step("attention").array("maps").astype(np.float64)
+    if maps.ndim != 4 or maps.size == 0:
+        raise Failed("attention_maps must be a 4-dimensional array")
+    if maps.min() < -1e-6 or not np.allclose(maps.sum(axis=-1), 1.0, atol=1e-4):
+        raise Failed("each row of an attention map (one query token) must be a probability distribution over keys")
+
+
+@check("attention_matches_model")
+def attention_matches_model(probe: ProbeData) -> None:
+    student = probe.step("attention").array("maps")
+    model = probe.step("attention_model").array("maps")
+    if student.shape != model.shape:
+        raise Failed("attention_maps does not have the shape of the model's own attentions [layers, heads, seq, seq]")
+    if not np.allclose(student, model, atol=ATTENTION_ATOL, rtol=0):
+        raise Failed("attention_maps differs from the model's own output_attentions for the same text "
+                     "(layer order, head order, axis order?)")
+
+
+@check("heatmap_png")
+def heatmap_png(probe: ProbeData) -> None:
+    data = probe.step("heatmap").array("png")
+    if data.dtype != np.uint8 or data.ndim != 1:
+        raise Failed("render_attention must return the PNG file's bytes")
+    content = data.tobytes()
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            image_format, (width, height) = image.format, image.size
+            image.verify()
+        with Image.open(io.BytesIO(content)) as image:
+            low_high = image.convert("L").getextrema()
+    except Exception as error:
+        raise Failed("render_attention's bytes are not a readable image") from error
+    if image_format != "PNG":
+        raise Failed(f"render_attention must return a PNG image, not {image_format}")
+    if not (MIN_IMAGE_SIDE <= width <= MAX_IMAGE_SIDE and MIN_IMAGE_SIDE <= height <= MAX_IMAGE_SIDE):
+        raise Failed(f"the heatmap is {width}x{height} pixels; each side should be between {MIN_IMAGE_SIDE} "
+                     f"and {MAX_IMAGE_SIDE} so the token labels can be read")
+    if low_high[0] == low_high[1]:
+        raise Failed("the heatmap image is blank")
+
+
+@check("heatmap_labels")
+def heatmap_labels(probe: ProbeData) -> None:
+    step = probe.step("heatmap")
+    if step.value("x_labels") != HEATMAP_TOKENS or step.value("y_labels") != HEATMAP_TOKENS:
+        raise Failed("the heatmap's tick labels (read back from the axes) must be exactly the tokens, one per row "
+                     "and one per column, in order")

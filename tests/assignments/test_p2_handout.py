@@ -1,0 +1,94 @@
+"""Project 2 handout and data: public tests pass on the reference and fail on the starter; the dataset builder is
+deterministic and reproduces the committed splits; hidden labels never reach the probe or the handout."""
+
+from __future__ import annotations
+
+import filecmp
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.services import missing
+
+REPO = Path(__file__).resolve().parents[2]
+ASSIGNMENT = REPO / "assignments" / "p2"
+REFERENCE = REPO / "reference_solutions" / "p2"
+PROBE_DATA = ASSIGNMENT / "hidden_tests" / "probe" / "data"
+JUDGE = ASSIGNMENT / "hidden_tests" / "judge"
+BUILT_FILES = ["data/labels.json", "data/train.jsonl", "data/validation.jsonl", "hidden_tests/probe/data/train.jsonl",
+               "hidden_tests/probe/data/hidden_texts.json", "hidden_tests/judge/hidden_labels.json"]
+
+
+@pytest.fixture(scope="module")
+def builder():
+    spec = importlib.util.spec_from_file_location("p2_build_dataset", ASSIGNMENT / "dataset" / "build_dataset.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is created
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def fortunes_dir(builder) -> Path:
+    if not (builder.FORTUNES_DIR / "definitions").is_file():
+        missing("Debian fortunes files", f"{builder.FORTUNES_DIR} lacks them: apt-get install fortunes")
+    return builder.FORTUNES_DIR
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def run_public_tests(solution_dir: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(ASSIGNMENT / "public_tests")],
+        cwd=solution_dir, env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True, timeout=900)
+
+
+def test_public_tests_pass_on_the_reference():
+    result = run_public_tests(REFERENCE)
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_public_tests_fail_on_the_starter():
+    result = run_public_tests(ASSIGNMENT / "starter")
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "NotImplementedError" in result.stdout
+
+
+def test_builder_reproduces_the_committed_splits_byte_for_byte(builder, fortunes_dir, tmp_path):
+    builder.build(fortunes_dir, tmp_path)
+    for name in BUILT_FILES:
+        assert filecmp.cmp(tmp_path / name, ASSIGNMENT / name, shallow=False), name
+
+
+def test_splits_are_balanced_and_disjoint():
+    train = read_jsonl(ASSIGNMENT / "data" / "train.jsonl")
+    validation = read_jsonl(ASSIGNMENT / "data" / "validation.jsonl")
+    hidden_texts = json.loads((PROBE_DATA / "hidden_texts.json").read_text(encoding="utf-8"))
+    hidden_labels = json.loads((JUDGE / "hidden_labels.json").read_text(encoding="utf-8"))
+    label_count = len(json.loads((ASSIGNMENT / "data" / "labels.json").read_text(encoding="utf-8")))
+    assert len(hidden_texts) == len(hidden_labels)
+    for labels in ([r["label"] for r in train], [r["label"] for r in validation], hidden_labels):
+        counts = [labels.count(label) for label in range(label_count)]
+        assert len(set(counts)) == 1 and counts[0] > 0, counts
+    public = {r["text"] for r in train} | {r["text"] for r in validation}
+    assert public.isdisjoint(hidden_texts)
+    assert {r["text"] for r in train}.isdisjoint(r["text"] for r in validation)
+
+
+def test_probe_data_and_handout_hold_no_hidden_labels():
+    hidden_texts = json.loads((PROBE_DATA / "hidden_texts.json").read_text(encoding="utf-8"))
+    assert all(type(text) is str for text in hidden_texts)  # texts only: no (text, label) pairs
+    probe_files = {path.name for path in PROBE_DATA.iterdir()}
+    assert "hidden_labels.json" not in probe_files
+    # The public data files are compared text by text in test_splits_are_balanced_and_disjoint.
+    handout_text = "\n".join(path.read_text(encoding="utf-8") for path in [ASSIGNMENT / "README.md",
+                             *sorted((ASSIGNMENT / "starter").rglob("*.py")),
+                             *sorted((ASSIGNMENT / "public_tests").rglob("*.py"))])
+    assert not any(text in handout_text for text in hidden_texts)
