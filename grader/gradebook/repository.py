@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import column, func, select, table, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, defer
 
 from grader.db.models import (
@@ -25,18 +25,11 @@ from grader.db.models import (
     utcnow,
 )
 from grader.gradebook.compute import Attempt
+from grader.plagiarism.review import PlagiarismCase
 
 COURSE_LEVEL = ""  # assignment_id of manual items that belong to the course, not to one project
 DEFENSE = "defense"
 RETAKE_QUESTIONS = "retake_questions"
-
-# Lightweight view of the plagiarism helper's table (model: grader/plagiarism/review.py); only the columns read here.
-plagiarism_cases = table(
-    "plagiarism_cases",
-    column("id"), column("assignment_id"), column("student_a"), column("student_b"), column("score"),
-    column("status"), column("comment"),
-)
-
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -313,11 +306,7 @@ class Gradebook:
 
     # --- plagiarism ----------------------------------------------------------------------------------------------
     def plagiarism_flags(self) -> list[PlagiarismFlag]:
-        rows = self.session.execute(
-            select(plagiarism_cases).where(plagiarism_cases.c.status.in_(("flagged", "confirmed")))
-            .order_by(plagiarism_cases.c.id)
+        cases = self.session.scalars(
+            select(PlagiarismCase).where(PlagiarismCase.status.in_(("flagged", "confirmed"))).order_by(PlagiarismCase.id)
         )
-        return [
-            PlagiarismFlag(row.id, row.assignment_id, row.student_a, row.student_b, float(row.score), row.status)
-            for row in rows
-        ]
+        return [PlagiarismFlag(c.id, c.assignment_id, c.student_a, c.student_b, c.score, c.status) for c in cases]

@@ -5,9 +5,10 @@ import io
 import re
 import time
 
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from grader.db.base import make_engine, make_session_factory
+from grader.plagiarism.review import decide, flag_pairs
 from grader.settings import Settings
 from grader.web.app import create_app
 from tests.web.conftest import GRADING_TIMEOUT_S, sign_in, submission_id_of, upload, wait_graded
@@ -107,11 +108,10 @@ def test_regrade_previews_old_and_new_points_and_publishes_only_on_confirmation(
 def test_a_confirmed_plagiarism_case_penalizes_both_students(client: TestClient, people, settings: Settings):
     _graded_upload(client, people["alice"].email, "right.py")
     _graded_upload(client, people["bob"].email, "right.py")
-    engine = sa.create_engine(settings.effective_database_url)
-    with engine.begin() as connection:
-        connection.execute(sa.text(
-            "INSERT INTO plagiarism_cases (assignment_id, student_a, student_b, score, channels, status, created_at)"
-            " VALUES ('p1', 'alice@example.edu', 's002', 0.97, '{}', 'confirmed', CURRENT_TIMESTAMP)"))
+    engine = make_engine(settings.effective_database_url)
+    with make_session_factory(engine).begin() as session:  # cases name students by e-mail or student number
+        [case] = flag_pairs(session, "p1", [{"a": "alice@example.edu", "b": "s002.py", "score": 0.97}], threshold=0.5)
+        decide(session, case.id, "confirmed", "same code, same typos", "teacher@example.edu")
     engine.dispose()
     sign_in(client, people["teacher"].email)
     rows = _csv_rows(client)

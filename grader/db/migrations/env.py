@@ -3,6 +3,7 @@ from __future__ import annotations
 from alembic import context
 
 import grader.db.models  # noqa: F401  (registers the gradebook tables on Base.metadata)
+import grader.plagiarism.review  # noqa: F401  (plagiarism_cases, owned by the review workflow)
 from grader.db.base import Base, make_engine
 
 target_metadata = Base.metadata
