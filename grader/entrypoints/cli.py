@@ -17,15 +17,21 @@ from grader import course_files
 from grader.feedback import render_report
 from grader.handout import build_handout, validate_course
 from grader.pipeline import Grader
+from grader.plagiarism.cli import plagiarism, review_app
 from grader.references import apply_mutant, check_references, load_mutant
 from grader.sandbox.base import SandboxError
 from grader.sandbox.select import select_backend
 from grader.settings import Settings
+from grader.web.cli import admin, serve
 
 app = typer.Typer(help="Autograder for the Workshop on applied language and generative models.", no_args_is_help=True,
                   pretty_exceptions_show_locals=False)
 sandbox_app = typer.Typer(help="The sandbox image.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
+app.command("plagiarism")(plagiarism)
+app.add_typer(review_app, name="plagiarism-review")
+app.command("serve")(serve)
+app.add_typer(admin, name="admin")
 console = Console()
 errors = Console(stderr=True)
 

@@ -25,7 +25,7 @@ from grader.settings import Settings
 from tests.hostile.cases import ATTACK_SUCCEEDED_MARKERS, CANARY_DIR, CASES, HOST_PORT, SECRETS, Case
 
 COURSE = Path(__file__).resolve().parent / "course"
-TIME_LIMIT_S = 25
+TIME_LIMIT_S = 40
 MARGIN_S = 25  # container start, kernel start, payload collection, and a loaded CI machine
 HOST_MARKERS = (Path("/tmp/hostile-planted.txt"), Path("/root/hostile-planted.txt"))
 
