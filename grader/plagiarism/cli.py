@@ -16,7 +16,7 @@ from grader.plagiarism.embeddings import EmbeddingCache, SentenceEncoder
 from grader.plagiarism.fingerprints import FingerprintSettings
 from grader.plagiarism.report import detection_record, render_html, write_csv, write_json
 from grader.plagiarism.review import DECISIONS, CaseNotFound, cases, decide, flag_pairs
-from grader.plagiarism.submissions import SourceFile, Unreadable, load_paths, read_entry, Limits
+from grader.plagiarism.submissions import Limits, SourceFile, Unreadable, load_paths, read_entry
 from grader.settings import Settings
 
 

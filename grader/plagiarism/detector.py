@@ -10,8 +10,8 @@ import numpy as np
 
 from grader.plagiarism.calibration import Calibration
 from grader.plagiarism.embeddings import EmbeddingCache, Encoder, embed_texts
-from grader.plagiarism.identifiers import cosine, identifier_counts, tfidf_vectors
 from grader.plagiarism.fingerprints import FingerprintSettings, TokenMatch, compare, fingerprint_all, shared_counts, starter_hashes
+from grader.plagiarism.identifiers import cosine, identifier_counts, tfidf_vectors
 from grader.plagiarism.submissions import Skipped, SourceFile, Submission
 from grader.plagiarism.units import CodeUnit, api_names_of, submission_units
 
@@ -68,10 +68,6 @@ class _UnitTable:
 
     best: list[dict[int, float]]
     ceiling: np.ndarray  # similarity assumed for submissions not retrieved (FAISS mode); -1 when all were compared
-
-
-def _unit_vectors(units: list[CodeUnit], encoder: Encoder, cache: EmbeddingCache | None) -> tuple[np.ndarray, int]:
-    return embed_texts([unit.canonical for unit in units], encoder, cache)
 
 
 def centred(vectors: np.ndarray, units: list[CodeUnit], cohort: int, min_sources: int = 3) -> np.ndarray:
@@ -226,7 +222,7 @@ def detect(
     canonical_texts = ["\n".join(units[row].canonical for row in rows_of[index]) for index in range(len(submissions))]
     canonical_starter = starter_hashes([unit.canonical for unit in starter_units], settings.fingerprints)
     canonical_fingerprints = fingerprint_all(canonical_texts, len(cohort), canonical_starter, settings.fingerprints)
-    raw_vectors, computed = _unit_vectors(units, encoder, cache)
+    raw_vectors, computed = embed_texts([unit.canonical for unit in units], encoder, cache)
     vectors = centred(raw_vectors, units, len(cohort))
     exhaustive = len(cohort) <= settings.exhaustive_up_to
     table = _exhaustive_table(units, vectors) if exhaustive else _faiss_table(units, vectors, settings.neighbours)
