@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from importlib import metadata
 from pathlib import Path
@@ -30,8 +31,9 @@ def tail(text):
 
 
 def child_environment():
-    """The sandbox's environment without the grader's own variables."""
-    return {key: value for key, value in os.environ.items() if not key.startswith("GRADER_")}
+    """The sandbox's environment without the grader's own variables; HOME is the writable scratch folder."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("GRADER_")}
+    return {**environment, "HOME": str(scratch)}
 
 
 def run_time_boxed(command, cwd, timeout_s, shell=False):
@@ -89,7 +91,9 @@ def junit_counts(path):
     return {key: sum(int(suite.get(key, 0)) for suite in suites) for key in ("tests", "failures", "errors", "skipped")}
 
 
-workspace = Path.cwd() / "repository"
+# $TMPDIR, not the working directory: the only place every sandbox guarantees is writable by the sandbox user.
+scratch = Path(tempfile.mkdtemp(prefix="p5-"))
+workspace = scratch / "repository"
 readme = ""
 with gp.step("repository", timeout_s=30) as s:
     # The submission is read-only; its tests and entry command run in a writable copy.
@@ -107,7 +111,7 @@ with gp.step("repository", timeout_s=30) as s:
     s.emit("test_files", [name for name in files if TEST_FILE.search(name)])
 
 with gp.step("tests", timeout_s=LIMITS["tests_timeout_s"] + 15) as s:
-    junit = Path.cwd() / "junit.xml"
+    junit = scratch / "junit.xml"
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}"]
     s.emit("run", run_time_boxed(command, workspace, LIMITS["tests_timeout_s"]))
     s.emit("counts", junit_counts(junit))
