@@ -22,8 +22,7 @@ from grader.domain.assignment import Assignment
 from grader.gradebook.repository import Gradebook, RosterEntry
 from grader.pipeline import accept_into_store
 from grader.queue.base import GradingQueue
-from grader.queue.celery_queue import CeleryQueue
-from grader.queue.inprocess import InProcessQueue
+from grader.queue.celery_queue import queue_from_settings
 from grader.settings import Settings
 
 PLACEHOLDER_EMAIL_DOMAIN = "students.invalid"  # accounts created for student ids not on the roster yet
@@ -48,12 +47,6 @@ class BatchProgress:
 
 
 ProgressCallback = Callable[[BatchProgress], None]
-
-
-def make_queue(settings: Settings, session_factory: sessionmaker) -> GradingQueue:
-    if settings.queue == "celery":
-        return CeleryQueue(settings, session_factory)
-    return InProcessQueue(settings, session_factory)
 
 
 def student_account(gradebook: Gradebook, student: str) -> User:
@@ -121,11 +114,9 @@ def progress_of(session_factory: sessionmaker, job_ids: Sequence[int]) -> BatchP
 
 def wait_for_jobs(queue: GradingQueue, session_factory: sessionmaker, job_ids: Sequence[int],
                   on_progress: ProgressCallback) -> BatchProgress:
-    """Hand the jobs to the queue and return once all are done. Interrupted, they stay queued/running for a rerun."""
-    queue.start()
+    """Start the queue and return once the jobs are done. Interrupted, they stay queued/running for a rerun."""
+    queue.start()  # hands over every queued job, these included: they were committed as queued before
     try:
-        for job_id in job_ids:
-            queue.enqueue(job_id)
         while True:
             progress = progress_of(session_factory, job_ids)
             on_progress(progress)
@@ -145,7 +136,7 @@ def run_batch(settings: Settings, session_factory: sessionmaker, assignment_id: 
         run = BatchRun(assignment_id=assignment_id, assignment_version=assignment.version, source=str(source)[:1024],
                        students=len(entries), queued=len(job_ids))
         session.add(run)
-    wait_for_jobs(make_queue(settings, session_factory), session_factory, job_ids, on_progress)
+    wait_for_jobs(queue_from_settings(settings, session_factory), session_factory, job_ids, on_progress)
     with session_factory.begin() as session:
         session.get(BatchRun, run.id).finished_at = utcnow()
     return planned

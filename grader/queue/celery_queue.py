@@ -15,7 +15,8 @@ import enum
 import logging
 import socket
 import threading
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from os import getpid
 
 from celery import Celery
@@ -27,6 +28,8 @@ from grader import course_files
 from grader.db.models import GradingJob, utcnow
 from grader.db.worker_models import JobHolder, WorkerHeartbeat
 from grader.pipeline import grade_stored
+from grader.queue.base import GradingQueue
+from grader.queue.inprocess import InProcessQueue
 from grader.queue.jobs import GradeFunction, execute_job
 from grader.settings import Settings
 
@@ -66,6 +69,10 @@ class Delivery(enum.Enum):
     HELD = "held"  # a live worker is grading it; look again later
 
 
+class JobHeld(Exception):
+    """The job is running on a worker that still beats."""
+
+
 def _holder_alive(session: Session, settings: Settings, job_id: int) -> bool:
     return session.scalar(
         select(JobHolder.id).join(WorkerHeartbeat, WorkerHeartbeat.name == JobHolder.worker_name)
@@ -88,12 +95,9 @@ def take_job(session: Session, settings: Settings, job_id: int, holder: JobHolde
         ).rowcount
         if not requeued:
             return False
+        session.execute(delete(JobHolder).where(JobHolder.job_id == job_id))  # the dead holders' rows
     session.add(holder)
     return True
-
-
-class JobHeld(Exception):
-    pass
 
 
 def deliver(job_id: int, settings: Settings, session_factory: sessionmaker, grade: GradeFunction) -> Delivery:
@@ -171,6 +175,13 @@ class CeleryQueue:
                                         .order_by(GradingJob.id)))
 
 
+def queue_from_settings(settings: Settings, session_factory: sessionmaker) -> GradingQueue:
+    """`Settings.queue`: the embedded thread pool (default), or Celery workers on other hosts."""
+    if settings.queue == "celery":
+        return CeleryQueue(settings, session_factory)
+    return InProcessQueue(settings, session_factory)
+
+
 class Heartbeat:
     """A thread that keeps this worker's heartbeat row fresh; the dashboard lists the rows."""
 
@@ -206,3 +217,22 @@ class Heartbeat:
                 self.beat()
             except SQLAlchemyError:  # a database hiccup must not stop the beats for good
                 log.exception("heartbeat of %s failed", self.row.name)
+
+
+@dataclass(frozen=True)
+class WorkerStatus:
+    name: str
+    queues: str
+    gpu: bool
+    concurrency: int
+    last_seen_at: datetime
+    alive: bool
+
+
+def worker_statuses(session_factory: sessionmaker, settings: Settings) -> list[WorkerStatus]:
+    """Every worker that ever beat, newest beat first; `alive` when it beat within the last missed-beats window."""
+    deadline = heartbeat_deadline(settings)
+    with session_factory() as session:
+        rows = session.scalars(select(WorkerHeartbeat).order_by(WorkerHeartbeat.last_seen_at.desc()))
+        return [WorkerStatus(row.name, row.queues, row.gpu, row.concurrency, row.last_seen_at,
+                             row.last_seen_at >= deadline) for row in rows]
