@@ -116,7 +116,7 @@ def handout(assignment: str = typer.Argument(...),
 def check_references_command(
     assignment: Optional[list[str]] = typer.Option(None, "--assignment", "-a", help="default: every assignment"),
     sandbox: Optional[str] = typer.Option(None, help="docker | local"),
-    jobs: int = typer.Option(0, help="gradings in parallel (default: cores / 2, at least 1)"),
+    jobs: int = typer.Option(0, help="gradings in parallel (default: the number of cores)"),
 ) -> None:
     """Grade every reference (full marks), starter (at most its floor) and mutant (must lose its criterion)."""
     settings = _settings()
@@ -124,7 +124,7 @@ def check_references_command(
     for assignment_id in ids:
         _known_assignment(settings, assignment_id)
     grader = _grader(settings, sandbox)
-    workers = jobs or max(1, (os.cpu_count() or 2) // 2)
+    workers = jobs or os.cpu_count() or 1
     started = time.monotonic()
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TimeRemainingColumn(), console=console) as progress:
