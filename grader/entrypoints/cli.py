@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from grader import course_files
+from grader.batch.cli import batch
+from grader.entrypoints.worker import worker
 from grader.feedback import render_report
 from grader.handout import build_handout, validate_course
 from grader.pipeline import Grader
@@ -31,6 +33,8 @@ app.add_typer(sandbox_app, name="sandbox")
 app.command("plagiarism")(plagiarism)
 app.add_typer(review_app, name="plagiarism-review")
 app.command("serve")(serve)
+app.command("batch")(batch)
+app.command("worker")(worker)
 app.add_typer(admin, name="admin")
 console = Console()
 errors = Console(stderr=True)
