@@ -96,6 +96,7 @@ def main() -> None:
         synthetic_cohort(folder, args.submissions)
         lines = sum(path.read_text().count("\n") for path in folder.glob("*.py")) / args.submissions
         cold, cold_cpu, stats = run_detector(folder, cache, out)
+        (root / "late").mkdir()
         synthetic_cohort(root / "late", 5, seed=99)
         for path in sorted((root / "late").glob("*.py")):
             path.rename(folder / f"late_{path.name}")
