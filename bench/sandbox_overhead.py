@@ -38,7 +38,7 @@ def bare_docker_run(image: str, scratch: Path) -> float:
          "-v", f"{scratch / 'runtime'}:/grader:ro", "-w", "/work", image,
          "python3", "-I", "/grader/runner.py", "--submission", "/submission", "--probe", "/probe", "--out", "/out",
          "--workdir", "/work", "--tmpdir", "/tmp", "--entry", "solution.py", "--device", "cpu", "--kind", "module",
-         "--time-limit", "6", "--cpus", "1"],
+         "--time-limit", "6", "--threads", "1"],
         check=True, capture_output=True)
     return time.perf_counter() - started
 

@@ -173,9 +173,13 @@ def _import_private(path: Path) -> ModuleType:
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load judge {path}")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and typing resolve annotations through sys.modules
     sys.path.insert(0, str(path.parent))  # a judge may import helper modules beside it
     try:
         spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
     finally:
         sys.path.remove(str(path.parent))
     return module

@@ -96,7 +96,7 @@ class Grader:
         spec = RunSpec(submission_tree=stored.tree, entry=course.assignment.entry,
                        entry_kind="notebook" if stored.entry_kind == "notebook" else "module",
                        probe_dir=course.probe_dir, limits=course.assignment.limits, seed=self.settings.grading_seed,
-                       want_gpu=course.assignment.gpu != "none")
+                       want_gpu=course.assignment.gpu != "none", threads=self.settings.sandbox_threads)
         result = self._base_result(course, stored, spec)
         attempts = 0
         while True:

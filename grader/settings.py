@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     sandbox_image: str | None = None  # default: the tag built from sandbox_dir's inputs
     sandbox_dir: Path = REPO_ROOT / "sandbox"  # what builds the sandbox image: part of the grader, not of a course
     docker_base_url: str | None = None  # default: the docker SDK's environment (DOCKER_HOST or the local socket)
+    # Math-library threads per sandboxed run (OMP/MKL/OpenBLAS); default: the assignment's CPU limit. Set it to
+    # cores / parallel gradings when several run at once: oversubscribed torch threads slow everything down.
+    sandbox_threads: int | None = None
     infra_retries: int = 2
     grading_seed: int = 1234
 

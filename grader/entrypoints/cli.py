@@ -127,8 +127,10 @@ def check_references_command(
     ids = assignment or course_files.assignment_ids(settings)
     for assignment_id in ids:
         _known_assignment(settings, assignment_id)
-    grader = _grader(settings, sandbox)
     workers = jobs or os.cpu_count() or 1
+    if settings.sandbox_threads is None:
+        settings = settings.model_copy(update={"sandbox_threads": max(1, (os.cpu_count() or 1) // workers)})
+    grader = _grader(settings, sandbox)
     started = time.monotonic()
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TimeRemainingColumn(), console=console) as progress:

@@ -34,6 +34,11 @@ class RunSpec:
     limits: Limits
     seed: int
     want_gpu: bool = False
+    threads: int | None = None  # math-library threads inside the run; default: the assignment's CPU limit
+
+    @property
+    def thread_count(self) -> int:
+        return self.threads or max(1, int(self.limits.cpus))
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,7 @@ def runner_arguments(spec: RunSpec, *, submission: str, probe: str, out: str, wo
         "--submission", submission, "--probe", probe, "--out", out, "--workdir", workdir, "--tmpdir", tmpdir,
         "--entry", spec.entry, "--device", device, "--kind", spec.entry_kind,
         "--time-limit", str(limits.time_s), "--cell-timeout", str(limits.cell_timeout_s),
-        "--output-limit", str(limits.output_kb * 1024), "--cpus", str(limits.cpus), "--seed", str(spec.seed),
+        "--output-limit", str(limits.output_kb * 1024), "--threads", str(spec.thread_count), "--seed", str(spec.seed),
     ]
 
 

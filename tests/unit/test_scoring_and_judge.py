@@ -118,3 +118,14 @@ def test_rubric_points_must_sum_to_20():
 def test_rubric_criterion_needs_checks_or_manual():
     with pytest.raises(ValidationError, match="needs checks"):
         Rubric.model_validate({"assignment": "p1", "criteria": [{"id": "a", "title": "A", "points": 20}]})
+
+
+def test_a_judge_may_use_dataclasses_with_postponed_annotations(tmp_path):
+    from grader.judge import load_judge
+
+    (tmp_path / "judge.py").write_text(
+        "from __future__ import annotations\nfrom dataclasses import dataclass\nfrom grader.judge import check\n\n"
+        "@dataclass\nclass Gold:\n    source: str\n    start: int\n\n@check('gold')\ndef gold(probe):\n"
+        "    assert Gold('a', 1).start == 1\n")
+    judge = load_judge(tmp_path)
+    assert judge.run(ProbeData.from_files({}))["gold"].passed

@@ -133,7 +133,7 @@ def child_command(args: argparse.Namespace) -> list[str]:
 
 
 def child_environment(args: argparse.Namespace) -> dict[str, str]:
-    threads = str(max(1, int(args.cpus)))
+    threads = str(args.threads)
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": args.workdir, "TMPDIR": args.tmpdir, "LANG": "C.UTF-8", "PYTHONUNBUFFERED": "1",
@@ -157,7 +157,7 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, required=True)
     parser.add_argument("--cell-timeout", type=float, default=60)
     parser.add_argument("--output-limit", type=int, default=256 * 1024)
-    parser.add_argument("--cpus", type=float, default=1)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=1234)
     args = parser.parse_args()
     make_undumpable()
