@@ -3,35 +3,16 @@ inputs, expected values or thresholds."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 ASSIGNMENT = REPO / "assignments" / "p1"
 REFERENCE = REPO / "reference_solutions" / "p1"
-PUBLIC_TEST_COUNT = 8
 
 
-def run_public_tests(solution_dir: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(ASSIGNMENT / "public_tests")],
-        cwd=solution_dir, env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True, timeout=900)
 
 
-def test_public_tests_pass_on_the_reference():
-    result = run_public_tests(REFERENCE)
-    assert result.returncode == 0, result.stdout[-3000:]
-    assert f"{PUBLIC_TEST_COUNT} passed" in result.stdout
-
-
-def test_every_public_test_fails_on_the_starter():
-    result = run_public_tests(ASSIGNMENT / "starter")
-    assert result.returncode == 1, result.stdout[-3000:]
-    assert f"{PUBLIC_TEST_COUNT} failed" in result.stdout
-    assert "NotImplementedError" in result.stdout
 
 
 def test_handout_never_mentions_hidden_files_or_the_loss_threshold():

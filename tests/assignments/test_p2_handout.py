@@ -6,8 +6,6 @@ from __future__ import annotations
 import filecmp
 import importlib.util
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -44,21 +42,8 @@ def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def run_public_tests(solution_dir: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(ASSIGNMENT / "public_tests")],
-        cwd=solution_dir, env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True, timeout=900)
 
 
-def test_public_tests_pass_on_the_reference():
-    result = run_public_tests(REFERENCE)
-    assert result.returncode == 0, result.stdout[-3000:]
-
-
-def test_public_tests_fail_on_the_starter():
-    result = run_public_tests(ASSIGNMENT / "starter")
-    assert result.returncode == 1, result.stdout[-3000:]
-    assert "NotImplementedError" in result.stdout
 
 
 def test_builder_reproduces_the_committed_splits_byte_for_byte(builder, fortunes_dir, tmp_path):

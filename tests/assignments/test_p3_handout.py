@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -45,21 +43,8 @@ def student_visible_text() -> str:
     return "\n".join(" ".join(path.read_text(encoding="utf-8").split()) for path in files)
 
 
-def run_public_tests(solution_dir: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(ASSIGNMENT / "public_tests")],
-        cwd=solution_dir, env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True, timeout=900)
 
 
-def test_public_tests_pass_on_the_reference():
-    result = run_public_tests(REFERENCE)
-    assert result.returncode == 0, result.stdout[-3000:]
-
-
-def test_public_tests_fail_on_the_starter():
-    result = run_public_tests(ASSIGNMENT / "starter")
-    assert result.returncode == 1, result.stdout[-3000:]
-    assert "NotImplementedError" in result.stdout
 
 
 def test_committed_hidden_data_is_what_the_builder_writes(builder, tmp_path):

@@ -6,9 +6,6 @@ import filecmp
 import importlib.util
 import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -28,20 +25,8 @@ def builder():
     return module
 
 
-def run_public_tests(solution_dir: Path) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(ASSIGNMENT / "public_tests")],
-                          cwd=solution_dir, env=environment, capture_output=True, text=True, timeout=600)
 
 
-def test_public_tests_pass_on_the_reference():
-    result = run_public_tests(REFERENCE)
-    assert result.returncode == 0, result.stdout[-3000:]
-
-
-def test_public_tests_fail_on_the_starter():
-    result = run_public_tests(ASSIGNMENT / "starter")
-    assert result.returncode == 1 and "NotImplementedError" in result.stdout, result.stdout[-3000:]
 
 
 def test_reference_ships_the_handout_shape_generator_unchanged():

@@ -4,10 +4,7 @@ has, and the judge's README and requirements rules (fed probe records like the o
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -26,20 +23,8 @@ def sandbox_versions() -> dict[str, str]:
     return {name.strip().lower(): version.strip().split("+")[0] for name, version in pins}
 
 
-def run_public_tests(repository: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(ASSIGNMENT / "public_tests")],
-                          cwd=repository, env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True,
-                          timeout=300)
 
 
-def test_public_tests_pass_on_the_reference():
-    result = run_public_tests(REFERENCE)
-    assert result.returncode == 0, result.stdout[-3000:]
-
-
-def test_public_tests_fail_on_the_starter():
-    result = run_public_tests(ASSIGNMENT / "starter")
-    assert result.returncode == 1, result.stdout[-3000:]
 
 
 def test_reference_pins_exactly_what_the_sandbox_has():

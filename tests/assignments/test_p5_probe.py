@@ -11,7 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PROBE = REPO / "assignments" / "p5" / "hidden_tests" / "probe"
