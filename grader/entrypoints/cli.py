@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import tempfile
 import time
 from pathlib import Path
@@ -196,5 +197,10 @@ def result_schema() -> None:
     console.print_json(json.dumps(GradeResult.model_json_schema()))
 
 
+def _exit_on_sigterm(_signum, _frame) -> None:
+    raise SystemExit(143)  # unwinds like Ctrl-C, so every sandbox is killed and removed in its `finally`
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     app()

@@ -89,6 +89,10 @@ class LocalBackend:
             killed_for_time = True
             os.killpg(process.pid, signal.SIGKILL)
             stdout, _ = process.communicate()
+        except BaseException:  # the grader is being interrupted: the run must not outlive it
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise
         return parse_payload(stdout, killed_for_time=killed_for_time, oom_killed=False, gpu=False)
 
 
