@@ -12,6 +12,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 ASSIGNMENTS = ["p1", "p2", "p3", "p4", "p5"]
+EVERY_TEST_FAILS_ON_STARTER = {"p1"}  # elsewhere a few public tests check constants the starter already has
 
 
 def run_public_tests(assignment_id: str, solution_dir: Path) -> subprocess.CompletedProcess:
@@ -34,4 +35,5 @@ def test_public_tests_fail_on_the_starter(assignment_id):
     assert result.returncode == 1, result.stdout[-3000:]
     if assignment_id != "p5":  # p5's starter is a repository skeleton, not NotImplementedError stubs
         assert "NotImplementedError" in result.stdout
+    if assignment_id in EVERY_TEST_FAILS_ON_STARTER:
         assert " passed" not in result.stdout.strip().splitlines()[-1], "a public test passes on the bare starter"
