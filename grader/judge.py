@@ -35,10 +35,17 @@ class Failed(AssertionError):
     """A failed check whose message is safe to show the student (it must not reveal hidden inputs or expected values)."""
 
 
-def check(check_id: str) -> Callable[[Callable[["ProbeData"], None]], Callable[["ProbeData"], None]]:
-    """Mark a judge function as the check ``check_id`` (the id a rubric criterion refers to)."""
+CheckFunction = Callable[["ProbeData"], "str | None"]
 
-    def mark(function: Callable[[ProbeData], None]) -> Callable[[ProbeData], None]:
+
+def check(check_id: str) -> Callable[[CheckFunction], CheckFunction]:
+    """Mark a judge function as the check ``check_id`` (the id a rubric criterion refers to).
+
+    A check passes by returning. It may return a short note for the reader of the report (what ran, how long),
+    which must be as safe to show as a `Failed` message.
+    """
+
+    def mark(function: CheckFunction) -> CheckFunction:
         setattr(function, CHECK_ATTRIBUTE, check_id)
         return function
 
@@ -129,34 +136,34 @@ def format_step_error(error: dict[str, Any] | None) -> str:
 class CheckOutcome:
     check_id: str
     passed: bool
-    student_message: str | None = None  # safe to show the student
+    student_message: str | None = None  # safe to show the student: why it failed, or the note of a pass
     detail: str | None = None  # instructors only: may contain expected values
 
 
 @dataclass
 class Judge:
-    checks: dict[str, Callable[[ProbeData], None]] = field(default_factory=dict)
+    checks: dict[str, CheckFunction] = field(default_factory=dict)
 
     def run(self, data: ProbeData) -> dict[str, CheckOutcome]:
         return {check_id: run_check(check_id, function, data) for check_id, function in self.checks.items()}
 
 
-def run_check(check_id: str, function: Callable[[ProbeData], None], data: ProbeData) -> CheckOutcome:
+def run_check(check_id: str, function: CheckFunction, data: ProbeData) -> CheckOutcome:
     try:
-        function(data)
+        note = function(data)
     except StepUnavailable as unavailable:
         return CheckOutcome(check_id, False, student_message=unavailable.reason, detail=unavailable.reason)
     except Failed as failed:
         return CheckOutcome(check_id, False, student_message=str(failed) or None, detail=str(failed))
     except Exception:  # an assertion (or a malformed value from the student's code) fails only this check
         return CheckOutcome(check_id, False, detail=traceback.format_exc(limit=3)[-MAX_DETAIL:])
-    return CheckOutcome(check_id, True)
+    return CheckOutcome(check_id, True, student_message=note if type(note) is str else None)
 
 
 def load_judge(judge_dir: Path) -> Judge:
     """Import ``judge_dir/judge.py`` under a private module name and collect its checks."""
     module = _import_private(judge_dir / "judge.py")
-    checks: dict[str, Callable[[ProbeData], None]] = {}
+    checks: dict[str, CheckFunction] = {}
     for value in vars(module).values():
         check_id = getattr(value, CHECK_ATTRIBUTE, None)
         if check_id is None:

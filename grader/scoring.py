@@ -29,7 +29,8 @@ def score_criterion(criterion: Criterion, outcomes: dict[str, CheckOutcome], red
 
 def _feedback(criterion: Criterion, results: list[CheckOutcome], passed: int, redactor: Redactor) -> str:
     if passed == len(results):
-        return criterion.feedback.passed or "All checks passed."
+        notes = [f"- {redactor.redact(r.student_message)}" for r in results if r.student_message]
+        return "\n".join([criterion.feedback.passed or "All checks passed.", *notes])
     base = criterion.feedback.partial if passed and criterion.feedback.partial else criterion.feedback.failed
     reasons = []
     for result in results:

@@ -129,3 +129,14 @@ def test_a_judge_may_use_dataclasses_with_postponed_annotations(tmp_path):
         "    assert Gold('a', 1).start == 1\n")
     judge = load_judge(tmp_path)
     assert judge.run(ProbeData.from_files({}))["gold"].passed
+
+
+def test_a_passing_check_may_leave_a_note_in_the_feedback():
+    @check("ran")
+    def ran(_data):
+        return "python -m pytest exited with code 0 after 3.2 s"
+
+    outcome = run_check("ran", ran, ProbeData.from_files({}))
+    criteria = {c.id: c for c in score(rubric(), {"c1": outcome, "c2": CheckOutcome("c2", True),
+                                                  "c3": CheckOutcome("c3", True)}, NO_SECRETS)}
+    assert outcome.passed and criteria["a"].feedback == "good\n- python -m pytest exited with code 0 after 3.2 s"

@@ -62,21 +62,23 @@ def output_tail(run: dict, chars: int = 800) -> str:
 
 
 @check("readme_task")
-def readme_task(probe: ProbeData) -> None:
+def readme_task(probe: ProbeData) -> str:
     words = readme_section(probe, "task").split()
     if len(words) < MIN_TASK_WORDS:
         raise Failed(f"the '## Task' section has {len(words)} words; state the task in at least {MIN_TASK_WORDS}")
+    return f"task statement: {len(words)} words"
 
 
 @check("readme_entry_command")
-def readme_entry_command(probe: ProbeData) -> None:
+def readme_entry_command(probe: ProbeData) -> str:
     block = FENCE.search(readme_section(probe, "entry command"))
     if not block or not block.group(1).strip():
         raise Failed("the '## Entry command' section has no fenced code block with the command to run")
+    return f"entry command: `{block.group(1).strip()[:200]}`"
 
 
 @check("readme_models")
-def readme_models(probe: ProbeData) -> None:
+def readme_models(probe: ProbeData) -> str:
     rows = table_rows(readme_section(probe, "models"))
     if not rows:
         raise Failed("the '## Models' section has no table of models and licences")
@@ -88,10 +90,11 @@ def readme_models(probe: ProbeData) -> None:
     incomplete = [row for row in declared if not row[model] or not row[licence]]
     if not declared or incomplete:
         raise Failed(f"{len(declared)} models declared, {len(incomplete)} without a name or a licence")
+    return "models: " + "; ".join(f"{row[model]} ({row[licence]})" for row in declared)
 
 
 @check("requirements_pinned")
-def requirements_pinned(probe: ProbeData) -> None:
+def requirements_pinned(probe: ProbeData) -> str:
     requirements = probe.step("repository").value("requirements")
     if requirements is None:
         raise Failed("requirements.txt is missing")
@@ -100,10 +103,11 @@ def requirements_pinned(probe: ProbeData) -> None:
     if not lines or unpinned:
         raise Failed(f"requirements.txt must pin every package as name==version; not pinned: {unpinned[:10]}"
                      if lines else "requirements.txt lists no packages")
+    return f"requirements.txt pins {len(lines)} packages"
 
 
 @check("requirements_installed")
-def requirements_installed(probe: ProbeData) -> None:
+def requirements_installed(probe: ProbeData) -> str:
     repository = probe.step("repository")
     installed = repository.value("installed")
     mismatched = []
@@ -115,29 +119,34 @@ def requirements_installed(probe: ProbeData) -> None:
             mismatched.append(f"{line} (sandbox: {have or 'not installed'})")
     if mismatched:
         raise Failed(f"not available in the grading sandbox at the pinned version: {mismatched[:10]}")
+    return "every pinned version is installed in the grading sandbox"
 
 
 @check("tests_present")
-def tests_present(probe: ProbeData) -> None:
-    if not probe.step("repository").value("test_files"):
+def tests_present(probe: ProbeData) -> str:
+    test_files = probe.step("repository").value("test_files")
+    if not test_files:
         raise Failed("no test files (test_*.py or *_test.py) in the repository")
+    return f"{len(test_files)} test files"
 
 
 @check("tests_pass")
-def tests_pass(probe: ProbeData) -> None:
+def tests_pass(probe: ProbeData) -> str:
     step = probe.step("tests")
     run, counts = step.value("run"), step.value("counts")
     summary = (f"{counts['tests']} tests, {counts['failures']} failed, {counts['errors']} errors, "
                f"{counts['skipped']} skipped" if counts else "no test report")
     if run["timed_out"] or run["exit_code"] != 0 or not counts or counts["tests"] == 0:
         raise Failed(f"python -m pytest {describe_run(run)} ({summary}); output ends with: {output_tail(run)}")
+    return f"python -m pytest {describe_run(run)} ({summary})"
 
 
 @check("entry_runs")
-def entry_runs(probe: ProbeData) -> None:
+def entry_runs(probe: ProbeData) -> str:
     step = probe.step("entry")
     command, run = step.value("command"), step.value("run")
     if command is None or run is None:
         raise Failed("no entry command was found in the README, so nothing was run")
     if run["timed_out"] or run["exit_code"] != 0:
         raise Failed(f"the entry command `{command[:200]}` {describe_run(run)}; output ends with: {output_tail(run)}")
+    return f"the entry command `{command[:200]}` {describe_run(run)}"
