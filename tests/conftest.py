@@ -10,7 +10,7 @@ import pytest
 from grader.pipeline import Grader
 from grader.sandbox.local_backend import LocalBackend
 from grader.settings import Settings
-from tests.services import require_docker
+from tests.services import missing, require_docker
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parent.parent
@@ -32,6 +32,16 @@ def course_settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def local_grader(fixture_settings: Settings) -> Grader:
     return Grader(fixture_settings, LocalBackend(use_bwrap=False))
+
+
+@pytest.fixture
+def bwrap_grader(fixture_settings: Settings) -> Grader:
+    """The local sandbox under bubblewrap, with the course's hidden folders and the data folder masked."""
+    backend = LocalBackend(masked_paths=(fixture_settings.assignments_dir, fixture_settings.rubrics_dir,
+                                         fixture_settings.references_dir, fixture_settings.data_dir))
+    if backend.bwrap is None:
+        missing("bubblewrap", "bwrap is not installed or cannot create namespaces here")
+    return Grader(fixture_settings, backend)
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,10 @@ from pathlib import Path
 from grader.sandbox.base import GRACE_S, RUNTIME_DIR, RunOutcome, RunSpec, parse_payload, runner_arguments
 
 
+# Inside bubblewrap the system is mounted read-only, so the run's own folders are mount points on its fresh /tmp.
+BWRAP_ROOT = "/tmp/grader"
+
+
 class LocalBackend:
     kind = "local"
 
@@ -45,8 +49,9 @@ class LocalBackend:
             for name in ("work", "tmp", "out"):
                 (root / name).mkdir()
             if self.bwrap:
-                paths = {"submission": "/submission", "probe": "/probe", "out": "/out", "workdir": "/work",
-                         "tmpdir": "/tmp", "runner": "/grader/runner.py"}
+                paths = {"submission": f"{BWRAP_ROOT}/submission", "probe": f"{BWRAP_ROOT}/probe",
+                         "out": f"{BWRAP_ROOT}/out", "workdir": f"{BWRAP_ROOT}/work", "tmpdir": f"{BWRAP_ROOT}/tmp",
+                         "runner": f"{BWRAP_ROOT}/grader/runner.py"}
             else:
                 paths = {"submission": str(spec.submission_tree), "probe": str(spec.probe_dir), "out": str(root / "out"),
                          "workdir": str(root / "work"), "tmpdir": str(root / "tmp"),
@@ -61,9 +66,10 @@ class LocalBackend:
                   "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
         for hidden in self.masked_paths:
             prefix += ["--tmpfs", str(hidden)]
-        prefix += ["--ro-bind", str(spec.submission_tree), "/submission", "--ro-bind", str(spec.probe_dir), "/probe",
-                   "--ro-bind", str(RUNTIME_DIR), "/grader", "--bind", str(root / "out"), "/out",
-                   "--bind", str(root / "work"), "/work", "--chdir", "/work"]
+        prefix += ["--ro-bind", str(spec.submission_tree), f"{BWRAP_ROOT}/submission",
+                   "--ro-bind", str(spec.probe_dir), f"{BWRAP_ROOT}/probe", "--ro-bind", str(RUNTIME_DIR),
+                   f"{BWRAP_ROOT}/grader", "--bind", str(root / "out"), f"{BWRAP_ROOT}/out",
+                   "--bind", str(root / "work"), f"{BWRAP_ROOT}/work", "--chdir", f"{BWRAP_ROOT}/work"]
         return prefix
 
     def _execute(self, command: list[str], spec: RunSpec, root: Path) -> RunOutcome:

@@ -20,7 +20,7 @@ BASELINE_SCORE = 10.0
 REFERENCE = Path(__file__).resolve().parents[1] / "fixtures" / "course" / "reference_solutions" / "p1" / "solution.py"
 
 
-@pytest.fixture(params=["local", "docker"])
+@pytest.fixture(params=["local", "bwrap", "docker"])
 def grader(request) -> Grader:
     return request.getfixturevalue(f"{request.param}_grader")
 
@@ -124,4 +124,23 @@ def test_the_working_directory_and_tmp_are_writable(grader, tmp_path):
             "        t.write('ok')\n"
             "    return int(open('checkpoint.txt').read()) if os.path.exists(t.name) else 0\n")
     result = grader.grade_path(write(tmp_path, "s.py", code), "p2").result
+    assert result.score == 20, [c.feedback for c in result.criteria]
+
+
+def test_bubblewrap_masks_the_hidden_folders_and_the_network(bwrap_grader, tmp_path):
+    judge = bwrap_grader.settings.assignments_dir / "p1" / "hidden_tests" / "judge" / "judge.py"
+    code = ("import socket\n"
+            "def run():\n"
+            "    try:\n"
+            f"        open({str(judge)!r}).read()\n"
+            "        return 'read the judge'\n"
+            "    except OSError:\n"
+            "        pass\n"
+            "    try:\n"
+            "        socket.create_connection(('1.1.1.1', 53), 2)\n"
+            "        return 'reached the network'\n"
+            "    except OSError:\n"
+            "        return 42\n")
+    result = bwrap_grader.grade_path(write(tmp_path, "s.py", code), "p2").result
+    assert "bubblewrap" in result.sandbox.isolation
     assert result.score == 20, [c.feedback for c in result.criteria]
