@@ -64,6 +64,8 @@ class LocalBackend:
     def _bwrap_prefix(self, spec: RunSpec, root: Path) -> list[str]:
         prefix = [self.bwrap, "--die-with-parent", "--unshare-all", "--new-session", "--ro-bind", "/", "/",
                   "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+        for interpreter in dict.fromkeys((sys.prefix, sys.base_prefix)):  # a venv under /tmp stays reachable
+            prefix += ["--ro-bind", interpreter, interpreter]
         for hidden in self.masked_paths:
             prefix += ["--tmpfs", str(hidden)]
         prefix += ["--ro-bind", str(spec.submission_tree), f"{BWRAP_ROOT}/submission",
