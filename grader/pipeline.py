@@ -178,13 +178,14 @@ def notebook_cells(outcome: RunOutcome) -> list[NotebookCell]:
         return []
 
 
-def accept_into_store(settings: Settings, assignment: Assignment, source: Path, original_name: str) -> StoredSubmission:
+def accept_into_store(settings: Settings, assignment: Assignment, source: Path, original_name: str,
+                      flush: bool = True) -> StoredSubmission:
     staging = store.staging_dir(settings.store_dir)
     try:
         tree = staging / "tree"
         tree.mkdir()
         accepted = intake.accept(source, original_name, assignment, intake_caps(settings), tree)
-        return store.put(settings.store_dir, source, accepted, tree, staging)
+        return store.put(settings.store_dir, source, accepted, tree, staging, flush)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)

@@ -6,6 +6,7 @@ or absent; once stored, its files are made read-only and never rewritten.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
@@ -15,6 +16,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from grader.intake import Accepted
+
+_syncfs = getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)
 
 
 @dataclass(frozen=True)
@@ -45,8 +48,12 @@ def staging_dir(store_dir: Path) -> Path:
     return Path(tempfile.mkdtemp(dir=store_dir / "tmp"))
 
 
-def put(store_dir: Path, source: Path, accepted: Accepted, staged_tree: Path, staging: Path) -> StoredSubmission:
-    """Move an accepted submission (its normalised tree already in `staged_tree`, inside `staging`) into the store."""
+def put(store_dir: Path, source: Path, accepted: Accepted, staged_tree: Path, staging: Path,
+        flush: bool = True) -> StoredSubmission:
+    """Move an accepted submission (its normalised tree already in `staged_tree`, inside `staging`) into the store.
+
+    `flush=False` leaves putting it on disk to the caller, who then calls `flush_store` before relying on it: one call
+    for a whole batch of uploads instead of an fsync per file and folder of each."""
     final = submission_dir(store_dir, accepted.sha256)
     if final.exists():
         shutil.rmtree(staging, ignore_errors=True)
@@ -61,10 +68,13 @@ def put(store_dir: Path, source: Path, accepted: Accepted, staged_tree: Path, st
         staged_tree.rename(staging / "tree")
     meta = {key: value for key, value in asdict(accepted).items()}
     (staging / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    _fsync_tree(staging)
+    if flush:
+        _fsync_tree(staging)
     final.parent.mkdir(parents=True, exist_ok=True)
     try:
         staging.rename(final)
+        if flush:
+            _fsync_path(final.parent)  # the rename itself must be on disk before the upload is acknowledged
     except OSError:  # stored concurrently by another worker: the content is the same by construction
         shutil.rmtree(staging, ignore_errors=True)
     _make_read_only(final)
@@ -81,17 +91,48 @@ def get(store_dir: Path, sha256: str) -> StoredSubmission:
                             size_bytes=meta["size_bytes"], entry_kind=meta["entry_kind"], path=path)
 
 
+def flush_store(store_dir: Path) -> None:
+    """Put everything written to the store's filesystem on disk: Linux's syncfs(2), else a global sync."""
+    if _syncfs is None:
+        os.sync()
+        return
+    descriptor = os.open(store_dir, os.O_RDONLY)
+    try:
+        if _syncfs(descriptor) != 0:
+            error = ctypes.get_errno()
+            raise OSError(error, f"syncfs of {store_dir}: {os.strerror(error)}")
+    finally:
+        os.close(descriptor)
+
+
 def _fsync_tree(root: Path) -> None:
-    for file in root.rglob("*"):
-        if file.is_file() and not file.is_symlink():
-            with file.open("rb") as handle:
-                os.fsync(handle.fileno())
+    """Flush every file under `root`, then every folder's entries, so the tree survives a power cut once renamed."""
+    for folder, _, files in os.walk(root):
+        for name in files:
+            path = os.path.join(folder, name)
+            if not os.path.islink(path):
+                _fsync_path(path)
+        _fsync_path(folder)
+
+
+def _fsync_path(path: str | Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _make_read_only(root: Path) -> None:
-    for path in [root, *root.rglob("*")]:
-        if path.is_symlink():
-            continue
-        mode = path.stat().st_mode
-        path.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) | stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH |
-                   (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH if path.is_dir() else 0))
+    for folder, _, files in os.walk(root):
+        _drop_write(folder, is_dir=True)
+        for name in files:
+            path = os.path.join(folder, name)
+            if not os.path.islink(path):
+                _drop_write(path, is_dir=False)
+
+
+def _drop_write(path: str, is_dir: bool) -> None:
+    mode = os.stat(path).st_mode
+    os.chmod(path, mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) | stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH |
+             (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH if is_dir else 0))

@@ -68,9 +68,9 @@ def plan_entry(gradebook: Gradebook, assignment: Assignment, entry: BatchEntry, 
                                  Submission.sha256 == stored_sha256).order_by(Submission.id.desc()).limit(1)
     )
     if submission is None:
-        submission, job = gradebook.record_submission(user.id, assignment.id, stored_sha256, kind, entry.original_name,
-                                                      size_bytes)
-        return PlannedEntry(entry, submission.id, job.id)
+        recorded = gradebook.record_submission(user.id, assignment.id, stored_sha256, kind, entry.original_name,
+                                               size_bytes)
+        return PlannedEntry(entry, recorded.submission_id, recorded.job_id)
     job = gradebook.latest_job(submission.id)
     if job is not None and job.state != "done":
         return PlannedEntry(entry, submission.id, job.id)  # interrupted earlier: wait for it (the queue resumes it)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 
 from grader.course_files import list_assignments, load_rubric
 from grader.gradebook.report import CourseAssignment, ManualCriterion
@@ -34,19 +36,25 @@ def _stamp(settings: Settings) -> Stamp:
 
 class CourseCatalog:
     """Parsing every assignment and rubric on each request costs more than the rest of an upload; re-read them only
-    when one of those files changed."""
+    when one of those files changed. Even the change check (a glob and a stat per file) is done at most once per
+    `recheck_s`: an upload burst asks for the assignments many times a second, an instructor's edit can wait a second."""
 
-    def __init__(self, settings: Settings, rules: CourseRules) -> None:
+    def __init__(self, settings: Settings, rules: CourseRules, recheck_s: float = 1.0) -> None:
         self.settings = settings
         self.rules = rules
+        self.recheck_s = recheck_s
         self._lock = threading.Lock()
         self._stamp: Stamp | None = None
+        self._checked_at = -math.inf
         self._assignments: list[CourseAssignment] = []
 
     def assignments(self) -> list[CourseAssignment]:
-        stamp = _stamp(self.settings)
         with self._lock:
-            if stamp != self._stamp:
-                self._assignments = course_assignments(self.settings, self.rules)
-                self._stamp = stamp
+            now = time.monotonic()
+            if now - self._checked_at >= self.recheck_s:
+                stamp = _stamp(self.settings)
+                if stamp != self._stamp:
+                    self._assignments = course_assignments(self.settings, self.rules)
+                    self._stamp = stamp
+                self._checked_at = now
             return list(self._assignments)

@@ -29,6 +29,7 @@ from grader.db.models import GradingJob, utcnow
 from grader.db.worker_models import JobHolder, WorkerHeartbeat
 from grader.pipeline import grade_stored
 from grader.queue.base import GradingQueue
+from grader.queue.database import DatabaseQueue
 from grader.queue.inprocess import InProcessQueue
 from grader.queue.jobs import GradeFunction, execute_job
 from grader.settings import Settings
@@ -180,6 +181,14 @@ def queue_from_settings(settings: Settings, session_factory: sessionmaker) -> Gr
     if settings.queue == "celery":
         return CeleryQueue(settings, session_factory)
     return InProcessQueue(settings, session_factory)
+
+
+def web_process_queue(settings: Settings, session_factory: sessionmaker) -> GradingQueue:
+    """The queue of a `grader serve` web process, which never grades: Celery workers on other hosts, or (embedded)
+    the grading process that `grader serve` starts beside the web processes."""
+    if settings.queue == "celery":
+        return CeleryQueue(settings, session_factory)
+    return DatabaseQueue(settings, session_factory)
 
 
 class Heartbeat:

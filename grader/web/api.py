@@ -158,9 +158,9 @@ async def submit(request: Request, assignment_id: str, viewer: Viewer = Depends(
     with services.upload_scratch(ctx) as scratch:
         parsed = await receive_upload(request, ctx.settings.max_upload_bytes, ctx.options.multipart_overhead_bytes,
                                       Path(scratch))
-        submission = await run_in_threadpool(services.submit, ctx, viewer, assignment_id, parsed)
-    return SubmissionOut(id=submission.id, assignment_id=assignment_id, original_name=submission.original_name,
-                         submitted_at=submission.submitted_at, status="queued", result=None)
+        recorded = await run_in_threadpool(services.submit, ctx, viewer, assignment_id, parsed)
+    return SubmissionOut(id=recorded.submission_id, assignment_id=assignment_id, original_name=recorded.original_name,
+                         submitted_at=recorded.submitted_at, status="queued", result=None)
 
 
 @router.get("/assignments/{assignment_id}/attempts", response_model=list[AttemptOut])

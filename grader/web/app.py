@@ -10,15 +10,19 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import sessionmaker
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from grader.db.base import make_engine, make_session_factory
 from grader.db.migrations import upgrade_to_head
 from grader.gradebook.catalog import CourseCatalog
+from grader.gradebook.group_commit import SubmissionRecorder
 from grader.gradebook.rules import load_course_rules
 from grader.queue.base import GradingQueue
-from grader.queue.celery_queue import queue_from_settings
+from grader.queue.celery_queue import queue_from_settings, web_process_queue
 from grader.settings import Settings
+from grader.store import flush_store
 from grader.web import api, pages
 from grader.web.auth import NotSignedIn
 from grader.web.options import WebOptions
@@ -76,6 +80,33 @@ def _install_error_handlers(app: FastAPI, settings: Settings) -> None:
     app.add_exception_handler(Exception, server_error)
 
 
+class SecurityHeaders:
+    """Headers every response carries. Plain ASGI: Starlette's `BaseHTTPMiddleware` runs each request through extra
+    tasks and streams, a cost an upload burst pays fifty times over."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        is_api = scope["path"].startswith("/api/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Referrer-Policy", "same-origin")
+                # the API docs page loads Swagger UI's assets
+                if headers.get("content-type", "").startswith("text/html") and not is_api:
+                    headers.setdefault("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def create_app(settings: Settings, options: WebOptions | None = None,
                queue_factory: QueueFactory = queue_from_settings) -> FastAPI:
     options = options or WebOptions()
@@ -85,7 +116,8 @@ def create_app(settings: Settings, options: WebOptions | None = None,
     session_factory = make_session_factory(engine)
     rules = load_course_rules(settings)
     context = AppContext(settings, options, rules, session_factory, queue_factory(settings, session_factory),
-                         CourseCatalog(settings, rules))
+                         CourseCatalog(settings, rules),
+                         SubmissionRecorder(session_factory, before_commit=lambda: flush_store(settings.store_dir)))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -93,6 +125,7 @@ def create_app(settings: Settings, options: WebOptions | None = None,
         try:
             yield
         finally:
+            context.recorder.stop()
             context.queue.stop()
             engine.dispose()
 
@@ -105,15 +138,11 @@ def create_app(settings: Settings, options: WebOptions | None = None,
     app.include_router(api.router)
     _install_error_handlers(app, settings)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        is_page = response.headers.get("content-type", "").startswith("text/html")
-        if is_page and not request.url.path.startswith("/api/"):  # the API docs page loads Swagger UI's assets
-            response.headers.setdefault("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
-        return response
-
+    app.add_middleware(SecurityHeaders)
     return app
+
+
+def create_served_app() -> FastAPI:
+    """The app of one `grader serve` web process (uvicorn imports it by name in each process it starts): settings
+    from the environment, grading left to the grading process or to Celery workers."""
+    return create_app(Settings(), queue_factory=web_process_queue)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import typer
@@ -17,13 +18,29 @@ BASE_URL_HELP = "where students reach the server, for the invitation links"
 
 
 def serve(host: str = typer.Option("127.0.0.1", help="interface to listen on"),
-          port: int = typer.Option(8000, help="TCP port")) -> None:
+          port: int = typer.Option(8000, help="TCP port"),
+          processes: int = typer.Option(0, min=0, help="web server processes (default: one per core)")) -> None:
     """Run the web app (pages, JSON API at /api, docs at /api/docs) with its grading workers."""
+    import multiprocessing
+
     import uvicorn
 
-    from grader.web.app import create_app
+    from grader.queue.inprocess import grade_until_stopped
 
-    uvicorn.run(create_app(Settings()), host=host, port=port, proxy_headers=True)
+    settings = Settings()
+    upgrade_to_head(settings.effective_database_url)  # once, before several processes open the database
+    grading = None
+    if settings.queue == "inprocess":  # embedded: one grading process; the web processes only take uploads
+        grading = multiprocessing.get_context("spawn").Process(target=grade_until_stopped, args=(settings,),
+                                                               name="grader-grading")
+        grading.start()
+    try:
+        uvicorn.run("grader.web.app:create_served_app", factory=True, workers=processes or os.cpu_count() or 1,
+                    host=host, port=port, proxy_headers=True)
+    finally:
+        if grading is not None:
+            grading.terminate()  # SIGTERM: it finishes the jobs in hand, unstarted ones stay queued
+            grading.join()
 
 
 def _gradebook_session(settings: Settings):

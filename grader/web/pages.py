@@ -151,8 +151,8 @@ async def upload(request: Request, assignment_id: str, viewer: Viewer = Depends(
         parsed = await receive_upload(request, ctx.settings.max_upload_bytes, ctx.options.multipart_overhead_bytes,
                                       Path(scratch))
         check_csrf(viewer, parsed.fields.get("csrf_token"))
-        submission = await run_in_threadpool(services.submit, ctx, viewer, assignment_id, parsed)
-    return _redirect(f"/submissions/{submission.id}")
+        recorded = await run_in_threadpool(services.submit, ctx, viewer, assignment_id, parsed)
+    return _redirect(f"/submissions/{recorded.submission_id}")
 
 
 @router.get("/submissions/{submission_id}", response_class=HTMLResponse)

@@ -14,8 +14,16 @@ from sqlalchemy.orm import sessionmaker
 from grader.db.models import GradeRecord, Submission, User, utcnow
 from grader.gradebook.catalog import CourseCatalog
 from grader.gradebook.compute import counting_attempt
+from grader.gradebook.group_commit import SubmissionRecorder
 from grader.gradebook.report import CourseAssignment, StudentRow, gradebook_rows, grades_csv, student_standing
-from grader.gradebook.repository import COURSE_LEVEL, DEFENSE, RETAKE_QUESTIONS, Gradebook
+from grader.gradebook.repository import (
+    COURSE_LEVEL,
+    DEFENSE,
+    RETAKE_QUESTIONS,
+    Gradebook,
+    NewSubmission,
+    RecordedSubmission,
+)
 from grader.gradebook.rules import CourseRules
 from grader.intake import Rejected
 from grader.pipeline import accept_into_store
@@ -52,6 +60,7 @@ class AppContext:
     session_factory: sessionmaker
     queue: GradingQueue
     catalog: CourseCatalog
+    recorder: SubmissionRecorder
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Gradebook]:
@@ -104,19 +113,19 @@ def check_upload_rate(ctx: AppContext, viewer: Viewer) -> None:
         raise RateLimited(f"at most {ctx.options.uploads_per_window} uploads per {minutes} minutes; try again later")
 
 
-def submit(ctx: AppContext, viewer: Viewer, assignment_id: str, upload: ParsedUpload) -> Submission:
+def submit(ctx: AppContext, viewer: Viewer, assignment_id: str, upload: ParsedUpload) -> RecordedSubmission:
     """Store the upload durably, commit its submission and job rows, then queue it; returns the committed row."""
     assignment = ctx.assignment(assignment_id)
     try:  # the catalog's parsed assignment spares re-reading its YAML on every upload
-        stored = accept_into_store(ctx.settings, assignment.spec, upload.path, upload.original_name)
+        # the recorder puts the store on disk once for every upload of its batch, before their rows commit
+        stored = accept_into_store(ctx.settings, assignment.spec, upload.path, upload.original_name, flush=False)
     except Rejected as error:
         raise InvalidInput(str(error)) from error
-    with ctx.unit_of_work() as gradebook:
-        submission, job = gradebook.record_submission(
-            viewer.id, assignment_id, stored.sha256, stored.kind, stored.original_name, stored.size_bytes,
-        )
-    ctx.queue.enqueue(job.id)
-    return submission
+    recorded = ctx.recorder.record(NewSubmission(
+        viewer.id, assignment_id, stored.sha256, stored.kind, stored.original_name, stored.size_bytes,
+    ))
+    ctx.queue.enqueue(recorded.job_id)
+    return recorded
 
 
 def upload_scratch(ctx: AppContext) -> tempfile.TemporaryDirectory:

@@ -24,8 +24,7 @@ def job_id(gradebook) -> int:
     with gradebook.begin() as session:
         book = Gradebook(session)
         user, _ = book.add_user(RosterEntry("s1@example.edu", "S One"), "student")
-        _, job = book.record_submission(user.id, "p1", "0" * 64, "py", "solution.py", 10)
-        return job.id
+        return book.record_submission(user.id, "p1", "0" * 64, "py", "solution.py", 10).job_id
 
 
 def fake_grade(sha256, assignment_id, settings):  # stands in for the sandbox; the real path is in test_celery_workers

@@ -30,8 +30,8 @@ def _submit(settings: Settings, session_factory: sessionmaker, solution: str) ->
         gradebook = Gradebook(session)
         student = gradebook.user_by_email("dora@example.edu") or \
             gradebook.add_user(RosterEntry("dora@example.edu", "Dora"), "student")[0]
-        _, job = gradebook.record_submission(student.id, "p1", stored.sha256, stored.kind, "solution.py", stored.size_bytes)
-        return job.id
+        return gradebook.record_submission(student.id, "p1", stored.sha256, stored.kind, "solution.py",
+                                           stored.size_bytes).job_id
 
 
 def _wait_done(session_factory: sessionmaker, job_id: int) -> None:
@@ -100,3 +100,16 @@ def test_a_job_queued_while_no_worker_ran_is_graded_at_the_next_start(settings: 
     with session_factory() as session:
         record = Gradebook(session).current_record(Gradebook(session).job(job_id).submission_id)
         assert (record.status, record.score) == ("graded", 10.0)
+
+
+def test_a_polling_queue_grades_a_job_another_process_committed_after_it_started(settings: Settings, session_factory):
+    queue = InProcessQueue(settings, session_factory, poll_s=0.1)  # how `grader serve`'s grading process runs
+    queue.start()
+    try:
+        job_id = _submit(settings, session_factory, "right.py")  # committed by "a web process"; never enqueued here
+        _wait_done(session_factory, job_id)
+    finally:
+        queue.stop()
+    with session_factory() as session:
+        record = Gradebook(session).current_record(Gradebook(session).job(job_id).submission_id)
+        assert (record.status, record.score) == ("graded", 16.0)

@@ -1,0 +1,86 @@
+"""`grader serve` as an instructor starts it: several web processes and one grading process on one database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from grader.db.base import make_engine, make_session_factory
+from grader.db.migrations import upgrade_to_head
+from grader.gradebook.repository import Gradebook, RosterEntry
+from grader.settings import Settings
+from tests.web.conftest import GRADING_TIMEOUT_S, SOLUTIONS
+from tests.web.live_server import free_port
+
+GRADER = Path(sys.executable).with_name("grader")
+
+
+def _tokens(settings: Settings, count: int) -> list[str]:
+    upgrade_to_head(settings.effective_database_url)
+    engine = make_engine(settings.effective_database_url)
+    with make_session_factory(engine).begin() as session:
+        gradebook = Gradebook(session)
+        tokens = [gradebook.issue_api_token(gradebook.add_user(RosterEntry(f"s{n}@example.edu", f"S {n}"), "student")[0],
+                                            "test") for n in range(count)]
+    engine.dispose()
+    return tokens
+
+
+def _wait_until_up(base_url: str, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "grader serve exited during startup"
+        try:
+            if httpx.get(f"{base_url}/login", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError("grader serve did not start")
+
+
+def _scores_once_graded(settings: Settings, submission_ids: list[int]) -> list[float]:
+    engine = make_engine(settings.effective_database_url)
+    deadline = time.monotonic() + GRADING_TIMEOUT_S
+    try:
+        while time.monotonic() < deadline:
+            with make_session_factory(engine)() as session:
+                gradebook = Gradebook(session)
+                records = [gradebook.current_record(submission_id) for submission_id in submission_ids]
+                if all(records):
+                    return [record.score for record in records]
+            time.sleep(0.3)
+    finally:
+        engine.dispose()
+    raise AssertionError(f"not all of {submission_ids} graded within {GRADING_TIMEOUT_S} s")
+
+
+def test_serve_takes_uploads_in_several_web_processes_and_grades_them_in_its_grading_process(settings: Settings):
+    tokens = _tokens(settings, 4)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    environment = {**os.environ, "GRADER_COURSE_DIR": str(settings.course_dir), "GRADER_DATA_DIR": str(settings.data_dir),
+                   "GRADER_DATABASE_URL": settings.effective_database_url, "GRADER_SANDBOX": "local",
+                   "GRADER_WORKERS": "2"}
+    server = subprocess.Popen([str(GRADER), "serve", "--port", str(port), "--processes", "2"], env=environment,
+                              start_new_session=True)
+    try:
+        _wait_until_up(base_url, server)
+        solutions = ["right.py", "half.py", "right.py", "half.py"]
+        ids = []
+        for token, solution in zip(tokens, solutions):
+            response = httpx.post(f"{base_url}/api/assignments/p1/submissions",
+                                  headers={"Authorization": f"Bearer {token}"},
+                                  files={"file": ("solution.py", (SOLUTIONS / solution).read_bytes(), "text/x-python")})
+            assert response.status_code == 202, response.text
+            ids.append(response.json()["id"])
+        assert _scores_once_graded(settings, ids) == [16.0, 10.0, 16.0, 10.0]
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        assert server.wait(timeout=60) == 0
