@@ -13,7 +13,6 @@ import io
 import tokenize
 from dataclasses import dataclass
 
-from grader.plagiarism.rewrites import normalise_statements
 from grader.plagiarism.submissions import Submission
 
 _BUILTINS = frozenset(dir(builtins))
@@ -215,7 +214,7 @@ def _top_level_names(tree: ast.Module) -> set[str]:
 
 
 def _canonical(nodes: list[ast.stmt], kept: frozenset[str], helpers: frozenset[str], read_names: frozenset[str]) -> tuple[str, int]:
-    module = normalise_statements(ast.Module(body=[ast.parse(ast.unparse(node)).body[0] for node in nodes], type_ignores=[]))
+    module = ast.Module(body=[ast.parse(ast.unparse(node)).body[0] for node in nodes], type_ignores=[])
     module = ast.fix_missing_locations(_Canonicaliser(kept, helpers, read_names).visit(module))
     return ast.unparse(module), sum(1 for _ in ast.walk(module))
 
