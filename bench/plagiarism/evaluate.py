@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -36,12 +37,20 @@ FEATURES = CHANNELS + tuple(f"{name}_relative" for name in CHANNELS)
 # combined_raw: the same model over the raw channels only, as shipped before the cohort-relative features.
 METHODS = (*CHANNELS, "combined_raw", "combined", "copydetect", "dolos")
 RESULTS = HERE.parent / "RESULTS.md"
+CHANNEL_NOTES = (
+    "Channels: `token` = copydetect's token filter + winnowing (k=25, guarantee 30) on the submission text, starter and",
+    "cohort-common fingerprints removed; `canonical_token` = the same over the AST canonical forms of the code units;",
+    "`identifiers` = rarity-weighted overlap of the names/literals a student chose (survives structural rewrites);",
+    "`semantic` = all-MiniLM-L6-v2 embeddings of canonical units, centred on the cohort mean of the same function.",
+    "The combined model also weighs each channel's cohort-relative version: standard deviations above both submissions'",
+    "other closest partners (at most 12), averaged over the two sides.",
+)
 
 
 def channel_scores(cohort: dict, build_dir: Path, encoder: SentenceEncoder, cache: EmbeddingCache) -> dict[tuple[str, str], dict[str, float]]:
     submissions, skipped = load_folder(build_dir / cohort["folder"])
     starter, _ = load_folder(HERE / cohort["starter"])
-    neutral = Calibration(FEATURES, (0.0,) * len(FEATURES), 0.0, "unfitted")
+    neutral = Calibration(CHANNELS, (0.0,) * len(CHANNELS), 0.0, "unfitted")  # only the features are read here
     detection = detect(submissions, [], list(starter[0].files), skipped, encoder, cache, neutral)
     return {tuple(sorted((pair.a, pair.b))): pair.features for pair in detection.pairs}
 
@@ -76,6 +85,11 @@ def cross_validated(rows: list[dict], names: tuple[str, ...]) -> np.ndarray:
 
 def _model() -> LogisticRegression:
     return LogisticRegression(C=1.0, class_weight="balanced", max_iter=5000)
+
+
+def fitted(rows: list[dict], names: tuple[str, ...]) -> Calibration:
+    model = _model().fit(np.array([[row[name] for name in names] for row in rows]), np.array([row["label"] for row in rows]))
+    return Calibration(names, tuple(float(weight) for weight in model.coef_[0]), float(model.intercept_[0]), f"bench/plagiarism dev set, {len(rows)} pairs")
 
 
 def metrics(scores: np.ndarray, labels: np.ndarray, levels: np.ndarray) -> dict[str, dict[str, float]]:
@@ -117,6 +131,7 @@ def markdown(table: dict[str, dict[str, dict[str, float]]], rows: list[dict], se
     for method in METHODS:
         for level, values in table[method].items():
             lines.append(f"| {method} | {level} | {values['auc']:.3f} | {values['ap']:.3f} | {values['best_f1']:.3f} | {values['recall_at_1pct_fpr']:.2f} ({values['positives']}) |")
+    lines += ["", *CHANNEL_NOTES]
     return "\n".join(lines) + "\n"
 
 
@@ -152,8 +167,8 @@ def main() -> None:
     rows_array = {name: np.array([row[name] for row in rows]) for name in ("label", "level")}
     combined = {"combined": cross_validated(rows, FEATURES), "combined_raw": cross_validated(rows, CHANNELS)}
     table = {method: metrics(combined[method] if method in combined else np.array([row[method] for row in rows]), rows_array["label"], rows_array["level"]) for method in METHODS}
-    final = _model().fit(np.array([[row[name] for name in FEATURES] for row in rows]), rows_array["label"])
-    Calibration(FEATURES, tuple(float(w) for w in final.coef_[0]), float(final.intercept_[0]), f"bench/plagiarism dev set, {len(rows)} pairs").save(DEFAULT_PATH)
+    # Pairs where a side has too few partners for the relative features are scored by the raw-channel model.
+    replace(fitted(rows, FEATURES), fallback=fitted(rows, CHANNELS)).save(DEFAULT_PATH)
     (build_dir / "scores.json").write_text(json.dumps([{**row, **{name: float(scores[position]) for name, scores in combined.items()}} for position, row in enumerate(rows)], indent=1))
     section = markdown(table, rows, time.perf_counter() - started)
     update_results(section)

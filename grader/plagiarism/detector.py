@@ -188,8 +188,6 @@ def _unit_matches(rows_a: list[int], rows_b: list[int], units: list[CodeUnit], v
 
 
 def _standardised(value: float, partners: list[float], floor: float) -> float:
-    if len(partners) < 2:
-        return 0.0  # too few partners to say what is usual for this submission
     return (value - float(np.mean(partners))) / max(float(np.std(partners)), floor)
 
 
@@ -199,12 +197,14 @@ def relative_channels(pairs: list[tuple[int, int]], channels: list[dict[str, flo
     Independent solutions that follow the same textbook recipe score high on every channel, but so does each of them
     with the others that follow it; a copy stands out from the copier's and the source's usual neighbours. Only the
     closest `partners` count, so an exhaustive cohort and a FAISS-candidate one (which scores about that many pairs
-    per submission) are measured alike. The cost is linear in the scored pairs.
+    per submission) are measured alike. The cost is linear in the scored pairs. A pair where a side has fewer than two
+    other partners gets no relative features (too few to say what is usual; the calibration's fallback scores it).
     """
     by_submission: dict[int, list[int]] = defaultdict(list)
     for position, (first, second) in enumerate(pairs):
         by_submission[first].append(position)
         by_submission[second].append(position)
+    known = [min(len(by_submission[first]), len(by_submission[second])) > 2 for first, second in pairs]
     result: list[dict[str, float]] = [{} for _ in pairs]
     for name in channels[0] if channels else ():
         value = [entry[name] for entry in channels]
@@ -213,9 +213,11 @@ def relative_channels(pairs: list[tuple[int, int]], channels: list[dict[str, flo
             closest = sorted(positions, key=value.__getitem__, reverse=True)[: partners + 1]
             for position in positions:
                 others = [value[other] for other in closest if other != position][:partners]
-                sides[position].append(_standardised(value[position], others, floor))
+                if known[position]:
+                    sides[position].append(_standardised(value[position], others, floor))
         for position, both in enumerate(sides):
-            result[position][name] = float(np.mean(both))
+            if known[position]:
+                result[position][name] = float(np.mean(both))
     return result
 
 

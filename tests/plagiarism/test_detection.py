@@ -24,8 +24,8 @@ def test_a_pair_counts_relative_to_both_sides_other_partners():
     relative = relative_channels(pairs, [{"token": value} for value in (0.9, 0.5, 0.5, 0.5, 0.5, 0.5)], partners=12, floor=0.05)
     assert relative[0]["token"] == pytest.approx(8.0)  # 0.4 above the flat 0.5 of each side's other partners, spread floored at 0.05
     assert all(entry["token"] <= 0.0 for entry in relative[1:])
-    capped = relative_channels(pairs, [{"token": value} for value in (0.9, 0.5, 0.5, 0.5, 0.5, 0.5)], partners=1, floor=0.05)
-    assert capped[0]["token"] == 0.0, "one partner is too few to say what is usual"
+    three = relative_channels([(0, 1), (0, 2), (1, 2)], [{"token": value} for value in (0.9, 0.5, 0.5)], partners=12, floor=0.05)
+    assert three == [{}, {}, {}], "one other partner is too few to say what is usual"
 
 
 def test_starter_only_submissions_do_not_flag(run_detection):
