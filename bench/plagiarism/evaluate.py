@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -31,17 +32,27 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from build_devset import LEVELS, build  # noqa: E402
 
-FEATURES = ("token", "canonical_token", "identifiers", "semantic")
-METHODS = ("token", "canonical_token", "identifiers", "semantic", "combined", "copydetect", "dolos")
+CHANNELS = ("token", "canonical_token", "identifiers", "semantic")
+FEATURES = CHANNELS + tuple(f"{name}_relative" for name in CHANNELS)
+# combined_raw: the same model over the raw channels only, as shipped before the cohort-relative features.
+METHODS = (*CHANNELS, "combined_raw", "combined", "copydetect", "dolos")
 RESULTS = HERE.parent / "RESULTS.md"
+CHANNEL_NOTES = (
+    "Channels: `token` = copydetect's token filter + winnowing (k=25, guarantee 30) on the submission text, starter and",
+    "cohort-common fingerprints removed; `canonical_token` = the same over the AST canonical forms of the code units;",
+    "`identifiers` = rarity-weighted overlap of the names/literals a student chose (survives structural rewrites);",
+    "`semantic` = all-MiniLM-L6-v2 embeddings of canonical units, centred on the cohort mean of the same function.",
+    "The combined model also weighs each channel's cohort-relative version: standard deviations above both submissions'",
+    "other closest partners (at most 12), averaged over the two sides.",
+)
 
 
 def channel_scores(cohort: dict, build_dir: Path, encoder: SentenceEncoder, cache: EmbeddingCache) -> dict[tuple[str, str], dict[str, float]]:
     submissions, skipped = load_folder(build_dir / cohort["folder"])
     starter, _ = load_folder(HERE / cohort["starter"])
-    neutral = Calibration(FEATURES, (0.0,) * len(FEATURES), 0.0, "unfitted")
+    neutral = Calibration(CHANNELS, (0.0,) * len(CHANNELS), 0.0, "unfitted")  # only the features are read here
     detection = detect(submissions, [], list(starter[0].files), skipped, encoder, cache, neutral)
-    return {tuple(sorted((pair.a, pair.b))): pair.channels for pair in detection.pairs}
+    return {tuple(sorted((pair.a, pair.b))): pair.features for pair in detection.pairs}
 
 
 def copydetect_scores(folder: Path, starter: Path) -> dict[tuple[str, str], float]:
@@ -61,8 +72,8 @@ def dolos_scores(folder: Path, starter: Path) -> dict[tuple[str, str], float]:
     return {tuple(sorted((Path(pair["a"]).name, Path(pair["b"]).name))): float(pair["similarity"]) for pair in json.loads(output)}
 
 
-def cross_validated(rows: list[dict]) -> np.ndarray:
-    features = np.array([[row[name] for name in FEATURES] for row in rows])
+def cross_validated(rows: list[dict], names: tuple[str, ...]) -> np.ndarray:
+    features = np.array([[row[name] for name in names] for row in rows])
     labels = np.array([row["label"] for row in rows])
     tasks = np.array([row["task"] for row in rows])
     scores = np.zeros(len(rows))
@@ -74,6 +85,11 @@ def cross_validated(rows: list[dict]) -> np.ndarray:
 
 def _model() -> LogisticRegression:
     return LogisticRegression(C=1.0, class_weight="balanced", max_iter=5000)
+
+
+def fitted(rows: list[dict], names: tuple[str, ...]) -> Calibration:
+    model = _model().fit(np.array([[row[name] for name in names] for row in rows]), np.array([row["label"] for row in rows]))
+    return Calibration(names, tuple(float(weight) for weight in model.coef_[0]), float(model.intercept_[0]), f"bench/plagiarism dev set, {len(rows)} pairs")
 
 
 def metrics(scores: np.ndarray, labels: np.ndarray, levels: np.ndarray) -> dict[str, dict[str, float]]:
@@ -104,7 +120,8 @@ def markdown(table: dict[str, dict[str, dict[str, float]]], rows: list[dict], se
         f"Dev set: `bench/plagiarism/devset/` (4 course-like tasks × 4 independent solutions + starter, hand-written structural rewrites and paraphrases),"
         f" cohorts built by `bench/plagiarism/build_devset.py`: {len(rows)} pairs, {len(rows) - negatives} copies, {negatives} non-copies"
         " (independent solutions, two per task following the same textbook recipe, starter-only submissions).",
-        f"Run: `python bench/plagiarism/evaluate.py` ({seconds:.0f} s on the shared 2-core machine). Combined = logistic regression,"
+        f"Run: `python bench/plagiarism/evaluate.py` ({seconds:.0f} s on the shared 2-core machine). Combined = logistic regression"
+        " over the four channels and their cohort-relative versions (combined_raw: over the four channels only),"
         " leave-one-task-out; recall at one threshold set at 1 % false positives over all negatives pooled.",
         "Baselines see the raw files (notebooks as .ipynb) with the starter as boilerplate.",
         "",
@@ -114,6 +131,7 @@ def markdown(table: dict[str, dict[str, dict[str, float]]], rows: list[dict], se
     for method in METHODS:
         for level, values in table[method].items():
             lines.append(f"| {method} | {level} | {values['auc']:.3f} | {values['ap']:.3f} | {values['best_f1']:.3f} | {values['recall_at_1pct_fpr']:.2f} ({values['positives']}) |")
+    lines += ["", *CHANNEL_NOTES]
     return "\n".join(lines) + "\n"
 
 
@@ -147,11 +165,11 @@ def main() -> None:
             key = tuple(sorted((pair["a"], pair["b"])))
             rows.append({**pair, "task": cohort["task"], "level": cohort["level"], **channels[key], "copydetect": baseline.get(key, 0.0), "dolos": dolos.get(key, 0.0)})
     rows_array = {name: np.array([row[name] for row in rows]) for name in ("label", "level")}
-    combined = cross_validated(rows)
-    table = {method: metrics(combined if method == "combined" else np.array([row[method] for row in rows]), rows_array["label"], rows_array["level"]) for method in METHODS}
-    final = _model().fit(np.array([[row[name] for name in FEATURES] for row in rows]), rows_array["label"])
-    Calibration(FEATURES, tuple(float(w) for w in final.coef_[0]), float(final.intercept_[0]), f"bench/plagiarism dev set, {len(rows)} pairs").save(DEFAULT_PATH)
-    (build_dir / "scores.json").write_text(json.dumps([{**row, "combined": float(score)} for row, score in zip(rows, combined)], indent=1))
+    combined = {"combined": cross_validated(rows, FEATURES), "combined_raw": cross_validated(rows, CHANNELS)}
+    table = {method: metrics(combined[method] if method in combined else np.array([row[method] for row in rows]), rows_array["label"], rows_array["level"]) for method in METHODS}
+    # Pairs where a side has too few partners for the relative features are scored by the raw-channel model.
+    replace(fitted(rows, FEATURES), fallback=fitted(rows, CHANNELS)).save(DEFAULT_PATH)
+    (build_dir / "scores.json").write_text(json.dumps([{**row, **{name: float(scores[position]) for name, scores in combined.items()}} for position, row in enumerate(rows)], indent=1))
     section = markdown(table, rows, time.perf_counter() - started)
     update_results(section)
     print(section)

@@ -16,18 +16,30 @@ class Calibration:
     weights: tuple[float, ...]
     bias: float
     fitted_on: str
+    # Fitted on fewer features, for pairs that lack some of these (cohort-relative features need partners to compare with).
+    fallback: Calibration | None = None
 
-    def contributions(self, channels: dict[str, float]) -> dict[str, float]:
-        return {name: weight * channels[name] for name, weight in zip(self.features, self.weights)}
+    def _model_for(self, features: dict[str, float]) -> Calibration:
+        if self.fallback is not None and any(name not in features for name in self.features):
+            return self.fallback._model_for(features)
+        return self
 
-    def score(self, channels: dict[str, float]) -> float:
-        logit = self.bias + sum(self.contributions(channels).values())
+    def contributions(self, features: dict[str, float]) -> dict[str, float]:
+        model = self._model_for(features)
+        return {name: weight * features[name] for name, weight in zip(model.features, model.weights)}
+
+    def score(self, features: dict[str, float]) -> float:
+        logit = self._model_for(features).bias + sum(self.contributions(features).values())
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, logit))))
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2) + "\n")
 
 
+def _from_record(data: dict) -> Calibration:
+    fallback = _from_record(data["fallback"]) if data.get("fallback") else None
+    return Calibration(tuple(data["features"]), tuple(float(w) for w in data["weights"]), float(data["bias"]), data["fitted_on"], fallback)
+
+
 def load_calibration(path: Path = DEFAULT_PATH) -> Calibration:
-    data = json.loads(path.read_text())
-    return Calibration(tuple(data["features"]), tuple(float(w) for w in data["weights"]), float(data["bias"]), data["fitted_on"])
+    return _from_record(json.loads(path.read_text()))

@@ -24,6 +24,8 @@ class DetectorSettings:
     candidates_per_submission: int = 12  # in FAISS mode, the submissions most linked to each one are scored
     min_unit_size: int = 12  # AST nodes; smaller units (one-line getters) say nothing about copying
     flag_threshold: float = 0.5  # calibrated score from which a pair is flagged and joins clusters
+    relative_partners: int = 12  # a pair is set against each side's closest other partners, at most this many
+    relative_spread_floor: float = 0.05  # least spread assumed among those partners, so a flat neighbourhood does not inflate
     report_top: int = 200  # pairs listed besides every flagged pair
 
 
@@ -47,9 +49,19 @@ class PairResult:
     score: float
     percentile: float  # share of the cohort's pairs that score lower
     channels: dict[str, float]
-    driver: str  # the channel that moved the score most
+    relative: dict[str, float]  # per channel: standard deviations above both sides' other closest partners (mean of the two)
+    driver: str  # the feature that moved the score most
     unit_matches: tuple[UnitMatch, ...]
     tokens: TokenMatch
+
+    @property
+    def features(self) -> dict[str, float]:
+        return calibration_features(self.channels, self.relative)
+
+
+def calibration_features(channels: dict[str, float], relative: dict[str, float]) -> dict[str, float]:
+    """What the calibration weighs: the raw channels and how far each stands out for this pair."""
+    return {**channels, **{f"{name}_relative": value for name, value in relative.items()}}
 
 
 @dataclass
@@ -175,6 +187,40 @@ def _unit_matches(rows_a: list[int], rows_b: list[int], units: list[CodeUnit], v
     return tuple(sorted(matches, key=lambda match: match.similarity, reverse=True)[:limit])
 
 
+def _standardised(value: float, partners: list[float], floor: float) -> float:
+    return (value - float(np.mean(partners))) / max(float(np.std(partners)), floor)
+
+
+def relative_channels(pairs: list[tuple[int, int]], channels: list[dict[str, float]], partners: int, floor: float) -> list[dict[str, float]]:
+    """Per pair and channel: how far the pair lies above what each side shares with its other closest partners.
+
+    Independent solutions that follow the same textbook recipe score high on every channel, but so does each of them
+    with the others that follow it; a copy stands out from the copier's and the source's usual neighbours. Only the
+    closest `partners` count, so an exhaustive cohort and a FAISS-candidate one (which scores about that many pairs
+    per submission) are measured alike. The cost is linear in the scored pairs. A pair where a side has fewer than two
+    other partners gets no relative features (too few to say what is usual; the calibration's fallback scores it).
+    """
+    by_submission: dict[int, list[int]] = defaultdict(list)
+    for position, (first, second) in enumerate(pairs):
+        by_submission[first].append(position)
+        by_submission[second].append(position)
+    known = [min(len(by_submission[first]), len(by_submission[second])) > 2 for first, second in pairs]
+    result: list[dict[str, float]] = [{} for _ in pairs]
+    for name in channels[0] if channels else ():
+        value = [entry[name] for entry in channels]
+        sides: list[list[float]] = [[] for _ in pairs]
+        for positions in by_submission.values():
+            closest = sorted(positions, key=value.__getitem__, reverse=True)[: partners + 1]
+            for position in positions:
+                others = [value[other] for other in closest if other != position][:partners]
+                if known[position]:
+                    sides[position].append(_standardised(value[position], others, floor))
+        for position, both in enumerate(sides):
+            if known[position]:
+                result[position][name] = float(np.mean(both))
+    return result
+
+
 def _clusters(pairs: list[PairResult], threshold: float) -> list[list[str]]:
     parent: dict[str, str] = {}
 
@@ -236,28 +282,38 @@ def detect(
         candidates = _candidate_pairs(table, units, shared, settings.candidates_per_submission)
     candidates = {(first, second) for first, second in candidates if first < len(cohort)}  # archives are not compared with each other
 
-    scored: list[PairResult] = []
-    for first, second in sorted(candidates):
+    ordered = sorted(candidates)
+    matches: list[TokenMatch] = []
+    channels: list[dict[str, float]] = []
+    for first, second in ordered:
         tokens = compare(fingerprints[first], fingerprints[second])
         canonical = compare(canonical_fingerprints[first], canonical_fingerprints[second])
         forward = _direction(rows_of[first], units, table, second)
         backward = _direction(rows_of[second], units, table, first)
-        channels = {
-            "token": max(tokens.similarity_a, tokens.similarity_b),
-            "canonical_token": max(canonical.similarity_a, canonical.similarity_b),
-            "identifiers": cosine(names[first], names[second]),
-            "semantic": max(forward, backward),
-        }
-        contributions = calibration.contributions(channels)
+        matches.append(tokens)
+        channels.append(
+            {
+                "token": max(tokens.similarity_a, tokens.similarity_b),
+                "canonical_token": max(canonical.similarity_a, canonical.similarity_b),
+                "identifiers": cosine(names[first], names[second]),
+                "semantic": max(forward, backward),
+            }
+        )
+    relative = relative_channels(ordered, channels, settings.relative_partners, settings.relative_spread_floor)
+    scored: list[PairResult] = []
+    for (first, second), tokens, pair_channels, pair_relative in zip(ordered, matches, channels, relative):
+        features = calibration_features(pair_channels, pair_relative)
+        contributions = calibration.contributions(features)
         scored.append(
             PairResult(
                 a=submissions[first].name,
                 b=submissions[second].name,
                 a_origin=submissions[first].origin,
                 b_origin=submissions[second].origin,
-                score=calibration.score(channels),
+                score=calibration.score(features),
                 percentile=0.0,
-                channels=channels,
+                channels=pair_channels,
+                relative=pair_relative,
                 driver=max(contributions, key=contributions.__getitem__),
                 unit_matches=_unit_matches(rows_of[first], rows_of[second], units, vectors),
                 tokens=tokens,

@@ -24,6 +24,7 @@ def pair_record(pair: PairResult) -> dict:
         "score": round(pair.score, 4),
         "percentile": round(pair.percentile, 4),
         "channels": {name: round(value, 4) for name, value in pair.channels.items()},
+        "relative": {name: round(value, 3) for name, value in pair.relative.items()},
         "driver": pair.driver,
         "units": [asdict(match) for match in pair.unit_matches],
     }

@@ -21,6 +21,10 @@ _NUMPY_ALIASES = frozenset({"np", "numpy"})
 _ARRAY_METHODS = frozenset({"sum", "mean", "max", "min", "var", "std", "argmax", "argmin", "cumsum", "prod", "any", "all", "reshape", "transpose", "argsort", "clip", "round"})
 _REDUCTIONS = frozenset({"sum", "mean", "max", "min", "var", "std", "argmax", "argmin", "cumsum", "prod", "any", "all"})
 _BINARY_FUNCTIONS = {"add": ast.Add, "subtract": ast.Sub, "multiply": ast.Mult, "divide": ast.Div, "true_divide": ast.Div, "matmul": ast.MatMult, "dot": ast.MatMult, "power": ast.Pow}
+# Empty constructors and their literals: bytes() and b"" are one spelling.
+_EMPTY_LITERALS = {"bytes": 'b""', "str": '""', "list": "[]", "dict": "{}", "tuple": "()"}
+# a > b and b < a are one comparison; the canonical form keeps the "less" direction.
+_MIRRORED = {ast.Gt: ast.Lt, ast.GtE: ast.LtE}
 
 
 @dataclass(frozen=True)
@@ -88,12 +92,16 @@ class _Canonicaliser(ast.NodeTransformer):
     def visit_Assert(self, node: ast.Assert) -> ast.AST | None:
         return None if _constant_truth(node.test) is True else self.generic_visit(node)
 
-    def visit_If(self, node: ast.If) -> ast.AST | list[ast.stmt] | None:
+    def _visit_condition(self, node: ast.If) -> ast.AST | list[ast.stmt] | None:
         truth = _constant_truth(node.test)
         if truth is None:
             return self.generic_visit(node)
         kept = node.body if truth else node.orelse
         return [self.visit(statement) for statement in kept] or None
+
+    def visit_If(self, node: ast.If) -> ast.AST | list[ast.stmt] | None:
+        setdefault = _as_setdefault(node)
+        return self.generic_visit(setdefault) if setdefault else self._visit_condition(node)
 
     def visit_Assign(self, node: ast.Assign) -> ast.AST | None:
         stores_only_unread = all(isinstance(target, ast.Name) and target.id not in self.read_names for target in node.targets)
@@ -101,10 +109,32 @@ class _Canonicaliser(ast.NodeTransformer):
             return None  # `_checked = True`: a value nobody reads
         return self.generic_visit(node)
 
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        """1 + x and x + 1 are one spelling: a number moves to the right of + and *."""
+        node = self.generic_visit(node)
+        if isinstance(node.op, ast.Add | ast.Mult) and _is_number(node.left) and not _is_number(node.right):
+            node.left, node.right = node.right, node.left
+        return node
+
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        node = self.generic_visit(node)
+        if len(node.ops) == 1 and type(node.ops[0]) in _MIRRORED:
+            return ast.Compare(left=node.comparators[0], ops=[_MIRRORED[type(node.ops[0])]()], comparators=[node.left])
+        return node
+
+    def visit_List(self, node: ast.List) -> ast.AST:
+        """[*xs] is list(xs)."""
+        node = self.generic_visit(node)
+        if len(node.elts) == 1 and isinstance(node.elts[0], ast.Starred):
+            return ast.Call(func=ast.Name(id="list", ctx=ast.Load()), args=[node.elts[0].value], keywords=[])
+        return node
+
     def visit_Call(self, node: ast.Call) -> ast.AST:
         """numpy spellings of one operation become one: np.matmul(a, b), np.dot(a, b), a.dot(b) -> a @ b; np.sum(x, 1) -> x.sum(axis=1)."""
         node = self.generic_visit(node)
         function = node.func
+        if isinstance(function, ast.Name) and function.id in _EMPTY_LITERALS and not node.args and not node.keywords:
+            return ast.parse(_EMPTY_LITERALS[function.id], mode="eval").body
         if not isinstance(function, ast.Attribute):
             return node
         from_numpy = isinstance(function.value, ast.Name) and function.value.id in _NUMPY_ALIASES
@@ -133,6 +163,26 @@ class _Canonicaliser(ast.NodeTransformer):
 
 def _constant_truth(test: ast.expr) -> bool | None:
     return bool(test.value) if isinstance(test, ast.Constant) else None
+
+
+def _is_number(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, int | float | complex) and not isinstance(node.value, bool)
+
+
+def _as_setdefault(node: ast.If) -> ast.Expr | None:
+    """`if k not in d: d[k] = v` is d.setdefault(k, v)."""
+    test = node.test
+    if node.orelse or len(node.body) != 1 or not isinstance(test, ast.Compare) or len(test.ops) != 1 or not isinstance(test.ops[0], ast.NotIn):
+        return None
+    assign = node.body[0]
+    if not isinstance(assign, ast.Assign) or len(assign.targets) != 1 or not isinstance(assign.targets[0], ast.Subscript):
+        return None
+    target = assign.targets[0]
+    key, mapping = test.left, test.comparators[0]
+    if ast.unparse(target.slice) != ast.unparse(key) or ast.unparse(target.value) != ast.unparse(mapping):
+        return None
+    call = ast.Call(func=ast.Attribute(value=mapping, attr="setdefault", ctx=ast.Load()), args=[key, assign.value], keywords=[])
+    return ast.copy_location(ast.Expr(value=call), node)
 
 
 def _read_names(nodes: list[ast.AST]) -> frozenset[str]:

@@ -3,7 +3,9 @@ from __future__ import annotations
 import io
 import zipfile
 
-from grader.plagiarism.detector import DetectorSettings
+import pytest
+
+from grader.plagiarism.detector import DetectorSettings, relative_channels
 from grader.plagiarism.notebook import notebook_code
 
 from tests.plagiarism.conftest import ALICE, BOB, CAROL, MALLORY, STARTER, notebook_of, score_of
@@ -14,6 +16,16 @@ FLAG = DetectorSettings().flag_threshold
 def test_notebook_code_keeps_code_cells_in_order_and_strips_magics():
     code = notebook_code(notebook_of("x = 1\n\n\ny = x + 1\n"))
     assert code == "x = 1\n\ny = x + 1\n\n"
+
+
+def test_a_pair_counts_relative_to_both_sides_other_partners():
+    # Four students share a recipe (0.5 on every pair); 0 and 1 share more than that.
+    pairs = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
+    relative = relative_channels(pairs, [{"token": value} for value in (0.9, 0.5, 0.5, 0.5, 0.5, 0.5)], partners=12, floor=0.05)
+    assert relative[0]["token"] == pytest.approx(8.0)  # 0.4 above the flat 0.5 of each side's other partners, spread floored at 0.05
+    assert all(entry["token"] <= 0.0 for entry in relative[1:])
+    three = relative_channels([(0, 1), (0, 2), (1, 2)], [{"token": value} for value in (0.9, 0.5, 0.5)], partners=12, floor=0.05)
+    assert three == [{}, {}, {}], "one other partner is too few to say what is usual"
 
 
 def test_starter_only_submissions_do_not_flag(run_detection):
