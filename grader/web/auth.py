@@ -20,7 +20,7 @@ def page_viewer(request: Request) -> Viewer:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise NotSignedIn()
-    with app_context(request).unit_of_work() as gradebook:
+    with app_context(request).reading() as gradebook:
         web_session = gradebook.live_session(token)
         if web_session is None:
             raise NotSignedIn()
@@ -41,7 +41,7 @@ def api_viewer(request: Request) -> Viewer:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise NotSignedIn()
-    with app_context(request).unit_of_work() as gradebook:
+    with app_context(request).reading() as gradebook:
         user = gradebook.user_by_api_token(token.strip())
         if user is None:
             raise NotSignedIn()

@@ -21,26 +21,20 @@ def serve(host: str = typer.Option("127.0.0.1", help="interface to listen on"),
           port: int = typer.Option(8000, help="TCP port"),
           processes: int = typer.Option(0, min=0, help="web server processes (default: one per core)")) -> None:
     """Run the web app (pages, JSON API at /api, docs at /api/docs) with its grading workers."""
-    import multiprocessing
-
-    import uvicorn
-
-    from grader.queue.inprocess import grade_until_stopped
+    from grader.web.server import Listen, ServeError
+    from grader.web.server import serve as serve_processes
 
     settings = Settings()
     upgrade_to_head(settings.effective_database_url)  # once, before several processes open the database
-    grading = None
-    if settings.queue == "inprocess":  # embedded: one grading process; the web processes only take uploads
-        grading = multiprocessing.get_context("spawn").Process(target=grade_until_stopped, args=(settings,),
-                                                               name="grader-grading")
-        grading.start()
+    processes = processes or os.cpu_count() or 1
+    grading = (f"one grading process with {settings.workers or os.cpu_count()} sandboxes"
+               if settings.queue == "inprocess" else "grading by Celery workers")
+    typer.echo(f"grader serve: http://{host}:{port} ({processes} web processes, {grading}); Ctrl-C stops")
     try:
-        uvicorn.run("grader.web.app:create_served_app", factory=True, workers=processes or os.cpu_count() or 1,
-                    host=host, port=port, proxy_headers=True)
-    finally:
-        if grading is not None:
-            grading.terminate()  # SIGTERM: it finishes the jobs in hand, unstarted ones stay queued
-            grading.join()
+        serve_processes(settings, Listen(host, port), processes)
+    except ServeError as error:
+        typer.echo(f"grader serve: {error}", err=True)
+        raise typer.Exit(1) from error
 
 
 def _gradebook_session(settings: Settings):

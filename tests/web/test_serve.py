@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -84,3 +85,17 @@ def test_serve_takes_uploads_in_several_web_processes_and_grades_them_in_its_gra
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         assert server.wait(timeout=60) == 0
+
+
+def test_serve_refuses_a_port_in_use_with_a_clear_error(settings: Settings):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        finished = subprocess.run([str(GRADER), "serve", "--port", str(port)], capture_output=True, text=True, timeout=60,
+                                  env={**os.environ, "GRADER_COURSE_DIR": str(settings.course_dir),
+                                       "GRADER_DATA_DIR": str(settings.data_dir),
+                                       "GRADER_DATABASE_URL": settings.effective_database_url})
+    assert finished.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in finished.stderr
+    assert "choose another --port" in finished.stderr

@@ -1,0 +1,103 @@
+"""The processes of `grader serve`: N web processes that only take requests, and (embedded queue) one grading process.
+
+Each web process listens on its own socket bound to the same port with SO_REUSEPORT, and the kernel spreads new
+connections over them. With one shared socket, as `uvicorn --workers` has, whichever process wakes first accepts a
+whole burst of uploads and the others stay idle."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
+
+from grader.queue.inprocess import grade_until_stopped
+from grader.settings import Settings
+
+log = logging.getLogger(__name__)
+SPAWN = multiprocessing.get_context("spawn")
+STARTUP_GRACE_S = 10.0  # a process that dies sooner after its start would only die again: stop instead
+
+
+class ServeError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Listen:
+    host: str
+    port: int
+
+
+def check_port_free(listen: Listen) -> None:
+    """SO_REUSEPORT would let the web processes share the port with a stray server of the same user: refuse first."""
+    with socket.socket(_family(listen.host), socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((listen.host, listen.port))
+        except OSError as error:
+            raise ServeError(f"cannot listen on {listen.host}:{listen.port}: {error.strerror}; "
+                             "stop what uses it or choose another --port") from error
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def run_web_process(listen: Listen) -> None:
+    import uvicorn
+
+    sock = socket.socket(_family(listen.host), socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((listen.host, listen.port))
+    config = uvicorn.Config("grader.web.app:create_served_app", factory=True, proxy_headers=True)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+@dataclass
+class Child:
+    name: str
+    target: Callable[..., None]
+    args: tuple
+    process: BaseProcess | None = None
+    started_at: float = 0.0
+
+    def start(self) -> None:
+        self.process = SPAWN.Process(target=self.target, args=self.args, name=self.name)
+        self.process.start()
+        self.started_at = time.monotonic()
+
+
+def serve(settings: Settings, listen: Listen, processes: int) -> None:
+    """Start every process, restart one that dies, stop them all on SIGTERM or SIGINT (grading finishes its jobs)."""
+    check_port_free(listen)
+    children = [Child(f"grader-web-{n}", run_web_process, (listen,)) for n in range(processes)]
+    if settings.queue == "inprocess":
+        children.append(Child("grader-grading", grade_until_stopped, (settings,)))
+    stopping = threading.Event()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signal_number, lambda *_: stopping.set())
+    for child in children:
+        child.start()
+    try:
+        while not stopping.wait(0.5):
+            for child in children:
+                if child.process.is_alive():
+                    continue
+                if time.monotonic() - child.started_at < STARTUP_GRACE_S:
+                    raise ServeError(f"{child.name} exited during startup (code {child.process.exitcode}); "
+                                     "see its error above")
+                log.warning("%s exited (code %s); starting it again", child.name, child.process.exitcode)
+                child.start()
+    finally:
+        for child in children:
+            if child.process.is_alive():
+                child.process.terminate()
+        for child in children:
+            child.process.join()
