@@ -12,7 +12,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from grader.web import services
-from grader.web.auth import api_viewer, app_context
+from grader.web.auth import api_uploader, api_viewer, app_context
 from grader.web.security import Viewer
 from grader.web.services import AppContext
 from grader.web.uploads import receive_upload
@@ -151,10 +151,9 @@ def list_assignments(viewer: Viewer = Depends(api_viewer), ctx: AppContext = Dep
 
 @router.post("/assignments/{assignment_id}/submissions", status_code=202, response_model=SubmissionOut,
              openapi_extra=UPLOAD_BODY, summary="Upload a solution; it is stored, acknowledged, then graded")
-async def submit(request: Request, assignment_id: str, viewer: Viewer = Depends(api_viewer),
+async def submit(request: Request, assignment_id: str, viewer: Viewer = Depends(api_uploader),
                  ctx: AppContext = Depends(app_context)):
     ctx.assignment(assignment_id)
-    await run_in_threadpool(services.check_upload_rate, ctx, viewer)
     with services.upload_scratch(ctx) as scratch:
         parsed = await receive_upload(request, ctx.settings.max_upload_bytes, ctx.options.multipart_overhead_bytes,
                                       Path(scratch))

@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Red
 from grader.gradebook.repository import COURSE_LEVEL
 from grader.queue.celery_queue import worker_statuses
 from grader.web import services
-from grader.web.auth import app_context, check_csrf, instructor_page_viewer, page_viewer
+from grader.web.auth import app_context, check_csrf, instructor_page_viewer, page_uploader, page_viewer
 from grader.web.rendering import render
 from grader.web.security import (
     LOGIN_CSRF_COOKIE,
@@ -143,10 +143,9 @@ def assignment(request: Request, assignment_id: str, viewer: Viewer = Depends(pa
 
 
 @router.post("/assignments/{assignment_id}/submissions")
-async def upload(request: Request, assignment_id: str, viewer: Viewer = Depends(page_viewer),
+async def upload(request: Request, assignment_id: str, viewer: Viewer = Depends(page_uploader),
                  ctx: AppContext = Depends(app_context)) -> Response:
     ctx.assignment(assignment_id)
-    await run_in_threadpool(services.check_upload_rate, ctx, viewer)
     with services.upload_scratch(ctx) as scratch:
         parsed = await receive_upload(request, ctx.settings.max_upload_bytes, ctx.options.multipart_overhead_bytes,
                                       Path(scratch))

@@ -111,9 +111,8 @@ def require_instructor(viewer: Viewer) -> None:
         raise Forbidden("this page is for instructors")
 
 
-def check_upload_rate(ctx: AppContext, viewer: Viewer) -> None:
-    with ctx.reading() as gradebook:
-        recent = gradebook.submissions_since(viewer.id, utcnow() - ctx.options.upload_window)
+def check_upload_rate(ctx: AppContext, gradebook: Gradebook, viewer: Viewer) -> None:
+    recent = gradebook.submissions_since(viewer.id, utcnow() - ctx.options.upload_window)
     if recent >= ctx.options.uploads_per_window:
         minutes = int(ctx.options.upload_window.total_seconds() // 60)
         raise RateLimited(f"at most {ctx.options.uploads_per_window} uploads per {minutes} minutes; try again later")
