@@ -6,8 +6,10 @@ whole burst of uploads and the others stay idle."""
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import threading
@@ -21,6 +23,7 @@ from grader.settings import Settings
 
 log = logging.getLogger(__name__)
 SPAWN = multiprocessing.get_context("spawn")
+PR_SET_PDEATHSIG = 1
 STARTUP_GRACE_S = 10.0  # a process that dies sooner after its start would only die again: stop instead
 
 
@@ -60,6 +63,17 @@ def run_web_process(listen: Listen) -> None:
     uvicorn.Server(config).run(sockets=[sock])
 
 
+def _run_child(parent_pid: int, target: Callable[..., None], args: tuple) -> None:
+    """A child of `grader serve` ends with it, even when the parent is killed outright (SIGKILL runs no cleanup):
+    Linux sends the child SIGTERM when its parent dies, which each child handles as a normal stop."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if hasattr(libc, "prctl"):
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent_pid:  # the parent died before the line above: nothing would send the signal
+        return
+    target(*args)
+
+
 @dataclass
 class Child:
     name: str
@@ -69,7 +83,7 @@ class Child:
     started_at: float = 0.0
 
     def start(self) -> None:
-        self.process = SPAWN.Process(target=self.target, args=self.args, name=self.name)
+        self.process = SPAWN.Process(target=_run_child, args=(os.getpid(), self.target, self.args), name=self.name)
         self.process.start()
         self.started_at = time.monotonic()
 

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 
 from grader.db.base import make_engine, make_session_factory
 from grader.db.migrations import upgrade_to_head
@@ -99,3 +100,21 @@ def test_serve_refuses_a_port_in_use_with_a_clear_error(settings: Settings):
     assert finished.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in finished.stderr
     assert "choose another --port" in finished.stderr
+
+
+def test_killing_serve_outright_leaves_no_web_or_grading_process_behind(settings: Settings):
+    port = free_port()
+    environment = {**os.environ, "GRADER_COURSE_DIR": str(settings.course_dir), "GRADER_DATA_DIR": str(settings.data_dir),
+                   "GRADER_DATABASE_URL": settings.effective_database_url, "GRADER_SANDBOX": "local"}
+    server = subprocess.Popen([str(GRADER), "serve", "--port", str(port), "--processes", "2"], env=environment)
+    try:
+        _wait_until_up(f"http://127.0.0.1:{port}", server)
+        children = psutil.Process(server.pid).children()
+        assert len([c for c in children if "spawn_main" in " ".join(c.cmdline())]) == 3  # two web, one grading
+        server.kill()  # SIGKILL: the parent runs no cleanup at all
+        server.wait(timeout=30)
+        _, alive = psutil.wait_procs(children, timeout=30)
+        assert alive == []
+    finally:
+        if server.poll() is None:
+            server.kill()
