@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from copydetect.detector import CodeFingerprint, compare_files
-from copydetect.utils import filter_code, get_token_coverage, winnow
+from copydetect.utils import get_token_coverage, winnow
+
+from grader.plagiarism.token_filter import filter_python
 
 # Rolling-hash base: copydetect hashes k-grams with Python's hash(), which changes with every process (PYTHONHASHSEED);
 # the same polynomial hash in every run keeps scores reproducible.
@@ -48,8 +50,8 @@ def kgram_hashes(text: str, k: int) -> np.ndarray:
 
 
 def _fingerprint(code: str, settings: FingerprintSettings, boilerplate: np.ndarray, window: int | None = None) -> CodeFingerprint:
-    """copydetect's CodeFingerprint (its token filter and winnowing) built with the deterministic k-gram hash."""
-    filtered, offsets = filter_code(code, "submission.py")
+    """copydetect's CodeFingerprint (its token filter, reimplemented faster, and winnowing) built with the deterministic k-gram hash."""
+    filtered, offsets = filter_python(code)
     hashes, positions = winnow(kgram_hashes(filtered, settings.noise), window or settings.window, remove_duplicates=False)
     if len(boilerplate):
         keep = ~np.isin(hashes, boilerplate)
