@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 
 import faiss
 import numpy as np
@@ -14,6 +15,7 @@ from grader.plagiarism.fingerprints import FingerprintSettings, TokenMatch, comp
 from grader.plagiarism.identifiers import cosine, identifier_counts, tfidf_vectors
 from grader.plagiarism.submissions import Skipped, SourceFile, Submission
 from grader.plagiarism.units import CodeUnit, api_names_of, submission_units
+from grader.plagiarism.workcache import WorkCache
 
 
 @dataclass(frozen=True)
@@ -203,16 +205,17 @@ def detect(
     settings: DetectorSettings = DetectorSettings(),
 ) -> Detection:
     submissions = cohort + archives
+    work = WorkCache(cache.folder if cache is not None else None)  # per-submission results: computed in parallel, kept by content
     starter_code = [source.code for source in starter]
     api_names = api_names_of(starter_code)
-    fingerprints = fingerprint_all([submission.code for submission in submissions], len(cohort), starter_hashes(starter_code, settings.fingerprints), settings.fingerprints)
+    fingerprints = fingerprint_all([submission.code for submission in submissions], len(cohort), starter_hashes(starter_code, settings.fingerprints), settings.fingerprints, work)
 
     starter_units = [unit for source in starter for unit in submission_units(-1, Submission("starter", "starter", (source,)), api_names)]
     starter_canonical = {unit.canonical for unit in starter_units}
     units = [
-        unit
-        for index, submission in enumerate(submissions)
-        for unit in submission_units(index, submission, api_names)
+        replace(unit, submission=index)
+        for index, found in enumerate(work.map(partial(submission_units, 0, api_names=api_names), submissions))
+        for unit in found
         if unit.size >= settings.min_unit_size and unit.canonical not in starter_canonical
     ]
     # The same winnowing over canonical forms: renamed, re-spelled (np.matmul -> @) and dead-code-padded copies line up.
@@ -221,13 +224,13 @@ def detect(
         rows_of[unit.submission].append(row)
     canonical_texts = ["\n".join(units[row].canonical for row in rows_of[index]) for index in range(len(submissions))]
     canonical_starter = starter_hashes([unit.canonical for unit in starter_units], settings.fingerprints)
-    canonical_fingerprints = fingerprint_all(canonical_texts, len(cohort), canonical_starter, settings.fingerprints)
+    canonical_fingerprints = fingerprint_all(canonical_texts, len(cohort), canonical_starter, settings.fingerprints, work)
     raw_vectors, computed = embed_texts([unit.canonical for unit in units], encoder, cache)
     vectors = centred(raw_vectors, units, len(cohort))
     exhaustive = len(cohort) <= settings.exhaustive_up_to
     table = _exhaustive_table(units, vectors) if exhaustive else _faiss_table(units, vectors, settings.neighbours)
     starter_tokens = frozenset(name for code in starter_code for name in identifier_counts(code, frozenset()))
-    names = tfidf_vectors([identifier_counts(submission.code, starter_tokens | api_names) for submission in submissions], len(cohort))
+    names = tfidf_vectors(work.map(partial(identifier_counts, ignored=starter_tokens | api_names), [submission.code for submission in submissions]), len(cohort))
 
     if exhaustive:
         candidates = {(first, second) for first in range(len(submissions)) for second in range(first + 1, len(submissions))}

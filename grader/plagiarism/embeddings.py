@@ -64,6 +64,7 @@ class EmbeddingCache:
     """One .npz per model under the cache folder, keyed by sha256(model, text)."""
 
     def __init__(self, folder: Path, model: str):
+        self.folder = folder  # other per-content results of the detector are kept here too (workcache)
         self.path = folder / f"{hashlib.sha256(model.encode()).hexdigest()[:16]}.npz"
         self.model = model
         self.vectors: dict[str, np.ndarray] = {}

@@ -19,10 +19,15 @@ import tokenize
 from collections.abc import Iterator
 from functools import lru_cache
 
+import copydetect
 import numpy as np
+import pygments
 from copydetect.utils import filter_code as pygments_filter_code
 from pygments import token
 from pygments.lexers.python import PythonLexer
+
+# Results cached by content (grader.plagiarism.workcache) depend on these libraries besides this module.
+CACHE_SALT = f"pygments {pygments.__version__}, copydetect {copydetect.__version__}"
 
 # Token kinds, named after what copydetect writes for them.
 VARIABLE, FUNCTION, CLASS, PREPROCESSOR, DROPPED, STRING, VERBATIM = range(7)
