@@ -239,7 +239,7 @@ def detect(
         candidates = _candidate_pairs(table, units, shared, settings.candidates_per_submission)
     candidates = {(first, second) for first, second in candidates if first < len(cohort)}  # archives are not compared with each other
 
-    scored: list[PairResult] = []
+    scored: list[tuple[int, int, PairResult]] = []
     for first, second in sorted(candidates):
         tokens = compare(fingerprints[first], fingerprints[second])
         canonical = compare(canonical_fingerprints[first], canonical_fingerprints[second])
@@ -252,7 +252,9 @@ def detect(
             "semantic": max(forward, backward),
         }
         contributions = calibration.contributions(channels)
-        scored.append(
+        scored.append((
+            first,
+            second,
             PairResult(
                 a=submissions[first].name,
                 b=submissions[second].name,
@@ -262,17 +264,19 @@ def detect(
                 percentile=0.0,
                 channels=channels,
                 driver=max(contributions, key=contributions.__getitem__),
-                unit_matches=_unit_matches(rows_of[first], rows_of[second], units, vectors),
+                unit_matches=(),
                 tokens=tokens,
-            )
-        )
+            ),
+        ))
     total_pairs = len(cohort) * (len(cohort) - 1) // 2 + len(cohort) * len(archives)
-    scored.sort(key=lambda pair: pair.score, reverse=True)
-    ranked = [
-        PairResult(**{**pair.__dict__, "percentile": 1.0 - (rank + 1) / max(total_pairs, 1)})
-        for rank, pair in enumerate(scored)
+    scored.sort(key=lambda entry: entry[2].score, reverse=True)
+    ranked = [replace(pair, percentile=1.0 - (rank + 1) / max(total_pairs, 1)) for rank, (_, _, pair) in enumerate(scored)]
+    # Unit matches only explain a pair in the report: found for the listed pairs, not for every candidate.
+    listed = [
+        replace(pair, unit_matches=_unit_matches(rows_of[first], rows_of[second], units, vectors))
+        for rank, ((first, second, _), pair) in enumerate(zip(scored, ranked))
+        if rank < settings.report_top or pair.score >= settings.flag_threshold
     ]
-    listed = [pair for rank, pair in enumerate(ranked) if rank < settings.report_top or pair.score >= settings.flag_threshold]
     return Detection(
         submissions=submissions,
         pairs=listed,
