@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from copydetect.utils import _winnow as copydetect_winnow
@@ -63,7 +64,7 @@ class Fingerprint:
     positions: np.ndarray  # ascending positions in the filtered text
     k: int
 
-    @property
+    @cached_property
     def coverage(self) -> int:
         """copydetect's token coverage: filtered characters inside some kept k-gram."""
         if len(self.positions) == 0:

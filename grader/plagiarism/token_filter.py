@@ -16,7 +16,6 @@ import io
 import keyword
 import re
 import tokenize
-from collections.abc import Iterator
 from functools import lru_cache
 
 import copydetect
@@ -100,16 +99,19 @@ def _string(literal: str) -> tuple[Piece, ...]:
     return pieces[:-2]
 
 
-def _gap_pieces(gap: str, at_text_start: bool) -> Iterator[Piece]:
-    position = 0
+@lru_cache(maxsize=65536)
+def _gap_pieces(gap: str, at_text_start: bool) -> tuple[Piece, ...]:
+    """Whitespace and comments between two tokens (a few indentations and spacings recur throughout a cohort)."""
+    pieces, position = [], 0
     while position < len(gap):
         match = _GAP.match(gap, position)
         if match is None:
             raise Unsupported(gap)
         value = match.group()
         hashbang = at_text_start and position == 0 and value.startswith("#!") and len(value) > 2
-        yield (PREPROCESSOR if hashbang else DROPPED), value
+        pieces.append((PREPROCESSOR if hashbang else DROPPED, value))
         position = match.end()
+    return tuple(pieces)
 
 
 def _docstring_start(text: str, gap_start: int, string_start: int) -> int | None:
