@@ -16,6 +16,7 @@ import io
 import keyword
 import re
 import tokenize
+from collections.abc import Callable
 from functools import lru_cache
 
 import copydetect
@@ -51,7 +52,7 @@ class Unsupported(Exception):
     """The code leaves the subset replayed here; pygments filters it instead."""
 
 
-def _kind(token_type: token._TokenType, value: str) -> int:
+def _kind(token_type: token._TokenType) -> int:
     """copydetect's classification of one pygments token (the order of its if-chain)."""
     if token_type in _VARIABLE_TYPES:
         return VARIABLE
@@ -73,7 +74,7 @@ def _lexed(before: str, piece: str, after: str) -> tuple[Piece, ...]:
     pieces, text = [], before + piece + after
     for position, token_type, value in _LEXER.get_tokens_unprocessed(text):
         if position >= len(before) and position < len(before) + len(piece):
-            pieces.append((_kind(token_type, value), value))
+            pieces.append((_kind(token_type), value))
     if "".join(value for _, value in pieces) != piece:
         raise Unsupported(piece)  # a token straddles the piece's edge: the context changed the lexing
     return tuple(pieces)
@@ -127,7 +128,7 @@ def _docstring_start(text: str, gap_start: int, string_start: int) -> int | None
     return None
 
 
-def _string_pieces(text: str, literal: str, gap_start: int, start: int) -> tuple[list[Piece], int] | None:
+def _docstring_pieces(text: str, literal: str, gap_start: int, start: int) -> tuple[list[Piece], int] | None:
     """Pieces of a string that pygments lexes as a docstring, and where its leading whitespace token starts."""
     prefix_length = len(_DOC_PREFIX.match(literal).group())
     body = literal[prefix_length:]
@@ -169,7 +170,9 @@ class _Replay:
         self.tokens = _significant_tokens(text)
         self.pieces: list[Piece] = []
         self.position = 0  # text before this has been emitted
-        self.state = "root"
+        self.state: Callable[[int], int] = self._root  # handles the token at an index, returns the next index
+        # Keywords that put pygments in a state for what follows them (when whitespace follows them).
+        self.keyword_states: dict[str, Callable[[int], int]] = {"def": self._function_name, "class": self._class_name, "import": self._import_clause, "from": self._from_clause}
 
     def gap_before(self, index: int) -> str:
         return self.text[self.position : self.tokens[index][2]]
@@ -191,7 +194,7 @@ class _Replay:
     def run(self) -> list[Piece]:
         index = 0
         while index < len(self.tokens):
-            index = getattr(self, f"_{self.state}")(index)
+            index = self.state(index)
         self.emit_gap(len(self.text))
         return self.pieces
 
@@ -199,7 +202,7 @@ class _Replay:
         kind, value, start, end = self.tokens[index]
         following = self.tokens[index + 1] if index + 1 < len(self.tokens) else None
         if kind == tokenize.STRING:
-            docstring = _string_pieces(self.text, value, self.position, start)
+            docstring = _docstring_pieces(self.text, value, self.position, start)
             if docstring is not None:
                 pieces, whitespace_start = docstring
                 self.emit_gap(whitespace_start)
@@ -235,13 +238,12 @@ class _Replay:
             self.pieces.append((VERBATIM, "yield from"))  # one keyword token in pygments
             self.position = following[3]
             return index + 2
-        states = {"def": "function_name", "class": "class_name", "import": "import_clause", "from": "from_clause"}
-        if name in states and gap:
+        if name in self.keyword_states and gap:
             if _KEYWORD_GAP.fullmatch(gap) is None:
                 raise Unsupported(gap)
             self.pieces.append((VERBATIM, name))
             self.emit_whitespace(gap_end)
-            self.state = states[name]
+            self.state = self.keyword_states[name]
             return index + 1
         self.pieces.extend(_name(name, self.text[end - len(name) - 1 : end - len(name)] == "."))
         return index + 1
@@ -257,7 +259,7 @@ class _Replay:
         if token_kind != tokenize.NAME or not value.isascii():
             raise Unsupported(value)
         self.pieces.append((kind, value))
-        self.position, self.state = end, "root"
+        self.position, self.state = end, self._root
         return index + 1
 
     def _import_clause(self, index: int) -> int:
@@ -274,13 +276,13 @@ class _Replay:
         elif pure_space and value == ",":
             self.emit_whitespace(start)
         else:
-            self.state = "root"
+            self.state = self._root
             return index
         self.pieces.append((VERBATIM, value))
         self.position = end
         self.take_leading_space(index + 1)
         if index + 1 < len(self.tokens) and self.position != self.tokens[index + 1][2]:
-            self.state = "root"  # a comment or continuation follows: the state's rules no longer match
+            self.state = self._root  # a comment or continuation follows: the state's rules no longer match
         return index + 1
 
     def _from_clause(self, index: int) -> int:
@@ -290,15 +292,15 @@ class _Replay:
         if gap and gap.isspace() and value == "import":
             self.emit_whitespace(start)
             self.pieces.append((VERBATIM, value))
-            self.position, self.state = end, "root"
+            self.position, self.state = end, self._root
             return index + 1
         if gap or not (set(value) == {"."} or (kind == tokenize.NAME and value.isascii())):
-            self.state = "root"
+            self.state = self._root
             return index
         self.pieces.append((VERBATIM, value))
         self.position = end
         if value == "None":
-            self.state = "root"
+            self.state = self._root
         return index + 1
 
 
