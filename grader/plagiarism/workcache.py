@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import pickle
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -109,10 +110,7 @@ class WorkCache:
         """[function(item) for item in items]: stored results for items seen before, the others computed and stored."""
         version = _function_version(function, salt)
         path = self._path(function, version)
-        stored: dict[str, Result] = {}
-        if path is not None and path.is_file():
-            with path.open("rb") as handle:
-                stored = pickle.load(handle)
+        stored = self._load(path) if path is not None else {}
         bound = _canonical(function)  # a partial's arguments: one file serves every assignment's starter
         keys = [_digest(f"{bound}\0{_canonical(item)}") for item in items]
         missing = {key: item for key, item in zip(keys, items) if key not in stored}
@@ -123,12 +121,21 @@ class WorkCache:
         return [stored[key] for key in keys]
 
     @staticmethod
+    def _load(path: Path) -> dict[str, Any]:
+        """The stored results; none when the file is missing or unreadable (it is only a cache)."""
+        try:
+            with path.open("rb") as handle:
+                return pickle.load(handle)
+        except (OSError, EOFError, ValueError, pickle.UnpicklingError, AttributeError, ImportError):
+            return {}
+
+    @staticmethod
     def _save(path: Path, results: dict[str, Any]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         for outdated in path.parent.glob(path.name.rsplit("-", 1)[0] + "-*.pkl"):
             if outdated != path:
                 outdated.unlink(missing_ok=True)  # results of an earlier version of the function
-        temporary = path.with_suffix(".tmp")
-        with temporary.open("wb") as handle:
+        # A private temporary file, renamed into place: concurrent runs never see (or write into) a half-written store.
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.stem, suffix=".tmp", delete=False) as handle:
             pickle.dump(results, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        temporary.replace(path)
+        Path(handle.name).replace(path)

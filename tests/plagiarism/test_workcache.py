@@ -48,3 +48,12 @@ def test_one_store_per_function_serves_every_argument_set(tmp_path: Path) -> Non
     assert WorkCache(tmp_path).map(partial(shout, suffix="?"), ["a"]) == ["A?"]
     assert calls == []
     assert len(list(tmp_path.iterdir())) == 1
+
+
+def test_an_unreadable_store_is_recomputed_not_fatal(tmp_path: Path) -> None:
+    WorkCache(tmp_path).map(shout, ["a"])
+    (store,) = tmp_path.iterdir()
+    store.write_bytes(b"not a pickle")
+    calls.clear()
+    assert WorkCache(tmp_path).map(shout, ["a"]) == ["A!"]
+    assert calls == ["a"]
