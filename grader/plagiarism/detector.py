@@ -158,21 +158,17 @@ def _direction(rows: list[int], units: list[CodeUnit], table: _UnitTable, target
     return float(np.average(similarity, weights=weights))
 
 
-def _best_partner(row: int, target_rows: list[int], vectors: np.ndarray) -> tuple[int, float]:
-    similarities = vectors[target_rows] @ vectors[row]
-    position = int(np.argmax(similarities))
-    return target_rows[position], float(similarities[position])
-
-
 def _unit_matches(rows_a: list[int], rows_b: list[int], units: list[CodeUnit], vectors: np.ndarray, limit: int = 5) -> tuple[UnitMatch, ...]:
+    """Each of a's units with its most similar unit of b (one matrix product per pair), the best few first."""
     if not rows_a or not rows_b:
         return ()
+    similarities = vectors[rows_a] @ vectors[rows_b].T
+    best = similarities.argmax(axis=1)
     matches = []
-    for row in rows_a:
-        partner, similarity = _best_partner(row, rows_b, vectors)
-        unit_a, unit_b = units[row], units[partner]
+    for position, row in enumerate(rows_a):
+        unit_a, unit_b = units[row], units[rows_b[best[position]]]
         matches.append(
-            UnitMatch(unit_a.label, (unit_a.first_line, unit_a.last_line), unit_a.file, unit_b.label, (unit_b.first_line, unit_b.last_line), unit_b.file, similarity)
+            UnitMatch(unit_a.label, (unit_a.first_line, unit_a.last_line), unit_a.file, unit_b.label, (unit_b.first_line, unit_b.last_line), unit_b.file, float(similarities[position, best[position]]))
         )
     return tuple(sorted(matches, key=lambda match: match.similarity, reverse=True)[:limit])
 

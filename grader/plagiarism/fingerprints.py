@@ -71,8 +71,20 @@ class Fingerprint:
             return 0
         return int(np.minimum(np.diff(self.positions), self.k).sum()) + self.k
 
+    @cached_property
+    def distinct(self) -> np.ndarray:
+        """The kept hashes, sorted and each once."""
+        return np.unique(self.hashes)
+
+    def holding(self, hashes: np.ndarray) -> np.ndarray:
+        """Which positions' hashes are among hashes (sorted, distinct): np.isin without its sorting."""
+        if len(hashes) == 0:
+            return np.zeros(len(self.hashes), dtype=bool)
+        slots = np.minimum(np.searchsorted(hashes, self.hashes), len(hashes) - 1)
+        return hashes[slots] == self.hashes
+
     def without(self, hashes: np.ndarray) -> Fingerprint:
-        keep = ~np.isin(self.hashes, hashes)
+        keep = ~self.holding(np.unique(hashes))
         return Fingerprint(self.filtered_length, self.offsets, self.hashes[keep], self.positions[keep], self.k)
 
 
@@ -109,7 +121,7 @@ def starter_hashes(starter_code: list[str], settings: FingerprintSettings) -> np
 def fingerprint_all(codes: list[str], cohort_size: int, starter: np.ndarray, settings: FingerprintSettings, work: WorkCache) -> list[Fingerprint]:
     """Fingerprints of each text; the first cohort_size texts are the cohort whose common fingerprints count as boilerplate."""
     fingerprints = [_fingerprint(text, offsets, settings, starter) for text, offsets in work.map(filter_python, codes, salt=CACHE_SALT)]
-    held = [np.unique(fingerprint.hashes) for fingerprint in fingerprints[:cohort_size]]
+    held = [fingerprint.distinct for fingerprint in fingerprints[:cohort_size]]
     values, counts = np.unique(np.concatenate(held), return_counts=True) if held else (np.zeros(0, np.int64), np.zeros(0))
     limit = max(settings.cohort_share * cohort_size, settings.cohort_min_count - 1)
     common = values[counts > limit]
@@ -133,11 +145,11 @@ def _raw_ranges(slices: np.ndarray, offsets: np.ndarray) -> list[tuple[int, int]
 
 def compare(a: Fingerprint, b: Fingerprint) -> TokenMatch:
     """copydetect's compare_files: the share of each side's covered tokens that the other side also has, and where."""
-    shared = np.intersect1d(a.hashes, b.hashes)
+    shared = np.intersect1d(a.distinct, b.distinct, assume_unique=True)
     if len(shared) == 0:
         return TokenMatch(0.0, 0.0, [], [])
-    slices_a = _copied_slices(a.positions[np.isin(a.hashes, shared)], a.k)
-    slices_b = _copied_slices(b.positions[np.isin(b.hashes, shared)], b.k)
+    slices_a = _copied_slices(a.positions[a.holding(shared)], a.k)
+    slices_b = _copied_slices(b.positions[b.holding(shared)], b.k)
     similarity_a = np.sum(slices_a[1] - slices_a[0]) / np.float64(a.coverage) if a.filtered_length > 0 else 0.0
     similarity_b = np.sum(slices_b[1] - slices_b[0]) / np.float64(b.coverage) if b.filtered_length > 0 else 0.0
     return TokenMatch(float(similarity_a), float(similarity_b), _raw_ranges(slices_a, a.offsets), _raw_ranges(slices_b, b.offsets))
@@ -150,7 +162,7 @@ def shared_counts(fingerprints: list[Fingerprint], max_holders: int) -> Counter[
     """
     postings: dict[int, list[int]] = {}
     for index, fingerprint in enumerate(fingerprints):
-        for hash_value in np.unique(fingerprint.hashes).tolist():
+        for hash_value in fingerprint.distinct.tolist():
             postings.setdefault(hash_value, []).append(index)
     counts: Counter[tuple[int, int]] = Counter()
     for holders in postings.values():
