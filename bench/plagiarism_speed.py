@@ -1,16 +1,19 @@
 """Plagiarism detector speed on a synthetic cohort, against copydetect's CopyDetector and dolos-lib in the same run.
 
-    python bench/plagiarism_speed.py [--submissions 1000] [--skip-baselines]
+    python bench/plagiarism_speed.py [--submissions 1000] [--skip-baselines] [--copydetect-subsets 125 250]
 
 Each synthetic submission (~200 lines) joins three dev-set solutions of different tasks (independent solutions and
 rewrites), identifiers renamed with a per-student seed, functions reordered, one tuning constant changed; one in ten is
-a renamed copy of another. Timed: cold run (empty embedding cache) end to end from the folder to JSON + HTML; warm
-re-run after five new submissions arrive (unchanged submissions' embeddings come from the cache); the baselines.
+a renamed copy of another. Timed, in this order: the real `grader plagiarism` command in a fresh process with an empty
+data folder (cold: imports, model load, embedding, JSON + HTML report), dolos-lib and copydetect's CopyDetector.run()
+over the same files (copydetect optionally on two subsets, extrapolated: it compares every pair in Python), then the command again after five new submissions arrive (warm: everything unchanged comes from
+the caches). CPU seconds include child processes (the detector's workers, node).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import random
@@ -19,18 +22,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "plagiarism"))
 
 from build_devset import rename_identifiers  # noqa: E402
-
-from grader.plagiarism.calibration import load_calibration  # noqa: E402
-from grader.plagiarism.detector import detect  # noqa: E402
-from grader.plagiarism.embeddings import EmbeddingCache, SentenceEncoder  # noqa: E402
-from grader.plagiarism.report import render_html, write_json  # noqa: E402
-from grader.plagiarism.submissions import load_folder  # noqa: E402
 
 DEVSET = HERE / "plagiarism" / "devset"
 
@@ -55,69 +53,96 @@ def synthetic_cohort(folder: Path, count: int, seed: int = 7) -> None:
         (folder / f"student{index:04d}.py").write_text(code)
 
 
-def run_detector(folder: Path, cache_dir: Path, out: Path) -> tuple[float, float, dict]:
-    started, cpu_started = time.perf_counter(), time.process_time()
-    cohort, skipped = load_folder(folder)
-    encoder = SentenceEncoder("all-MiniLM-L6-v2")
-    detection = detect(cohort, [], [], skipped, encoder, EmbeddingCache(cache_dir, encoder.name), load_calibration())
-    write_json(detection, out / "pairs.json")
-    render_html(detection, out / "report.html", title="speed")
-    return time.perf_counter() - started, time.process_time() - cpu_started, detection.stats
+def _cpu_seconds() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def run_copydetect(folder: Path) -> tuple[float, float]:
+def measured(action: Callable[[], object]) -> tuple[float, float]:
+    """Wall and CPU seconds (this process and its finished children) of action."""
+    started, cpu_started = time.perf_counter(), _cpu_seconds()
+    action()
+    return time.perf_counter() - started, _cpu_seconds() - cpu_started
+
+
+def run_detector(folder: Path, data: Path, out: Path) -> tuple[float, float, dict]:
+    """`grader plagiarism` in a fresh interpreter, as an instructor runs it; returns wall, CPU and the run's stats."""
+    command = [sys.executable, "-c", "from grader.entrypoints.cli import main; main()", "plagiarism", str(folder), "--json", str(out / "pairs.json"), "--report", str(out / "report.html")]
+    environment = {**os.environ, "GRADER_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1", "PYTHONPATH": os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])}
+    wall, cpu = measured(lambda: subprocess.run(command, env=environment, check=True, capture_output=True, cwd=data))
+    return wall, cpu, json.loads((out / "pairs.json").read_text())["stats"]
+
+
+def run_copydetect(folder: Path) -> None:
     from copydetect import CopyDetector
 
-    started, cpu_started = time.perf_counter(), time.process_time()
-    detector = CopyDetector(test_dirs=[str(folder)], extensions=["py"], silent=True, autoopen=False)
-    detector.run()
-    return time.perf_counter() - started, time.process_time() - cpu_started
+    CopyDetector(test_dirs=[str(folder)], extensions=["py"], silent=True, autoopen=False).run()
 
 
-def run_dolos(folder: Path) -> tuple[float, float]:
-    started, children = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
+def copydetect_estimate(folder: Path, root: Path, sizes: tuple[int, int]) -> dict[str, float]:
+    """copydetect measured on the first files of the cohort at two sizes, and its time for all of them extrapolated.
+
+    Its cost is per-file work (pygments, winnowing) plus every pair compared: a·n + b·n², fitted through the two
+    measurements. Used when the full run would take too long (it did not finish in 20 min for 1,000 files).
+    """
+    files = sorted(folder.glob("*.py"))
+    measured_at: dict[int, float] = {}
+    for size in sizes:
+        subset = root / f"copydetect_{size}"
+        subset.mkdir()
+        for path in files[:size]:
+            (subset / path.name).write_text(path.read_text())
+        measured_at[size], _ = measured(lambda: run_copydetect(subset))
+    (small, large), n = sizes, len(files)
+    quadratic = (measured_at[large] / large - measured_at[small] / small) / (large - small)
+    linear = measured_at[small] / small - quadratic * small
+    return {**{f"copydetect_{size}_files_s": round(seconds, 1) for size, seconds in measured_at.items()}, "copydetect_extrapolated_s": round(linear * n + quadratic * n * n, 1)}
+
+
+def run_dolos(folder: Path) -> None:
     files = sorted(str(path) for path in folder.glob("*.py"))
     subprocess.run(["node", str(HERE / "plagiarism" / "node" / "dolos_pairs.mjs"), *files], check=True, capture_output=True, cwd=HERE / "plagiarism" / "node")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.perf_counter() - started, (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+
+
+def _load() -> list[float]:
+    return [round(value, 2) for value in os.getloadavg()]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--submissions", type=int, default=1000)
     parser.add_argument("--skip-baselines", action="store_true")
+    parser.add_argument("--copydetect-subsets", type=int, nargs=2, metavar=("SMALL", "LARGE"), help="time copydetect on this many files (two sizes) and extrapolate, instead of the full run")
     args = parser.parse_args()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    result: dict[str, object] = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "cores": os.cpu_count(), "load_average_before": _load()}
     with tempfile.TemporaryDirectory() as temporary:
         root = Path(temporary)
-        folder, cache, out = root / "cohort", root / "cache", root / "out"
-        for path in (folder, cache, out):
+        folder, data, out, late = root / "cohort", root / "data", root / "out", root / "late"
+        for path in (folder, data, out, late):
             path.mkdir()
         synthetic_cohort(folder, args.submissions)
-        lines = sum(path.read_text().count("\n") for path in folder.glob("*.py")) / args.submissions
-        cold, cold_cpu, stats = run_detector(folder, cache, out)
-        (root / "late").mkdir()
-        synthetic_cohort(root / "late", 5, seed=99)
-        for path in sorted((root / "late").glob("*.py")):
-            path.rename(folder / f"late_{path.name}")
-        warm, warm_cpu, warm_stats = run_detector(folder, cache, out)
-        result = {
-            "submissions": args.submissions,
-            "mean_lines": round(lines),
-            "detector_cold_s": round(cold, 1),
-            "detector_cold_cpu_s": round(cold_cpu, 1),  # all threads; wall time on a shared machine overstates the work
-            "detector_warm_after_5_new_s": round(warm, 1),
-            "detector_warm_cpu_s": round(warm_cpu, 1),
-            "cold": stats,
-            "warm": warm_stats,
-        }
+        result["submissions"] = args.submissions
+        result["mean_lines"] = round(sum(path.read_text().count("\n") for path in folder.glob("*.py")) / args.submissions)
+        cold, cold_cpu, result["cold"] = run_detector(folder, data, out)
+        result.update(detector_cold_s=round(cold, 1), detector_cold_cpu_s=round(cold_cpu, 1), load_average_after_cold=_load())
+        print(json.dumps(result), file=sys.stderr, flush=True)  # partial figures survive an interrupted baseline
         if not args.skip_baselines:
-            copydetect_wall, copydetect_cpu = run_copydetect(folder)
-            dolos_wall, dolos_cpu = run_dolos(folder)
-            result.update(copydetect_s=round(copydetect_wall, 1), copydetect_cpu_s=round(copydetect_cpu, 1), dolos_lib_s=round(dolos_wall, 1), dolos_lib_cpu_s=round(dolos_cpu, 1))
-            result["copydetect_over_detector"] = round(copydetect_wall / cold, 2)
-            result["dolos_over_detector"] = round(dolos_wall / cold, 2)
-        print(json.dumps(result, indent=1))
+            dolos_wall, dolos_cpu = measured(lambda: run_dolos(folder))
+            result.update(dolos_lib_s=round(dolos_wall, 1), dolos_lib_cpu_s=round(dolos_cpu, 1), dolos_over_detector=round(dolos_wall / cold, 2))
+            print(json.dumps(result), file=sys.stderr, flush=True)
+            if args.copydetect_subsets:
+                result.update(copydetect_estimate(folder, root, tuple(args.copydetect_subsets)))
+                result["copydetect_extrapolated_over_detector"] = round(result["copydetect_extrapolated_s"] / cold, 2)
+            else:
+                copydetect_wall, copydetect_cpu = measured(lambda: run_copydetect(folder))
+                result.update(copydetect_s=round(copydetect_wall, 1), copydetect_cpu_s=round(copydetect_cpu, 1), copydetect_over_detector=round(copydetect_wall / cold, 2))
+            result["load_average_after_baselines"] = _load()
+        synthetic_cohort(late, 5, seed=99)
+        for path in sorted(late.glob("*.py")):
+            path.rename(folder / f"late_{path.name}")
+        warm, warm_cpu, result["warm"] = run_detector(folder, data, out)
+        result.update(detector_warm_after_5_new_s=round(warm, 1), detector_warm_cpu_s=round(warm_cpu, 1), load_average_after=_load())
+    print(json.dumps(result, indent=1))
 
 
 if __name__ == "__main__":

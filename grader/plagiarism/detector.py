@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 
 import faiss
 import numpy as np
@@ -14,6 +15,7 @@ from grader.plagiarism.fingerprints import FingerprintSettings, TokenMatch, comp
 from grader.plagiarism.identifiers import cosine, identifier_counts, tfidf_vectors
 from grader.plagiarism.submissions import Skipped, SourceFile, Submission
 from grader.plagiarism.units import CodeUnit, api_names_of, submission_units
+from grader.plagiarism.workcache import WorkCache
 
 
 @dataclass(frozen=True)
@@ -168,21 +170,17 @@ def _direction(rows: list[int], units: list[CodeUnit], table: _UnitTable, target
     return float(np.average(similarity, weights=weights))
 
 
-def _best_partner(row: int, target_rows: list[int], vectors: np.ndarray) -> tuple[int, float]:
-    similarities = vectors[target_rows] @ vectors[row]
-    position = int(np.argmax(similarities))
-    return target_rows[position], float(similarities[position])
-
-
 def _unit_matches(rows_a: list[int], rows_b: list[int], units: list[CodeUnit], vectors: np.ndarray, limit: int = 5) -> tuple[UnitMatch, ...]:
+    """Each of a's units with its most similar unit of b (one matrix product per pair), the best few first."""
     if not rows_a or not rows_b:
         return ()
+    similarities = vectors[rows_a] @ vectors[rows_b].T
+    best = similarities.argmax(axis=1)
     matches = []
-    for row in rows_a:
-        partner, similarity = _best_partner(row, rows_b, vectors)
-        unit_a, unit_b = units[row], units[partner]
+    for position, row in enumerate(rows_a):
+        unit_a, unit_b = units[row], units[rows_b[best[position]]]
         matches.append(
-            UnitMatch(unit_a.label, (unit_a.first_line, unit_a.last_line), unit_a.file, unit_b.label, (unit_b.first_line, unit_b.last_line), unit_b.file, similarity)
+            UnitMatch(unit_a.label, (unit_a.first_line, unit_a.last_line), unit_a.file, unit_b.label, (unit_b.first_line, unit_b.last_line), unit_b.file, float(similarities[position, best[position]]))
         )
     return tuple(sorted(matches, key=lambda match: match.similarity, reverse=True)[:limit])
 
@@ -249,16 +247,17 @@ def detect(
     settings: DetectorSettings = DetectorSettings(),
 ) -> Detection:
     submissions = cohort + archives
+    work = WorkCache(cache.folder if cache is not None else None)  # per-submission results: computed in parallel, kept by content
     starter_code = [source.code for source in starter]
     api_names = api_names_of(starter_code)
-    fingerprints = fingerprint_all([submission.code for submission in submissions], len(cohort), starter_hashes(starter_code, settings.fingerprints), settings.fingerprints)
+    fingerprints = fingerprint_all([submission.code for submission in submissions], len(cohort), starter_hashes(starter_code, settings.fingerprints), settings.fingerprints, work)
 
     starter_units = [unit for source in starter for unit in submission_units(-1, Submission("starter", "starter", (source,)), api_names)]
     starter_canonical = {unit.canonical for unit in starter_units}
     units = [
-        unit
-        for index, submission in enumerate(submissions)
-        for unit in submission_units(index, submission, api_names)
+        replace(unit, submission=index)
+        for index, found in enumerate(work.map(partial(submission_units, 0, api_names=api_names), submissions))
+        for unit in found
         if unit.size >= settings.min_unit_size and unit.canonical not in starter_canonical
     ]
     # The same winnowing over canonical forms: renamed, re-spelled (np.matmul -> @) and dead-code-padded copies line up.
@@ -267,13 +266,13 @@ def detect(
         rows_of[unit.submission].append(row)
     canonical_texts = ["\n".join(units[row].canonical for row in rows_of[index]) for index in range(len(submissions))]
     canonical_starter = starter_hashes([unit.canonical for unit in starter_units], settings.fingerprints)
-    canonical_fingerprints = fingerprint_all(canonical_texts, len(cohort), canonical_starter, settings.fingerprints)
+    canonical_fingerprints = fingerprint_all(canonical_texts, len(cohort), canonical_starter, settings.fingerprints, work)
     raw_vectors, computed = embed_texts([unit.canonical for unit in units], encoder, cache)
     vectors = centred(raw_vectors, units, len(cohort))
     exhaustive = len(cohort) <= settings.exhaustive_up_to
     table = _exhaustive_table(units, vectors) if exhaustive else _faiss_table(units, vectors, settings.neighbours)
     starter_tokens = frozenset(name for code in starter_code for name in identifier_counts(code, frozenset()))
-    names = tfidf_vectors([identifier_counts(submission.code, starter_tokens | api_names) for submission in submissions], len(cohort))
+    names = tfidf_vectors(work.map(partial(identifier_counts, ignored=starter_tokens | api_names), [submission.code for submission in submissions]), len(cohort))
 
     if exhaustive:
         candidates = {(first, second) for first in range(len(submissions)) for second in range(first + 1, len(submissions))}
@@ -300,11 +299,13 @@ def detect(
             }
         )
     relative = relative_channels(ordered, channels, settings.relative_partners, settings.relative_spread_floor)
-    scored: list[PairResult] = []
+    scored: list[tuple[int, int, PairResult]] = []
     for (first, second), tokens, pair_channels, pair_relative in zip(ordered, matches, channels, relative):
         features = calibration_features(pair_channels, pair_relative)
         contributions = calibration.contributions(features)
-        scored.append(
+        scored.append((
+            first,
+            second,
             PairResult(
                 a=submissions[first].name,
                 b=submissions[second].name,
@@ -315,17 +316,19 @@ def detect(
                 channels=pair_channels,
                 relative=pair_relative,
                 driver=max(contributions, key=contributions.__getitem__),
-                unit_matches=_unit_matches(rows_of[first], rows_of[second], units, vectors),
+                unit_matches=(),
                 tokens=tokens,
-            )
-        )
+            ),
+        ))
     total_pairs = len(cohort) * (len(cohort) - 1) // 2 + len(cohort) * len(archives)
-    scored.sort(key=lambda pair: pair.score, reverse=True)
-    ranked = [
-        PairResult(**{**pair.__dict__, "percentile": 1.0 - (rank + 1) / max(total_pairs, 1)})
-        for rank, pair in enumerate(scored)
+    scored.sort(key=lambda entry: entry[2].score, reverse=True)
+    ranked = [replace(pair, percentile=1.0 - (rank + 1) / max(total_pairs, 1)) for rank, (_, _, pair) in enumerate(scored)]
+    # Unit matches only explain a pair in the report: found for the listed pairs, not for every candidate.
+    listed = [
+        replace(pair, unit_matches=_unit_matches(rows_of[first], rows_of[second], units, vectors))
+        for rank, ((first, second, _), pair) in enumerate(zip(scored, ranked))
+        if rank < settings.report_top or pair.score >= settings.flag_threshold
     ]
-    listed = [pair for rank, pair in enumerate(ranked) if rank < settings.report_top or pair.score >= settings.flag_threshold]
     return Detection(
         submissions=submissions,
         pairs=listed,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -33,27 +34,95 @@ def resolve_model(name: str) -> str:
     return str(directory)
 
 
+# sentence-transformers models that are a transformer, mean pooling and L2 normalisation (all-MiniLM-L6-v2 among them).
+_MEAN_POOLING_STACK = ["sentence_transformers.models.Transformer", "sentence_transformers.models.Pooling", "sentence_transformers.models.Normalize"]
+
+
+def _is_mean_pooling_model(directory: Path) -> bool:
+    try:
+        modules = json.loads((directory / "modules.json").read_text())
+        pooling = json.loads((directory / modules[1]["path"] / "config.json").read_text())
+        options = json.loads((directory / "sentence_bert_config.json").read_text())
+    except (OSError, ValueError, IndexError, KeyError):
+        return False
+    modes = {name: value for name, value in pooling.items() if name.startswith("pooling_mode")}
+    return (
+        [module["type"] for module in modules] == _MEAN_POOLING_STACK
+        and modules[0]["path"] == ""
+        and modes.pop("pooling_mode_mean_tokens", False) is True
+        and not any(modes.values())
+        and not options.get("do_lower_case", False)
+    )
+
+
+class _MeanPoolingTransformer:
+    """sentence-transformers' Transformer -> mean Pooling -> Normalize, computed with transformers alone.
+
+    The same vectors without importing sentence-transformers, which costs ~5 s of CPU: most of a re-run that embeds a
+    few new units.
+    """
+
+    def __init__(self, directory: str, max_tokens: int):
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        self.torch = torch
+        self.tokenizer = AutoTokenizer.from_pretrained(directory)
+        self.model = AutoModel.from_pretrained(directory).eval()
+        self.max_tokens = max_tokens
+
+    def token_counts(self, texts: list[str]) -> list[int]:
+        return [len(ids) for ids in self.tokenizer(texts, truncation=True, max_length=self.max_tokens)["input_ids"]]
+
+    def encode_batch(self, texts: list[str]) -> np.ndarray:
+        batch = self.tokenizer(texts, padding=True, truncation="longest_first", max_length=self.max_tokens, return_tensors="pt")
+        with self.torch.inference_mode():
+            tokens = self.model(**batch).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).expand(tokens.size()).to(tokens.dtype)
+        pooled = (tokens * mask).sum(1) / self.torch.clamp(mask.sum(1), min=1e-9)
+        return self.torch.nn.functional.normalize(pooled, p=2, dim=1).numpy()
+
+
+class _SentenceTransformer:
+    """Any other sentence-transformers model, through the library."""
+
+    def __init__(self, name: str, max_tokens: int):
+        from sentence_transformers import SentenceTransformer
+
+        self.model = SentenceTransformer(name, device="cpu")
+        self.model.max_seq_length = max_tokens
+
+    def token_counts(self, texts: list[str]) -> list[int]:
+        return [len(ids) for ids in self.model.tokenizer(texts, truncation=True, max_length=self.model.max_seq_length)["input_ids"]]
+
+    def encode_batch(self, texts: list[str]) -> np.ndarray:
+        return self.model.encode(texts, batch_size=len(texts), normalize_embeddings=True, convert_to_numpy=True)
+
+
 @dataclass
 class SentenceEncoder:
     """Loads the model on first use: a run whose units are all cached never loads it."""
 
     name: str
     max_tokens: int = 256
-    batch_size: int = 64
-    _model: object | None = None
+    batch_size: int = 16  # small batches of similar length: little padding, and CPU matrix products stay in cache
+    _model: _MeanPoolingTransformer | _SentenceTransformer | None = None
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if self._model is None:
-            from sentence_transformers import SentenceTransformer
-
-            self._model = SentenceTransformer(resolve_model(self.name), device="cpu")
-            self._model.max_seq_length = self.max_tokens
-        # Sorting by length keeps padding (and so time) low within each batch.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        vectors = self._model.encode([texts[i] for i in order], batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True)
-        result = np.empty_like(vectors)
-        result[order] = vectors
-        return result.astype(np.float32)
+            location = resolve_model(self.name)
+            plain = Path(location).is_dir() and _is_mean_pooling_model(Path(location))
+            self._model = _MeanPoolingTransformer(location, self.max_tokens) if plain else _SentenceTransformer(location, self.max_tokens)
+        # Batches of texts sorted by token count: padding (and so time) stays low within each batch.
+        counts = self._model.token_counts(texts)
+        order = sorted(range(len(texts)), key=counts.__getitem__)
+        result: np.ndarray | None = None
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            vectors = self._model.encode_batch([texts[row] for row in rows])
+            result = np.empty((len(texts), vectors.shape[1]), np.float32) if result is None else result
+            result[rows] = vectors
+        return result if result is not None else np.zeros((0, 0), np.float32)
 
 
 def _key(model: str, text: str) -> str:
@@ -64,6 +133,7 @@ class EmbeddingCache:
     """One .npz per model under the cache folder, keyed by sha256(model, text)."""
 
     def __init__(self, folder: Path, model: str):
+        self.folder = folder  # other per-content results of the detector are kept here too (workcache)
         self.path = folder / f"{hashlib.sha256(model.encode()).hexdigest()[:16]}.npz"
         self.model = model
         self.vectors: dict[str, np.ndarray] = {}

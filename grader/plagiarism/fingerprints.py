@@ -1,13 +1,22 @@
-"""Token fingerprints (copydetect's winnowing over renamed tokens), with starter and cohort-wide boilerplate removed."""
+"""Token fingerprints (copydetect's winnowing over renamed tokens), with starter and cohort-wide boilerplate removed.
+
+The results are copydetect's (its filter, winnowing, token coverage and compare_files), computed on arrays: copydetect
+keeps a dict of position lists per hash and winnows in a Python loop over numpy scalars, which made fingerprinting and
+scoring a 1,000-submission cohort take minutes.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
-from copydetect.detector import CodeFingerprint, compare_files
-from copydetect.utils import filter_code, get_token_coverage, winnow
+from copydetect.utils import _winnow as copydetect_winnow
+from numpy.lib.stride_tricks import sliding_window_view
+
+from grader.plagiarism.token_filter import CACHE_SALT, filter_python
+from grader.plagiarism.workcache import WorkCache
 
 # Rolling-hash base: copydetect hashes k-grams with Python's hash(), which changes with every process (PYTHONHASHSEED);
 # the same polynomial hash in every run keeps scores reproducible.
@@ -47,66 +56,113 @@ def kgram_hashes(text: str, k: int) -> np.ndarray:
     return hashes.view(np.int64)
 
 
-def _fingerprint(code: str, settings: FingerprintSettings, boilerplate: np.ndarray, window: int | None = None) -> CodeFingerprint:
-    """copydetect's CodeFingerprint (its token filter and winnowing) built with the deterministic k-gram hash."""
-    filtered, offsets = filter_code(code, "submission.py")
-    hashes, positions = winnow(kgram_hashes(filtered, settings.noise), window or settings.window, remove_duplicates=False)
-    if len(boilerplate):
-        keep = ~np.isin(hashes, boilerplate)
-        hashes, positions = hashes[keep], positions[keep]
-    index: dict[int, list[int]] = {}
-    for hash_value, position in zip(hashes.tolist(), positions.tolist()):
-        index.setdefault(hash_value, []).append(position)
-    fingerprint = CodeFingerprint.__new__(CodeFingerprint)
-    fingerprint.filename, fingerprint.raw_code, fingerprint.filtered_code, fingerprint.offsets = "submission.py", code, filtered, offsets
-    fingerprint.hashes, fingerprint.hash_idx, fingerprint.k = set(index), index, settings.noise
-    fingerprint.token_coverage = get_token_coverage(index, settings.noise, len(filtered))
-    return fingerprint
+@dataclass(frozen=True)
+class Fingerprint:
+    filtered_length: int
+    offsets: np.ndarray  # copydetect's map from filtered positions back to the raw text
+    hashes: np.ndarray  # the kept (winnowed, not boilerplate) k-gram hash at each position below
+    positions: np.ndarray  # ascending positions in the filtered text
+    k: int
+
+    @cached_property
+    def coverage(self) -> int:
+        """copydetect's token coverage: filtered characters inside some kept k-gram."""
+        if len(self.positions) == 0:
+            return 0
+        return int(np.minimum(np.diff(self.positions), self.k).sum()) + self.k
+
+    @cached_property
+    def distinct(self) -> np.ndarray:
+        """The kept hashes, sorted and each once."""
+        return np.unique(self.hashes)
+
+    def holding(self, hashes: np.ndarray) -> np.ndarray:
+        """Which positions' hashes are among hashes (sorted, distinct): np.isin without its sorting."""
+        if len(hashes) == 0:
+            return np.zeros(len(self.hashes), dtype=bool)
+        slots = np.minimum(np.searchsorted(hashes, self.hashes), len(hashes) - 1)
+        return hashes[slots] == self.hashes
+
+    def without(self, hashes: np.ndarray) -> Fingerprint:
+        keep = ~self.holding(np.unique(hashes))
+        return Fingerprint(self.filtered_length, self.offsets, self.hashes[keep], self.positions[keep], self.k)
+
+
+def winnow_positions(hashes: np.ndarray, window: int) -> np.ndarray:
+    """The positions copydetect's robust winnowing selects: each window's minimum, once.
+
+    Without ties it is the rightmost (= only) minimum of every window of `window` hashes, compared as float64 like
+    copydetect's buffer does; a tied minimum makes the choice depend on its scan order, so those rare texts go through
+    copydetect's own loop.
+    """
+    if window == 1 or len(hashes) == 0:
+        return np.arange(len(hashes), dtype=np.int64)
+    values = np.concatenate([np.full(window - 1, np.inf), hashes.astype(np.float64)])
+    windows = sliding_window_view(values, window)
+    minimum = windows.min(axis=1)
+    if ((windows == minimum[:, None]).sum(axis=1) > 1).any():
+        return copydetect_winnow(hashes, window)
+    return np.unique(windows.argmin(axis=1) + np.arange(len(hashes)) - (window - 1))
+
+
+def _fingerprint(filtered: str, offsets: np.ndarray, settings: FingerprintSettings, boilerplate: np.ndarray, window: int | None = None) -> Fingerprint:
+    hashes = kgram_hashes(filtered, settings.noise)
+    positions = winnow_positions(hashes, window or settings.window)
+    fingerprint = Fingerprint(len(filtered), offsets, hashes[positions], positions, settings.noise)
+    return fingerprint.without(boilerplate) if len(boilerplate) else fingerprint
 
 
 def starter_hashes(starter_code: list[str], settings: FingerprintSettings) -> np.ndarray:
     """Every k-gram hash of the starter (window 1), as copydetect does for boilerplate."""
-    hashes = [hash_value for code in starter_code for hash_value in _fingerprint(code, settings, np.zeros(0, np.int64), window=1).hashes]
-    return np.unique(np.array(hashes, dtype=np.int64))
+    hashes = [_fingerprint(*filter_python(code), settings, np.zeros(0, np.int64), window=1).hashes for code in starter_code]
+    return np.unique(np.concatenate(hashes)) if hashes else np.zeros(0, np.int64)
 
 
-def _drop(fingerprint: CodeFingerprint, hashes: set[int]) -> None:
-    for hash_value in hashes & fingerprint.hashes:
-        del fingerprint.hash_idx[hash_value]
-    fingerprint.hashes = fingerprint.hashes - hashes
-    fingerprint.token_coverage = get_token_coverage(fingerprint.hash_idx, fingerprint.k, len(fingerprint.filtered_code))
-
-
-def fingerprint_all(codes: list[str], cohort_size: int, starter: np.ndarray, settings: FingerprintSettings) -> list[CodeFingerprint]:
+def fingerprint_all(codes: list[str], cohort_size: int, starter: np.ndarray, settings: FingerprintSettings, work: WorkCache) -> list[Fingerprint]:
     """Fingerprints of each text; the first cohort_size texts are the cohort whose common fingerprints count as boilerplate."""
-    fingerprints = [_fingerprint(code, settings, starter) for code in codes]
-    frequency = Counter(hash_value for fingerprint in fingerprints[:cohort_size] for hash_value in fingerprint.hashes)
+    fingerprints = [_fingerprint(text, offsets, settings, starter) for text, offsets in work.map(filter_python, codes, salt=CACHE_SALT)]
+    held = [fingerprint.distinct for fingerprint in fingerprints[:cohort_size]]
+    values, counts = np.unique(np.concatenate(held), return_counts=True) if held else (np.zeros(0, np.int64), np.zeros(0))
     limit = max(settings.cohort_share * cohort_size, settings.cohort_min_count - 1)
-    common = {hash_value for hash_value, count in frequency.items() if count > limit}
-    for fingerprint in fingerprints:
-        _drop(fingerprint, common)
-    return fingerprints
+    common = values[counts > limit]
+    return [fingerprint.without(common) for fingerprint in fingerprints]
 
 
-def _ranges(slices: np.ndarray) -> list[tuple[int, int]]:
-    if len(slices) == 0 or slices.shape[0] == 0 or slices.size == 0:
-        return []
+def _copied_slices(positions: np.ndarray, k: int) -> np.ndarray:
+    """copydetect's get_copied_slices: runs of matched positions closer than k merged into [start, end) ranges."""
+    ordered = np.sort(positions)
+    following = np.concatenate([ordered[1:], [0]])
+    skips = np.where(following - ordered > k - 1)[0]
+    return np.array([np.concatenate([[ordered[0]], ordered[skips + 1]]), np.concatenate([ordered[skips] + k, [ordered[-1] + k]])])
+
+
+def _raw_ranges(slices: np.ndarray, offsets: np.ndarray) -> list[tuple[int, int]]:
+    """Filtered-text ranges mapped back to the raw text the way copydetect does."""
+    if len(offsets) > 0:
+        slices = slices + offsets[:, 1][np.clip(np.searchsorted(offsets[:, 0], slices), 0, offsets.shape[0] - 1)]
     return [(int(start), int(end)) for start, end in zip(slices[0], slices[1])]
 
 
-def compare(a: CodeFingerprint, b: CodeFingerprint) -> TokenMatch:
-    _, (similarity_a, similarity_b), (slices_a, slices_b) = compare_files(a, b)
-    return TokenMatch(float(similarity_a), float(similarity_b), _ranges(slices_a), _ranges(slices_b))
+def compare(a: Fingerprint, b: Fingerprint) -> TokenMatch:
+    """copydetect's compare_files: the share of each side's covered tokens that the other side also has, and where."""
+    shared = np.intersect1d(a.distinct, b.distinct, assume_unique=True)
+    if len(shared) == 0:
+        return TokenMatch(0.0, 0.0, [], [])
+    slices_a = _copied_slices(a.positions[a.holding(shared)], a.k)
+    slices_b = _copied_slices(b.positions[b.holding(shared)], b.k)
+    similarity_a = np.sum(slices_a[1] - slices_a[0]) / np.float64(a.coverage) if a.filtered_length > 0 else 0.0
+    similarity_b = np.sum(slices_b[1] - slices_b[0]) / np.float64(b.coverage) if b.filtered_length > 0 else 0.0
+    return TokenMatch(float(similarity_a), float(similarity_b), _raw_ranges(slices_a, a.offsets), _raw_ranges(slices_b, b.offsets))
 
 
-def shared_counts(fingerprints: list[CodeFingerprint], max_holders: int) -> Counter[tuple[int, int]]:
+def shared_counts(fingerprints: list[Fingerprint], max_holders: int) -> Counter[tuple[int, int]]:
     """How many fingerprints each pair of texts shares, through an inverted index: pairs sharing none never appear.
 
     A fingerprint held by more than max_holders texts proposes no pairs (it is near-boilerplate, and would make this quadratic).
     """
     postings: dict[int, list[int]] = {}
     for index, fingerprint in enumerate(fingerprints):
-        for hash_value in fingerprint.hashes:
+        for hash_value in fingerprint.distinct.tolist():
             postings.setdefault(hash_value, []).append(index)
     counts: Counter[tuple[int, int]] = Counter()
     for holders in postings.values():

@@ -26,7 +26,7 @@ def pair_record(pair: PairResult) -> dict:
         "channels": {name: round(value, 4) for name, value in pair.channels.items()},
         "relative": {name: round(value, 3) for name, value in pair.relative.items()},
         "driver": pair.driver,
-        "units": [asdict(match) for match in pair.unit_matches],
+        "units": [dict(vars(match)) for match in pair.unit_matches],  # flat fields: asdict's deep copies cost seconds over thousands of pairs
     }
 
 
@@ -40,7 +40,8 @@ def detection_record(detection: Detection) -> dict:
 
 
 def write_json(detection: Detection, path: Path) -> None:
-    path.write_text(json.dumps(detection_record(detection), indent=2) + "\n")
+    # Compact: json's C encoder does not indent, and a synthetic cohort of 1,000 lists ~9,000 pairs (6 s indented).
+    path.write_text(json.dumps(detection_record(detection)) + "\n")
 
 
 def write_csv(detection: Detection, path: Path) -> None:
