@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from grader.db.base import make_engine, make_session_factory
+from grader.db.migrations import upgrade_to_head
 from grader.gradebook.repository import Gradebook, RosterEntry
 from grader.settings import Settings
 from grader.web.app import create_app
@@ -55,6 +56,15 @@ def course_dir(tmp_path: Path) -> Path:
 def settings(tmp_path: Path, course_dir: Path, database_url: str) -> Settings:
     return Settings(course_dir=course_dir, data_dir=tmp_path / "data", database_url=database_url, sandbox="local",
                     workers=2, max_upload_bytes=256 * 1024)
+
+
+@pytest.fixture
+def session_factory(settings: Settings):
+    """The gradebook of `settings`, migrated up from empty."""
+    upgrade_to_head(settings.effective_database_url)
+    engine = make_engine(settings.effective_database_url)
+    yield make_session_factory(engine)
+    engine.dispose()
 
 
 @pytest.fixture

@@ -9,22 +9,11 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from grader.db.base import make_engine, make_session_factory
-from grader.db.migrations import upgrade_to_head
 from grader.db.models import GradingJob, Submission
 from grader.gradebook.group_commit import SubmissionRecorder
 from grader.gradebook.repository import Gradebook, NewSubmission, RosterEntry
-from grader.settings import Settings
 
 BURST = 20
-
-
-@pytest.fixture
-def session_factory(settings: Settings):
-    upgrade_to_head(settings.effective_database_url)
-    engine = make_engine(settings.effective_database_url)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture

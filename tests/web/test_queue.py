@@ -2,26 +2,15 @@ from __future__ import annotations
 
 import time
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
-from grader.db.base import make_engine, make_session_factory
-from grader.db.migrations import upgrade_to_head
 from grader.domain.result import GradeResult
 from grader.gradebook.repository import Gradebook, RosterEntry
 from grader.pipeline import accept_submission
 from grader.queue.inprocess import InProcessQueue
 from grader.settings import Settings
 from tests.web.conftest import GRADING_TIMEOUT_S, SOLUTIONS
-
-
-@pytest.fixture
-def session_factory(settings: Settings):
-    upgrade_to_head(settings.effective_database_url)
-    engine = make_engine(settings.effective_database_url)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 def _submit(settings: Settings, session_factory: sessionmaker, solution: str) -> int:
@@ -44,6 +33,13 @@ def _wait_done(session_factory: sessionmaker, job_id: int) -> None:
     raise AssertionError(f"job {job_id} not done")
 
 
+def _status_and_score(session_factory: sessionmaker, job_id: int) -> tuple[str, float]:
+    with session_factory() as session:
+        gradebook = Gradebook(session)
+        record = gradebook.current_record(gradebook.job(job_id).submission_id)
+        return record.status, record.score
+
+
 def test_a_job_left_running_by_a_crash_is_requeued_at_start_and_graded(settings: Settings, session_factory):
     job_id = _submit(settings, session_factory, "right.py")
     with session_factory.begin() as session:
@@ -55,9 +51,7 @@ def test_a_job_left_running_by_a_crash_is_requeued_at_start_and_graded(settings:
         _wait_done(session_factory, job_id)
     finally:
         queue.stop()
-    with session_factory() as session:
-        record = Gradebook(session).current_record(Gradebook(session).job(job_id).submission_id)
-        assert (record.status, record.score) == ("graded", 16.0)
+    assert _status_and_score(session_factory, job_id) == ("graded", 16.0)
 
 
 def test_a_job_is_claimed_by_one_worker_only(settings: Settings, session_factory):
@@ -97,9 +91,7 @@ def test_a_job_queued_while_no_worker_ran_is_graded_at_the_next_start(settings: 
         _wait_done(session_factory, job_id)
     finally:
         queue.stop()
-    with session_factory() as session:
-        record = Gradebook(session).current_record(Gradebook(session).job(job_id).submission_id)
-        assert (record.status, record.score) == ("graded", 10.0)
+    assert _status_and_score(session_factory, job_id) == ("graded", 10.0)
 
 
 def test_a_polling_queue_grades_a_job_another_process_committed_after_it_started(settings: Settings, session_factory):
@@ -110,6 +102,4 @@ def test_a_polling_queue_grades_a_job_another_process_committed_after_it_started
         _wait_done(session_factory, job_id)
     finally:
         queue.stop()
-    with session_factory() as session:
-        record = Gradebook(session).current_record(Gradebook(session).job(job_id).submission_id)
-        assert (record.status, record.score) == ("graded", 16.0)
+    assert _status_and_score(session_factory, job_id) == ("graded", 16.0)
