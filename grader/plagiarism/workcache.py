@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -91,6 +91,13 @@ def parallel_map(function: Callable[[Item], Result], items: Sequence[Item], work
         _job = None
 
 
+def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """A private temporary file, renamed into place: concurrent runs never see (or write into) a half-written file."""
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.stem, suffix=".tmp", delete=False) as handle:
+        write(handle)
+    Path(handle.name).replace(path)
+
+
 class WorkCache:
     """Memoises pure per-item functions on disk (one pickle per function and code version) and computes the rest in parallel.
 
@@ -135,7 +142,4 @@ class WorkCache:
         for outdated in path.parent.glob(path.name.rsplit("-", 1)[0] + "-*.pkl"):
             if outdated != path:
                 outdated.unlink(missing_ok=True)  # results of an earlier version of the function
-        # A private temporary file, renamed into place: concurrent runs never see (or write into) a half-written store.
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.stem, suffix=".tmp", delete=False) as handle:
-            pickle.dump(results, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        Path(handle.name).replace(path)
+        write_atomically(path, lambda handle: pickle.dump(results, handle, protocol=pickle.HIGHEST_PROTOCOL))

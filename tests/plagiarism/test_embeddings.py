@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.plagiarism.embeddings import SentenceEncoder, _MeanPoolingTransformer, resolve_model
+from grader.plagiarism.embeddings import EmbeddingCache, SentenceEncoder, _MeanPoolingTransformer, resolve_model
 
 from tests.plagiarism.conftest import ALICE, BOB, MALLORY
 
@@ -18,3 +18,12 @@ def test_default_model_is_encoded_without_sentence_transformers_and_gives_its_ve
     expected = reference.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
     assert vectors.dtype == np.float32 and vectors.shape == expected.shape
     assert np.abs(vectors - expected).max() < 1e-5
+
+
+def test_saving_the_embedding_cache_leaves_no_temporary_file_and_reloads_the_same_vectors(tmp_path):
+    cache = EmbeddingCache(tmp_path / "cache", "some-model")
+    cache.vectors["k" * 64] = np.arange(4, dtype=np.float32)
+    cache.save()
+    assert [path.name for path in cache.path.parent.iterdir()] == [cache.path.name]
+    reloaded = EmbeddingCache(tmp_path / "cache", "some-model")
+    assert np.array_equal(reloaded.vectors["k" * 64], np.arange(4, dtype=np.float32))
