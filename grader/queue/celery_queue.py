@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from grader import course_files
 from grader.db.models import GradingJob, utcnow
 from grader.db.worker_models import JobHolder, WorkerHeartbeat
+from grader.gradebook.repository import Gradebook
 from grader.pipeline import grade_stored
 from grader.queue.base import GradingQueue
 from grader.queue.database import DatabaseQueue
@@ -156,7 +157,9 @@ class CeleryQueue:
 
     def start(self) -> None:
         """Jobs left queued (e.g. a producer stopped before sending) are sent again; duplicates are harmless."""
-        for job_id in self._queued_job_ids():
+        with self.session_factory() as session:
+            job_ids = Gradebook(session).queued_job_ids()
+        for job_id in job_ids:
             self.enqueue(job_id)
 
     def enqueue(self, job_id: int) -> None:
@@ -169,11 +172,6 @@ class CeleryQueue:
 
     def stop(self) -> None:
         """Nothing to finish here: the messages are in the broker and the workers grade them."""
-
-    def _queued_job_ids(self) -> list[int]:
-        with self.session_factory() as session:
-            return list(session.scalars(select(GradingJob.id).where(GradingJob.state == "queued")
-                                        .order_by(GradingJob.id)))
 
 
 def queue_from_settings(settings: Settings, session_factory: sessionmaker) -> GradingQueue:

@@ -11,8 +11,7 @@ from grader.settings import Settings
 
 class DatabaseQueue:
     def __init__(self, settings: Settings, session_factory: sessionmaker) -> None:
-        self.settings = settings
-        self.session_factory = session_factory
+        """Built like every queue (`QueueFactory`); it needs neither: the web process already committed the row."""
 
     def start(self) -> None:
         """Nothing to start: grading happens in the grading process."""

@@ -153,11 +153,11 @@ def list_assignments(viewer: Viewer = Depends(api_viewer), ctx: AppContext = Dep
              openapi_extra=UPLOAD_BODY, summary="Upload a solution; it is stored, acknowledged, then graded")
 async def submit(request: Request, assignment_id: str, viewer: Viewer = Depends(api_uploader),
                  ctx: AppContext = Depends(app_context)):
-    ctx.assignment(assignment_id)
+    assignment = ctx.assignment(assignment_id)
     with services.upload_scratch(ctx) as scratch:
         parsed = await receive_upload(request, ctx.settings.max_upload_bytes, ctx.options.multipart_overhead_bytes,
                                       Path(scratch))
-        recorded = await run_in_threadpool(services.submit, ctx, viewer, assignment_id, parsed)
+        recorded = await run_in_threadpool(services.submit, ctx, viewer, assignment, parsed)
     return SubmissionOut(id=recorded.submission_id, assignment_id=assignment_id, original_name=recorded.original_name,
                          submitted_at=recorded.submitted_at, status="queued", result=None)
 

@@ -145,12 +145,12 @@ def assignment(request: Request, assignment_id: str, viewer: Viewer = Depends(pa
 @router.post("/assignments/{assignment_id}/submissions")
 async def upload(request: Request, assignment_id: str, viewer: Viewer = Depends(page_uploader),
                  ctx: AppContext = Depends(app_context)) -> Response:
-    ctx.assignment(assignment_id)
+    assignment = ctx.assignment(assignment_id)
     with services.upload_scratch(ctx) as scratch:
         parsed = await receive_upload(request, ctx.settings.max_upload_bytes, ctx.options.multipart_overhead_bytes,
                                       Path(scratch))
         check_csrf(viewer, parsed.fields.get("csrf_token"))
-        recorded = await run_in_threadpool(services.submit, ctx, viewer, assignment_id, parsed)
+        recorded = await run_in_threadpool(services.submit, ctx, viewer, assignment, parsed)
     return _redirect(f"/submissions/{recorded.submission_id}")
 
 

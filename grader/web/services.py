@@ -118,16 +118,15 @@ def check_upload_rate(ctx: AppContext, gradebook: Gradebook, viewer: Viewer) -> 
         raise RateLimited(f"at most {ctx.options.uploads_per_window} uploads per {minutes} minutes; try again later")
 
 
-def submit(ctx: AppContext, viewer: Viewer, assignment_id: str, upload: ParsedUpload) -> RecordedSubmission:
+def submit(ctx: AppContext, viewer: Viewer, assignment: CourseAssignment, upload: ParsedUpload) -> RecordedSubmission:
     """Store the upload durably, commit its submission and job rows, then queue it; returns the committed row."""
-    assignment = ctx.assignment(assignment_id)
     try:  # the catalog's parsed assignment spares re-reading its YAML on every upload
         # the recorder puts the store on disk once for every upload of its batch, before their rows commit
         stored = accept_into_store(ctx.settings, assignment.spec, upload.path, upload.original_name, flush=False)
     except Rejected as error:
         raise InvalidInput(str(error)) from error
     recorded = ctx.recorder.record(NewSubmission(
-        viewer.id, assignment_id, stored.sha256, stored.kind, stored.original_name, stored.size_bytes,
+        viewer.id, assignment.id, stored.sha256, stored.kind, stored.original_name, stored.size_bytes,
     ))
     ctx.queue.enqueue(recorded.job_id)
     return recorded
