@@ -7,7 +7,6 @@ the sandboxed run sent back.
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -180,15 +179,18 @@ def notebook_cells(outcome: RunOutcome) -> list[NotebookCell]:
 
 def accept_into_store(settings: Settings, assignment: Assignment, source: Path, original_name: str,
                       flush: bool = True) -> StoredSubmission:
-    staging = store.staging_dir(settings.store_dir)
-    try:
-        tree = staging / "tree"
-        tree.mkdir()
-        accepted = intake.accept(source, original_name, assignment, intake_caps(settings), tree)
-        return store.put(settings.store_dir, source, accepted, tree, staging, flush)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+    with store.staging(settings.store_dir) as staging:
+        return accept_staged(settings, assignment, staging, source, original_name, flush)
+
+
+def accept_staged(settings: Settings, assignment: Assignment, staging: Path, source: Path, original_name: str,
+                  flush: bool = True) -> StoredSubmission:
+    """Intake `source` into `staging/tree`, then store it; an upload already written into the staging folder
+    (`store.original_folder`) is stored without another copy."""
+    tree = staging / "tree"
+    tree.mkdir()
+    accepted = intake.accept(source, original_name, assignment, intake_caps(settings), tree)
+    return store.put(settings.store_dir, staging, source, accepted, flush)
 
 
 # Functional entry points for the web app and the workers.

@@ -12,6 +12,8 @@ import os
 import shutil
 import stat
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -42,32 +44,44 @@ def submission_dir(store_dir: Path, sha256: str) -> Path:
     return store_dir / sha256[:2] / sha256
 
 
-def staging_dir(store_dir: Path) -> Path:
-    """A fresh folder on the store's filesystem, so the final rename is atomic."""
+@contextmanager
+def staging(store_dir: Path) -> Iterator[Path]:
+    """A fresh folder on the store's filesystem, so the final rename is atomic; removed afterwards unless stored."""
     (store_dir / "tmp").mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(dir=store_dir / "tmp"))
+    path = Path(tempfile.mkdtemp(dir=store_dir / "tmp"))
+    try:
+        yield path
+    finally:
+        if os.path.lexists(path):
+            shutil.rmtree(path, ignore_errors=True)
 
 
-def put(store_dir: Path, source: Path, accepted: Accepted, staged_tree: Path, staging: Path,
-        flush: bool = True) -> StoredSubmission:
-    """Move an accepted submission (its normalised tree already in `staged_tree`, inside `staging`) into the store.
+def original_folder(staging: Path) -> Path:
+    """Where an upload can be written straight away, so that storing it needs no copy (see `put`)."""
+    folder = staging / "original"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def put(store_dir: Path, staging: Path, source: Path, accepted: Accepted, flush: bool = True) -> StoredSubmission:
+    """Move an accepted submission into the store: its normalised tree is already in `staging/tree`, and `source` is
+    copied to `staging/original` unless it was written there (`original_folder`).
 
     `flush=False` leaves putting it on disk to the caller, who then calls `flush_store` before relying on it: one call
     for a whole batch of uploads instead of an fsync per file and folder of each."""
     final = submission_dir(store_dir, accepted.sha256)
+    stored = StoredSubmission(sha256=accepted.sha256, kind=accepted.kind, original_name=accepted.original_name,
+                              size_bytes=accepted.size_bytes, entry_kind=accepted.entry_kind, path=final)
     if final.exists():
-        shutil.rmtree(staging, ignore_errors=True)
-        return get(store_dir, accepted.sha256)
+        return stored
     original = staging / "original"
-    if source.is_dir():
-        shutil.copytree(source, original, symlinks=True)
-    else:
-        original.mkdir()
-        shutil.copyfile(source, original / Path(accepted.original_name).name)
-    if staged_tree != staging / "tree":
-        staged_tree.rename(staging / "tree")
-    meta = {key: value for key, value in asdict(accepted).items()}
-    (staging / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    if source.parent != original:
+        if source.is_dir():
+            shutil.copytree(source, original, symlinks=True)
+        else:
+            original_folder(staging)
+            shutil.copyfile(source, original / Path(accepted.original_name).name)
+    (staging / "meta.json").write_text(json.dumps(asdict(accepted), indent=2), encoding="utf-8")
     if flush:
         _fsync_tree(staging)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -76,9 +90,9 @@ def put(store_dir: Path, source: Path, accepted: Accepted, staged_tree: Path, st
         if flush:
             _fsync_path(final.parent)  # the rename itself must be on disk before the upload is acknowledged
     except OSError:  # stored concurrently by another worker: the content is the same by construction
-        shutil.rmtree(staging, ignore_errors=True)
+        return stored
     _make_read_only(final)
-    return get(store_dir, accepted.sha256)
+    return stored
 
 
 def get(store_dir: Path, sha256: str) -> StoredSubmission:

@@ -8,9 +8,10 @@ import secrets
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from functools import cache
+from typing import Any, Literal
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Connection, Select, bindparam, func, insert, literal, select, update
 from sqlalchemy.orm import Session, defer
 
 from grader.db.models import (
@@ -21,6 +22,7 @@ from grader.db.models import (
     RegradeBatch,
     Submission,
     User,
+    UtcDateTime,
     WebSession,
     utcnow,
 )
@@ -51,6 +53,49 @@ class RecordedSubmission:
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- who is asking ---------------------------------------------------------------------------------------------------
+# Every request reads this, so it is read on a bare connection with prebuilt Core statements: an ORM query through a
+# session costs several times as much as the SQLite lookup itself, and an upload burst pays that cost per upload.
+
+Credential = Literal["api_token", "session"]
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user_id: int
+    email: str
+    name: str
+    role: str
+    csrf_token: str  # "" for an API token: no forms
+    uploads_in_window: int  # 0 unless asked for: the submissions since `uploads_since`
+
+
+@cache
+def _signed_in_query(credential: Credential, count_uploads: bool) -> Select:
+    users, submissions = User.__table__, Submission.__table__
+    uploads = (select(func.count()).where(submissions.c.user_id == users.c.id,
+                                          submissions.c.submitted_at >= bindparam("since", type_=UtcDateTime()))
+               .scalar_subquery() if count_uploads else literal(0))
+    if credential == "api_token":
+        tokens = ApiToken.__table__
+        return (select(users.c.id, users.c.email, users.c.name, users.c.role, literal(""), uploads)
+                .join_from(users, tokens, tokens.c.user_id == users.c.id)
+                .where(tokens.c.token_hash == bindparam("digest")))
+    sessions = WebSession.__table__
+    return (select(users.c.id, users.c.email, users.c.name, users.c.role, sessions.c.csrf_token, uploads)
+            .join_from(users, sessions, sessions.c.user_id == users.c.id)
+            .where(sessions.c.token_hash == bindparam("digest"),
+                   sessions.c.expires_at > bindparam("now", type_=UtcDateTime())))
+
+
+def signed_in(connection: Connection, credential: Credential, token: str,
+              uploads_since: datetime | None = None) -> SignedIn | None:
+    """The user a session cookie (live) or API token belongs to; with `uploads_since`, also their recent uploads."""
+    row = connection.execute(_signed_in_query(credential, uploads_since is not None),
+                             {"digest": token_digest(token), "now": utcnow(), "since": uploads_since}).first()
+    return SignedIn(*row) if row is not None else None
 
 
 @dataclass(frozen=True)
@@ -152,12 +197,6 @@ class Gradebook:
         self.session.add(web_session)
         return token, web_session
 
-    def live_session(self, token: str) -> WebSession | None:
-        web_session = self.session.get(WebSession, token_digest(token))
-        if web_session is None or web_session.expires_at <= utcnow():
-            return None
-        return web_session
-
     def close_session(self, token: str) -> None:
         web_session = self.session.get(WebSession, token_digest(token))
         if web_session is not None:
@@ -167,11 +206,6 @@ class Gradebook:
         token = secrets.token_urlsafe(32)
         self.session.add(ApiToken(user_id=user.id, token_hash=token_digest(token), label=label))
         return token
-
-    def user_by_api_token(self, token: str) -> User | None:
-        return self.session.scalar(
-            select(User).join(ApiToken, ApiToken.user_id == User.id).where(ApiToken.token_hash == token_digest(token))
-        )
 
     # --- submissions and jobs ------------------------------------------------------------------------------------
     def record_submission(
@@ -196,11 +230,6 @@ class Gradebook:
         ).all()
         return [RecordedSubmission(submission_id, job_id, row["original_name"], submitted_at)
                 for (submission_id, submitted_at), job_id, row in zip(inserted, job_ids, rows, strict=True)]
-
-    def submissions_since(self, user_id: int, since: datetime) -> int:
-        return self.session.scalar(
-            select(func.count(Submission.id)).where(Submission.user_id == user_id, Submission.submitted_at >= since)
-        ) or 0
 
     def submission(self, submission_id: int) -> Submission | None:
         return self.session.get(Submission, submission_id)

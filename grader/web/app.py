@@ -134,8 +134,8 @@ def create_app(settings: Settings, options: WebOptions | None = None,
     app.state.context = context
     app.state.templates = make_templates()
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    app.include_router(api.router)  # first: routes are matched in order, and uploads come through the API
     app.include_router(pages.router)
-    app.include_router(api.router)
     _install_error_handlers(app, settings)
 
     app.add_middleware(SecurityHeaders)

@@ -2,45 +2,53 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fastapi import Request
 
-from grader.gradebook.repository import Gradebook
+from grader.db.models import utcnow
+from grader.gradebook.repository import Credential, SignedIn, signed_in
 from grader.web.security import SESSION_COOKIE, Viewer, tokens_equal
-from grader.web.services import AppContext, Forbidden, check_upload_rate
+from grader.web.services import AppContext, Forbidden, RateLimited
 
 
 class NotSignedIn(Exception):
     pass
 
 
-def app_context(request: Request) -> AppContext:
+def context_of(request: Request) -> AppContext:
     return request.app.state.context
 
 
-def _session_viewer(request: Request, gradebook: Gradebook) -> Viewer:
-    token = request.cookies.get(SESSION_COOKIE)
-    web_session = gradebook.live_session(token) if token else None
-    if web_session is None:
+async def app_context(request: Request) -> AppContext:
+    """A coroutine: FastAPI would run a plain function dependency on its thread pool, a hop that costs more than this."""
+    return context_of(request)
+
+
+def _credential(request: Request, kind: Credential) -> str | None:
+    if kind == "session":
+        return request.cookies.get(SESSION_COOKIE) or None
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return (token.strip() or None) if scheme.lower() == "bearer" else None
+
+
+def _signed_in(request: Request, kind: Credential, uploading: bool) -> SignedIn:
+    ctx = context_of(request)
+    token = _credential(request, kind)
+    if token is None:
         raise NotSignedIn()
-    user = web_session.user
-    viewer = Viewer(user.id, user.email, user.name, user.role, web_session.csrf_token)
-    request.state.viewer = viewer
+    with ctx.connect() as connection:
+        account = signed_in(connection, kind, token, utcnow() - ctx.options.upload_window if uploading else None)
+    if account is None:
+        raise NotSignedIn()
+    request.state.viewer = viewer = Viewer(account.user_id, account.email, account.name, account.role,
+                                           account.csrf_token)
+    if uploading and account.uploads_in_window >= ctx.options.uploads_per_window:
+        minutes = int(ctx.options.upload_window.total_seconds() // 60)
+        raise RateLimited(f"at most {ctx.options.uploads_per_window} uploads per {minutes} minutes; try again later")
     return viewer
 
 
-def _bearer_viewer(request: Request, gradebook: Gradebook) -> Viewer:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    user = gradebook.user_by_api_token(token.strip()) if scheme.lower() == "bearer" and token else None
-    if user is None:
-        raise NotSignedIn()
-    return Viewer(user.id, user.email, user.name, user.role, csrf_token="")
-
-
 def page_viewer(request: Request) -> Viewer:
-    with app_context(request).reading() as gradebook:
-        return _session_viewer(request, gradebook)
+    return _signed_in(request, "session", uploading=False)
 
 
 def instructor_page_viewer(request: Request) -> Viewer:
@@ -51,25 +59,16 @@ def instructor_page_viewer(request: Request) -> Viewer:
 
 
 def api_viewer(request: Request) -> Viewer:
-    with app_context(request).reading() as gradebook:
-        return _bearer_viewer(request, gradebook)
-
-
-def _uploader(request: Request, identify: Callable[[Request, Gradebook], Viewer]) -> Viewer:
-    """Who uploads, already held to the upload rate: one read for both on the upload path, before the body is read."""
-    ctx = app_context(request)
-    with ctx.reading() as gradebook:
-        viewer = identify(request, gradebook)
-        check_upload_rate(ctx, gradebook, viewer)
-    return viewer
+    return _signed_in(request, "api_token", uploading=False)
 
 
 def page_uploader(request: Request) -> Viewer:
-    return _uploader(request, _session_viewer)
+    """Who uploads, already held to the upload rate: one read for both, before the body is read."""
+    return _signed_in(request, "session", uploading=True)
 
 
 def api_uploader(request: Request) -> Viewer:
-    return _uploader(request, _bearer_viewer)
+    return _signed_in(request, "api_token", uploading=True)
 
 
 def check_csrf(viewer: Viewer, submitted: str | None) -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
+from grader import store
 from grader.gradebook.repository import COURSE_LEVEL
 from grader.queue.celery_queue import worker_statuses
 from grader.web import services
@@ -146,9 +145,9 @@ def assignment(request: Request, assignment_id: str, viewer: Viewer = Depends(pa
 async def upload(request: Request, assignment_id: str, viewer: Viewer = Depends(page_uploader),
                  ctx: AppContext = Depends(app_context)) -> Response:
     assignment = ctx.assignment(assignment_id)
-    with services.upload_scratch(ctx) as scratch:
+    with store.staging(ctx.settings.store_dir) as staging:
         parsed = await receive_upload(request, ctx.settings.max_upload_bytes, ctx.options.multipart_overhead_bytes,
-                                      Path(scratch))
+                                      staging)
         check_csrf(viewer, parsed.fields.get("csrf_token"))
         recorded = await run_in_threadpool(services.submit, ctx, viewer, assignment, parsed)
     return _redirect(f"/submissions/{recorded.submission_id}")

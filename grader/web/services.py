@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import sessionmaker
 
 from grader.db.models import GradeRecord, Submission, User, utcnow
@@ -26,7 +26,7 @@ from grader.gradebook.repository import (
 )
 from grader.gradebook.rules import CourseRules
 from grader.intake import Rejected
-from grader.pipeline import accept_into_store
+from grader.pipeline import accept_staged
 from grader.queue.base import GradingQueue
 from grader.settings import Settings
 from grader.store import get as stored_submission
@@ -68,10 +68,10 @@ class AppContext:
             yield Gradebook(session)
 
     @contextmanager
-    def reading(self) -> Iterator[Gradebook]:
-        """For reads on every request (who is asking, the upload rate): no transaction to commit."""
-        with self.session_factory() as session:
-            yield Gradebook(session)
+    def connect(self) -> Iterator[Connection]:
+        """A bare connection, for the Core reads every request makes (who is asking, the upload rate)."""
+        with self.session_factory.kw["bind"].connect() as connection:
+            yield connection
 
     def assignments(self) -> list[CourseAssignment]:
         return self.catalog.assignments()
@@ -111,18 +111,12 @@ def require_instructor(viewer: Viewer) -> None:
         raise Forbidden("this page is for instructors")
 
 
-def check_upload_rate(ctx: AppContext, gradebook: Gradebook, viewer: Viewer) -> None:
-    recent = gradebook.submissions_since(viewer.id, utcnow() - ctx.options.upload_window)
-    if recent >= ctx.options.uploads_per_window:
-        minutes = int(ctx.options.upload_window.total_seconds() // 60)
-        raise RateLimited(f"at most {ctx.options.uploads_per_window} uploads per {minutes} minutes; try again later")
-
-
 def submit(ctx: AppContext, viewer: Viewer, assignment: CourseAssignment, upload: ParsedUpload) -> RecordedSubmission:
     """Store the upload durably, commit its submission and job rows, then queue it; returns the committed row."""
     try:  # the catalog's parsed assignment spares re-reading its YAML on every upload
         # the recorder puts the store on disk once for every upload of its batch, before their rows commit
-        stored = accept_into_store(ctx.settings, assignment.spec, upload.path, upload.original_name, flush=False)
+        stored = accept_staged(ctx.settings, assignment.spec, upload.staging, upload.path, upload.original_name,
+                               flush=False)
     except Rejected as error:
         raise InvalidInput(str(error)) from error
     recorded = ctx.recorder.record(NewSubmission(
@@ -130,11 +124,6 @@ def submit(ctx: AppContext, viewer: Viewer, assignment: CourseAssignment, upload
     ))
     ctx.queue.enqueue(recorded.job_id)
     return recorded
-
-
-def upload_scratch(ctx: AppContext) -> tempfile.TemporaryDirectory:
-    (ctx.settings.data_dir / "uploads").mkdir(parents=True, exist_ok=True)
-    return tempfile.TemporaryDirectory(dir=ctx.settings.data_dir / "uploads")
 
 
 def submission_status(gradebook: Gradebook, submission: Submission, record: GradeRecord | None) -> str:

@@ -11,6 +11,8 @@ from fastapi import Request
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
+from grader.store import original_folder
+
 
 class UploadTooLarge(Exception):
     pass
@@ -22,6 +24,7 @@ class BadUpload(Exception):
 
 @dataclass(frozen=True)
 class ParsedUpload:
+    staging: Path  # the store's staging folder it was written into
     path: Path
     original_name: str
     fields: dict[str, str]
@@ -42,8 +45,9 @@ def safe_name(name: str) -> str:
     return base or "upload"
 
 
-async def receive_upload(request: Request, max_file_bytes: int, overhead_bytes: int, into: Path) -> ParsedUpload:
-    """Parse one `file` part (plus small text fields) into `into/<name>`; reject as soon as the body passes the cap."""
+async def receive_upload(request: Request, max_file_bytes: int, overhead_bytes: int, staging: Path) -> ParsedUpload:
+    """Parse one `file` part (plus small text fields) into the store's `staging` folder, where it is stored from
+    without another copy; reject as soon as the body passes the cap."""
     declared = request.headers.get("content-length")
     limit = max_file_bytes + overhead_bytes
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -60,11 +64,11 @@ async def receive_upload(request: Request, max_file_bytes: int, overhead_bytes: 
         if upload.size is not None and upload.size > max_file_bytes:
             raise UploadTooLarge()
         name = safe_name(upload.filename)
-        target = into / name
+        target = original_folder(staging) / name
         with target.open("wb") as out:
             upload.file.seek(0)
             shutil.copyfileobj(upload.file, out)
         fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}
-        return ParsedUpload(target, name, fields)
+        return ParsedUpload(staging, target, name, fields)
     finally:
         await form.close()

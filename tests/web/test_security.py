@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ import sqlalchemy as sa
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
+from grader.db.models import WebSession, utcnow
 from grader.settings import Settings
 from grader.web import api, pages
 from tests.web.conftest import PASSWORD, csrf_from, sign_in, sqlite_url, submission_id_of, upload, wait_graded
@@ -94,6 +96,15 @@ def test_signed_out_visitors_are_sent_to_sign_in_and_the_api_answers_401(client:
     assert response.headers["www-authenticate"] == "Bearer"
 
 
+def test_an_expired_session_signs_nobody_in(client: TestClient, people, settings: Settings):
+    sign_in(client, people["alice"].email)
+    assert client.get("/assignments", follow_redirects=False).status_code == 200
+    with sa.create_engine(settings.effective_database_url).begin() as connection:
+        connection.execute(sa.update(WebSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+    response = client.get("/assignments", follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (303, "/login")
+
+
 def test_every_form_post_without_the_csrf_token_is_refused(client: TestClient, people, settings: Settings):
     sign_in(client, people["teacher"].email)  # signed in, so a refusal can only be about the token
     posts = [
@@ -162,7 +173,7 @@ def test_an_upload_over_the_limit_is_cut_off_while_streaming_and_nothing_is_stor
     assert declared.status_code == 413
     with sa.create_engine(settings.effective_database_url).connect() as connection:
         assert connection.execute(sa.text("SELECT count(*) FROM submissions")).scalar_one() == 0
-    assert not any(settings.store_dir.glob("??/*"))
+    assert not any(settings.store_dir.glob("??/*")) and not any((settings.store_dir / "tmp").iterdir())
 
 
 def test_uploads_beyond_the_per_student_rate_are_refused_with_429(client: TestClient, people, web_options):
@@ -176,12 +187,13 @@ def test_uploads_beyond_the_per_student_rate_are_refused_with_429(client: TestCl
     submission_id_of(upload(client, other, "half.py"))
 
 
-def test_a_rejected_upload_says_why(client: TestClient, people):
+def test_a_rejected_upload_says_why_and_leaves_nothing_in_the_store(client: TestClient, people, settings: Settings):
     csrf = sign_in(client, people["alice"].email)
     response = client.post("/assignments/p1/submissions", data={"csrf_token": csrf},
                            files={"file": ("solution.exe", b"MZ\x90\x00", "application/octet-stream")})
     assert response.status_code == 400
     assert "<h1>That did not work</h1>" in response.text
+    assert not any(settings.store_dir.glob("??/*")) and not any((settings.store_dir / "tmp").iterdir())
 
 
 def test_instructor_file_download_only_serves_files_of_the_stored_tree(client: TestClient, people):

@@ -8,7 +8,9 @@ from fastapi.testclient import TestClient
 from grader.db.base import make_engine, make_session_factory
 from grader.gradebook.repository import Gradebook, RosterEntry
 from grader.settings import Settings
-from tests.web.conftest import PASSWORD, csrf_from, sign_in, submission_id_of, upload, wait_graded
+from tests.web.conftest import (
+    PASSWORD, SOLUTIONS, csrf_from, sign_in, submission_id_of, upload, wait_graded,
+)
 
 
 def test_invitation_link_sets_a_password_once_and_signs_the_student_in(client: TestClient, settings: Settings):
@@ -48,7 +50,10 @@ def test_upload_is_stored_before_it_is_acknowledged_then_graded_in_the_backgroun
         assert connection.execute(sa.text("SELECT count(*) FROM grading_jobs WHERE submission_id = :id"),
                                   {"id": submission_id}).scalar_one() == 1
     engine.dispose()
-    assert (settings.store_dir / sha256[:2] / sha256 / "tree" / "solution.py").is_file()
+    stored = settings.store_dir / sha256[:2] / sha256
+    assert (stored / "tree" / "solution.py").is_file()
+    assert (stored / "original" / "solution.py").read_bytes() == (SOLUTIONS / "half.py").read_bytes()
+    assert not any((settings.store_dir / "tmp").iterdir())  # the upload was staged in place, and nothing is left over
 
     assert wait_graded(client, submission_id) == "graded"
     page = client.get(f"/submissions/{submission_id}").text
