@@ -14,7 +14,7 @@ import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader.intake import Accepted
@@ -81,7 +81,7 @@ def put(store_dir: Path, staging: Path, source: Path, accepted: Accepted, flush:
         else:
             original_folder(staging)
             shutil.copyfile(source, original / Path(accepted.original_name).name)
-    (staging / "meta.json").write_text(json.dumps(asdict(accepted), indent=2), encoding="utf-8")
+    (staging / "meta.json").write_text(json.dumps(vars(accepted), indent=2), encoding="utf-8")
     if flush:
         _fsync_tree(staging)
     final.parent.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Literal
@@ -219,7 +219,7 @@ class Gradebook:
         on the tables (an upload burst commits together; building ORM objects per row would cost more than the rest
         of an upload)."""
         submissions, jobs = Submission.__table__, GradingJob.__table__
-        rows = [{**asdict(new), "original_name": new.original_name[:255]} for new in batch]
+        rows = [{**vars(new), "original_name": new.original_name[:255]} for new in batch]
         inserted = self.session.execute(
             insert(submissions).returning(submissions.c.id, submissions.c.submitted_at, sort_by_parameter_order=True),
             rows,
