@@ -26,7 +26,7 @@ from tests.services import require_redis
 REFERENCE = (FIXTURE_COURSE / "reference_solutions" / "p1" / "solution.py").read_text()
 WRONG_ADD = REFERENCE.replace("return a + b", "return a - b")
 BROKEN = "def add(a, b:\n"
-TEST_REDIS_DB = 11  # a database of its own, flushed by the tests
+REDIS_OWNER_KEY = "grader-test-run"  # marks a Redis database as taken by one test run
 WORKER_START_S = 120
 WORKER_COMMAND = "import typer; from grader.entrypoints.worker import worker; typer.run(worker)"
 
@@ -101,13 +101,35 @@ class Workers:
         return "\n".join(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}" for log in self.logs)
 
 
-@pytest.fixture
-def celery_env(batch_env: dict[str, str]) -> dict[str, str]:
+@pytest.fixture(scope="session")
+def redis_test_url() -> Iterator[str]:
+    """A Redis database this test run has to itself (1 to 15; 0 is the default broker's): two runs on one machine,
+    CI beside a developer's, would otherwise share a queue and empty it under each other."""
     import redis
 
-    url = require_redis(f"redis://127.0.0.1:6379/{TEST_REDIS_DB}")
-    redis.Redis.from_url(url).flushdb()
-    return {**batch_env, "GRADER_QUEUE": "celery", "GRADER_BROKER_URL": url, "GRADER_VISIBILITY_TIMEOUT_S": "10",
+    require_redis()
+    for number in range(1, 16):
+        url = f"redis://127.0.0.1:6379/{number}"
+        client = redis.Redis.from_url(url)
+        if client.set(REDIS_OWNER_KEY, os.getpid(), nx=True, ex=6 * 3600):  # expires if this run is killed
+            try:
+                yield url
+            finally:
+                client.delete(REDIS_OWNER_KEY)
+            return
+    raise AssertionError("Redis databases 1-15 are all taken by other test runs (key grader-test-run); wait for them "
+                         "or delete that key where the run has ended")
+
+
+@pytest.fixture
+def celery_env(batch_env: dict[str, str], redis_test_url: str) -> dict[str, str]:
+    import redis
+
+    client = redis.Redis.from_url(redis_test_url)
+    for key in client.scan_iter():  # what an earlier test left queued, but not this run's claim on the database
+        if key != REDIS_OWNER_KEY.encode():
+            client.delete(key)
+    return {**batch_env, "GRADER_QUEUE": "celery", "GRADER_BROKER_URL": redis_test_url, "GRADER_VISIBILITY_TIMEOUT_S": "10",
             "GRADER_HEARTBEAT_S": "1"}
 
 
