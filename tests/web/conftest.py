@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -34,16 +36,21 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path: Path) -> str:
+def database_url(request, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
-        return sqlite_url(tmp_path)
+        yield sqlite_url(tmp_path)
+        return
+    # Each test gets an empty schema of its own, so migrations run up from nothing, and test runs in parallel
+    # (pytest -n, two clones on one machine) never touch each other's tables.
     url = require_postgres()
+    schema = f"test_{os.getpid()}_{uuid.uuid4().hex[:12]}"
     engine = sa.create_engine(url)
-    with engine.begin() as connection:  # every test starts from an empty schema, so migrations run up from nothing
-        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-        connection.execute(sa.text("CREATE SCHEMA public"))
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
     engine.dispose()
-    return url
 
 
 @pytest.fixture
