@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from copydetect.utils import _winnow as copydetect_winnow
 from numpy.lib.stride_tricks import sliding_window_view
 
 from grader.plagiarism.token_filter import CACHE_SALT, filter_python
@@ -101,7 +100,9 @@ def winnow_positions(hashes: np.ndarray, window: int) -> np.ndarray:
     windows = sliding_window_view(values, window)
     minimum = windows.min(axis=1)
     if ((windows == minimum[:, None]).sum(axis=1) > 1).any():
-        return copydetect_winnow(hashes, window)
+        from copydetect.utils import _winnow  # imported when needed: copydetect loads matplotlib, a second of every run
+
+        return _winnow(hashes, window)
     return np.unique(windows.argmin(axis=1) + np.arange(len(hashes)) - (window - 1))
 
 

@@ -18,16 +18,15 @@ import re
 import tokenize
 from collections.abc import Callable
 from functools import lru_cache
+from importlib.metadata import version
 
-import copydetect
 import numpy as np
 import pygments
-from copydetect.utils import filter_code as pygments_filter_code
 from pygments import token
 from pygments.lexers.python import PythonLexer
 
 # Results cached by content (grader.plagiarism.workcache) depend on these libraries besides this module.
-CACHE_SALT = f"pygments {pygments.__version__}, copydetect {copydetect.__version__}"
+CACHE_SALT = f"pygments {pygments.__version__}, copydetect {version('copydetect')}"
 
 # Token kinds, named after what copydetect writes for them.
 VARIABLE, FUNCTION, CLASS, PREPROCESSOR, DROPPED, STRING, VERBATIM = range(7)
@@ -332,6 +331,13 @@ def _filtered(pieces: list[Piece]) -> tuple[str, np.ndarray]:
             offsets.append([length - 1, len(value) - 1 if kind == CLASS else offset])
             offset += len(value) - 1
     return "".join(out), np.array(offsets)
+
+
+def pygments_filter_code(code: str, filename: str) -> tuple[str, np.ndarray]:
+    """copydetect's own filter. Imported on first use: importing copydetect loads matplotlib, a second of every run."""
+    from copydetect.utils import filter_code
+
+    return filter_code(code, filename)
 
 
 def filter_python(code: str) -> tuple[str, np.ndarray]:
