@@ -2,17 +2,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.plagiarism.embeddings import EmbeddingCache, SentenceEncoder, _MeanPoolingTransformer, resolve_model
+from grader.plagiarism.embeddings import EmbeddingCache, SentenceEncoder, _MeanPoolingBert, resolve_model
 
 from tests.plagiarism.conftest import ALICE, BOB, MALLORY
 
 
-def test_default_model_is_encoded_without_sentence_transformers_and_gives_its_vectors(encoder: SentenceEncoder) -> None:
+def test_default_model_is_encoded_without_transformers_and_gives_sentence_transformers_vectors(encoder: SentenceEncoder) -> None:
     from sentence_transformers import SentenceTransformer
 
     texts = [ALICE, BOB[:300], MALLORY[:120], "x = 1", "y " * 400]  # the last is cut at the 256-token limit
     vectors = encoder.encode(texts)
-    assert isinstance(encoder._model, _MeanPoolingTransformer)
+    assert isinstance(encoder._model, _MeanPoolingBert)
     reference = SentenceTransformer(resolve_model("all-MiniLM-L6-v2"), device="cpu")
     reference.max_seq_length = encoder.max_tokens
     expected = reference.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
