@@ -11,7 +11,7 @@ import numpy as np
 
 from grader.plagiarism.calibration import Calibration
 from grader.plagiarism.embeddings import EmbeddingCache, Encoder, embed_texts
-from grader.plagiarism.fingerprints import FingerprintSettings, TokenMatch, compare, fingerprint_all, shared_counts, starter_hashes
+from grader.plagiarism.fingerprints import FingerprintSettings, TokenMatch, compare, fingerprint_all, shared_counts, similarities, starter_hashes
 from grader.plagiarism.identifiers import cosine, identifier_counts, tfidf_vectors
 from grader.plagiarism.submissions import Skipped, SourceFile, Submission
 from grader.plagiarism.units import CodeUnit, api_names_of, submission_units
@@ -285,58 +285,47 @@ def detect(
     candidates = {(first, second) for first, second in candidates if first < len(cohort)}  # archives are not compared with each other
 
     ordered = sorted(candidates)
-    matches: list[TokenMatch] = []
     channels: list[dict[str, float]] = []
     for first, second in ordered:
-        tokens = compare(fingerprints[first], fingerprints[second])
-        canonical = compare(canonical_fingerprints[first], canonical_fingerprints[second])
         forward = _direction(rows_of[first], units, table, second)
         backward = _direction(rows_of[second], units, table, first)
-        matches.append(tokens)
         channels.append(
             {
-                "token": max(tokens.similarity_a, tokens.similarity_b),
-                "canonical_token": max(canonical.similarity_a, canonical.similarity_b),
+                "token": max(similarities(fingerprints[first], fingerprints[second])),
+                "canonical_token": max(similarities(canonical_fingerprints[first], canonical_fingerprints[second])),
                 "identifiers": cosine(names[first], names[second]),
                 "semantic": max(forward, backward),
             }
         )
     relative = relative_channels(ordered, channels, settings.relative_partners, settings.relative_spread_floor)
-    scored: list[tuple[int, int, PairResult]] = []
-    for (first, second), tokens, pair_channels, pair_relative in zip(ordered, matches, channels, relative):
-        features = calibration_features(pair_channels, pair_relative)
-        contributions = calibration.contributions(features)
-        scored.append((
-            first,
-            second,
-            PairResult(
-                a=submissions[first].name,
-                b=submissions[second].name,
-                a_origin=submissions[first].origin,
-                b_origin=submissions[second].origin,
-                score=calibration.score(features),
-                percentile=0.0,
-                channels=pair_channels,
-                relative=pair_relative,
-                driver=max(contributions, key=contributions.__getitem__),
-                unit_matches=(),
-                tokens=tokens,
-            ),
-        ))
+    scores = [calibration.score(calibration_features(pair_channels, pair_relative)) for pair_channels, pair_relative in zip(channels, relative)]
+    ranking = sorted(range(len(ordered)), key=scores.__getitem__, reverse=True)
     total_pairs = len(cohort) * (len(cohort) - 1) // 2 + len(cohort) * len(archives)
-    scored.sort(key=lambda entry: entry[2].score, reverse=True)
-    ranked = [replace(pair, percentile=1.0 - (rank + 1) / max(total_pairs, 1)) for rank, (_, _, pair) in enumerate(scored)]
-    # Unit matches only explain a pair in the report: found for the listed pairs, not for every candidate.
-    listed = [
-        replace(pair, unit_matches=_unit_matches(rows_of[first], rows_of[second], units, vectors))
-        for rank, ((first, second, _), pair) in enumerate(zip(scored, ranked))
-        if rank < settings.report_top or pair.score >= settings.flag_threshold
-    ]
+
+    def explained(rank: int, position: int) -> PairResult:
+        """A listed pair with what explains it in the report: found for these pairs only, not for every candidate."""
+        first, second = ordered[position]
+        contributions = calibration.contributions(calibration_features(channels[position], relative[position]))
+        return PairResult(
+            a=submissions[first].name,
+            b=submissions[second].name,
+            a_origin=submissions[first].origin,
+            b_origin=submissions[second].origin,
+            score=scores[position],
+            percentile=1.0 - (rank + 1) / max(total_pairs, 1),
+            channels=channels[position],
+            relative=relative[position],
+            driver=max(contributions, key=contributions.__getitem__),
+            unit_matches=_unit_matches(rows_of[first], rows_of[second], units, vectors),
+            tokens=compare(fingerprints[first], fingerprints[second]),
+        )
+
+    listed = [explained(rank, position) for rank, position in enumerate(ranking) if rank < settings.report_top or scores[position] >= settings.flag_threshold]
     return Detection(
         submissions=submissions,
         pairs=listed,
-        clusters=_clusters(ranked, settings.flag_threshold),
+        clusters=_clusters(listed, settings.flag_threshold),  # every flagged pair is listed
         skipped=skipped,
-        all_scores=[pair.score for pair in ranked],
-        stats={"units": len(units), "embedded_now": computed, "pairs_scored": len(ranked), "pairs_possible": total_pairs, "exhaustive": float(exhaustive)},
+        all_scores=[scores[position] for position in ranking],
+        stats={"units": len(units), "embedded_now": computed, "pairs_scored": len(ranking), "pairs_possible": total_pairs, "exhaustive": float(exhaustive)},
     )

@@ -55,6 +55,13 @@ def kgram_hashes(text: str, k: int) -> np.ndarray:
     return hashes.view(np.int64)
 
 
+def _covered(positions: np.ndarray, k: int) -> int:
+    """Characters inside the k-grams at these ascending positions: gaps up to k count whole, longer ones k."""
+    if len(positions) == 0:
+        return 0
+    return int(np.minimum(np.diff(positions), k).sum()) + k
+
+
 @dataclass(frozen=True)
 class Fingerprint:
     filtered_length: int
@@ -66,9 +73,7 @@ class Fingerprint:
     @cached_property
     def coverage(self) -> int:
         """copydetect's token coverage: filtered characters inside some kept k-gram."""
-        if len(self.positions) == 0:
-            return 0
-        return int(np.minimum(np.diff(self.positions), self.k).sum()) + self.k
+        return _covered(self.positions, self.k)
 
     @cached_property
     def distinct(self) -> np.ndarray:
@@ -144,16 +149,24 @@ def _raw_ranges(slices: np.ndarray, offsets: np.ndarray) -> list[tuple[int, int]
     return [(int(start), int(end)) for start, end in zip(slices[0], slices[1])]
 
 
-def compare(a: Fingerprint, b: Fingerprint) -> TokenMatch:
-    """copydetect's compare_files: the share of each side's covered tokens that the other side also has, and where."""
+def similarities(a: Fingerprint, b: Fingerprint) -> tuple[float, float]:
+    """compare's two similarities alone: a run's copied slices cover what its k-grams cover, so no slices are built."""
     shared = np.intersect1d(a.distinct, b.distinct, assume_unique=True)
     if len(shared) == 0:
+        return 0.0, 0.0
+    first, second = (_covered(side.positions[side.holding(shared)], side.k) / side.coverage if side.filtered_length > 0 else 0.0 for side in (a, b))
+    return first, second
+
+
+def compare(a: Fingerprint, b: Fingerprint) -> TokenMatch:
+    """copydetect's compare_files: the share of each side's covered tokens that the other side also has, and where."""
+    similarity_a, similarity_b = similarities(a, b)
+    if similarity_a == similarity_b == 0.0:
         return TokenMatch(0.0, 0.0, [], [])
+    shared = np.intersect1d(a.distinct, b.distinct, assume_unique=True)
     slices_a = _copied_slices(a.positions[a.holding(shared)], a.k)
     slices_b = _copied_slices(b.positions[b.holding(shared)], b.k)
-    similarity_a = np.sum(slices_a[1] - slices_a[0]) / np.float64(a.coverage) if a.filtered_length > 0 else 0.0
-    similarity_b = np.sum(slices_b[1] - slices_b[0]) / np.float64(b.coverage) if b.filtered_length > 0 else 0.0
-    return TokenMatch(float(similarity_a), float(similarity_b), _raw_ranges(slices_a, a.offsets), _raw_ranges(slices_b, b.offsets))
+    return TokenMatch(similarity_a, similarity_b, _raw_ranges(slices_a, a.offsets), _raw_ranges(slices_b, b.offsets))
 
 
 def shared_counts(fingerprints: list[Fingerprint], max_holders: int) -> Counter[tuple[int, int]]:
