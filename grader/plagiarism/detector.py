@@ -11,7 +11,7 @@ import numpy as np
 
 from grader.plagiarism.calibration import Calibration
 from grader.plagiarism.embeddings import EmbeddingCache, Encoder, embed_texts
-from grader.plagiarism.fingerprints import FingerprintSettings, TokenMatch, compare, fingerprint_all, shared_counts, similarities, starter_hashes
+from grader.plagiarism.fingerprints import FingerprintSettings, TokenMatch, compare, filter_all, filter_all_joined, fingerprint_all, shared_counts, similarities, starter_hashes
 from grader.plagiarism.identifiers import cosine, identifier_counts, tfidf_vectors
 from grader.plagiarism.submissions import Skipped, SourceFile, Submission
 from grader.plagiarism.units import CodeUnit, api_names_of, submission_units
@@ -253,7 +253,7 @@ def detect(
     work = WorkCache(cache.folder if cache is not None else None)  # per-submission results: computed in parallel, kept by content
     starter_code = [source.code for source in starter]
     api_names = api_names_of(starter_code)
-    fingerprints = fingerprint_all([submission.code for submission in submissions], len(cohort), starter_hashes(starter_code, settings.fingerprints), settings.fingerprints, work)
+    fingerprints = fingerprint_all(filter_all([submission.code for submission in submissions], work), len(cohort), starter_hashes(starter_code, settings.fingerprints), settings.fingerprints)
 
     starter_units = [unit for source in starter for unit in submission_units(-1, Submission("starter", "starter", (source,)), api_names)]
     starter_canonical = {unit.canonical for unit in starter_units}
@@ -267,9 +267,9 @@ def detect(
     rows_of: dict[int, list[int]] = defaultdict(list)
     for row, unit in enumerate(units):
         rows_of[unit.submission].append(row)
-    canonical_texts = ["\n".join(units[row].canonical for row in rows_of[index]) for index in range(len(submissions))]
+    canonical_filtered = filter_all_joined([[units[row].canonical for row in rows_of[index]] for index in range(len(submissions))], work)
     canonical_starter = starter_hashes([unit.canonical for unit in starter_units], settings.fingerprints)
-    canonical_fingerprints = fingerprint_all(canonical_texts, len(cohort), canonical_starter, settings.fingerprints, work)
+    canonical_fingerprints = fingerprint_all(canonical_filtered, len(cohort), canonical_starter, settings.fingerprints)
     raw_vectors, computed = embed_texts([unit.canonical for unit in units], encoder, cache)
     vectors = centred(raw_vectors, units, len(cohort))
     exhaustive = len(cohort) <= settings.exhaustive_up_to

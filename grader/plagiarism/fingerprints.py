@@ -14,7 +14,7 @@ from functools import cached_property
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from grader.plagiarism.token_filter import CACHE_SALT, filter_python
+from grader.plagiarism.token_filter import CACHE_SALT, filter_joined, filter_python, python_pieces
 from grader.plagiarism.workcache import WorkCache
 
 # Rolling-hash base: copydetect hashes k-grams with Python's hash(), which changes with every process (PYTHONHASHSEED);
@@ -124,9 +124,21 @@ def starter_hashes(starter_code: list[str], settings: FingerprintSettings) -> np
     return np.unique(np.concatenate(hashes)) if hashes else np.zeros(0, np.int64)
 
 
-def fingerprint_all(codes: list[str], cohort_size: int, starter: np.ndarray, settings: FingerprintSettings, work: WorkCache) -> list[Fingerprint]:
-    """Fingerprints of each text; the first cohort_size texts are the cohort whose common fingerprints count as boilerplate."""
-    fingerprints = [_fingerprint(text, offsets, settings, starter) for text, offsets in work.map(filter_python, codes, salt=CACHE_SALT)]
+def filter_all(codes: list[str], work: WorkCache) -> list[tuple[str, np.ndarray]]:
+    """copydetect's filtered text and offsets of each code."""
+    return work.map(filter_python, codes, salt=CACHE_SALT)
+
+
+def filter_all_joined(parts_of: list[list[str]], work: WorkCache) -> list[tuple[str, np.ndarray]]:
+    """filter_all of each "\n".join(parts), each distinct part lexed once: canonical units recur across a cohort."""
+    distinct = sorted({part for parts in parts_of for part in parts})
+    pieces = dict(zip(distinct, work.map(python_pieces, distinct, salt=CACHE_SALT)))
+    return [filter_joined(parts, [pieces[part] for part in parts]) for parts in parts_of]
+
+
+def fingerprint_all(filtered: list[tuple[str, np.ndarray]], cohort_size: int, starter: np.ndarray, settings: FingerprintSettings) -> list[Fingerprint]:
+    """Fingerprints of each filtered text; the first cohort_size are the cohort whose common fingerprints count as boilerplate."""
+    fingerprints = [_fingerprint(text, offsets, settings, starter) for text, offsets in filtered]
     held = [fingerprint.distinct for fingerprint in fingerprints[:cohort_size]]
     values, counts = np.unique(np.concatenate(held), return_counts=True) if held else (np.zeros(0, np.int64), np.zeros(0))
     limit = max(settings.cohort_share * cohort_size, settings.cohort_min_count - 1)
