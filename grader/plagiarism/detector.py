@@ -267,7 +267,7 @@ def detect(
     rows_of: dict[int, list[int]] = defaultdict(list)
     for row, unit in enumerate(units):
         rows_of[unit.submission].append(row)
-    canonical_filtered = filter_all_joined([[units[row].canonical for row in rows_of[index]] for index in range(len(submissions))], work)
+    canonical_filtered = filter_all_joined([tuple(units[row].canonical for row in rows_of[index]) for index in range(len(submissions))], work)
     canonical_starter = starter_hashes([unit.canonical for unit in starter_units], settings.fingerprints)
     canonical_fingerprints = fingerprint_all(canonical_filtered, len(cohort), canonical_starter, settings.fingerprints)
     raw_vectors, computed = embed_texts([unit.canonical for unit in units], encoder, cache)

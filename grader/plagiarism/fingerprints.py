@@ -14,7 +14,7 @@ from functools import cached_property
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from grader.plagiarism.token_filter import CACHE_SALT, filter_joined, filter_python, python_pieces
+from grader.plagiarism.token_filter import CACHE_SALT, filter_joined, filter_python
 from grader.plagiarism.workcache import WorkCache
 
 # Rolling-hash base: copydetect hashes k-grams with Python's hash(), which changes with every process (PYTHONHASHSEED);
@@ -129,11 +129,9 @@ def filter_all(codes: list[str], work: WorkCache) -> list[tuple[str, np.ndarray]
     return work.map(filter_python, codes, salt=CACHE_SALT)
 
 
-def filter_all_joined(parts_of: list[list[str]], work: WorkCache) -> list[tuple[str, np.ndarray]]:
-    """filter_all of each "\n".join(parts), each distinct part lexed once: canonical units recur across a cohort."""
-    distinct = sorted({part for parts in parts_of for part in parts})
-    pieces = dict(zip(distinct, work.map(python_pieces, distinct, salt=CACHE_SALT)))
-    return [filter_joined(parts, [pieces[part] for part in parts]) for parts in parts_of]
+def filter_all_joined(parts_of: list[tuple[str, ...]], work: WorkCache) -> list[tuple[str, np.ndarray]]:
+    """filter_all of each "\n".join(parts)."""
+    return work.map(filter_joined, parts_of, salt=CACHE_SALT)
 
 
 def fingerprint_all(filtered: list[tuple[str, np.ndarray]], cohort_size: int, starter: np.ndarray, settings: FingerprintSettings) -> list[Fingerprint]:

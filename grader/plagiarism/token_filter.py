@@ -340,10 +340,10 @@ def pygments_filter_code(code: str, filename: str) -> tuple[str, np.ndarray]:
     return filter_code(code, filename)
 
 
-def python_pieces(code: str) -> list[Piece] | None:
+def python_pieces(code: str) -> tuple[Piece, ...] | None:
     """pygments' pieces of code as copydetect's filter sees them, or None where code leaves the replayed subset."""
     try:
-        return _Replay(_pygments_input(code)).run()
+        return tuple(_Replay(_pygments_input(code)).run())
     except Unsupported:
         return None
 
@@ -354,14 +354,20 @@ def filter_python(code: str) -> tuple[str, np.ndarray]:
     return pygments_filter_code(code, "submission.py") if pieces is None else _filtered(pieces)
 
 
-def filter_joined(parts: list[str], pieces: list[list[Piece] | None]) -> tuple[str, np.ndarray]:
-    """filter_python("\n".join(parts)) from each part's python_pieces.
+@lru_cache(maxsize=4096)
+def _unit_pieces(code: str) -> tuple[Piece, ...] | None:
+    return python_pieces(code)
+
+
+def filter_joined(parts: tuple[str, ...]) -> tuple[str, np.ndarray]:
+    """filter_python("\n".join(parts)), each distinct part lexed once per process: canonical units recur across a cohort.
 
     Each part, alone, ends in the newline the lexer adds, where the joined text has the newline between parts; parts
     that start a line at their first token (no leading or trailing blank, no carriage return) leave the lexer in the
     same state either way, so the pieces of the whole are those of the parts in a row. Anything else is filtered whole.
     """
     plain = all(part and part == part.strip() and "\r" not in part for part in parts)
+    pieces = [_unit_pieces(part) for part in parts] if plain else []
     if not parts or not plain or any(found is None for found in pieces):
         return filter_python("\n".join(parts))
     return _filtered([piece for found in pieces for piece in found])

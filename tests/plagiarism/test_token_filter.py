@@ -7,7 +7,7 @@ import pytest
 from copydetect.utils import filter_code
 
 from grader.plagiarism import token_filter
-from grader.plagiarism.token_filter import filter_joined, filter_python, python_pieces
+from grader.plagiarism.token_filter import filter_joined, filter_python
 from grader.plagiarism.units import file_units
 
 from tests.plagiarism.conftest import ALICE, BOB, CAROL, MALLORY, STARTER
@@ -83,7 +83,7 @@ def test_code_outside_the_subset_falls_back_to_the_same_result(name: str) -> Non
 
 
 def assert_joined_as_whole(parts: list[str]) -> None:
-    text, offsets = filter_joined(parts, [python_pieces(part) for part in parts])
+    text, offsets = filter_joined(tuple(parts))
     expected_text, expected_offsets = filter_python("\n".join(parts))
     assert text == expected_text
     assert np.array_equal(offsets, expected_offsets)
