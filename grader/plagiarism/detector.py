@@ -11,9 +11,10 @@ import numpy as np
 
 from grader.plagiarism.calibration import Calibration
 from grader.plagiarism.embeddings import EmbeddingCache, Encoder, embed_texts
-from grader.plagiarism.fingerprints import FingerprintSettings, TokenMatch, compare, filter_all, filter_all_joined, fingerprint_all, shared_counts, similarities, starter_hashes
+from grader.plagiarism.fingerprints import FingerprintSettings, TokenMatch, code_fingerprint, compare, fingerprint_all, shared_counts, similarities, starter_hashes, units_fingerprint
 from grader.plagiarism.identifiers import cosine, identifier_counts, tfidf_vectors
 from grader.plagiarism.submissions import Skipped, SourceFile, Submission
+from grader.plagiarism.token_filter import CACHE_SALT
 from grader.plagiarism.units import CodeUnit, api_names_of, submission_units
 from grader.plagiarism.workcache import WorkCache
 
@@ -253,7 +254,9 @@ def detect(
     work = WorkCache(cache.folder if cache is not None else None)  # per-submission results: computed in parallel, kept by content
     starter_code = [source.code for source in starter]
     api_names = api_names_of(starter_code)
-    fingerprints = fingerprint_all(filter_all([submission.code for submission in submissions], work), len(cohort), starter_hashes(starter_code, settings.fingerprints), settings.fingerprints)
+    codes = [submission.code for submission in submissions]
+    fingerprinted = work.map(partial(code_fingerprint, settings=settings.fingerprints), codes, salt=CACHE_SALT)
+    fingerprints = fingerprint_all(fingerprinted, len(cohort), starter_hashes(starter_code, settings.fingerprints), settings.fingerprints)
 
     starter_units = [unit for source in starter for unit in submission_units(-1, Submission("starter", "starter", (source,)), api_names)]
     starter_canonical = {unit.canonical for unit in starter_units}
@@ -267,15 +270,16 @@ def detect(
     rows_of: dict[int, list[int]] = defaultdict(list)
     for row, unit in enumerate(units):
         rows_of[unit.submission].append(row)
-    canonical_filtered = filter_all_joined([tuple(units[row].canonical for row in rows_of[index]) for index in range(len(submissions))], work)
+    canonical_parts = [tuple(units[row].canonical for row in rows_of[index]) for index in range(len(submissions))]
+    canonical_fingerprinted = work.map(partial(units_fingerprint, settings=settings.fingerprints), canonical_parts, salt=CACHE_SALT)
     canonical_starter = starter_hashes([unit.canonical for unit in starter_units], settings.fingerprints)
-    canonical_fingerprints = fingerprint_all(canonical_filtered, len(cohort), canonical_starter, settings.fingerprints)
+    canonical_fingerprints = fingerprint_all(canonical_fingerprinted, len(cohort), canonical_starter, settings.fingerprints)
     raw_vectors, computed = embed_texts([unit.canonical for unit in units], encoder, cache)
     vectors = centred(raw_vectors, units, len(cohort))
     exhaustive = len(cohort) <= settings.exhaustive_up_to
     table = _exhaustive_table(units, vectors) if exhaustive else _faiss_table(units, vectors, settings.neighbours)
     starter_tokens = frozenset(name for code in starter_code for name in identifier_counts(code, frozenset()))
-    names = tfidf_vectors(work.map(partial(identifier_counts, ignored=starter_tokens | api_names), [submission.code for submission in submissions]), len(cohort))
+    names = tfidf_vectors(work.map(partial(identifier_counts, ignored=starter_tokens | api_names), codes), len(cohort))
 
     if exhaustive:
         candidates = {(first, second) for first in range(len(submissions)) for second in range(first + 1, len(submissions))}

@@ -14,8 +14,7 @@ from functools import cached_property
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from grader.plagiarism.token_filter import CACHE_SALT, filter_joined, filter_python
-from grader.plagiarism.workcache import WorkCache
+from grader.plagiarism.token_filter import filter_joined, filter_python
 
 # Rolling-hash base: copydetect hashes k-grams with Python's hash(), which changes with every process (PYTHONHASHSEED);
 # the same polynomial hash in every run keeps scores reproducible.
@@ -111,32 +110,34 @@ def winnow_positions(hashes: np.ndarray, window: int) -> np.ndarray:
     return np.unique(windows.argmin(axis=1) + np.arange(len(hashes)) - (window - 1))
 
 
-def _fingerprint(filtered: str, offsets: np.ndarray, settings: FingerprintSettings, boilerplate: np.ndarray, window: int | None = None) -> Fingerprint:
+def _fingerprint(filtered: str, offsets: np.ndarray, settings: FingerprintSettings, window: int | None = None) -> Fingerprint:
     hashes = kgram_hashes(filtered, settings.noise)
     positions = winnow_positions(hashes, window or settings.window)
-    fingerprint = Fingerprint(len(filtered), offsets, hashes[positions], positions, settings.noise)
-    return fingerprint.without(boilerplate) if len(boilerplate) else fingerprint
+    return Fingerprint(len(filtered), offsets, hashes[positions], positions, settings.noise)
 
 
 def starter_hashes(starter_code: list[str], settings: FingerprintSettings) -> np.ndarray:
     """Every k-gram hash of the starter (window 1), as copydetect does for boilerplate."""
-    hashes = [_fingerprint(*filter_python(code), settings, np.zeros(0, np.int64), window=1).hashes for code in starter_code]
+    hashes = [_fingerprint(*filter_python(code), settings, window=1).hashes for code in starter_code]
     return np.unique(np.concatenate(hashes)) if hashes else np.zeros(0, np.int64)
 
 
-def filter_all(codes: list[str], work: WorkCache) -> list[tuple[str, np.ndarray]]:
-    """copydetect's filtered text and offsets of each code."""
-    return work.map(filter_python, codes, salt=CACHE_SALT)
+def code_fingerprint(code: str, settings: FingerprintSettings) -> Fingerprint:
+    """The winnowed fingerprint of code's filtered text, boilerplate still in."""
+    return _fingerprint(*filter_python(code), settings)
 
 
-def filter_all_joined(parts_of: list[tuple[str, ...]], work: WorkCache) -> list[tuple[str, np.ndarray]]:
-    """filter_all of each "\n".join(parts)."""
-    return work.map(filter_joined, parts_of, salt=CACHE_SALT)
+def units_fingerprint(parts: tuple[str, ...], settings: FingerprintSettings) -> Fingerprint:
+    """code_fingerprint of "\n".join(parts)."""
+    return _fingerprint(*filter_joined(parts), settings)
 
 
-def fingerprint_all(filtered: list[tuple[str, np.ndarray]], cohort_size: int, starter: np.ndarray, settings: FingerprintSettings) -> list[Fingerprint]:
-    """Fingerprints of each filtered text; the first cohort_size are the cohort whose common fingerprints count as boilerplate."""
-    fingerprints = [_fingerprint(text, offsets, settings, starter) for text, offsets in filtered]
+def fingerprint_all(fingerprints: list[Fingerprint], cohort_size: int, starter: np.ndarray, settings: FingerprintSettings) -> list[Fingerprint]:
+    """The fingerprints without the starter's and without what the cohort (the first cohort_size) has in common.
+
+    The fingerprints come through a WorkCache: kept by content, a re-run only fingerprints new submissions.
+    """
+    fingerprints = [fingerprint.without(starter) if len(starter) else fingerprint for fingerprint in fingerprints]
     held = [fingerprint.distinct for fingerprint in fingerprints[:cohort_size]]
     values, counts = np.unique(np.concatenate(held), return_counts=True) if held else (np.zeros(0, np.int64), np.zeros(0))
     limit = max(settings.cohort_share * cohort_size, settings.cohort_min_count - 1)

@@ -12,6 +12,7 @@ copydetect's own filter, so the result is always copydetect's (tests/plagiarism/
 
 from __future__ import annotations
 
+import hashlib
 import io
 import keyword
 import re
@@ -19,14 +20,16 @@ import tokenize
 from collections.abc import Callable
 from functools import lru_cache
 from importlib.metadata import version
+from pathlib import Path
 
 import numpy as np
 import pygments
 from pygments import token
 from pygments.lexers.python import PythonLexer
 
-# Results cached by content (grader.plagiarism.workcache) depend on these libraries besides this module.
-CACHE_SALT = f"pygments {pygments.__version__}, copydetect {version('copydetect')}"
+# Results cached by content (grader.plagiarism.workcache) depend on these libraries and on this module, whichever module
+# the cached function is in (fingerprints are cached, and computed from this filter).
+CACHE_SALT = f"pygments {pygments.__version__}, copydetect {version('copydetect')}, {hashlib.sha256(Path(__file__).read_bytes()).hexdigest()}"
 
 # Token kinds, named after what copydetect writes for them.
 VARIABLE, FUNCTION, CLASS, PREPROCESSOR, DROPPED, STRING, VERBATIM = range(7)
