@@ -80,8 +80,9 @@ def can_fork_workers(workers: int | None = None) -> bool:
 def parallel_map(function: Callable[[Item], Result], items: Sequence[Item], workers: int | None = None, parallel_from: int = PARALLEL_FROM) -> list[Result]:
     """[function(item) for item in items], over forked worker processes when there are enough items and cores.
 
-    Forking (not spawning) keeps the inputs and imports shared; the workers never use the OpenMP pools torch or FAISS
-    may have started in the parent (a forked copy of a running pool hangs).
+    Forking (not spawning) keeps the inputs and imports shared. A forked copy of a running OpenMP pool hangs, so workers
+    must not use a pool the parent started: the per-submission functions use none, and embedding workers only fork from
+    a parent that never imported torch (embeddings.py).
     """
     global _job
     workers = workers or available_cores()
