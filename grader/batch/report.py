@@ -9,13 +9,16 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from matplotlib.figure import Figure  # the object API: no pyplot state, no display backend
 from sqlalchemy.orm import sessionmaker
 
 from grader.batch.service import PlannedEntry
 from grader.domain.rubric import Rubric
 from grader.gradebook.repository import Gradebook
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 SLOWEST_SHOWN = 10
 
@@ -65,6 +68,13 @@ def write_results_csv(path: Path, rubric: Rubric, results: Sequence[StudentResul
                              *(f"{result.criteria[c]:g}" if c in result.criteria else "" for c in criterion_ids)])
 
 
+def _figure(width: float, height: float) -> Figure:
+    # Imported here: every grader command loads this module (the CLI registers `batch`), and matplotlib takes a second or two.
+    from matplotlib.figure import Figure  # the object API: no pyplot state, no display backend
+
+    return Figure(figsize=(width, height))
+
+
 def _svg(figure: Figure) -> str:
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight")
@@ -73,7 +83,7 @@ def _svg(figure: Figure) -> str:
 
 
 def score_histogram(results: Sequence[StudentResult], max_score: float) -> str:
-    figure = Figure(figsize=(6, 3))
+    figure = _figure(6, 3)
     axes = figure.subplots()
     scores = [r.score for r in results if r.score is not None]
     axes.hist(scores, bins=[x * 0.5 for x in range(int(max_score * 2) + 2)], color="#3b6ea8", edgecolor="white")
@@ -94,7 +104,7 @@ def pass_rates(rubric: Rubric, results: Sequence[StudentResult]) -> dict[str, fl
 
 
 def pass_rate_chart(rates: dict[str, float]) -> str:
-    figure = Figure(figsize=(6, 0.4 * len(rates) + 1))
+    figure = _figure(6, 0.4 * len(rates) + 1)
     axes = figure.subplots()
     names = list(rates)[::-1]
     axes.barh(names, [rates[n] * 100 for n in names], color="#4c9a5b")

@@ -11,9 +11,10 @@ import numpy as np
 
 from grader.plagiarism.calibration import Calibration
 from grader.plagiarism.embeddings import EmbeddingCache, Encoder, embed_texts
-from grader.plagiarism.fingerprints import FingerprintSettings, TokenMatch, compare, fingerprint_all, shared_counts, starter_hashes
+from grader.plagiarism.fingerprints import FingerprintSettings, TokenMatch, code_fingerprint, compare, fingerprint_all, shared_counts, similarities, starter_hashes, units_fingerprint
 from grader.plagiarism.identifiers import cosine, identifier_counts, tfidf_vectors
 from grader.plagiarism.submissions import Skipped, SourceFile, Submission
+from grader.plagiarism.token_filter import CACHE_SALT
 from grader.plagiarism.units import CodeUnit, api_names_of, submission_units
 from grader.plagiarism.workcache import WorkCache
 
@@ -185,10 +186,6 @@ def _unit_matches(rows_a: list[int], rows_b: list[int], units: list[CodeUnit], v
     return tuple(sorted(matches, key=lambda match: match.similarity, reverse=True)[:limit])
 
 
-def _standardised(value: float, partners: list[float], floor: float) -> float:
-    return (value - float(np.mean(partners))) / max(float(np.std(partners)), floor)
-
-
 def relative_channels(pairs: list[tuple[int, int]], channels: list[dict[str, float]], partners: int, floor: float) -> list[dict[str, float]]:
     """Per pair and channel: how far the pair lies above what each side shares with its other closest partners.
 
@@ -206,16 +203,23 @@ def relative_channels(pairs: list[tuple[int, int]], channels: list[dict[str, flo
     result: list[dict[str, float]] = [{} for _ in pairs]
     for name in channels[0] if channels else ():
         value = [entry[name] for entry in channels]
-        sides: list[list[float]] = [[] for _ in pairs]
+        # Each side's partners as one row; rows of one length are standardised together (numpy's per-row mean and std
+        # are those of the row alone, so batching changes no bit, and a call per side was most of the scoring time).
+        rows: dict[int, tuple[list[int], list[list[float]]]] = defaultdict(lambda: ([], []))
         for positions in by_submission.values():
             closest = sorted(positions, key=value.__getitem__, reverse=True)[: partners + 1]
             for position in positions:
-                others = [value[other] for other in closest if other != position][:partners]
                 if known[position]:
-                    sides[position].append(_standardised(value[position], others, floor))
-        for position, both in enumerate(sides):
-            if known[position]:
-                result[position][name] = float(np.mean(both))
+                    others = [value[other] for other in closest if other != position][:partners]
+                    rows[len(others)][0].append(position)
+                    rows[len(others)][1].append(others)
+        total = np.zeros(len(pairs))
+        for owners, partner_values in rows.values():
+            matrix = np.array(partner_values)
+            standardised = (np.array(value)[owners] - matrix.mean(axis=1)) / np.maximum(matrix.std(axis=1), floor)
+            np.add.at(total, owners, standardised)  # each known pair gets exactly two sides
+        for position in np.flatnonzero(known):
+            result[position][name] = float(total[position] / 2)
     return result
 
 
@@ -250,7 +254,9 @@ def detect(
     work = WorkCache(cache.folder if cache is not None else None)  # per-submission results: computed in parallel, kept by content
     starter_code = [source.code for source in starter]
     api_names = api_names_of(starter_code)
-    fingerprints = fingerprint_all([submission.code for submission in submissions], len(cohort), starter_hashes(starter_code, settings.fingerprints), settings.fingerprints, work)
+    codes = [submission.code for submission in submissions]
+    fingerprinted = work.map(partial(code_fingerprint, settings=settings.fingerprints), codes, salt=CACHE_SALT)
+    fingerprints = fingerprint_all(fingerprinted, len(cohort), starter_hashes(starter_code, settings.fingerprints), settings.fingerprints)
 
     starter_units = [unit for source in starter for unit in submission_units(-1, Submission("starter", "starter", (source,)), api_names)]
     starter_canonical = {unit.canonical for unit in starter_units}
@@ -264,15 +270,16 @@ def detect(
     rows_of: dict[int, list[int]] = defaultdict(list)
     for row, unit in enumerate(units):
         rows_of[unit.submission].append(row)
-    canonical_texts = ["\n".join(units[row].canonical for row in rows_of[index]) for index in range(len(submissions))]
+    canonical_parts = [tuple(units[row].canonical for row in rows_of[index]) for index in range(len(submissions))]
+    canonical_fingerprinted = work.map(partial(units_fingerprint, settings=settings.fingerprints), canonical_parts, salt=CACHE_SALT)
     canonical_starter = starter_hashes([unit.canonical for unit in starter_units], settings.fingerprints)
-    canonical_fingerprints = fingerprint_all(canonical_texts, len(cohort), canonical_starter, settings.fingerprints, work)
+    canonical_fingerprints = fingerprint_all(canonical_fingerprinted, len(cohort), canonical_starter, settings.fingerprints)
     raw_vectors, computed = embed_texts([unit.canonical for unit in units], encoder, cache)
     vectors = centred(raw_vectors, units, len(cohort))
     exhaustive = len(cohort) <= settings.exhaustive_up_to
     table = _exhaustive_table(units, vectors) if exhaustive else _faiss_table(units, vectors, settings.neighbours)
     starter_tokens = frozenset(name for code in starter_code for name in identifier_counts(code, frozenset()))
-    names = tfidf_vectors(work.map(partial(identifier_counts, ignored=starter_tokens | api_names), [submission.code for submission in submissions]), len(cohort))
+    names = tfidf_vectors(work.map(partial(identifier_counts, ignored=starter_tokens | api_names), codes), len(cohort))
 
     if exhaustive:
         candidates = {(first, second) for first in range(len(submissions)) for second in range(first + 1, len(submissions))}
@@ -282,58 +289,47 @@ def detect(
     candidates = {(first, second) for first, second in candidates if first < len(cohort)}  # archives are not compared with each other
 
     ordered = sorted(candidates)
-    matches: list[TokenMatch] = []
     channels: list[dict[str, float]] = []
     for first, second in ordered:
-        tokens = compare(fingerprints[first], fingerprints[second])
-        canonical = compare(canonical_fingerprints[first], canonical_fingerprints[second])
         forward = _direction(rows_of[first], units, table, second)
         backward = _direction(rows_of[second], units, table, first)
-        matches.append(tokens)
         channels.append(
             {
-                "token": max(tokens.similarity_a, tokens.similarity_b),
-                "canonical_token": max(canonical.similarity_a, canonical.similarity_b),
+                "token": max(similarities(fingerprints[first], fingerprints[second])),
+                "canonical_token": max(similarities(canonical_fingerprints[first], canonical_fingerprints[second])),
                 "identifiers": cosine(names[first], names[second]),
                 "semantic": max(forward, backward),
             }
         )
     relative = relative_channels(ordered, channels, settings.relative_partners, settings.relative_spread_floor)
-    scored: list[tuple[int, int, PairResult]] = []
-    for (first, second), tokens, pair_channels, pair_relative in zip(ordered, matches, channels, relative):
-        features = calibration_features(pair_channels, pair_relative)
-        contributions = calibration.contributions(features)
-        scored.append((
-            first,
-            second,
-            PairResult(
-                a=submissions[first].name,
-                b=submissions[second].name,
-                a_origin=submissions[first].origin,
-                b_origin=submissions[second].origin,
-                score=calibration.score(features),
-                percentile=0.0,
-                channels=pair_channels,
-                relative=pair_relative,
-                driver=max(contributions, key=contributions.__getitem__),
-                unit_matches=(),
-                tokens=tokens,
-            ),
-        ))
+    scores = [calibration.score(calibration_features(pair_channels, pair_relative)) for pair_channels, pair_relative in zip(channels, relative)]
+    ranking = sorted(range(len(ordered)), key=scores.__getitem__, reverse=True)
     total_pairs = len(cohort) * (len(cohort) - 1) // 2 + len(cohort) * len(archives)
-    scored.sort(key=lambda entry: entry[2].score, reverse=True)
-    ranked = [replace(pair, percentile=1.0 - (rank + 1) / max(total_pairs, 1)) for rank, (_, _, pair) in enumerate(scored)]
-    # Unit matches only explain a pair in the report: found for the listed pairs, not for every candidate.
-    listed = [
-        replace(pair, unit_matches=_unit_matches(rows_of[first], rows_of[second], units, vectors))
-        for rank, ((first, second, _), pair) in enumerate(zip(scored, ranked))
-        if rank < settings.report_top or pair.score >= settings.flag_threshold
-    ]
+
+    def explained(rank: int, position: int) -> PairResult:
+        """A listed pair with what explains it in the report: found for these pairs only, not for every candidate."""
+        first, second = ordered[position]
+        contributions = calibration.contributions(calibration_features(channels[position], relative[position]))
+        return PairResult(
+            a=submissions[first].name,
+            b=submissions[second].name,
+            a_origin=submissions[first].origin,
+            b_origin=submissions[second].origin,
+            score=scores[position],
+            percentile=1.0 - (rank + 1) / max(total_pairs, 1),
+            channels=channels[position],
+            relative=relative[position],
+            driver=max(contributions, key=contributions.__getitem__),
+            unit_matches=_unit_matches(rows_of[first], rows_of[second], units, vectors),
+            tokens=compare(fingerprints[first], fingerprints[second]),
+        )
+
+    listed = [explained(rank, position) for rank, position in enumerate(ranking) if rank < settings.report_top or scores[position] >= settings.flag_threshold]
     return Detection(
         submissions=submissions,
         pairs=listed,
-        clusters=_clusters(ranked, settings.flag_threshold),
+        clusters=_clusters(listed, settings.flag_threshold),  # every flagged pair is listed
         skipped=skipped,
-        all_scores=[pair.score for pair in ranked],
-        stats={"units": len(units), "embedded_now": computed, "pairs_scored": len(ranked), "pairs_possible": total_pairs, "exhaustive": float(exhaustive)},
+        all_scores=[scores[position] for position in ranking],
+        stats={"units": len(units), "embedded_now": computed, "pairs_scored": len(ranking), "pairs_possible": total_pairs, "exhaustive": float(exhaustive)},
     )

@@ -12,11 +12,9 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from copydetect.utils import _winnow as copydetect_winnow
 from numpy.lib.stride_tricks import sliding_window_view
 
-from grader.plagiarism.token_filter import CACHE_SALT, filter_python
-from grader.plagiarism.workcache import WorkCache
+from grader.plagiarism.token_filter import filter_joined, filter_python
 
 # Rolling-hash base: copydetect hashes k-grams with Python's hash(), which changes with every process (PYTHONHASHSEED);
 # the same polynomial hash in every run keeps scores reproducible.
@@ -56,6 +54,13 @@ def kgram_hashes(text: str, k: int) -> np.ndarray:
     return hashes.view(np.int64)
 
 
+def _covered(positions: np.ndarray, k: int) -> int:
+    """Characters inside the k-grams at these ascending positions: gaps up to k count whole, longer ones k."""
+    if len(positions) == 0:
+        return 0
+    return int(np.minimum(np.diff(positions), k).sum()) + k
+
+
 @dataclass(frozen=True)
 class Fingerprint:
     filtered_length: int
@@ -67,9 +72,7 @@ class Fingerprint:
     @cached_property
     def coverage(self) -> int:
         """copydetect's token coverage: filtered characters inside some kept k-gram."""
-        if len(self.positions) == 0:
-            return 0
-        return int(np.minimum(np.diff(self.positions), self.k).sum()) + self.k
+        return _covered(self.positions, self.k)
 
     @cached_property
     def distinct(self) -> np.ndarray:
@@ -101,26 +104,40 @@ def winnow_positions(hashes: np.ndarray, window: int) -> np.ndarray:
     windows = sliding_window_view(values, window)
     minimum = windows.min(axis=1)
     if ((windows == minimum[:, None]).sum(axis=1) > 1).any():
-        return copydetect_winnow(hashes, window)
+        from copydetect.utils import _winnow  # imported when needed: copydetect loads matplotlib, a second of every run
+
+        return _winnow(hashes, window)
     return np.unique(windows.argmin(axis=1) + np.arange(len(hashes)) - (window - 1))
 
 
-def _fingerprint(filtered: str, offsets: np.ndarray, settings: FingerprintSettings, boilerplate: np.ndarray, window: int | None = None) -> Fingerprint:
+def _fingerprint(filtered: str, offsets: np.ndarray, settings: FingerprintSettings, window: int | None = None) -> Fingerprint:
     hashes = kgram_hashes(filtered, settings.noise)
     positions = winnow_positions(hashes, window or settings.window)
-    fingerprint = Fingerprint(len(filtered), offsets, hashes[positions], positions, settings.noise)
-    return fingerprint.without(boilerplate) if len(boilerplate) else fingerprint
+    return Fingerprint(len(filtered), offsets, hashes[positions], positions, settings.noise)
 
 
 def starter_hashes(starter_code: list[str], settings: FingerprintSettings) -> np.ndarray:
     """Every k-gram hash of the starter (window 1), as copydetect does for boilerplate."""
-    hashes = [_fingerprint(*filter_python(code), settings, np.zeros(0, np.int64), window=1).hashes for code in starter_code]
+    hashes = [_fingerprint(*filter_python(code), settings, window=1).hashes for code in starter_code]
     return np.unique(np.concatenate(hashes)) if hashes else np.zeros(0, np.int64)
 
 
-def fingerprint_all(codes: list[str], cohort_size: int, starter: np.ndarray, settings: FingerprintSettings, work: WorkCache) -> list[Fingerprint]:
-    """Fingerprints of each text; the first cohort_size texts are the cohort whose common fingerprints count as boilerplate."""
-    fingerprints = [_fingerprint(text, offsets, settings, starter) for text, offsets in work.map(filter_python, codes, salt=CACHE_SALT)]
+def code_fingerprint(code: str, settings: FingerprintSettings) -> Fingerprint:
+    """The winnowed fingerprint of code's filtered text, boilerplate still in."""
+    return _fingerprint(*filter_python(code), settings)
+
+
+def units_fingerprint(parts: tuple[str, ...], settings: FingerprintSettings) -> Fingerprint:
+    """code_fingerprint of "\n".join(parts)."""
+    return _fingerprint(*filter_joined(parts), settings)
+
+
+def fingerprint_all(fingerprints: list[Fingerprint], cohort_size: int, starter: np.ndarray, settings: FingerprintSettings) -> list[Fingerprint]:
+    """The fingerprints without the starter's and without what the cohort (the first cohort_size) has in common.
+
+    The fingerprints come through a WorkCache: kept by content, a re-run only fingerprints new submissions.
+    """
+    fingerprints = [fingerprint.without(starter) if len(starter) else fingerprint for fingerprint in fingerprints]
     held = [fingerprint.distinct for fingerprint in fingerprints[:cohort_size]]
     values, counts = np.unique(np.concatenate(held), return_counts=True) if held else (np.zeros(0, np.int64), np.zeros(0))
     limit = max(settings.cohort_share * cohort_size, settings.cohort_min_count - 1)
@@ -143,16 +160,24 @@ def _raw_ranges(slices: np.ndarray, offsets: np.ndarray) -> list[tuple[int, int]
     return [(int(start), int(end)) for start, end in zip(slices[0], slices[1])]
 
 
-def compare(a: Fingerprint, b: Fingerprint) -> TokenMatch:
-    """copydetect's compare_files: the share of each side's covered tokens that the other side also has, and where."""
+def similarities(a: Fingerprint, b: Fingerprint) -> tuple[float, float]:
+    """compare's two similarities alone: a run's copied slices cover what its k-grams cover, so no slices are built."""
     shared = np.intersect1d(a.distinct, b.distinct, assume_unique=True)
     if len(shared) == 0:
+        return 0.0, 0.0
+    first, second = (_covered(side.positions[side.holding(shared)], side.k) / side.coverage if side.filtered_length > 0 else 0.0 for side in (a, b))
+    return first, second
+
+
+def compare(a: Fingerprint, b: Fingerprint) -> TokenMatch:
+    """copydetect's compare_files: the share of each side's covered tokens that the other side also has, and where."""
+    similarity_a, similarity_b = similarities(a, b)
+    if similarity_a == similarity_b == 0.0:
         return TokenMatch(0.0, 0.0, [], [])
+    shared = np.intersect1d(a.distinct, b.distinct, assume_unique=True)
     slices_a = _copied_slices(a.positions[a.holding(shared)], a.k)
     slices_b = _copied_slices(b.positions[b.holding(shared)], b.k)
-    similarity_a = np.sum(slices_a[1] - slices_a[0]) / np.float64(a.coverage) if a.filtered_length > 0 else 0.0
-    similarity_b = np.sum(slices_b[1] - slices_b[0]) / np.float64(b.coverage) if b.filtered_length > 0 else 0.0
-    return TokenMatch(float(similarity_a), float(similarity_b), _raw_ranges(slices_a, a.offsets), _raw_ranges(slices_b, b.offsets))
+    return TokenMatch(similarity_a, similarity_b, _raw_ranges(slices_a, a.offsets), _raw_ranges(slices_b, b.offsets))
 
 
 def shared_counts(fingerprints: list[Fingerprint], max_holders: int) -> Counter[tuple[int, int]]:

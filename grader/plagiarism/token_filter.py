@@ -12,22 +12,24 @@ copydetect's own filter, so the result is always copydetect's (tests/plagiarism/
 
 from __future__ import annotations
 
+import hashlib
 import io
 import keyword
 import re
 import tokenize
 from collections.abc import Callable
 from functools import lru_cache
+from importlib.metadata import version
+from pathlib import Path
 
-import copydetect
 import numpy as np
 import pygments
-from copydetect.utils import filter_code as pygments_filter_code
 from pygments import token
 from pygments.lexers.python import PythonLexer
 
-# Results cached by content (grader.plagiarism.workcache) depend on these libraries besides this module.
-CACHE_SALT = f"pygments {pygments.__version__}, copydetect {copydetect.__version__}"
+# Results cached by content (grader.plagiarism.workcache) depend on these libraries and on this module, whichever module
+# the cached function is in (fingerprints are cached, and computed from this filter).
+CACHE_SALT = f"pygments {pygments.__version__}, copydetect {version('copydetect')}, {hashlib.sha256(Path(__file__).read_bytes()).hexdigest()}"
 
 # Token kinds, named after what copydetect writes for them.
 VARIABLE, FUNCTION, CLASS, PREPROCESSOR, DROPPED, STRING, VERBATIM = range(7)
@@ -334,10 +336,41 @@ def _filtered(pieces: list[Piece]) -> tuple[str, np.ndarray]:
     return "".join(out), np.array(offsets)
 
 
+def pygments_filter_code(code: str, filename: str) -> tuple[str, np.ndarray]:
+    """copydetect's own filter. Imported on first use: importing copydetect loads matplotlib, a second of every run."""
+    from copydetect.utils import filter_code
+
+    return filter_code(code, filename)
+
+
+def python_pieces(code: str) -> tuple[Piece, ...] | None:
+    """pygments' pieces of code as copydetect's filter sees them, or None where code leaves the replayed subset."""
+    try:
+        return tuple(_Replay(_pygments_input(code)).run())
+    except Unsupported:
+        return None
+
+
 def filter_python(code: str) -> tuple[str, np.ndarray]:
     """copydetect's `filter_code(code, "x.py")`: the filtered text and its offsets."""
-    try:
-        pieces = _Replay(_pygments_input(code)).run()
-    except Unsupported:
-        return pygments_filter_code(code, "submission.py")
-    return _filtered(pieces)
+    pieces = python_pieces(code)
+    return pygments_filter_code(code, "submission.py") if pieces is None else _filtered(pieces)
+
+
+@lru_cache(maxsize=4096)
+def _unit_pieces(code: str) -> tuple[Piece, ...] | None:
+    return python_pieces(code)
+
+
+def filter_joined(parts: tuple[str, ...]) -> tuple[str, np.ndarray]:
+    """filter_python("\n".join(parts)), each distinct part lexed once per process: canonical units recur across a cohort.
+
+    Each part, alone, ends in the newline the lexer adds, where the joined text has the newline between parts; parts
+    that start a line at their first token (no leading or trailing blank, no carriage return) leave the lexer in the
+    same state either way, so the pieces of the whole are those of the parts in a row. Anything else is filtered whole.
+    """
+    plain = all(part and part == part.strip() and "\r" not in part for part in parts)
+    pieces = [_unit_pieces(part) for part in parts] if plain else []
+    if not parts or not plain or any(found is None for found in pieces):
+        return filter_python("\n".join(parts))
+    return _filtered([piece for found in pieces for piece in found])

@@ -11,6 +11,7 @@ import ast
 import builtins
 import io
 import tokenize
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from grader.plagiarism.submissions import Submission
@@ -60,11 +61,14 @@ class _Canonicaliser(ast.NodeTransformer):
             return name
         return self.renamed.setdefault(name, f"v{len(self.renamed) + 1}")
 
+    # Names and arguments are renamed in place: the canonicaliser owns the tree it rewrites.
     def visit_Name(self, node: ast.Name) -> ast.AST:
-        return ast.copy_location(ast.Name(id=self._rename(node.id), ctx=node.ctx), node)
+        node.id = self._rename(node.id)
+        return node
 
     def visit_arg(self, node: ast.arg) -> ast.AST:
-        return ast.copy_location(ast.arg(arg=self._rename(node.arg)), node)
+        node.arg, node.annotation = self._rename(node.arg), None
+        return node
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
         node.name = "helper" if node.name in self.own_helpers else node.name
@@ -185,21 +189,58 @@ def _as_setdefault(node: ast.If) -> ast.Expr | None:
     return ast.copy_location(ast.Expr(value=call), node)
 
 
-def _read_names(nodes: list[ast.AST]) -> frozenset[str]:
-    return frozenset(node.id for root in nodes for node in ast.walk(root) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load))
+def _children(node: ast.AST) -> Iterator[ast.AST]:
+    """ast.iter_child_nodes without the iter_fields generator under it: these walks were most of canonicalising a file."""
+    for field in node._fields:
+        value = getattr(node, field, None)
+        if isinstance(value, ast.AST):
+            yield value
+        elif isinstance(value, list):
+            yield from (item for item in value if isinstance(item, ast.AST))
 
 
-def _referenced_names(tree: ast.Module) -> set[str]:
-    names = set(_read_names([tree]))
-    names |= {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
-    return names
+def _size(root: ast.AST) -> int:
+    """Nodes under root, root included, counted as ast.walk would."""
+    count, stack = 0, [root]
+    while stack:
+        node = stack.pop()
+        count += 1
+        stack.extend(_children(node))
+    return count
 
 
-def _imported_names(tree: ast.Module) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+@dataclass
+class _Names:
+    """The names one pass over a file finds: per top-level statement and class member, and for the whole file."""
+
+    read_by: dict[ast.AST, frozenset[str]]  # names each statement (or method) reads
+    attributes: set[str]
+    imported: set[str]
+
+    @property
+    def module_reads(self) -> frozenset[str]:
+        return frozenset().union(*self.read_by.values())
+
+
+def _names(tree: ast.Module) -> _Names:
+    """One walk over the file: what each top-level statement and each method reads, attributes used, names imported."""
+    names = _Names({}, set(), set())
+    # A class's members are read separately (each is a unit); its bases and decorators count for the module only.
+    roots = [child for node in tree.body for child in (_children(node) if isinstance(node, ast.ClassDef) else [node])]
+    for root in roots:
+        read: set[str] = set()
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.Name):
+                if isinstance(node.ctx, ast.Load):
+                    read.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                names.attributes.add(node.attr)
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                names.imported.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+            stack.extend(_children(node))
+        names.read_by[root] = frozenset(read)
     return names
 
 
@@ -214,9 +255,9 @@ def _top_level_names(tree: ast.Module) -> set[str]:
 
 
 def _canonical(nodes: list[ast.stmt], kept: frozenset[str], helpers: frozenset[str], read_names: frozenset[str]) -> tuple[str, int]:
-    module = ast.Module(body=[ast.parse(ast.unparse(node)).body[0] for node in nodes], type_ignores=[])
-    module = ast.fix_missing_locations(_Canonicaliser(kept, helpers, read_names).visit(module))
-    return ast.unparse(module), sum(1 for _ in ast.walk(module))
+    """The canonical text and size of these statements, which it rewrites in place (each is canonicalised once)."""
+    module = _Canonicaliser(kept, helpers, read_names).visit(ast.Module(body=list(nodes), type_ignores=[]))
+    return ast.unparse(module), _size(module)
 
 
 def _comment_free(code: str) -> str:
@@ -240,19 +281,24 @@ def file_units(submission_index: int, path: str, code: str, api_names: frozenset
         text = _comment_free(code)
         return [CodeUnit(submission_index, f"{path} (does not parse)", path, 1, lines, text, max(1, len(text.split())))]
     own = _top_level_names(tree) - api_names
-    referenced = _referenced_names(tree)
-    module_reads = _read_names([tree])
-    kept = frozenset(api_names | _imported_names(tree))
+    names = _names(tree)
+    module_reads = names.module_reads
+    referenced = module_reads | names.attributes
+    kept = frozenset(api_names | names.imported)
     helpers = frozenset(own)
     units: list[CodeUnit] = []
     block: list[ast.stmt] = []
 
+    def add(label: str, nodes: list[ast.stmt], unit_kept: frozenset[str], read_names: frozenset[str]) -> None:
+        first, last = nodes[0].lineno, nodes[-1].end_lineno or nodes[0].lineno  # before canonicalising rewrites them
+        canonical, size = _canonical(nodes, unit_kept, helpers, read_names)
+        if canonical.strip():
+            units.append(CodeUnit(submission_index, label, path, first, last, canonical, size))
+
     def close_block() -> None:
         statements = [node for node in block if not _is_import(node)]
         if statements:
-            canonical, size = _canonical(statements, kept, helpers, module_reads)
-            if canonical.strip():
-                units.append(CodeUnit(submission_index, "top-level code", path, statements[0].lineno, statements[-1].end_lineno or statements[0].lineno, canonical, size))
+            add("top-level code", statements, kept, module_reads)
         block.clear()
 
     for node in tree.body:
@@ -260,14 +306,12 @@ def file_units(submission_index: int, path: str, code: str, api_names: frozenset
             close_block()
             if node.name in own and node.name not in referenced:
                 continue  # a helper nothing calls is dead code, whoever wrote it
-            canonical, size = _canonical([node], kept, helpers, _read_names([node]))
-            units.append(CodeUnit(submission_index, f"def {node.name}", path, node.lineno, node.end_lineno or node.lineno, canonical, size))
+            add(f"def {node.name}", [node], kept, names.read_by[node])
         elif isinstance(node, ast.ClassDef):
             close_block()
             for member in node.body:
                 if isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef):
-                    canonical, size = _canonical([member], kept | {member.name}, helpers, _read_names([member]))
-                    units.append(CodeUnit(submission_index, f"{node.name}.{member.name}", path, member.lineno, member.end_lineno or member.lineno, canonical, size))
+                    add(f"{node.name}.{member.name}", [member], kept | {member.name}, names.read_by[member])
         else:
             block.append(node)
     close_block()

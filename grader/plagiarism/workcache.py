@@ -69,19 +69,24 @@ def _run_job(position: int) -> Any:
     return function(items[position])
 
 
-def _workers() -> int:
+def available_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def parallel_map(function: Callable[[Item], Result], items: Sequence[Item], workers: int | None = None) -> list[Result]:
+def can_fork_workers(workers: int | None = None) -> bool:
+    return (workers or available_cores()) > 1 and "fork" in multiprocessing.get_all_start_methods()
+
+
+def parallel_map(function: Callable[[Item], Result], items: Sequence[Item], workers: int | None = None, parallel_from: int = PARALLEL_FROM) -> list[Result]:
     """[function(item) for item in items], over forked worker processes when there are enough items and cores.
 
-    Forking (not spawning) keeps the inputs and imports shared; the workers only run Python and numpy, never the
-    OpenMP pools torch or FAISS may have started in the parent.
+    Forking (not spawning) keeps the inputs and imports shared. A forked copy of a running OpenMP pool hangs, so workers
+    must not use a pool the parent started: the per-submission functions use none, and embedding workers only fork from
+    a parent that never imported torch (embeddings.py).
     """
     global _job
-    workers = workers or _workers()
-    if workers < 2 or len(items) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+    workers = workers or available_cores()
+    if len(items) < parallel_from or not can_fork_workers(workers):
         return [function(item) for item in items]
     _job = (function, items)
     try:

@@ -7,7 +7,8 @@ import pytest
 from copydetect.utils import filter_code
 
 from grader.plagiarism import token_filter
-from grader.plagiarism.token_filter import filter_python
+from grader.plagiarism.token_filter import filter_joined, filter_python
+from grader.plagiarism.units import file_units
 
 from tests.plagiarism.conftest import ALICE, BOB, CAROL, MALLORY, STARTER
 
@@ -79,3 +80,30 @@ def test_code_outside_the_subset_falls_back_to_the_same_result(name: str) -> Non
     with pytest.raises(token_filter.Unsupported):
         token_filter._Replay(token_filter._pygments_input(FALLBACK_SNIPPETS[name])).run()
     assert_same_as_copydetect(FALLBACK_SNIPPETS[name])
+
+
+def assert_joined_as_whole(parts: list[str]) -> None:
+    text, offsets = filter_joined(tuple(parts))
+    expected_text, expected_offsets = filter_python("\n".join(parts))
+    assert text == expected_text
+    assert np.array_equal(offsets, expected_offsets)
+
+
+@pytest.mark.parametrize("path", devset_files(), ids=lambda path: str(path.relative_to(DEVSET)))
+def test_canonical_units_filtered_one_by_one_join_into_the_filter_of_their_text(path: Path) -> None:
+    assert_joined_as_whole([unit.canonical for unit in file_units(0, path.name, path.read_text(), frozenset())])
+
+
+JOINED_EDGES = {
+    "import_then_def": ["def f():\n    import numpy as np", "def g():\n    from a import b", "import os"],
+    "string_statements": ["'''doc'''.join(x)", 'r"""x""".strip()', "x = 1"],
+    "names_after_names": ["x.y", "print(a)", "class A:\n    pass", "yield from g()"],
+    "fallback_part": ["x = 1", "match x:\n    case 1:\n        pass", "y = 2"],
+    "untidy_parts": ["  x = 1", "y = 2\n", "z\r= 3", ""],
+    "none": [],
+}
+
+
+@pytest.mark.parametrize("name", sorted(JOINED_EDGES))
+def test_parts_at_the_edge_of_the_subset_still_join_into_the_filter_of_their_text(name: str) -> None:
+    assert_joined_as_whole(JOINED_EDGES[name])
