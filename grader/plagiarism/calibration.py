@@ -16,21 +16,31 @@ class Calibration:
     weights: tuple[float, ...]
     bias: float
     fitted_on: str
-    # Fitted on fewer features, for pairs that lack some of these (cohort-relative features need partners to compare with).
+    # Fitted on the raw channels alone. It scores the pairs that lack the cohort-relative features (too few partners to
+    # compare with), and it is a floor for every other pair: what the channels alone condemn, a neighbourhood of
+    # similar pairs must not excuse (a group of students sharing one solution would otherwise hide each other).
     fallback: Calibration | None = None
 
+    def _probability(self, features: dict[str, float]) -> float:
+        logit = self.bias + sum(weight * features[name] for name, weight in zip(self.features, self.weights))
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, logit))))
+
     def _model_for(self, features: dict[str, float]) -> Calibration:
-        if self.fallback is not None and any(name not in features for name in self.features):
-            return self.fallback._model_for(features)
-        return self
+        """The model whose probability is the score: this one, or the fallback where it is higher or this one's
+        features are missing."""
+        if self.fallback is None:
+            return self
+        fallback = self.fallback._model_for(features)
+        if any(name not in features for name in self.features):
+            return fallback
+        return self if self._probability(features) >= fallback._probability(features) else fallback
 
     def contributions(self, features: dict[str, float]) -> dict[str, float]:
         model = self._model_for(features)
         return {name: weight * features[name] for name, weight in zip(model.features, model.weights)}
 
     def score(self, features: dict[str, float]) -> float:
-        logit = self._model_for(features).bias + sum(self.contributions(features).values())
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, logit))))
+        return self._model_for(features)._probability(features)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2) + "\n")

@@ -1,16 +1,20 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
+from pathlib import Path
 
 import pytest
 
+from grader.plagiarism.calibration import Calibration, load_calibration
 from grader.plagiarism.detector import DetectorSettings, relative_channels
 from grader.plagiarism.notebook import notebook_code
 
 from tests.plagiarism.conftest import ALICE, BOB, CAROL, MALLORY, STARTER, notebook_of, score_of
 
 FLAG = DetectorSettings().flag_threshold
+DEVSET = Path(__file__).resolve().parents[2] / "bench" / "plagiarism" / "devset"
 
 
 def test_notebook_code_keeps_code_cells_in_order_and_strips_magics():
@@ -26,6 +30,35 @@ def test_a_pair_counts_relative_to_both_sides_other_partners():
     assert all(entry["token"] <= 0.0 for entry in relative[1:])
     three = relative_channels([(0, 1), (0, 2), (1, 2)], [{"token": value} for value in (0.9, 0.5, 0.5)], partners=12, floor=0.05)
     assert three == [{}, {}, {}], "one other partner is too few to say what is usual"
+
+
+def test_the_raw_channel_model_is_a_floor_under_the_cohort_relative_one():
+    raw = Calibration(("token",), (10.0,), -5.0, "test")
+    relative = Calibration(("token", "token_relative"), (10.0, 4.0), -8.0, "test", fallback=raw)
+    blatant_in_a_crowd = {"token": 1.0, "token_relative": 0.0}  # as similar as everyone near it: a cluster of copies
+    standing_out = {"token": 0.6, "token_relative": 3.0}
+    assert relative.score(blatant_in_a_crowd) == raw.score(blatant_in_a_crowd) > 0.99
+    assert relative.contributions(blatant_in_a_crowd) == {"token": 10.0}  # the report names what decided
+    assert relative.score(standing_out) > raw.score(standing_out)
+    assert relative.score({"token": 0.6}) == raw.score({"token": 0.6})  # no partners to compare with
+
+
+def test_a_group_sharing_one_solution_is_not_excused_by_its_own_size(run_detection):
+    """Four students hand in one solution under different names, among other students' work: every pair of the four
+    scores at least what its channels alone give it, however alike its neighbourhood (the cohort-relative features
+    see four equally close partners and, by themselves, would rank the group below textbook twins)."""
+    original = (DEVSET / "bigram" / "independent" / "s3.py").read_text()
+    names = ["load_names", "split_names", "build_vocab", "count_bigrams", "shuffled", "vocab", "pairs", "padded", "table"]
+    group = {f"copier{n}.py": re.sub(rf"\b({'|'.join(names)})\b", rf"\1_{n}", original) for n in range(4)}
+    others = {f"{task}_{path.name}": path.read_text() for task in ("bpe", "attention", "decoding")
+              for path in sorted((DEVSET / task / "independent").glob("*.py"))}
+    detection = run_detection({**group, **others})
+    floor = load_calibration().fallback
+    copier_pairs = [pair for pair in detection.pairs if pair.a in group and pair.b in group]
+    assert len(copier_pairs) == 6
+    for pair in copier_pairs:
+        assert pair.score >= FLAG and pair.score >= floor.score(pair.channels) - 1e-9, (pair.a, pair.b, pair.score)
+    assert any(set(group) <= set(cluster) for cluster in detection.clusters), detection.clusters
 
 
 def test_starter_only_submissions_do_not_flag(run_detection):
