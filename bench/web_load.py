@@ -121,6 +121,19 @@ def wait_for_server(base_url: str, process: subprocess.Popen, timeout_s: float =
     raise RuntimeError("server did not start")
 
 
+def wait_for_listeners(port: int, count: int, timeout_s: float = 120) -> None:
+    """Until every web process listens. The first answer comes from whichever started first, and a burst sent before
+    the others listen all lands on that one (each binds its own SO_REUSEPORT socket, and listens once it has started)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+        listening = [row for row in rows if row.split()[1].endswith(f":{port:04X}") and row.split()[3] == "0A"]
+        if len(listening) >= count:
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"only some of the {count} web processes listen on port {port}")
+
+
 def verify(settings: Settings, ids: list[int], uploads: int, earlier: int) -> dict[str, int]:
     """Exactly once: each acknowledged burst upload has one submission row, one job row and one stored tree, and
     nothing else was written beyond the `earlier` uploads of the backlog."""
@@ -208,6 +221,7 @@ def main() -> None:
                  "GRADER_SANDBOX": "local", "GRADER_WORKERS": str(args.workers)})
         try:
             wait_for_server(base_url, server)
+            wait_for_listeners(port, args.processes or os.cpu_count())
             one_at_a_time(base_url, tokens[args.uploads + args.solo:])  # a backlog: grading is busy during the burst
             running = wait_until_grading(settings)
             results = asyncio.run(fire(port, tokens[:args.uploads]))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -70,3 +73,13 @@ def test_error_frames_keep_only_student_files(tmp_path, monkeypatch):
     except ValueError as error:
         described = gp.describe_error(error)
     assert described["frames"] == [{"file": "solution.py", "line": 2, "function": "f"}]
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/autogroup"), reason="kernel without autogroup scheduling")
+def test_a_run_in_a_session_of_its_own_keeps_the_lower_priority_it_was_started_with():
+    """Under autogroup scheduling a new session competes at nice 0 whatever its own nice value; the runner carries it."""
+    code = ("import os; os.setsid(); from grader.sandbox.runtime.runner import keep_priority; keep_priority(); "
+            "print(open('/proc/self/autogroup').read())")
+    started = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             preexec_fn=lambda: os.nice(7))
+    assert started.stdout.split()[-1] == "7", started.stdout

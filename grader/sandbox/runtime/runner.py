@@ -64,10 +64,22 @@ def shield_from_signals() -> None:
         signal.signal(shielded, signal.SIG_IGN)
 
 
+def keep_priority() -> None:
+    """Under Linux's autogroup scheduling a new session (the sandbox's, the student's) is a scheduling group of its own
+    at nice 0, whatever the process's own nice value; CPU is then shared between groups as equals. Carry the inherited
+    value over, so a run started by `grader serve`'s lower-priority grading yields to the web processes."""
+    try:
+        with open("/proc/self/autogroup", "w") as handle:
+            handle.write(str(os.nice(0)))
+    except OSError:  # no autogroup (kernel option off, or a container's cgroup): the own nice value already applies
+        pass
+
+
 def default_signals() -> None:
     """In the child, before exec: ignored dispositions are inherited, so give the student's process the defaults."""
     for shielded in SHIELDED_SIGNALS:
         signal.signal(shielded, signal.SIG_DFL)
+    keep_priority()  # the child runs in a session of its own
 
 
 def make_undumpable() -> None:
@@ -162,6 +174,7 @@ def main() -> None:
     args = parser.parse_args()
     make_undumpable()
     shield_from_signals()
+    keep_priority()  # the sandbox started this runner in a session of its own
     for folder in (args.out, args.tmpdir, args.workdir):
         os.makedirs(folder, exist_ok=True)
     oom_before = read_oom_kills()
