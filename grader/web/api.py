@@ -6,16 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from grader import store
 from grader.web import services
 from grader.web.auth import api_uploader, api_viewer, app_context
 from grader.web.security import Viewer
 from grader.web.services import AppContext
-from grader.web.uploads import receive_upload
 from grader.web.views import ResultView
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -153,11 +150,7 @@ def list_assignments(viewer: Viewer = Depends(api_viewer), ctx: AppContext = Dep
              openapi_extra=UPLOAD_BODY, summary="Upload a solution; it is stored, acknowledged, then graded")
 async def submit(request: Request, assignment_id: str, viewer: Viewer = Depends(api_uploader),
                  ctx: AppContext = Depends(app_context)):
-    assignment = ctx.assignment(assignment_id)
-    with store.staging(ctx.settings.store_dir) as staging:
-        parsed = await receive_upload(request, ctx.settings.max_upload_bytes, ctx.options.multipart_overhead_bytes,
-                                      staging)
-        recorded = await run_in_threadpool(services.submit, ctx, viewer, assignment, parsed)
+    recorded = await services.receive_and_submit(request, ctx, viewer, assignment_id)
     return SubmissionOut(id=recorded.submission_id, assignment_id=assignment_id, original_name=recorded.original_name,
                          submitted_at=recorded.submitted_at, status="queued", result=None)
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
-from grader import store
 from grader.gradebook.repository import COURSE_LEVEL
 from grader.queue.celery_queue import worker_statuses
 from grader.web import services
@@ -24,7 +22,6 @@ from grader.web.security import (
     tokens_equal,
 )
 from grader.web.services import AppContext, Forbidden, InvalidInput, NotFound
-from grader.web.uploads import receive_upload
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_MAX_AGE = 3600
@@ -144,12 +141,8 @@ def assignment(request: Request, assignment_id: str, viewer: Viewer = Depends(pa
 @router.post("/assignments/{assignment_id}/submissions")
 async def upload(request: Request, assignment_id: str, viewer: Viewer = Depends(page_uploader),
                  ctx: AppContext = Depends(app_context)) -> Response:
-    assignment = ctx.assignment(assignment_id)
-    with store.staging(ctx.settings.store_dir) as staging:
-        parsed = await receive_upload(request, ctx.settings.max_upload_bytes, ctx.options.multipart_overhead_bytes,
-                                      staging)
-        check_csrf(viewer, parsed.fields.get("csrf_token"))
-        recorded = await run_in_threadpool(services.submit, ctx, viewer, assignment, parsed)
+    recorded = await services.receive_and_submit(request, ctx, viewer, assignment_id,
+                                                 lambda fields: check_csrf(viewer, fields.get("csrf_token")))
     return _redirect(f"/submissions/{recorded.submission_id}")
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from fastapi import Request
 from sqlalchemy import Connection
 from sqlalchemy.orm import sessionmaker
+from starlette.concurrency import run_in_threadpool
 
+from grader import store
 from grader.db.models import GradeRecord, Submission, User, utcnow
 from grader.gradebook.catalog import CourseCatalog
 from grader.gradebook.compute import counting_attempt
@@ -32,7 +35,7 @@ from grader.settings import Settings
 from grader.store import get as stored_submission
 from grader.web.options import WebOptions
 from grader.web.security import Viewer
-from grader.web.uploads import ParsedUpload
+from grader.web.uploads import ParsedUpload, receive_upload
 from grader.web.views import ResultView, result_view
 
 
@@ -109,6 +112,18 @@ class SubmissionPage:
 def require_instructor(viewer: Viewer) -> None:
     if not viewer.is_instructor:
         raise Forbidden("this page is for instructors")
+
+
+async def receive_and_submit(request: Request, ctx: AppContext, viewer: Viewer, assignment_id: str,
+                             check_fields: Callable[[dict[str, str]], None] = lambda fields: None) -> RecordedSubmission:
+    """Both upload routes: the body parsed straight into the store's staging folder, the form's other fields checked,
+    then the upload stored and recorded off the event loop."""
+    assignment = ctx.assignment(assignment_id)
+    with store.staging(ctx.settings.store_dir) as staging:
+        parsed = await receive_upload(request, ctx.settings.max_upload_bytes, ctx.options.multipart_overhead_bytes,
+                                      staging)
+        check_fields(parsed.fields)
+        return await run_in_threadpool(submit, ctx, viewer, assignment, parsed)
 
 
 def submit(ctx: AppContext, viewer: Viewer, assignment: CourseAssignment, upload: ParsedUpload) -> RecordedSubmission:
