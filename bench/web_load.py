@@ -223,7 +223,7 @@ def main() -> None:
             wait_for_server(base_url, server)
             wait_for_listeners(port, args.processes or os.cpu_count())
             one_at_a_time(base_url, tokens[args.uploads + args.solo:])  # a backlog: grading is busy during the burst
-            running = wait_until_grading(settings)
+            running = wait_until_grading(settings) if args.backlog else 0
             results = asyncio.run(fire(port, tokens[:args.uploads]))
             statuses = sorted({status for _, status, _ in results})
             if statuses != [202]:

@@ -79,12 +79,13 @@ def accept(source: Path, original_name: str, assignment: Assignment, caps: Intak
         accepted = ", ".join(assignment.kinds)
         raise Rejected(f"assignment {assignment.id} does not accept a {kind} submission; it accepts: {accepted}")
     size = _checked_size(source, caps)
+    content = source.read_bytes() if kind in ("py", "ipynb") else None  # read once: written out, then hashed
     if kind == "py":
         if not assignment.entry_is_python:
             raise Rejected(f"assignment {assignment.id} needs a project with {assignment.entry}: submit a .zip")
-        _write_text_file(tree / assignment.entry, _decode(source.read_bytes(), original_name))
+        _write_text_file(tree / assignment.entry, _decode(content, original_name))
     elif kind == "ipynb":
-        _write_notebook(tree / "solution.ipynb", source.read_bytes(), original_name)
+        _write_notebook(tree / "solution.ipynb", content, original_name)
     elif kind == "zip":
         _extract_zip(source, tree, assignment, caps)
     else:
@@ -92,7 +93,8 @@ def accept(source: Path, original_name: str, assignment: Assignment, caps: Intak
     if kind in ("zip", "folder"):
         _lift_single_top_folder(tree, assignment.entry)
     entry_kind = _entry_kind(tree, assignment)
-    return Accepted(sha256=submission_sha256(source), kind=kind, original_name=original_name, size_bytes=size,
+    sha256 = hashlib.sha256(content).hexdigest() if content is not None else submission_sha256(source)
+    return Accepted(sha256=sha256, kind=kind, original_name=original_name, size_bytes=size,
                     entry_kind=entry_kind)
 
 
@@ -117,8 +119,11 @@ def _decode(content: bytes, name: str) -> str:
 
 
 def _write_text_file(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    try:
+        path.write_text(text, encoding="utf-8")
+    except FileNotFoundError:  # an entry point in a subfolder
+        path.parent.mkdir(parents=True)
+        path.write_text(text, encoding="utf-8")
 
 
 def _write_notebook(path: Path, content: bytes, name: str) -> None:

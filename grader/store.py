@@ -12,12 +12,15 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from grader.intake import Accepted
+
+T = TypeVar("T")
 
 _syncfs = getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)
 
@@ -47,8 +50,7 @@ def submission_dir(store_dir: Path, sha256: str) -> Path:
 @contextmanager
 def staging(store_dir: Path) -> Iterator[Path]:
     """A fresh folder on the store's filesystem, so the final rename is atomic; removed afterwards unless stored."""
-    (store_dir / "tmp").mkdir(parents=True, exist_ok=True)
-    path = Path(tempfile.mkdtemp(dir=store_dir / "tmp"))
+    path = Path(_make_parents_on_demand(lambda: tempfile.mkdtemp(dir=store_dir / "tmp"), store_dir / "tmp"))
     try:
         yield path
     finally:
@@ -72,8 +74,6 @@ def put(store_dir: Path, staging: Path, source: Path, accepted: Accepted, flush:
     final = submission_dir(store_dir, accepted.sha256)
     stored = StoredSubmission(sha256=accepted.sha256, kind=accepted.kind, original_name=accepted.original_name,
                               size_bytes=accepted.size_bytes, entry_kind=accepted.entry_kind, path=final)
-    if final.exists():
-        return stored
     original = staging / "original"
     if source.parent != original:
         if source.is_dir():
@@ -84,15 +84,26 @@ def put(store_dir: Path, staging: Path, source: Path, accepted: Accepted, flush:
     (staging / "meta.json").write_text(json.dumps(vars(accepted), indent=2), encoding="utf-8")
     if flush:
         _fsync_tree(staging)
-    final.parent.mkdir(parents=True, exist_ok=True)
     try:
-        staging.rename(final)
-        if flush:
-            _fsync_path(final.parent)  # the rename itself must be on disk before the upload is acknowledged
-    except OSError:  # stored concurrently by another worker: the content is the same by construction
-        return stored
+        _make_parents_on_demand(lambda: staging.rename(final), final.parent)
+    except OSError:
+        if (final / "meta.json").is_file():  # stored before, or concurrently: the content is the same by construction
+            return stored
+        raise
+    if flush:
+        _fsync_path(final.parent)  # the rename itself must be on disk before the upload is acknowledged
     _make_read_only(final)
     return stored
+
+
+def _make_parents_on_demand(action: Callable[[], T], folder: Path) -> T:
+    """Run `action`, creating `folder` first only if it is missing: on a busy disk every metadata call costs, and
+    the folder exists for all but the first upload into it."""
+    try:
+        return action()
+    except FileNotFoundError:
+        folder.mkdir(parents=True, exist_ok=True)
+        return action()
 
 
 def get(store_dir: Path, sha256: str) -> StoredSubmission:

@@ -33,15 +33,15 @@ class SubmissionRecorder:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def record(self, new: NewSubmission) -> RecordedSubmission:
-        """Commit the submission and its queued job; returns once both rows are committed."""
+    def submit(self, new: NewSubmission) -> Future[RecordedSubmission]:
+        """Hand the submission and its queued job to the writer; the future is done once both rows are committed."""
         future: Future[RecordedSubmission] = Future()
         with self._lock:  # started on first use, so every way of building the app records the same way
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="grader-submission-writer", daemon=True)
                 self._thread.start()
             self._pending.put((new, future))
-        return future.result()
+        return future
 
     def stop(self) -> None:
         """Commit what is waiting, then end the writer thread."""

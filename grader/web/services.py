@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -117,28 +119,32 @@ def require_instructor(viewer: Viewer) -> None:
 async def receive_and_submit(request: Request, ctx: AppContext, viewer: Viewer, assignment_id: str,
                              check_fields: Callable[[dict[str, str]], None] = lambda fields: None) -> RecordedSubmission:
     """Both upload routes: the body parsed straight into the store's staging folder, the form's other fields checked,
-    then the upload stored and recorded off the event loop."""
+    the upload stored, then its submission and job rows committed (with the other uploads of the moment, see
+    `SubmissionRecorder`) and queued; returns the committed row."""
     assignment = ctx.assignment(assignment_id)
     with store.staging(ctx.settings.store_dir) as staging:
         parsed = await receive_upload(request, ctx.settings.max_upload_bytes, ctx.options.multipart_overhead_bytes,
                                       staging)
         check_fields(parsed.fields)
-        return await run_in_threadpool(submit, ctx, viewer, assignment, parsed)
-
-
-def submit(ctx: AppContext, viewer: Viewer, assignment: CourseAssignment, upload: ParsedUpload) -> RecordedSubmission:
-    """Store the upload durably, commit its submission and job rows, then queue it; returns the committed row."""
-    try:  # the catalog's parsed assignment spares re-reading its YAML on every upload
-        # the recorder puts the store on disk once for every upload of its batch, before their rows commit
-        stored = accept_staged(ctx.settings, assignment.spec, upload.staging, upload.path, upload.original_name,
-                               flush=False)
-    except Rejected as error:
-        raise InvalidInput(str(error)) from error
-    recorded = ctx.recorder.record(NewSubmission(
+        if parsed.size <= ctx.options.inline_store_bytes:
+            stored = store_upload(ctx, assignment, parsed)
+        else:
+            stored = await run_in_threadpool(store_upload, ctx, assignment, parsed)
+    recorded = await asyncio.wrap_future(ctx.recorder.submit(NewSubmission(
         viewer.id, assignment.id, stored.sha256, stored.kind, stored.original_name, stored.size_bytes,
-    ))
+    )))
     ctx.queue.enqueue(recorded.job_id)
     return recorded
+
+
+def store_upload(ctx: AppContext, assignment: CourseAssignment, upload: ParsedUpload) -> store.StoredSubmission:
+    """Not yet flushed to disk: the recorder flushes the store once for every upload of its batch, before their rows
+    commit."""
+    try:  # the catalog's parsed assignment spares re-reading its YAML on every upload
+        return accept_staged(ctx.settings, assignment.spec, upload.staging, upload.path, upload.original_name,
+                             flush=False)
+    except Rejected as error:
+        raise InvalidInput(str(error)) from error
 
 
 def submission_status(gradebook: Gradebook, submission: Submission, record: GradeRecord | None) -> str:

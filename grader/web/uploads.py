@@ -28,6 +28,7 @@ class ParsedUpload:
     path: Path
     original_name: str
     fields: dict[str, str]
+    size: int
 
 
 async def _capped(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
@@ -68,7 +69,8 @@ async def receive_upload(request: Request, max_file_bytes: int, overhead_bytes: 
         with target.open("wb") as out:
             upload.file.seek(0)
             shutil.copyfileobj(upload.file, out)
+            out_size = out.tell()
         fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}
-        return ParsedUpload(staging, target, name, fields)
+        return ParsedUpload(staging, target, name, fields, out_size)
     finally:
         await form.close()

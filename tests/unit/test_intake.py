@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -193,3 +194,12 @@ def test_empty_submission_is_rejected(tmp_path):
     source.write_text("")
     with pytest.raises(Rejected, match="empty"):
         run_accept(tmp_path, source)
+
+
+def test_a_lone_py_for_an_entry_point_in_a_subfolder_lands_there(tmp_path):
+    nested = Assignment(id="p9", title="t", entry="src/main.py")
+    source = tmp_path / "main.py"
+    source.write_text(SOLUTION)
+    accepted, tree = run_accept(tmp_path, source, assignment=nested)
+    assert (tree / "src" / "main.py").read_text() == SOLUTION
+    assert accepted.sha256 == hashlib.sha256(SOLUTION.encode()).hexdigest()  # the upload's bytes, as for every kind

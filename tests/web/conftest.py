@@ -75,8 +75,10 @@ def session_factory(settings: Settings):
 
 
 @pytest.fixture
-def web_options() -> WebOptions:
-    return WebOptions(uploads_per_window=3, upload_window=timedelta(minutes=10), status_poll_ms=300)
+def web_options(request) -> WebOptions:
+    """Overridable per test with `@pytest.mark.parametrize("web_options", [{...}], indirect=True)`."""
+    return WebOptions(uploads_per_window=3, upload_window=timedelta(minutes=10), status_poll_ms=300,
+                      **getattr(request, "param", {}))
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import event, func, select
@@ -45,14 +44,13 @@ def new_submission(student_id: int, n: int) -> NewSubmission:
 def test_a_burst_of_uploads_commits_together_and_every_one_gets_its_own_rows(session_factory, student_id):
     recorder = SubmissionRecorder(session_factory)
     held = FirstCommitHeld(session_factory)
-    with ThreadPoolExecutor(BURST) as pool:
-        first = pool.submit(recorder.record, new_submission(student_id, 0))
-        assert held.first_started.wait(30)
-        rest = [pool.submit(recorder.record, new_submission(student_id, n)) for n in range(1, BURST)]
-        while recorder._pending.qsize() < BURST - 1:  # the burst waits behind the held commit
-            threading.Event().wait(0.01)
-        held.release.set()
-        recorded = [first.result(30), *(future.result(30) for future in rest)]
+    first = recorder.submit(new_submission(student_id, 0))
+    assert held.first_started.wait(30)
+    rest = [recorder.submit(new_submission(student_id, n)) for n in range(1, BURST)]
+    while recorder._pending.qsize() < BURST - 1:  # the burst waits behind the held commit
+        threading.Event().wait(0.01)
+    held.release.set()
+    recorded = [first.result(30), *(future.result(30) for future in rest)]
     recorder.stop()
 
     assert held.commits == 2  # the first upload alone, then the other nineteen in one transaction
@@ -70,18 +68,17 @@ def test_a_bad_row_fails_only_its_own_upload_not_the_ones_sharing_its_commit(ses
     recorder = SubmissionRecorder(session_factory)
     held = FirstCommitHeld(session_factory)
     unknown_student = student_id + 1000  # violates the foreign key to users
-    with ThreadPoolExecutor(4) as pool:
-        first = pool.submit(recorder.record, new_submission(student_id, 0))
-        assert held.first_started.wait(30)
-        good = [pool.submit(recorder.record, new_submission(student_id, n)) for n in (1, 2)]
-        bad = pool.submit(recorder.record, new_submission(unknown_student, 3))
-        while recorder._pending.qsize() < 3:
-            threading.Event().wait(0.01)
-        held.release.set()
-        first.result(30)
-        assert [future.result(30).original_name for future in good] == ["solution1.py", "solution2.py"]
-        with pytest.raises(Exception):
-            bad.result(30)
+    first = recorder.submit(new_submission(student_id, 0))
+    assert held.first_started.wait(30)
+    good = [recorder.submit(new_submission(student_id, n)) for n in (1, 2)]
+    bad = recorder.submit(new_submission(unknown_student, 3))
+    while recorder._pending.qsize() < 3:
+        threading.Event().wait(0.01)
+    held.release.set()
+    first.result(30)
+    assert [future.result(30).original_name for future in good] == ["solution1.py", "solution2.py"]
+    with pytest.raises(Exception):
+        bad.result(30)
     recorder.stop()
     with session_factory() as session:
         assert session.scalar(select(func.count(Submission.id))) == 3
@@ -89,9 +86,9 @@ def test_a_bad_row_fails_only_its_own_upload_not_the_ones_sharing_its_commit(ses
 
 def test_stopping_commits_what_is_waiting_and_a_later_upload_starts_the_writer_again(session_factory, student_id):
     recorder = SubmissionRecorder(session_factory)
-    before = recorder.record(new_submission(student_id, 0))
+    before = recorder.submit(new_submission(student_id, 0)).result()
     recorder.stop()
-    after = recorder.record(new_submission(student_id, 1))
+    after = recorder.submit(new_submission(student_id, 1)).result()
     recorder.stop()
     assert after.submission_id > before.submission_id
     with session_factory() as session:
@@ -108,6 +105,6 @@ def test_the_hook_runs_once_per_batch_before_its_rows_commit(session_factory, st
 
     recorder = SubmissionRecorder(session_factory, before_commit=count_committed_rows)
     for n in range(3):
-        recorder.record(new_submission(student_id, n))
+        recorder.submit(new_submission(student_id, n)).result()
     recorder.stop()
     assert rows_seen_by_hook == [0, 1, 2]

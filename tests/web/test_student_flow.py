@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
@@ -38,6 +39,8 @@ def test_wrong_password_is_refused(client: TestClient, people):
     assert client.get("/assignments", follow_redirects=False).status_code == 303
 
 
+@pytest.mark.parametrize("web_options", [{}, {"inline_store_bytes": 0}], indirect=True,
+                         ids=["stored on the event loop", "stored on a worker thread"])
 def test_upload_is_stored_before_it_is_acknowledged_then_graded_in_the_background(
         client: TestClient, settings: Settings, people):
     csrf = sign_in(client, people["alice"].email)
