@@ -16,7 +16,7 @@ from grader.plagiarism.identifiers import cosine, identifier_counts, tfidf_vecto
 from grader.plagiarism.submissions import Skipped, SourceFile, Submission
 from grader.plagiarism.token_filter import CACHE_SALT
 from grader.plagiarism.units import CodeUnit, api_names_of, submission_units
-from grader.plagiarism.workcache import WorkCache
+from grader.plagiarism.workcache import WorkCache, parallel_map
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,9 @@ class DetectorSettings:
     relative_partners: int = 12  # a pair is set against each side's closest other partners, at most this many
     relative_spread_floor: float = 0.05  # least spread assumed among those partners, so a flat neighbourhood does not inflate
     report_top: int = 200  # pairs listed besides every flagged pair
+    # From this many pairs, their channels (and the listed pairs' details) are computed in forked workers: about a
+    # millisecond of numpy calls per pair, ten seconds for a cohort of 1,000.
+    parallel_pairs_from: int = 2000
 
 
 @dataclass(frozen=True)
@@ -228,6 +231,7 @@ def _clusters(pairs: list[PairResult], threshold: float) -> list[list[str]]:
 
     def root(name: str) -> str:
         while parent.setdefault(name, name) != name:
+            parent[name] = parent[parent[name]]  # path halving: thousands of flagged pairs stay near linear
             name = parent[name]
         return name
 
@@ -289,25 +293,25 @@ def detect(
     candidates = {(first, second) for first, second in candidates if first < len(cohort)}  # archives are not compared with each other
 
     ordered = sorted(candidates)
-    channels: list[dict[str, float]] = []
-    for first, second in ordered:
-        forward = _direction(rows_of[first], units, table, second)
-        backward = _direction(rows_of[second], units, table, first)
-        channels.append(
-            {
-                "token": max(similarities(fingerprints[first], fingerprints[second])),
-                "canonical_token": max(similarities(canonical_fingerprints[first], canonical_fingerprints[second])),
-                "identifiers": cosine(names[first], names[second]),
-                "semantic": max(forward, backward),
-            }
-        )
+
+    def pair_channels(pair: tuple[int, int]) -> dict[str, float]:
+        first, second = pair
+        return {
+            "token": max(similarities(fingerprints[first], fingerprints[second])),
+            "canonical_token": max(similarities(canonical_fingerprints[first], canonical_fingerprints[second])),
+            "identifiers": cosine(names[first], names[second]),
+            "semantic": max(_direction(rows_of[first], units, table, second), _direction(rows_of[second], units, table, first)),
+        }
+
+    channels = parallel_map(pair_channels, ordered, parallel_from=settings.parallel_pairs_from)
     relative = relative_channels(ordered, channels, settings.relative_partners, settings.relative_spread_floor)
     scores = [calibration.score(calibration_features(pair_channels, pair_relative)) for pair_channels, pair_relative in zip(channels, relative)]
     ranking = sorted(range(len(ordered)), key=scores.__getitem__, reverse=True)
     total_pairs = len(cohort) * (len(cohort) - 1) // 2 + len(cohort) * len(archives)
 
-    def explained(rank: int, position: int) -> PairResult:
+    def explained(ranked: tuple[int, int]) -> PairResult:
         """A listed pair with what explains it in the report: found for these pairs only, not for every candidate."""
+        rank, position = ranked
         first, second = ordered[position]
         contributions = calibration.contributions(calibration_features(channels[position], relative[position]))
         return PairResult(
@@ -324,7 +328,8 @@ def detect(
             tokens=compare(fingerprints[first], fingerprints[second]),
         )
 
-    listed = [explained(rank, position) for rank, position in enumerate(ranking) if rank < settings.report_top or scores[position] >= settings.flag_threshold]
+    to_list = [(rank, position) for rank, position in enumerate(ranking) if rank < settings.report_top or scores[position] >= settings.flag_threshold]
+    listed = parallel_map(explained, to_list, parallel_from=settings.parallel_pairs_from)
     return Detection(
         submissions=submissions,
         pairs=listed,

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from grader.plagiarism.calibration import load_calibration
-from grader.plagiarism.detector import Detection, detect
+from grader.plagiarism.detector import Detection, DetectorSettings, detect
 from grader.plagiarism.embeddings import EmbeddingCache, SentenceEncoder
 from grader.plagiarism.submissions import load_folder, read_entry, Limits
 
@@ -143,7 +143,7 @@ def embedding_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run_detection(tmp_path: Path, starter_dir: Path, encoder: SentenceEncoder, embedding_cache_dir: Path):
     """Writes {name: content} as a cohort folder and runs the real detector over it."""
 
-    def run(entries: dict[str, str | bytes]) -> Detection:
+    def run(entries: dict[str, str | bytes], settings: DetectorSettings = DetectorSettings()) -> Detection:
         cohort = tmp_path / "cohort"
         cohort.mkdir(exist_ok=True)
         for name, content in entries.items():
@@ -152,7 +152,7 @@ def run_detection(tmp_path: Path, starter_dir: Path, encoder: SentenceEncoder, e
             path.write_bytes(content if isinstance(content, bytes) else content.encode())
         submissions, skipped = load_folder(cohort)
         starter = read_entry(starter_dir, Limits())
-        return detect(submissions, [], starter, skipped, encoder, EmbeddingCache(embedding_cache_dir, encoder.name), load_calibration())
+        return detect(submissions, [], starter, skipped, encoder, EmbeddingCache(embedding_cache_dir, encoder.name), load_calibration(), settings)
 
     return run
 

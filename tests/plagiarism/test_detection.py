@@ -61,6 +61,17 @@ def test_a_group_sharing_one_solution_is_not_excused_by_its_own_size(run_detecti
     assert any(set(group) <= set(cluster) for cluster in detection.clusters), detection.clusters
 
 
+def test_pairs_scored_in_worker_processes_come_out_as_in_process(run_detection):
+    """A large cohort's pairs are scored and explained in forked workers; a small one's in the process itself."""
+    cohort = {f"{task}_{path.name}": path.read_text() for task in ("bpe", "attention", "bigram")
+              for path in sorted((DEVSET / task).glob("*/*.py"))}
+    in_process = run_detection(cohort)
+    in_workers = run_detection(cohort, DetectorSettings(parallel_pairs_from=1))
+    assert len(in_process.pairs) > 100
+    assert in_workers.pairs == in_process.pairs
+    assert in_workers.all_scores == in_process.all_scores
+
+
 def test_starter_only_submissions_do_not_flag(run_detection):
     detection = run_detection({"ann.py": STARTER, "ben.py": STARTER + "\n# started late\n", "cat.py": STARTER, "alice.py": ALICE, "bob.py": BOB})
     assert detection.pairs, "pairs are scored"
