@@ -30,6 +30,7 @@ class DetectorSettings:
     relative_partners: int = 12  # a pair is set against each side's closest other partners, at most this many
     relative_spread_floor: float = 0.05  # least spread assumed among those partners, so a flat neighbourhood does not inflate
     report_top: int = 200  # pairs listed besides every flagged pair
+    side_by_side: int = 25  # top pairs whose matching regions are located, for the report's side-by-side view
     # From this many pairs, their channels (and the listed pairs' details) are computed in forked workers: about a
     # millisecond of numpy calls per pair, ten seconds for a cohort of 1,000.
     parallel_pairs_from: int = 2000
@@ -58,7 +59,7 @@ class PairResult:
     relative: dict[str, float]  # per channel: standard deviations above both sides' other closest partners (mean of the two)
     driver: str  # the feature that moved the score most
     unit_matches: tuple[UnitMatch, ...]
-    tokens: TokenMatch
+    tokens: TokenMatch | None  # where the copied code lies: for the top pairs only, which the report shows side by side
 
     @property
     def features(self) -> dict[str, float]:
@@ -325,7 +326,7 @@ def detect(
             relative=relative[position],
             driver=max(contributions, key=contributions.__getitem__),
             unit_matches=_unit_matches(rows_of[first], rows_of[second], units, vectors),
-            tokens=compare(fingerprints[first], fingerprints[second]),
+            tokens=compare(fingerprints[first], fingerprints[second]) if rank < settings.side_by_side else None,
         )
 
     to_list = [(rank, position) for rank, position in enumerate(ranking) if rank < settings.report_top or scores[position] >= settings.flag_threshold]

@@ -106,10 +106,13 @@ def _histogram(scores: list[float], bins: int = 20) -> list[dict]:
     return [{"low": index / bins, "count": count, "height": count / tallest} for index, count in enumerate(counts)]
 
 
-def render_html(detection: Detection, path: Path, title: str, shown: int = 25, strong_unit: float = 0.5) -> None:
+def render_html(detection: Detection, path: Path, title: str, strong_unit: float = 0.5) -> None:
+    """Side by side: the top pairs, whose matching regions the detector located (`DetectorSettings.side_by_side`)."""
     by_key = {(submission.origin, submission.name): submission for submission in detection.submissions}
     views = []
-    for rank, pair in enumerate(detection.pairs[:shown], start=1):
+    for rank, pair in enumerate(detection.pairs, start=1):
+        if pair.tokens is None:
+            break
         first, second = by_key[(pair.a_origin, pair.a)], by_key[(pair.b_origin, pair.b)]
         strong = [match for match in pair.unit_matches if match.similarity >= strong_unit]
         views.append(
@@ -122,6 +125,6 @@ def render_html(detection: Detection, path: Path, title: str, shown: int = 25, s
         )
     environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
     html = environment.get_template("report.html.j2").render(
-        title=title, detection=detection, views=views, histogram=_histogram(detection.all_scores), shown=shown
+        title=title, detection=detection, views=views, histogram=_histogram(detection.all_scores)
     )
     path.write_text(html)
