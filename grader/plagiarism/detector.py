@@ -181,13 +181,14 @@ def _unit_matches(rows_a: list[int], rows_b: list[int], units: list[CodeUnit], v
         return ()
     similarities = vectors[rows_a] @ vectors[rows_b].T
     best = similarities.argmax(axis=1)
+    values = similarities[np.arange(len(rows_a)), best]
     matches = []
-    for position, row in enumerate(rows_a):
-        unit_a, unit_b = units[row], units[rows_b[best[position]]]
+    for position in np.argsort(-values, kind="stable")[:limit].tolist():  # ties keep a's order
+        unit_a, unit_b = units[rows_a[position]], units[rows_b[best[position]]]
         matches.append(
-            UnitMatch(unit_a.label, (unit_a.first_line, unit_a.last_line), unit_a.file, unit_b.label, (unit_b.first_line, unit_b.last_line), unit_b.file, float(similarities[position, best[position]]))
+            UnitMatch(unit_a.label, (unit_a.first_line, unit_a.last_line), unit_a.file, unit_b.label, (unit_b.first_line, unit_b.last_line), unit_b.file, float(values[position]))
         )
-    return tuple(sorted(matches, key=lambda match: match.similarity, reverse=True)[:limit])
+    return tuple(matches)
 
 
 def relative_channels(pairs: list[tuple[int, int]], channels: list[dict[str, float]], partners: int, floor: float) -> list[dict[str, float]]:
