@@ -17,6 +17,7 @@ from grader.db.base import make_engine, make_session_factory
 from grader.db.migrations import upgrade_to_head
 from grader.gradebook.repository import Gradebook, RosterEntry
 from grader.settings import Settings
+from grader.web.server import STARTUP_GRACE_S
 from tests.web.conftest import GRADING_TIMEOUT_S, SOLUTIONS
 from tests.web.live_server import free_port
 
@@ -118,3 +119,48 @@ def test_killing_serve_outright_leaves_no_web_or_grading_process_behind(settings
     finally:
         if server.poll() is None:
             server.kill()
+
+
+def _live_children(pid: int) -> set[int]:
+    """The web and grading processes of serve `pid` that are running (not yet-unreaped ones it lost)."""
+    live = set()
+    for child in psutil.Process(pid).children():
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE and "spawn_main" in " ".join(child.cmdline()):
+                live.add(child.pid)
+        except psutil.Error:  # it ended while being looked at
+            continue
+    return live
+
+
+def test_a_web_or_grading_process_that_dies_is_started_again_and_serving_goes_on(settings: Settings):
+    [token] = _tokens(settings, 1)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    environment = {**os.environ, "GRADER_COURSE_DIR": str(settings.course_dir), "GRADER_DATA_DIR": str(settings.data_dir),
+                   "GRADER_DATABASE_URL": settings.effective_database_url, "GRADER_SANDBOX": "local"}
+    server = subprocess.Popen([str(GRADER), "serve", "--port", str(port), "--processes", "1"], env=environment,
+                              start_new_session=True)
+    try:
+        _wait_until_up(base_url, server)
+        time.sleep(STARTUP_GRACE_S)  # one that dies sooner after its start stops serve instead (it would only die again)
+        first = _live_children(server.pid)
+        assert len(first) == 2  # one web, one grading
+        for pid in first:
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            now = _live_children(server.pid)
+            if len(now) == 2 and not now & first:
+                break
+            time.sleep(0.3)
+        else:
+            raise AssertionError("the killed processes were not started again")
+        _wait_until_up(base_url, server)
+        response = httpx.post(f"{base_url}/api/assignments/p1/submissions", headers={"Authorization": f"Bearer {token}"},
+                              files={"file": ("solution.py", (SOLUTIONS / "right.py").read_bytes(), "text/x-python")})
+        assert response.status_code == 202, response.text
+        assert _scores_once_graded(settings, [response.json()["id"]]) == [16.0]
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        assert server.wait(timeout=60) == 0
