@@ -50,12 +50,20 @@ def detect_kind(path: Path) -> SubmissionKind:
         raise Rejected("the submission is a symbolic link; upload the file itself")
     if path.is_dir():
         return "folder"
-    suffix = path.suffix.lower()
+    return kind_of_name(path.name)
+
+
+def kind_of_name(name: str) -> SubmissionKind:
+    """The kind of an uploaded file, from its name."""
+    suffix = PurePosixPath(name).suffix.lower()
     kinds: dict[str, SubmissionKind] = {".py": "py", ".ipynb": "ipynb", ".zip": "zip"}
     if suffix not in kinds:
-        raise Rejected(f"wrong file type '{suffix or path.name}': submit a .py file, a Jupyter notebook (.ipynb) or a .zip "
+        raise Rejected(f"wrong file type '{suffix or name}': submit a .py file, a Jupyter notebook (.ipynb) or a .zip "
                        "of your project")
     return kinds[suffix]
+
+
+SINGLE_FILE_KINDS: tuple[SubmissionKind, ...] = ("py", "ipynb")
 
 
 def submission_sha256(path: Path) -> str:
@@ -75,34 +83,60 @@ def submission_sha256(path: Path) -> str:
 def accept(source: Path, original_name: str, assignment: Assignment, caps: IntakeCaps, tree: Path) -> Accepted:
     """Validate `source` and write its normalised tree into the empty folder `tree`."""
     kind = detect_kind(source if source.is_dir() else Path(original_name))
-    if kind not in assignment.kinds:
-        accepted = ", ".join(assignment.kinds)
-        raise Rejected(f"assignment {assignment.id} does not accept a {kind} submission; it accepts: {accepted}")
-    size = _checked_size(source, caps)
-    content = source.read_bytes() if kind in ("py", "ipynb") else None  # read once: written out, then hashed
-    if kind == "py":
-        if not assignment.entry_is_python:
-            raise Rejected(f"assignment {assignment.id} needs a project with {assignment.entry}: submit a .zip")
-        _write_text_file(tree / assignment.entry, _decode(content, original_name))
-    elif kind == "ipynb":
-        _write_notebook(tree / "solution.ipynb", content, original_name)
-    elif kind == "zip":
+    if kind in SINGLE_FILE_KINDS:
+        accepted, (relative, text) = accept_single_file(source.read_bytes(), original_name, assignment, caps)
+        _write_text_file(tree / relative, text)
+        return accepted
+    _check_kind(kind, assignment)
+    size = _checked_size(_size_of(source), caps)
+    if kind == "zip":
         _extract_zip(source, tree, assignment, caps)
     else:
         _copy_folder(source, tree, assignment, caps)
-    if kind in ("zip", "folder"):
-        _lift_single_top_folder(tree, assignment.entry)
+    _lift_single_top_folder(tree, assignment.entry)
     entry_kind = _entry_kind(tree, assignment)
-    sha256 = hashlib.sha256(content).hexdigest() if content is not None else submission_sha256(source)
-    return Accepted(sha256=sha256, kind=kind, original_name=original_name, size_bytes=size,
+    return Accepted(sha256=submission_sha256(source), kind=kind, original_name=original_name, size_bytes=size,
                     entry_kind=entry_kind)
 
 
-def _checked_size(source: Path, caps: IntakeCaps) -> int:
-    if source.is_dir():
-        size = sum(p.stat().st_size for p in source.rglob("*") if p.is_file() and not p.is_symlink())
+def accept_single_file(content: bytes, original_name: str, assignment: Assignment,
+                       caps: IntakeCaps) -> tuple[Accepted, tuple[str, str]]:
+    """A lone .py or notebook validated in memory: what `accept` records, and its tree's one file (path, text).
+
+    The web app takes small uploads this way, without writing anything before they are recorded."""
+    kind = kind_of_name(original_name)
+    if kind not in SINGLE_FILE_KINDS:
+        raise ValueError(f"{original_name} is not a single-file submission")
+    _check_kind(kind, assignment)
+    size = _checked_size(len(content), caps)
+    if kind == "py":
+        if not assignment.entry_is_python:
+            raise Rejected(f"assignment {assignment.id} needs a project with {assignment.entry}: submit a .zip")
+        tree_file, entry_kind = (assignment.entry, _decode(content, original_name)), "module"
     else:
-        size = source.stat().st_size
+        tree_file = ("solution.ipynb", _notebook_text(content, original_name))
+        if not (assignment.entry_is_python and "ipynb" in assignment.kinds):
+            raise Rejected(f"{assignment.entry} was not found at the top of the submission (found: solution.ipynb); "
+                           "put it at the root of the zip, or in a single top folder")
+        entry_kind = "notebook"
+    accepted = Accepted(sha256=hashlib.sha256(content).hexdigest(), kind=kind, original_name=original_name,
+                        size_bytes=size, entry_kind=entry_kind)
+    return accepted, tree_file
+
+
+def _check_kind(kind: SubmissionKind, assignment: Assignment) -> None:
+    if kind not in assignment.kinds:
+        accepted = ", ".join(assignment.kinds)
+        raise Rejected(f"assignment {assignment.id} does not accept a {kind} submission; it accepts: {accepted}")
+
+
+def _size_of(source: Path) -> int:
+    if source.is_dir():
+        return sum(p.stat().st_size for p in source.rglob("*") if p.is_file() and not p.is_symlink())
+    return source.stat().st_size
+
+
+def _checked_size(size: int, caps: IntakeCaps) -> int:
     if size > caps.max_upload_bytes:
         raise Rejected(f"the submission is {size / 1e6:.1f} MB; the limit is {caps.max_upload_bytes / 1e6:.1f} MB "
                        "(leave datasets, checkpoints and virtual environments out)")
@@ -126,7 +160,8 @@ def _write_text_file(path: Path, text: str) -> None:
         path.write_text(text, encoding="utf-8")
 
 
-def _write_notebook(path: Path, content: bytes, name: str) -> None:
+def _notebook_text(content: bytes, name: str) -> str:
+    """The notebook as nbformat writes it (v4), after checking it reads and validates."""
     text = _decode(content, name)
     try:
         notebook = nbformat.reads(text, as_version=4)  # converts readable older formats (v3) to v4
@@ -136,8 +171,8 @@ def _write_notebook(path: Path, content: bytes, name: str) -> None:
         nbformat.validate(notebook)
     except nbformat.ValidationError as error:
         raise Rejected(f"'{name}' is not a valid notebook (nbformat): {error.message[:200]}") from error
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, str(path))
+    written = nbformat.writes(notebook)
+    return written if written.endswith("\n") else written + "\n"  # as nbformat.write ends a file
 
 
 def _member_name(info: zipfile.ZipInfo) -> str:
@@ -241,8 +276,7 @@ def _validate_content(path: Path, relative: PurePosixPath) -> None:
         return
     content = path.read_bytes()
     if suffix == ".ipynb":
-        path.unlink()
-        _write_notebook(path, content, str(relative))
+        path.write_text(_notebook_text(content, str(relative)), encoding="utf-8")
     else:
         _decode(content, str(relative))
 

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader import course_files, intake, store
 from grader.domain.assignment import Assignment
@@ -22,6 +23,9 @@ from grader.sandbox.base import RunOutcome, RunSpec, SandboxBackend, SandboxErro
 from grader.scoring import score
 from grader.settings import Settings
 from grader.store import StoredSubmission
+
+if TYPE_CHECKING:  # the gradebook sits above the pipeline: only its type is needed here
+    from grader.gradebook.repository import Gradebook
 
 RUN_STATUS = {"completed": "graded", "timeout": "timeout", "oom": "oom", "crashed": "error"}
 
@@ -191,6 +195,20 @@ def accept_staged(settings: Settings, assignment: Assignment, staging: Path, sou
     tree.mkdir()
     accepted = intake.accept(source, original_name, assignment, intake_caps(settings), tree)
     return store.put(settings.store_dir, staging, source, accepted, flush)
+
+
+def ensure_in_store(settings: Settings, gradebook: Gradebook, sha256: str, assignment_id: str) -> None:
+    """An upload the web app kept in the gradebook (`UploadContent`) is written to the store, flushed, before anything
+    reads it there: the grader, the instructor's file view. Stored already, or stored at upload: nothing to do."""
+    if store.is_stored(settings.store_dir, sha256):
+        return
+    kept = gradebook.upload_content(sha256)
+    if kept is None:
+        return  # not kept: `store.get` then says the submission is missing
+    with store.staging(settings.store_dir) as staging:
+        source = store.original_folder(staging) / Path(kept.original_name).name
+        source.write_bytes(kept.content)
+        accept_staged(settings, course_files.load_assignment(settings, assignment_id), staging, source, kept.original_name)
 
 
 # Functional entry points for the web app and the workers.

@@ -106,6 +106,10 @@ def _make_parents_on_demand(action: Callable[[], T], folder: Path) -> T:
         return action()
 
 
+def is_stored(store_dir: Path, sha256: str) -> bool:
+    return (submission_dir(store_dir, sha256) / "meta.json").is_file()
+
+
 def get(store_dir: Path, sha256: str) -> StoredSubmission:
     path = submission_dir(store_dir, sha256)
     meta_file = path / "meta.json"

@@ -21,8 +21,9 @@ _Pending = tuple[NewSubmission, "Future[RecordedSubmission]"]
 
 
 class SubmissionRecorder:
-    """`before_commit` runs once per batch before its rows commit: `grader serve` flushes the submission store there,
-    so the stored files of every upload in the batch are on disk before any of them is acknowledged."""
+    """`before_commit` runs before the rows of a batch commit when the batch holds an upload already written to the
+    store (one without `content`): `grader serve` flushes the store there, so those files are on disk before any of
+    them is acknowledged. An upload with `content` is made durable by the commit itself."""
 
     def __init__(self, session_factory: sessionmaker, before_commit: Callable[[], None] = lambda: None,
                  max_batch: int = 256) -> None:
@@ -73,7 +74,8 @@ class SubmissionRecorder:
 
     def _commit(self, batch: list[_Pending]) -> None:
         try:
-            self._before_commit()
+            if any(new.content is None for new, _ in batch):
+                self._before_commit()
             with self._session_factory.begin() as session:
                 rows = Gradebook(session).record_submissions([new for new, _ in batch])
         except Exception as error:  # noqa: BLE001 - handed to the waiting upload, which reports it

@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Select, bindparam, func, insert, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, defer
 
 from grader.db.models import (
@@ -21,6 +22,7 @@ from grader.db.models import (
     ManualScore,
     RegradeBatch,
     Submission,
+    UploadContent,
     User,
     UtcDateTime,
     WebSession,
@@ -28,6 +30,8 @@ from grader.db.models import (
 )
 from grader.gradebook.compute import Attempt
 from grader.plagiarism.review import PlagiarismCase
+
+_DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}  # the two with ON CONFLICT DO NOTHING
 
 COURSE_LEVEL = ""  # assignment_id of manual items that belong to the course, not to one project
 DEFENSE = "defense"
@@ -42,6 +46,8 @@ class NewSubmission:
     kind: str
     original_name: str
     size_bytes: int
+    # The upload's bytes when they are not in the store yet: recorded with the row (see UploadContent).
+    content: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -219,7 +225,9 @@ class Gradebook:
         on the tables (an upload burst commits together; building ORM objects per row would cost more than the rest
         of an upload)."""
         submissions, jobs = Submission.__table__, GradingJob.__table__
-        rows = [{**vars(new), "original_name": new.original_name[:255]} for new in batch]
+        self._keep_contents(batch)
+        rows = [{**{name: value for name, value in vars(new).items() if name != "content"},
+                 "original_name": new.original_name[:255]} for new in batch]
         inserted = self.session.execute(
             insert(submissions).returning(submissions.c.id, submissions.c.submitted_at, sort_by_parameter_order=True),
             rows,
@@ -230,6 +238,20 @@ class Gradebook:
         ).all()
         return [RecordedSubmission(submission_id, job_id, row["original_name"], submitted_at)
                 for (submission_id, submitted_at), job_id, row in zip(inserted, job_ids, rows, strict=True)]
+
+    def _keep_contents(self, batch: Sequence[NewSubmission]) -> None:
+        """Uploads not yet in the store, each content once (a content already kept, by another upload or process, is
+        left as it is: the same sha256 is the same bytes)."""
+        contents = {new.sha256: {"sha256": new.sha256, "original_name": new.original_name[:255], "content": new.content}
+                    for new in batch if new.content is not None}
+        if not contents:
+            return
+        upsert = _DIALECT_INSERTS[self.session.get_bind().dialect.name]
+        self.session.execute(upsert(UploadContent).on_conflict_do_nothing(index_elements=["sha256"]),
+                             list(contents.values()))
+
+    def upload_content(self, sha256: str) -> UploadContent | None:
+        return self.session.get(UploadContent, sha256)
 
     def submission(self, submission_id: int) -> Submission | None:
         return self.session.get(Submission, submission_id)

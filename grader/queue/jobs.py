@@ -10,7 +10,7 @@ from sqlalchemy.orm import sessionmaker
 from grader.db.base import make_engine, make_session_factory
 from grader.domain.result import GradeResult
 from grader.gradebook.repository import Gradebook
-from grader.pipeline import grade_stored
+from grader.pipeline import ensure_in_store, grade_stored
 from grader.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,8 @@ def execute_job(job_id: int, settings: Settings, session_factory: sessionmaker, 
     result: dict | None = None
     error: str | None = None
     try:
+        with session_factory() as session:
+            ensure_in_store(settings, Gradebook(session), sha256, assignment_id)
         result = grade(sha256, assignment_id, settings).model_dump(mode="json")
     except Exception as exc:  # the pipeline already retried infra errors; record the failure rather than lose the job
         log.exception("grading job %s failed", job_id)

@@ -13,7 +13,7 @@ class WebOptions:
     upload_window: timedelta = timedelta(minutes=10)
     status_poll_ms: int = 2000
     multipart_overhead_bytes: int = 64 * 1024  # headers and boundaries around the file, beyond max_upload_bytes
-    # Uploads up to this size are stored on the event loop: their few file calls cost less than a hop to a worker
-    # thread, where every file call gives up the GIL and waits for it again behind the loop. Bigger ones (a zip to
-    # unpack) go to a worker thread, so the requests around them are not held up.
-    inline_store_bytes: int = 256 * 1024
+    # A .py or notebook up to this size is validated in memory and committed to the gradebook with its row (one flush
+    # of the database for a whole burst, no file written before it); the grading process writes it to the store.
+    # Bigger files and zips are written to the store by a worker thread, and the store is flushed before their rows.
+    in_memory_upload_bytes: int = 256 * 1024

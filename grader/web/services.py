@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +14,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from grader import store
+from grader import intake, store
 from grader.db.models import GradeRecord, Submission, User, utcnow
 from grader.gradebook.catalog import CourseCatalog
 from grader.gradebook.compute import counting_attempt
@@ -31,13 +30,13 @@ from grader.gradebook.repository import (
 )
 from grader.gradebook.rules import CourseRules
 from grader.intake import Rejected
-from grader.pipeline import accept_staged
+from grader.pipeline import accept_staged, ensure_in_store, intake_caps
 from grader.queue.base import GradingQueue
 from grader.settings import Settings
 from grader.store import get as stored_submission
 from grader.web.options import WebOptions
 from grader.web.security import Viewer
-from grader.web.uploads import ParsedUpload, receive_upload
+from grader.web.uploads import InMemoryUpload, ParsedUpload, receive_upload
 from grader.web.views import ResultView, result_view
 
 
@@ -118,33 +117,39 @@ def require_instructor(viewer: Viewer) -> None:
 
 async def receive_and_submit(request: Request, ctx: AppContext, viewer: Viewer, assignment_id: str,
                              check_fields: Callable[[dict[str, str]], None] = lambda fields: None) -> RecordedSubmission:
-    """Both upload routes: the body parsed straight into the store's staging folder, the form's other fields checked,
-    the upload stored, then its submission and job rows committed (with the other uploads of the moment, see
-    `SubmissionRecorder`) and queued; returns the committed row."""
+    """Both upload routes: the body parsed, the form's other fields checked, the upload taken in (see `_taken_in`),
+    then its submission and job rows committed with the other uploads of the moment (`SubmissionRecorder`) and
+    queued; returns the committed row, once it is durable."""
     assignment = ctx.assignment(assignment_id)
-    with store.staging(ctx.settings.store_dir) as staging:
+    with ExitStack() as cleanup:
         parsed = await receive_upload(request, ctx.settings.max_upload_bytes, ctx.options.multipart_overhead_bytes,
-                                      staging)
+                                      ctx.options.in_memory_upload_bytes,
+                                      lambda: cleanup.enter_context(store.staging(ctx.settings.store_dir)))
         check_fields(parsed.fields)
-        if parsed.size <= ctx.options.inline_store_bytes:
-            stored = store_upload(ctx, assignment, parsed)
-        else:
-            stored = await run_in_threadpool(store_upload, ctx, assignment, parsed)
-    recorded = await asyncio.wrap_future(ctx.recorder.submit(NewSubmission(
-        viewer.id, assignment.id, stored.sha256, stored.kind, stored.original_name, stored.size_bytes,
-    )))
+        new = await _taken_in(ctx, viewer, assignment, parsed)
+    recorded = await asyncio.wrap_future(ctx.recorder.submit(new))
     ctx.queue.enqueue(recorded.job_id)
     return recorded
 
 
-def store_upload(ctx: AppContext, assignment: CourseAssignment, upload: ParsedUpload) -> store.StoredSubmission:
-    """Not yet flushed to disk: the recorder flushes the store once for every upload of its batch, before their rows
-    commit."""
+async def _taken_in(ctx: AppContext, viewer: Viewer, assignment: CourseAssignment, upload: ParsedUpload) -> NewSubmission:
+    """A small .py or notebook is validated in memory and its bytes go to the gradebook with its row: nothing touches
+    the disk before the commit, and the grading process writes it to the store. Anything else (a zip, a big file) is
+    stored by a worker thread, without flushing: the recorder flushes the store once for its batch."""
     try:  # the catalog's parsed assignment spares re-reading its YAML on every upload
-        return accept_staged(ctx.settings, assignment.spec, upload.staging, upload.path, upload.original_name,
-                             flush=False)
+        if isinstance(upload, InMemoryUpload):
+            taken: intake.Accepted | store.StoredSubmission
+            taken, _ = intake.accept_single_file(upload.content, upload.original_name, assignment.spec,
+                                                 intake_caps(ctx.settings))
+            content: bytes | None = upload.content
+        else:
+            taken = await run_in_threadpool(accept_staged, ctx.settings, assignment.spec, upload.staging, upload.path,
+                                            upload.original_name, False)
+            content = None
     except Rejected as error:
         raise InvalidInput(str(error)) from error
+    return NewSubmission(viewer.id, assignment.id, taken.sha256, taken.kind, taken.original_name, taken.size_bytes,
+                         content)
 
 
 def submission_status(gradebook: Gradebook, submission: Submission, record: GradeRecord | None) -> str:
@@ -207,6 +212,7 @@ def stored_files(ctx: AppContext, viewer: Viewer, submission_id: int) -> tuple[P
         submission = gradebook.submission(submission_id)
         if submission is None:
             raise NotFound("no such submission")
+        ensure_in_store(ctx.settings, gradebook, submission.sha256, submission.assignment_id)
         tree = stored_submission(ctx.settings.store_dir, submission.sha256).tree
     return tree, sorted(str(path.relative_to(tree)) for path in tree.rglob("*") if path.is_file())
 

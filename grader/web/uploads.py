@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
@@ -12,6 +12,8 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from grader.store import original_folder
+
+SINGLE_FILE_SUFFIXES = (".py", ".ipynb")  # intake takes these in memory (`accept_single_file`)
 
 
 class UploadTooLarge(Exception):
@@ -23,12 +25,25 @@ class BadUpload(Exception):
 
 
 @dataclass(frozen=True)
-class ParsedUpload:
-    staging: Path  # the store's staging folder it was written into
-    path: Path
+class InMemoryUpload:
+    """A small .py or notebook, kept in memory: intake validates it there (`accept_single_file`)."""
+
     original_name: str
     fields: dict[str, str]
-    size: int
+    content: bytes
+
+
+@dataclass(frozen=True)
+class StagedUpload:
+    """Any other upload, written into a staging folder of the store, where it is stored from without another copy."""
+
+    original_name: str
+    fields: dict[str, str]
+    staging: Path
+    path: Path
+
+
+ParsedUpload = InMemoryUpload | StagedUpload
 
 
 async def _capped(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
@@ -46,9 +61,12 @@ def safe_name(name: str) -> str:
     return base or "upload"
 
 
-async def receive_upload(request: Request, max_file_bytes: int, overhead_bytes: int, staging: Path) -> ParsedUpload:
-    """Parse one `file` part (plus small text fields) into the store's `staging` folder, where it is stored from
-    without another copy; reject as soon as the body passes the cap."""
+async def receive_upload(request: Request, max_file_bytes: int, overhead_bytes: int, in_memory_bytes: int,
+                         staging: Callable[[], Path]) -> ParsedUpload:
+    """Parse one `file` part (plus small text fields); reject as soon as the body passes the cap.
+
+    A .py or notebook up to `in_memory_bytes` is kept in memory; any other file is written into a staging folder of the
+    store, made by `staging` only then."""
     declared = request.headers.get("content-length")
     limit = max_file_bytes + overhead_bytes
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -65,12 +83,14 @@ async def receive_upload(request: Request, max_file_bytes: int, overhead_bytes: 
         if upload.size is not None and upload.size > max_file_bytes:
             raise UploadTooLarge()
         name = safe_name(upload.filename)
-        target = original_folder(staging) / name
-        with target.open("wb") as out:
-            upload.file.seek(0)
-            shutil.copyfileobj(upload.file, out)
-            out_size = out.tell()
         fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}
-        return ParsedUpload(staging, target, name, fields, out_size)
+        upload.file.seek(0)
+        if upload.size is not None and upload.size <= in_memory_bytes and PurePath(name).suffix.lower() in SINGLE_FILE_SUFFIXES:
+            return InMemoryUpload(name, fields, upload.file.read())
+        folder = staging()
+        target = original_folder(folder) / name
+        with target.open("wb") as out:
+            shutil.copyfileobj(upload.file, out)
+        return StagedUpload(name, fields, folder, target)
     finally:
         await form.close()

@@ -169,3 +169,9 @@ def wait_graded(client: TestClient, submission_id: int, api_headers: dict[str, s
             return state["status"]
         time.sleep(0.2)
     raise AssertionError(f"submission {submission_id} not graded within {GRADING_TIMEOUT_S} s")
+
+
+def staging_left_over(settings: Settings) -> list[Path]:
+    """What uploads left in the store's staging folder: nothing, once each is stored or refused."""
+    staging = settings.store_dir / "tmp"
+    return list(staging.iterdir()) if staging.exists() else []

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from grader.db.models import GradingJob, Submission
+from grader.db.models import GradingJob, Submission, UploadContent
 from grader.gradebook.group_commit import SubmissionRecorder
 from grader.gradebook.repository import Gradebook, NewSubmission, RosterEntry
 
@@ -108,3 +110,22 @@ def test_the_hook_runs_once_per_batch_before_its_rows_commit(session_factory, st
         recorder.submit(new_submission(student_id, n)).result()
     recorder.stop()
     assert rows_seen_by_hook == [0, 1, 2]
+
+
+def test_uploads_that_carry_their_content_commit_it_with_their_rows_and_need_no_store_flush(session_factory,
+                                                                                              student_id):
+    flushes = []
+    recorder = SubmissionRecorder(session_factory, before_commit=lambda: flushes.append("flush"))
+    content = b"def mean(xs):\n    return sum(xs) / len(xs)\n"
+    carried = replace(new_submission(student_id, 0), sha256=hashlib.sha256(content).hexdigest(), content=content)
+    first = recorder.submit(carried).result()
+    again = recorder.submit(replace(carried, original_name="copy.py")).result()  # the same bytes, uploaded again
+    assert flushes == []
+    recorder.submit(new_submission(student_id, 2)).result()  # written to the store before it was handed over
+    assert flushes == ["flush"]
+    recorder.stop()
+    with session_factory() as session:
+        kept = Gradebook(session).upload_content(carried.sha256)
+        assert (kept.content, kept.original_name) == (content, "solution0.py")
+        assert session.scalar(select(func.count(UploadContent.sha256))) == 1
+        assert {session.get(Submission, row.submission_id).sha256 for row in (first, again)} == {carried.sha256}

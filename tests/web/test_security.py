@@ -12,7 +12,9 @@ from fastapi.testclient import TestClient
 from grader.db.models import WebSession, utcnow
 from grader.settings import Settings
 from grader.web import api, pages
-from tests.web.conftest import PASSWORD, csrf_from, sign_in, sqlite_url, submission_id_of, upload, wait_graded
+from tests.web.conftest import (
+    PASSWORD, csrf_from, sign_in, sqlite_url, staging_left_over, submission_id_of, upload, wait_graded,
+)
 
 
 @pytest.fixture
@@ -173,7 +175,7 @@ def test_an_upload_over_the_limit_is_cut_off_while_streaming_and_nothing_is_stor
     assert declared.status_code == 413
     with sa.create_engine(settings.effective_database_url).connect() as connection:
         assert connection.execute(sa.text("SELECT count(*) FROM submissions")).scalar_one() == 0
-    assert not any(settings.store_dir.glob("??/*")) and not any((settings.store_dir / "tmp").iterdir())
+    assert not any(settings.store_dir.glob("??/*")) and staging_left_over(settings) == []
 
 
 def test_uploads_beyond_the_per_student_rate_are_refused_with_429(client: TestClient, people, web_options):
@@ -193,7 +195,7 @@ def test_a_rejected_upload_says_why_and_leaves_nothing_in_the_store(client: Test
                            files={"file": ("solution.exe", b"MZ\x90\x00", "application/octet-stream")})
     assert response.status_code == 400
     assert "<h1>That did not work</h1>" in response.text
-    assert not any(settings.store_dir.glob("??/*")) and not any((settings.store_dir / "tmp").iterdir())
+    assert not any(settings.store_dir.glob("??/*")) and staging_left_over(settings) == []
 
 
 def test_instructor_file_download_only_serves_files_of_the_stored_tree(client: TestClient, people):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pytest
@@ -7,10 +8,12 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from grader.db.base import make_engine, make_session_factory
-from grader.gradebook.repository import Gradebook, RosterEntry
+from grader import store
+from grader.gradebook.repository import Gradebook, NewSubmission, RosterEntry
+from grader.pipeline import ensure_in_store
 from grader.settings import Settings
 from tests.web.conftest import (
-    PASSWORD, SOLUTIONS, csrf_from, sign_in, submission_id_of, upload, wait_graded,
+    PASSWORD, SOLUTIONS, csrf_from, sign_in, staging_left_over, submission_id_of, upload, wait_graded,
 )
 
 
@@ -39,12 +42,13 @@ def test_wrong_password_is_refused(client: TestClient, people):
     assert client.get("/assignments", follow_redirects=False).status_code == 303
 
 
-@pytest.mark.parametrize("web_options", [{}, {"inline_store_bytes": 0}], indirect=True,
-                         ids=["stored on the event loop", "stored on a worker thread"])
-def test_upload_is_stored_before_it_is_acknowledged_then_graded_in_the_background(
-        client: TestClient, settings: Settings, people):
+@pytest.mark.parametrize("web_options", [{}, {"in_memory_upload_bytes": 0}], indirect=True,
+                         ids=["kept in the gradebook", "written to the store"])
+def test_upload_is_durable_before_it_is_acknowledged_then_graded_in_the_background(
+        client: TestClient, settings: Settings, people, web_options):
     csrf = sign_in(client, people["alice"].email)
     submission_id = submission_id_of(upload(client, csrf, "half.py"))
+    uploaded = (SOLUTIONS / "half.py").read_bytes()
 
     engine = make_engine(settings.effective_database_url)
     with engine.connect() as connection:
@@ -52,13 +56,20 @@ def test_upload_is_stored_before_it_is_acknowledged_then_graded_in_the_backgroun
                                     {"id": submission_id}).scalar_one()
         assert connection.execute(sa.text("SELECT count(*) FROM grading_jobs WHERE submission_id = :id"),
                                   {"id": submission_id}).scalar_one() == 1
+        kept = connection.execute(sa.text("SELECT content FROM upload_contents WHERE sha256 = :sha"),
+                                  {"sha": sha256}).scalar_one_or_none()
     engine.dispose()
     stored = settings.store_dir / sha256[:2] / sha256
-    assert (stored / "tree" / "solution.py").is_file()
-    assert (stored / "original" / "solution.py").read_bytes() == (SOLUTIONS / "half.py").read_bytes()
-    assert not any((settings.store_dir / "tmp").iterdir())  # the upload was staged in place, and nothing is left over
+    if web_options.in_memory_upload_bytes:  # committed with its row; the grading process writes it to the store
+        assert bytes(kept) == uploaded
+    else:  # stored (and flushed) before its row committed
+        assert kept is None
+        assert (stored / "original" / "solution.py").read_bytes() == uploaded
 
     assert wait_graded(client, submission_id) == "graded"
+    assert staging_left_over(settings) == []
+    assert (stored / "tree" / "solution.py").is_file()
+    assert (stored / "original" / "solution.py").read_bytes() == uploaded
     page = client.get(f"/submissions/{submission_id}").text
     assert re.search(r"<strong data-score>10 / 10</strong>", page)  # only what is graded and visible is counted
     assert "6 points hidden until the deadline (2099-01-01 00:00 UTC)" in page
@@ -106,3 +117,41 @@ def test_openapi_documents_the_json_api(client: TestClient):
     assert "multipart/form-data" in paths["/api/assignments/{assignment_id}/submissions"]["post"]["requestBody"]["content"]
     assert {"/api/submissions/{submission_id}", "/api/gradebook", "/api/regrades", "/api/grades.csv"} <= set(paths)
     assert not any(path.startswith("/instructor") for path in paths)
+
+
+def test_a_bad_file_kept_in_memory_is_refused_with_its_reason_and_nothing_is_recorded(
+        client: TestClient, settings: Settings, people):
+    csrf = sign_in(client, people["alice"].email)
+    not_utf8 = client.post("/assignments/p1/submissions", data={"csrf_token": csrf},
+                           files={"file": ("solution.py", "x = 'café'\n".encode("latin-1"), "text/x-python")})
+    assert not_utf8.status_code == 400 and "is not UTF-8 text" in not_utf8.text
+    broken = client.post("/assignments/p1/submissions", data={"csrf_token": csrf},
+                         files={"file": ("solution.ipynb", b'{"cells": [', "application/x-ipynb+json")})
+    assert broken.status_code == 400 and "is not a readable Jupyter notebook" in broken.text
+    engine = make_engine(settings.effective_database_url)
+    with engine.connect() as connection:
+        for table in ("submissions", "upload_contents"):
+            assert connection.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one() == 0
+    engine.dispose()
+    assert staging_left_over(settings) == [] and not any(settings.store_dir.glob("??/*"))
+
+
+def test_an_upload_kept_in_the_gradebook_is_written_to_the_store_by_its_first_reader(
+        settings: Settings, session_factory, people_in):
+    """What the grading process (and the instructor's file view) do first: the web app's commit holds the bytes, and a
+    crash between that commit and grading loses nothing."""
+    alice = people_in(settings)["alice"]
+    content = (SOLUTIONS / "right.py").read_bytes()
+    sha256 = hashlib.sha256(content).hexdigest()
+    with session_factory.begin() as session:
+        Gradebook(session).record_submissions([NewSubmission(alice.id, "p1", sha256, "py", "mine.py", len(content),
+                                                             content)])
+    assert not store.is_stored(settings.store_dir, sha256)
+    with session_factory() as session:
+        ensure_in_store(settings, Gradebook(session), sha256, "p1")
+        ensure_in_store(settings, Gradebook(session), sha256, "p1")  # already there: nothing to do
+    stored = store.get(settings.store_dir, sha256)
+    assert (stored.original / "mine.py").read_bytes() == content
+    assert (stored.tree / "solution.py").read_bytes() == content
+    assert (stored.kind, stored.entry_kind) == ("py", "module")
+    assert staging_left_over(settings) == []
