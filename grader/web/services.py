@@ -132,7 +132,8 @@ async def receive_and_submit(request: Request, ctx: AppContext, viewer: Viewer, 
     return recorded
 
 
-async def _taken_in(ctx: AppContext, viewer: Viewer, assignment: CourseAssignment, upload: ParsedUpload) -> NewSubmission:
+async def _taken_in(ctx: AppContext, viewer: Viewer, assignment: CourseAssignment,
+                    upload: ParsedUpload) -> NewSubmission:
     """A small .py or notebook is validated in memory and its bytes go to the gradebook with its row: nothing touches
     the disk before the commit, and the grading process writes it to the store. Anything else (a zip, a big file) is
     stored by a worker thread, without flushing: the recorder flushes the store once for its batch."""
@@ -144,7 +145,7 @@ async def _taken_in(ctx: AppContext, viewer: Viewer, assignment: CourseAssignmen
             content: bytes | None = upload.content
         else:
             taken = await run_in_threadpool(accept_staged, ctx.settings, assignment.spec, upload.staging, upload.path,
-                                            upload.original_name, False)
+                                            upload.original_name, flush=False)
             content = None
     except Rejected as error:
         raise InvalidInput(str(error)) from error
