@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import queue
-import signal
 import threading
 
 from sqlalchemy.orm import sessionmaker
@@ -20,6 +19,7 @@ from grader.gradebook.repository import Gradebook
 from grader.pipeline import grade_stored
 from grader.queue.jobs import GradeFunction, execute_job, recover_interrupted_jobs
 from grader.settings import Settings
+from grader.stopping import StopSignal
 
 _STOP = -1
 GRADING_NICENESS = 10
@@ -92,9 +92,7 @@ def grade_until_stopped(settings: Settings, poll_s: float = 0.25) -> None:
     # Grading is batch work and acknowledging an upload is interactive: under load the web processes go first.
     # The local sandbox's runs inherit this priority.
     os.nice(GRADING_NICENESS)
-    stopped = threading.Event()
-    for signal_number in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signal_number, lambda *_: stopped.set())
+    stopped = StopSignal()
     engine = make_engine(settings.effective_database_url)
     grading = InProcessQueue(settings, make_session_factory(engine), poll_s=poll_s)
     grading.start()

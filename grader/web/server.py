@@ -13,7 +13,6 @@ import multiprocessing
 import os
 import signal
 import socket
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from multiprocessing.process import BaseProcess
 
 from grader.queue.inprocess import grade_until_stopped
 from grader.settings import Settings
+from grader.stopping import StopSignal
 
 log = logging.getLogger(__name__)
 SPAWN = multiprocessing.get_context("spawn")
@@ -99,9 +99,7 @@ def serve(settings: Settings, listen: Listen, processes: int) -> None:
     children = [Child(f"grader-web-{n}", run_web_process, (listen,)) for n in range(processes)]
     if settings.queue == "inprocess":
         children.append(Child("grader-grading", grade_until_stopped, (settings,)))
-    stopping = threading.Event()
-    for signal_number in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signal_number, lambda *_: stopping.set())
+    stopping = StopSignal()
     for child in children:
         child.start()
     try:
