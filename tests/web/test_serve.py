@@ -64,6 +64,17 @@ def _scores_once_graded(settings: Settings, submission_ids: list[int]) -> list[f
     raise AssertionError(f"not all of {submission_ids} graded within {GRADING_TIMEOUT_S} s")
 
 
+def _stop(server: subprocess.Popen) -> None:
+    """SIGTERM to the whole group, as Ctrl-C or a service manager sends it: serve must exit cleanly. If it hangs, it is
+    killed, so that a failing test leaves no server behind."""
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        assert server.wait(timeout=60) == 0
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        raise
+
+
 def test_serve_takes_uploads_in_several_web_processes_and_grades_them_in_its_grading_process(settings: Settings):
     tokens = _tokens(settings, 4)
     port = free_port()
@@ -85,8 +96,7 @@ def test_serve_takes_uploads_in_several_web_processes_and_grades_them_in_its_gra
             ids.append(response.json()["id"])
         assert _scores_once_graded(settings, ids) == [16.0, 10.0, 16.0, 10.0]
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        assert server.wait(timeout=60) == 0
+        _stop(server)
 
 
 def test_serve_refuses_a_port_in_use_with_a_clear_error(settings: Settings):
@@ -162,5 +172,4 @@ def test_a_web_or_grading_process_that_dies_is_started_again_and_serving_goes_on
         assert response.status_code == 202, response.text
         assert _scores_once_graded(settings, [response.json()["id"]]) == [16.0]
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        assert server.wait(timeout=60) == 0
+        _stop(server)
