@@ -53,17 +53,22 @@ def detect_kind(path: Path) -> SubmissionKind:
     return kind_of_name(path.name)
 
 
+_KINDS_BY_SUFFIX: dict[str, SubmissionKind] = {".py": "py", ".ipynb": "ipynb", ".zip": "zip"}
+SINGLE_FILE_KINDS: tuple[SubmissionKind, ...] = ("py", "ipynb")
+
+
 def kind_of_name(name: str) -> SubmissionKind:
     """The kind of an uploaded file, from its name."""
     suffix = PurePosixPath(name).suffix.lower()
-    kinds: dict[str, SubmissionKind] = {".py": "py", ".ipynb": "ipynb", ".zip": "zip"}
-    if suffix not in kinds:
+    if suffix not in _KINDS_BY_SUFFIX:
         raise Rejected(f"wrong file type '{suffix or name}': submit a .py file, a Jupyter notebook (.ipynb) or a .zip "
                        "of your project")
-    return kinds[suffix]
+    return _KINDS_BY_SUFFIX[suffix]
 
 
-SINGLE_FILE_KINDS: tuple[SubmissionKind, ...] = ("py", "ipynb")
+def is_single_file(name: str) -> bool:
+    """Whether a file of this name is taken by `accept_single_file` (a .py or a notebook)."""
+    return _KINDS_BY_SUFFIX.get(PurePosixPath(name).suffix.lower()) in SINGLE_FILE_KINDS
 
 
 def submission_sha256(path: Path) -> str:
@@ -115,9 +120,8 @@ def accept_single_file(content: bytes, original_name: str, assignment: Assignmen
         tree_file, entry_kind = (assignment.entry, _decode(content, original_name)), "module"
     else:
         tree_file = ("solution.ipynb", _notebook_text(content, original_name))
-        if not (assignment.entry_is_python and "ipynb" in assignment.kinds):
-            raise Rejected(f"{assignment.entry} was not found at the top of the submission (found: solution.ipynb); "
-                           "put it at the root of the zip, or in a single top folder")
+        if not _notebook_can_be_the_solution(assignment):
+            raise _entry_not_found(assignment, "solution.ipynb")
         entry_kind = "notebook"
     accepted = Accepted(sha256=hashlib.sha256(content).hexdigest(), kind=kind, original_name=original_name,
                         size_bytes=size, entry_kind=entry_kind)
@@ -297,10 +301,18 @@ def _entry_kind(tree: Path, assignment: Assignment) -> str:
     if (tree / assignment.entry).is_file():
         return "module"
     notebooks = sorted(tree.glob("*.ipynb"))
-    if assignment.entry_is_python and "ipynb" in assignment.kinds and len(notebooks) == 1:
+    if _notebook_can_be_the_solution(assignment) and len(notebooks) == 1:
         if notebooks[0].name != "solution.ipynb":
             notebooks[0].rename(tree / "solution.ipynb")
         return "notebook"
     found = ", ".join(sorted(p.relative_to(tree).as_posix() for p in tree.rglob("*") if p.is_file())[:10]) or "nothing"
-    raise Rejected(f"{assignment.entry} was not found at the top of the submission (found: {found}); put it at the root "
-                   "of the zip, or in a single top folder")
+    raise _entry_not_found(assignment, found)
+
+
+def _notebook_can_be_the_solution(assignment: Assignment) -> bool:
+    return assignment.entry_is_python and "ipynb" in assignment.kinds
+
+
+def _entry_not_found(assignment: Assignment, found: str) -> Rejected:
+    return Rejected(f"{assignment.entry} was not found at the top of the submission (found: {found}); put it at the "
+                    "root of the zip, or in a single top folder")

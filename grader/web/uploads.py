@@ -11,9 +11,8 @@ from fastapi import Request
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
+from grader.intake import is_single_file
 from grader.store import original_folder
-
-SINGLE_FILE_SUFFIXES = (".py", ".ipynb")  # intake takes these in memory (`accept_single_file`)
 
 
 class UploadTooLarge(Exception):
@@ -85,7 +84,7 @@ async def receive_upload(request: Request, max_file_bytes: int, overhead_bytes: 
         name = safe_name(upload.filename)
         fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}
         upload.file.seek(0)
-        if upload.size is not None and upload.size <= in_memory_bytes and PurePath(name).suffix.lower() in SINGLE_FILE_SUFFIXES:
+        if upload.size is not None and upload.size <= in_memory_bytes and is_single_file(name):
             return InMemoryUpload(name, fields, upload.file.read())
         folder = staging()
         target = original_folder(folder) / name
