@@ -8,6 +8,7 @@ from functools import partial
 
 import faiss
 import numpy as np
+from scipy import sparse
 
 from grader.plagiarism.calibration import Calibration
 from grader.plagiarism.embeddings import EmbeddingCache, Encoder, embed_texts
@@ -134,35 +135,51 @@ def _exhaustive_table(units: list[CodeUnit], vectors: np.ndarray) -> _UnitTable:
 
 
 def _faiss_table(units: list[CodeUnit], vectors: np.ndarray, neighbours: int) -> _UnitTable:
+    """Each unit's nearest `neighbours + 1` units, found by searching the distinct vectors only.
+
+    Units that embed alike (one function many submissions kept unchanged, a renamed copy's units) share one vector:
+    indexing it once keeps the index small, and its units are handed out in row order, the closest first, as a search
+    over every unit would return them.
+    """
+    distinct, group_of = np.unique(vectors, axis=0, return_inverse=True)
+    members: list[list[int]] = [[] for _ in range(len(distinct))]
+    for row, group in enumerate(group_of.reshape(-1).tolist()):
+        members[group].append(row)
     index = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
     index.hnsw.efSearch = max(64, 2 * neighbours)
-    index.add(vectors)
-    similarities, found = index.search(vectors, neighbours + 1)
-    owner = np.array([unit.submission for unit in units])
+    index.add(distinct)
+    similarities, found = index.search(distinct, min(neighbours + 1, len(distinct)))
+    owner = [unit.submission for unit in units]
     best: list[dict[int, float]] = [dict() for _ in units]
     ceiling = np.empty(len(units))
-    for row in range(len(units)):
-        valid = found[row] >= 0
-        for column, value in zip(found[row][valid], similarities[row][valid]):
-            submission = int(owner[column])
-            if submission != owner[row] and value > best[row].get(submission, -1.0):
-                best[row][submission] = float(value)
-        ceiling[row] = float(similarities[row][valid].min()) if valid.any() else -1.0
+    for group, rows in enumerate(members):
+        nearest: list[tuple[int, float]] = []  # (submission, similarity) of the closest units
+        for column, value in zip(found[group].tolist(), similarities[group].tolist()):
+            if column >= 0 and len(nearest) <= neighbours:
+                nearest.extend((owner[row], value) for row in members[column][: neighbours + 1 - len(nearest)])
+        for row in rows:
+            for submission, value in nearest:
+                if submission != owner[row] and value > best[row].get(submission, -1.0):
+                    best[row][submission] = value
+            ceiling[row] = nearest[-1][1] if nearest else -1.0
     return _UnitTable(best, ceiling)
 
 
-def _candidate_pairs(table: _UnitTable, units: list[CodeUnit], shared: dict[tuple[int, int], int], per_submission: int) -> set[tuple[int, int]]:
-    links: dict[int, defaultdict[int, float]] = defaultdict(lambda: defaultdict(float))
-    for row, unit in enumerate(units):
-        for submission, similarity in table.best[row].items():
-            links[unit.submission][submission] += max(similarity, 0.0)
-    for (first, second), count in shared.items():
-        links[first][second] += count
-        links[second][first] += count
+def _candidate_pairs(table: _UnitTable, units: list[CodeUnit], shared: sparse.csr_matrix, per_submission: int) -> set[tuple[int, int]]:
+    """The submissions most linked to each one: by the fingerprints they share, then by their units' similarities."""
+    owners, others, similarity = [], [], []
+    for unit, found in zip(units, table.best):
+        for submission, value in found.items():
+            owners.append(unit.submission)
+            others.append(submission)
+            similarity.append(max(value, 0.0))
+    links = (shared + sparse.csr_matrix((similarity, (owners, others)), shape=shared.shape)).tocsr()  # duplicates add up
+    links.sort_indices()  # ties go to the lower submission index
     pairs: set[tuple[int, int]] = set()
-    for submission, scores in links.items():
-        for other in sorted(scores, key=scores.__getitem__, reverse=True)[:per_submission]:
-            pairs.add((min(submission, other), max(submission, other)))
+    for submission in range(links.shape[0]):
+        start, end = links.indptr[submission], links.indptr[submission + 1]
+        strongest = links.indices[start:end][np.argsort(-links.data[start:end], kind="stable")[:per_submission]]
+        pairs.update((min(submission, other), max(submission, other)) for other in strongest.tolist())
     return pairs
 
 
@@ -290,7 +307,7 @@ def detect(
     if exhaustive:
         candidates = {(first, second) for first in range(len(submissions)) for second in range(first + 1, len(submissions))}
     else:
-        shared = shared_counts(fingerprints, max_holders=max(settings.fingerprints.cohort_min_count, 64))
+        shared = shared_counts(fingerprints)
         candidates = _candidate_pairs(table, units, shared, settings.candidates_per_submission)
     candidates = {(first, second) for first, second in candidates if first < len(cohort)}  # archives are not compared with each other
 

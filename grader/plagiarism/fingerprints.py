@@ -7,11 +7,11 @@ scoring a 1,000-submission cohort take minutes.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+from scipy import sparse
 from numpy.lib.stride_tricks import sliding_window_view
 
 from grader.plagiarism.token_filter import filter_joined, filter_python
@@ -180,20 +180,18 @@ def compare(a: Fingerprint, b: Fingerprint) -> TokenMatch:
     return TokenMatch(similarity_a, similarity_b, _raw_ranges(slices_a, a.offsets), _raw_ranges(slices_b, b.offsets))
 
 
-def shared_counts(fingerprints: list[Fingerprint], max_holders: int) -> Counter[tuple[int, int]]:
-    """How many fingerprints each pair of texts shares, through an inverted index: pairs sharing none never appear.
+def shared_counts(fingerprints: list[Fingerprint]) -> sparse.csr_matrix:
+    """How many fingerprints each two texts share: a symmetric sparse matrix with an empty diagonal.
 
-    A fingerprint held by more than max_holders texts proposes no pairs (it is near-boilerplate, and would make this quadratic).
+    One sparse product of the texts-by-fingerprints incidence matrix: a fingerprint held by h texts costs h² additions
+    in C. Fingerprints in more than cohort_share of the cohort are boilerplate and were removed before (fingerprint_all),
+    so h stays below that share; a cap under it would drop what a group of copiers shares, and rank their pairs by chance.
     """
-    postings: dict[int, list[int]] = {}
-    for index, fingerprint in enumerate(fingerprints):
-        for hash_value in fingerprint.distinct.tolist():
-            postings.setdefault(hash_value, []).append(index)
-    counts: Counter[tuple[int, int]] = Counter()
-    for holders in postings.values():
-        if len(holders) > max_holders:
-            continue
-        for position, first in enumerate(holders):
-            for second in holders[position + 1 :]:
-                counts[(first, second)] += 1
+    held = [fingerprint.distinct for fingerprint in fingerprints]
+    values, columns = np.unique(np.concatenate(held), return_inverse=True) if held else (np.zeros(0), np.zeros(0, np.int64))
+    rows = np.repeat(np.arange(len(held)), [len(hashes) for hashes in held])
+    incidence = sparse.csr_matrix((np.ones(len(rows), np.int32), (rows, columns.reshape(-1))), shape=(len(held), len(values)))
+    counts = (incidence @ incidence.T).tocsr()
+    counts.setdiag(0)
+    counts.eliminate_zeros()
     return counts

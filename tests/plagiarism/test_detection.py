@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import io
+import itertools
 import re
+from collections import defaultdict
 import zipfile
 from pathlib import Path
 
@@ -9,6 +11,7 @@ import pytest
 
 from grader.plagiarism.calibration import Calibration, load_calibration
 from grader.plagiarism.detector import DetectorSettings, relative_channels
+from grader.plagiarism.fingerprints import FingerprintSettings
 from grader.plagiarism.notebook import notebook_code
 
 from tests.plagiarism.conftest import ALICE, BOB, CAROL, MALLORY, STARTER, notebook_of, score_of
@@ -70,6 +73,29 @@ def test_pairs_scored_in_worker_processes_come_out_as_in_process(run_detection):
     assert len(in_process.pairs) > 100
     assert in_workers.pairs == in_process.pairs
     assert in_workers.all_scores == in_process.all_scores
+
+
+def test_in_a_large_cohort_every_pair_handing_in_the_same_files_is_found(run_detection):
+    """Above the exhaustive size, a submission's partners come from nearest-neighbour search and shared fingerprints.
+    Here each file is handed in by ~66 students, more than any neighbour list holds, and groups of five or six
+    hand in the same three files: every pair within a group is still scored and flagged. (With fingerprints held by
+    more than 64 students left out, the search alone picked those partners, by chance, and missed most pairs.)"""
+    tasks = ("attention", "bigram", "bpe", "decoding")
+    parts = {task: [(DEVSET / task / "independent" / f"s{number}.py").read_text() for number in (3, 4)] for task in tasks}
+    combinations = [(chosen, files) for chosen in itertools.combinations(tasks, 3) for files in itertools.product((0, 1), repeat=3)]
+    cohort: dict[str, str] = {}
+    groups: dict[int, list[str]] = defaultdict(list)
+    for student in range(176):
+        chosen, files = combinations[student % len(combinations)]
+        name = f"student{student:03d}.py"
+        cohort[name] = "\n\n".join(parts[task][file] for task, file in zip(chosen, files)) + f"\n\nSTUDENT = {student}\n"
+        groups[student % len(combinations)].append(name)
+    settings = DetectorSettings(exhaustive_up_to=0, fingerprints=FingerprintSettings(cohort_share=0.5))
+    detection = run_detection(cohort, settings)
+    scores = {frozenset((pair.a, pair.b)): pair.score for pair in detection.pairs}
+    same_files = [frozenset(pair) for group in groups.values() for pair in itertools.combinations(group, 2)]
+    assert detection.stats["exhaustive"] == 0.0
+    assert all(scores.get(pair, 0.0) >= FLAG for pair in same_files), [sorted(pair) for pair in same_files if scores.get(pair, 0.0) < FLAG]
 
 
 def test_starter_only_submissions_do_not_flag(run_detection):
