@@ -13,7 +13,7 @@ from scipy import sparse
 from grader.plagiarism.calibration import Calibration
 from grader.plagiarism.embeddings import EmbeddingCache, Encoder, embed_texts
 from grader.plagiarism.fingerprints import FingerprintSettings, TokenMatch, code_fingerprint, compare, fingerprint_all, shared_counts, similarities, starter_hashes, units_fingerprint
-from grader.plagiarism.identifiers import cosine, identifier_counts, tfidf_vectors
+from grader.plagiarism.identifiers import identifier_counts, pair_cosines, tfidf_matrix
 from grader.plagiarism.submissions import Skipped, SourceFile, Submission
 from grader.plagiarism.token_filter import CACHE_SALT
 from grader.plagiarism.units import CodeUnit, api_names_of, submission_units
@@ -302,7 +302,7 @@ def detect(
     exhaustive = len(cohort) <= settings.exhaustive_up_to
     table = _exhaustive_table(units, vectors) if exhaustive else _faiss_table(units, vectors, settings.neighbours)
     starter_tokens = frozenset(name for code in starter_code for name in identifier_counts(code, frozenset()))
-    names = tfidf_vectors(work.map(partial(identifier_counts, ignored=starter_tokens | api_names), codes), len(cohort))
+    names = tfidf_matrix(work.map(partial(identifier_counts, ignored=starter_tokens | api_names), codes), len(cohort))
 
     if exhaustive:
         candidates = {(first, second) for first in range(len(submissions)) for second in range(first + 1, len(submissions))}
@@ -312,17 +312,18 @@ def detect(
     candidates = {(first, second) for first, second in candidates if first < len(cohort)}  # archives are not compared with each other
 
     ordered = sorted(candidates)
+    identifier_similarity = pair_cosines(names, ordered).tolist()
 
-    def pair_channels(pair: tuple[int, int]) -> dict[str, float]:
-        first, second = pair
+    def pair_channels(position: int) -> dict[str, float]:
+        first, second = ordered[position]
         return {
             "token": max(similarities(fingerprints[first], fingerprints[second])),
             "canonical_token": max(similarities(canonical_fingerprints[first], canonical_fingerprints[second])),
-            "identifiers": cosine(names[first], names[second]),
+            "identifiers": identifier_similarity[position],
             "semantic": max(_direction(rows_of[first], units, table, second), _direction(rows_of[second], units, table, first)),
         }
 
-    channels = parallel_map(pair_channels, ordered, parallel_from=settings.parallel_pairs_from)
+    channels = parallel_map(pair_channels, range(len(ordered)), parallel_from=settings.parallel_pairs_from)
     relative = relative_channels(ordered, channels, settings.relative_partners, settings.relative_spread_floor)
     scores = [calibration.score(calibration_features(pair_channels, pair_relative)) for pair_channels, pair_relative in zip(channels, relative)]
     ranking = sorted(range(len(ordered)), key=scores.__getitem__, reverse=True)

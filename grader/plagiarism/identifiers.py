@@ -9,6 +9,9 @@ import math
 import tokenize
 from collections import Counter
 
+import numpy as np
+from scipy import sparse
+
 _COMMON = frozenset(dir(builtins)) | frozenset(keyword.kwlist)
 
 
@@ -24,18 +27,26 @@ def identifier_counts(code: str, ignored: frozenset[str]) -> Counter[str]:
     return counts
 
 
-def tfidf_vectors(counts: list[Counter[str]], cohort_size: int) -> list[dict[str, float]]:
-    """Rare shared names weigh most; document frequencies come from the cohort (the first cohort_size entries)."""
+def tfidf_matrix(counts: list[Counter[str]], cohort_size: int) -> sparse.csr_matrix:
+    """One L2-normalised row per entry: rare shared names weigh most; document frequencies come from the cohort (the
+    first cohort_size entries)."""
     frequency = Counter(name for entry in counts[:cohort_size] for name in entry)
-    vectors = []
-    for entry in counts:
-        weights = {name: (1.0 + math.log(count)) * math.log((cohort_size + 1) / (frequency.get(name, 0) + 1)) for name, count in entry.items()}
-        norm = math.sqrt(sum(weight * weight for weight in weights.values())) or 1.0
-        vectors.append({name: weight / norm for name, weight in weights.items() if weight > 0})
-    return vectors
+    columns: dict[str, int] = {}
+    entries: list[tuple[int, int, float]] = []
+    for row, entry in enumerate(counts):
+        for name, count in entry.items():
+            weight = (1.0 + math.log(count)) * math.log((cohort_size + 1) / (frequency.get(name, 0) + 1))
+            if weight > 0:
+                entries.append((row, columns.setdefault(name, len(columns)), weight))
+    rows, positions, weights = zip(*entries) if entries else ((), (), ())
+    matrix = sparse.csr_matrix((weights, (rows, positions)), shape=(len(counts), len(columns)))
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    return sparse.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ matrix
 
 
-def cosine(first: dict[str, float], second: dict[str, float]) -> float:
-    if len(second) < len(first):
-        first, second = second, first
-    return sum(weight * second.get(name, 0.0) for name, weight in first.items())
+def pair_cosines(matrix: sparse.csr_matrix, pairs: list[tuple[int, int]]) -> np.ndarray:
+    """The cosine of each pair's rows, all pairs in one sparse product."""
+    if not pairs:
+        return np.zeros(0)
+    first, second = (list(side) for side in zip(*pairs))
+    return np.asarray(matrix[first].multiply(matrix[second]).sum(axis=1)).ravel()
