@@ -46,7 +46,7 @@ workcache.available_cores = lambda: 2  # forked workers even on a one-core machi
 embeddings.WORKERS_FROM = 2
 encoder = embeddings.SentenceEncoder("all-MiniLM-L6-v2", batch_size=4)
 vectors = encoder.encode(json.loads(sys.argv[1]))
-assert encoder._model is None and "torch" not in sys.modules, "this process never loaded the model"
+assert encoder._model is None and "onnxruntime" not in sys.modules and "torch" not in sys.modules, "only the workers ran the model"
 np.save(sys.argv[2], vectors)
 """
 
@@ -57,4 +57,4 @@ def test_many_texts_are_encoded_in_forked_workers_with_the_same_vectors(tmp_path
     subprocess.run([sys.executable, "-c", WORKER_RUN, json.dumps(texts), str(output)], check=True, env={**os.environ, "PYTHONPATH": str(REPOSITORY)})
     in_workers = np.load(output)
     in_process = SentenceEncoder("all-MiniLM-L6-v2", batch_size=4).encode(texts)
-    assert np.array_equal(in_workers, in_process), "one torch thread per worker computes the same bits as two in one process"
+    assert np.array_equal(in_workers, in_process), "a worker computes the same bits as the process itself"
