@@ -25,6 +25,9 @@ class DetectorSettings:
     fingerprints: FingerprintSettings = FingerprintSettings()
     exhaustive_up_to: int = 150  # cohorts up to this size compare every pair exactly; larger ones go through FAISS
     neighbours: int = 12  # nearest units looked up per unit in FAISS mode
+    # Up to this many distinct unit vectors FAISS searches exactly: faster than building an HNSW graph (measured here:
+    # 4 s against 14 s for 23,000 vectors) and it misses nothing; beyond, HNSW keeps the search close to linear.
+    exact_search_up_to: int = 30_000
     candidates_per_submission: int = 12  # in FAISS mode, the submissions most linked to each one are scored
     min_unit_size: int = 12  # AST nodes; smaller units (one-line getters) say nothing about copying
     flag_threshold: float = 0.5  # calibrated score from which a pair is flagged and joins clusters
@@ -134,7 +137,7 @@ def _exhaustive_table(units: list[CodeUnit], vectors: np.ndarray) -> _UnitTable:
     return _UnitTable(best, np.full(len(units), -1.0))
 
 
-def _faiss_table(units: list[CodeUnit], vectors: np.ndarray, neighbours: int) -> _UnitTable:
+def _faiss_table(units: list[CodeUnit], vectors: np.ndarray, neighbours: int, exact_up_to: int) -> _UnitTable:
     """Each unit's nearest `neighbours + 1` units, found by searching the distinct vectors only.
 
     Units that embed alike (one function many submissions kept unchanged, a renamed copy's units) share one vector:
@@ -145,8 +148,11 @@ def _faiss_table(units: list[CodeUnit], vectors: np.ndarray, neighbours: int) ->
     members: list[list[int]] = [[] for _ in range(len(distinct))]
     for row, group in enumerate(group_of.reshape(-1).tolist()):
         members[group].append(row)
-    index = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efSearch = max(64, 2 * neighbours)
+    if len(distinct) <= exact_up_to:
+        index = faiss.IndexFlatIP(vectors.shape[1])
+    else:
+        index = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efSearch = max(64, 2 * neighbours)
     index.add(distinct)
     similarities, found = index.search(distinct, min(neighbours + 1, len(distinct)))
     owner = [unit.submission for unit in units]
@@ -300,7 +306,7 @@ def detect(
     raw_vectors, computed = embed_texts([unit.canonical for unit in units], encoder, cache)
     vectors = centred(raw_vectors, units, len(cohort))
     exhaustive = len(cohort) <= settings.exhaustive_up_to
-    table = _exhaustive_table(units, vectors) if exhaustive else _faiss_table(units, vectors, settings.neighbours)
+    table = _exhaustive_table(units, vectors) if exhaustive else _faiss_table(units, vectors, settings.neighbours, settings.exact_search_up_to)
     starter_tokens = frozenset(name for code in starter_code for name in identifier_counts(code, frozenset()))
     names = tfidf_matrix(work.map(partial(identifier_counts, ignored=starter_tokens | api_names), codes), len(cohort))
 

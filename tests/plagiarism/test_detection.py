@@ -75,7 +75,8 @@ def test_pairs_scored_in_worker_processes_come_out_as_in_process(run_detection):
     assert in_workers.all_scores == in_process.all_scores
 
 
-def test_in_a_large_cohort_every_pair_handing_in_the_same_files_is_found(run_detection):
+@pytest.mark.parametrize("exact_search_up_to", [30_000, 0], ids=["exact search", "HNSW"])
+def test_in_a_large_cohort_every_pair_handing_in_the_same_files_is_found(run_detection, exact_search_up_to: int):
     """Above the exhaustive size, a submission's partners come from nearest-neighbour search and shared fingerprints.
     Here each file is handed in by ~66 students, more than any neighbour list holds, and groups of five or six
     hand in the same three files: every pair within a group is still scored and flagged. (With fingerprints held by
@@ -90,7 +91,7 @@ def test_in_a_large_cohort_every_pair_handing_in_the_same_files_is_found(run_det
         name = f"student{student:03d}.py"
         cohort[name] = "\n\n".join(parts[task][file] for task, file in zip(chosen, files)) + f"\n\nSTUDENT = {student}\n"
         groups[student % len(combinations)].append(name)
-    settings = DetectorSettings(exhaustive_up_to=0, fingerprints=FingerprintSettings(cohort_share=0.5))
+    settings = DetectorSettings(exhaustive_up_to=0, exact_search_up_to=exact_search_up_to, fingerprints=FingerprintSettings(cohort_share=0.5))
     detection = run_detection(cohort, settings)
     scores = {frozenset((pair.a, pair.b)): pair.score for pair in detection.pairs}
     same_files = [frozenset(pair) for group in groups.values() for pair in itertools.combinations(group, 2)]
