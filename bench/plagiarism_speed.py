@@ -7,7 +7,9 @@ rewrites), identifiers renamed with a per-student seed, functions reordered, one
 a renamed copy of another. Timed, in this order: the real `grader plagiarism` command in a fresh process with an empty
 data folder (cold: imports, model load, embedding, JSON + HTML report), dolos-lib and copydetect's CopyDetector.run()
 over the same files (copydetect optionally on two subsets, extrapolated: it compares every pair in Python), then the command again after five new submissions arrive (warm: everything unchanged comes from
-the caches). CPU seconds include child processes (the detector's workers, node).
+the caches). CPU seconds include child processes (the detector's workers, node). The cold run's JSON is also checked
+for the cohort's renamed whole copies: at this size pairs come from the FAISS candidates, and a copy missed there is
+never scored.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ sys.path.insert(0, str(HERE / "plagiarism"))
 
 from build_devset import rename_identifiers  # noqa: E402
 
+from grader.plagiarism.detector import DetectorSettings  # noqa: E402
+
 DEVSET = HERE / "plagiarism" / "devset"
 
 
@@ -37,20 +41,31 @@ def _pool() -> dict[str, list[str]]:
     return {task.name: [path.read_text() for path in sorted(task.glob("independent/*.py")) + sorted(task.glob("rewrites/*.py"))] for task in sorted(DEVSET.iterdir()) if task.is_dir()}
 
 
-def synthetic_cohort(folder: Path, count: int, seed: int = 7) -> None:
+def synthetic_cohort(folder: Path, count: int, seed: int = 7) -> list[tuple[str, str]]:
+    """Writes the cohort; returns its renamed whole copies as (source file, copy file)."""
     rng = random.Random(seed)
     pool = _pool()
     tasks = sorted(pool)
     written: list[str] = []
+    copies: list[tuple[str, str]] = []
     for index in range(count):
         if written and rng.random() < 0.1:
-            code = rename_identifiers(rng.choice(written), set(), rng.randrange(10**6))
+            source = rng.randrange(len(written))  # the same draw as rng.choice(written)
+            copies.append((f"student{source:04d}.py", f"student{index:04d}.py"))
+            code = rename_identifiers(written[source], set(), rng.randrange(10**6))
         else:
             parts = [rename_identifiers(rng.choice(pool[task]), {"main"}, rng.randrange(10**6)) for task in rng.sample(tasks, 3)]
             rng.shuffle(parts)
             code = "\n\n".join(parts).replace("50", str(rng.randrange(20, 90)), 1)
         written.append(code)
         (folder / f"student{index:04d}.py").write_text(code)
+    return copies
+
+
+def copies_flagged(pairs_json: Path, copies: list[tuple[str, str]], threshold: float) -> int:
+    """How many of the known whole copies the run flagged: in FAISS mode a copy is only scored if it became a candidate."""
+    scores = {frozenset((pair["a"], pair["b"])): pair["score"] for pair in json.loads(pairs_json.read_text())["pairs"]}
+    return sum(scores.get(frozenset(copy), 0.0) >= threshold for copy in copies)
 
 
 def _cpu_seconds() -> float:
@@ -120,11 +135,12 @@ def main() -> None:
         folder, data, out, late = root / "cohort", root / "data", root / "out", root / "late"
         for path in (folder, data, out, late):
             path.mkdir()
-        synthetic_cohort(folder, args.submissions)
+        copies = synthetic_cohort(folder, args.submissions)
         result["submissions"] = args.submissions
         result["mean_lines"] = round(sum(path.read_text().count("\n") for path in folder.glob("*.py")) / args.submissions)
         cold, cold_cpu, result["cold"] = run_detector(folder, data, out)
         result.update(detector_cold_s=round(cold, 1), detector_cold_cpu_s=round(cold_cpu, 1), load_average_after_cold=_load())
+        result["renamed_copies_flagged"] = f"{copies_flagged(out / 'pairs.json', copies, DetectorSettings().flag_threshold)} of {len(copies)}"
         print(json.dumps(result), file=sys.stderr, flush=True)  # partial figures survive an interrupted baseline
         if not args.skip_baselines:
             dolos_wall, dolos_cpu = measured(lambda: run_dolos(folder))
