@@ -2,7 +2,7 @@
 
 devset/<task>/starter/solution.py      the handout every submission starts from
 devset/<task>/independent/s*.py        independent solutions (s1 and s2 follow the same textbook recipe: hard negatives)
-devset/<task>/rewrites/*_s1.py, *_s3.py  hand-written structural rewrites and paraphrases of s1 and s3
+devset/<task>/rewrites/<level>_s*.py  hand-written structural rewrites and paraphrases of each independent solution
 
 The mechanical levels are derived here: verbatim, renamed (every identifier the student chose), reordered functions
 with dead code (on top of renaming), partial copies (two of the copier's functions replaced by the source's, renamed),
@@ -145,7 +145,7 @@ def _derived(task: Path, level: str, originals: dict[str, str], keep: set[str]) 
     if level == "reordered_dead_code":
         return [(f"copy_{name}.py", reorder_with_dead_code(rename_identifiers(code, keep, seed + i), seed + i, i), name, None) for i, (name, code) in enumerate(originals.items())]
     if level in ("structural", "paraphrase"):
-        return [(f"copy_{name}.py", (task / "rewrites" / f"{level}_{name}.py").read_text(), name, None) for name in ("s1", "s3")]
+        return [(f"copy_{name}.py", (task / "rewrites" / f"{level}_{name}.py").read_text(), name, None) for name in originals if (task / "rewrites" / f"{level}_{name}.py").is_file()]
     if level == "partial":
         names = list(originals)
         return [(f"copy_{name}.py", partial_copy(originals[names[(i + 1) % len(names)]], code, keep, seed + i), name, names[(i + 1) % len(names)]) for i, (name, code) in enumerate(originals.items())]
