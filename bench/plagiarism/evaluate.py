@@ -44,7 +44,7 @@ CHANNEL_NOTES = (
     "`identifiers` = rarity-weighted overlap of the names/literals a student chose (survives structural rewrites);",
     "`semantic` = all-MiniLM-L6-v2 embeddings of canonical units, centred on the cohort mean of the same function.",
     "The combined model also weighs each channel's cohort-relative version: standard deviations above both submissions'",
-    "other closest partners (at most 12), averaged over the two sides.",
+    "other closest partners (at most 12, starter-only submissions left out), averaged over the two sides, on a log1p scale.",
 )
 
 
@@ -73,14 +73,22 @@ def dolos_scores(folder: Path, starter: Path) -> dict[tuple[str, str], float]:
     return {tuple(sorted((Path(pair["a"]).name, Path(pair["b"]).name))): float(pair["similarity"]) for pair in json.loads(output)}
 
 
+def _usable(rows: list[dict], names: tuple[str, ...]) -> np.ndarray:
+    """Rows that have every feature: pairs with a starter-only side get no relative features (the detector scores
+    them with the raw-channel model alone)."""
+    return np.array([all(name in row for name in names) for row in rows])
+
+
 def cross_validated(rows: list[dict], names: tuple[str, ...]) -> np.ndarray:
-    features = np.array([[row[name] for name in names] for row in rows])
+    """Leave-one-task-out probabilities of a model over these features; NaN for rows without them."""
+    usable = _usable(rows, names)
+    features = np.array([[row.get(name, 0.0) for name in names] for row in rows])
     labels = np.array([row["label"] for row in rows])
     tasks = np.array([row["task"] for row in rows])
-    scores = np.zeros(len(rows))
+    scores = np.full(len(rows), np.nan)
     for task in sorted(set(tasks)):
-        model = _model().fit(features[tasks != task], labels[tasks != task])
-        scores[tasks == task] = model.predict_proba(features[tasks == task])[:, 1]
+        train, test = usable & (tasks != task), usable & (tasks == task)
+        scores[test] = _model().fit(features[train], labels[train]).predict_proba(features[test])[:, 1]
     return scores
 
 
@@ -89,8 +97,9 @@ def _model() -> LogisticRegression:
 
 
 def fitted(rows: list[dict], names: tuple[str, ...]) -> Calibration:
-    model = _model().fit(np.array([[row[name] for name in names] for row in rows]), np.array([row["label"] for row in rows]))
-    return Calibration(names, tuple(float(weight) for weight in model.coef_[0]), float(model.intercept_[0]), f"bench/plagiarism dev set, {len(rows)} pairs")
+    usable = [row for row, keep in zip(rows, _usable(rows, names)) if keep]
+    model = _model().fit(np.array([[row[name] for name in names] for row in usable]), np.array([row["label"] for row in usable]))
+    return Calibration(names, tuple(float(weight) for weight in model.coef_[0]), float(model.intercept_[0]), f"bench/plagiarism dev set, {len(usable)} pairs")
 
 
 def metrics(scores: np.ndarray, labels: np.ndarray, levels: np.ndarray) -> dict[str, dict[str, float]]:
@@ -118,7 +127,7 @@ def markdown(table: dict[str, dict[str, dict[str, float]]], rows: list[dict], se
     lines = [
         "## Plagiarism",
         "",
-        f"Dev set: `bench/plagiarism/devset/` (4 course-like tasks × 4 independent solutions + starter, hand-written structural rewrites and paraphrases),"
+        f"Dev set: `bench/plagiarism/devset/` (4 course-like tasks × 4 independent solutions + starter, a hand-written structural rewrite and paraphrase of each solution),"
         f" cohorts built by `bench/plagiarism/build_devset.py`: {len(rows)} pairs, {len(rows) - negatives} copies, {negatives} non-copies"
         " (independent solutions, two per task following the same textbook recipe, starter-only submissions).",
         f"Run: `python bench/plagiarism/evaluate.py` ({seconds:.0f} s on the shared 2-core machine). Combined = the larger of two logistic"
@@ -168,7 +177,7 @@ def main() -> None:
     rows_array = {name: np.array([row[name] for row in rows]) for name in ("label", "level")}
     raw = cross_validated(rows, CHANNELS)
     # Scored as the detector scores: the raw-channel model is a floor under the one with the relative features.
-    combined = {"combined": np.maximum(cross_validated(rows, FEATURES), raw), "combined_raw": raw}
+    combined = {"combined": np.fmax(cross_validated(rows, FEATURES), raw), "combined_raw": raw}  # fmax: NaN gives way
     table = {method: metrics(combined[method] if method in combined else np.array([row[method] for row in rows]), rows_array["label"], rows_array["level"]) for method in METHODS}
     # The raw-channel model scores pairs where a side has too few partners for the relative features, and is a floor.
     replace(fitted(rows, FEATURES), fallback=fitted(rows, CHANNELS)).save(DEFAULT_PATH)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -71,8 +72,13 @@ class PairResult:
 
 
 def calibration_features(channels: dict[str, float], relative: dict[str, float]) -> dict[str, float]:
-    """What the calibration weighs: the raw channels and how far each stands out for this pair."""
-    return {**channels, **{f"{name}_relative": value for name, value in relative.items()}}
+    """What the calibration weighs: the raw channels and how far each stands out for this pair, on a log scale.
+
+    A pair 10 standard deviations above its partners is not ten times the evidence of one at 1: in a small or flat
+    neighbourhood the spread is tiny and the deviations grow without bound. Taken linearly, they lifted textbook twins
+    (raw channels 0.3-0.6) above exact copies; log1p keeps their order and damps the extremes.
+    """
+    return {**channels, **{f"{name}_relative": math.copysign(math.log1p(abs(value)), value) for name, value in relative.items()}}
 
 
 @dataclass
@@ -330,7 +336,14 @@ def detect(
         }
 
     channels = parallel_map(pair_channels, range(len(ordered)), parallel_from=settings.parallel_pairs_from)
-    relative = relative_channels(ordered, channels, settings.relative_partners, settings.relative_spread_floor)
+    # A submission with nothing of its own (the starter handed back) says nothing about what two real solutions
+    # usually share: as a partner it would make every real pair stand out. Its pairs get no relative features.
+    empty = {index for index in range(len(submissions)) if not rows_of[index] and len(fingerprints[index].hashes) == 0}
+    informative = [position for position, (first, second) in enumerate(ordered) if first not in empty and second not in empty]
+    relative: list[dict[str, float]] = [{} for _ in ordered]
+    found = relative_channels([ordered[position] for position in informative], [channels[position] for position in informative], settings.relative_partners, settings.relative_spread_floor)
+    for position, values in zip(informative, found):
+        relative[position] = values
     scores = [calibration.score(calibration_features(pair_channels, pair_relative)) for pair_channels, pair_relative in zip(channels, relative)]
     ranking = sorted(range(len(ordered)), key=scores.__getitem__, reverse=True)
     total_pairs = len(cohort) * (len(cohort) - 1) // 2 + len(cohort) * len(archives)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import math
 import re
 from collections import defaultdict
 import zipfile
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from grader.plagiarism.calibration import Calibration, load_calibration
-from grader.plagiarism.detector import DetectorSettings, relative_channels
+from grader.plagiarism.detector import DetectorSettings, calibration_features, relative_channels
 from grader.plagiarism.fingerprints import FingerprintSettings
 from grader.plagiarism.notebook import notebook_code
 
@@ -103,6 +104,16 @@ def test_starter_only_submissions_do_not_flag(run_detection):
     detection = run_detection({"ann.py": STARTER, "ben.py": STARTER + "\n# started late\n", "cat.py": STARTER, "alice.py": ALICE, "bob.py": BOB})
     assert detection.pairs, "pairs are scored"
     assert all(pair.score < FLAG for pair in detection.pairs), [(pair.a, pair.b, pair.score) for pair in detection.pairs]
+    # Handed-back starters are nobody's partners: alice and bob are not measured against them (next to three empty
+    # submissions any real pair stood out by 8 standard deviations), so every pair is scored on its raw channels.
+    assert all(not pair.relative for pair in detection.pairs)
+
+
+def test_relative_features_enter_the_calibration_on_a_log_scale():
+    features = calibration_features({"token": 0.4}, {"token": 10.0, "semantic": -3.0})
+    assert features["token"] == 0.4
+    assert features["token_relative"] == pytest.approx(math.log(11.0))
+    assert features["semantic_relative"] == pytest.approx(-math.log(4.0))
 
 
 def test_renamed_copy_flags_and_independent_solutions_do_not(run_detection):
