@@ -178,7 +178,7 @@ def _faiss_table(units: list[CodeUnit], vectors: np.ndarray, neighbours: int, ex
 
 
 def _candidate_pairs(table: _UnitTable, units: list[CodeUnit], shared: sparse.csr_matrix, per_submission: int) -> set[tuple[int, int]]:
-    """The submissions most linked to each one: by the fingerprints they share, then by their units' similarities."""
+    """The submissions most linked to each one: the fingerprints two share plus their units' best similarities."""
     owners, others, similarity = [], [], []
     for unit, found in zip(units, table.best):
         for submission, value in found.items():
