@@ -220,7 +220,7 @@ def _unit_matches(rows_a: list[int], rows_b: list[int], units: list[CodeUnit], v
     return tuple(matches)
 
 
-def relative_channels(pairs: list[tuple[int, int]], channels: list[dict[str, float]], partners: int, floor: float) -> list[dict[str, float]]:
+def relative_channels(pairs: list[tuple[int, int]], channels: list[dict[str, float]], partners: int, floor: float, not_partners: frozenset[int] = frozenset()) -> list[dict[str, float]]:
     """Per pair and channel: how far the pair lies above what each side shares with its other closest partners.
 
     Independent solutions that follow the same textbook recipe score high on every channel, but so does each of them
@@ -228,12 +228,15 @@ def relative_channels(pairs: list[tuple[int, int]], channels: list[dict[str, flo
     closest `partners` count, so an exhaustive cohort and a FAISS-candidate one (which scores about that many pairs
     per submission) are measured alike. The cost is linear in the scored pairs. A pair where a side has fewer than two
     other partners gets no relative features (too few to say what is usual; the calibration's fallback scores it).
+    Neither does a pair with a side in not_partners: such a submission is nobody's partner.
     """
+    counted = [first not in not_partners and second not in not_partners for first, second in pairs]
     by_submission: dict[int, list[int]] = defaultdict(list)
     for position, (first, second) in enumerate(pairs):
-        by_submission[first].append(position)
-        by_submission[second].append(position)
-    known = [min(len(by_submission[first]), len(by_submission[second])) > 2 for first, second in pairs]
+        if counted[position]:
+            by_submission[first].append(position)
+            by_submission[second].append(position)
+    known = [counted[position] and min(len(by_submission[first]), len(by_submission[second])) > 2 for position, (first, second) in enumerate(pairs)]
     result: list[dict[str, float]] = [{} for _ in pairs]
     for name in channels[0] if channels else ():
         value = [entry[name] for entry in channels]
@@ -337,13 +340,9 @@ def detect(
 
     channels = parallel_map(pair_channels, range(len(ordered)), parallel_from=settings.parallel_pairs_from)
     # A submission with nothing of its own (the starter handed back) says nothing about what two real solutions
-    # usually share: as a partner it would make every real pair stand out. Its pairs get no relative features.
-    empty = {index for index in range(len(submissions)) if not rows_of[index] and len(fingerprints[index].hashes) == 0}
-    informative = [position for position, (first, second) in enumerate(ordered) if first not in empty and second not in empty]
-    relative: list[dict[str, float]] = [{} for _ in ordered]
-    found = relative_channels([ordered[position] for position in informative], [channels[position] for position in informative], settings.relative_partners, settings.relative_spread_floor)
-    for position, values in zip(informative, found):
-        relative[position] = values
+    # usually share: as a partner it would make every real pair stand out.
+    empty = frozenset(index for index in range(len(submissions)) if not rows_of[index] and len(fingerprints[index].hashes) == 0)
+    relative = relative_channels(ordered, channels, settings.relative_partners, settings.relative_spread_floor, not_partners=empty)
     scores = [calibration.score(calibration_features(pair_channels, pair_relative)) for pair_channels, pair_relative in zip(channels, relative)]
     ranking = sorted(range(len(ordered)), key=scores.__getitem__, reverse=True)
     total_pairs = len(cohort) * (len(cohort) - 1) // 2 + len(cohort) * len(archives)

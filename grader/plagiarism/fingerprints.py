@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from scipy import sparse
 from numpy.lib.stride_tricks import sliding_window_view
+from scipy import sparse
 
 from grader.plagiarism.token_filter import filter_joined, filter_python
 
