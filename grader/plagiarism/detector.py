@@ -317,7 +317,7 @@ def detect(
     exhaustive = len(cohort) <= settings.exhaustive_up_to
     table = _exhaustive_table(units, vectors) if exhaustive else _faiss_table(units, vectors, settings.neighbours, settings.exact_search_up_to)
     starter_tokens = frozenset(name for code in starter_code for name in identifier_counts(code, frozenset()))
-    names = tfidf_matrix(work.map(partial(identifier_counts, ignored=starter_tokens | api_names), codes), len(cohort))
+    names = tfidf_matrix(work.map(partial(identifier_counts, ignored=starter_tokens | api_names), codes, salt=CACHE_SALT), len(cohort))
 
     if exhaustive:
         candidates = {(first, second) for first in range(len(submissions)) for second in range(first + 1, len(submissions))}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-import io
 import keyword
 import math
 import tokenize
@@ -12,18 +11,17 @@ from collections import Counter
 import numpy as np
 from scipy import sparse
 
+from grader.plagiarism.token_filter import python_tokens
+
 _COMMON = frozenset(dir(builtins)) | frozenset(keyword.kwlist)
 
 
 def identifier_counts(code: str, ignored: frozenset[str]) -> Counter[str]:
     """Names, numbers and strings of the code, minus builtins, keywords and ignored (the starter's own tokens)."""
     counts: Counter[str] = Counter()
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(code).readline):
-            if token.type in (tokenize.NAME, tokenize.NUMBER, tokenize.STRING) and token.string not in _COMMON and token.string not in ignored:
-                counts[token.string] += 1
-    except (tokenize.TokenError, IndentationError, SyntaxError):
-        pass  # a file that does not tokenize keeps the identifiers read so far
+    for kind, value, _, _ in python_tokens(code):  # a character Python rejects is passed over
+        if kind in (tokenize.NAME, tokenize.NUMBER, tokenize.STRING) and value not in _COMMON and value not in ignored:
+            counts[value] += 1
     return counts
 
 

@@ -13,11 +13,10 @@ copydetect's own filter, so the result is always copydetect's (tests/plagiarism/
 from __future__ import annotations
 
 import hashlib
-import io
 import keyword
 import re
 import tokenize
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
@@ -37,8 +36,19 @@ Piece = tuple[int, str]  # (kind, text)
 
 _LEXER = PythonLexer()
 _VARIABLE_TYPES = {token.Name, token.Name.Variable, token.Name.Attribute}
-_SIGNIFICANT = {tokenize.NAME, tokenize.NUMBER, tokenize.STRING, tokenize.OP}
-_SKIPPED = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
+# The stdlib tokenizer's own patterns, tried in its order, over the whole text at once: tokenize itself (pure Python
+# before 3.12) walks line by line, tracking indentation and brackets the filter never uses, and was most of its cost.
+# Strings span lines (DOTALL: a backslash escapes a newline too); a position no pattern matches is a character Python
+# rejects there.
+# Whitespace, newlines, comments and line continuations before a token (possessive: nothing to try twice).
+_TOKEN_SPACE = re.compile(r"(?:[ \f\t]++|\\\r?\n|\r?\n|#[^\r\n]*+)*+")
+_QUOTED = "|".join(["'''" + tokenize.Single3, '"""' + tokenize.Double3, r"'[^\n'\\]*(?:\\.[^\n'\\]*)*'", r'"[^\n"\\]*(?:\\.[^\n"\\]*)*"'])
+_TOKEN = re.compile(
+    rf"{_TOKEN_SPACE.pattern}(?:(?P<string>(?=[bBrRuUfF]{{0,2}}[\x22\x27]){tokenize.StringPrefix}(?:{_QUOTED}))"
+    rf"|(?P<number>{tokenize.Number})|(?P<op>{tokenize.Special})|(?P<name>{tokenize.Name})|(?P<end>\Z))",
+    re.DOTALL,
+)
+_TOKEN_TYPES = {"string": tokenize.STRING, "number": tokenize.NUMBER, "op": tokenize.OP, "name": tokenize.NAME}
 # Whitespace between tokens as pygments splits it: each newline, each run of other whitespace, a line continuation, a comment.
 _GAP = re.compile(r"\n|[^\S\n]+|\\\n|#[^\n]*")
 _KEYWORD_GAP = re.compile(r"(?:\s|\\\s)+")  # what must follow def/class/import/from for pygments to enter their states
@@ -147,20 +157,28 @@ def _docstring_pieces(text: str, literal: str, gap_start: int, start: int) -> tu
     return pieces + [(STRING, body)], whitespace_start
 
 
+def python_tokens(text: str) -> Iterator[tuple[int, str, int, int]]:
+    """(type, string, start, end) of the names, numbers, strings and operators of text, as the stdlib tokenizer splits
+    them; a character it rejects comes as an ERRORTOKEN of its own, and scanning goes on after it."""
+    position, length = 0, len(text)
+    while position < length:
+        match = _TOKEN.match(text, position)
+        if match is None:
+            start = _TOKEN_SPACE.match(text, position).end()
+            yield tokenize.ERRORTOKEN, text[start], start, start + 1
+            position = start + 1
+            continue
+        kind = match.lastgroup
+        if kind != "end":
+            yield _TOKEN_TYPES[kind], match.group(kind), match.start(kind), match.end()
+        position = match.end()
+
+
 def _significant_tokens(text: str) -> list[tuple[int, str, int, int]]:
-    """(type, string, start, end) with absolute character offsets, whitespace and comments left out."""
-    line_offsets = [0]
-    for line in text.split("\n"):  # tokenize's lines end at \n only (str.splitlines would also split at \f, \x1c ...)
-        line_offsets.append(line_offsets[-1] + len(line) + 1)
-    found = []
-    try:
-        for kind, value, (start_row, start_column), (end_row, end_column), _ in tokenize.generate_tokens(io.StringIO(text).readline):
-            if kind in _SIGNIFICANT:
-                found.append((kind, value, line_offsets[start_row - 1] + start_column, line_offsets[end_row - 1] + end_column))
-            elif kind not in _SKIPPED:
-                raise Unsupported(value)  # ERRORTOKEN: a character Python does not know here
-    except (tokenize.TokenError, IndentationError, SyntaxError) as error:
-        raise Unsupported(str(error)) from error
+    """python_tokens of text, or Unsupported at a character Python does not know there."""
+    found = list(python_tokens(text))
+    if any(kind == tokenize.ERRORTOKEN for kind, _, _, _ in found):
+        raise Unsupported(next(value for kind, value, _, _ in found if kind == tokenize.ERRORTOKEN))
     return found
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import io
+import tokenize
 from pathlib import Path
 
 import numpy as np
@@ -27,13 +29,16 @@ CONTEXT_SNIPPETS = {
     "whitespace": "\ufeff\n\nx = 1\t# tab\r\ny = [1,\r\n     2]\r\n\x0cz = x \\\n    + y\n\n\n",
     "soft_keyword_names": "match = re.match(p, s)\ncase = 1\nlazy = match or case\n",
     "operators": "f = lambda a, *b, **c: (a := 1) if a not in b and a is not c else ...\nx[1:2, ::3] -> None\n",
+    # Python rejects these, but every character is a token it knows: the lexers agree on them.
+    "bad_dedent": "if x:\n        a = 1\n    b = 2\n",
+    "unbalanced_bracket": "x = (1,\n",
+    "string_continued_by_backslash": "s = 'one \\\ntwo' + \"\"\"three \\\n\"\"\" + '\\'' \n",
 }
 # Code outside the replayed subset: pygments filters it (the result must still be copydetect's).
 FALLBACK_SNIPPETS = {
     "match_statement": "match command:\n    case [x, _]:\n        pass\n    case _:\n        pass\n",
     "unterminated_string": "x = 'abc\ny = 2\n",
-    "bad_dedent": "if x:\n        a = 1\n    b = 2\n",
-    "unbalanced_bracket": "x = (1,\n",
+    "unterminated_triple_string": "x = '\'\'abc\ny = 2\n",
     "non_ascii_name": "größe = 1\nprint(größe)\n",
     "stray_character": "x = 1 $ 2\n",
 }
@@ -80,6 +85,28 @@ def test_code_outside_the_subset_falls_back_to_the_same_result(name: str) -> Non
     with pytest.raises(token_filter.Unsupported):
         token_filter._Replay(token_filter._pygments_input(FALLBACK_SNIPPETS[name])).run()
     assert_same_as_copydetect(FALLBACK_SNIPPETS[name])
+
+
+def stdlib_tokens(text: str) -> list[tuple[int, str, int, int]]:
+    """tokenize's names, numbers, strings, operators and rejected characters, with offsets into text."""
+    line_starts = [0]
+    for line in text.split("\n"):
+        line_starts.append(line_starts[-1] + len(line) + 1)
+    kept = {tokenize.NAME, tokenize.NUMBER, tokenize.STRING, tokenize.OP, tokenize.ERRORTOKEN}
+    return [
+        (kind, value, line_starts[start[0] - 1] + start[1], line_starts[end[0] - 1] + end[1])
+        for kind, value, start, end, _ in tokenize.generate_tokens(io.StringIO(text).readline)
+        if kind in kept and value.strip()  # tokenize also reports a space before some rejected characters
+    ]
+
+
+TOKENIZABLE = {**{str(path.relative_to(DEVSET)): path.read_text() for path in devset_files()}, **{name: CONTEXT_SNIPPETS[name] for name in CONTEXT_SNIPPETS if name not in ("bad_dedent", "unbalanced_bracket")}, "stray_character": FALLBACK_SNIPPETS["stray_character"]}
+
+
+@pytest.mark.parametrize("name", sorted(TOKENIZABLE))
+def test_tokens_are_split_as_the_stdlib_tokenizer_splits_them(name: str) -> None:
+    text = token_filter._pygments_input(TOKENIZABLE[name])
+    assert list(token_filter.python_tokens(text)) == stdlib_tokens(text)
 
 
 def assert_joined_as_whole(parts: list[str]) -> None:
