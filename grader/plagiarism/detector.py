@@ -150,10 +150,14 @@ def _faiss_table(units: list[CodeUnit], vectors: np.ndarray, neighbours: int, ex
     indexing it once keeps the index small, and its units are handed out in row order, the closest first, as a search
     over every unit would return them.
     """
-    distinct, group_of = np.unique(vectors, axis=0, return_inverse=True)
-    members: list[list[int]] = [[] for _ in range(len(distinct))]
-    for row, group in enumerate(group_of.reshape(-1).tolist()):
+    group_of: dict[bytes, int] = {}  # by the vector's bytes, in order of first appearance (np.unique over rows: 1.3 s)
+    members: list[list[int]] = []
+    for row, vector in enumerate(vectors):
+        group = group_of.setdefault(vector.tobytes(), len(group_of))
+        if group == len(members):
+            members.append([])
         members[group].append(row)
+    distinct = vectors[[rows[0] for rows in members]]
     if len(distinct) <= exact_up_to:
         index = faiss.IndexFlatIP(vectors.shape[1])
     else:
