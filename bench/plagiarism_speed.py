@@ -32,7 +32,6 @@ sys.path.insert(0, str(HERE / "plagiarism"))
 
 from build_devset import rename_identifiers  # noqa: E402
 
-from grader.plagiarism.detector import DetectorSettings  # noqa: E402
 
 DEVSET = HERE / "plagiarism" / "devset"
 
@@ -62,10 +61,11 @@ def synthetic_cohort(folder: Path, count: int, seed: int = 7) -> list[tuple[str,
     return copies
 
 
-def copies_flagged(pairs_json: Path, copies: list[tuple[str, str]], threshold: float) -> int:
+def copies_flagged(pairs_json: Path, copies: list[tuple[str, str]]) -> int:
     """How many of the known whole copies the run flagged: in FAISS mode a copy is only scored if it became a candidate."""
-    scores = {frozenset((pair["a"], pair["b"])): pair["score"] for pair in json.loads(pairs_json.read_text())["pairs"]}
-    return sum(scores.get(frozenset(copy), 0.0) >= threshold for copy in copies)
+    record = json.loads(pairs_json.read_text())
+    scores = {frozenset((pair["a"], pair["b"])): pair["score"] for pair in record["pairs"]}
+    return sum(scores.get(frozenset(copy), 0.0) >= record["flag_threshold"] for copy in copies)
 
 
 def _cpu_seconds() -> float:
@@ -140,7 +140,7 @@ def main() -> None:
         result["mean_lines"] = round(sum(path.read_text().count("\n") for path in folder.glob("*.py")) / args.submissions)
         cold, cold_cpu, result["cold"] = run_detector(folder, data, out)
         result.update(detector_cold_s=round(cold, 1), detector_cold_cpu_s=round(cold_cpu, 1), load_average_after_cold=_load())
-        result["renamed_copies_flagged"] = f"{copies_flagged(out / 'pairs.json', copies, DetectorSettings().flag_threshold)} of {len(copies)}"
+        result["renamed_copies_flagged"] = f"{copies_flagged(out / 'pairs.json', copies)} of {len(copies)}"
         print(json.dumps(result), file=sys.stderr, flush=True)  # partial figures survive an interrupted baseline
         if not args.skip_baselines:
             dolos_wall, dolos_cpu = measured(lambda: run_dolos(folder))

@@ -20,6 +20,9 @@ class Calibration:
     # compare with), and it is a floor for every other pair: what the channels alone condemn, a neighbourhood of
     # similar pairs must not excuse (a group of students sharing one solution would otherwise hide each other).
     fallback: Calibration | None = None
+    # The score from which a pair is flagged (the outermost model's counts): the one that 1 % of the dev set's
+    # independent pairs reach, cross-validated. The largest of several models is no probability, so 0.5 means little.
+    flag_threshold: float = 0.5
 
     def _probability(self, features: dict[str, float]) -> float:
         logit = self.bias + sum(weight * features[name] for name, weight in zip(self.features, self.weights))
@@ -48,7 +51,7 @@ class Calibration:
 
 def _from_record(data: dict) -> Calibration:
     fallback = _from_record(data["fallback"]) if data.get("fallback") else None
-    return Calibration(tuple(data["features"]), tuple(float(w) for w in data["weights"]), float(data["bias"]), data["fitted_on"], fallback)
+    return Calibration(tuple(data["features"]), tuple(float(w) for w in data["weights"]), float(data["bias"]), data["fitted_on"], fallback, float(data.get("flag_threshold", 0.5)))
 
 
 def load_calibration(path: Path = DEFAULT_PATH) -> Calibration:

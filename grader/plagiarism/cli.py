@@ -46,7 +46,7 @@ def plagiarism(
     report: Optional[Path] = typer.Option(None, "--report", help="HTML report to write."),
     json_path: Optional[Path] = typer.Option(None, "--json", help="JSON for tools: pairs, clusters, skipped."),
     csv_path: Optional[Path] = typer.Option(None, "--csv", help="CSV of the listed pairs."),
-    threshold: float = typer.Option(0.5, "--threshold", min=0.0, max=1.0, help="Calibrated score from which a pair is flagged."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", min=0.0, max=1.0, help="Score from which a pair is flagged (default: the calibration's, which 1 % of the dev set's independent pairs reach)."),
     cohort_share: float = typer.Option(0.3, "--cohort-share", min=0.0, max=1.0, help="Fingerprints shared by more than this share of the cohort are boilerplate."),
     top: int = typer.Option(200, "--top", min=1, help="Pairs listed besides all flagged ones."),
     flag: bool = typer.Option(True, "--flag/--no-flag", help="With --assignment, open review cases for flagged pairs."),
@@ -73,15 +73,15 @@ def plagiarism(
         write_csv(detection, csv_path)
     if report:
         render_html(detection, report, title=f"Plagiarism report{f' — {assignment}' if assignment else ''}")
-    flagged = [pair for pair in detection.pairs if pair.score >= threshold]
-    typer.echo(f"{len(cohort)} submissions, {len(archives)} archived, {len(skipped)} skipped; {len(flagged)} pairs at or above {threshold}, {len(detection.clusters)} clusters")
+    flagged = [pair for pair in detection.pairs if pair.score >= detection.flag_threshold]
+    typer.echo(f"{len(cohort)} submissions, {len(archives)} archived, {len(skipped)} skipped; {len(flagged)} pairs at or above {detection.flag_threshold:.3f}, {len(detection.clusters)} clusters")
     for pair in flagged[:10]:
         typer.echo(f"  {pair.score:.3f}  {pair.a} <-> {pair.b}  (driven by {pair.driver})")
     for item in skipped:
         typer.echo(f"  skipped {item.name}: {item.reason}")
     if assignment is not None and flag and flagged:
         with _open_session(settings) as session, session.begin():
-            opened = flag_pairs(session, assignment, [record for record in detection_record(detection)["pairs"] if record["a_origin"] == record["b_origin"] == "cohort"], threshold)
+            opened = flag_pairs(session, assignment, [record for record in detection_record(detection)["pairs"] if record["a_origin"] == record["b_origin"] == "cohort"], detection.flag_threshold)
         typer.echo(f"{len(opened)} cases under review for {assignment}")
 
 

@@ -13,10 +13,10 @@ from scipy import sparse
 
 from grader.plagiarism.calibration import Calibration
 from grader.plagiarism.embeddings import EmbeddingCache, Encoder, embed_texts
-from grader.plagiarism.fingerprints import FingerprintSettings, TokenMatch, code_fingerprint, compare, fingerprint_all, shared_counts, similarities, starter_hashes, units_fingerprint
+from grader.plagiarism.fingerprints import FingerprintSettings, TokenMatch, code_fingerprints, compare, fingerprint_all, shared_counts, similarities, starter_hashes, units_fingerprint
 from grader.plagiarism.identifiers import identifier_counts, pair_cosines, tfidf_matrix
 from grader.plagiarism.submissions import Skipped, SourceFile, Submission
-from grader.plagiarism.token_filter import CACHE_SALT
+from grader.plagiarism.token_filter import CACHE_SALT, literal_filter
 from grader.plagiarism.units import CodeUnit, api_names_of, submission_units
 from grader.plagiarism.workcache import WorkCache, parallel_map
 
@@ -31,7 +31,7 @@ class DetectorSettings:
     exact_search_up_to: int = 30_000
     candidates_per_submission: int = 12  # in FAISS mode, the submissions most linked to each one are scored
     min_unit_size: int = 12  # AST nodes; smaller units (one-line getters) say nothing about copying
-    flag_threshold: float = 0.5  # calibrated score from which a pair is flagged and joins clusters
+    flag_threshold: float | None = None  # score from which a pair is flagged and joins clusters; None: the calibration's
     relative_partners: int = 12  # a pair is set against each side's closest other partners, at most this many
     relative_spread_floor: float = 0.05  # least spread assumed among those partners, so a flat neighbourhood does not inflate
     report_top: int = 200  # pairs listed besides every flagged pair
@@ -72,13 +72,19 @@ class PairResult:
 
 
 def calibration_features(channels: dict[str, float], relative: dict[str, float]) -> dict[str, float]:
-    """What the calibration weighs: the raw channels and how far each stands out for this pair, on a log scale.
+    """What the calibration weighs: the raw channels, how far each stands out for this pair on a log scale, and how
+    much of the authors' own naming both texts kept.
 
     A pair 10 standard deviations above its partners is not ten times the evidence of one at 1: in a small or flat
     neighbourhood the spread is tiny and the deviations grow without bound. Taken linearly, they lifted textbook twins
     (raw channels 0.3-0.6) above exact copies; log1p keeps their order and damps the extremes.
+
+    kept_names is the lesser of the literal token runs and the rare identifiers shared. Code copied and then
+    restructured keeps both its author's names and, between the edits, their order; two solutions of one textbook
+    recipe share some of the recipe's names or some of its runs, seldom much of both.
     """
-    return {**channels, **{f"{name}_relative": math.copysign(math.log1p(abs(value)), value) for name, value in relative.items()}}
+    kept_names = {"kept_names": min(channels["literal_token"], channels["identifiers"])} if {"literal_token", "identifiers"} <= channels.keys() else {}
+    return {**channels, **kept_names, **{f"{name}_relative": math.copysign(math.log1p(abs(value)), value) for name, value in relative.items()}}
 
 
 @dataclass
@@ -88,6 +94,7 @@ class Detection:
     clusters: list[list[str]]
     skipped: list[Skipped]
     all_scores: list[float]  # every scored pair, for the histogram
+    flag_threshold: float  # the score from which pairs were flagged
     stats: dict[str, float] = field(default_factory=dict)
 
 
@@ -297,8 +304,10 @@ def detect(
     starter_code = [source.code for source in starter]
     api_names = api_names_of(starter_code)
     codes = [submission.code for submission in submissions]
-    fingerprinted = work.map(partial(code_fingerprint, settings=settings.fingerprints), codes, salt=CACHE_SALT)
-    fingerprints = fingerprint_all(fingerprinted, len(cohort), starter_hashes(starter_code, settings.fingerprints), settings.fingerprints)
+    fingerprinted = work.map(partial(code_fingerprints, settings=settings.fingerprints), codes, salt=CACHE_SALT)
+    fingerprints = fingerprint_all([renamed for renamed, _ in fingerprinted], len(cohort), starter_hashes(starter_code, settings.fingerprints), settings.fingerprints)
+    literal_starter = starter_hashes(starter_code, settings.fingerprints, literal_filter)
+    literal_fingerprints = fingerprint_all([literal for _, literal in fingerprinted], len(cohort), literal_starter, settings.fingerprints)
 
     starter_units = [unit for source in starter for unit in submission_units(-1, Submission("starter", "starter", (source,)), api_names)]
     starter_canonical = {unit.canonical for unit in starter_units}
@@ -338,6 +347,7 @@ def detect(
         return {
             "token": max(similarities(fingerprints[first], fingerprints[second])),
             "canonical_token": max(similarities(canonical_fingerprints[first], canonical_fingerprints[second])),
+            "literal_token": max(similarities(literal_fingerprints[first], literal_fingerprints[second])),
             "identifiers": identifier_similarity[position],
             "semantic": max(_direction(rows_of[first], units, table, second), _direction(rows_of[second], units, table, first)),
         }
@@ -370,13 +380,15 @@ def detect(
             tokens=compare(fingerprints[first], fingerprints[second]) if rank < settings.side_by_side else None,
         )
 
-    to_list = [(rank, position) for rank, position in enumerate(ranking) if rank < settings.report_top or scores[position] >= settings.flag_threshold]
+    threshold = calibration.flag_threshold if settings.flag_threshold is None else settings.flag_threshold
+    to_list = [(rank, position) for rank, position in enumerate(ranking) if rank < settings.report_top or scores[position] >= threshold]
     listed = parallel_map(explained, to_list, parallel_from=settings.parallel_pairs_from)
     return Detection(
         submissions=submissions,
         pairs=listed,
-        clusters=_clusters(listed, settings.flag_threshold),  # every flagged pair is listed
+        clusters=_clusters(listed, threshold),  # every flagged pair is listed
         skipped=skipped,
         all_scores=[scores[position] for position in ranking],
+        flag_threshold=threshold,
         stats={"units": len(units), "embedded_now": computed, "pairs_scored": len(ranking), "pairs_possible": total_pairs, "exhaustive": float(exhaustive)},
     )

@@ -7,6 +7,7 @@ scoring a 1,000-submission cohort take minutes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -14,7 +15,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import sparse
 
-from grader.plagiarism.token_filter import filter_joined, filter_python
+from grader.plagiarism.token_filter import filter_joined, filter_python, literal_filter
 
 # Rolling-hash base: copydetect hashes k-grams with Python's hash(), which changes with every process (PYTHONHASHSEED);
 # the same polynomial hash in every run keeps scores reproducible.
@@ -116,19 +117,19 @@ def _fingerprint(filtered: str, offsets: np.ndarray, settings: FingerprintSettin
     return Fingerprint(len(filtered), offsets, hashes[positions], positions, settings.noise)
 
 
-def starter_hashes(starter_code: list[str], settings: FingerprintSettings) -> np.ndarray:
-    """Every k-gram hash of the starter (window 1), as copydetect does for boilerplate."""
-    hashes = [_fingerprint(*filter_python(code), settings, window=1).hashes for code in starter_code]
+def starter_hashes(starter_code: list[str], settings: FingerprintSettings, text_filter: Callable[[str], tuple[str, np.ndarray]] = filter_python) -> np.ndarray:
+    """Every k-gram hash of the starter's filtered text (window 1), as copydetect does for boilerplate."""
+    hashes = [_fingerprint(*text_filter(code), settings, window=1).hashes for code in starter_code]
     return np.unique(np.concatenate(hashes)) if hashes else np.zeros(0, np.int64)
 
 
-def code_fingerprint(code: str, settings: FingerprintSettings) -> Fingerprint:
-    """The winnowed fingerprint of code's filtered text, boilerplate still in."""
-    return _fingerprint(*filter_python(code), settings)
+def code_fingerprints(code: str, settings: FingerprintSettings) -> tuple[Fingerprint, Fingerprint]:
+    """The winnowed fingerprints of code's filtered text (copydetect's) and of its literal text, boilerplate still in."""
+    return _fingerprint(*filter_python(code), settings), _fingerprint(*literal_filter(code), settings)
 
 
 def units_fingerprint(parts: tuple[str, ...], settings: FingerprintSettings) -> Fingerprint:
-    """code_fingerprint of "\n".join(parts)."""
+    """The fingerprint of filter_python("\n".join(parts))."""
     return _fingerprint(*filter_joined(parts), settings)
 
 

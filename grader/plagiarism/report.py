@@ -34,6 +34,7 @@ def detection_record(detection: Detection) -> dict:
     return {
         "pairs": [pair_record(pair) for pair in detection.pairs],
         "clusters": detection.clusters,
+        "flag_threshold": detection.flag_threshold,
         "skipped": [asdict(item) for item in detection.skipped],
         "stats": detection.stats,
     }

@@ -32,6 +32,7 @@ CACHE_SALT = f"pygments {pygments.__version__}, copydetect {version('copydetect'
 
 # Token kinds, named after what copydetect writes for them.
 VARIABLE, FUNCTION, CLASS, PREPROCESSOR, DROPPED, STRING, VERBATIM = range(7)
+_NAMES = (VARIABLE, FUNCTION, CLASS)
 Piece = tuple[int, str]  # (kind, text)
 
 _LEXER = PythonLexer()
@@ -369,10 +370,28 @@ def python_pieces(code: str) -> tuple[Piece, ...] | None:
         return None
 
 
+@lru_cache(maxsize=2)  # a file's two filters (copydetect's and the literal one) are taken one after the other
+def _file_pieces(code: str) -> tuple[Piece, ...] | None:
+    return python_pieces(code)
+
+
 def filter_python(code: str) -> tuple[str, np.ndarray]:
     """copydetect's `filter_code(code, "x.py")`: the filtered text and its offsets."""
-    pieces = python_pieces(code)
+    pieces = _file_pieces(code)
     return pygments_filter_code(code, "submission.py") if pieces is None else _filtered(pieces)
+
+
+def literal_filter(code: str) -> tuple[str, np.ndarray]:
+    """filter_python's text with every name spelled out, each closed by a NUL (`ab c` is not `a bc`), and no offsets.
+
+    copydetect's V, F and O make renamed copies match; they also make two solutions of one textbook recipe match line
+    for line. Copied code that was restructured keeps its author's names between the edits, where independent
+    solutions differ: runs of this text tell the two apart.
+    """
+    pieces = _file_pieces(code)
+    if pieces is None:  # pygments lexes what the replay does not cover, as in copydetect's filter
+        pieces = tuple((_kind(token_type), value) for token_type, value in _LEXER.get_tokens(code))
+    return _filtered([(VERBATIM, f"{value}\0") if kind in _NAMES else (kind, value) for kind, value in pieces])[0], np.zeros((0, 2), np.int64)
 
 
 @lru_cache(maxsize=4096)

@@ -17,7 +17,7 @@ from grader.plagiarism.notebook import notebook_code
 
 from tests.plagiarism.conftest import ALICE, BOB, CAROL, MALLORY, STARTER, notebook_of, score_of
 
-FLAG = DetectorSettings().flag_threshold
+FLAG = load_calibration().flag_threshold
 DEVSET = Path(__file__).resolve().parents[2] / "bench" / "plagiarism" / "devset"
 
 
@@ -61,7 +61,7 @@ def test_a_group_sharing_one_solution_is_not_excused_by_its_own_size(run_detecti
     copier_pairs = [pair for pair in detection.pairs if pair.a in group and pair.b in group]
     assert len(copier_pairs) == 6
     for pair in copier_pairs:
-        assert pair.score >= FLAG and pair.score >= floor.score(pair.channels) - 1e-9, (pair.a, pair.b, pair.score)
+        assert pair.score >= FLAG and pair.score >= floor.score(pair.features) - 1e-9, (pair.a, pair.b, pair.score)
     assert any(set(group) <= set(cluster) for cluster in detection.clusters), detection.clusters
 
 
@@ -177,3 +177,27 @@ def test_code_most_of_the_cohort_shares_is_boilerplate(run_detection):
     assert all(end <= helper_starts[pair.a] for _, end in pair.tokens.slices_a)
     assert all(end <= helper_starts[pair.b] for _, end in pair.tokens.slices_b)
     assert pair.score < FLAG
+
+
+def test_a_copy_restructured_around_its_authors_names_flags_on_the_names_it_kept(run_detection):
+    """Loops rewritten and helpers extracted: copydetect's runs fall below those of two solutions that follow one
+    textbook recipe, but the copy kept its author's names and their order between the edits."""
+    task = DEVSET / "bpe"
+    cohort = {path.name: path.read_text() for path in sorted((task / "independent").glob("*.py"))}
+    cohort["copy.py"] = (task / "rewrites" / "structural_s1.py").read_text()
+    detection = run_detection(cohort)
+    copy = next(pair for pair in detection.pairs if {pair.a, pair.b} == {"copy.py", "s1.py"})
+    twins = next(pair for pair in detection.pairs if {pair.a, pair.b} == {"s1.py", "s2.py"})
+    assert copy.channels["token"] < twins.channels["token"]
+    assert copy.features["kept_names"] > twins.features["kept_names"]
+    assert copy.score >= FLAG and copy.driver == "kept_names", (copy.score, copy.driver)
+
+
+def test_pairs_are_flagged_from_the_calibrations_threshold_unless_one_is_given(run_detection):
+    """With no top pairs asked for, exactly the flagged pairs are listed."""
+    cohort = {"alice.py": ALICE, "bob.py": BOB, "carol.py": CAROL, "mallory.py": MALLORY}
+    default = run_detection(cohort, DetectorSettings(report_top=0))
+    assert default.flag_threshold == load_calibration().flag_threshold
+    assert [{pair.a, pair.b} for pair in default.pairs] == [{"alice.py", "mallory.py"}]
+    strict = run_detection(cohort, DetectorSettings(report_top=0, flag_threshold=default.pairs[0].score + 1e-9))
+    assert strict.flag_threshold > default.flag_threshold and strict.pairs == []

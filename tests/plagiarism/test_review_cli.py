@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from grader.db.base import Base, make_engine, make_session_factory
+from grader.plagiarism.calibration import load_calibration
 from grader.plagiarism.cli import plagiarism, review_app
 from grader.plagiarism.review import confirmed_cases_for, decide, flag_pairs
 
@@ -83,9 +84,10 @@ def test_cli_ranks_pairs_writes_reports_and_opens_cases_to_review(cli: typer.Typ
     report = json.loads((tmp_path / "p.json").read_text())
     top = report["pairs"][0]
     assert {top["a"], top["b"]} in ({"alice.py", "mallory.py"}, {"bob.py", "old_bob.py"})
-    assert set(top["channels"]) == {"token", "canonical_token", "identifiers", "semantic"} and 0 <= top["score"] <= 1
+    assert set(top["channels"]) == {"token", "canonical_token", "literal_token", "identifiers", "semantic"} and 0 <= top["score"] <= 1
     assert set(top["relative"]) == set(top["channels"]), "each channel also as it stands against both students' other partners"
-    assert any({pair["a"], pair["b"]} == {"bob.py", "old_bob.py"} and pair["b_origin"] == "last_year" and pair["score"] >= 0.5 for pair in report["pairs"])
+    assert report["flag_threshold"] == load_calibration().flag_threshold
+    assert any({pair["a"], pair["b"]} == {"bob.py", "old_bob.py"} and pair["b_origin"] == "last_year" and pair["score"] >= report["flag_threshold"] for pair in report["pairs"])
     assert report["skipped"] == [{"name": "broken.py", "reason": report["skipped"][0]["reason"]}] and "UTF-8" in report["skipped"][0]["reason"]
     assert (tmp_path / "p.csv").read_text().startswith("a,b,a_origin,b_origin,score")
     html = (tmp_path / "r.html").read_text()

@@ -9,7 +9,7 @@ import pytest
 from copydetect.utils import filter_code
 
 from grader.plagiarism import token_filter
-from grader.plagiarism.token_filter import filter_joined, filter_python
+from grader.plagiarism.token_filter import filter_joined, filter_python, literal_filter
 from grader.plagiarism.units import file_units
 
 from tests.plagiarism.conftest import ALICE, BOB, CAROL, MALLORY, STARTER
@@ -85,6 +85,21 @@ def test_code_outside_the_subset_falls_back_to_the_same_result(name: str) -> Non
     with pytest.raises(token_filter.Unsupported):
         token_filter._Replay(token_filter._pygments_input(FALLBACK_SNIPPETS[name])).run()
     assert_same_as_copydetect(FALLBACK_SNIPPETS[name])
+
+
+@pytest.mark.parametrize(
+    "code, literal",
+    [
+        ("def f(total, x):\n    return total + x  # sum\n", "deff\0(total\0,x\0):returntotal\0+x\0"),
+        ("class Net(Base):\n    s = 'text'\n", "classNet\0(Base\0):s\0=\"S\""),
+        ("größe = 1\nprint(größe)\n", "größe\0=1print(größe\0)"),  # outside the replayed subset: pygments lexes it
+    ],
+    ids=["function", "class", "non_ascii_name"],
+)
+def test_the_literal_filter_spells_out_the_names_copydetect_letters(code: str, literal: str) -> None:
+    text, offsets = literal_filter(code)
+    assert text == literal
+    assert len(offsets) == 0
 
 
 def stdlib_tokens(text: str) -> list[tuple[int, str, int, int]]:
