@@ -123,13 +123,29 @@ def _load() -> list[float]:
     return [round(value, 2) for value in os.getloadavg()]
 
 
+def sgemm_gflops() -> float:
+    """The machine's float32 matrix-product speed (numpy, every core), best of three: most of a cold run is the
+    embedding model's matrix products, and this shared machine's speed varies from day to day (~20 %)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    tokens, weights = rng.random((2048, 384), np.float32), rng.random((384, 1536), np.float32)
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        for _ in range(20):
+            tokens @ weights
+        best = min(best, time.perf_counter() - started)
+    return round(20 * 2 * 2048 * 384 * 1536 / best / 1e9, 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--submissions", type=int, default=1000)
     parser.add_argument("--skip-baselines", action="store_true")
     parser.add_argument("--copydetect-subsets", type=int, nargs=2, metavar=("SMALL", "LARGE"), help="time copydetect on this many files (two sizes) and extrapolate, instead of the full run")
     args = parser.parse_args()
-    result: dict[str, object] = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "cores": os.cpu_count(), "load_average_before": _load()}
+    result: dict[str, object] = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "cores": os.cpu_count(), "sgemm_gflops": sgemm_gflops(), "load_average_before": _load()}
     with tempfile.TemporaryDirectory() as temporary:
         root = Path(temporary)
         folder, data, out, late = root / "cohort", root / "data", root / "out", root / "late"

@@ -332,6 +332,13 @@ def _pygments_input(code: str) -> str:
     return text if text.endswith("\n") else text + "\n"
 
 
+def _letter(kind: int, value: str) -> str:
+    """copydetect's one letter for a piece that is neither verbatim nor dropped: a lone quote stays a quote."""
+    if kind == STRING:
+        return '"' if value in ("'", '"') else "S"
+    return "VFOP"[kind]
+
+
 def _filtered(pieces: list[Piece]) -> tuple[str, np.ndarray]:
     """copydetect's letters and offsets for the pieces (its quirks kept: a class name's offset entry is its own length)."""
     out: list[str] = []
@@ -344,14 +351,13 @@ def _filtered(pieces: list[Piece]) -> tuple[str, np.ndarray]:
         elif kind == DROPPED:
             offsets.append([length - 1, offset])
             offset += len(value)
-        elif kind == STRING and value in ("'", '"'):
-            out.append('"')
-            length += 1
         else:
-            out.append("S" if kind == STRING else "VFOP"[kind])
+            letter = _letter(kind, value)
+            out.append(letter)
             length += 1
-            offsets.append([length - 1, len(value) - 1 if kind == CLASS else offset])
-            offset += len(value) - 1
+            if letter != '"':  # a lone quote has no offset entry (and is one character)
+                offsets.append([length - 1, len(value) - 1 if kind == CLASS else offset])
+                offset += len(value) - 1
     return "".join(out), np.array(offsets)
 
 
@@ -391,7 +397,8 @@ def literal_filter(code: str) -> tuple[str, np.ndarray]:
     pieces = _file_pieces(code)
     if pieces is None:  # pygments lexes what the replay does not cover, as in copydetect's filter
         pieces = tuple((_kind(token_type), value) for token_type, value in _LEXER.get_tokens(code))
-    return _filtered([(VERBATIM, f"{value}\0") if kind in _NAMES else (kind, value) for kind, value in pieces])[0], np.zeros((0, 2), np.int64)
+    text = "".join(f"{value}\0" if kind in _NAMES else value if kind == VERBATIM else "" if kind == DROPPED else _letter(kind, value) for kind, value in pieces)
+    return text, np.zeros((0, 2), np.int64)
 
 
 @lru_cache(maxsize=4096)
