@@ -84,8 +84,9 @@ class _Canonicaliser(ast.NodeTransformer):
 
     def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
         target = self.visit(node.target)
-        load_target = ast.parse(ast.unparse(target), mode="eval").body
-        value = ast.BinOp(left=load_target, op=node.op, right=self.visit(node.value))
+        # The target is read too: the same node on both sides (a canonical tree is only unparsed and counted, and
+        # neither looks at a name's load or store context).
+        value = ast.BinOp(left=target, op=node.op, right=self.visit(node.value))
         return ast.copy_location(ast.Assign(targets=[target], value=value), node)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.AST:
