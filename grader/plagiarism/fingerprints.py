@@ -114,7 +114,9 @@ def winnow_positions(hashes: np.ndarray, window: int) -> np.ndarray:
 def _fingerprint(filtered: str, offsets: np.ndarray, settings: FingerprintSettings, window: int | None = None) -> Fingerprint:
     hashes = kgram_hashes(filtered, settings.noise)
     positions = winnow_positions(hashes, window or settings.window)
-    return Fingerprint(len(filtered), offsets, hashes[positions], positions, settings.noise)
+    # 32-bit offsets and positions: a cohort's fingerprints are cached on disk and read back on every run (the offsets
+    # are most of their bytes).
+    return Fingerprint(len(filtered), np.asarray(offsets, np.int32), hashes[positions], positions.astype(np.int32), settings.noise)
 
 
 def starter_hashes(starter_code: list[str], settings: FingerprintSettings, text_filter: Callable[[str], tuple[str, np.ndarray]] = filter_python) -> np.ndarray:
