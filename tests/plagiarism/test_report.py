@@ -13,11 +13,13 @@ def test_html_report_renders_the_top_pair_with_highlighted_regions(run_detection
     path = tmp_path / "report.html"
     render_html(detection, path, title="Plagiarism report — hw1")
     html = path.read_text()
-    top_section = html[html.index('id="pair-1"') : html.index("</details>")]
+    start = html.index('id="pair-1"')
+    top_section = html[start : html.index("</details>", start)]
     assert "alice.py" in top_section and "mallory.py" in top_section
     assert top_section.count('<mark class="token">') >= 2  # both sides
     assert '<mark class="unit">' in top_section or top_section.count('<mark class="token">') >= 4
     assert "<svg" in html and "<script" not in html and "http" not in html.split("<body>")[1]  # self-contained
+    assert "<dt>kept_names</dt>" in html and f"pairs from {detection.flag_threshold:.3f} are flagged" in html  # drivers and threshold explained
 
 
 def test_only_the_top_pairs_are_located_and_shown_side_by_side(run_detection, tmp_path: Path):
