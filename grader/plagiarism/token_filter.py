@@ -6,8 +6,9 @@ dropped, everything else verbatim; offsets record how many characters were dropp
 Here the stdlib tokenizer finds the tokens and pygments only classifies the small pieces whose class it alone knows (a
 name, a number, a string literal), each distinct piece once per process. The few lexer states that depend on context
 (`def`/`class` names, `import`/`from` clauses, `yield from`, decorators, docstrings at line start) are replayed here.
-Anything outside that well-understood subset (code tokenize rejects, non-ASCII names, soft keywords) goes to
-copydetect's own filter, so the result is always copydetect's (tests/plagiarism/test_token_filter.py checks equality).
+Anything outside that well-understood subset (code tokenize rejects, non-ASCII names, soft keywords) is lexed by pygments
+itself, whole, as copydetect's filter lexes it. Either way the result is copydetect's (tests/plagiarism/test_token_filter.py
+checks equality).
 """
 
 from __future__ import annotations
@@ -361,11 +362,9 @@ def _filtered(pieces: list[Piece]) -> tuple[str, np.ndarray]:
     return "".join(out), np.array(offsets)
 
 
-def pygments_filter_code(code: str, filename: str) -> tuple[str, np.ndarray]:
-    """copydetect's own filter. Imported on first use: importing copydetect loads matplotlib, a second of every run."""
-    from copydetect.utils import filter_code
-
-    return filter_code(code, filename)
+def _pygments_pieces(code: str) -> tuple[Piece, ...]:
+    """pygments' own pieces of the whole code, classified as copydetect's filter does (~40 ms for a 250-line file)."""
+    return tuple((_kind(token_type), value) for token_type, value in _LEXER.get_tokens(code))
 
 
 def python_pieces(code: str) -> tuple[Piece, ...] | None:
@@ -377,14 +376,15 @@ def python_pieces(code: str) -> tuple[Piece, ...] | None:
 
 
 @lru_cache(maxsize=2)  # a file's two filters (copydetect's and the literal one) are taken one after the other
-def _file_pieces(code: str) -> tuple[Piece, ...] | None:
-    return python_pieces(code)
+def _file_pieces(code: str) -> tuple[Piece, ...]:
+    """The pieces of a file: replayed, or pygments' own where the code leaves the replayed subset."""
+    pieces = python_pieces(code)
+    return _pygments_pieces(code) if pieces is None else pieces
 
 
 def filter_python(code: str) -> tuple[str, np.ndarray]:
     """copydetect's `filter_code(code, "x.py")`: the filtered text and its offsets."""
-    pieces = _file_pieces(code)
-    return pygments_filter_code(code, "submission.py") if pieces is None else _filtered(pieces)
+    return _filtered(_file_pieces(code))
 
 
 def literal_filter(code: str) -> tuple[str, np.ndarray]:
@@ -394,10 +394,7 @@ def literal_filter(code: str) -> tuple[str, np.ndarray]:
     for line. Copied code that was restructured keeps its author's names between the edits, where independent
     solutions differ: runs of this text tell the two apart.
     """
-    pieces = _file_pieces(code)
-    if pieces is None:  # pygments lexes what the replay does not cover, as in copydetect's filter
-        pieces = tuple((_kind(token_type), value) for token_type, value in _LEXER.get_tokens(code))
-    text = "".join(f"{value}\0" if kind in _NAMES else value if kind == VERBATIM else "" if kind == DROPPED else _letter(kind, value) for kind, value in pieces)
+    text = "".join(f"{value}\0" if kind in _NAMES else value if kind == VERBATIM else "" if kind == DROPPED else _letter(kind, value) for kind, value in _file_pieces(code))
     return text, np.zeros((0, 2), np.int64)
 
 

@@ -53,10 +53,11 @@ def assert_same_as_copydetect(code: str) -> None:
 
 @pytest.fixture
 def no_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(code: str, filename: str) -> None:
+    def refuse(code: str) -> None:
         raise AssertionError("fell back to pygments")
 
-    monkeypatch.setattr(token_filter, "pygments_filter_code", refuse)
+    token_filter._file_pieces.cache_clear()  # a file filtered before, through the fallback, must not come from the cache
+    monkeypatch.setattr(token_filter, "_pygments_pieces", refuse)
 
 
 def devset_files() -> list[Path]:
