@@ -32,7 +32,6 @@ sys.path.insert(0, str(HERE / "plagiarism"))
 
 from build_devset import rename_identifiers  # noqa: E402
 
-
 DEVSET = HERE / "plagiarism" / "devset"
 
 

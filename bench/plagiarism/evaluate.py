@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -90,19 +91,25 @@ def _usable(rows: list[dict], names: tuple[str, ...]) -> np.ndarray:
     return np.array([all(name in row for name in names) for row in rows])
 
 
-def _learns_from(rows: list[dict], names: tuple[str, ...]) -> np.ndarray:
-    """Rows a model over these features is fitted on: those that have them, and for the kept-names model no copy whose
-    names were changed."""
-    usable = _usable(rows, names)
-    if names == KEPT_NAMES:
-        usable &= np.array([not row["label"] or row["level"] in NAMES_KEPT_LEVELS for row in rows])
-    return usable
+def _every_row(row: dict) -> bool:
+    return True
 
 
-def cross_validated(rows: list[dict], names: tuple[str, ...]) -> np.ndarray:
-    """Leave-one-task-out probabilities of a model over these features; NaN for rows without them."""
+def _keeps_names(row: dict) -> bool:
+    """A negative, or a copy that kept its author's names: what the kept-names model learns from."""
+    return not row["label"] or row["level"] in NAMES_KEPT_LEVELS
+
+
+def _learns_from(rows: list[dict], names: tuple[str, ...], rule: Callable[[dict], bool]) -> np.ndarray:
+    """Rows a model over these features is fitted on: those that have them and pass the rule."""
+    return _usable(rows, names) & np.array([rule(row) for row in rows])
+
+
+def cross_validated(rows: list[dict], names: tuple[str, ...], rule: Callable[[dict], bool] = _every_row) -> np.ndarray:
+    """Leave-one-task-out probabilities of a model over these features (fitted on the rows the rule lets through);
+    NaN for rows without them."""
     usable = _usable(rows, names)
-    learns_from = _learns_from(rows, names)
+    learns_from = _learns_from(rows, names, rule)
     features = np.array([[row.get(name, 0.0) for name in names] for row in rows])
     labels = np.array([row["label"] for row in rows])
     tasks = np.array([row["task"] for row in rows])
@@ -117,8 +124,8 @@ def _model() -> LogisticRegression:
     return LogisticRegression(C=1.0, class_weight="balanced", max_iter=5000)
 
 
-def fitted(rows: list[dict], names: tuple[str, ...]) -> Calibration:
-    usable = [row for row, keep in zip(rows, _learns_from(rows, names)) if keep]
+def fitted(rows: list[dict], names: tuple[str, ...], rule: Callable[[dict], bool] = _every_row) -> Calibration:
+    usable = [row for row, keep in zip(rows, _learns_from(rows, names, rule)) if keep]
     model = _model().fit(np.array([[row[name] for name in names] for row in usable]), np.array([row["label"] for row in usable]))
     return Calibration(names, tuple(float(weight) for weight in model.coef_[0]), float(model.intercept_[0]), f"bench/plagiarism dev set, {len(usable)} pairs")
 
@@ -214,13 +221,13 @@ def main() -> None:
     raw = cross_validated(rows, WEIGHED)
     # Scored as the detector scores: the kept-names model is a floor under the raw-channel one, which is a floor under
     # the one with the relative features.
-    floor = np.fmax(raw, cross_validated(rows, KEPT_NAMES))
+    floor = np.fmax(raw, cross_validated(rows, KEPT_NAMES, _keeps_names))
     combined = {"combined": np.fmax(cross_validated(rows, FEATURES), floor), "combined_raw": raw}  # fmax: NaN gives way
     table = {method: metrics(combined[method] if method in combined else np.array([row[method] for row in rows]), rows_array["label"], rows_array["level"]) for method in METHODS}
     # The raw-channel model scores pairs where a side has too few partners for the relative features, and is a floor.
     # Flagged from the score that 1 % of the independent pairs reach, as the recall column counts.
     threshold = float(np.quantile(combined["combined"][rows_array["label"] == 0], 0.99))
-    calibration = replace(fitted(rows, FEATURES), fallback=replace(fitted(rows, WEIGHED), fallback=fitted(rows, KEPT_NAMES)), flag_threshold=threshold)
+    calibration = replace(fitted(rows, FEATURES), fallback=replace(fitted(rows, WEIGHED), fallback=fitted(rows, KEPT_NAMES, _keeps_names)), flag_threshold=threshold)
     calibration.save(DEFAULT_PATH)
     (build_dir / "scores.json").write_text(json.dumps([{**row, **{name: float(scores[position]) for name, scores in combined.items()}} for position, row in enumerate(rows)], indent=1))
     section = markdown(table, rows, time.perf_counter() - started, combined["combined"])

@@ -4,8 +4,8 @@ import io
 import itertools
 import math
 import re
-from collections import defaultdict
 import zipfile
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
