@@ -93,22 +93,28 @@ class Fingerprint:
 
 
 def winnow_positions(hashes: np.ndarray, window: int) -> np.ndarray:
-    """The positions copydetect's robust winnowing selects: each window's minimum, once.
+    """The positions copydetect's robust winnowing selects, compared as float64 like its buffer does.
 
-    Without ties it is the rightmost (= only) minimum of every window of `window` hashes, compared as float64 like
-    copydetect's buffer does; a tied minimum makes the choice depend on its scan order, so those rare texts go through
-    copydetect's own loop.
+    Each window's minimum is selected once. Among tied minima its loop keeps the one selected before while that one is
+    still in the window, and otherwise takes the rightmost: a window with one minimum needs no history, so only the
+    tied windows (repeated k-grams: about half of all files have some) are walked in Python, in order.
     """
     if window == 1 or len(hashes) == 0:
         return np.arange(len(hashes), dtype=np.int64)
     values = np.concatenate([np.full(window - 1, np.inf), hashes.astype(np.float64)])
     windows = sliding_window_view(values, window)
     minimum = windows.min(axis=1)
-    if ((windows == minimum[:, None]).sum(axis=1) > 1).any():
-        from copydetect.utils import _winnow  # imported when needed: copydetect loads matplotlib, a second of every run
-
-        return _winnow(hashes, window)
-    return np.unique(windows.argmin(axis=1) + np.arange(len(hashes)) - (window - 1))
+    ends = np.arange(len(hashes))
+    chosen = ends - windows[:, ::-1].argmin(axis=1)  # the rightmost minimum of the window ending at each position
+    tied = np.flatnonzero((windows == minimum[:, None]).sum(axis=1) > 1)
+    if len(tied):
+        chosen_list, numbers = chosen.tolist(), values[window - 1 :].tolist()
+        for end in tied.tolist():
+            before = chosen_list[end - 1]  # the first window holds one finite hash: never tied, so end >= 1
+            if before > end - window and numbers[end] >= numbers[before]:
+                chosen_list[end] = before
+        chosen = np.array(chosen_list, dtype=np.int64)
+    return np.unique(chosen)
 
 
 def _fingerprint(filtered: str, offsets: np.ndarray, settings: FingerprintSettings, window: int | None = None) -> Fingerprint:
