@@ -13,7 +13,7 @@ from scipy import sparse
 
 from grader.plagiarism.calibration import Calibration
 from grader.plagiarism.embeddings import EmbeddingCache, Encoder, embed_texts
-from grader.plagiarism.fingerprints import FingerprintSettings, TokenMatch, code_fingerprints, compare, fingerprint_all, shared_counts, similarities, starter_hashes, units_fingerprint
+from grader.plagiarism.fingerprints import FingerprintSettings, TokenMatch, code_fingerprints, compare, fingerprint_all, pair_similarities, shared_counts, starter_hashes, units_fingerprint
 from grader.plagiarism.identifiers import identifier_counts, pair_cosines, tfidf_matrix
 from grader.plagiarism.submissions import Skipped, SourceFile, Submission
 from grader.plagiarism.token_filter import CACHE_SALT, literal_filter
@@ -36,8 +36,7 @@ class DetectorSettings:
     relative_spread_floor: float = 0.05  # least spread assumed among those partners, so a flat neighbourhood does not inflate
     report_top: int = 200  # pairs listed besides every flagged pair
     side_by_side: int = 25  # top pairs whose matching regions are located, for the report's side-by-side view
-    # From this many pairs, their channels (and the listed pairs' details) are computed in forked workers: about a
-    # millisecond of numpy calls per pair, ten seconds for a cohort of 1,000.
+    # From this many listed pairs, their details (unit matches, drivers, copied regions) are found in forked workers.
     parallel_pairs_from: int = 2000
 
 
@@ -100,10 +99,32 @@ class Detection:
 
 @dataclass
 class _UnitTable:
-    """Per unit: the best similarity to each submission it was compared with, and a ceiling for all the others."""
+    """Per unit: the best similarity to each submission it was compared with, and a ceiling for all the others.
 
-    best: list[dict[int, float]]
+    The (unit, submission) entries are kept as one sorted array of keys unit * submissions + submission, so a whole
+    cohort's pairs look theirs up at once.
+    """
+
+    keys: np.ndarray
+    values: np.ndarray
     ceiling: np.ndarray  # similarity assumed for submissions not retrieved (FAISS mode); -1 when all were compared
+    submissions: int
+
+    @classmethod
+    def of(cls, best: list[dict[int, float]], ceiling: np.ndarray, submissions: int) -> _UnitTable:
+        rows = np.repeat(np.arange(len(best)), [len(found) for found in best])
+        targets = np.fromiter((submission for found in best for submission in found), np.int64, count=len(rows))
+        values = np.fromiter((value for found in best for value in found.values()), float, count=len(rows))
+        keys = rows * submissions + targets
+        order = np.argsort(keys, kind="stable")
+        return cls(keys[order], values[order], ceiling, submissions)
+
+    def similarity(self, rows: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """Each row's best similarity to its target submission, or its ceiling where the target was not retrieved."""
+        wanted = rows * self.submissions + targets
+        slots = np.minimum(np.searchsorted(self.keys, wanted), max(len(self.keys) - 1, 0))
+        found = self.keys[slots] == wanted if len(self.keys) else np.zeros(len(wanted), bool)
+        return np.where(found, self.values[slots] if len(self.keys) else 0.0, self.ceiling[rows])
 
 
 def centred(vectors: np.ndarray, units: list[CodeUnit], cohort: int, min_sources: int = 3) -> np.ndarray:
@@ -137,7 +158,7 @@ def centred(vectors: np.ndarray, units: list[CodeUnit], cohort: int, min_sources
     return result / (np.linalg.norm(result, axis=1, keepdims=True) + 1e-9)
 
 
-def _exhaustive_table(units: list[CodeUnit], vectors: np.ndarray) -> _UnitTable:
+def _exhaustive_table(units: list[CodeUnit], vectors: np.ndarray, submissions: int) -> _UnitTable:
     similarity = vectors @ vectors.T
     owner = np.array([unit.submission for unit in units])
     best: list[dict[int, float]] = [dict() for _ in units]
@@ -147,10 +168,10 @@ def _exhaustive_table(units: list[CodeUnit], vectors: np.ndarray) -> _UnitTable:
         for row, value in enumerate(column_best):
             if owner[row] != submission:
                 best[row][submission] = float(value)
-    return _UnitTable(best, np.full(len(units), -1.0))
+    return _UnitTable.of(best, np.full(len(units), -1.0), submissions)
 
 
-def _faiss_table(units: list[CodeUnit], vectors: np.ndarray, neighbours: int, exact_up_to: int) -> _UnitTable:
+def _faiss_table(units: list[CodeUnit], vectors: np.ndarray, neighbours: int, exact_up_to: int, submissions: int) -> _UnitTable:
     """Each unit's nearest `neighbours + 1` units, found by searching the distinct vectors only.
 
     Units that embed alike (one function many submissions kept unchanged, a renamed copy's units) share one vector:
@@ -185,18 +206,14 @@ def _faiss_table(units: list[CodeUnit], vectors: np.ndarray, neighbours: int, ex
                 if submission != owner[row] and value > best[row].get(submission, -1.0):
                     best[row][submission] = value
             ceiling[row] = nearest[-1][1] if nearest else -1.0
-    return _UnitTable(best, ceiling)
+    return _UnitTable.of(best, ceiling, submissions)
 
 
 def _candidate_pairs(table: _UnitTable, units: list[CodeUnit], shared: sparse.csr_matrix, per_submission: int) -> set[tuple[int, int]]:
     """The submissions most linked to each one: the fingerprints two share plus their units' best similarities."""
-    owners, others, similarity = [], [], []
-    for unit, found in zip(units, table.best):
-        for submission, value in found.items():
-            owners.append(unit.submission)
-            others.append(submission)
-            similarity.append(max(value, 0.0))
-    links = (shared + sparse.csr_matrix((similarity, (owners, others)), shape=shared.shape)).tocsr()  # duplicates add up
+    owners = np.array([unit.submission for unit in units], np.int64)[table.keys // table.submissions]
+    others = table.keys % table.submissions
+    links = (shared + sparse.csr_matrix((np.maximum(table.values, 0.0), (owners, others)), shape=shared.shape)).tocsr()  # duplicates add up
     links.sort_indices()  # ties go to the lower submission index
     pairs: set[tuple[int, int]] = set()
     for submission in range(links.shape[0]):
@@ -206,13 +223,21 @@ def _candidate_pairs(table: _UnitTable, units: list[CodeUnit], shared: sparse.cs
     return pairs
 
 
-def _direction(rows: list[int], units: list[CodeUnit], table: _UnitTable, target: int) -> float:
-    """Size-weighted mean similarity of these units to their best match in target."""
-    if not rows:
-        return 0.0
-    weights = np.array([units[row].size for row in rows], dtype=float)
-    similarity = np.array([table.best[row].get(target, table.ceiling[row]) for row in rows])
-    return float(np.average(similarity, weights=weights))
+def _directions(pairs: list[tuple[int, int]], rows_of: dict[int, list[int]], units: list[CodeUnit], table: _UnitTable) -> np.ndarray:
+    """Per pair and side: the size-weighted mean similarity of that side's units to their best match in the other side
+    (0 for a side without units), as a (pairs, 2) array."""
+    if not pairs:
+        return np.zeros((0, 2))
+    ends = np.array(pairs, dtype=np.int64)
+    owners, others = np.concatenate([ends[:, 0], ends[:, 1]]), np.concatenate([ends[:, 1], ends[:, 0]])
+    lengths = np.array([len(rows_of[owner]) for owner in owners.tolist()])
+    rows = np.concatenate([np.array(rows_of[owner], np.int64) for owner in owners.tolist()])
+    side = np.repeat(np.arange(len(owners)), lengths)
+    weights = np.array([unit.size for unit in units], dtype=float)[rows]
+    similarity = table.similarity(rows, np.repeat(others, lengths))
+    total = np.bincount(side, weights=weights, minlength=len(owners))
+    weighted = np.bincount(side, weights=weights * similarity, minlength=len(owners))
+    return np.divide(weighted, total, out=np.zeros(len(owners)), where=total > 0).reshape(2, -1).T
 
 
 def _unit_matches(rows_a: list[int], rows_b: list[int], units: list[CodeUnit], vectors: np.ndarray, limit: int = 5) -> tuple[UnitMatch, ...]:
@@ -328,7 +353,7 @@ def detect(
     raw_vectors, computed = embed_texts([unit.canonical for unit in units], encoder, cache)
     vectors = centred(raw_vectors, units, len(cohort))
     exhaustive = len(cohort) <= settings.exhaustive_up_to
-    table = _exhaustive_table(units, vectors) if exhaustive else _faiss_table(units, vectors, settings.neighbours, settings.exact_search_up_to)
+    table = _exhaustive_table(units, vectors, len(submissions)) if exhaustive else _faiss_table(units, vectors, settings.neighbours, settings.exact_search_up_to, len(submissions))
     starter_tokens = frozenset(name for code in starter_code for name in identifier_counts(code, frozenset()))
     names = tfidf_matrix(work.map(partial(identifier_counts, ignored=starter_tokens | api_names), codes, salt=CACHE_SALT), len(cohort))
 
@@ -340,19 +365,14 @@ def detect(
     candidates = {(first, second) for first, second in candidates if first < len(cohort)}  # archives are not compared with each other
 
     ordered = sorted(candidates)
-    identifier_similarity = pair_cosines(names, ordered).tolist()
-
-    def pair_channels(position: int) -> dict[str, float]:
-        first, second = ordered[position]
-        return {
-            "token": max(similarities(fingerprints[first], fingerprints[second])),
-            "canonical_token": max(similarities(canonical_fingerprints[first], canonical_fingerprints[second])),
-            "literal_token": max(similarities(literal_fingerprints[first], literal_fingerprints[second])),
-            "identifiers": identifier_similarity[position],
-            "semantic": max(_direction(rows_of[first], units, table, second), _direction(rows_of[second], units, table, first)),
-        }
-
-    channels = parallel_map(pair_channels, range(len(ordered)), parallel_from=settings.parallel_pairs_from)
+    by_channel = {
+        "token": pair_similarities(fingerprints, ordered).max(axis=1),
+        "canonical_token": pair_similarities(canonical_fingerprints, ordered).max(axis=1),
+        "literal_token": pair_similarities(literal_fingerprints, ordered).max(axis=1),
+        "identifiers": pair_cosines(names, ordered),
+        "semantic": _directions(ordered, rows_of, units, table).max(axis=1),
+    }
+    channels = [dict(zip(by_channel, values)) for values in zip(*(column.tolist() for column in by_channel.values()))]
     # A submission with nothing of its own (the starter handed back) says nothing about what two real solutions
     # usually share: as a partner it would make every real pair stand out.
     empty = frozenset(index for index in range(len(submissions)) if not rows_of[index] and len(fingerprints[index].hashes) == 0)

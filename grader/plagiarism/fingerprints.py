@@ -178,6 +178,38 @@ def similarities(a: Fingerprint, b: Fingerprint) -> tuple[float, float]:
     return first, second
 
 
+def pair_similarities(fingerprints: list[Fingerprint], pairs: list[tuple[int, int]], chunk: int = 256) -> np.ndarray:
+    """similarities(fingerprints[a], fingerprints[b]) of every pair, as a (pairs, 2) array: the same numbers, computed
+    a chunk of pairs at a time on flat arrays instead of a dozen numpy calls per pair (seconds for a cohort's pairs).
+
+    Each side's positions are looked up among the other side's distinct hashes (keys text * vocabulary + hash's column
+    in one sorted array), and the kept positions' coverage summed per side.
+    """
+    result = np.zeros((len(pairs), 2))
+    if not pairs:
+        return result
+    vocabulary = np.unique(np.concatenate([fingerprint.distinct for fingerprint in fingerprints]))
+    width = np.int64(max(len(vocabulary), 1))
+    columns = [np.searchsorted(vocabulary, fingerprint.hashes) for fingerprint in fingerprints]
+    held = np.concatenate([index * width + np.searchsorted(vocabulary, fingerprint.distinct) for index, fingerprint in enumerate(fingerprints)])
+    k = np.array([fingerprint.k for fingerprint in fingerprints])
+    coverage = np.array([fingerprint.coverage if fingerprint.filtered_length > 0 else 0 for fingerprint in fingerprints], dtype=float)
+    for start in range(0, len(pairs), chunk):
+        batch = np.array(pairs[start : start + chunk], dtype=np.int64)
+        owners, others = np.concatenate([batch[:, 0], batch[:, 1]]), np.concatenate([batch[:, 1], batch[:, 0]])
+        lengths = np.array([len(fingerprints[owner].positions) for owner in owners.tolist()])
+        keys = np.repeat(others, lengths) * width + np.concatenate([columns[owner] for owner in owners.tolist()])
+        found = held[np.minimum(np.searchsorted(held, keys), len(held) - 1)] == keys
+        side = np.repeat(np.arange(len(owners)), lengths)[found]
+        positions = np.concatenate([fingerprints[owner].positions for owner in owners.tolist()]).astype(np.int64)[found]
+        within = side[1:] == side[:-1]  # positions ascend within a side
+        gaps = np.minimum(np.diff(positions), k[owners][side[1:]])[within]
+        covered = np.bincount(side[1:][within], weights=gaps, minlength=len(owners)) + k[owners] * (np.bincount(side, minlength=len(owners)) > 0)
+        shares = np.divide(covered, coverage[owners], out=np.zeros(len(owners)), where=coverage[owners] > 0)
+        result[start : start + len(batch)] = shares.reshape(2, -1).T
+    return result
+
+
 def compare(a: Fingerprint, b: Fingerprint) -> TokenMatch:
     """copydetect's compare_files: the share of each side's covered tokens that the other side also has, and where."""
     similarity_a, similarity_b = similarities(a, b)

@@ -9,7 +9,7 @@ from copydetect.detector import CodeFingerprint, compare_files
 from copydetect.pywinnow import _winnow as reference_winnow
 from copydetect.utils import get_token_coverage
 
-from grader.plagiarism.fingerprints import Fingerprint, FingerprintSettings, compare, kgram_hashes, winnow_positions
+from grader.plagiarism.fingerprints import Fingerprint, FingerprintSettings, compare, kgram_hashes, pair_similarities, similarities, winnow_positions
 from grader.plagiarism.token_filter import filter_python
 
 DEVSET = Path(__file__).resolve().parents[2] / "bench" / "plagiarism" / "devset"
@@ -66,3 +66,14 @@ def test_compare_gives_copydetects_similarities_and_slices() -> None:
         assert (match.slices_a, match.slices_b) == (ranges(slices_a), ranges(slices_b))
         matched += bool(match.slices_a)
     assert matched >= 5  # rewrites of one solution share code: the slices were really compared
+
+
+def test_pair_similarities_are_similarities_of_each_pair() -> None:
+    """Over dev-set files of two tasks (copies, rewrites, unrelated solutions, the starter): the same numbers, bit for bit."""
+    codes = [path.read_text() for task in ("bpe", "attention") for path in sorted((DEVSET / task).rglob("*.py"))] + ["", "x = 1\n"]
+    fingerprints = [array_fingerprint(code) for code in codes]
+    pairs = list(combinations(range(len(codes)), 2))
+    computed = pair_similarities(fingerprints, pairs, chunk=7)
+    expected = [similarities(fingerprints[a], fingerprints[b]) for a, b in pairs]
+    assert computed.tolist() == [list(pair) for pair in expected]
+    assert 0 < computed.min(axis=1).max() and computed.max() <= 1.0  # some pairs share code, and none beyond all of it
