@@ -178,36 +178,41 @@ def similarities(a: Fingerprint, b: Fingerprint) -> tuple[float, float]:
     return first, second
 
 
-def pair_similarities(fingerprints: list[Fingerprint], pairs: list[tuple[int, int]], chunk: int = 256) -> np.ndarray:
+def pair_similarities(fingerprints: list[Fingerprint], pairs: list[tuple[int, int]]) -> np.ndarray:
     """similarities(fingerprints[a], fingerprints[b]) of every pair, as a (pairs, 2) array: the same numbers, computed
-    a chunk of pairs at a time on flat arrays instead of a dozen numpy calls per pair (seconds for a cohort's pairs).
+    on flat arrays instead of a dozen numpy calls per pair (seconds for a cohort's pairs).
 
-    Each side's positions are looked up among the other side's distinct hashes (keys text * vocabulary + hash's column
-    in one sorted array), and the kept positions' coverage summed per side.
+    Hashes become columns of one vocabulary. The sides (a text and its partner) are taken partner by partner: the
+    partner's columns are marked in one boolean row, and every position of the texts paired with it looked up there.
     """
     result = np.zeros((len(pairs), 2))
     if not pairs:
         return result
-    vocabulary = np.unique(np.concatenate([fingerprint.distinct for fingerprint in fingerprints]))
-    width = np.int64(max(len(vocabulary), 1))
-    columns = [np.searchsorted(vocabulary, fingerprint.hashes) for fingerprint in fingerprints]
-    held = np.concatenate([index * width + np.searchsorted(vocabulary, fingerprint.distinct) for index, fingerprint in enumerate(fingerprints)])
-    k = np.array([fingerprint.k for fingerprint in fingerprints])
-    coverage = np.array([fingerprint.coverage if fingerprint.filtered_length > 0 else 0 for fingerprint in fingerprints], dtype=float)
-    for start in range(0, len(pairs), chunk):
-        batch = np.array(pairs[start : start + chunk], dtype=np.int64)
-        owners, others = np.concatenate([batch[:, 0], batch[:, 1]]), np.concatenate([batch[:, 1], batch[:, 0]])
-        lengths = np.array([len(fingerprints[owner].positions) for owner in owners.tolist()])
-        keys = np.repeat(others, lengths) * width + np.concatenate([columns[owner] for owner in owners.tolist()])
-        found = held[np.minimum(np.searchsorted(held, keys), len(held) - 1)] == keys
-        side = np.repeat(np.arange(len(owners)), lengths)[found]
-        positions = np.concatenate([fingerprints[owner].positions for owner in owners.tolist()]).astype(np.int64)[found]
-        within = side[1:] == side[:-1]  # positions ascend within a side
-        gaps = np.minimum(np.diff(positions), k[owners][side[1:]])[within]
-        covered = np.bincount(side[1:][within], weights=gaps, minlength=len(owners)) + k[owners] * (np.bincount(side, minlength=len(owners)) > 0)
-        shares = np.divide(covered, coverage[owners], out=np.zeros(len(owners)), where=coverage[owners] > 0)
-        result[start : start + len(batch)] = shares.reshape(2, -1).T
-    return result
+    vocabulary, inverse = np.unique(np.concatenate([fingerprint.hashes for fingerprint in fingerprints]), return_inverse=True)
+    columns = np.split(inverse.reshape(-1), np.cumsum([len(fingerprint.hashes) for fingerprint in fingerprints])[:-1])
+    ends = np.array(pairs, dtype=np.int64)
+    owners, partners = np.concatenate([ends[:, 0], ends[:, 1]]), np.concatenate([ends[:, 1], ends[:, 0]])
+    order = np.argsort(partners, kind="stable")
+    owner_list = owners[order].tolist()
+    marked = np.zeros(len(vocabulary), dtype=bool)
+    found = []
+    for group in np.split(np.arange(len(order)), np.flatnonzero(np.diff(partners[order])) + 1):
+        partner = int(partners[order[group[0]]])
+        marked[columns[partner]] = True
+        found.append(marked[np.concatenate([columns[owner_list[side]] for side in group.tolist()])])
+        marked[columns[partner]] = False
+    lengths = np.array([len(fingerprints[owner].positions) for owner in owner_list])
+    found_flat = np.concatenate(found)
+    side = np.repeat(np.arange(len(order)), lengths)[found_flat]
+    positions = np.concatenate([fingerprints[owner].positions for owner in owner_list]).astype(np.int64)[found_flat]
+    k = np.array([fingerprint.k for fingerprint in fingerprints])[owners[order]]
+    coverage = np.array([fingerprint.coverage if fingerprint.filtered_length > 0 else 0 for fingerprint in fingerprints], dtype=float)[owners[order]]
+    within = side[1:] == side[:-1]  # positions ascend within a side
+    gaps = np.minimum(np.diff(positions), k[side[1:]])[within]
+    covered = np.bincount(side[1:][within], weights=gaps, minlength=len(order)) + k * (np.bincount(side, minlength=len(order)) > 0)
+    shares = np.empty(len(order))
+    shares[order] = np.divide(covered, coverage, out=np.zeros(len(order)), where=coverage > 0)
+    return shares.reshape(2, -1).T
 
 
 def compare(a: Fingerprint, b: Fingerprint) -> TokenMatch:

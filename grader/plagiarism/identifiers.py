@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 import keyword
-import math
 import tokenize
 from collections import Counter
 
@@ -28,16 +27,14 @@ def identifier_counts(code: str, ignored: frozenset[str]) -> Counter[str]:
 def tfidf_matrix(counts: list[Counter[str]], cohort_size: int) -> sparse.csr_matrix:
     """One L2-normalised row per entry: rare shared names weigh most; document frequencies come from the cohort (the
     first cohort_size entries)."""
-    frequency = Counter(name for entry in counts[:cohort_size] for name in entry)
     columns: dict[str, int] = {}
-    entries: list[tuple[int, int, float]] = []
-    for row, entry in enumerate(counts):
-        for name, count in entry.items():
-            weight = (1.0 + math.log(count)) * math.log((cohort_size + 1) / (frequency.get(name, 0) + 1))
-            if weight > 0:
-                entries.append((row, columns.setdefault(name, len(columns)), weight))
-    rows, positions, weights = zip(*entries) if entries else ((), (), ())
-    matrix = sparse.csr_matrix((weights, (rows, positions)), shape=(len(counts), len(columns)))
+    column = np.fromiter((columns.setdefault(name, len(columns)) for entry in counts for name in entry), np.int64)
+    rows = np.repeat(np.arange(len(counts)), [len(entry) for entry in counts])
+    count = np.fromiter((value for entry in counts for value in entry.values()), float, count=len(column))
+    frequency = np.bincount(column[rows < cohort_size], minlength=len(columns))
+    weight = (1.0 + np.log(count)) * np.log((cohort_size + 1) / (frequency[column] + 1))
+    kept = weight > 0  # a name in every cohort submission says nothing
+    matrix = sparse.csr_matrix((weight[kept], (rows[kept], column[kept])), shape=(len(counts), len(columns)))
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
     return sparse.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ matrix
 

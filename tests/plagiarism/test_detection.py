@@ -66,7 +66,7 @@ def test_a_group_sharing_one_solution_is_not_excused_by_its_own_size(run_detecti
 
 
 def test_pairs_scored_in_worker_processes_come_out_as_in_process(run_detection):
-    """A large cohort's pairs are scored and explained in forked workers; a small one's in the process itself."""
+    """A large cohort's listed pairs are explained in forked workers; a small one's in the process itself."""
     cohort = {f"{task}_{path.name}": path.read_text() for task in ("bpe", "attention", "bigram")
               for path in sorted((DEVSET / task).glob("*/*.py"))}
     in_process = run_detection(cohort)

@@ -73,7 +73,7 @@ def test_pair_similarities_are_similarities_of_each_pair() -> None:
     codes = [path.read_text() for task in ("bpe", "attention") for path in sorted((DEVSET / task).rglob("*.py"))] + ["", "x = 1\n"]
     fingerprints = [array_fingerprint(code) for code in codes]
     pairs = list(combinations(range(len(codes)), 2))
-    computed = pair_similarities(fingerprints, pairs, chunk=7)
+    computed = pair_similarities(fingerprints, pairs)
     expected = [similarities(fingerprints[a], fingerprints[b]) for a, b in pairs]
     assert computed.tolist() == [list(pair) for pair in expected]
     assert 0 < computed.min(axis=1).max() and computed.max() <= 1.0  # some pairs share code, and none beyond all of it
