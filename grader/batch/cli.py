@@ -5,19 +5,16 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from grader import course_files
-from grader.batch.discover import BatchSourceError, discover
-from grader.batch.report import collect_results, write_reports
-from grader.batch.service import BatchProgress, run_batch
-from grader.db.base import make_engine, make_session_factory
-from grader.db.migrations import upgrade_to_head
 from grader.settings import Settings
+
+if TYPE_CHECKING:
+    from grader.batch.service import BatchProgress
 
 errors = Console(stderr=True)
 EXPORT_CAP_SUBMISSIONS = 64  # an LMS export may expand to this many submissions at the per-submission cap
@@ -43,6 +40,14 @@ def batch(
     regrade: bool = typer.Option(False, "--regrade", help="grade again what is already graded at this version"),
 ) -> None:
     """Grade every student's submission once; rerun to resume after an interruption."""
+    # Imported here: every `grader` call loads this module (grader/entrypoints/cli.py)
+    from grader import course_files
+    from grader.batch.discover import BatchSourceError, discover
+    from grader.batch.report import collect_results, write_reports
+    from grader.batch.service import run_batch
+    from grader.db.base import make_engine, make_session_factory
+    from grader.db.migrations import upgrade_to_head
+
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     settings = Settings()
     if workers is not None:

@@ -1,4 +1,9 @@
-"""The `grader` command line."""
+"""The `grader` command line.
+
+Every call loads every command module, so those modules import what only their own commands need (the pipeline,
+the database, the detector) inside the commands: `grader plagiarism` does not load the gradebook's migrations, nor
+`grader grade` FAISS.
+"""
 
 from __future__ import annotations
 
@@ -8,24 +13,20 @@ import signal
 import tempfile
 import time
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from grader import course_files
 from grader.batch.cli import batch
 from grader.entrypoints.worker import worker
-from grader.feedback import render_report
-from grader.handout import build_handout, validate_course
-from grader.pipeline import Grader
 from grader.plagiarism.cli import plagiarism, review_app
-from grader.references import apply_mutant, check_references, load_mutant
-from grader.sandbox.base import SandboxError
-from grader.sandbox.select import select_backend
 from grader.settings import Settings
 from grader.web.cli import admin, serve
+
+if TYPE_CHECKING:
+    from grader.pipeline import Grader
 
 app = typer.Typer(help="Autograder for the Workshop on applied language and generative models.", no_args_is_help=True,
                   pretty_exceptions_show_locals=False)
@@ -47,6 +48,10 @@ def _settings() -> Settings:
 
 
 def _grader(settings: Settings, sandbox: Optional[str]) -> Grader:
+    from grader.pipeline import Grader
+    from grader.sandbox.base import SandboxError
+    from grader.sandbox.select import select_backend
+
     try:
         backend = select_backend(settings, sandbox, progress=lambda line: errors.print(f"[dim]{line}[/dim]"))
     except SandboxError as error:
@@ -56,6 +61,8 @@ def _grader(settings: Settings, sandbox: Optional[str]) -> Grader:
 
 
 def _known_assignment(settings: Settings, assignment_id: str) -> None:
+    from grader import course_files
+
     try:
         course_files.load_assignment(settings, assignment_id)
     except course_files.CourseFileError as error:
@@ -73,6 +80,8 @@ def grade(
     explain: bool = typer.Option(False, help="also print each hidden check's detail (instructors only)"),
 ) -> None:
     """Grade one submission and print its report. Exit 0 whenever a verdict was reached, whatever the score."""
+    from grader.feedback import render_report
+
     settings = _settings()
     if not submission.exists():
         errors.print(f"[red]{submission} does not exist[/red]")
@@ -91,6 +100,8 @@ def grade(
 @app.command()
 def validate() -> None:
     """Check every assignment and rubric, and explain each problem."""
+    from grader.handout import validate_course
+
     settings = _settings()
     problems = validate_course(settings)
     if not problems:
@@ -111,6 +122,8 @@ def validate() -> None:
 def handout(assignment: str = typer.Argument(...),
             out: Optional[Path] = typer.Option(None, help="zip to write (default: handouts/<id>.zip)")) -> None:
     """Build the student handout zip (README, starter, public tests, public rubric; never hidden tests)."""
+    from grader.handout import build_handout
+
     settings = _settings()
     _known_assignment(settings, assignment)
     path = build_handout(settings, assignment, out or Path("handouts") / f"{assignment}.zip")
@@ -124,6 +137,9 @@ def check_references_command(
     jobs: int = typer.Option(0, help="gradings in parallel (default: the number of cores)"),
 ) -> None:
     """Grade every reference (full marks), starter (at most its floor) and mutant (must lose its criterion)."""
+    from grader import course_files
+    from grader.references import check_references
+
     settings = _settings()
     ids = assignment or course_files.assignment_ids(settings)
     for assignment_id in ids:
@@ -157,6 +173,9 @@ def check_references_command(
 def demo(sandbox: Optional[str] = typer.Option(None, help="docker | local (default: docker if an engine answers)"),
          json_dir: Optional[Path] = typer.Option(None, help="also write both result JSON files here")) -> None:
     """Grade the project-1 reference solution and a partly broken variant of it, and print both reports."""
+    from grader.feedback import render_report
+    from grader.references import apply_mutant, load_mutant
+
     settings = _settings()
     grader = _grader(settings, sandbox)
     reference = settings.references_dir / "p1"

@@ -7,15 +7,7 @@ from typing import Optional
 
 import typer
 
-from grader.db.base import make_engine, make_session_factory
-from grader.db.migrations import upgrade_to_head
-from grader.queue.celery_queue import CPU_QUEUE, GPU_QUEUE, Heartbeat, make_celery_app
 from grader.settings import Settings
-
-
-def worker_queues(gpu: bool) -> list[str]:
-    """A GPU host takes GPU jobs first and CPU jobs when it has nothing else to do."""
-    return [GPU_QUEUE, CPU_QUEUE] if gpu else [CPU_QUEUE]
 
 
 def worker(
@@ -24,6 +16,11 @@ def worker(
                                               help="sandboxes at once (default: GRADER_WORKERS, else the cores)"),
 ) -> None:
     """Grade jobs from the broker (GRADER_BROKER_URL) into the gradebook (GRADER_DATABASE_URL) until stopped."""
+    # Imported here: every `grader` call loads this module (grader/entrypoints/cli.py)
+    from grader.db.base import make_engine, make_session_factory
+    from grader.db.migrations import upgrade_to_head
+    from grader.queue.celery_queue import Heartbeat, make_celery_app, worker_queues
+
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     settings = Settings()
     slots = concurrency or settings.workers or os.cpu_count() or 1

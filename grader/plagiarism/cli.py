@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
-from sqlalchemy import inspect
-from sqlalchemy.orm import Session
 
-from grader.db.base import make_engine, make_session_factory
-from grader.plagiarism.calibration import load_calibration
-from grader.plagiarism.detector import DetectorSettings, detect
-from grader.plagiarism.embeddings import EmbeddingCache, SentenceEncoder
-from grader.plagiarism.fingerprints import FingerprintSettings
-from grader.plagiarism.report import detection_record, render_html, write_csv, write_json
-from grader.plagiarism.review import DECISIONS, CaseNotFound, cases, decide, flag_pairs
 from grader.plagiarism.submissions import Limits, SourceFile, Unreadable, load_paths, read_entry
 from grader.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+# The detector (FAISS, scipy) and the gradebook (SQLAlchemy) are imported inside the commands that use them: every
+# `grader` call loads this module (grader/entrypoints/cli.py).
 
 
 def _starter_files(paths: list[Path]) -> list[SourceFile]:
@@ -31,6 +28,10 @@ def _starter_files(paths: list[Path]) -> list[SourceFile]:
 
 
 def _open_session(settings: Settings) -> Session:
+    from sqlalchemy import inspect
+
+    from grader.db.base import make_engine, make_session_factory
+
     engine = make_engine(settings.effective_database_url)
     if not inspect(engine).has_table("plagiarism_cases"):
         typer.echo("The plagiarism_cases table is missing: apply the gradebook's database migrations first.", err=True)
@@ -52,6 +53,12 @@ def plagiarism(
     flag: bool = typer.Option(True, "--flag/--no-flag", help="With --assignment, open review cases for flagged pairs."),
 ) -> None:
     """Rank suspicious pairs and groups of submissions (token fingerprints + code-unit embeddings, starter removed)."""
+    from grader.plagiarism.calibration import load_calibration
+    from grader.plagiarism.detector import DetectorSettings, detect
+    from grader.plagiarism.embeddings import EmbeddingCache, SentenceEncoder
+    from grader.plagiarism.fingerprints import FingerprintSettings
+    from grader.plagiarism.report import detection_record, render_html, write_csv, write_json
+
     settings = Settings()
     if not submissions:
         raise typer.BadParameter("give the submissions to compare (a folder with one entry per student)")
@@ -80,6 +87,8 @@ def plagiarism(
     for item in skipped:
         typer.echo(f"  skipped {item.name}: {item.reason}")
     if assignment is not None and flag and flagged:
+        from grader.plagiarism.review import flag_pairs
+
         with _open_session(settings) as session, session.begin():
             opened = flag_pairs(session, assignment, [record for record in detection_record(detection)["pairs"] if record["a_origin"] == record["b_origin"] == "cohort"], detection.flag_threshold)
         typer.echo(f"{len(opened)} cases under review for {assignment}")
@@ -94,6 +103,8 @@ def list_cases(
     status: Optional[str] = typer.Option(None, "--status", help="flagged, confirmed or dismissed"),
 ) -> None:
     """List cases, highest score first."""
+    from grader.plagiarism.review import cases
+
     with _open_session(Settings()) as session:
         for case in cases(session, assignment, status):  # type: ignore[arg-type]
             decided = f" by {case.decided_by}: {case.comment}" if case.decided_by else ""
@@ -101,6 +112,8 @@ def list_cases(
 
 
 def _decide(case_id: int, status: str, comment: str, instructor: str) -> None:
+    from grader.plagiarism.review import CaseNotFound, decide
+
     with _open_session(Settings()) as session, session.begin():
         try:
             case = decide(session, case_id, status, comment, instructor)  # type: ignore[arg-type]
@@ -113,10 +126,10 @@ def _decide(case_id: int, status: str, comment: str, instructor: str) -> None:
 @review_app.command("confirm")
 def confirm(case_id: int, comment: str = typer.Option(..., "--comment"), instructor: str = typer.Option(..., "--by", help="The deciding instructor.")) -> None:
     """Confirm a case: the course penalty applies to both students."""
-    _decide(case_id, DECISIONS[0], comment, instructor)
+    _decide(case_id, "confirmed", comment, instructor)
 
 
 @review_app.command("dismiss")
 def dismiss(case_id: int, comment: str = typer.Option(..., "--comment"), instructor: str = typer.Option(..., "--by", help="The deciding instructor.")) -> None:
     """Dismiss a case (e.g. shared boilerplate, allowed collaboration)."""
-    _decide(case_id, DECISIONS[1], comment, instructor)
+    _decide(case_id, "dismissed", comment, instructor)

@@ -58,6 +58,11 @@ def live_workers(session: Session, settings: Settings) -> list[WorkerHeartbeat]:
     ))
 
 
+def worker_queues(gpu: bool) -> list[str]:
+    """A GPU host takes GPU jobs first and CPU jobs when it has nothing else to do."""
+    return [GPU_QUEUE, CPU_QUEUE] if gpu else [CPU_QUEUE]
+
+
 def queue_for(gpu_policy: str, gpu_worker_declared: bool) -> str:
     """'required' always waits for a GPU host; 'optional' uses one when a live worker declared a GPU."""
     if gpu_policy == "required" or (gpu_policy == "optional" and gpu_worker_declared):

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from grader.db.base import make_engine, make_session_factory
-from grader.db.migrations import upgrade_to_head
-from grader.gradebook.repository import Gradebook, RosterEntry
 from grader.settings import Settings
+
+if TYPE_CHECKING:
+    from grader.gradebook.repository import Gradebook, RosterEntry
+
+# The database and the web server are imported inside the commands: every `grader` call loads this module
+# (grader/entrypoints/cli.py).
 
 admin = typer.Typer(help="Gradebook administration: accounts, invitations, API tokens, migrations.", no_args_is_help=True)
 BASE_URL_HELP = "where students reach the server, for the invitation links"
@@ -21,6 +27,7 @@ def serve(host: str = typer.Option("127.0.0.1", help="interface to listen on"),
           port: int = typer.Option(8000, help="TCP port"),
           processes: int = typer.Option(0, min=0, help="web server processes (default: one per core)")) -> None:
     """Run the web app (pages, JSON API at /api, docs at /api/docs) with its grading workers."""
+    from grader.db.migrations import upgrade_to_head
     from grader.web.server import Listen, ServeError
     from grader.web.server import serve as serve_processes
 
@@ -37,13 +44,22 @@ def serve(host: str = typer.Option("127.0.0.1", help="interface to listen on"),
         raise typer.Exit(1) from error
 
 
-def _gradebook_session(settings: Settings):
+@contextmanager
+def _gradebook(settings: Settings) -> Iterator[Gradebook]:
+    """The gradebook in one transaction, its schema brought up to date first."""
+    from grader.db.base import make_engine, make_session_factory
+    from grader.db.migrations import upgrade_to_head
+    from grader.gradebook.repository import Gradebook
+
     upgrade_to_head(settings.effective_database_url)
-    return make_session_factory(make_engine(settings.effective_database_url)).begin()
+    with make_session_factory(make_engine(settings.effective_database_url)).begin() as session:
+        yield Gradebook(session)
 
 
 def read_roster(path: Path) -> list[RosterEntry]:
     """CSV with a header row: email, name, and optionally student_number."""
+    from grader.gradebook.repository import RosterEntry
+
     with path.open(newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     missing = [n for n, row in enumerate(rows, start=2) if not (row.get("email") or "").strip() or not row.get("name")]
@@ -55,6 +71,8 @@ def read_roster(path: Path) -> list[RosterEntry]:
 @admin.command("migrate")
 def migrate() -> None:
     """Bring the database schema up to date (the server also does this at start)."""
+    from grader.db.migrations import upgrade_to_head
+
     settings = Settings()
     upgrade_to_head(settings.effective_database_url)
     typer.echo(f"database at head: {settings.effective_database_url.split('@')[-1]}")
@@ -65,8 +83,8 @@ def import_roster(csv_path: Path = typer.Argument(..., exists=True, dir_okay=Fal
                   base_url: str = typer.Option("http://127.0.0.1:8000", help=BASE_URL_HELP)) -> None:
     """Create student accounts from a roster CSV and print one invitation link per new student."""
     entries = read_roster(csv_path)
-    with _gradebook_session(Settings()) as session:
-        created = Gradebook(session).import_roster(entries)
+    with _gradebook(Settings()) as gradebook:
+        created = gradebook.import_roster(entries)
         lines = [f"{user.email},{base_url.rstrip('/')}/invite/{invite}" for user, invite in created]
     typer.echo("email,invitation_link")
     for line in lines:
@@ -78,8 +96,9 @@ def import_roster(csv_path: Path = typer.Argument(..., exists=True, dir_okay=Fal
 def create_instructor(email: str, name: str = typer.Option(..., prompt=True),
                       base_url: str = typer.Option("http://127.0.0.1:8000", help=BASE_URL_HELP)) -> None:
     """Create an instructor account and print its invitation link."""
-    with _gradebook_session(Settings()) as session:
-        gradebook = Gradebook(session)
+    from grader.gradebook.repository import RosterEntry
+
+    with _gradebook(Settings()) as gradebook:
         if gradebook.user_by_email(email):
             raise typer.BadParameter(f"{email} already has an account")
         _, invite = gradebook.add_user(RosterEntry(email, name), "instructor")
@@ -89,8 +108,7 @@ def create_instructor(email: str, name: str = typer.Option(..., prompt=True),
 @admin.command("reinvite")
 def reinvite(email: str, base_url: str = typer.Option("http://127.0.0.1:8000", help=BASE_URL_HELP)) -> None:
     """Issue a fresh one-time invitation link (e.g. a forgotten password); the old password stops working."""
-    with _gradebook_session(Settings()) as session:
-        gradebook = Gradebook(session)
+    with _gradebook(Settings()) as gradebook:
         user = gradebook.user_by_email(email)
         if user is None:
             raise typer.BadParameter(f"no account for {email}")
@@ -101,8 +119,7 @@ def reinvite(email: str, base_url: str = typer.Option("http://127.0.0.1:8000", h
 @admin.command("create-token")
 def create_token(email: str, label: str = typer.Option("script")) -> None:
     """Print a new JSON API bearer token for an account."""
-    with _gradebook_session(Settings()) as session:
-        gradebook = Gradebook(session)
+    with _gradebook(Settings()) as gradebook:
         user = gradebook.user_by_email(email)
         if user is None:
             raise typer.BadParameter(f"no account for {email}")
