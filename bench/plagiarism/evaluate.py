@@ -206,7 +206,7 @@ def main() -> None:
     build_dir = HERE / "build"
     cohorts = build(build_dir)
     settings = Settings()
-    encoder = SentenceEncoder(settings.embedding_model)
+    encoder = SentenceEncoder(settings.embedding_model, graph_folder=settings.data_dir / "plagiarism-cache")
     cache = EmbeddingCache(settings.data_dir / "plagiarism-cache", encoder.name)
     rows = []
     for cohort in cohorts:

@@ -72,8 +72,9 @@ def plagiarism(
         archives.extend(found)
         skipped.extend(failed)
     detector_settings = DetectorSettings(fingerprints=FingerprintSettings(cohort_share=cohort_share), flag_threshold=threshold, report_top=top)
-    encoder = SentenceEncoder(settings.embedding_model)
-    detection = detect(cohort, archives, _starter_files(starter_paths), skipped, encoder, EmbeddingCache(settings.data_dir / "plagiarism-cache", encoder.name), load_calibration(), detector_settings)
+    cache_folder = settings.data_dir / "plagiarism-cache"
+    encoder = SentenceEncoder(settings.embedding_model, graph_folder=cache_folder)
+    detection = detect(cohort, archives, _starter_files(starter_paths), skipped, encoder, EmbeddingCache(cache_folder, encoder.name), load_calibration(), detector_settings)
     if json_path:
         write_json(detection, json_path)
     if csv_path:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import inspect
 import json
+import sys
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -155,6 +157,28 @@ def bert_graph(directory: str) -> bytes:
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]).SerializeToString()
 
 
+def cached_bert_graph(directory: str, folder: Path | None) -> bytes:
+    """bert_graph(directory), kept in folder between runs: building it imports onnx and copies the weights (~1.4 s),
+    most of a re-run that embeds a few new units. A graph is known by its model's weights file (path, size, time) and
+    this module's source; an older graph of the same model is removed when a new one is written.
+    """
+    if folder is None:
+        return bert_graph(directory)
+    weights = (Path(directory) / "model.safetensors").resolve()
+    stat = weights.stat()
+    model = hashlib.sha256(str(weights).encode()).hexdigest()[:16]
+    version = hashlib.sha256(f"{stat.st_size}\0{stat.st_mtime_ns}\0{inspect.getsource(sys.modules[__name__])}".encode()).hexdigest()[:16]
+    path = folder / f"graph-{model}-{version}.onnx"
+    if path.is_file():
+        return path.read_bytes()
+    graph = bert_graph(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    for outdated in folder.glob(f"graph-{model}-*.onnx"):
+        outdated.unlink(missing_ok=True)
+    write_atomically(path, lambda handle: handle.write(graph))
+    return graph
+
+
 class _MeanPoolingBert:
     """The bert_graph of a model, run by ONNX Runtime on one thread with the model's own fast tokenizer.
 
@@ -218,6 +242,7 @@ class SentenceEncoder:
     name: str
     max_tokens: int = 256
     batch_size: int = 16  # small batches of similar length: little padding, and CPU matrix products stay in cache
+    graph_folder: Path | None = None  # where the default model's ONNX graph is kept between runs (none: built each run)
     _model: _MeanPoolingBert | _SentenceTransformer | None = None
 
     def _batches(self, counts: list[int]) -> list[list[int]]:
@@ -230,11 +255,11 @@ class SentenceEncoder:
         plain = Path(location).is_dir() and _is_mean_pooling_bert(Path(location))
         if plain and len(texts) >= WORKERS_FROM and can_fork_workers():
             batches = self._batches(_BertTokenizer(location, self.max_tokens).token_counts(texts))
-            work = partial(_encode_in_worker, location, self.max_tokens, bert_graph(location))
+            work = partial(_encode_in_worker, location, self.max_tokens, cached_bert_graph(location, self.graph_folder))
             vectors = parallel_map(work, [[texts[row] for row in rows] for rows in batches], parallel_from=1)
         else:
             if self._model is None:
-                self._model = _MeanPoolingBert(location, self.max_tokens) if plain else _SentenceTransformer(location, self.max_tokens)
+                self._model = _MeanPoolingBert(location, self.max_tokens, cached_bert_graph(location, self.graph_folder)) if plain else _SentenceTransformer(location, self.max_tokens)
             batches = self._batches(self._model.token_counts(texts))
             vectors = [self._model.encode_batch([texts[row] for row in rows]) for rows in batches]
         if not vectors:
