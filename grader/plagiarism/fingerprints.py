@@ -87,10 +87,6 @@ class Fingerprint:
         slots = np.minimum(np.searchsorted(hashes, self.hashes), len(hashes) - 1)
         return hashes[slots] == self.hashes
 
-    def without(self, hashes: np.ndarray) -> Fingerprint:
-        keep = ~self.holding(np.unique(hashes))
-        return Fingerprint(self.filtered_length, self.offsets, self.hashes[keep], self.positions[keep], self.k)
-
 
 def winnow_positions(hashes: np.ndarray, window: int) -> np.ndarray:
     """The positions copydetect's robust winnowing selects, compared as float64 like its buffer does.
@@ -144,14 +140,23 @@ def units_fingerprint(parts: tuple[str, ...], settings: FingerprintSettings) -> 
 def fingerprint_all(fingerprints: list[Fingerprint], cohort_size: int, starter: np.ndarray, settings: FingerprintSettings) -> list[Fingerprint]:
     """The fingerprints without the starter's and without what the cohort (the first cohort_size) has in common.
 
-    The fingerprints come through a WorkCache: kept by content, a re-run only fingerprints new submissions.
+    The fingerprints come through a WorkCache: kept by content, a re-run only fingerprints new submissions. All texts'
+    hashes are handled as one array (hashes numbered by np.unique), not text by text.
     """
-    fingerprints = [fingerprint.without(starter) if len(starter) else fingerprint for fingerprint in fingerprints]
-    held = [fingerprint.distinct for fingerprint in fingerprints[:cohort_size]]
-    values, counts = np.unique(np.concatenate(held), return_counts=True) if held else (np.zeros(0, np.int64), np.zeros(0))
+    if not fingerprints:
+        return []
+    lengths = [len(fingerprint.hashes) for fingerprint in fingerprints]
+    vocabulary, column = np.unique(np.concatenate([fingerprint.hashes for fingerprint in fingerprints]), return_inverse=True)
+    column = column.reshape(-1)
+    owner = np.repeat(np.arange(len(fingerprints), dtype=np.int64), lengths)
+    keep = ~np.isin(vocabulary, starter)[column]
+    counted = keep & (owner < cohort_size)
+    held = np.unique(column[counted] * len(fingerprints) + owner[counted])  # each (hash, text) once
+    holders = np.bincount(held // len(fingerprints), minlength=len(vocabulary))
     limit = max(settings.cohort_share * cohort_size, settings.cohort_min_count - 1)
-    common = values[counts > limit]
-    return [fingerprint.without(common) for fingerprint in fingerprints]
+    keep &= holders[column] <= limit
+    kept = np.split(keep, np.cumsum(lengths)[:-1])
+    return [Fingerprint(fingerprint.filtered_length, fingerprint.offsets, fingerprint.hashes[mask], fingerprint.positions[mask], fingerprint.k) for fingerprint, mask in zip(fingerprints, kept)]
 
 
 def _copied_slices(positions: np.ndarray, k: int) -> np.ndarray:
