@@ -22,6 +22,15 @@ from grader.plagiarism.token_filter import filter_joined, filter_python, literal
 _BASE = np.uint64(1_000_003)
 
 
+def sorted_distinct(values: np.ndarray) -> np.ndarray:
+    """np.unique(values) by sorting: numpy 2 finds the distinct integers by hashing first, 10 to 40 times slower on
+    these arrays (measured with numpy 2.4: 0.40 s against 0.01 s for 700,000 hashes)."""
+    ordered = np.sort(values)
+    first = np.ones(len(ordered), dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    return ordered[first]
+
+
 @dataclass(frozen=True)
 class FingerprintSettings:
     noise: int = 25  # k: shortest matching run of filtered characters that counts
@@ -78,7 +87,7 @@ class Fingerprint:
     @cached_property
     def distinct(self) -> np.ndarray:
         """The kept hashes, sorted and each once."""
-        return np.unique(self.hashes)
+        return sorted_distinct(self.hashes)
 
     def holding(self, hashes: np.ndarray) -> np.ndarray:
         """Which positions' hashes are among hashes (sorted, distinct): np.isin without its sorting."""
@@ -110,7 +119,7 @@ def winnow_positions(hashes: np.ndarray, window: int) -> np.ndarray:
             if before > end - window and numbers[end] >= numbers[before]:
                 chosen_list[end] = before
         chosen = np.array(chosen_list, dtype=np.int64)
-    return np.unique(chosen)
+    return sorted_distinct(chosen)
 
 
 def _fingerprint(filtered: str, offsets: np.ndarray, settings: FingerprintSettings, window: int | None = None) -> Fingerprint:
@@ -124,7 +133,7 @@ def _fingerprint(filtered: str, offsets: np.ndarray, settings: FingerprintSettin
 def starter_hashes(starter_code: list[str], settings: FingerprintSettings, text_filter: Callable[[str], tuple[str, np.ndarray]] = filter_python) -> np.ndarray:
     """Every k-gram hash of the starter's filtered text (window 1), as copydetect does for boilerplate."""
     hashes = [_fingerprint(*text_filter(code), settings, window=1).hashes for code in starter_code]
-    return np.unique(np.concatenate(hashes)) if hashes else np.zeros(0, np.int64)
+    return sorted_distinct(np.concatenate(hashes)) if hashes else np.zeros(0, np.int64)
 
 
 def code_fingerprints(code: str, settings: FingerprintSettings) -> tuple[Fingerprint, Fingerprint]:
@@ -151,7 +160,7 @@ def fingerprint_all(fingerprints: list[Fingerprint], cohort_size: int, starter: 
     owner = np.repeat(np.arange(len(fingerprints), dtype=np.int64), lengths)
     keep = ~np.isin(vocabulary, starter)[column]
     counted = keep & (owner < cohort_size)
-    held = np.unique(column[counted] * len(fingerprints) + owner[counted])  # each (hash, text) once
+    held = sorted_distinct(column[counted] * len(fingerprints) + owner[counted])  # each (hash, text) once
     holders = np.bincount(held // len(fingerprints), minlength=len(vocabulary))
     limit = max(settings.cohort_share * cohort_size, settings.cohort_min_count - 1)
     keep &= holders[column] <= limit

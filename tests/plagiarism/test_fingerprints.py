@@ -9,7 +9,7 @@ from copydetect.detector import CodeFingerprint, compare_files
 from copydetect.pywinnow import _winnow as reference_winnow
 from copydetect.utils import get_token_coverage
 
-from grader.plagiarism.fingerprints import Fingerprint, FingerprintSettings, compare, kgram_hashes, pair_similarities, similarities, winnow_positions
+from grader.plagiarism.fingerprints import Fingerprint, FingerprintSettings, compare, kgram_hashes, pair_similarities, similarities, sorted_distinct, winnow_positions
 from grader.plagiarism.token_filter import filter_python
 
 DEVSET = Path(__file__).resolve().parents[2] / "bench" / "plagiarism" / "devset"
@@ -77,3 +77,11 @@ def test_pair_similarities_are_similarities_of_each_pair() -> None:
     expected = [similarities(fingerprints[a], fingerprints[b]) for a, b in pairs]
     assert computed.tolist() == [list(pair) for pair in expected]
     assert 0 < computed.min(axis=1).max() and computed.max() <= 1.0  # some pairs share code, and none beyond all of it
+
+
+@pytest.mark.parametrize("spread", [3, 2**62])
+def test_sorted_distinct_is_np_unique(spread: int) -> None:
+    rng = np.random.default_rng(spread % 97)
+    for length in (0, 1, 2, 500):
+        values = rng.integers(-spread, spread, size=length, dtype=np.int64)
+        assert sorted_distinct(values).tolist() == np.unique(values).tolist()
