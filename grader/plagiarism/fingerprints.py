@@ -217,8 +217,8 @@ def pair_similarities(fingerprints: list[Fingerprint], pairs: list[tuple[int, in
         marked[columns[partner]] = False
     lengths = np.array([len(fingerprints[owner].positions) for owner in owner_list])
     found_flat = np.concatenate(found)
-    side = np.repeat(np.arange(len(order)), lengths)[found_flat]
-    positions = np.concatenate([fingerprints[owner].positions for owner in owner_list]).astype(np.int64)[found_flat]
+    side = np.repeat(np.arange(len(order), dtype=np.int32), lengths)[found_flat]
+    positions = np.concatenate([fingerprints[owner].positions for owner in owner_list])[found_flat].astype(np.int64)
     k = np.array([fingerprint.k for fingerprint in fingerprints])[owners[order]]
     coverage = np.array([fingerprint.coverage if fingerprint.filtered_length > 0 else 0 for fingerprint in fingerprints], dtype=float)[owners[order]]
     within = side[1:] == side[:-1]  # positions ascend within a side
