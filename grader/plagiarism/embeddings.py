@@ -248,8 +248,9 @@ class SentenceEncoder:
     _model: _MeanPoolingBert | _SentenceTransformer | None = None
 
     def _batches(self, counts: list[int]) -> list[list[int]]:
-        """Rows in batches of texts sorted by token count: padding (and so time) stays low within each batch."""
-        order = sorted(range(len(counts)), key=counts.__getitem__)
+        """Rows in batches of texts sorted by token count: padding (and so time) stays low within each batch. Longest
+        first: the workers take the batches in chunks, and the last chunks, the short ones, end close together."""
+        order = sorted(range(len(counts)), key=counts.__getitem__, reverse=True)
         return [order[start : start + self.batch_size] for start in range(0, len(order), self.batch_size)]
 
     def encode(self, texts: list[str]) -> np.ndarray:
