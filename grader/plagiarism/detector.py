@@ -40,6 +40,9 @@ class DetectorSettings:
     parallel_pairs_from: int = 2000
 
 
+CENTRED_NOISE = 1e-4  # below this length a centred embedding is rounding, not a difference
+
+
 @dataclass(frozen=True)
 class UnitMatch:
     unit_a: str
@@ -155,7 +158,10 @@ def centred(vectors: np.ndarray, units: list[CodeUnit], cohort: int, min_sources
         mean = overall if mean is None else mean
         if mean is not None:
             result[rows] = vectors[rows] - mean
-    return result / (np.linalg.norm(result, axis=1, keepdims=True) + 1e-9)
+    lengths = np.linalg.norm(result, axis=1, keepdims=True)
+    # A unit equal to its mean (every holder of the function handed in the same text) keeps only float32 rounding
+    # (~1e-8), which normalised would be a random direction: it gets no vector either. Real differences are >= ~0.05.
+    return np.where(lengths > CENTRED_NOISE, result / np.maximum(lengths, CENTRED_NOISE), 0.0)
 
 
 def _exhaustive_table(units: list[CodeUnit], vectors: np.ndarray, submissions: int) -> _UnitTable:

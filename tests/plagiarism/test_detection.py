@@ -8,12 +8,14 @@ import zipfile
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from grader.plagiarism.calibration import Calibration, load_calibration
-from grader.plagiarism.detector import DetectorSettings, calibration_features, relative_channels
+from grader.plagiarism.detector import DetectorSettings, calibration_features, centred, relative_channels
 from grader.plagiarism.fingerprints import FingerprintSettings
 from grader.plagiarism.notebook import notebook_code
+from grader.plagiarism.units import CodeUnit
 
 from tests.plagiarism.conftest import ALICE, BOB, CAROL, MALLORY, STARTER, notebook_of, score_of
 
@@ -24,6 +26,22 @@ DEVSET = Path(__file__).resolve().parents[2] / "bench" / "plagiarism" / "devset"
 def test_notebook_code_keeps_code_cells_in_order_and_strips_magics():
     code = notebook_code(notebook_of("x = 1\n\n\ny = x + 1\n"))
     assert code == "x = 1\n\ny = x + 1\n\n"
+
+
+def test_a_unit_equal_to_its_cohort_mean_gets_no_vector_not_its_rounding_noise():
+    """Three students hand in one function, two others their own: the three equal units keep only float32 rounding
+    after centring (their vectors differ in the last bits, as when they were embedded in other batches); normalised,
+    that noise would be a random direction, so they get none. The own solutions keep unit-length vectors."""
+    rng = np.random.default_rng(3)
+    shared = rng.normal(size=384).astype(np.float32)
+    vectors = np.stack([shared + rng.normal(scale=1e-8, size=384).astype(np.float32) for _ in range(3)]
+                       + [rng.normal(size=384).astype(np.float32) for _ in range(2)])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    units = [CodeUnit(submission, "def tokenize", "a.py", 1, 5, "text", 40) for submission in range(3)]
+    units += [CodeUnit(3 + index, "def own", "a.py", 1, 5, f"own {index}", 40) for index in range(2)]
+    result = centred(vectors, units, cohort=5)
+    assert np.abs(result[:3]).max() == 0.0
+    assert np.allclose(np.linalg.norm(result[3:], axis=1), 1.0)
 
 
 def test_a_pair_counts_relative_to_both_sides_other_partners():
