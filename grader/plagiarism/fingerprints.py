@@ -199,9 +199,8 @@ def pair_similarities(fingerprints: list[Fingerprint], pairs: list[tuple[int, in
     Hashes become columns of one vocabulary. The sides (a text and its partner) are taken partner by partner: the
     partner's columns are marked in one boolean row, and every position of the texts paired with it looked up there.
     """
-    result = np.zeros((len(pairs), 2))
     if not pairs:
-        return result
+        return np.zeros((0, 2))
     vocabulary, inverse = np.unique(np.concatenate([fingerprint.hashes for fingerprint in fingerprints]), return_inverse=True)
     columns = np.split(inverse.reshape(-1), np.cumsum([len(fingerprint.hashes) for fingerprint in fingerprints])[:-1])
     ends = np.array(pairs, dtype=np.int64)
