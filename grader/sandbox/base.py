@@ -1,21 +1,20 @@
 """The sandbox interface. Backends (docker, local) run the same runtime and return the same outcome.
 
-Inside every backend the layout is the same: the runner (grader/sandbox/runtime/runner.py) is the first process, the
-student's submission is read-only, the probe (hidden *inputs*, never the judge) is read-only, and the only way data
-comes back is the runner's payload on stdout.
+Inside every backend the layout is the same: the runner (grader/sandbox/runtime/runner.py) is the first process; it
+starts the trusted driver (runtime/driver.py, which runs the probe: hidden *inputs*, never the judge), and the driver
+starts the student's code in a process of its own and talks to it over a socket. The submission and the probe are
+read-only, and the only way data comes back is the runner's payload.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
 from grader.domain.assignment import Limits
-from grader.sandbox.runtime.runner import PAYLOAD_MARKER
+from grader.sandbox.runtime.runner import PAYLOAD_MAGIC, PAYLOAD_SIZE
 
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
 GRACE_S = 15.0  # beyond the run's own limit: container start-up, kernel start-up, collecting the payload
@@ -64,40 +63,49 @@ class SandboxBackend(Protocol):
     def describe(self, spec: RunSpec) -> dict: ...
 
 
-def runner_arguments(spec: RunSpec, *, submission: str, probe: str, out: str, workdir: str, tmpdir: str,
-                     device: str) -> list[str]:
+def runner_arguments(spec: RunSpec, *, submission: str, probe: str, result: str, workdir: str, tmpdir: str,
+                     device: str, student_uid: int | None = None) -> list[str]:
     limits = spec.limits
+    identity = ["--student-uid", str(student_uid)] if student_uid is not None else []
     return [
-        "--submission", submission, "--probe", probe, "--out", out, "--workdir", workdir, "--tmpdir", tmpdir,
+        *identity, "--submission", submission, "--probe", probe, "--result", result, "--workdir", workdir,
+        "--tmpdir", tmpdir,
         "--entry", spec.entry, "--device", device, "--kind", spec.entry_kind,
         "--time-limit", str(limits.time_s), "--cell-timeout", str(limits.cell_timeout_s),
         "--output-limit", str(limits.output_kb * 1024), "--threads", str(spec.thread_count), "--seed", str(spec.seed),
     ]
 
 
-def parse_payload(stdout: bytes, *, killed_for_time: bool, oom_killed: bool, gpu: bool) -> RunOutcome:
-    """Read the runner's payload: the LAST marker counts (only the runner can write after everything else is dead)."""
-    position = stdout.rfind(PAYLOAD_MARKER)
-    if position < 0:
+def parse_payload(payload: bytes, *, killed_for_time: bool, oom_killed: bool, gpu: bool) -> RunOutcome:
+    """Read the runner's payload (see runner.write_payload). `oom` comes only from the kernel: the container's
+    OOM-killed state or the cgroup's oom_kill count, never from anything the run printed or raised."""
+    if not payload.startswith(PAYLOAD_MAGIC):  # the runner writes nothing before it; records may hold anything after
         if killed_for_time or oom_killed:
             return RunOutcome(status="oom" if oom_killed else "timeout", files={}, stdout="", stderr="",
                               output_truncated=False, returncode=None, duration_s=0.0, gpu=gpu)
-        raise SandboxError(f"the sandbox returned no result (its output began: {stdout[:200]!r})")
-    encoded = stdout[position + len(PAYLOAD_MARKER):].strip()
+        raise SandboxError("the sandbox returned no result")
     try:
-        payload = json.loads(base64.b64decode(encoded, validate=True))
-        files = {name: base64.b64decode(content, validate=True) for name, content in payload["files"].items()}
-    except (ValueError, KeyError, TypeError, binascii.Error) as error:
+        start = len(PAYLOAD_MAGIC)
+        (size,) = PAYLOAD_SIZE.unpack_from(payload, start)
+        start += PAYLOAD_SIZE.size
+        header = json.loads(payload[start:start + size])
+        files, offset = {}, start + size
+        for name, length in header["files"]:
+            files[str(name)] = payload[offset:offset + int(length)]
+            offset += int(length)
+        if offset != len(payload):
+            raise ValueError("the records do not add up to the payload")
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
         raise SandboxError(f"the sandbox's result could not be read: {error}") from error
-    oom = oom_killed or payload.get("oom_kills", 0) > 0 or "MemoryError" in payload.get("stderr", "")[-2000:]
-    if payload["timed_out"]:
+    oom = oom_killed or header.get("oom_kills", 0) > 0
+    if header["timed_out"]:
         status = "timeout"
     elif oom:
         status = "oom"
-    elif payload["returncode"] != 0 or "_done.json" not in files:
+    elif header["returncode"] != 0 or "_done.json" not in files:
         status = "crashed"
     else:
         status = "completed"
-    return RunOutcome(status=status, files=files, stdout=payload["stdout"], stderr=payload["stderr"],
-                      output_truncated=bool(payload["output_truncated"]), returncode=payload["returncode"],
-                      duration_s=float(payload["duration_s"]), gpu=gpu, refused_files=payload.get("refused_files", []))
+    return RunOutcome(status=status, files=files, stdout=header["stdout"], stderr=header["stderr"],
+                      output_truncated=bool(header["output_truncated"]), returncode=header["returncode"],
+                      duration_s=float(header["duration_s"]), gpu=gpu, refused_files=header.get("refused_files", []))

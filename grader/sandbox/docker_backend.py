@@ -4,9 +4,12 @@ Settings and why:
 - network disabled: no exfiltration, no downloads, no reaching the grader's services;
 - memory (swap = memory), CPU quota, pids limit: one submission cannot starve the host or fork-bomb it;
 - read-only root filesystem, size-capped tmpfs for /workspace (the working directory) and /tmp: nothing persists, disk cannot be filled;
-- non-root user (65534), all capabilities dropped, no-new-privileges: no way back to root inside;
-- only the submission (read-only), the probe (read-only) and the runtime (read-only) are mounted: the judge, the
-  rubric and the reference solutions are never in the container;
+- two identities: the runner and the trusted driver run as root with only SETUID, SETGID, KILL and DAC_OVERRIDE (to
+  start the student's process as another uid, stop it, and read the hidden probe and write the result folder that
+  the student's uid cannot); the student's code runs as uid 65534 with no capabilities at all; no-new-privileges;
+- only the submission (read-only), the probe (read-only, readable by the driver alone), the runtime (read-only) and
+  the result folder (writable by the runner alone) are mounted: the judge, the rubric and the reference solutions
+  are never in the container;
 - a wall-clock limit beyond the runner's own: the container is killed and reported as a timeout;
 - the container is removed in a `finally`, so an interrupted grader leaves nothing running.
 """
@@ -25,8 +28,11 @@ from docker.errors import DockerException, ImageNotFound
 from docker.types import DeviceRequest, Mount, Ulimit
 
 from grader.sandbox.base import GRACE_S, RUNTIME_DIR, RunOutcome, RunSpec, SandboxError, parse_payload, runner_arguments
+from grader.sandbox.runtime.runner import PAYLOAD_FILE
 
-USER = "65534:65534"
+DRIVER_USER = "0:0"
+DRIVER_CAPABILITIES = ["SETUID", "SETGID", "KILL", "DAC_OVERRIDE"]
+STUDENT_UID = 65534
 # A path the image does not have, and not the container's working_dir: Docker copies an existing (or pre-created
 # working) folder's owner and mode onto a tmpfs mounted over it, which would leave it unwritable for the sandbox
 # user. The runner starts the student's process in it.
@@ -35,8 +41,8 @@ WORKSPACE = "/workspace"
 
 class DockerBackend:
     kind = "docker"
-    isolation = ("docker: no network, read-only root, tmpfs workspace, non-root user, all capabilities dropped, "
-                 "no-new-privileges, memory/CPU/pids limits")
+    isolation = ("docker: no network, read-only root, tmpfs workspace, the student's code in its own process as a "
+                 "non-root uid with no capabilities, no-new-privileges, memory/CPU/pids limits")
 
     def __init__(self, client: docker.DockerClient, image: str) -> None:
         self.client = client
@@ -72,14 +78,18 @@ class DockerBackend:
             shutil.copytree(spec.submission_tree, staged / "submission")
             shutil.copytree(spec.probe_dir, staged / "probe")
             shutil.copytree(RUNTIME_DIR, staged / "runtime", ignore=shutil.ignore_patterns("__pycache__"))
+            (staged / "result").mkdir()
             for path in [staged, *staged.rglob("*")]:
                 path.chmod(0o755 if path.is_dir() else 0o644)
+            # The hidden inputs and the result folder: for the driver's root (DAC_OVERRIDE) only, not the student's uid.
+            for path in [staged / "probe", *(staged / "probe").rglob("*"), staged / "result"]:
+                path.chmod(0o700 if path.is_dir() else 0o600)
             command = ["python3", "-I", "/grader/runner.py", *runner_arguments(
-                spec, submission="/submission", probe="/probe", out="/out", workdir=WORKSPACE, tmpdir="/tmp",
-                device="cuda" if gpu else "cpu")]
+                spec, submission="/submission", probe="/probe", result="/result", workdir=WORKSPACE, tmpdir="/tmp",
+                device="cuda" if gpu else "cpu", student_uid=STUDENT_UID)]
             container = self._create(command, staged, spec, gpu)
             try:
-                return self._wait(container, limits.time_s + GRACE_S, gpu)
+                return self._wait(container, limits.time_s + GRACE_S, gpu, staged / "result" / PAYLOAD_FILE)
             finally:
                 try:
                     container.remove(force=True)
@@ -91,19 +101,20 @@ class DockerBackend:
         tmpfs_size = f"{limits.workspace_mb}m"
         try:
             return self.client.containers.create(
-                self.image, command=command, user=USER, working_dir="/", network_disabled=True,
-                network_mode="none", read_only=True, cap_drop=["ALL"], security_opt=["no-new-privileges"],
+                self.image, command=command, user=DRIVER_USER, working_dir="/", network_disabled=True,
+                network_mode="none", read_only=True, cap_drop=["ALL"], cap_add=DRIVER_CAPABILITIES,
+                security_opt=["no-new-privileges"],
                 mem_limit=f"{limits.memory_mb}m", memswap_limit=f"{limits.memory_mb}m",
                 nano_cpus=int(limits.cpus * 1e9), pids_limit=limits.pids, ipc_mode="private",
                 tmpfs={WORKSPACE: f"rw,nosuid,nodev,size={tmpfs_size},mode=1777",
-                       "/tmp": f"rw,nosuid,nodev,size={tmpfs_size},mode=1777",
-                       "/out": "rw,nosuid,nodev,noexec,size=64m,mode=1777"},
+                       "/tmp": f"rw,nosuid,nodev,size={tmpfs_size},mode=1777"},
                 mounts=[Mount("/submission", str(staged / "submission"), type="bind", read_only=True),
                         Mount("/probe", str(staged / "probe"), type="bind", read_only=True),
-                        Mount("/grader", str(staged / "runtime"), type="bind", read_only=True)],
+                        Mount("/grader", str(staged / "runtime"), type="bind", read_only=True),
+                        Mount("/result", str(staged / "result"), type="bind", read_only=False)],
                 ulimits=[Ulimit(name="core", soft=0, hard=0), Ulimit(name="nofile", soft=1024, hard=1024)],
                 environment={"HOME": WORKSPACE}, detach=True, stdin_open=False, tty=False,
-                log_config={"type": "json-file", "config": {"max-size": "64m", "max-file": "1"}},
+                log_config={"type": "json-file", "config": {"max-size": "1m", "max-file": "1"}},
                 device_requests=[DeviceRequest(count=-1, capabilities=[["gpu"]])] if gpu else None,
                 labels=self.labels,
             )
@@ -112,7 +123,7 @@ class DockerBackend:
         except DockerException as error:
             raise SandboxError(f"docker could not create the sandbox: {error}") from error
 
-    def _wait(self, container, wall_clock_s: float, gpu: bool) -> RunOutcome:
+    def _wait(self, container, wall_clock_s: float, gpu: bool, payload: Path) -> RunOutcome:
         killed_for_time = False
         try:
             container.start()
@@ -128,7 +139,17 @@ class DockerBackend:
         try:
             container.reload()
             oom_killed = bool(container.attrs.get("State", {}).get("OOMKilled"))
-            stdout = container.logs(stdout=True, stderr=False)
         except DockerException as error:
             raise SandboxError(f"docker failed while reading the sandbox's result: {error}") from error
-        return parse_payload(stdout, killed_for_time=killed_for_time, oom_killed=oom_killed, gpu=gpu)
+        try:
+            return parse_payload(payload.read_bytes() if payload.is_file() else b"", killed_for_time=killed_for_time,
+                                 oom_killed=oom_killed, gpu=gpu)
+        except SandboxError as error:
+            raise SandboxError(f"{error} (the sandbox's last lines: {self._log_tail(container)!r})") from error
+
+    @staticmethod
+    def _log_tail(container) -> str:
+        try:
+            return container.logs(tail=5).decode("utf-8", errors="replace")[-500:]
+        except DockerException:
+            return ""

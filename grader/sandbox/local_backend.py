@@ -36,8 +36,10 @@ class LocalBackend:
     def isolation(self) -> str:
         if self.bwrap:
             return ("weaker than docker: bubblewrap namespaces (no network, own PIDs, hidden folders masked), rlimits; "
-                    "no cgroup memory/CPU accounting")
-        return "weak: a child process with rlimits only; it can read what the grader's user can read"
+                    "no cgroup memory/CPU accounting; the student's code runs in its own process but under the "
+                    "grader's uid, so it can read the hidden inputs")
+        return ("weak: child processes with rlimits only; the student's code runs in its own process but under the "
+                "grader's uid and can read what the grader's user can read")
 
     def describe(self, spec: RunSpec) -> dict:
         return {"kind": self.kind, "isolation": self.isolation, "image": None, "gpu": False,
@@ -46,16 +48,18 @@ class LocalBackend:
     def run(self, spec: RunSpec) -> RunOutcome:
         with tempfile.TemporaryDirectory(prefix="grader-run-") as scratch:
             root = Path(scratch)
-            for name in ("work", "tmp", "out"):
+            for name in ("work", "tmp"):
                 (root / name).mkdir()
             if self.bwrap:
                 paths = {"submission": f"{BWRAP_ROOT}/submission", "probe": f"{BWRAP_ROOT}/probe",
-                         "out": f"{BWRAP_ROOT}/out", "workdir": f"{BWRAP_ROOT}/work", "tmpdir": f"{BWRAP_ROOT}/tmp",
+                         "workdir": f"{BWRAP_ROOT}/work", "tmpdir": f"{BWRAP_ROOT}/tmp",
                          "runner": f"{BWRAP_ROOT}/grader/runner.py"}
             else:
-                paths = {"submission": str(spec.submission_tree), "probe": str(spec.probe_dir), "out": str(root / "out"),
+                paths = {"submission": str(spec.submission_tree), "probe": str(spec.probe_dir),
                          "workdir": str(root / "work"), "tmpdir": str(root / "tmp"),
                          "runner": str(RUNTIME_DIR / "runner.py")}
+            # The payload comes back on the runner's stdout, a pipe only this process and the runner hold.
+            paths["result"] = "-"
             command = [sys.executable, "-I", paths.pop("runner"), *runner_arguments(spec, device="cpu", **paths)]
             if self.bwrap:
                 command = self._bwrap_prefix(spec, root) + command
@@ -70,8 +74,7 @@ class LocalBackend:
             prefix += ["--tmpfs", str(hidden)]
         prefix += ["--ro-bind", str(spec.submission_tree), f"{BWRAP_ROOT}/submission",
                    "--ro-bind", str(spec.probe_dir), f"{BWRAP_ROOT}/probe", "--ro-bind", str(RUNTIME_DIR),
-                   f"{BWRAP_ROOT}/grader", "--bind", str(root / "out"), f"{BWRAP_ROOT}/out",
-                   "--bind", str(root / "work"), f"{BWRAP_ROOT}/work", "--chdir", f"{BWRAP_ROOT}/work"]
+                   f"{BWRAP_ROOT}/grader", "--bind", str(root / "work"), f"{BWRAP_ROOT}/work", "--chdir", f"{BWRAP_ROOT}/work"]
         return prefix
 
     def _execute(self, command: list[str], spec: RunSpec, root: Path) -> RunOutcome:

@@ -1,48 +1,44 @@
-"""Probe runtime, imported by an assignment's probe *inside* the sandbox, in the same process as the student's code.
+"""Probe runtime: the API an assignment's probe uses, inside the sandbox, in the trusted driver's process.
 
-It only turns what the student's code returns into plain data files under $GRADER_OUT (one JSON file, plus one .npz,
-per step). It asserts nothing: the verdict is reached later, on the host, by the assignment's judge.
-Standard library only at import time; numpy/torch are imported when a probe asks for arrays or seeding.
+The student's code never runs in this process. It runs in a process of its own (as another uid in Docker), started
+here; the probe reaches it through `load_solution()`, whose result is a `Remote`: attribute access and calls on it
+become requests over a socket, and what comes back is either plain data (checked by `channel.Decoder`) or another
+`Remote` for an object that stays in the student's process. So the probe chooses every input, measures time with its
+own clock, and computes whatever it verifies (losses, probabilities, statistics) from raw outputs itself.
+
+Each `step` writes one record (JSON values plus an .npz of arrays) straight to the runner over a pipe that only this
+process holds: nothing the student's process does, during or after a step, can change a record. A step that fails,
+times out or loses the student's process fails only the checks that need it; the next step gets a fresh process.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
+import io
 import json
 import os
-import random
-import re
-import signal
 import sys
 import time
-import traceback
-import types
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
-# Bound now, before student code runs, so a submission that rebinds json.dumps or open later cannot reroute our writes.
-_dumps = json.dumps
-_open = open
-_replace = os.replace
-_perf_counter = time.perf_counter
+import grader_records as records
+from grader_channel import ChannelError
+from grader_remote import Remote, Scripted, StepTimeout, Student, StudentError, StudentGone, student_environment, \
+    student_identity
+
+__all__ = ["Remote", "Scripted", "StepTimeout", "StudentError", "StudentGone", "student_environment",
+           "student_identity"]
 
 SUBMISSION_DIR = Path(os.environ.get("GRADER_SUBMISSION", "/submission"))
 PROBE_DIR = Path(os.environ.get("GRADER_PROBE", "/probe"))
-OUT_DIR = Path(os.environ.get("GRADER_OUT", "/out"))
 SEED = int(os.environ.get("GRADER_SEED", "1234"))
 DEVICE = os.environ.get("GRADER_DEVICE", "cpu")
-ENTRY = os.environ.get("GRADER_ENTRY", "solution.py")
+KIND = os.environ.get("GRADER_KIND", "module")
 
-STEP_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 MAX_STRING = 1_000_000
 MAX_ITEMS = 100_000
 _PLAIN_SCALARS = (str, int, float, bool, type(None))
-_notebook_namespace: types.ModuleType | None = None
-
-
-class StepTimeout(Exception):
-    """Raised inside a step that ran past its own time budget."""
 
 
 def device() -> str:
@@ -51,55 +47,71 @@ def device() -> str:
 
 
 def data_path(name: str) -> Path:
-    """A file shipped with the probe (hidden inputs), under probe/data/."""
+    """A file shipped with the probe (hidden inputs), under probe/data/: readable here, not by the student's uid."""
     return PROBE_DIR / "data" / name
 
 
 def read_text(name: str) -> str:
-    with _open(data_path(name), encoding="utf-8") as handle:
-        return handle.read()
+    return data_path(name).read_text(encoding="utf-8")
 
 
-def seed_everything(seed: int = SEED) -> None:
-    random.seed(seed)
-    numpy = sys.modules.get("numpy")
-    if numpy is not None:
-        numpy.random.seed(seed)
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.manual_seed(seed)
+def scratch_folder(prefix: str = "scratch-") -> Path:
+    """A new empty folder the student's code may write in (a checkpoint path, a saved index); the driver reads it."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=os.environ.get("GRADER_WORKDIR")))
+    folder.chmod(0o777)
+    return folder
 
 
-def set_notebook_namespace(namespace: dict[str, Any]) -> None:
-    """Called by the notebook driver: the executed notebook's globals stand in for solution.py."""
-    global _notebook_namespace
-    module = types.ModuleType("solution")
-    module.__dict__.update(namespace)
-    _notebook_namespace = module
+def fresh_seed() -> int:
+    """A seed no submission can predict: for hidden inputs drawn anew in every grading (recorded, so the judge knows)."""
+    return int.from_bytes(os.urandom(4), "little")
 
 
-def load_solution() -> types.ModuleType:
-    """Import the student's entry module; a crash is recorded as step 'load' and ends the run."""
-    if _notebook_namespace is not None:
-        sys.modules["solution"] = _notebook_namespace
-        _write_step("load", ok=True, values={}, arrays={}, error=None, duration_s=0.0)
-        return _notebook_namespace
-    # Appended, not prepended: a submission's json.py or pytest.py can never shadow the standard library or the tools.
-    sys.path.append(str(SUBMISSION_DIR))
-    started = _perf_counter()
+def scramble_random_state() -> None:
+    """Reseed the student's global generators unpredictably: code that should depend only on its own `seed`
+    argument must not depend on what was drawn before it was called."""
+    _student.request({"op": "seed", "seed": fresh_seed()})
+
+
+def without_grad(remote: Remote) -> Callable[..., Any]:
+    """`without_grad(model)(x)`: the call runs under torch.no_grad() in the student's process (an inference pass)."""
+    return remote._call_without_grad
+
+
+def fetch(remote: Remote) -> Any:
+    """The value of a remote attribute (`fetch(model.config.block_size)`): plain data, or another Remote."""
+    return _student.request({"op": "get", "target": remote._reference()})
+
+
+def as_list(remote: Remote) -> list:
+    """`list(x)` evaluated in the student's process (a generator of parameters, a sequence of results)."""
+    return _student.request({"op": "builtin", "name": "list", "target": remote._reference()})
+
+
+_student = Student()
+
+
+def load_solution() -> Remote:
+    """Start the student's process and import their entry module (or run their notebook); a failure is recorded as
+    step 'load' and ends the run."""
+    started = time.perf_counter()
     try:
-        spec = importlib.util.spec_from_file_location("solution", SUBMISSION_DIR / ENTRY)
-        if spec is None or spec.loader is None:
-            raise ImportError(f"cannot import {ENTRY}")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["solution"] = module
-        spec.loader.exec_module(module)
-    except BaseException as error:  # SystemExit at import is a failure to load, not a clean finish
-        _write_step("load", ok=False, values={}, arrays={}, error=describe_error(error),
-                    duration_s=_perf_counter() - started)
+        if KIND == "notebook":
+            import grader_notebook as notebook
+
+            notebook.start(_student)
+        else:
+            _student.ensure()
+    except (StudentError, StudentGone, ChannelError) as error:
+        described = error.error if isinstance(error, StudentError) else \
+            {"type": type(error).__name__, "message": str(error), "frames": []}
+        _write_step("load", ok=False, values={}, arrays={}, error=described, duration_s=time.perf_counter() - started)
+        _student.stop()
         os._exit(3)
-    _write_step("load", ok=True, values={}, arrays={}, error=None, duration_s=_perf_counter() - started)
-    return module
+    _write_step("load", ok=True, values={}, arrays={}, error=None, duration_s=time.perf_counter() - started)
+    return Remote(_student, 0, _student.generation, "module")
 
 
 class Step:
@@ -119,49 +131,45 @@ class Step:
 
 @contextlib.contextmanager
 def step(name: str, timeout_s: float | None = None) -> Iterator[Step]:
-    """Run one probe step: seeded, time-boxed; its data is written as soon as it ends, whatever happens."""
-    if not STEP_NAME.match(name):
+    """Run one probe step: the student's process seeded, calls time-boxed; its record is written when it ends."""
+    if not records.STEP_NAME.match(name):
         raise ValueError(f"bad step name {name!r}")
     current = Step(name)
-    seed_everything()
-    previous_handler = None
-    if timeout_s:
-        previous_handler = signal.signal(signal.SIGALRM, _raise_step_timeout)
-        signal.setitimer(signal.ITIMER_REAL, timeout_s)
-    started = _perf_counter()
+    started = time.perf_counter()
+    _student.deadline = time.monotonic() + timeout_s if timeout_s else None
     error = None
     try:
+        _student.request({"op": "seed", "seed": SEED})
         yield current
-    except BaseException as raised:  # a step's SystemExit or KeyboardInterrupt must not end the probe
-        error = describe_error(raised)
+    except StudentError as raised:
+        error = raised.error
+    except Exception as raised:  # the grader could not use what came back, or the process was lost or too slow
+        error = {"type": type(raised).__name__, "message": str(raised)[:500], "frames": []}
     finally:
-        if timeout_s:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous_handler or signal.SIG_DFL)
+        _student.deadline = None
     _write_step(name, ok=error is None, values=current.values if error is None else {},
-                arrays=current.arrays if error is None else {}, error=error, duration_s=_perf_counter() - started)
+                arrays=current.arrays if error is None else {}, error=error, duration_s=time.perf_counter() - started)
 
 
 def done() -> None:
-    """The probe's last call: marks that every step ran (a run without it ended early)."""
-    _write_json(OUT_DIR / "_done.json", {"done": True})
-
-
-def _raise_step_timeout(_signum, _frame):
-    raise StepTimeout("this step ran past its time budget")
+    """The probe's last call: marks that every step ran (a run without it ended early), and ends the student's run."""
+    _student.stop()
+    records.send("_done.json", b'{"done": true}')
 
 
 def to_plain(value: Any, where: str, depth: int = 0) -> Any:
-    """Exact-type conversion to JSON data: custom objects (always-equal tricks, str subclasses) are refused."""
+    """Exact-type conversion to JSON data; a Remote (an object the student's code returned) is refused."""
     if depth > 20:
         raise TypeError(f"{where}: nested too deeply")
+    if isinstance(value, Remote):
+        value._not_data()
     kind = type(value)
     if kind in _PLAIN_SCALARS:
         if kind is str and len(value) > MAX_STRING:
             raise ValueError(f"{where}: string longer than {MAX_STRING} characters")
         return value
     numpy = sys.modules.get("numpy")
-    if numpy is not None and kind.__module__ == "numpy" and isinstance(value, numpy.generic):
+    if numpy is not None and isinstance(value, numpy.generic) and kind.__module__ == "numpy":
         return to_plain(value.item(), where, depth + 1)
     if kind in (list, tuple):
         if len(value) > MAX_ITEMS:
@@ -170,19 +178,18 @@ def to_plain(value: Any, where: str, depth: int = 0) -> Any:
     if kind is dict:
         if len(value) > MAX_ITEMS:
             raise ValueError(f"{where}: more than {MAX_ITEMS} items")
-        plain = {}
-        for key, item in value.items():
-            if type(key) is not str:
-                raise TypeError(f"{where}: dictionary keys must be str, got {type(key).__name__}")
-            plain[key] = to_plain(item, f"{where}[{key!r}]", depth + 1)
-        return plain
+        if not all(type(key) is str for key in value):
+            raise TypeError(f"{where}: dictionary keys must be str")
+        return {key: to_plain(item, f"{where}[{key!r}]", depth + 1) for key, item in value.items()}
     raise TypeError(f"{where}: expected plain data (str, int, float, bool, None, list, dict), got {kind.__name__}")
 
 
 def to_array(value: Any, where: str):
-    """A numeric numpy array (bool/int/float), never an object array; torch tensors are detached to the CPU first."""
+    """A numeric numpy array (bool/int/float); torch tensors are detached to the CPU first."""
     import numpy
 
+    if isinstance(value, Remote):
+        value._not_data()
     if hasattr(value, "detach") and hasattr(value, "cpu"):
         value = value.detach().cpu().float().numpy() if value.is_floating_point() else value.detach().cpu().numpy()
     array = numpy.array(value, copy=True, subok=False)
@@ -193,44 +200,24 @@ def to_array(value: Any, where: str):
     return array
 
 
-def describe_error(error: BaseException) -> dict[str, Any]:
-    """Exception type, message and only the frames in the student's own files: never the probe's or the grader's."""
-    frames = []
-    for frame in traceback.extract_tb(error.__traceback__):
-        location = _student_location(frame.filename)
-        if location is not None:
-            frames.append({"file": location, "line": frame.lineno, "function": frame.name})
-    message = str(error)
-    if isinstance(error, SystemExit):
-        message = f"the code called exit({error.code!r})"
-    return {"type": type(error).__name__, "message": message[:500], "frames": frames[-5:]}
-
-
-def _student_location(filename: str) -> str | None:
-    path = Path(filename)
-    try:
-        return str(path.resolve().relative_to(SUBMISSION_DIR.resolve()))
-    except (ValueError, OSError):
-        pass
-    if "ipykernel_" in filename or filename.startswith("<ipython-input"):
-        return "notebook cell"
-    return None
-
-
 def _write_step(name, *, ok, values, arrays, error, duration_s) -> None:
     if arrays:
         import numpy
 
-        with _open(OUT_DIR / f"{name}.npz.tmp", "wb") as handle:
-            numpy.savez(handle, **arrays)
-        _replace(OUT_DIR / f"{name}.npz.tmp", OUT_DIR / f"{name}.npz")
+        buffer = io.BytesIO()
+        numpy.savez(buffer, **arrays)
+        array_bytes = buffer.getvalue()
+    else:
+        array_bytes = b""
     record = {"step": name, "ok": ok, "values": values, "arrays": sorted(arrays), "error": error,
               "duration_s": round(duration_s, 4)}
-    _write_json(OUT_DIR / f"{name}.json", record)
-
-
-def _write_json(path: Path, record: dict[str, Any]) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    with _open(temporary, "w", encoding="utf-8") as handle:
-        handle.write(_dumps(record))
-    _replace(temporary, path)
+    encoded = json.dumps(record).encode("utf-8")
+    if not records.fits(len(encoded) + len(array_bytes)):
+        record = {"step": name, "ok": False, "values": {}, "arrays": [], "duration_s": round(duration_s, 4),
+                  "error": {"type": "OutputTooLarge", "frames": [],
+                            "message": f"this part produced more data than the grader accepts for a whole run "
+                                       f"({records.MAX_RECORD_BYTES // 2**20} MiB)"}}
+        encoded, array_bytes = json.dumps(record).encode("utf-8"), b""
+    if array_bytes:
+        records.send(f"{name}.npz", array_bytes)
+    records.send(f"{name}.json", encoded)

@@ -1,30 +1,29 @@
-"""The sandbox's first process. Runs the probe (with the student's code) as a child, then reports back.
+"""The sandbox's first process: starts the trusted driver, then reports back.
 
-It enforces the run's own time limit, keeps a capped head and tail of the child's output, kills every process the
-child left behind, and finally writes ONE payload to its stdout: a marker line followed by base64 JSON holding the exit
-status and the files the probe wrote. It is made non-dumpable first, so code running as the same user can neither
-ptrace it nor open its /proc entries (and so cannot write to the payload channel). Standard library only.
+It enforces the run's time limit, keeps a capped head and tail of everything printed (the student's output), receives
+the driver's step records over a pipe of their own, kills every process the run left behind, and finally writes ONE
+payload: a header (exit status, output, the list of records) followed by the records' bytes, to a file in a folder
+only it can write (Docker) or to its stdout (local). It is made non-dumpable first, so code running as the same user
+can neither ptrace it nor open its /proc entries. Standard library only.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import ctypes
 import json
 import os
-import re
 import signal
+import struct
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
-PAYLOAD_MARKER = b"\n@@GRADER-PAYLOAD-v1@@\n"
-OUT_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,100}$")
-MAX_OUT_FILES = 200
-MAX_OUT_BYTES = 48 * 1024 * 1024
+PAYLOAD_MAGIC = b"@@GRADER-PAYLOAD-v2@@"
+PAYLOAD_SIZE = struct.Struct("!Q")
+PAYLOAD_FILE = "payload.bin"
 PR_SET_DUMPABLE = 4
 
 
@@ -119,52 +118,54 @@ def kill_leftovers(child: subprocess.Popen) -> None:
         child.wait()
 
 
-def collect_out(out_dir: Path) -> tuple[dict[str, str], list[str]]:
-    files: dict[str, str] = {}
-    refused: list[str] = []
-    total = 0
-    for entry in sorted(os.scandir(out_dir), key=lambda e: e.name) if out_dir.is_dir() else []:
-        if not entry.is_file(follow_symlinks=False) or not OUT_NAME.match(entry.name) or entry.name.endswith(".tmp"):
-            refused.append(entry.name[:100])
-            continue
-        size = entry.stat(follow_symlinks=False).st_size
-        if len(files) >= MAX_OUT_FILES or total + size > MAX_OUT_BYTES:
-            refused.append(entry.name)
-            continue
-        total += size
-        fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW)
-        with os.fdopen(fd, "rb") as handle:
-            files[entry.name] = base64.b64encode(handle.read(MAX_OUT_BYTES)).decode("ascii")
-    return files, refused
+def driver_command() -> list[str]:
+    return [sys.executable, "-I", str(Path(__file__).resolve().parent / "driver.py")]
 
 
-def child_command(args: argparse.Namespace) -> list[str]:
-    runtime = Path(__file__).resolve().parent
-    driver = "notebook_driver.py" if args.kind == "notebook" else "probe_driver.py"
-    return [sys.executable, "-I", str(runtime / driver)]
-
-
-def child_environment(args: argparse.Namespace) -> dict[str, str]:
+def driver_environment(args: argparse.Namespace, records_fd: int) -> dict[str, str]:
     threads = str(args.threads)
-    return {
+    environment = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": args.workdir, "TMPDIR": args.tmpdir, "LANG": "C.UTF-8", "PYTHONUNBUFFERED": "1",
         "PYTHONDONTWRITEBYTECODE": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
         "MPLBACKEND": "Agg", "MPLCONFIGDIR": os.path.join(args.tmpdir, "matplotlib"),
         "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads,
-        "IPYTHONDIR": os.path.join(args.workdir, ".ipython"), "JUPYTER_RUNTIME_DIR": os.path.join(args.tmpdir, "jupyter"),
+        "IPYTHONDIR": os.path.join(args.tmpdir, "ipython"), "JUPYTER_RUNTIME_DIR": os.path.join(args.tmpdir, "jupyter"),
         "JUPYTER_PLATFORM_DIRS": "1",
-        "GRADER_SUBMISSION": args.submission, "GRADER_PROBE": args.probe, "GRADER_OUT": args.out,
+        "GRADER_SUBMISSION": args.submission, "GRADER_PROBE": args.probe, "GRADER_WORKDIR": args.workdir,
         "GRADER_SEED": str(args.seed), "GRADER_DEVICE": args.device, "GRADER_ENTRY": args.entry,
-        "GRADER_CELL_TIMEOUT": str(args.cell_timeout), "GRADER_TIME_LIMIT": str(args.time_limit),
-        "GRADER_RUNTIME": str(Path(__file__).resolve().parent),
+        "GRADER_KIND": args.kind, "GRADER_CELL_TIMEOUT": str(args.cell_timeout),
+        "GRADER_TIME_LIMIT": str(args.time_limit), "GRADER_RECORDS_FD": str(records_fd),
     }
+    if args.student_uid is not None:
+        environment["GRADER_STUDENT_UID"] = str(args.student_uid)
+    return environment
+
+
+def write_payload(destination: str, header: dict, files: dict[str, bytes]) -> None:
+    """MAGIC, the header's length and JSON (with each record's name and size), then the records' bytes in order."""
+    header = {**header, "files": [[name, len(content)] for name, content in files.items()]}
+    encoded = json.dumps(header).encode("utf-8")
+    parts = [PAYLOAD_MAGIC, PAYLOAD_SIZE.pack(len(encoded)), encoded, *files.values()]
+    if destination == "-":
+        channel = os.fdopen(1, "wb", closefd=False)
+        for part in parts:
+            channel.write(part)
+        channel.flush()
+        return
+    path = Path(destination) / PAYLOAD_FILE
+    with open(path.with_suffix(".tmp"), "wb") as handle:
+        for part in parts:
+            handle.write(part)
+    os.chmod(path.with_suffix(".tmp"), 0o644)
+    os.replace(path.with_suffix(".tmp"), path)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    for name in ("submission", "probe", "out", "workdir", "tmpdir", "entry", "device"):
+    for name in ("submission", "probe", "result", "workdir", "tmpdir", "entry", "device"):
         parser.add_argument(f"--{name}", required=True)
+    parser.add_argument("--student-uid", type=int, default=None)
     parser.add_argument("--kind", choices=["module", "notebook"], required=True)
     parser.add_argument("--time-limit", type=float, required=True)
     parser.add_argument("--cell-timeout", type=float, default=60)
@@ -175,13 +176,16 @@ def main() -> None:
     make_undumpable()
     shield_from_signals()
     keep_priority()  # the sandbox started this runner in a session of its own
-    for folder in (args.out, args.tmpdir, args.workdir):
+    for folder in (args.tmpdir, args.workdir):
         os.makedirs(folder, exist_ok=True)
     oom_before = read_oom_kills()
     started = time.monotonic()
-    child = subprocess.Popen(child_command(args), cwd=args.workdir, env=child_environment(args), stdin=subprocess.DEVNULL,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-                             preexec_fn=default_signals)
+    records_read, records_write = os.pipe()
+    child = subprocess.Popen(driver_command(), cwd=args.tmpdir, env=driver_environment(args, records_write),
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             start_new_session=True, preexec_fn=default_signals, pass_fds=[records_write])
+    os.close(records_write)
+    records = RecordReader(records_read)
     stdout = CappedStream(child.stdout, args.output_limit // 2)
     stderr = CappedStream(child.stderr, args.output_limit // 2)
     timed_out = False
@@ -198,16 +202,18 @@ def main() -> None:
         stream.thread.join(timeout=2)
     stdout_text, stdout_cut = stdout.text()
     stderr_text, stderr_cut = stderr.text()
-    files, refused = collect_out(Path(args.out))
-    payload = {
+    files, refused = records.collected()
+    header = {
         "returncode": returncode, "timed_out": timed_out, "duration_s": round(duration, 3),
         "oom_kills": read_oom_kills() - oom_before, "stdout": stdout_text, "stderr": stderr_text,
-        "output_truncated": stdout_cut or stderr_cut, "files": files, "refused_files": refused,
+        "output_truncated": stdout_cut or stderr_cut, "refused_files": refused,
     }
-    channel = os.fdopen(1, "wb", closefd=False)
-    channel.write(PAYLOAD_MARKER + base64.b64encode(json.dumps(payload).encode("utf-8")) + b"\n")
-    channel.flush()
+    write_payload(args.result, header, files)
 
 
 if __name__ == "__main__":
+    # Run as a script with -I, whose folder is then not on the path: the runtime's modules live beside it.
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from grader_records import RecordReader
+
     main()

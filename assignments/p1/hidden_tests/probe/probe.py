@@ -1,13 +1,12 @@
-"""Hidden probe of p1 (runs inside the sandbox, beside the student's code): calls the interface on hidden inputs and
-emits what it returns. It decides nothing; the judge compares on the host.
+"""Hidden probe of p1. It runs in the sandbox's trusted driver, never in the student's process: `solution` and every
+model built from it are remote objects, called over the grader's channel. The probe chooses every input, times every
+call with its own clock, and computes what is verified (held-out log-probabilities, parameter counts, weight changes)
+from raw outputs; it decides nothing, the judge compares on the host.
 
 Every step builds what it needs itself, so one broken function fails only the checks that use it.
 """
 
-import random
-import tempfile
 import time
-from pathlib import Path
 
 import numpy
 import torch
@@ -15,7 +14,7 @@ import torch.nn.functional as F
 
 import grader_probe as gp
 
-# One thread: the step durations (and how much a time budget allows) must not depend on how busy other cores are.
+# One thread for the driver's own arithmetic; the student's process gets the sandbox's thread count.
 torch.set_num_threads(1)
 # Step timeouts only stop a hung step; they are generous because graders often share busy machines (the sandbox's
 # own time limit bounds the whole run).
@@ -55,36 +54,99 @@ def default_model():
 
 
 def windows(start: int, count: int, length: int) -> torch.Tensor:
-    """`count` consecutive slices of the hidden corpus, each `length` ids long."""
+    """`count` consecutive slices of the hidden corpus, each `length` ids long (a fresh, contiguous tensor)."""
     ids = CORPUS_IDS[start:start + count * length]
     return torch.tensor(ids, dtype=torch.long).view(count, length)
 
 
+def tensor_of(value, what: str) -> torch.Tensor:
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{what} must be a torch tensor, got {type(value).__name__}")
+    return value
+
+
+def forward(model, idx: torch.Tensor, targets: torch.Tensor | None = None):
+    """One inference pass in the student's process: (logits tensor, loss) back, nothing else."""
+    output = gp.without_grad(model)(idx) if targets is None else gp.without_grad(model)(idx, targets)
+    if type(output) is not tuple or len(output) != 2:
+        raise TypeError("forward must return a tuple (logits, loss)")
+    return tensor_of(output[0], "logits").float(), output[1]
+
+
 def logits_of(model, idx: torch.Tensor) -> torch.Tensor:
-    with torch.no_grad():
-        logits, _ = model(idx)
-    return logits
+    return forward(model, idx)[0]
 
 
-def stir_global_rng() -> None:
-    """Draw from every global generator, so code that relies on the caller's RNG state stops being reproducible."""
-    torch.rand(97)
-    random.random()
-    numpy.random.rand(3)
+def loss_value(loss) -> tuple[float, str]:
+    """The student's loss as a number, and what it was (a one-element tensor or a Python float)."""
+    if isinstance(loss, torch.Tensor) and loss.numel() == 1:
+        return float(loss.reshape(())), "tensor"
+    if type(loss) is float:
+        return loss, "float"
+    raise TypeError(f"the loss must be a tensor holding one number, got {type(loss).__name__}")
 
 
-def heldout_log_probs(model) -> torch.Tensor:
-    """Log-probability the model gives each next character of the held-out text (windows of its block size)."""
-    block = min(int(model.config.block_size), 256)
+def losses_of(returned) -> list[float]:
+    """train's return value, checked here: a list of Python floats."""
+    if type(returned) is not list or not all(type(loss) is float for loss in returned):
+        raise TypeError("train must return a list of Python floats (one loss per step)")
+    return returned
+
+
+def loss_numbers(returned) -> list[float]:
+    """train's losses as numbers, whether floats or one-element tensors (what the type should be is a check of its own)."""
+    if type(returned) is not list:
+        raise TypeError(f"train must return a list of losses, got {type(returned).__name__}")
+    return [loss_value(loss)[0] for loss in returned]
+
+
+def ids_list(returned) -> list[int]:
+    if type(returned) is not list or not all(type(index) is int for index in returned):
+        raise TypeError("generate must return a list of int ids")
+    return returned
+
+
+def moved_weights(model) -> dict[str, torch.Tensor]:
+    """The model's state with every parameter (not buffers, such as a causal mask) moved by a little noise."""
+    state = model.state_dict()
+    if type(state) is not dict:
+        raise TypeError("state_dict() must return a dict of tensors")
+    names = {pair[0] for pair in gp.as_list(model.named_parameters()) if type(pair) is tuple and len(pair) == 2}
+    generator = torch.Generator().manual_seed(gp.SEED)
+    return {key: value + torch.randn(value.shape, generator=generator) * 0.05 if key in names else value
+            for key, value in ((key, tensor_of(value, "a state_dict entry")) for key, value in state.items())}
+
+
+def weights_of(model) -> list[numpy.ndarray]:
+    return [tensor_of(parameter, "a parameter").detach().float().numpy().copy()
+            for parameter in gp.as_list(model.parameters())]
+
+
+def weights_changed(before: list[numpy.ndarray], after: list[numpy.ndarray]) -> bool:
+    return len(before) != len(after) or any(a.shape != b.shape or not numpy.array_equal(a, b)
+                                            for a, b in zip(before, after))
+
+
+def heldout_windows(block: int) -> tuple[torch.Tensor, torch.Tensor]:
     ids = torch.tensor([ID_OF[char] for char in HELDOUT], dtype=torch.long)
     count = (len(ids) - 1) // block
-    x = ids[:count * block].view(count, block)
-    y = ids[1:count * block + 1].view(count, block)
-    device = next(model.parameters()).device
-    model.eval()
-    with torch.no_grad():
-        logits, _ = model(x.to(device))
-    return F.log_softmax(logits.float(), dim=-1).gather(-1, y.to(device).unsqueeze(-1)).squeeze(-1).cpu()
+    return ids[:count * block].view(count, block).contiguous(), ids[1:count * block + 1].view(count, block).contiguous()
+
+
+def heldout_evaluation(model) -> dict[str, numpy.ndarray]:
+    """Log-probabilities of each next held-out character, computed here from the model's logits, plus a causality
+    guard on the same windows: the inputs after a cut drawn anew for every grading are replaced, and the logits up
+    to the cut must not change (a model that peeks at the next character would otherwise score a low loss)."""
+    block = min(int(gp.fetch(model.config.block_size)), 256)
+    x, y = heldout_windows(block)
+    logits = logits_of(model, x)
+    log_probs = F.log_softmax(logits, dim=-1).gather(-1, y.unsqueeze(-1)).squeeze(-1)
+    generator = numpy.random.default_rng(gp.fresh_seed())
+    cut = int(generator.integers(0, block - 1))
+    changed = x.clone()
+    changed[:, cut + 1:] = torch.from_numpy(generator.integers(1, VOCAB_SIZE, size=(len(x), block - cut - 1)))
+    guard = logits_of(model, changed)
+    return {"log_probs": log_probs, "guard_difference": (guard[:, :cut + 1] - logits[:, :cut + 1]).abs().amax()}
 
 
 for name in ("unique", "duplicates"):
@@ -95,23 +157,33 @@ for name, text in (("tokenizer", HELDOUT[:3000]), ("tokenizer_unseen", gp.read_t
     with gp.step(name, timeout_s=QUICK_STEP_S) as s:
         tokenizer = solution.CharTokenizer(CORPUS)
         ids = tokenizer.encode(text)
-        s.emit("vocab_size", tokenizer.vocab_size)
-        s.emit("ids", list(ids))
-        s.emit("decoded", tokenizer.decode(list(ids)))
+        s.emit("vocab_size", gp.fetch(tokenizer.vocab_size))
+        s.emit("ids", ids)
+        s.emit("decoded", tokenizer.decode(ids))
+
+FORWARD_X = windows(0, 4, SMALL_BLOCK + 1)[:, :-1].contiguous()
+FORWARD_Y = windows(0, 4, SMALL_BLOCK + 1)[:, 1:].contiguous()
 
 with gp.step("forward", timeout_s=QUICK_STEP_S) as s:
     model = small_model()
     model.eval()
-    x, y = windows(0, 4, SMALL_BLOCK + 1)[:, :-1], windows(0, 4, SMALL_BLOCK + 1)[:, 1:]
-    with torch.no_grad():
-        logits, loss = model(x, y)
-        logits_alone, no_loss = model(x)
+    logits, no_loss = forward(model, FORWARD_X)
     s.emit("vocab_size", VOCAB_SIZE)
     s.emit_array("logits", logits)
-    s.emit_array("targets", y)
-    s.emit("loss", float(loss))
-    s.emit_array("logits_without_targets", logits_alone)
+    s.emit_array("targets", FORWARD_Y)
     s.emit("loss_without_targets_is_none", no_loss is None)
+
+with gp.step("forward_loss", timeout_s=QUICK_STEP_S) as s:
+    model = small_model()
+    model.eval()
+    logits, loss = forward(model, FORWARD_X, FORWARD_Y)
+    logits_alone, _ = forward(model, FORWARD_X)
+    value, kind = loss_value(loss)
+    s.emit_array("logits", logits)
+    s.emit_array("logits_without_targets", logits_alone)
+    s.emit_array("targets", FORWARD_Y)
+    s.emit("loss", value)
+    s.emit("loss_type", kind)
 
 with gp.step("causality", timeout_s=QUICK_STEP_S) as s:
     model = small_model()
@@ -120,13 +192,18 @@ with gp.step("causality", timeout_s=QUICK_STEP_S) as s:
     original = windows(1000, 1, SMALL_BLOCK)
     changed = original.clone()
     changed[0, changed_after + 1:] = windows(5000, 1, SMALL_BLOCK)[0, changed_after + 1:]
-    repeated = torch.full((1, SMALL_BLOCK), ID_OF["e"], dtype=torch.long)
+    # The same distinct tokens with all but the last one in another order: a model without any positional
+    # information (absolute, rotary, ALiBi, ...) sees the same set of tokens and gives the same last logits.
+    distinct = torch.tensor([list(range(1, SMALL_BLOCK + 1))], dtype=torch.long)
+    permuted = distinct.clone()
+    permuted[0, :-1] = distinct[0, :-1].flip(0)
     s.emit("changed_after", changed_after)
     s.emit_array("original", original)
     s.emit_array("changed", changed)
     s.emit_array("logits_original", logits_of(model, original))
     s.emit_array("logits_changed", logits_of(model, changed))
-    s.emit_array("logits_repeated", logits_of(model, repeated))
+    s.emit_array("last_logits_ordered", logits_of(model, distinct)[0, -1])
+    s.emit_array("last_logits_permuted", logits_of(model, permuted)[0, -1])
 
 with gp.step("dropout", timeout_s=QUICK_STEP_S) as s:
     model = small_model(dropout=0.5)
@@ -139,27 +216,28 @@ with gp.step("dropout", timeout_s=QUICK_STEP_S) as s:
     s.emit_array("train_second", logits_of(model, x))
 
 with gp.step("parameters", timeout_s=QUICK_STEP_S) as s:
-    model = default_model()
-    s.emit("count", sum(int(parameter.numel()) for parameter in model.parameters()))
+    s.emit("count", sum(int(weights.size) for weights in weights_of(default_model())))
 
 with gp.step("checkpoint", timeout_s=QUICK_STEP_S) as s:
     tokenizer = solution.CharTokenizer(CORPUS)
     model = small_model()
-    with torch.no_grad():  # moved away from any fixed initialisation, so a load that skips the weights shows
-        for parameter in model.parameters():
-            parameter.add_(torch.randn_like(parameter) * 0.05)
+    moved = moved_weights(model)
+    model.load_state_dict(moved)  # away from any fixed initialisation, so a load that skips the weights shows
     model.eval()
     x = windows(3000, 2, SMALL_BLOCK)
     s.emit_array("logits_saved", logits_of(model, x))
-    path = Path(tempfile.mkdtemp()) / "checkpoint.pt"
+    path = gp.scratch_folder("checkpoint-") / "checkpoint.pt"
     solution.save_checkpoint(path, model, tokenizer)
     del model
-    stir_global_rng()
-    loaded, loaded_tokenizer = solution.load_checkpoint(path)
-    loaded.eval()
-    s.emit_array("logits_loaded", logits_of(loaded, x))
-    s.emit("ids_saved", list(tokenizer.encode(HELDOUT[:500])))
-    s.emit("ids_loaded", list(loaded_tokenizer.encode(HELDOUT[:500])))
+    gp.scramble_random_state()
+    loaded = solution.load_checkpoint(path)
+    if type(loaded) is not tuple or len(loaded) != 2:
+        raise TypeError("load_checkpoint must return a tuple (model, tokenizer)")
+    loaded_model, loaded_tokenizer = loaded
+    loaded_model.eval()
+    s.emit_array("logits_loaded", logits_of(loaded_model, x))
+    s.emit("ids_saved", tokenizer.encode(HELDOUT[:500]))
+    s.emit("ids_loaded", loaded_tokenizer.encode(HELDOUT[:500]))
 
 PROMPT = CORPUS_IDS[200:205]
 
@@ -168,24 +246,24 @@ with gp.step("generation_length", timeout_s=QUICK_STEP_S) as s:
     model.eval()
     s.emit("prompt", PROMPT)
     s.emit("max_new_tokens", 3 * SMALL_BLOCK)
-    s.emit("generated", list(solution.generate(model, PROMPT, 3 * SMALL_BLOCK, temperature=1.0, seed=11)))
+    s.emit("generated", solution.generate(model, PROMPT, 3 * SMALL_BLOCK, temperature=1.0, seed=11))
 
 with gp.step("generation_greedy", timeout_s=QUICK_STEP_S) as s:
     model = small_model()
     model.eval()
-    first = list(solution.generate(model, PROMPT, SMALL_BLOCK - len(PROMPT), temperature=0.0, seed=1))
-    stir_global_rng()
-    second = list(solution.generate(model, PROMPT, SMALL_BLOCK - len(PROMPT), temperature=0.0, seed=2))
+    first = solution.generate(model, PROMPT, SMALL_BLOCK - len(PROMPT), temperature=0.0, seed=1)
+    gp.scramble_random_state()
+    second = solution.generate(model, PROMPT, SMALL_BLOCK - len(PROMPT), temperature=0.0, seed=2)
     s.emit("prompt", PROMPT)
     s.emit("first", first)
     s.emit("second", second)
-    s.emit_array("logits", logits_of(model, torch.tensor([first[:-1]], dtype=torch.long))[0])
+    s.emit_array("logits", logits_of(model, torch.tensor([ids_list(first)[:-1]], dtype=torch.long))[0])
 
 with gp.step("generation_top_k", timeout_s=QUICK_STEP_S) as s:
     model = small_model()
     model.eval()
-    outputs = [list(solution.generate(model, PROMPT, SMALL_BLOCK - len(PROMPT), temperature=2.0, top_k=TOP_K,
-                                      seed=seed)) for seed in range(20)]
+    outputs = [ids_list(solution.generate(model, PROMPT, SMALL_BLOCK - len(PROMPT), temperature=2.0, top_k=TOP_K,
+                                          seed=seed)) for seed in range(20)]
     s.emit("prompt", PROMPT)
     s.emit("top_k", TOP_K)
     s.emit("outputs", outputs)
@@ -194,52 +272,58 @@ with gp.step("generation_top_k", timeout_s=QUICK_STEP_S) as s:
 with gp.step("generation_seed", timeout_s=QUICK_STEP_S) as s:
     model = small_model()
     model.eval()
-    s.emit("first", list(solution.generate(model, PROMPT, 30, temperature=1.0, seed=21)))
-    stir_global_rng()
-    s.emit("second", list(solution.generate(model, PROMPT, 30, temperature=1.0, seed=21)))
-    s.emit("other_seed", list(solution.generate(model, PROMPT, 30, temperature=1.0, seed=22)))
+    s.emit("first", solution.generate(model, PROMPT, 30, temperature=1.0, seed=21))
+    gp.scramble_random_state()
+    s.emit("second", solution.generate(model, PROMPT, 30, temperature=1.0, seed=21))
+    s.emit("other_seed", solution.generate(model, PROMPT, 30, temperature=1.0, seed=22))
 
 with gp.step("generation_temperature", timeout_s=QUICK_STEP_S) as s:
     model = small_model()
     model.eval()
     s.emit("temperature", LOW_TEMPERATURE)
     s.emit_array("next_logits", logits_of(model, torch.tensor([PROMPT], dtype=torch.long))[0, -1])
-    s.emit("samples", [list(solution.generate(model, PROMPT, 1, temperature=LOW_TEMPERATURE, seed=seed))[-1]
+    s.emit("samples", [ids_list(solution.generate(model, PROMPT, 1, temperature=LOW_TEMPERATURE, seed=seed))[-1]
                        for seed in range(TEMPERATURE_SAMPLES)])
 
 with gp.step("training_steps", timeout_s=SLOW_STEP_S) as s:
-    losses = solution.train(default_model(), CORPUS_IDS, max_steps=5, time_budget_s=60.0, seed=3)
-    s.emit("losses", [float(loss) for loss in losses])
+    returned = solution.train(default_model(), CORPUS_IDS, max_steps=5, time_budget_s=60.0, seed=3)
+    s.emit("losses", loss_numbers(returned))
+    s.emit("loss_types", [type(loss).__name__ for loss in returned])
 
 with gp.step("training_seed", timeout_s=SLOW_STEP_S) as s:
-    initial = {key: value.clone() for key, value in default_model().state_dict().items()}
+    initial = default_model().state_dict()
     runs = {}
     for label, seed in (("first", 5), ("second", 5), ("other_seed", 6)):
-        stir_global_rng()
+        gp.scramble_random_state()
         model = default_model()
         model.load_state_dict(initial)
-        runs[label] = [float(loss) for loss in solution.train(model, CORPUS_IDS, max_steps=4, time_budget_s=60.0,
-                                                              seed=seed)]
+        runs[label] = loss_numbers(solution.train(model, CORPUS_IDS, max_steps=4, time_budget_s=60.0, seed=seed))
     for label, losses in runs.items():
         s.emit(label, losses)
 
 with gp.step("training_time", timeout_s=QUICK_STEP_S) as s:
     model = default_model()
+    before = weights_of(model)
     started = time.perf_counter()
-    losses = solution.train(model, CORPUS_IDS, max_steps=10**9, time_budget_s=SHORT_BUDGET_S, seed=3)
+    returned = solution.train(model, CORPUS_IDS, max_steps=10**9, time_budget_s=SHORT_BUDGET_S, seed=3)
     s.emit("elapsed_s", time.perf_counter() - started)
     s.emit("budget_s", SHORT_BUDGET_S)
-    s.emit("steps", len(losses))
+    s.emit("steps", len(loss_numbers(returned)))
+    s.emit("weights_changed", weights_changed(before, weights_of(model)))
 
 with gp.step("training", timeout_s=TRAINING_BUDGET_S + SLOW_STEP_S) as s:
     model = default_model()
-    s.emit_array("log_probs_before", heldout_log_probs(model))
+    model.eval()
+    s.emit_array("log_probs_before", heldout_evaluation(model)["log_probs"])
     started = time.perf_counter()
-    losses = solution.train(model, CORPUS_IDS, max_steps=TRAINING_STEPS, time_budget_s=TRAINING_BUDGET_S,
-                            seed=gp.SEED, device=gp.device())
+    returned = solution.train(model, CORPUS_IDS, max_steps=TRAINING_STEPS, time_budget_s=TRAINING_BUDGET_S,
+                              seed=gp.SEED, device=gp.device())
     s.emit("elapsed_s", time.perf_counter() - started)
-    s.emit("steps", len(losses))
+    s.emit("steps", len(loss_numbers(returned)))
     s.emit("max_steps", TRAINING_STEPS)
-    s.emit_array("log_probs_after", heldout_log_probs(model))
+    model.eval()
+    evaluation = heldout_evaluation(model)
+    s.emit_array("log_probs_after", evaluation["log_probs"])
+    s.emit("guard_difference", float(evaluation["guard_difference"]))
 
 gp.done()

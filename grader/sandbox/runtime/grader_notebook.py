@@ -1,0 +1,188 @@
+"""A notebook submission, run from the trusted driver: the kernel is the student's process, nbclient is ours.
+
+The kernel starts as the student's uid (in Docker) and runs the student's code cells in order, each under its own
+time limit; a failing or hung cell is recorded and execution goes on. The cell report is sent as a record after every
+cell, so it survives a later timeout or kill. Then one last cell turns the kernel into the student's end of the
+channel (`grader_student.serve_notebook`), with the notebook's globals standing in for solution.py.
+
+Policy, applied by IPython's own parser (the kernel's input transformers), never by editing the student's lines:
+shell escapes (`!cmd`, `x = !cmd`, `get_ipython().system(...)`, `%%bash`, `%sx`, ...) and package installs are not
+run, since the sandbox has no network and a shell is no part of an answer; a small set of harmless magics runs as in
+Jupyter (ALLOWED_MAGICS); every other magic is skipped. Cells with skipped parts are reported `skipped`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import sys
+import tempfile
+
+import nbformat
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+from nbclient import NotebookClient
+
+import grader_records as records
+from grader_channel import Connection
+
+CELL_TIMEOUT = float(os.environ.get("GRADER_CELL_TIMEOUT", "60"))
+CONNECT_TIMEOUT_S = 60.0
+MAX_CELL_OUTPUT_CHARS = 64 * 1024  # what a cell's outputs may hold in the driver's memory: the rest is dropped
+ALLOWED_MAGICS = ("time", "timeit", "matplotlib", "capture", "writefile", "load_ext", "autoreload", "precision")
+IPYTHON_CALL = re.compile(r"get_ipython\(\)\.(system|getoutput|run_line_magic|run_cell_magic)\(\s*(['\"])([^'\"]*)")
+
+# Runs first in the kernel: shell escapes and magics outside the allowed set do nothing there, whatever line form
+# the student used, because IPython's parser routes them all through these four methods.
+POLICY_CELL = f"""
+def _grader_apply_policy():
+    import sys
+    from IPython.utils.text import SList
+    shell = get_ipython()
+    allowed = {ALLOWED_MAGICS!r}
+    line_magic, cell_magic = shell.run_line_magic, shell.run_cell_magic
+    def skipped(what):
+        print(f"[grader] not run when grading: {{what}}", file=sys.stderr)
+    def system(command, *args, **kwargs):
+        skipped("!" + str(command)[:60])
+    def getoutput(command, *args, **kwargs):
+        skipped("!" + str(command)[:60])
+        return SList()
+    def run_line_magic(name, line, _stack_depth=1):
+        if name in allowed:
+            return line_magic(name, line, _stack_depth + 1)
+        skipped("%" + name)
+    def run_cell_magic(name, line, cell):
+        if name in allowed:
+            return cell_magic(name, line, cell)
+        skipped("%%" + name)
+    shell.system, shell.system_raw, shell.getoutput = system, system, getoutput
+    shell.run_line_magic, shell.run_cell_magic = run_line_magic, run_cell_magic
+_grader_apply_policy()
+del _grader_apply_policy
+"""
+
+
+class StudentKernelManager(AsyncKernelManager):
+    """jupyter_client writes the connection file for its owner only; the kernel, as the student's uid, must read it."""
+
+    async def _async_pre_start_kernel(self, **kw):
+        command, kw = await super()._async_pre_start_kernel(**kw)
+        os.chmod(self.connection_file, 0o644)
+        return command, kw
+
+
+class CappedClient(NotebookClient):
+    """nbclient keeps each cell's outputs in memory: keep at most MAX_CELL_OUTPUT_CHARS of them, echo them to the logs."""
+
+    def output(self, outs, msg, display_id, cell_index):
+        size = sum(len(json.dumps(out)) for out in outs)
+        if size > MAX_CELL_OUTPUT_CHARS:
+            return None
+        out = super().output(outs, msg, display_id, cell_index)
+        if out is not None and out.get("output_type") == "stream":
+            target = sys.stderr if out.get("name") == "stderr" else sys.stdout
+            target.write(str(out.get("text", ""))[:MAX_CELL_OUTPUT_CHARS])
+            target.flush()
+        return out
+
+
+def skipped_parts(source: str) -> list[str]:
+    """Which shell escapes and magics of a cell the policy does not run, as IPython itself parses the cell."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        code = TransformerManager().transform_cell(source)
+    except Exception:  # IPython cannot parse it either: the kernel will report the syntax error
+        return []
+    parts = []
+    for method, _quote, name in IPYTHON_CALL.findall(code):
+        if method in ("system", "getoutput"):
+            parts.append("!" + name[:40])
+        elif name not in ALLOWED_MAGICS:
+            parts.append(("%%" if method == "run_cell_magic" else "%") + name)
+    return parts
+
+
+def cell_outcome(cell) -> tuple[str, str]:
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            if output.get("ename") == "KeyboardInterrupt":
+                return "timeout", f"the cell ran longer than {CELL_TIMEOUT:g} s and was interrupted"
+            return "error", f"{output.get('ename')}: {str(output.get('evalue'))[:300]}"
+    return "ok", ""
+
+
+def start(student) -> None:
+    """Run the notebook's cells in a kernel of the student's, then attach the kernel to `student` as its process."""
+    submission = os.environ["GRADER_SUBMISSION"]
+    notebook = nbformat.read(os.path.join(submission, "solution.ipynb"), as_version=4)
+    client = CappedClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=True,
+                          interrupt_on_timeout=True, record_timing=False, kernel_manager_class=StudentKernelManager,
+                          extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    client.km = client.create_kernel_manager()
+    runtime_dir = tempfile.mkdtemp(prefix="kernel-")
+    os.chmod(runtime_dir, 0o755)
+    client.km.connection_file = os.path.join(runtime_dir, "kernel.json")
+    from grader_probe import student_environment, student_identity
+
+    client.start_new_kernel(env=student_environment(), cwd=os.environ.get("GRADER_WORKDIR"), **student_identity())
+    client.start_new_kernel_client()
+
+    def stop() -> int | None:
+        try:
+            run_sync(client.km.shutdown_kernel)(now=True)  # nbclient's kernel manager is asynchronous
+        except Exception:  # the kernel is gone already
+            pass
+        return None
+
+    try:
+        run_cells(client, notebook)
+        student.attach(serve_from_kernel(client, submission), stop)
+    except BaseException:
+        stop()
+        raise
+
+
+def run_cells(client: NotebookClient, notebook) -> None:
+    setup = nbformat.v4.new_code_cell(POLICY_CELL + f"import sys\nsys.path.insert(0, {os.environ['GRADER_SUBMISSION']!r})")
+    notebook.cells.insert(0, setup)  # nbclient routes outputs by the cell's index in its notebook
+    client.execute_cell(setup, 0)
+    report = []
+    for index, cell in enumerate(notebook.cells[1:]):
+        if cell.cell_type != "code":
+            continue
+        skipped = skipped_parts(cell.source)
+        client.execute_cell(cell, index + 1)
+        status, message = cell_outcome(cell)
+        if skipped and status == "ok":
+            status, message = "skipped", "not run when grading: " + ", ".join(skipped)
+        report.append({"index": index, "status": status, "message": message})
+        cell.outputs = []  # echoed already; nothing later reads them
+        records.send("_notebook.json", json.dumps({"cells": report}).encode("utf-8"))
+
+
+def serve_from_kernel(client: NotebookClient, submission: str) -> Connection:
+    """The last cell connects the kernel back to a socket only this run knows of, and serves the probe's requests."""
+    folder = tempfile.mkdtemp(prefix="channel-")
+    os.chmod(folder, 0o755)
+    path = os.path.join(folder, "socket")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    os.chmod(path, 0o777)
+    listener.listen(1)
+    runtime = os.path.dirname(os.path.abspath(__file__))
+    code = (f"import sys as _grader_sys\n_grader_sys.path.insert(0, {runtime!r})\n"
+            "import grader_student as _grader_host\n"
+            f"_grader_host.serve_notebook(globals(), {path!r}, {submission!r})\n")
+    client.kc.execute(code, store_history=False)  # not awaited: it serves until the driver says exit
+    listener.settimeout(CONNECT_TIMEOUT_S)
+    try:
+        sock, _ = listener.accept()
+    except socket.timeout:
+        raise ConnectionError("the notebook's kernel did not answer after its cells ran") from None
+    finally:
+        listener.close()
+    return Connection(sock)
