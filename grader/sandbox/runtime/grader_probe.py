@@ -93,6 +93,11 @@ def as_list(remote: Remote) -> list:
 _student = Student()
 
 
+def as_dict(remote: Remote) -> dict:
+    """`dict(x)` evaluated in the student's process (a tokenizer's BatchEncoding, a model output)."""
+    return _student.request({"op": "builtin", "name": "dict", "target": remote._reference()})
+
+
 def load_solution() -> Remote:
     """Start the student's process and import their entry module (or run their notebook); a failure is recorded as
     step 'load' and ends the run."""

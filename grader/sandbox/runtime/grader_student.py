@@ -22,7 +22,7 @@ if __name__ == "__main__":  # run as a script with -I: the runtime's folder is n
 
 from grader_channel import ChannelClosed, Connection, Decoder, Encoder, connection_from_fd
 
-BUILTINS = {"list": list, "len": len, "str": str, "repr": repr, "int": int, "float": float, "bool": bool}
+BUILTINS = {"list": list, "dict": dict, "len": len, "str": str, "repr": repr, "int": int, "float": float, "bool": bool}
 
 
 class DriverError(Exception):
