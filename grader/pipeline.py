@@ -138,19 +138,16 @@ def judge_outcome(course: CourseAssignment, outcome: RunOutcome, result: GradeRe
     outcomes = course.judge.run(data)
     result.criteria = score(course.rubric, outcomes, course.redactor)
     result.score = round(sum(c.points for c in result.criteria), 2)
-    result.status = "oom" if ran_out_of_memory(data) else RUN_STATUS[outcome.status]
-    result.message = run_message(result.status, outcome, data, course.assignment)
+    result.status = RUN_STATUS[outcome.status]  # `oom` only from the kernel's OOM kill, never from what the code raised
+    # Every field a student reads goes through the redactor: a load error or a cell's message may quote hidden input.
+    result.message = course.redactor.redact(run_message(result.status, outcome, data, course.assignment))
     result.logs = Logs(stdout=course.redactor.redact(outcome.stdout), stderr=course.redactor.redact(outcome.stderr),
                        truncated=outcome.output_truncated)
-    result.notebook_cells = notebook_cells(outcome)
+    result.notebook_cells = [cell.model_copy(update={"message": course.redactor.redact(cell.message)})
+                             for cell in notebook_cells(outcome)]
     if result.sandbox is not None:
         result.sandbox.gpu = outcome.gpu
     return Verdict(result, outcomes)
-
-
-def ran_out_of_memory(data: ProbeData) -> bool:
-    """A MemoryError caught inside a step is the memory limit at work (rlimits raise it instead of killing)."""
-    return any(step.error and step.error.get("type") == "MemoryError" for step in data.steps.values())
 
 
 def run_message(status: str, outcome: RunOutcome, data: ProbeData, assignment: Assignment) -> str:
@@ -159,7 +156,8 @@ def run_message(status: str, outcome: RunOutcome, data: ProbeData, assignment: A
         return (f"Your code ran longer than the {limits.time_s} s limit and was stopped; the checks that finished "
                 "before were graded.")
     if status == "oom":
-        return f"Your code used more than the {limits.memory_mb} MB memory limit and was stopped."
+        return (f"Your code used more than the {limits.memory_mb} MB memory limit and the system stopped it; "
+                "the checks that finished were graded.")
     load = data.steps.get("load")
     if load is not None and not load.ok:
         return f"Your solution could not be loaded: {format_step_error(load.error)}"

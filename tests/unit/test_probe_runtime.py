@@ -1,16 +1,36 @@
-"""The probe runtime (inside the sandbox) lets only plain data out, and reports crashes by the student's own lines."""
+"""The probe runtime: the channel lets only checked plain data cross, and the driver keeps its records whatever the
+student's process does (crash, hang, exit, forge), because that process is not the driver's."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import socket
 import subprocess
 import sys
+import textwrap
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pytest
+import torch
 
-from grader.sandbox.runtime import grader_probe as gp
+from grader.domain.assignment import Limits
+from grader.judge import ProbeData
+from grader.sandbox.base import RUNTIME_DIR, RunSpec, SandboxError, parse_payload
+from grader.sandbox.local_backend import LocalBackend
+from grader.sandbox.runtime.runner import PAYLOAD_MAGIC, PAYLOAD_SIZE
+
+
+@pytest.fixture(scope="module")
+def channel():
+    """The channel module as the sandbox imports it (a top-level module beside the runner)."""
+    sys.path.insert(0, str(RUNTIME_DIR))
+    try:
+        yield importlib.import_module("grader_channel")
+    finally:
+        sys.path.remove(str(RUNTIME_DIR))
 
 
 class AlwaysEqual:
@@ -23,56 +43,216 @@ class SneakyStr(str):
         return True
 
 
-@pytest.mark.parametrize("value", [AlwaysEqual(), SneakyStr("x"), [1, AlwaysEqual()], {"k": SneakyStr("v")}, {1: 2}])
-def test_objects_that_are_not_plain_data_are_refused(value):
-    with pytest.raises(TypeError):
-        gp.to_plain(value, "answer")
+def round_trip(channel, value):
+    kept = []
+    encoder = channel.Encoder(lambda obj: kept.append(obj) or {"$": "handle", "id": len(kept), "type": "x"})
+    data = encoder.encode(value)
+    header = json.loads(json.dumps(data))
+    return channel.Decoder(encoder.buffers, lambda ref: ("handle", ref["id"])).decode(header), kept
 
 
-def test_plain_values_and_numpy_scalars_pass():
-    assert gp.to_plain({"a": [1, 2.5, None, True, "s"], "b": np.float32(0.5)}, "v") == \
-        {"a": [1, 2.5, None, True, "s"], "b": 0.5}
+def test_plain_values_cross_by_value_with_their_exact_types(channel):
+    value = {"a": [1, 2.5, None, True, "s"], "t": (1, "x"), 3: b"\x00\x01", "big": 2**70, "nan": float("inf"),
+             "path": PurePosixPath("/tmp/x")}
+    decoded, kept = round_trip(channel, value)
+    assert decoded == {**value, "path": Path("/tmp/x")} and kept == []
+    assert type(decoded["t"]) is tuple and type(decoded[3]) is bytes
 
 
-def test_arrays_must_be_numeric():
-    with pytest.raises(TypeError, match="numeric array"):
-        gp.to_array(np.array(["a"], dtype=object), "x")
-    assert gp.to_array([[1, 2]], "x").shape == (1, 2)
+def test_objects_that_are_not_exact_plain_data_stay_behind_as_handles(channel):
+    always, sneaky = AlwaysEqual(), SneakyStr("x")
+    decoded, kept = round_trip(channel, [always, sneaky, {"k": always}])
+    assert decoded == [("handle", 1), ("handle", 2), {"k": ("handle", 3)}]
+    assert kept == [always, sneaky, always]
 
 
-def test_step_records_failure_and_probe_continues(tmp_path, monkeypatch):
-    monkeypatch.setattr(gp, "OUT_DIR", tmp_path)
-    with gp.step("first") as s:
-        s.emit("v", 1)
-        raise SystemExit(0)  # a student's exit inside a step must not end the probe
-    with gp.step("second") as s:
-        s.emit("v", 2)
-    first = json.loads((tmp_path / "first.json").read_text())
-    second = json.loads((tmp_path / "second.json").read_text())
-    assert not first["ok"] and "exit(0)" in first["error"]["message"] and first["values"] == {}
-    assert second["ok"] and second["values"] == {"v": 2}
+def test_arrays_and_tensors_cross_with_dtype_and_shape(channel):
+    array = np.arange(6, dtype=np.int16).reshape(2, 3)
+    tensor = torch.linspace(0, 1, 8, dtype=torch.bfloat16).reshape(2, 4)
+    decoded, _ = round_trip(channel, (array, tensor, np.float32(0.5)))
+    assert decoded[0].dtype == np.int16 and np.array_equal(decoded[0], array)
+    assert isinstance(decoded[1], torch.Tensor) and decoded[1].dtype == torch.bfloat16
+    assert torch.equal(decoded[1], tensor) and decoded[2].dtype == np.float32
 
 
-def test_step_timeout_interrupts_a_hung_step(tmp_path, monkeypatch):
-    monkeypatch.setattr(gp, "OUT_DIR", tmp_path)
-    with gp.step("slow", timeout_s=0.2):
-        while True:
-            pass
-    record = json.loads((tmp_path / "slow.json").read_text())
-    assert record["error"]["type"] == "StepTimeout"
+@pytest.mark.parametrize("bad, reason", [
+    ({"$": "array", "b": 0, "dtype": "|O", "shape": [1]}, "dtype"),
+    ({"$": "array", "b": 0, "dtype": "<f4", "shape": [1000]}, "does not match"),
+    ({"$": "array", "b": 0, "dtype": "<f4", "shape": [10**6, 10**6]}, "more than"),
+    ({"$": "array", "b": 7, "dtype": "<f4", "shape": [1]}, "no buffer"),
+    ({"$": "dict", "k": [[1]], "v": [1]}, "hashable"),
+    ({"$": "bigint", "v": "9" * 5000}, "too large"),
+    ({"$": "eval", "v": "os.system('x')"}, "unknown"),
+])
+def test_the_decoder_refuses_malformed_data_with_a_reason(channel, bad, reason):
+    with pytest.raises(channel.ChannelError, match=reason):
+        channel.Decoder([b"\x00" * 4], lambda ref: None).decode(bad)
 
 
-def test_error_frames_keep_only_student_files(tmp_path, monkeypatch):
-    monkeypatch.setattr(gp, "SUBMISSION_DIR", tmp_path)
-    student = tmp_path / "solution.py"
-    student.write_text("def f():\n    raise ValueError('bad')\n")
-    namespace: dict = {}
-    exec(compile(student.read_text(), str(student), "exec"), namespace)
-    try:
-        namespace["f"]()
-    except ValueError as error:
-        described = gp.describe_error(error)
-    assert described["frames"] == [{"file": "solution.py", "line": 2, "function": "f"}]
+def test_the_decoder_refuses_nesting_deeper_than_its_limit(channel):
+    nested: object = 1
+    for _ in range(channel.MAX_DEPTH + 5):
+        nested = [nested]
+    with pytest.raises(channel.ChannelError, match="nested"):
+        channel.Decoder([], lambda ref: None).decode(nested)
+
+
+def send_raw(channel, frame: bytes):
+    ours, theirs = socket.socketpair()
+    theirs.sendall(frame)
+    theirs.close()
+    return channel.Connection(ours)
+
+
+def test_a_connection_refuses_oversized_or_malformed_frames(channel):
+    huge_header = channel.FRAME.pack(channel.MAX_HEADER_BYTES + 1, 0)
+    with pytest.raises(channel.ChannelError, match="too large"):
+        send_raw(channel, huge_header).receive()
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(channel.ChannelError, match="not valid JSON"):
+        send_raw(channel, channel.FRAME.pack(len(deep), 0) + deep).receive()
+    header = b"{}"
+    too_big = channel.FRAME.pack(len(header), 1) + header + channel.BUFFER.pack(channel.MAX_MESSAGE_BYTES + 1)
+    with pytest.raises(channel.ChannelError, match="larger than"):
+        send_raw(channel, too_big).receive()
+    with pytest.raises(channel.ChannelClosed):
+        send_raw(channel, b"").receive()
+
+
+def payload_of(header: dict, files: dict[str, bytes]) -> bytes:
+    encoded = json.dumps({**header, "files": [[name, len(content)] for name, content in files.items()]}).encode()
+    return PAYLOAD_MAGIC + PAYLOAD_SIZE.pack(len(encoded)) + encoded + b"".join(files.values())
+
+
+RUN_HEADER = {"returncode": 0, "timed_out": False, "duration_s": 1.0, "oom_kills": 0, "stdout": "",
+              "stderr": "", "output_truncated": False}
+
+
+def test_printing_or_raising_memory_error_is_not_an_oom():
+    payload = payload_of({**RUN_HEADER, "stderr": "MemoryError\n" * 50}, {"_done.json": b"{}"})
+    assert parse_payload(payload, killed_for_time=False, oom_killed=False, gpu=False).status == "completed"
+    killed = payload_of({**RUN_HEADER, "oom_kills": 1}, {"_done.json": b"{}"})
+    assert parse_payload(killed, killed_for_time=False, oom_killed=False, gpu=False).status == "oom"
+
+
+def test_a_payload_is_read_only_from_its_start():
+    """Records may hold any bytes (a student's strings), the magic included: only the runner's header counts."""
+    inner = payload_of(RUN_HEADER, {"_done.json": b"{}"})
+    with pytest.raises(SandboxError):
+        parse_payload(b"noise" + inner, killed_for_time=False, oom_killed=False, gpu=False)
+    carrying = payload_of(RUN_HEADER, {"x.json": inner, "_done.json": b"{}"})
+    assert parse_payload(carrying, killed_for_time=False, oom_killed=False, gpu=False).files["x.json"] == inner
+
+
+PROBE = '''
+import time
+import grader_probe as gp
+
+class Backend(gp.Scripted):
+    def __init__(self):
+        self.calls = []
+    def complete(self, prompt):
+        self.calls.append(prompt)
+        if prompt == "fail":
+            raise ConnectionError("busy")
+        return prompt.upper()
+
+solution = gp.load_solution()
+with gp.step("crash", timeout_s=10) as s:
+    solution.crash()
+with gp.step("after_crash", timeout_s=10) as s:
+    s.emit("value", solution.value())
+with gp.step("hang", timeout_s=1) as s:
+    solution.hang()
+with gp.step("after_hang", timeout_s=10) as s:
+    s.emit("value", solution.value())
+with gp.step("handle", timeout_s=10) as s:
+    s.emit("value", solution.sneaky())
+with gp.step("callbacks", timeout_s=10) as s:
+    backend = Backend()
+    s.emit("answers", solution.ask(backend, ["a", "fail", "b"]))
+    s.emit("calls", backend.calls)
+with gp.step("timing", timeout_s=10) as s:
+    started = time.perf_counter()
+    solution.nap()
+    s.emit("elapsed_s", time.perf_counter() - started)
+gp.done()
+'''
+
+STUDENT = '''
+import atexit, os, sys, threading, time
+
+def crash():
+    os._exit(7)
+
+def value():
+    return 42
+
+def hang():
+    while True:
+        pass
+
+class Sneaky(str):
+    def __eq__(self, other):
+        return True
+
+def sneaky():
+    return Sneaky("42")
+
+def ask(backend, prompts):
+    answers = []
+    for prompt in prompts:
+        try:
+            answers.append(backend.complete(prompt))
+        except ConnectionError as error:
+            answers.append("error: " + str(error))
+    return answers
+
+def nap():
+    time.perf_counter = lambda: 0.0  # patches only the student's own process
+    time.sleep(0.3)
+
+def forge():
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                os.kill(int(name), 9) if int(name) != os.getpid() else None
+            except OSError:
+                pass
+
+atexit.register(forge)
+threading.Thread(target=lambda: time.sleep(1000), daemon=False).start()
+'''
+
+
+def run_probe(tmp_path: Path, probe: str, student: str):
+    (tmp_path / "probe").mkdir()
+    (tmp_path / "probe" / "probe.py").write_text(probe)
+    (tmp_path / "submission").mkdir()
+    (tmp_path / "submission" / "solution.py").write_text(textwrap.dedent(student))
+    spec = RunSpec(submission_tree=tmp_path / "submission", entry="solution.py", entry_kind="module",
+                   probe_dir=tmp_path / "probe", limits=Limits(time_s=60), seed=1)
+    return LocalBackend(use_bwrap=False).run(spec)
+
+
+def test_the_driver_survives_the_students_process_and_measures_for_itself(tmp_path):
+    outcome = run_probe(tmp_path, PROBE, STUDENT)
+    data = ProbeData.from_files(outcome.files)
+    assert outcome.status == "completed", outcome.stderr
+    assert not data.steps["crash"].ok and "exit code 7" in data.steps["crash"].error["message"]
+    assert data.steps["after_crash"].values == {"value": 42}  # a fresh process for the next step
+    assert data.steps["hang"].error["type"] == "StepTimeout"
+    assert data.steps["after_hang"].values == {"value": 42}
+    assert not data.steps["handle"].ok and "Sneaky object" in data.steps["handle"].error["message"]
+    assert data.steps["callbacks"].values == {"answers": ["A", "error: busy", "B"], "calls": ["a", "fail", "b"]}
+    assert data.steps["timing"].values["elapsed_s"] >= 0.3
+
+
+def test_the_runtime_modules_import_nothing_outside_the_standard_library_at_start():
+    code = ("import sys; sys.path.insert(0, %r); import grader_channel, grader_records, grader_student; "
+            "print(sorted(m for m in ('numpy', 'torch') if m in sys.modules))" % str(RUNTIME_DIR))
+    assert subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip() == "[]"
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/autogroup"), reason="kernel without autogroup scheduling")

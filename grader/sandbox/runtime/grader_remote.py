@@ -105,7 +105,7 @@ class Student:
             self.stop()
             raise StepTimeout("this step ran past its time budget, so your program was stopped") from None
         except ChannelClosed:
-            code = self.stop()
+            code = self.stop(grace_s=1.0)
             raise StudentGone("your program ended during this step"
                               + (f" (exit code {code})" if code is not None else "")) from None
 
@@ -186,8 +186,9 @@ class Student:
         self.connection = connection
         self.notebook = stop
 
-    def stop(self) -> int | None:
-        """Stop the student's process (and everything in its session); returns its exit code when known."""
+    def stop(self, grace_s: float = 0.0) -> int | None:
+        """Stop the student's process (and everything in its session) after `grace_s` to end by itself; returns its
+        exit code when it ended by itself."""
         if self.connection is not None:
             with contextlib.suppress(ChannelError):
                 self.connection.send({"op": "exit"})
@@ -198,7 +199,10 @@ class Student:
         process, self.process = self.process, None
         if process is None:
             return None
-        code = process.poll()
+        try:
+            code = process.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            code = None
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait()
