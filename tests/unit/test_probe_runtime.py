@@ -248,6 +248,34 @@ def test_the_driver_survives_the_students_process_and_measures_for_itself(tmp_pa
     assert data.steps["timing"].values["elapsed_s"] >= 0.3
 
 
+def test_output_over_the_runs_cap_fails_its_step_and_the_run_goes_on(tmp_path):
+    """A student cannot turn too much output into a lost payload (an infra_error, retried and never counted)."""
+    student = """
+    def huge(megabytes):
+        return bytes(megabytes * 2**20)
+    def value():
+        return 42
+    """
+    probe = """
+import numpy
+import grader_probe as gp
+solution = gp.load_solution()
+with gp.step("too_much_for_the_record") as s:
+    s.emit_array("data", numpy.frombuffer(solution.huge(50), dtype=numpy.uint16))
+with gp.step("too_much_for_the_channel") as s:
+    s.emit("size", len(solution.huge(300)))
+with gp.step("after") as s:
+    s.emit("value", solution.value())
+gp.done()
+"""
+    outcome = run_probe(tmp_path, probe, student)
+    data = ProbeData.from_files(outcome.files)
+    assert outcome.status == "completed"
+    assert data.steps["too_much_for_the_record"].error["type"] == "OutputTooLarge"
+    assert "larger than 256 MiB" in data.steps["too_much_for_the_channel"].error["message"]
+    assert data.steps["after"].values == {"value": 42}
+
+
 def test_the_runtime_modules_import_nothing_outside_the_standard_library_at_start():
     code = ("import sys; sys.path.insert(0, %r); import grader_channel, grader_records, grader_student; "
             "print(sorted(m for m in ('numpy', 'torch') if m in sys.modules))" % str(RUNTIME_DIR))

@@ -108,6 +108,9 @@ class Student:
             code = self.stop(grace_s=1.0)
             raise StudentGone("your program ended during this step"
                               + (f" (exit code {code})" if code is not None else "")) from None
+        except ChannelError as error:  # the conversation is out of step: start afresh for the next step
+            self.stop()
+            raise StudentGone(f"your code sent back {error}, so your program was stopped") from None
 
     def await_reply(self, connection: Connection) -> Any:
         while True:
