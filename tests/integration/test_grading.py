@@ -144,3 +144,28 @@ def test_bubblewrap_masks_the_hidden_folders_and_the_network(bwrap_grader, tmp_p
     result = bwrap_grader.grade_path(write(tmp_path, "s.py", code), "p2").result
     assert "bubblewrap" in result.sandbox.isolation
     assert result.score == 20, [c.feedback for c in result.criteria]
+
+
+def test_notebook_magics_and_shell_escapes_follow_ipythons_own_parsing(local_grader, tmp_path):
+    marker = tmp_path / "shell-ran"
+    cells = [
+        HONEST_ADD + f"files = !touch {marker}\nget_ipython().system('touch {marker}')\n",
+        "def mean(values):\n    if values:\n        %time total = sum(values)\n"
+        "    return sum(values) / len(values) * (1\n% 2)\n",
+        "%%bash\ntouch " + str(marker) + "\n",
+        "%%writefile helper.py\nSCALE = 1\n",
+        "import helper\nassert helper.SCALE == 1\n",
+    ]
+    result = local_grader.grade_path(notebook_of(tmp_path, cells), "p1").result
+    statuses = [(cell.status, cell.message) for cell in result.notebook_cells]
+    assert [status for status, _ in statuses] == ["skipped", "ok", "skipped", "ok", "ok"], statuses
+    assert "!touch" in statuses[0][1] and "%%bash" in statuses[2][1]
+    assert not marker.exists(), "a shell escape ran"
+    assert result.score == 16.0
+
+
+def test_a_kernel_that_exits_keeps_the_report_of_the_cells_that_ran(local_grader, tmp_path):
+    cells = [HONEST_ADD, "import os\nos._exit(0)", "def mean(values):\n    return 1.0\n"]
+    result = local_grader.grade_path(notebook_of(tmp_path, cells), "p1").result
+    assert [cell.status for cell in result.notebook_cells] == ["ok", "error"]
+    assert result.status == "error" and "kernel died while cell 1 ran" in result.message

@@ -24,9 +24,11 @@ import nbformat
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
 
 import grader_records as records
 from grader_channel import Connection
+from grader_remote import StudentGone
 
 CELL_TIMEOUT = float(os.environ.get("GRADER_CELL_TIMEOUT", "60"))
 CONNECT_TIMEOUT_S = 60.0
@@ -155,7 +157,12 @@ def run_cells(client: NotebookClient, notebook) -> None:
         if cell.cell_type != "code":
             continue
         skipped = skipped_parts(cell.source)
-        client.execute_cell(cell, index + 1)
+        try:
+            client.execute_cell(cell, index + 1)
+        except DeadKernelError:
+            report.append({"index": index, "status": "error", "message": "the kernel died while this cell ran"})
+            records.send("_notebook.json", json.dumps({"cells": report}).encode("utf-8"))
+            raise StudentGone(f"the notebook's kernel died while cell {index} ran (did it call exit?)") from None
         status, message = cell_outcome(cell)
         if skipped and status == "ok":
             status, message = "skipped", "not run when grading: " + ", ".join(skipped)
