@@ -19,6 +19,7 @@ from pathlib import Path
 
 from grader.pipeline import Grader
 from grader.sandbox.base import RUNTIME_DIR
+from grader.sandbox.docker_backend import DRIVER_CAPABILITIES, STUDENT_UID
 from grader.sandbox.select import select_backend
 from grader.settings import Settings
 
@@ -31,14 +32,15 @@ def bare_docker_run(image: str, scratch: Path) -> float:
     """The same runner command in the same image, started by the docker CLI with the same mounts and limits."""
     started = time.perf_counter()
     subprocess.run(
-        ["docker", "run", "--rm", "--network", "none", "--read-only", "--user", "65534:65534", "--cap-drop", "ALL",
+        ["docker", "run", "--rm", "--network", "none", "--read-only", "--user", "0:0", "--cap-drop", "ALL",
+         *[f"--cap-add={capability}" for capability in DRIVER_CAPABILITIES],
          "--security-opt", "no-new-privileges", "--memory", "256m", "--pids-limit", "64",
-         "--tmpfs", "/work:size=16m", "--tmpfs", "/tmp:size=16m", "--tmpfs", "/out:size=64m",
+         "--tmpfs", "/work:size=16m,mode=1777", "--tmpfs", "/tmp:size=16m,mode=1777",
          "-v", f"{scratch / 'submission'}:/submission:ro", "-v", f"{scratch / 'probe'}:/probe:ro",
-         "-v", f"{scratch / 'runtime'}:/grader:ro", "-w", "/work", image,
-         "python3", "-I", "/grader/runner.py", "--submission", "/submission", "--probe", "/probe", "--out", "/out",
-         "--workdir", "/work", "--tmpdir", "/tmp", "--entry", "solution.py", "--device", "cpu", "--kind", "module",
-         "--time-limit", "6", "--threads", "1"],
+         "-v", f"{scratch / 'runtime'}:/grader:ro", "-v", f"{scratch / 'result'}:/result", "-w", "/", image,
+         "python3", "-I", "/grader/runner.py", "--student-uid", str(STUDENT_UID), "--submission", "/submission",
+         "--probe", "/probe", "--result", "/result", "--workdir", "/work", "--tmpdir", "/tmp", "--entry",
+         "solution.py", "--device", "cpu", "--kind", "module", "--time-limit", "6", "--threads", "1"],
         check=True, capture_output=True)
     return time.perf_counter() - started
 
@@ -59,6 +61,7 @@ def main() -> None:
         shutil.copy(submission, scratch / "submission" / "solution.py")
         shutil.copytree(COURSE / "assignments" / "p2" / "hidden_tests" / "probe", scratch / "probe")
         shutil.copytree(RUNTIME_DIR, scratch / "runtime", ignore=shutil.ignore_patterns("__pycache__"))
+        (scratch / "result").mkdir()
         for path in [scratch, *scratch.rglob("*")]:
             path.chmod(0o755 if path.is_dir() else 0o644)
         bare_docker_run(image, scratch)  # warm the page cache for both
