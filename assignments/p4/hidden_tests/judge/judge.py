@@ -1,4 +1,12 @@
-"""Project 4 judge: expected captions and answers live here (expected.json), never in the sandbox."""
+"""Project 4 judge: expected captions and answers live here (expected.json), never in the sandbox.
+
+What is verified comes from the sandbox's trusted driver: the probe's scripted models and weight service ran there,
+and the records hold its transcript of every model call (the agent, the messages its model was shown, the reply it
+gave) and every tool call (the arguments, the result or the error). Calls are counted, answers, memory and results
+taken from that transcript. What the student's objects returned (the RunResult's status, answer, turns and log, an
+agent's memory) is data to compare with it: a status, answer, log or memory passes only where it agrees with what
+the driver saw happen. A value that was not plain data came back as {"$object": <type>}, which no check accepts.
+"""
 
 import json
 import re
@@ -16,6 +24,7 @@ TASK_FLOW = [("user", "coordinator", []), ("coordinator", "tools", ["describe_im
              ("coordinator", "analyst", []), ("analyst", "tools", ["unit_weight"]),
              ("analyst", "coordinator", []), ("coordinator", "user", [])]
 TASK_TURNS = len(TASK_FLOW) - 1
+TOOL_ERROR = "error: ConnectionError"  # how the analyst's memory must show the weight service's failure
 
 
 def task_runs(probe: ProbeData) -> list[dict]:
@@ -31,26 +40,102 @@ def all_runs(probe: ProbeData) -> list[dict]:
     return runs
 
 
+# The driver's transcript ---------------------------------------------------------------------------------------------
+
+def model_calls(run: dict, agent: str | None = None) -> list[dict]:
+    """The model calls the driver answered, in order (optionally one agent's)."""
+    return [call for call in run["model_calls"] if agent is None or call["agent"] == agent]
+
+
+def actions(run: dict) -> list[tuple[str, dict | None]]:
+    """(agent, the action its model replied) for every model call; None where the call was refused."""
+    return [(call["agent"], None if call["reply"] is None else json.loads(call["reply"])) for call in run["model_calls"]]
+
+
+def driver_final(run: dict) -> str | None:
+    """The text of the first final answer a model gave in this run, as the driver saw it."""
+    for _agent, action in actions(run):
+        if action is not None and "final" in action:
+            return action["final"]
+    return None
+
+
+def driver_events(run: dict) -> list[tuple]:
+    """The log the handout demands for what the models asked for: (sender, receiver, content, [(tool, arguments)])."""
+    events = [("user", "coordinator", run["task"], [])]
+    for agent, action in actions(run):
+        if action is None:
+            break
+        if "tool" in action:
+            events.append((agent, "tools", "", [(action["tool"], action["arguments"])]))
+        elif "send" in action:
+            events.append((agent, action["send"], action["content"], []))
+        else:
+            events.append((agent, "user", action["final"], []))
+            break
+    return events
+
+
+def driver_weights(run: dict) -> list[str]:
+    """str() of every weight the driver's tool returned, in order."""
+    return [str(call["result"]) for call in run["tool_calls"] if call["result"] is not None]
+
+
+# What the student's objects returned ---------------------------------------------------------------------------------
+
+def log_of(run: dict) -> list[dict]:
+    """The run's log, if every entry follows the documented schema."""
+    log = run["log"]
+    if type(log) is not list:
+        raise Failed("RunResult.log must be a list of plain dicts")
+    for entry in log:
+        if type(entry) is not dict or set(entry) != LOG_KEYS:
+            raise Failed("every log entry must be a dict with exactly: sender, receiver, content, tool_calls")
+        if not all(type(entry[key]) is str for key in ("sender", "receiver", "content")):
+            raise Failed("a log entry's sender, receiver and content must be str")
+        if type(entry["tool_calls"]) is not list:
+            raise Failed("a log entry's tool_calls must be a list")
+        for call in entry["tool_calls"]:
+            if type(call) is not dict or set(call) != TOOL_CALL_KEYS:
+                raise Failed("every tool call must be a dict with exactly: name, arguments, result, error")
+            if type(call["name"]) is not str or type(call["arguments"]) is not dict:
+                raise Failed("a tool call's name must be a str and its arguments a dict")
+            if (call["result"] is None) == (call["error"] is None) or \
+                    not all(value is None or type(value) is str for value in (call["result"], call["error"])):
+                raise Failed("in a tool call exactly one of result and error is a str, the other None")
+    return log
+
+
+def logged_events(run: dict) -> list[tuple]:
+    return [(entry["sender"], entry["receiver"], entry["content"],
+             [(call["name"], call["arguments"]) for call in entry["tool_calls"]]) for entry in log_of(run)]
+
+
 def flow(run: dict) -> list[tuple]:
-    return [(entry["sender"], entry["receiver"], [call["name"] for call in entry["tool_calls"]]) for entry in run["log"]]
+    return [(sender, receiver, [name for name, _ in calls]) for sender, receiver, _, calls in logged_events(run)]
 
 
-def tool_calls(run: dict, name: str) -> list[dict]:
-    return [call for entry in run["log"] for call in entry["tool_calls"] if call["name"] == name]
+def logged_tool_calls(run: dict, name: str) -> list[dict]:
+    return [call for entry in log_of(run) for call in entry["tool_calls"] if call["name"] == name]
 
+
+# Checks ---------------------------------------------------------------------------------------------------------------
 
 @check("caption_grammar")
 def caption_grammar(probe: ProbeData) -> None:
     captions = probe.step("captioner").value("captions")
-    assert len(captions) == len(EXPECTED["captions"]), f"{len(captions)} captions"
+    assert type(captions) is list and len(captions) == len(EXPECTED["captions"]), "captions"
     malformed = [caption for caption in captions if not (type(caption) is str and CAPTION_GRAMMAR.match(caption))]
     if malformed:
-        raise Failed(f"{len(malformed)} captions do not follow '<count> <colour> <shape>[s] on the <side>'")
+        raise Failed(f"{len(malformed)} captions do not follow '<count> <colour> <shape>[s] on the <side>'"
+                     + (" (caption must return a str)" if any(type(caption) is not str for caption in malformed)
+                        else ""))
 
 
 @check("caption_accuracy")
 def caption_accuracy(probe: ProbeData) -> None:
     captions = probe.step("captioner").value("captions")
+    assert type(captions) is list and len(captions) == len(EXPECTED["captions"]), "captions"
     correct = sum(type(got) is str and got.strip() == want for got, want in zip(captions, EXPECTED["captions"]))
     accuracy = correct / len(EXPECTED["captions"])
     assert accuracy >= CAPTION_ACCURACY_THRESHOLD, f"exact-caption accuracy {accuracy:.3f} < {CAPTION_ACCURACY_THRESHOLD}"
@@ -59,30 +144,27 @@ def caption_accuracy(probe: ProbeData) -> None:
 @check("task_completes")
 def task_completes(probe: ProbeData) -> None:
     for run in task_runs(probe):
-        if run["status"] != "done":
-            raise Failed(f"the scripted task ended with status {run['status']!r} instead of 'done'")
-        assert run["log"] and run["log"][-1]["content"] == run["answer"], "the last log entry is not the final answer"
+        final = driver_final(run)
+        if run["status"] != "done" or final is None:
+            raise Failed("the scripted task did not end with status 'done' at the coordinator's final answer")
+        if run["answer"] != final:
+            raise Failed("RunResult.answer is not the final answer the agent's model gave")
+        log = log_of(run)
+        if not log or log[-1]["content"] != final:
+            raise Failed("the last log entry is not the final answer")
 
 
 @check("task_answer")
 def task_answer(probe: ProbeData) -> None:
-    answers = [run["answer"] for run in task_runs(probe)]
-    assert answers == EXPECTED["task_answers"], f"answers {answers} != {EXPECTED['task_answers']}"
+    for run, want in zip(task_runs(probe), EXPECTED["task_answers"], strict=True):
+        if driver_final(run) != want or run["answer"] != want:
+            raise Failed("the scripted task's final answer is wrong")
 
 
 @check("log_schema")
 def log_schema(probe: ProbeData) -> None:
     for run in all_runs(probe):
-        for entry in run["log"]:
-            if type(entry) is not dict or set(entry) != LOG_KEYS:
-                raise Failed("every log entry must be a dict with exactly: sender, receiver, content, tool_calls")
-            assert all(type(entry[key]) is str for key in ("sender", "receiver", "content")), f"entry {entry}"
-            assert type(entry["tool_calls"]) is list, f"entry {entry}"
-            for call in entry["tool_calls"]:
-                if type(call) is not dict or set(call) != TOOL_CALL_KEYS:
-                    raise Failed("every tool call must be a dict with exactly: name, arguments, result, error")
-                assert type(call["arguments"]) is dict, f"call {call}"
-                assert (call["result"] is None) != (call["error"] is None), f"exactly one of result/error: {call}"
+        log_of(run)
 
 
 @check("log_flow")
@@ -91,43 +173,77 @@ def log_flow(probe: ProbeData) -> None:
         if flow(run) != TASK_FLOW:
             raise Failed("the log of the scripted task does not record the task, each tool call, each message "
                          "and the final answer, in order, with the right sender and receiver")
-        description = run["log"][1]["tool_calls"][0]
-        assert run["log"][2]["content"] == description["result"], "the message does not carry the tool's result"
+        if logged_events(run) != driver_events(run):
+            raise Failed("the log does not hold the task, the tool calls (name and arguments), the messages and the "
+                         "final answer exactly as the agents' models asked for them")
+        log = log_of(run)
+        description = log[1]["tool_calls"][0]
+        if log[2]["content"] != description["result"]:
+            raise Failed("the message does not carry the tool's result")
+        if [call["result"] for call in logged_tool_calls(run, "unit_weight")] != driver_weights(run):
+            raise Failed("a tool call's logged result is not str() of what the tool returned")
 
 
 @check("memory_format")
 def memory_format(probe: ProbeData) -> None:
     for run in task_runs(probe):
+        calls = model_calls(run, "analyst")
+        if len(calls) != 2 or any(call["messages"] is None for call in calls):
+            raise Failed("the analyst's model was not called twice (once for the request, once after its tool)")
+        shown = calls[-1]["messages"]
+        roles = [entry.get("role") for entry in shown]
+        if roles != ["system", "user", "assistant", "tool"] or calls[0]["messages"] != shown[:2]:
+            raise Failed("an agent's memory, shown to its model, must hold its role prompt, each received message, "
+                         "each of its own replies and each tool result, in order")
+        request = [action["content"] for agent, action in actions(run) if agent == "coordinator" and action
+                   and "send" in action]
+        if shown[1].get("sender") != "coordinator" or [shown[1].get("content")] != request:
+            raise Failed("a received message must reach memory verbatim, with its sender")
+        if shown[2].get("content") != calls[0]["reply"]:
+            raise Failed("the agent's own reply must reach its memory verbatim")
+        if shown[3].get("name") != "unit_weight" or [shown[3].get("content")] != driver_weights(run):
+            raise Failed("a tool's result must reach memory as str() of what it returned, with the tool's name")
         memory = run["analyst_memory"]
-        roles = [entry.get("role") for entry in memory]
-        if roles != ["system", "user", "assistant", "tool", "assistant"]:
-            raise Failed("an agent's memory must hold its role prompt, each received message, each of its own "
-                         "replies and each tool result, in order")
-        assert memory[1].get("sender") == "coordinator", f"message entry {memory[1]}"
-        assert memory[1]["content"] == run["log"][2]["content"], "the received message is not in memory verbatim"
-        assert memory[3].get("name") == "unit_weight", f"tool entry {memory[3]}"
-        assert memory[3]["content"] == tool_calls(run, "unit_weight")[0]["result"], "tool result not in memory"
+        if type(memory) is not list or len(memory) != len(shown) + 1 or memory[:-1] != shown \
+                or type(memory[-1]) is not dict \
+                or memory[-1].get("role") != "assistant" or memory[-1].get("content") != calls[-1]["reply"]:
+            raise Failed("agent.memory after the run must be what its model was shown, then its last reply")
 
 
 @check("tool_error_reported")
 def tool_error_reported(probe: ProbeData) -> None:
     run = probe.step("recovery").value("run")
-    calls = tool_calls(run, "unit_weight")
-    failed = [call for call in calls if call["error"] is not None]
-    if len(failed) != EXPECTED["recovery_failures"] or "ConnectionError" not in failed[0]["error"]:
+    failures = probe.step("recovery").value("failures")
+    raised = [call for call in run["tool_calls"] if call["error"] == "ConnectionError"]
+    if len(raised) != failures:
+        raise Failed("the agent never called the failing tool")
+    calls = run["model_calls"]
+    for call in raised:
+        following = calls[call["model_calls_before"]] if call["model_calls_before"] < len(calls) else None
+        last = following["messages"][-1] if following and following["messages"] else {}
+        if following is None or following["agent"] != "analyst" or last.get("role") != "tool" \
+                or last.get("name") != "unit_weight" or not str(last.get("content")).startswith(TOOL_ERROR):
+            raise Failed("a tool's exception must reach the agent's memory as a tool entry "
+                         "'error: <ExceptionType>: <message>', shown to its model on its next turn")
+    failed = [call for call in logged_tool_calls(run, "unit_weight") if call["error"] is not None]
+    if len(failed) != failures or not all("ConnectionError" in call["error"] for call in failed):
         raise Failed("a tool that raises must be logged with its error (exception type and message)")
-    errors = [entry for entry in run["analyst_memory"] if entry.get("role") == "tool"
-              and str(entry.get("content", "")).startswith("error:")]
-    if len(errors) != EXPECTED["recovery_failures"]:
-        raise Failed("a tool's exception must reach the agent's memory as a tool entry starting with 'error:'")
+    memory = run["analyst_memory"]
+    errors = [entry for entry in memory if type(entry) is dict and entry.get("role") == "tool"
+              and str(entry.get("content", "")).startswith(TOOL_ERROR)] if type(memory) is list else []
+    if len(errors) != failures:
+        raise Failed("a tool's exception must stay in the agent's memory as a tool entry starting with 'error:'")
 
 
 @check("recovery_completes")
 def recovery_completes(probe: ProbeData) -> None:
     run = probe.step("recovery").value("run")
-    if run["status"] != "done":
-        raise Failed(f"after a tool error the run ended with status {run['status']!r} instead of 'done'")
-    assert run["answer"] == EXPECTED["recovery_answer"], f"answer {run['answer']!r} != {EXPECTED['recovery_answer']!r}"
+    if not driver_weights(run):
+        raise Failed("after a tool error the agent's retry never reached the tool")
+    if run["status"] != "done" or driver_final(run) is None:
+        raise Failed("after a tool error the run did not end with status 'done'")
+    if driver_final(run) != EXPECTED["recovery_answer"] or run["answer"] != EXPECTED["recovery_answer"]:
+        raise Failed("after a tool error the run ended with a wrong answer")
 
 
 @check("turn_limit_status")
@@ -136,15 +252,18 @@ def turn_limit_status(probe: ProbeData) -> None:
     if run["status"] != "turn_limit" or run["answer"] is not None:
         raise Failed("a run that never reaches an answer must stop with status 'turn_limit' and answer None")
     limit = EXPECTED["loop_max_turns"]
-    calls = sum(run["backend_calls"].values())
-    if run["turns"] != limit or calls != limit:
+    if len(model_calls(run)) != limit or type(run["turns"]) is not int or run["turns"] != limit:
         raise Failed("a run must make exactly max_turns model calls before it stops at the turn limit")
-    assert len(run["log"]) == limit + 1, f"log has {len(run['log'])} entries for {limit} turns"
+    log = log_of(run)
+    assert len(log) == limit + 1, f"log has {len(log)} entries for {limit} turns"
 
 
 @check("stops_after_final")
 def stops_after_final(probe: ProbeData) -> None:
     for run in task_runs(probe):
-        calls = sum(run["backend_calls"].values())
-        if not (run["turns"] == calls == TASK_TURNS):
+        replies = [action for _, action in actions(run)]
+        finals = [index for index, action in enumerate(replies) if action is not None and "final" in action]
+        if not finals or finals[0] != len(replies) - 1:
+            raise Failed("the run must stop at the first final answer")
+        if len(replies) != TASK_TURNS or type(run["turns"]) is not int or run["turns"] != len(replies):
             raise Failed("the run must stop at the first final answer, and count every model call as one turn")
