@@ -178,6 +178,44 @@ def test_a_notebook_forger_scores_no_more_than_an_empty_submission(project, chan
     assert_no_better_than_empty(course_grader.grade_path(path, project).result, empty_score(project))
 
 
+ALWAYS_EQUAL = """
+class Anything:
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    __lt__ = __le__ = __gt__ = __ge__ = __eq__
+    def __hash__(self): return 0
+    def __call__(self, *args, **kwargs): return self
+    def __getattr__(self, name): return self
+    def __getitem__(self, key): return self
+    def __iter__(self): return iter(())
+    def __len__(self): return 0
+    def __bool__(self): return True
+    def __float__(self): return 0.0
+    def __int__(self): return 0
+    def __index__(self): return 0
+    def __enter__(self): return self
+    def __exit__(self, *exc): return True
+    def __repr__(self): return "0"
+
+def __getattr__(name):
+    return Anything()
+"""
+
+
 @pytest.mark.parametrize("project", PROJECTS)
 def test_an_empty_submission_scores_nothing(project, empty_score):
     assert empty_score(project) == 0.0
+
+
+@pytest.mark.parametrize("project", PROJECTS)
+def test_a_module_of_objects_that_equal_everything_scores_nothing(project, course_grader, tmp_path):
+    path = tmp_path / "solution.py"
+    path.write_text(ALWAYS_EQUAL)
+    result = course_grader.grade_path(path, project).result
+    assert [(c.id, c.points) for c in result.criteria if c.points] == []
+
+
+@pytest.mark.parametrize("project", PROJECTS)
+def test_the_starter_that_raises_not_implemented_everywhere_scores_nothing(project, course_grader):
+    result = course_grader.grade_path(REPO / "assignments" / project / "starter", project).result
+    assert [(c.id, c.points) for c in result.criteria if c.points] == []

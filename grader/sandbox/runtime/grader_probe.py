@@ -75,6 +75,14 @@ def scramble_random_state() -> None:
     _student.request({"op": "seed", "seed": fresh_seed()})
 
 
+def use_torch_threads(count: int) -> None:
+    """torch in the student's process (this one and any restarted one) uses `count` threads: a probe that times the
+    student's training sets 1, so the time a budget allows does not depend on how busy other cores are."""
+    _student.torch_threads = count
+    if _student.connection is not None:
+        _student.request({"op": "threads", "count": count})
+
+
 def without_grad(remote: Remote) -> Callable[..., Any]:
     """`without_grad(model)(x)`: the call runs under torch.no_grad() in the student's process (an inference pass)."""
     return remote._call_without_grad

@@ -91,6 +91,7 @@ class Student:
         self.process: subprocess.Popen | None = None
         self.deadline: float | None = None
         self.locals: list[Any] = []
+        self.torch_threads: int | None = None  # applied to every new student process
         self.notebook = None  # set by notebook.start for a notebook submission
 
     def request(self, header: dict[str, Any], args: tuple = (), kwargs: dict | None = None) -> Any:
@@ -175,6 +176,9 @@ class Student:
         try:
             ours.send({"op": "load", "entry": ENTRY})
             self.await_reply(ours)
+            if self.torch_threads is not None:
+                ours.send({"op": "threads", "count": self.torch_threads})
+                self.await_reply(ours)
         except (ChannelClosed, ChannelTimeout):
             self.stop()
             raise StudentGone("your program ended while it was being imported") from None
@@ -188,6 +192,8 @@ class Student:
         self.generation += 1
         self.connection = connection
         self.notebook = stop
+        if self.torch_threads is not None:
+            self.request({"op": "threads", "count": self.torch_threads})
 
     def stop(self, grace_s: float = 0.0) -> int | None:
         """Stop the student's process (and everything in its session) after `grace_s` to end by itself; returns its

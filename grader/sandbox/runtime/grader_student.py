@@ -65,6 +65,11 @@ class Host:
         if operation == "seed":
             seed_everything(int(header["seed"]))
             return None
+        if operation == "threads":
+            import torch
+
+            torch.set_num_threads(int(header["count"]))
+            return None
         decoder = Decoder(buffers, self.resolve)
         target = self.resolve(header["target"])
         if operation == "get":

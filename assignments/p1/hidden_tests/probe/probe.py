@@ -14,13 +14,15 @@ import torch.nn.functional as F
 
 import grader_probe as gp
 
-# One thread for the driver's own arithmetic; the student's process gets the sandbox's thread count.
+# One thread, here and in the student's process: step durations, and how much a time budget allows, must not depend
+# on how busy other cores are (the handout promises one CPU thread).
 torch.set_num_threads(1)
 # Step timeouts only stop a hung step; they are generous because graders often share busy machines (the sandbox's
 # own time limit bounds the whole run).
 QUICK_STEP_S = 30
 SLOW_STEP_S = 60
 
+gp.use_torch_threads(1)
 solution = gp.load_solution()
 
 CORPUS = gp.read_text("corpus.txt")
