@@ -23,10 +23,6 @@ def sandbox_versions() -> dict[str, str]:
     return {name.strip().lower(): version.strip().split("+")[0] for name, version in pins}
 
 
-
-
-
-
 def test_reference_pins_exactly_what_the_sandbox_has():
     sandbox = sandbox_versions()
     for line in (REFERENCE / "requirements.txt").read_text().splitlines():
@@ -52,12 +48,15 @@ def passing_run() -> dict:
 
 
 def probe_records(readme: str = README, requirements: str | None = "torch==2.13.0\n",
-                  installed: dict | None = None, tests_run: dict | None = None, entry_run: dict | None = None) -> ProbeData:
+                  installed: dict | None = None, tests_run: dict | None = None, entry_run: dict | None = None,
+                  counts: dict | None | str = "four passed") -> ProbeData:
     steps = {
         "repository": {"files": ["README.md", "tests/test_x.py"], "file_count": 2, "readme": readme,
                        "requirements": requirements, "installed": installed or {"torch": "2.13.0+cpu"},
                        "test_files": ["tests/test_x.py"]},
-        "tests": {"run": tests_run or passing_run(), "counts": {"tests": 4, "failures": 0, "errors": 0, "skipped": 0}},
+        "tests": {"run": tests_run or passing_run(),
+                  "counts_reported_by_pytest": {"tests": 4, "failures": 0, "errors": 0, "skipped": 0}
+                  if counts == "four passed" else counts},
         "entry": {"command": "python -m minisent examples/reviews.txt", "run": entry_run or passing_run()},
     }
     files = {f"{name}.json": json.dumps({"step": name, "ok": True, "values": values, "arrays": [], "error": None,
@@ -104,3 +103,33 @@ def test_entry_command_failure_reports_the_exit_code_and_output(judge):
     run = {**passing_run(), "exit_code": 2, "output_tail": "FileNotFoundError: examples/missing.txt"}
     outcome = judge.run(probe_records(entry_run=run))["entry_runs"]
     assert not outcome.passed and "code 2" in outcome.student_message and "FileNotFoundError" in outcome.student_message
+
+
+def test_missing_or_empty_requirements_fail_both_requirement_checks(judge):
+    for requirements in (None, "# nothing yet\n"):
+        failed = failing_checks(judge, probe_records(requirements=requirements, installed={}))
+        assert failed == {"requirements_pinned", "requirements_installed"}, requirements
+
+
+def test_the_starters_placeholders_do_not_pass_for_a_task_or_models(judge):
+    readme = (ASSIGNMENT / "starter" / "README.md").read_text(encoding="utf-8")
+    assert {"readme_task", "readme_models"} <= failing_checks(judge, probe_records(readme=readme))
+
+
+def test_a_self_reported_failure_fails_even_with_exit_code_zero(judge):
+    """The counts are the repository's own report: they can only make the check stricter than the exit code."""
+    counts = {"tests": 4, "failures": 1, "errors": 0, "skipped": 0}
+    outcome = judge.run(probe_records(counts=counts))["tests_pass"]
+    assert not outcome.passed and "its own report" in outcome.student_message
+
+
+def test_no_junit_report_or_no_tests_fails(judge):
+    for counts in ({"tests": 0, "failures": 0, "errors": 0, "skipped": 0}, None):
+        assert failing_checks(judge, probe_records(counts=counts)) == {"tests_pass"}, counts
+
+
+def test_a_pass_names_the_counts_as_the_repositorys_own_report_beside_its_last_line(judge):
+    outcome = judge.run(probe_records(tests_run={**passing_run(), "output_tail": "....\n1 failed in 0.05s\n"}))
+    assert outcome["tests_pass"].passed
+    assert "its own report: 4 tests" in outcome["tests_pass"].student_message
+    assert outcome["tests_pass"].student_message.endswith("its output ends with: 1 failed in 0.05s")

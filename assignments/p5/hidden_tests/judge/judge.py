@@ -2,6 +2,11 @@
 
 Nothing here is secret (project 5 has no hidden data), so failures use `Failed`: the message says what ran, what
 happened, how long it took, and what is missing.
+
+Who decided each value the checks read (see the probe): the README, the requirements, the file list and the installed
+versions were read by the grader's driver from the submission; exit codes, time-outs, durations and output were
+observed by the driver. Only the test counts come from the repository itself (the JUnit report its own pytest run
+writes): `tests_pass` needs the driver's exit code 0 as well, and its message names the counts as the repository's.
 """
 
 import re
@@ -14,6 +19,7 @@ PINNED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9_,.-]+\])?==[A-Za-
 REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")  # as the probe reads it
 TABLE_ROW = re.compile(r"^\s*\|(.+)\|\s*$")
 MIN_TASK_WORDS = 10
+PLACEHOLDER = "TODO"  # the starter's marker; the handout's self-check refuses it too
 
 
 def sections(readme: str) -> dict[str, str]:
@@ -63,7 +69,10 @@ def output_tail(run: dict, chars: int = 800) -> str:
 
 @check("readme_task")
 def readme_task(probe: ProbeData) -> str:
-    words = readme_section(probe, "task").split()
+    task = readme_section(probe, "task")
+    words = task.split()
+    if PLACEHOLDER in task:
+        raise Failed(f"the '## Task' section still holds the starter's {PLACEHOLDER}: state the task itself")
     if len(words) < MIN_TASK_WORDS:
         raise Failed(f"the '## Task' section has {len(words)} words; state the task in at least {MIN_TASK_WORDS}")
     return f"task statement: {len(words)} words"
@@ -87,9 +96,11 @@ def readme_models(probe: ProbeData) -> str:
         raise Failed("the models table needs a 'model' and a 'licence' column")
     model, licence = header.index("model"), header.index("licence" if "licence" in header else "license")
     declared = [row for row in rows[1:] if len(row) == len(header)]
-    incomplete = [row for row in declared if not row[model] or not row[licence]]
+    incomplete = [row for row in declared if not row[model] or not row[licence]
+                  or PLACEHOLDER in (row[model].upper(), row[licence].upper())]
     if not declared or incomplete:
-        raise Failed(f"{len(declared)} models declared, {len(incomplete)} without a name or a licence")
+        raise Failed(f"{len(declared)} models declared, {len(incomplete)} without a name or a licence "
+                     f"(or with the starter's {PLACEHOLDER})")
     return "models: " + "; ".join(f"{row[model]} ({row[licence]})" for row in declared)
 
 
@@ -109,9 +120,14 @@ def requirements_pinned(probe: ProbeData) -> str:
 @check("requirements_installed")
 def requirements_installed(probe: ProbeData) -> str:
     repository = probe.step("repository")
-    installed = repository.value("installed")
+    installed, requirements = repository.value("installed"), repository.value("requirements")
+    if requirements is None:
+        raise Failed("requirements.txt is missing, so nothing can be checked against the grading sandbox")
+    lines = requirement_lines(requirements)
+    if not lines:
+        raise Failed("requirements.txt lists no packages, so nothing can be checked against the grading sandbox")
     mismatched = []
-    for line in requirement_lines(repository.value("requirements") or ""):
+    for line in lines:
         name = REQUIREMENT_NAME.match(line)
         have = installed.get(name.group(1)) if name else None
         _, pinned, version = line.partition("==")
@@ -133,12 +149,18 @@ def tests_present(probe: ProbeData) -> str:
 @check("tests_pass")
 def tests_pass(probe: ProbeData) -> str:
     step = probe.step("tests")
-    run, counts = step.value("run"), step.value("counts")
-    summary = (f"{counts['tests']} tests, {counts['failures']} failed, {counts['errors']} errors, "
-               f"{counts['skipped']} skipped" if counts else "no test report")
-    if run["timed_out"] or run["exit_code"] != 0 or not counts or counts["tests"] == 0:
+    run, counts = step.value("run"), step.value("counts_reported_by_pytest")
+    # The counts are the repository's own report (its pytest run wrote them); the exit code is the driver's.
+    summary = (f"its own report: {counts['tests']} tests, {counts['failures']} failed, {counts['errors']} errors, "
+               f"{counts['skipped']} skipped" if counts else "no JUnit report from its own run")
+    failed = run["timed_out"] or run["exit_code"] != 0 or not counts or counts["tests"] <= 0 \
+        or counts["failures"] != 0 or counts["errors"] != 0
+    if failed:
         raise Failed(f"python -m pytest {describe_run(run)} ({summary}); output ends with: {output_tail(run)}")
-    return f"python -m pytest {describe_run(run)} ({summary})"
+    # Its last line beside the report: a conftest that rewrites the report or the exit code shows up here unless it
+    # also rewrites what pytest printed. All three come from the student's process; the examiners read them as such.
+    last_line = (output_tail(run).splitlines() or [""])[-1][:200]
+    return f"python -m pytest {describe_run(run)} ({summary}); its output ends with: {last_line}"
 
 
 @check("entry_runs")
