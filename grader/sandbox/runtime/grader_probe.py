@@ -144,15 +144,16 @@ class Step:
 
 @contextlib.contextmanager
 def step(name: str, timeout_s: float | None = None) -> Iterator[Step]:
-    """Run one probe step: the student's process seeded, calls time-boxed; its record is written when it ends."""
+    """Run one probe step: the student's process seeded before its first call, calls time-boxed; its record is
+    written when it ends. A step that never calls the student's code never starts its process."""
     if not records.STEP_NAME.match(name):
         raise ValueError(f"bad step name {name!r}")
     current = Step(name)
     started = time.perf_counter()
     _student.deadline = time.monotonic() + timeout_s if timeout_s else None
     error = None
+    _student.pending_seed = SEED
     try:
-        _student.request({"op": "seed", "seed": SEED})
         yield current
     except StudentError as raised:
         error = raised.error
@@ -160,6 +161,7 @@ def step(name: str, timeout_s: float | None = None) -> Iterator[Step]:
         error = {"type": type(raised).__name__, "message": str(raised)[:500], "frames": []}
     finally:
         _student.deadline = None
+        _student.pending_seed = None
     _write_step(name, ok=error is None, values=current.values if error is None else {},
                 arrays=current.arrays if error is None else {}, error=error, duration_s=time.perf_counter() - started)
 

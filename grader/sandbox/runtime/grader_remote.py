@@ -92,10 +92,15 @@ class Student:
         self.deadline: float | None = None
         self.locals: list[Any] = []
         self.torch_threads: int | None = None  # applied to every new student process
+        self.pending_seed: int | None = None  # sent before the next request: a step that never calls the student's
+        # code (a driver-only step) does not start its process
         self.notebook = None  # set by notebook.start for a notebook submission
 
     def request(self, header: dict[str, Any], args: tuple = (), kwargs: dict | None = None) -> Any:
         connection = self.ensure()
+        if self.pending_seed is not None and header["op"] != "seed":
+            seed, self.pending_seed = self.pending_seed, None
+            self.request({"op": "seed", "seed": seed})
         encoder = Encoder(self.keep)
         if header["op"] == "call":
             header = {**header, "args": encoder.encode(list(args)), "kwargs": encoder.encode(kwargs or {})}

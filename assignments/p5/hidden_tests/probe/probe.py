@@ -26,7 +26,6 @@ import sys
 import threading
 import time
 from importlib import metadata
-from pathlib import Path
 from xml.etree import ElementTree
 
 import grader_probe as gp
@@ -39,22 +38,6 @@ TEST_FILE = re.compile(r"(^|/)(test_[^/]*|[^/]*_test)\.py$")
 JUNIT_MAX_BYTES = 5 * 2**20
 MAX_REQUIREMENTS = 200
 KILL_ROUNDS = 20
-
-
-@contextlib.contextmanager
-def driver_step(name):
-    """A step whose values the driver computes itself. `gp.step` would first start the student's Python process and
-    import the submission's entry, which project 5 does not have (its entry is the README), so the record is written
-    here, through the runtime's own writer, with the same shape as `gp.step`'s."""
-    current = gp.Step(name)
-    started = time.perf_counter()
-    error = None
-    try:
-        yield current
-    except Exception as raised:  # the driver could not finish this step: only its checks fail
-        error = {"type": type(raised).__name__, "message": str(raised)[:500], "frames": []}
-    gp._write_step(name, ok=error is None, values=current.values if error is None else {}, arrays={}, error=error,
-                   duration_s=time.perf_counter() - started)
 
 
 def tail(text):
@@ -218,7 +201,7 @@ def junit_report(folder):
 
 
 readme = ""
-with driver_step("repository") as s:
+with gp.step("repository") as s:
     # Read from the submission itself, before any of the student's code has run.
     files = submitted_files()
     readme = read_submitted("README.md", LIMITS["readme_max_chars"]) or ""
@@ -232,7 +215,7 @@ with driver_step("repository") as s:
     s.emit("installed", {name: installed_version(name) for name in names})
     s.emit("test_files", [name for name in files if TEST_FILE.search(name)])
 
-with driver_step("tests") as s:
+with gp.step("tests") as s:
     reports = gp.scratch_folder("junit-")
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={reports / 'junit.xml'}"]
     workspace = writable_copy_of_the_submission()
@@ -240,7 +223,7 @@ with driver_step("tests") as s:
     s.emit("counts_reported_by_pytest", junit_report(reports))
     shutil.rmtree(workspace.parent, ignore_errors=True)  # room for the entry command's copy on the size-capped tmpfs
 
-with driver_step("entry") as s:
+with gp.step("entry") as s:
     # A fresh copy: what the tests wrote or deleted does not change what the entry command finds.
     command = entry_command(readme)
     s.emit("command", command)
