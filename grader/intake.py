@@ -6,10 +6,12 @@ Every refusal is a `Rejected` whose message tells the student what was wrong and
 from __future__ import annotations
 
 import hashlib
+import lzma
 import os
 import shutil
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -22,6 +24,9 @@ TEXT_EXTENSIONS = {".py", ".ipynb", ".txt", ".md", ".rst", ".json", ".jsonl", ".
 IGNORED_NAMES = {".DS_Store", "Thumbs.db"}
 IGNORED_DIRS = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git"}
 CHUNK = 64 * 1024
+NAME_NOT_UTF8 = "a file name in the zip is not valid UTF-8; rename it with plain characters"
+# What a corrupt member can raise while it is read: zipfile's own errors, and each decompressor's.
+EXTRACTION_ERRORS = (zipfile.BadZipFile, EOFError, NotImplementedError, OSError, zlib.error, lzma.LZMAError)
 
 
 class Rejected(Exception):
@@ -186,10 +191,12 @@ def _member_name(info: zipfile.ZipInfo) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise Rejected("a file name in the zip is not valid UTF-8; rename it with plain characters") from error
+        raise Rejected(NAME_NOT_UTF8) from error
 
 
 def _safe_relative(name: str) -> PurePosixPath:
+    if not name or "\0" in name:  # zipfile cuts names at NUL, then fails on an empty one
+        raise Rejected("the zip holds a file name that is empty or has a NUL byte; create it again with a zip tool")
     normalised = name.replace("\\", "/")
     path = PurePosixPath(normalised)
     if normalised.startswith("/") or (len(normalised) > 1 and normalised[1] == ":"):
@@ -216,7 +223,9 @@ def _extract_zip(source: Path, tree: Path, assignment: Assignment, caps: IntakeC
                        "'zip -r' command")
     try:
         archive = zipfile.ZipFile(source)
-    except (zipfile.BadZipFile, OSError) as error:
+    except UnicodeDecodeError as error:  # a name flagged UTF-8 (bit 0x800) is decoded when the zip is opened
+        raise Rejected(NAME_NOT_UTF8) from error
+    except (zipfile.BadZipFile, OSError, NotImplementedError) as error:  # NotImplemented: a newer zip version
         raise Rejected(f"the .zip file cannot be read: {error}") from error
     with archive:
         members = archive.infolist()
@@ -247,7 +256,9 @@ def _extract_zip(source: Path, tree: Path, assignment: Assignment, caps: IntakeC
                             raise Rejected(f"'{relative}' expands more than {caps.max_compression_ratio:.0f}x: the zip "
                                            "looks like a zip bomb")
                         out.write(block)
-            except (zipfile.BadZipFile, EOFError, NotImplementedError, OSError) as error:
+            except UnicodeDecodeError as error:  # the member's local header flags its name UTF-8, and it is not
+                raise Rejected(NAME_NOT_UTF8) from error
+            except EXTRACTION_ERRORS as error:
                 raise Rejected(f"'{relative}' in the zip cannot be extracted: {error}") from error
             _validate_content(target, relative)
 

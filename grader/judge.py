@@ -1,7 +1,8 @@
 """The judge phase: an assignment's hidden checks, run on the host over the data the probe emitted.
 
 This module never imports or runs student code. It reads only plain data: JSON parsed with the standard library and
-numpy arrays loaded with ``allow_pickle=False``.
+numeric numpy arrays loaded with ``allow_pickle=False``. That data is hostile: every record is read within the caps
+below, and anything unreadable makes only its own step fail, with a reason the student may read.
 """
 
 from __future__ import annotations
@@ -9,17 +10,46 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import math
+import re
 import sys
+import threading
+import time
 import traceback
+import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
+from grader.redaction import replace_surrogates
+
 CHECK_ATTRIBUTE = "__grader_check_id__"
 MAX_DETAIL = 2000
+MB = 1024 * 1024
+
+# What reading one run's records may cost the grader. Each cap is far above what an honest probe emits.
+MAX_RECORD_BYTES = 8 * MB  # one step's JSON: the probe's longest string (1M characters) fits even fully escaped
+MAX_JSON_DEPTH = 64  # the probe nests values at most 21 deep; json's recursive parser is safe far below 1000
+MAX_INT_DIGITS = 4300  # int() of a long digit string is quadratic; Python's json.dumps writes no longer ones
+MAX_RUN_JSON_BYTES = 32 * MB  # all records of a run, so their number cannot multiply the per-record cap
+MAX_RUN_JSON_TOKENS = 1_000_000  # brackets and commas over all records: a parsed item costs up to ~100 bytes
+MAX_NPZ_BYTES = 64 * MB  # one arrays file as received: above the runner's 48 MB cap on a whole run's output
+MAX_NPZ_MEMBERS = 256  # zipfile parses every member up front; a step emits a handful of arrays
+MAX_ARRAY_ELEMENTS = 50_000_000  # the probe's own cap on one array
+MAX_RUN_ARRAY_BYTES = 128 * MB  # arrays read over a whole run: np.savez stores them, so honest runs stay under 48 MB
+MAX_COMPRESSION_RATIO = 100  # for members above 1 MB: float data hardly compresses, a zip bomb expands ~1000x
+ARRAY_KINDS = "biuf"  # bool, int, uint, float: what the probe emits; never objects (pickle) or structured records
+
+# A check over plain data takes milliseconds; past these it is stuck on odd data and must not hold a grading worker.
+CHECK_TIME_LIMIT_S = 30.0
+JUDGE_TIME_LIMIT_S = 120.0
+CHECK_FAILED = "the grader could not complete this check on the data your code produced"
+CHECK_TIMED_OUT = "the grader could not finish this check in time"
+UNREADABLE = "unreadable"  # the key of the error the grader records for a step whose data it refused to read
 
 
 class StepUnavailable(Exception):
@@ -33,6 +63,10 @@ class StepUnavailable(Exception):
 
 class Failed(AssertionError):
     """A failed check whose message is safe to show the student (it must not reveal hidden inputs or expected values)."""
+
+
+class Unreadable(ValueError):
+    """A record or arrays file refused by the caps; str() is a short reason safe to show the student."""
 
 
 CheckFunction = Callable[["ProbeData"], "str | None"]
@@ -92,44 +126,173 @@ class ProbeData:
 
     @classmethod
     def from_files(cls, files: dict[str, bytes], *, timed_out: bool = False) -> "ProbeData":
-        """Parse the files a run left in its output folder; malformed files count as missing steps."""
+        """Parse the files a run left in its output folder; nothing in them makes this raise.
+
+        A record that cannot be read within the caps is a failed step whose error says why (see `format_step_error`).
+        """
+        budget = _Budget()
         steps: dict[str, StepData] = {}
-        for filename, content in files.items():
+        for filename in files:
             if not filename.endswith(".json") or filename.startswith("_"):
                 continue
             try:
-                record = json.loads(content.decode("utf-8"))
-                name = record["step"]
-                if f"{name}.json" != filename:
-                    continue
-                arrays = _load_arrays(files.get(f"{name}.npz"), record.get("arrays", []))
-                steps[name] = StepData(name=name, ok=bool(record["ok"]) and type(record["ok"]) is bool,
-                                       values=record.get("values") or {}, arrays=arrays,
-                                       error=record.get("error"), duration_s=float(record.get("duration_s", 0.0)))
-            except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-                continue
+                step = _read_step(filename, files, budget)
+            except Unreadable as unreadable:
+                step = _unreadable_step(filename, str(unreadable))
+            except Exception as error:  # a parser broke in a way no cap foresaw: still only this step fails
+                step = _unreadable_step(filename, f"reading it failed ({type(error).__name__})")
+            if step is not None:
+                steps[step.name] = step
         return cls(steps=steps, finished="_done.json" in files, timed_out=timed_out)
 
 
-def _load_arrays(content: bytes | None, names: list[str]) -> dict[str, np.ndarray]:
-    if not names:
-        return {}
+@dataclass
+class _Budget:
+    """What one run's remaining records may still cost to read."""
+
+    json_bytes: int = MAX_RUN_JSON_BYTES
+    json_tokens: int = MAX_RUN_JSON_TOKENS
+    array_bytes: int = MAX_RUN_ARRAY_BYTES
+
+
+def _unreadable_step(filename: str, reason: str) -> StepData:
+    return StepData(name=filename.removesuffix(".json"), ok=False, values={}, arrays={}, error={UNREADABLE: reason},
+                    duration_s=0.0)
+
+
+def _read_step(filename: str, files: dict[str, bytes], budget: _Budget) -> StepData | None:
+    name = filename.removesuffix(".json")
+    record = read_json(files[filename], budget)
+    if type(record) is not dict:
+        raise Unreadable("the record is not a JSON object")
+    if type(record.get("step")) is not str:
+        raise Unreadable("its 'step' is not a string")
+    if record["step"] != name:
+        return None  # a file named after one step that claims to be another: a forgery, ignored
+    ok, values, names = record.get("ok"), record.get("values", {}), record.get("arrays", [])
+    error, duration = record.get("error"), record.get("duration_s", 0.0)
+    if type(ok) is not bool:
+        raise Unreadable("its 'ok' is not true or false")
+    if type(values) is not dict:  # JSON object keys are always strings
+        raise Unreadable("its 'values' is not an object")
+    if type(names) is not list or not all(type(array) is str for array in names):
+        raise Unreadable("its 'arrays' is not a list of names")
+    if len(names) > MAX_NPZ_MEMBERS:
+        raise Unreadable(f"its 'arrays' names more than {MAX_NPZ_MEMBERS} arrays")
+    if error is not None and type(error) is not dict:
+        raise Unreadable("its 'error' is not an object")
+    if type(duration) not in (int, float) or not 0 <= duration <= sys.float_info.max:  # also refuses NaN
+        raise Unreadable("its 'duration_s' is not a finite number of seconds")
+    arrays = _read_arrays(files.get(f"{name}.npz"), names, budget) if names else {}
+    return StepData(name=name, ok=ok, values=values, arrays=arrays, error=error, duration_s=float(duration))
+
+
+# A JSON string, or an unterminated one up to the end: possessive and always matching, so the scan stays linear.
+_JSON_STRING = re.compile(rb'"[^"\\]*+(?:\\.?[^"\\]*+)*+(?:"|\Z)', re.DOTALL)
+_NOT_STRUCTURE = bytes(sorted(set(range(256)) - set(b"[]{},")))
+_OPENING, _CLOSING = np.frombuffer(b"[{", np.uint8), np.frombuffer(b"]}", np.uint8)
+
+
+def read_json(content: bytes, budget: _Budget | None = None) -> Any:
+    """Parse one JSON record from a run within the caps above (a fresh budget when none is given), or raise
+    `Unreadable`. Size, item count and nesting are measured on the bytes first, so parsing itself stays bounded."""
+    budget = _Budget() if budget is None else budget
+    if len(content) > MAX_RECORD_BYTES:
+        raise Unreadable(f"the record is larger than {MAX_RECORD_BYTES // MB} MB")
+    if len(content) > budget.json_bytes:
+        raise Unreadable(f"the run produced more than {MAX_RUN_JSON_BYTES // MB} MB of records")
+    structure = _JSON_STRING.sub(b"", content).translate(None, _NOT_STRUCTURE)
+    if len(structure) > budget.json_tokens:
+        raise Unreadable(f"the run's records hold more than {MAX_RUN_JSON_TOKENS} items")
+    codes = np.frombuffer(structure, dtype=np.uint8)
+    moves = np.isin(codes, _OPENING).astype(np.int64) - np.isin(codes, _CLOSING)
+    if int(moves.cumsum().max(initial=0)) > MAX_JSON_DEPTH:
+        raise Unreadable(f"the record is nested deeper than {MAX_JSON_DEPTH} levels")
+    budget.json_bytes -= len(content)
+    budget.json_tokens -= len(structure)
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Unreadable(f"the record is not UTF-8 text (byte {error.start})") from None
+    try:
+        return json.loads(text, parse_int=_bounded_int)
+    except json.JSONDecodeError as error:
+        raise Unreadable(f"the record is not valid JSON ({error.msg} at character {error.pos})") from None
+
+
+def _bounded_int(digits: str) -> int:
+    if len(digits) > MAX_INT_DIGITS:
+        raise Unreadable(f"a number in the record has more than {MAX_INT_DIGITS} digits")
+    return int(digits)
+
+
+def _read_arrays(content: bytes | None, names: list[str], budget: _Budget) -> dict[str, np.ndarray]:
     if content is None:
-        raise ValueError("declared arrays are missing")
-    with np.load(io.BytesIO(content), allow_pickle=False) as archive:
-        return {name: archive[name] for name in names if name in archive.files}
+        raise Unreadable("its arrays file is missing")
+    if len(content) > MAX_NPZ_BYTES:
+        raise Unreadable(f"its arrays file is larger than {MAX_NPZ_BYTES // MB} MB")
+    # Every member zipfile will parse has a central-directory entry opening with this signature: counting them first
+    # bounds what merely opening the archive costs.
+    if content.count(b"PK\x01\x02") > MAX_NPZ_MEMBERS:
+        raise Unreadable(f"its arrays file holds more than {MAX_NPZ_MEMBERS} arrays")
+    arrays: dict[str, np.ndarray] = {}
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        for name in names:
+            try:
+                info = archive.getinfo(f"{name}.npy")
+            except KeyError:
+                continue  # declared but not written: the check that needs it fails on the missing array
+            arrays[name] = _read_array(archive, info, name, budget)
+    return arrays
+
+
+def _read_array(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, budget: _Budget) -> np.ndarray:
+    """One member, checked from the central directory and the array header before any data is expanded."""
+    if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise Unreadable(f"array '{name}' is encrypted or compressed in an unexpected way")
+    if info.file_size > budget.array_bytes:
+        raise Unreadable(f"the run produced more array data than the grader reads ({MAX_RUN_ARRAY_BYTES // MB} MB)")
+    if info.file_size > MB and info.file_size > MAX_COMPRESSION_RATIO * info.compress_size:
+        raise Unreadable(f"array '{name}' expands more than {MAX_COMPRESSION_RATIO}x (a zip bomb)")
+    with archive.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        if version not in ((1, 0), (2, 0)):
+            raise Unreadable(f"array '{name}' is in an unexpected format")
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read_header(member)
+        if dtype.kind not in ARRAY_KINDS:
+            raise Unreadable(f"array '{name}' has dtype {str(dtype)[:40]}; only bool, int and float arrays are read")
+        count = math.prod(shape)
+        if count > MAX_ARRAY_ELEMENTS:
+            raise Unreadable(f"array '{name}' is too large ({count} elements)")
+        if info.file_size != member.tell() + count * dtype.itemsize:
+            raise Unreadable(f"array '{name}' holds a different number of bytes than its shape needs")
+    budget.array_bytes -= info.file_size
+    with archive.open(info) as member:
+        array = np.lib.format.read_array(member, allow_pickle=False)
+    array.setflags(write=False)  # checks share the arrays: none may change what the next one (or a late one) sees
+    return array
 
 
 def format_step_error(error: dict[str, Any] | None) -> str:
-    """A student-facing line for a crash in their code: exception, message, and their own file and line."""
-    if not error:
+    """A student-facing line for a failed step: the exception their code raised, with their own file and line, or why
+    the grader could not read the step's data. Any dict is accepted: a hostile run writes its own."""
+    if not isinstance(error, dict) or not error:
         return "this part of your code failed"
-    where = ""
-    frames = error.get("frames") or []
-    if frames:
-        last = frames[-1]
-        where = f" at {last.get('file')}:{last.get('line')} in {last.get('function')}"
-    return f"your code raised {error.get('type', 'an error')}{where}: {error.get('message', '')}".rstrip(": ")
+    if UNREADABLE in error:
+        return f"the data this step produced could not be read: {_field(error[UNREADABLE], 300)}"
+    frames = error.get("frames")
+    last = frames[-1] if type(frames) is list and frames and type(frames[-1]) is dict else {}
+    file = _field(last.get("file"), 200)
+    where = f" at {file}:{_field(last.get('line'), 20)} in {_field(last.get('function'), 100)}" if file else ""
+    kind = _field(error.get("type"), 100) or "an error"
+    return f"your code raised {kind}{where}: {_field(error.get('message'), 500)}".rstrip(": ")
+
+
+def _field(value: Any, limit: int) -> str:
+    if type(value) is int and abs(value) < 10 ** 18:
+        return str(value)
+    return replace_surrogates(value[:limit]) if type(value) is str else ""
 
 
 @dataclass(frozen=True)
@@ -143,9 +306,44 @@ class CheckOutcome:
 @dataclass
 class Judge:
     checks: dict[str, CheckFunction] = field(default_factory=dict)
+    check_time_limit_s: float = CHECK_TIME_LIMIT_S
+    time_limit_s: float = JUDGE_TIME_LIMIT_S  # the whole judge phase
 
     def run(self, data: ProbeData) -> dict[str, CheckOutcome]:
-        return {check_id: run_check(check_id, function, data) for check_id, function in self.checks.items()}
+        deadline = time.monotonic() + self.time_limit_s
+        return {check_id: _run_in_time(check_id, function, data, min(self.check_time_limit_s,
+                                                                     deadline - time.monotonic()))
+                for check_id, function in self.checks.items()}
+
+
+def _run_in_time(check_id: str, function: CheckFunction, data: ProbeData, seconds: float) -> CheckOutcome:
+    """Run one check in a daemon thread and stop waiting for it after `seconds`.
+
+    A thread, because SIGALRM works only in the main thread and the web app grades in worker threads, and because a
+    subprocess would have to re-import the judge and pickle checks that judges and tests define as closures. A Python
+    thread cannot be killed: a check past its limit is abandoned and runs on until it returns; the caps on the data
+    it reads bound that. Arrays are read-only, so a late check cannot change what later checks see.
+    """
+    if seconds <= 0:
+        return CheckOutcome(check_id, False, student_message=CHECK_TIMED_OUT,
+                            detail="the judge phase's time limit was spent before this check started")
+    result: list[CheckOutcome | BaseException] = []
+
+    def work() -> None:
+        try:
+            result.append(run_check(check_id, function, data))
+        except BaseException as stop:  # KeyboardInterrupt or SystemExit: raised again in the caller's thread
+            result.append(stop)
+
+    worker = threading.Thread(target=work, name=f"grader-check-{check_id}", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if not result:
+        return CheckOutcome(check_id, False, student_message=CHECK_TIMED_OUT,
+                            detail=f"still running after {seconds:.1f} s; abandoned")
+    if isinstance(result[0], BaseException):
+        raise result[0]
+    return result[0]
 
 
 def run_check(check_id: str, function: CheckFunction, data: ProbeData) -> CheckOutcome:
@@ -155,8 +353,13 @@ def run_check(check_id: str, function: CheckFunction, data: ProbeData) -> CheckO
         return CheckOutcome(check_id, False, student_message=unavailable.reason, detail=unavailable.reason)
     except Failed as failed:
         return CheckOutcome(check_id, False, student_message=str(failed) or None, detail=str(failed))
-    except Exception:  # an assertion (or a malformed value from the student's code) fails only this check
+    except AssertionError:  # its message may quote the expected value: the rubric's own feedback explains instead
         return CheckOutcome(check_id, False, detail=traceback.format_exc(limit=3)[-MAX_DETAIL:])
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # the check broke on odd data (RecursionError, MemoryError, ...): only it fails
+        return CheckOutcome(check_id, False, student_message=CHECK_FAILED,
+                            detail=traceback.format_exc(limit=3)[-MAX_DETAIL:])
     return CheckOutcome(check_id, True, student_message=note if type(note) is str else None)
 
 

@@ -7,11 +7,19 @@ leave the grader.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 MIN_SECRET_LENGTH = 16
 REPLACEMENT = "[hidden]"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def replace_surrogates(text: str) -> str:
+    """Lone surrogates (JSON's "\\ud800" decodes to one) cannot be encoded as UTF-8: printing or saving them fails."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 @dataclass(frozen=True)
@@ -34,7 +42,12 @@ class Redactor:
         return cls(tuple(sorted(found, key=len, reverse=True)))  # longest first: a line inside another goes later
 
     def redact(self, text: str) -> str:
+        """`text` without hidden material, ready for any UTF-8 output."""
+        text = replace_surrogates(text)
         for secret in self.secrets:
             if secret in text:
                 text = text.replace(secret, REPLACEMENT)
         return text
+
+    def redact_all(self, texts: Iterable[str]) -> list[str]:
+        return [self.redact(text) for text in texts]
