@@ -6,7 +6,6 @@ the sandboxed run sent back.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from grader import course_files, intake, store
 from grader.domain.assignment import Assignment
 from grader.domain.result import STATUS_MEANING, GradeResult, Logs, NotebookCell, SandboxInfo
 from grader.domain.rubric import Rubric
-from grader.judge import CheckOutcome, Judge, ProbeData, format_step_error, load_judge
+from grader.judge import CheckOutcome, Judge, ProbeData, format_step_error, load_judge, read_json
 from grader.redaction import Redactor
 from grader.sandbox.base import RunOutcome, RunSpec, SandboxBackend, SandboxError
 from grader.scoring import score
@@ -172,7 +171,7 @@ def notebook_cells(outcome: RunOutcome) -> list[NotebookCell]:
     if raw is None:
         return []
     try:
-        cells = json.loads(raw)["cells"]
+        cells = read_json(raw)["cells"]
         return [NotebookCell(index=int(c["index"]), status=c["status"], message=str(c.get("message", ""))[:300])
                 for c in cells]
     except (ValueError, KeyError, TypeError):
