@@ -1,4 +1,5 @@
-"""check-references: every reference earns full automated marks, starters stay low, every mutant is caught.
+"""check-references: references and independent alternatives earn full automated marks, starters stay low, every
+mutant is caught.
 
 A mutant is a YAML file of edits on the reference (no copied code), declaring the rubric criteria it must lose
 points on (`loses`) or, for 0-point gate criteria, the checks that must fail (`fails_checks`).
@@ -52,7 +53,7 @@ def load_mutant(path: Path) -> Mutant:
 
 def apply_mutant(reference: Path, mutant: Mutant, destination: Path, name: str) -> Path:
     """Copy the reference (without its mutants/) and apply the edits; each `old` must occur exactly once."""
-    shutil.copytree(reference, destination, ignore=shutil.ignore_patterns("mutants", "__pycache__"))
+    shutil.copytree(reference, destination, ignore=shutil.ignore_patterns("mutants", "alternatives", "__pycache__"))
     for edit in mutant.edits:
         target = destination / edit.file
         if not target.is_file():
@@ -74,7 +75,7 @@ def apply_mutant(reference: Path, mutant: Mutant, destination: Path, name: str) 
 @dataclass(frozen=True)
 class Case:
     assignment_id: str
-    name: str  # reference | starter | mutant:<name>
+    name: str  # reference | starter | mutant:<name> | alternative:<name>
     source: Path
     expectation: Callable[[Verdict], str | None]  # None when met, else what went wrong
 
@@ -139,6 +140,11 @@ def reference_cases(settings: Settings, assignment_id: str, scratch: Path) -> li
         mutant = load_mutant(mutant_file)
         source = apply_mutant(reference, mutant, scratch / assignment_id / name, name)
         cases.append(Case(assignment_id, f"mutant:{name}", source, _expect_caught(mutant)))
+    # Independent correct solutions with other designs the handout allows: each must earn full marks too.
+    alternatives = reference / "alternatives"
+    for folder in sorted(alternatives.iterdir()) if alternatives.is_dir() else []:
+        if folder.is_dir():
+            cases.append(Case(assignment_id, f"alternative:{folder.name}", folder, _expect_full_marks))
     return cases
 
 
