@@ -1,4 +1,9 @@
-"""p2 judge: hidden checks over what the probe emitted. Expected values live in the files beside this module."""
+"""p2 judge: hidden checks over what the probe emitted. Expected values live in the files beside this module.
+
+The hidden states and the reference attention maps were computed by the probe's driver (its own copy of the
+architecture with the weights of the student's encoder), not reported by the student's code; the predictions,
+probabilities, tokens, attention maps and heatmap are the student's raw outputs on inputs the driver chose.
+"""
 
 import io
 import json
@@ -27,6 +32,7 @@ PRETRAINED_ATOL = 1e-3
 ATTENTION_ATOL = 1e-4
 PROBABILITY_ATOL = 1e-4
 MIN_IMAGE_SIDE, MAX_IMAGE_SIDE = 150, 5000
+INTEGER_TYPES = {"int", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
 
 
 @check("pretrained_encoder")
@@ -53,10 +59,15 @@ def encoder_fine_tuned(probe: ProbeData) -> None:
 
 @check("accuracy_beats_baseline")
 def accuracy_beats_baseline(probe: ProbeData) -> None:
-    predictions = probe.step("hidden_predictions").value("predictions")
+    step = probe.step("hidden_predictions")
+    predictions = step.value("predictions")
+    # Types as the driver saw them, before any conversion: a list of ints (numpy integer scalars are tolerated).
+    if step.value("container_type") != "list":
+        raise Failed("predict(texts) must return a list of int labels")
     if type(predictions) is not list or len(predictions) != len(HIDDEN_LABELS):
         raise Failed("predict(texts) must return one label per text")
-    if any(type(label) is not int or not 0 <= label < NUM_LABELS for label in predictions):
+    if not set(step.value("label_types")) <= INTEGER_TYPES \
+            or any(type(label) is not int or not 0 <= label < NUM_LABELS for label in predictions):
         raise Failed("predict(texts) must return int labels in range(num_labels)")
     accuracy = sum(int(p == y) for p, y in zip(predictions, HIDDEN_LABELS)) / len(HIDDEN_LABELS)
     required = FROZEN["baseline_accuracy"] + ACCURACY_MARGIN
@@ -143,7 +154,7 @@ def heatmap_png(probe: ProbeData) -> None:
 
 @check("heatmap_labels")
 def heatmap_labels(probe: ProbeData) -> None:
-    step = probe.step("heatmap")
+    step = probe.step("heatmap_labels")
     if step.value("x_labels") != HEATMAP_TOKENS or step.value("y_labels") != HEATMAP_TOKENS:
         raise Failed("the heatmap's tick labels (read back from the axes) must be exactly the tokens, one per row "
                      "and one per column, in order")

