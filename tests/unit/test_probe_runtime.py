@@ -172,6 +172,11 @@ with gp.step("callbacks", timeout_s=10) as s:
     backend = Backend()
     s.emit("answers", solution.ask(backend, ["a", "fail", "b"]))
     s.emit("calls", backend.calls)
+with gp.step("made_before_a_crash", timeout_s=10) as s:
+    kept = solution.Sneaky("x")
+    solution.crash()
+with gp.step("stale_handle", timeout_s=10) as s:
+    s.emit("value", kept.upper())
 with gp.step("timing", timeout_s=10) as s:
     started = time.perf_counter()
     solution.nap()
@@ -246,6 +251,7 @@ def test_the_driver_survives_the_students_process_and_measures_for_itself(tmp_pa
     assert not data.steps["handle"].ok and "Sneaky object" in data.steps["handle"].error["message"]
     assert data.steps["callbacks"].values == {"answers": ["A", "error: busy", "B"], "calls": ["a", "fail", "b"]}
     assert data.steps["timing"].values["elapsed_s"] >= 0.3
+    assert "lost when your program stopped" in data.steps["stale_handle"].error["message"]
 
 
 def test_output_over_the_runs_cap_fails_its_step_and_the_run_goes_on(tmp_path):

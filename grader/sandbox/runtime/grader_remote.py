@@ -203,6 +203,7 @@ class Student:
     def stop(self, grace_s: float = 0.0) -> int | None:
         """Stop the student's process (and everything in its session) after `grace_s` to end by itself; returns its
         exit code when it ended by itself."""
+        self.generation += 1  # every handle into the stopped process is stale from now on, even before a restart
         if self.connection is not None:
             with contextlib.suppress(ChannelError):
                 self.connection.send({"op": "exit"})
