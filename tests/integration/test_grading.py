@@ -169,3 +169,19 @@ def test_a_kernel_that_exits_keeps_the_report_of_the_cells_that_ran(local_grader
     result = local_grader.grade_path(notebook_of(tmp_path, cells), "p1").result
     assert [cell.status for cell in result.notebook_cells] == ["ok", "error"]
     assert result.status == "error" and "kernel died while cell 1 ran" in result.message
+
+
+HIDDEN_LINE = "EXPECTED_SUMS = [7, 8, 3345678]"  # a line of the fixture judge: what a leak would look like
+
+
+def test_a_load_error_quoting_hidden_text_is_redacted(local_grader, tmp_path):
+    result = local_grader.grade_path(write(tmp_path, "s.py", f"raise ValueError({HIDDEN_LINE!r})\n"), "p1").result
+    assert result.status == "error" and "could not be loaded" in result.message
+    assert HIDDEN_LINE not in result.model_dump_json() and "[hidden]" in result.message
+
+
+def test_a_notebook_cell_message_quoting_hidden_text_is_redacted(local_grader, tmp_path):
+    cells = [HONEST_ADD, f"raise ValueError({HIDDEN_LINE!r})", "def mean(values):\n    return 0.0\n"]
+    result = local_grader.grade_path(notebook_of(tmp_path, cells), "p1").result
+    assert result.notebook_cells[1].status == "error" and "[hidden]" in result.notebook_cells[1].message
+    assert HIDDEN_LINE not in result.model_dump_json()
