@@ -14,6 +14,7 @@ from grader.judge import Judge, ProbeData, StepData, load_judge
 
 JUDGE_DIR = Path(__file__).resolve().parents[2] / "assignments" / "p3" / "hidden_tests" / "judge"
 WINDOW = 400
+LATENCY_SEED = 20261129
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,7 @@ def faithful_steps(hidden: dict) -> dict[str, dict]:
     answers = {question: {"text": "Because the documents say so.", "citations": [results[question][0][0]]}
                if question in hidden["MAIN_QUESTIONS"] else {"text": hidden["NOT_FOUND_ANSWER"], "citations": []}
                for question in hidden["GOLD"]}
-    vectors, queries = hidden["latency_data"]()
+    vectors, queries = hidden["latency_data"](LATENCY_SEED)
     similarities = queries @ vectors.T
     ids = np.argsort(-similarities, axis=1)[:, :5]
     return {
@@ -61,9 +62,11 @@ def faithful_steps(hidden: dict) -> dict[str, dict]:
         "retrieval": {"values": {"results": results,
                                  "k_contract": {str(k): ranked(table, [], k) for k in (1, 3, 8)}}},
         "answers": {"values": {"answers": answers}},
-        "persistence": {"values": {"chunks": copy.deepcopy(table), "results": copy.deepcopy(results)}},
+        "save": {"values": {"created": True, "files": [["chunks.json", 41_000], ["index.faiss", 230_445]]}},
+        "persistence": {"values": {"fresh_process": True, "chunks": copy.deepcopy(table),
+                                   "results": copy.deepcopy(results)}},
         "incremental": {"values": {"chunks": copy.deepcopy(table + added), "results": after}},
-        "latency": {"values": {"add_s": 0.01},
+        "latency": {"values": {"seed": LATENCY_SEED, "add_s": 0.01},
                     "arrays": {"ids": ids, "scores": np.take_along_axis(similarities, ids, axis=1),
                                "query_s": np.full(len(queries), 0.002)}},
     }
@@ -195,3 +198,50 @@ def test_citing_every_retrieved_chunk_does_not_pass_as_grounded(judge, steps, hi
         steps["answers"]["values"]["answers"][question]["citations"] = [
             row[0] for row in steps["retrieval"]["values"]["results"][question]]
     assert failing(judge, steps) == {"answers_grounded"}
+
+
+def test_an_empty_system_fails_every_retrieval_check(judge, steps, hidden):
+    """Nothing ingested: "min(k, 0) results" and "the same results after a reload" must not pass on nothing."""
+    empty = {question: [] for question in hidden["GOLD"]}
+    steps["ingest"]["values"]["chunks"] = []
+    steps["retrieval"]["values"] = {"results": empty, "k_contract": {"1": [], "3": [], "8": []}}
+    steps["persistence"]["values"].update(chunks=[], results=copy.deepcopy(empty))
+    assert {"chunk_offsets", "chunk_coverage", "ranked_results", "recall_at_5", "persistence_roundtrip",
+            "incremental_ingest", "citations_from_retrieved", "answers_grounded"} <= failing(judge, steps)
+
+
+def test_a_save_that_writes_nothing_fails_persistence(judge, steps):
+    nothing = copy.deepcopy(steps)
+    nothing["save"]["values"]["files"] = []
+    assert failing(judge, nothing) == {"persistence_roundtrip"}
+    not_created = copy.deepcopy(steps)
+    not_created["save"]["values"].update(created=False, files=[])
+    assert failing(judge, not_created) == {"persistence_roundtrip"}
+    crashed = copy.deepcopy(steps)
+    del crashed["save"]
+    assert failing(judge, crashed) == {"persistence_roundtrip"}
+
+
+def test_latency_results_are_checked_against_the_recorded_seed(judge, steps, hidden):
+    """The probe draws the vectors anew for every grading: results for other vectors are wrong ones."""
+    vectors, queries = hidden["latency_data"](LATENCY_SEED + 1)
+    similarities = queries @ vectors.T
+    ids = np.argsort(-similarities, axis=1)[:, :5]
+    steps["latency"]["arrays"].update(ids=ids, scores=np.take_along_axis(similarities, ids, axis=1))
+    assert failing(judge, steps) == {"latency_results_correct"}
+    steps["latency"]["values"]["seed"] = LATENCY_SEED + 1
+    assert failing(judge, steps) == set()
+
+
+def test_chunks_that_claim_spans_they_do_not_hold_find_nothing(judge, steps, hidden):
+    """One "chunk" per document claiming the whole document's span, with other text: it would contain every gold
+    passage by its offsets, but only a chunk whose text is document[start:end] counts."""
+    table = [[f"{source}#all", source, 0, len(text), text[:100]] for source, text in hidden["MAIN"].items()]
+    by_source = {row[1]: row for row in table}
+    results = {question: ranked(table, [by_source[spans[0][0]]] if spans and spans[0][0] in by_source else [], 5)
+               for question, spans in hidden["GOLD"].items()}
+    steps["ingest"]["values"]["chunks"] = table
+    steps["retrieval"]["values"]["results"] = results
+    for question in hidden["MAIN_QUESTIONS"]:
+        steps["answers"]["values"]["answers"][question]["citations"] = [results[question][0][0]]
+    assert {"chunk_offsets", "chunk_coverage", "recall_at_5", "answers_grounded"} <= failing(judge, steps)

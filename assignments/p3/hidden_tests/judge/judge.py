@@ -1,5 +1,11 @@
 """Project 3 judge: hidden checks over what the probe emitted (chunk tables, retrievals, answers, timings).
 
+The probe runs in the sandbox's trusted driver and reads the student's objects one plain field at a time, so every
+value here is either a raw output of the student's code on an input the driver chose (chunk fields, retrieved chunks
+and scores, answer texts and citations, search results) or something the driver measured itself (search and add
+times with its own clock, the files save() left on disk, the latency test's seed); everything verified (recall,
+coverage, citation precision, exact top-k) is computed here.
+
 Expected values live here only: the judge's own copy of the corpus (documents.json), the gold passages of the hidden
 questions (gold.json: id -> [[source, start, end], ...], empty for a question the corpus cannot answer) and the
 thresholds below, set from the reference solution's measured results with a margin (bench/RESULTS.md, Project 3).
@@ -32,7 +38,6 @@ ADDED_RECALL_AT_5_MIN = 0.66
 GROUNDED_ANSWERS_MIN = 0.35  # mean citation precision: citing every retrieved chunk does not pay
 ANSWERABLE_NOT_FOUND_MAX = 0.25
 
-LATENCY_SEED = 20261129
 LATENCY_VECTORS = 10_000
 LATENCY_QUERIES = 50
 LATENCY_DIM = 384
@@ -144,8 +149,15 @@ def holds_gold(source: str, start: int, end: int, question: str) -> bool:
     return False
 
 
-def recall_at_k(results: dict[str, list[ResultRow]], questions: list[str]) -> float:
-    hits = sum(any(holds_gold(row.source, row.start, row.end, question) for row in results[question][:K])
+def valid_ids(table: list[ChunkRow], documents: dict[str, str]) -> set[str]:
+    """The chunks whose text is their document's text[start:end]: only they can hold a passage (a chunk that claims
+    a whole document's span with other text would otherwise "find" every answer in it)."""
+    return {chunk.chunk_id for chunk in table if not invalid_chunks([chunk], documents)}
+
+
+def recall_at_k(results: dict[str, list[ResultRow]], questions: list[str], valid: set[str]) -> float:
+    hits = sum(any(row.chunk_id in valid and holds_gold(row.source, row.start, row.end, question)
+                   for row in results[question][:K])
                for question in questions)
     return hits / len(questions)
 
@@ -157,6 +169,8 @@ def same_results(expected: list[ResultRow], actual: list[ResultRow]) -> bool:
 
 def main_system(probe: ProbeData) -> tuple[list[ChunkRow], dict[str, list[ResultRow]]]:
     table = chunk_table(probe.step("ingest").value("chunks"))
+    if not table:  # else an empty system would "return min(k, 0) results" and compare equal to itself after a reload
+        raise Failed("ingest() produced no chunks, so there was nothing to retrieve")
     results = results_by_question(probe.step("retrieval").value("results"))
     require_consistent(results, table)
     return table, results
@@ -215,15 +229,22 @@ def ranked_results(probe: ProbeData) -> None:
 
 @check("recall_at_5")
 def recall_at_5(probe: ProbeData) -> None:
-    _, results = main_system(probe)
-    recall = recall_at_k(results, MAIN_QUESTIONS)
+    table, results = main_system(probe)
+    recall = recall_at_k(results, MAIN_QUESTIONS, valid_ids(table, MAIN))
     assert recall >= RECALL_AT_5_MIN, f"recall@5 {recall:.3f} < {RECALL_AT_5_MIN}"
 
 
 @check("persistence_roundtrip")
 def persistence_roundtrip(probe: ProbeData) -> None:
     table, results = main_system(probe)
-    step = probe.step("persistence")
+    saved = probe.step("save")
+    if saved.value("created") is not True:
+        raise Failed("save(directory) must create the directory when it does not exist")
+    files = saved.value("files")
+    if type(files) is not list or not any(type(entry) is list and len(entry) == 2 and type(entry[1]) is int
+                                          and entry[1] > 0 for entry in files):
+        raise Failed("save(directory) wrote no file into the directory")
+    step = probe.step("persistence")  # the saved folder loaded by a new process of the student's code
     if chunk_table(step.value("chunks")) != table:
         raise Failed("after save() and load() the chunks differ from the saved system's chunks")
     loaded = results_by_question(step.value("results"))
@@ -252,7 +273,7 @@ def incremental_ingest(probe: ProbeData) -> None:
         kept = [row for row in after[question] if row.chunk_id in old_ids]
         if not same_results(before[question][:len(kept)], kept):
             raise Failed("after ingesting more documents, the old chunks are ranked or scored differently")
-    recall = recall_at_k(after, ADDED_QUESTIONS)
+    recall = recall_at_k(after, ADDED_QUESTIONS, valid_ids(added, ADDED))
     if recall < ADDED_RECALL_AT_5_MIN:
         raise Failed("questions about documents ingested later do not find them: "
                      "the new chunks do not seem to be searchable")
@@ -273,7 +294,9 @@ def citations_from_retrieved(probe: ProbeData) -> None:
 @check("answers_grounded")
 def answers_grounded(probe: ProbeData) -> None:
     """Mean over answerable questions of the share of an answer's citations that hold the gold passage."""
-    spans = {chunk.chunk_id: chunk for chunk in chunk_table(probe.step("ingest").value("chunks"))}
+    table = chunk_table(probe.step("ingest").value("chunks"))
+    valid = valid_ids(table, MAIN)
+    spans = {chunk.chunk_id: chunk for chunk in table if chunk.chunk_id in valid}
     emitted = answers(probe)
     precision = 0.0
     for question in MAIN_QUESTIONS:
@@ -299,9 +322,9 @@ def not_found(probe: ProbeData) -> None:
         raise Failed("too many questions that the documents do answer got the \"not found\" answer")
 
 
-def latency_data() -> tuple[np.ndarray, np.ndarray]:
-    """The probe's random unit vectors and queries, regenerated from the same seed."""
-    generator = np.random.default_rng(LATENCY_SEED)
+def latency_data(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The probe's random unit vectors and queries, regenerated from the seed it drew for this grading."""
+    generator = np.random.default_rng(seed)
 
     def unit_rows(count: int) -> np.ndarray:
         rows = generator.standard_normal((count, LATENCY_DIM)).astype(np.float32)
@@ -317,7 +340,10 @@ def latency_results_correct(probe: ProbeData) -> None:
     ids, scores = step.array("ids"), step.array("scores")
     if ids.shape != (LATENCY_QUERIES, K) or scores.shape != (LATENCY_QUERIES, K):
         raise Failed(f"VectorIndex.search did not answer every query with {K} results in time")
-    vectors, queries = latency_data()
+    seed = step.value("seed")
+    if type(seed) is not int or seed < 0:
+        raise Failed("the latency test's data could not be regenerated")
+    vectors, queries = latency_data(seed)
     if ids.min() < 0 or ids.max() >= LATENCY_VECTORS:
         raise Failed("VectorIndex.search returned ids that are not positions of added vectors")
     similarities = queries @ vectors.T

@@ -1,43 +1,102 @@
-"""Project 3 probe: runs the student's RAG system on the hidden corpus and questions and emits what it returns.
-
-No verdicts here: chunk tables, retrieval results, answers and timings go to the judge as plain data.
+"""Project 3 probe. It runs in the sandbox's trusted driver, never in the student's process: `solution`, the RAG
+system and every chunk, result and answer it returns are remote objects, read over the grader's channel one plain
+field at a time. The probe chooses every input (the hidden corpus and questions, where the index is saved, the random
+vectors of the latency test, drawn anew for every grading), times the index with its own clock, reads the saved
+folder from disk itself and reloads it in a fresh student process; it decides nothing, the judge compares on the host.
 """
 
 import json
-import tempfile
+import os
 import time
+from pathlib import Path
 
-# Bound before the student's code is imported, so a submission cannot slow down or fake the clock we time with.
-perf_counter = time.perf_counter
-
-import numpy as np  # noqa: E402
-
-import grader_probe as gp  # noqa: E402
+import grader_probe as gp
+import numpy as np
 
 K = 5
 K_CONTRACT = (1, 3, 8)
-LATENCY_SEED = 20261129
 LATENCY_VECTORS = 10_000
 LATENCY_QUERIES = 50
 LATENCY_DIM = 384
 LATENCY_WALL_S = 10.0  # stop querying after this long: a slow index must not eat the run's time
+CHUNK_FIELDS = ("chunk_id", "source", "start", "end", "text")
+RESULT_CHUNK_FIELDS = ("chunk_id", "source", "start", "end")
+MAX_LISTED_FILES = 10_000
 
 solution = gp.load_solution()
 batches = json.loads(gp.read_text("documents.json"))
 questions = json.loads(gp.read_text("questions.json"))
 
 
-def chunk_rows(chunks) -> list:
-    return [[chunk.chunk_id, chunk.source, chunk.start, chunk.end, chunk.text] for chunk in chunks]
+def field(remote) -> object:
+    """One attribute's value as the channel delivered it. What is not plain data (a str subclass, an array, any other
+    object) becomes None, which the judge reports as a field of the wrong type."""
+    value = gp.fetch(remote)
+    if type(value) in (str, int, float, bool) or (isinstance(value, np.generic) and value.dtype.kind in "biuf"):
+        return value
+    return None
+
+
+def items(value, what: str) -> list:
+    """The items of a list the student's code returned: a list or tuple crosses by value (its objects as Remotes);
+    another iterable is listed in the student's process."""
+    if isinstance(value, gp.Remote):
+        value = gp.as_list(value)
+    if type(value) not in (list, tuple):
+        raise TypeError(f"{what} must return a list, got {type(value).__name__}")
+    return list(value)
+
+
+def main_system():
+    """The system the ingest step built (grown by the incremental step); a driver-side error when there is none."""
+    if system is None:
+        raise RuntimeError("there was no RAG system to use: building it and ingesting the documents failed")
+    return system
+
+
+def remote_object(value, what: str):
+    if not isinstance(value, gp.Remote):
+        raise TypeError(f"expected {what} object, got {type(value).__name__}")
+    return value
+
+
+def chunk_rows(system) -> list:
+    return [[field(getattr(remote_object(chunk, "a Chunk"), name)) for name in CHUNK_FIELDS]
+            for chunk in items(system.chunks, "RagSystem.chunks")]
 
 
 def result_rows(results) -> list:
-    return [[result.chunk.chunk_id, result.chunk.source, result.chunk.start, result.chunk.end, result.score]
-            for result in results]
+    rows = []
+    for result in items(results, "retrieve()"):
+        result = remote_object(result, "a Retrieved")
+        rows.append([*(field(getattr(result.chunk, name)) for name in RESULT_CHUNK_FIELDS), field(result.score)])
+    return rows
 
 
 def retrievals(system) -> dict:
     return {question["id"]: result_rows(system.retrieve(question["question"], k=K)) for question in questions}
+
+
+def saved_files(folder: Path) -> list:
+    """[relative path, size] of every regular file under the saved folder, read here from disk; links are not
+    followed (the driver may read more than the student's uid)."""
+    listed = []
+    for root, folders, files in os.walk(folder, followlinks=False):
+        for name in sorted(files):
+            path = Path(root, name)
+            if path.is_file() and not path.is_symlink() and len(listed) < MAX_LISTED_FILES:
+                listed.append([str(path.relative_to(folder)), path.lstat().st_size])
+        folders.sort()
+    return listed
+
+
+def fresh_student_process() -> bool:
+    """Stop the student's process, so the next step starts a new one that imports the submission afresh: nothing the
+    code kept in memory survives. A notebook's kernel cannot be restarted (it would end the run), so it stays."""
+    if gp.KIND == "notebook":
+        return False
+    gp._student.stop()  # no public call for this yet; the next request starts a fresh process
+    return True
 
 
 def unit_rows(generator: np.random.Generator, count: int) -> np.ndarray:
@@ -45,8 +104,22 @@ def unit_rows(generator: np.random.Generator, count: int) -> np.ndarray:
     return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
 
-embedder = None
+def numbers(value, what: str) -> np.ndarray:
+    """An array the student's code returned (numpy, a tensor or a list of numbers), as float64, checked here."""
+    if type(value) is np.ndarray or type(value) in (list, tuple) or type(value).__name__ == "Tensor":
+        return np.asarray(value, dtype=np.float64).reshape(-1)
+    raise TypeError(f"{what} must be a numpy array, got {type(value).__name__}")
+
+
+def positions(value, what: str) -> np.ndarray:
+    array = numbers(value, what)
+    if not np.array_equal(array, np.round(array)) or not np.all(np.abs(array) < 2**62):
+        raise TypeError(f"{what} must be whole numbers (positions of added vectors)")
+    return array.astype(np.int64)
+
+
 system = None
+saved_to = None
 
 # Step budgets are several times what the reference needs on 2 idle cores: multi-threaded torch and FAISS slow down
 # sharply when the machine is busy, and a timed-out ingest would cost a correct solution almost every point.
@@ -55,52 +128,72 @@ with gp.step("ingest", timeout_s=200) as s:
     embedder = solution.Embedder(device=gp.device())
     system = solution.RagSystem(embedder)
     system.ingest(dict(batches["main"]))
-    s.emit("chunks", chunk_rows(system.chunks))
+    s.emit("chunks", chunk_rows(system))
 
 with gp.step("retrieval", timeout_s=90) as s:
-    s.emit("results", retrievals(system))
+    s.emit("results", retrievals(main_system()))
     probe_question = questions[0]["question"]
-    s.emit("k_contract", {str(k): result_rows(system.retrieve(probe_question, k=k)) for k in K_CONTRACT})
+    s.emit("k_contract", {str(k): result_rows(main_system().retrieve(probe_question, k=k)) for k in K_CONTRACT})
 
 with gp.step("answers", timeout_s=90) as s:
     answers = {}
     for question in questions:
-        answer = system.answer(question["question"], k=K)
-        answers[question["id"]] = {"text": answer.text, "citations": list(answer.citations)}
+        answer = remote_object(main_system().answer(question["question"], k=K), "an Answer")
+        answers[question["id"]] = {"text": field(answer.text),
+                                   "citations": [citation if type(citation) is str else None
+                                                 for citation in items(gp.fetch(answer.citations), "citations")]}
     s.emit("answers", answers)
 
-with gp.step("persistence", timeout_s=90) as s:
-    folder = tempfile.mkdtemp(prefix="rag-")
-    system.save(f"{folder}/saved-index")  # a folder that does not exist yet
-    loaded = solution.RagSystem.load(f"{folder}/saved-index", embedder)
-    s.emit("chunks", chunk_rows(loaded.chunks))
-    s.emit("results", retrievals(loaded))
+with gp.step("save", timeout_s=60) as s:
+    folder = gp.scratch_folder("rag-") / "saved-index"  # a folder that does not exist yet: save() creates it
+    main_system().save(str(folder))
+    s.emit("created", folder.is_dir() and not folder.is_symlink())
+    s.emit("files", saved_files(folder) if folder.is_dir() and not folder.is_symlink() else [])
+    saved_to = folder
 
 with gp.step("incremental", timeout_s=90) as s:
     # Grows the main system in place (after every step that needs it unchanged): old chunks and their scores must stay.
-    system.ingest(dict(batches["incremental_first"]))
-    system.ingest(dict(batches["incremental_second"]))
-    s.emit("chunks", chunk_rows(system.chunks))
-    s.emit("results", retrievals(system))
+    main_system().ingest(dict(batches["incremental_first"]))
+    main_system().ingest(dict(batches["incremental_second"]))
+    s.emit("chunks", chunk_rows(main_system()))
+    s.emit("results", retrievals(main_system()))
+
+# The saved system is loaded by a new process, which never ingested anything: what it returns came from the folder.
+restarted = fresh_student_process()
+
+with gp.step("persistence", timeout_s=120) as s:
+    if saved_to is None:
+        raise RuntimeError("save() did not finish, so there was nothing to load")
+    loaded = solution.RagSystem.load(str(saved_to), solution.Embedder(device=gp.device()))
+    s.emit("fresh_process", restarted)
+    s.emit("chunks", chunk_rows(loaded))
+    s.emit("results", retrievals(loaded))
 
 with gp.step("latency", timeout_s=30) as s:
-    generator = np.random.default_rng(LATENCY_SEED)
+    seed = gp.fresh_seed()  # new vectors for every grading: no submission can know the answers in advance
+    generator = np.random.default_rng(seed)
     vectors = unit_rows(generator, LATENCY_VECTORS)
     queries = unit_rows(generator, LATENCY_QUERIES)
     index = solution.VectorIndex(LATENCY_DIM)
-    started = perf_counter()
-    index.add(vectors.copy())
-    add_s = perf_counter() - started
+    started = time.perf_counter()
+    index.add(vectors)
+    add_s = time.perf_counter() - started
     ids, scores, seconds = [], [], []
-    loop_started = perf_counter()
+    loop_started = time.perf_counter()
     for query in queries:
-        if perf_counter() - loop_started > LATENCY_WALL_S:
+        if time.perf_counter() - loop_started > LATENCY_WALL_S:
             break
-        started = perf_counter()
-        query_scores, query_ids = index.search(query[None, :].copy(), K)
-        seconds.append(perf_counter() - started)
-        scores.append(np.asarray(query_scores, dtype=np.float64).reshape(-1))
-        ids.append(np.asarray(query_ids, dtype=np.int64).reshape(-1))
+        started = time.perf_counter()
+        returned = index.search(query[None, :], K)
+        seconds.append(time.perf_counter() - started)
+        if type(returned) not in (tuple, list) or len(returned) != 2:
+            raise TypeError("VectorIndex.search must return a tuple (scores, ids)")
+        scores.append(numbers(returned[0], "the scores of VectorIndex.search"))
+        ids.append(positions(returned[1], "the ids of VectorIndex.search"))
+    if any(len(row) != K for row in (*scores, *ids)):
+        raise ValueError(f"VectorIndex.search must return {K} scores and {K} ids for one query over "
+                         f"{LATENCY_VECTORS} vectors")
+    s.emit("seed", seed)
     s.emit("add_s", add_s)
     s.emit_array("ids", np.stack(ids) if ids else np.zeros((0, K), dtype=np.int64))
     s.emit_array("scores", np.stack(scores) if scores else np.zeros((0, K)))
