@@ -75,6 +75,26 @@ def scramble_random_state() -> None:
     _student.request({"op": "seed", "seed": fresh_seed()})
 
 
+def restart_student() -> bool:
+    """Stop the student's process so the next call starts a fresh one that imports the submission anew (nothing it
+    kept in memory survives: a saved index must really be read back). A notebook's kernel cannot be restarted without
+    ending the run, so it stays; returns whether a restart will happen."""
+    if KIND == "notebook":
+        return False
+    _student.stop()
+    return True
+
+
+def is_alive(remote: Remote) -> bool:
+    """Whether an object of the student's is still there (not lost with a process stopped in an earlier step)."""
+    return remote._number == 0 or remote._generation == _student.generation
+
+
+def type_name(remote: Remote) -> str:
+    """The class name of the student's object a Remote stands for, for records and messages."""
+    return remote._type
+
+
 def use_torch_threads(count: int) -> None:
     """torch in the student's process (this one and any restarted one) uses `count` threads: a probe that times the
     student's training sets 1, so the time a budget allows does not depend on how busy other cores are."""

@@ -56,19 +56,10 @@ def classifier_of(value, what: str):
     return value
 
 
-def usable(remote) -> bool:
-    """Whether an object of the student's is still there (not lost with a process stopped in an earlier step)."""
-    try:
-        remote._reference()
-    except gp.StudentGone:
-        return False
-    return True
-
-
 def some_classifier():
     """The fine-tuned classifier if there is one, else the pretrained one, else a fresh load_pretrained."""
     for candidate in (fine_tuned, pretrained):
-        if candidate is not None and usable(candidate):
+        if candidate is not None and gp.is_alive(candidate):
             return candidate
     return classifier_of(solution.load_pretrained(make_config()), "load_pretrained")
 
@@ -135,7 +126,7 @@ with gp.step("fine_tune", timeout_s=TIME_BUDGET_S + 60) as s:
     s.emit_array("hidden", hidden)
 
 with gp.step("hidden_predictions", timeout_s=150) as s:
-    if fine_tuned is None or not usable(fine_tuned):
+    if fine_tuned is None or not gp.is_alive(fine_tuned):
         raise RuntimeError("there is no fine-tuned classifier to evaluate (fine_tune failed)")
     container, kinds, labels = plain_labels(fine_tuned.predict(json.loads(gp.read_text("hidden_texts.json"))))
     s.emit("container_type", container)
@@ -162,7 +153,7 @@ with gp.step("attention", timeout_s=30) as s:
 
 with gp.step("attention_model", timeout_s=30) as s:
     # The same classifier's weights, in the driver's own forward pass.
-    probed = attended if attended is not None and usable(attended) else some_classifier()
+    probed = attended if attended is not None and gp.is_alive(attended) else some_classifier()
     _, attentions = reference_outputs(encoder_weights(probed), texts["attention_text"])
     s.emit_array("maps", attentions)
 
@@ -179,7 +170,7 @@ with gp.step("heatmap", timeout_s=30) as s:
 
 # The tick labels are what the student's code says it drew (reading them from the image is not attempted here).
 with gp.step("heatmap_labels", timeout_s=30) as s:
-    if heatmap is None or not usable(heatmap):
+    if heatmap is None or not gp.is_alive(heatmap):
         raise RuntimeError("render_attention gave no Heatmap to read the labels of")
     s.emit("x_labels", gp.fetch(heatmap.x_labels))
     s.emit("y_labels", gp.fetch(heatmap.y_labels))

@@ -90,15 +90,6 @@ def saved_files(folder: Path) -> list:
     return listed
 
 
-def fresh_student_process() -> bool:
-    """Stop the student's process, so the next step starts a new one that imports the submission afresh: nothing the
-    code kept in memory survives. A notebook's kernel cannot be restarted (it would end the run), so it stays."""
-    if gp.KIND == "notebook":
-        return False
-    gp._student.stop()  # no public call for this yet; the next request starts a fresh process
-    return True
-
-
 def unit_rows(generator: np.random.Generator, count: int) -> np.ndarray:
     rows = generator.standard_normal((count, LATENCY_DIM)).astype(np.float32)
     return rows / np.linalg.norm(rows, axis=1, keepdims=True)
@@ -159,7 +150,7 @@ with gp.step("incremental", timeout_s=90) as s:
     s.emit("results", retrievals(main_system()))
 
 # The saved system is loaded by a new process, which never ingested anything: what it returns came from the folder.
-restarted = fresh_student_process()
+restarted = gp.restart_student()
 
 with gp.step("persistence", timeout_s=120) as s:
     if saved_to is None:

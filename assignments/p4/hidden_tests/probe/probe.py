@@ -42,7 +42,7 @@ def described(value, depth=0):
     subclass, a numpy number) becomes {"$object": <its type>}, which no check accepts as data."""
     kind = type(value)
     if isinstance(value, gp.Remote):
-        return {"$object": value._type}
+        return {"$object": gp.type_name(value)}
     if kind in PLAIN_SCALARS:
         return value if kind is not float or math.isfinite(value) else {"$object": "float"}
     if depth >= MAX_DEPTH:
