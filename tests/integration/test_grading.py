@@ -90,11 +90,29 @@ def test_infinite_loop_times_out_within_limit_and_margin(grader, tmp_path):
     assert elapsed < 6 + 15, f"took {elapsed:.1f} s for a 6 s limit"
 
 
-def test_memory_hog_is_stopped_and_reported(grader, tmp_path):
-    code = "def run():\n    blocks = []\n    while True:\n        blocks.append(bytearray(50_000_000))\n"
-    result = grader.grade_path(write(tmp_path, "s.py", code), "p2").result
+MEMORY_HOG = "def run():\n    blocks = []\n    while True:\n        blocks.append(bytearray(50_000_000))\n"
+
+
+def test_memory_hog_is_stopped_and_reported(docker_grader, tmp_path):
+    result = docker_grader.grade_path(write(tmp_path, "s.py", MEMORY_HOG), "p2").result
     assert result.status == "oom", (result.status, result.message, result.logs.stderr[-300:])
     assert "memory" in result.message
+
+
+@pytest.mark.parametrize("backend", ["local", "bwrap"])
+def test_memory_hog_on_the_local_sandbox_fails_its_step_by_name(backend, request, tmp_path):
+    """Without a cgroup the limit is an rlimit: the code gets a MemoryError, which only the kernel's OOM kill may turn
+    into the status `oom` (raising MemoryError on purpose must not)."""
+    grader = request.getfixturevalue(f"{backend}_grader")
+    result = grader.grade_path(write(tmp_path, "s.py", MEMORY_HOG), "p2").result
+    assert result.status == "graded" and result.score == 0
+    assert any("MemoryError at solution.py:4 in run" in criterion.feedback for criterion in result.criteria)
+
+
+def test_raising_memory_error_is_not_an_oom(docker_grader, tmp_path):
+    code = "def run():\n    print('MemoryError')\n    raise MemoryError('out of memory')\n"
+    result = docker_grader.grade_path(write(tmp_path, "s.py", code), "p2").result
+    assert result.status == "graded" and "memory limit" not in result.message
 
 
 def test_the_run_cannot_reach_the_network(docker_grader, tmp_path):
