@@ -214,10 +214,7 @@ class Decoder:
                     raise ChannelError("a dictionary key that is not hashable") from None
             return decoded
         if tag == "bigint":
-            text = data.get("v")
-            if type(text) is not str or len(text) > 400:
-                raise ChannelError("an integer too large")
-            return int(text)
+            return int(_text(data, 400, "an integer too large"))
         if tag == "float":
             if data.get("v") not in ("nan", "inf", "-inf"):
                 raise ChannelError("a malformed float")
@@ -225,10 +222,7 @@ class Decoder:
         if tag == "bytes":
             return self._take(data)
         if tag == "path":
-            text = data.get("v")
-            if type(text) is not str or len(text) > 4096:
-                raise ChannelError("a malformed path")
-            return PosixPath(text)
+            return PosixPath(_text(data, 4096, "a malformed path"))
         if tag == "array":
             return self._array(data)
         if tag == "scalar":
@@ -277,6 +271,13 @@ class Decoder:
         if isinstance(wanted, torch.dtype) and wanted != tensor.dtype:
             tensor = tensor.to(wanted)
         return tensor
+
+
+def _text(data: dict[str, Any], limit: int, problem: str) -> str:
+    text = data.get("v")
+    if type(text) is not str or len(text) > limit:
+        raise ChannelError(problem)
+    return text
 
 
 def _list(data: dict[str, Any], key: str) -> list:
