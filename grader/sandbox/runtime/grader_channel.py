@@ -3,9 +3,9 @@
 Both ends import this module, but only the driver's *reading* side is a security boundary: everything the student's
 process sends is checked here (frame and header sizes, nesting, array dtypes and shapes against their buffers) before
 the driver uses it, and nothing is ever unpickled. Values cross by value when they are plain data of an exact type
-(None, bool, int, float, str, bytes, list, tuple, dict, paths, numeric numpy arrays and scalars, torch tensors); any other
-object stays in the process that owns it and crosses as a handle (a number), so a custom object can never stand in for
-data on the other side. Standard library only at import time; numpy and torch are imported when arrays cross.
+(None, bool, int, float, str, bytes, list, tuple, dict, paths, numeric numpy arrays and scalars, torch tensors); any
+other object stays in the process that owns it and crosses as a handle (a number), so a custom object can never stand
+in for data on the other side. Standard library only at import time; numpy and torch are imported when arrays cross.
 """
 
 from __future__ import annotations
@@ -133,7 +133,8 @@ class Encoder:
         if kind is int:
             return value if -2**63 <= value < 2**63 else {"$": "bigint", "v": str(value)}
         if kind is float:
-            return value if value == value and value not in (float("inf"), float("-inf")) else {"$": "float", "v": repr(value)}
+            finite = value == value and value not in (float("inf"), float("-inf"))
+            return value if finite else {"$": "float", "v": repr(value)}
         if kind is list:
             return [self.encode(item, depth + 1) for item in value]
         if kind is tuple:

@@ -77,7 +77,8 @@ class StudentKernelManager(AsyncKernelManager):
 
 
 class CappedClient(NotebookClient):
-    """nbclient keeps each cell's outputs in memory: keep at most MAX_CELL_OUTPUT_CHARS of them, echo them to the logs."""
+    """nbclient keeps each cell's outputs in memory: keep at most MAX_CELL_OUTPUT_CHARS of them; echo them to the
+    logs."""
 
     def output(self, outs, msg, display_id, cell_index):
         size = sum(len(json.dumps(out)) for out in outs)
@@ -149,7 +150,8 @@ def start(student) -> None:
 
 
 def run_cells(client: NotebookClient, notebook) -> None:
-    setup = nbformat.v4.new_code_cell(POLICY_CELL + f"import sys\nsys.path.insert(0, {os.environ['GRADER_SUBMISSION']!r})")
+    submission = os.environ["GRADER_SUBMISSION"]
+    setup = nbformat.v4.new_code_cell(POLICY_CELL + f"import sys\nsys.path.insert(0, {submission!r})")
     notebook.cells.insert(0, setup)  # nbclient routes outputs by the cell's index in its notebook
     client.execute_cell(setup, 0)
     report = []

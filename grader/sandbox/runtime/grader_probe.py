@@ -65,7 +65,7 @@ def scratch_folder(prefix: str = "scratch-") -> Path:
 
 
 def fresh_seed() -> int:
-    """A seed no submission can predict: for hidden inputs drawn anew in every grading (recorded, so the judge knows)."""
+    """A seed no submission can predict, for hidden inputs drawn anew in every grading (record it for the judge)."""
     return int.from_bytes(os.urandom(4), "little")
 
 

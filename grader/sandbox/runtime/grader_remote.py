@@ -141,7 +141,9 @@ class Student:
                 if type(method) is not str or method.startswith("_"):
                     raise AttributeError("no such method")
                 target = getattr(target, method)
-            value = target(*decoded.decode(header.get("args", [])), **_keyword_arguments(decoded.decode(header.get("kwargs", {"$": "dict", "k": [], "v": []}))))
+            args = decoded.decode(header.get("args", []))
+            kwargs = _keyword_arguments(decoded.decode(header.get("kwargs", {"$": "dict", "k": [], "v": []})))
+            value = target(*args, **kwargs)
             encoder = Encoder(_refuse_objects)
             connection.send({"op": "return", "value": encoder.encode(value)}, encoder.buffers)
         except ChannelError:
@@ -170,7 +172,6 @@ class Student:
             return self.connection
         if self.notebook is not None:
             raise StudentGone("the notebook's kernel was stopped in an earlier step")
-        self.generation += 1
         ours, theirs = socket_pair()
         self.process = subprocess.Popen(
             [sys.executable, "-I", str(RUNTIME_DIR / "grader_student.py"), "--fd", str(theirs.fileno())],
@@ -184,7 +185,10 @@ class Student:
             if self.torch_threads is not None:
                 ours.send({"op": "threads", "count": self.torch_threads})
                 self.await_reply(ours)
-        except (ChannelClosed, ChannelTimeout):
+        except ChannelTimeout:
+            self.stop()
+            raise StepTimeout("importing your program took the rest of this step's time budget") from None
+        except ChannelError:
             self.stop()
             raise StudentGone("your program ended while it was being imported") from None
         except StudentError:
@@ -194,7 +198,6 @@ class Student:
 
     def attach(self, connection: Connection, stop: Callable[[], int | None]) -> None:
         """A notebook's kernel: already loaded, and never restarted."""
-        self.generation += 1
         self.connection = connection
         self.notebook = stop
         if self.torch_threads is not None:
