@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SubmissionKind = Literal["py", "zip", "ipynb", "folder"]
 ASSIGNMENT_ID = re.compile(r"^p[1-9][0-9]*$")
@@ -26,6 +26,20 @@ class Limits(BaseModel):
     workspace_mb: int = Field(256, ge=8, le=8192, description="tmpfs for the working directory and /tmp")
     output_kb: int = Field(256, ge=1, le=65536, description="stdout and stderr kept for feedback")
     cell_timeout_s: int = Field(60, ge=1, le=3600, description="per notebook cell")
+    notebook_cells_s: int | None = Field(
+        None, ge=1, le=3600, description="all of a notebook's own cells together; the rest of time_s is kept for the "
+        "grader's checks (default: half of time_s)")
+
+    @model_validator(mode="after")
+    def _cells_leave_time_for_the_checks(self) -> "Limits":
+        if self.notebook_cells_s is not None and self.notebook_cells_s >= self.time_s:
+            raise ValueError(f"notebook_cells_s ({self.notebook_cells_s}) must be less than time_s ({self.time_s}): "
+                             "the grader's checks run after the cells, within the same time")
+        return self
+
+    @property
+    def notebook_cells_budget_s(self) -> int:
+        return self.notebook_cells_s if self.notebook_cells_s is not None else max(1, self.time_s // 2)
 
 
 class Assignment(BaseModel):

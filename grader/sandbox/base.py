@@ -72,6 +72,7 @@ def runner_arguments(spec: RunSpec, *, submission: str, probe: str, result: str,
         "--tmpdir", tmpdir,
         "--entry", spec.entry, "--device", device, "--kind", spec.entry_kind,
         "--time-limit", str(limits.time_s), "--cell-timeout", str(limits.cell_timeout_s),
+        "--cells-budget", str(limits.notebook_cells_budget_s),
         "--output-limit", str(limits.output_kb * 1024), "--threads", str(spec.thread_count), "--seed", str(spec.seed),
     ]
 

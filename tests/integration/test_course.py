@@ -55,3 +55,14 @@ def test_validate_explains_points_that_do_not_sum_to_20(fixture_settings, tmp_pa
 def test_unknown_assignment_names_the_known_ones(fixture_settings):
     with pytest.raises(course_files.CourseFileError, match=r"unknown assignment 'p9' \(known: p1, p2\)"):
         course_files.load_assignment(fixture_settings, "p9")
+
+
+def test_a_notebooks_cells_must_leave_time_for_the_checks():
+    from pydantic import ValidationError
+
+    from grader.domain.assignment import Limits
+
+    assert Limits(time_s=240).notebook_cells_budget_s == 120
+    assert Limits(time_s=240, notebook_cells_s=90).notebook_cells_budget_s == 90
+    with pytest.raises(ValidationError, match="must be less than time_s"):
+        Limits(time_s=60, notebook_cells_s=60)

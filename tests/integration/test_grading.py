@@ -203,3 +203,17 @@ def test_a_notebook_cell_message_quoting_hidden_text_is_redacted(local_grader, t
     result = local_grader.grade_path(notebook_of(tmp_path, cells), "p1").result
     assert result.notebook_cells[1].status == "error" and "[hidden]" in result.notebook_cells[1].message
     assert HIDDEN_LINE not in result.model_dump_json()
+
+
+def test_a_notebook_sweep_past_the_cells_budget_leaves_the_checks_their_time(grader, tmp_path):
+    """Eight cells of ~5 s each (every one under the per-cell limit) would take the whole 40 s run; the cells get
+    12 s together (the fixture's notebook_cells_s), the rest are reported and not run, and the checks still run."""
+    sweep = "import time\ntime.sleep(4.5)\n"
+    cells = [HONEST_ADD, "def mean(values):\n    return sum(values) / len(values)\n", *[sweep] * 8]
+    started = time.monotonic()
+    result = grader.grade_path(notebook_of(tmp_path, cells), "p1").result
+    statuses = [cell.status for cell in result.notebook_cells]
+    assert result.status == "graded" and result.score == 16.0, (result.status, result.message)
+    assert statuses[:4] == ["ok"] * 4 and statuses[-1] == "skipped" and "12 s together" in \
+        result.notebook_cells[-1].message
+    assert time.monotonic() - started < 40

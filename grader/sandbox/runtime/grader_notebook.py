@@ -19,6 +19,7 @@ import re
 import socket
 import sys
 import tempfile
+import time
 
 import nbformat
 from jupyter_client.manager import AsyncKernelManager
@@ -31,6 +32,9 @@ from grader_channel import Connection
 from grader_remote import StudentGone
 
 CELL_TIMEOUT = float(os.environ.get("GRADER_CELL_TIMEOUT", "60"))
+# All the student's cells together: what is left of the run's time is the grader's, so a long sweep in the notebook
+# can never take the checks' time (cells past the budget are reported, not run).
+CELLS_BUDGET = float(os.environ.get("GRADER_CELLS_BUDGET", "60"))
 CONNECT_TIMEOUT_S = 60.0
 MAX_CELL_OUTPUT_CHARS = 64 * 1024  # what a cell's outputs may hold in the driver's memory: the rest is dropped
 ALLOWED_MAGICS = ("time", "timeit", "matplotlib", "capture", "writefile", "load_ext", "autoreload", "precision")
@@ -109,10 +113,13 @@ def skipped_parts(source: str) -> list[str]:
     return parts
 
 
-def cell_outcome(cell) -> tuple[str, str]:
+def cell_outcome(cell, timeout_s: float) -> tuple[str, str]:
     for output in cell.get("outputs", []):
         if output.get("output_type") == "error":
             if output.get("ename") == "KeyboardInterrupt":
+                if timeout_s < CELL_TIMEOUT:
+                    return "timeout", (f"interrupted after {timeout_s:.0f} s, when the notebook's cells had used their "
+                                       f"{CELLS_BUDGET:g} s together")
                 return "timeout", f"the cell ran longer than {CELL_TIMEOUT:g} s and was interrupted"
             return "error", f"{output.get('ename')}: {str(output.get('evalue'))[:300]}"
     return "ok", ""
@@ -155,22 +162,35 @@ def run_cells(client: NotebookClient, notebook) -> None:
     notebook.cells.insert(0, setup)  # nbclient routes outputs by the cell's index in its notebook
     client.execute_cell(setup, 0)
     report = []
+    started = time.monotonic()
     for index, cell in enumerate(notebook.cells[1:]):
         if cell.cell_type != "code":
             continue
+        left = CELLS_BUDGET - (time.monotonic() - started)
+        if left < 1:
+            report.append({"index": index, "status": "skipped",
+                           "message": f"not run: the notebook's cells had used their {CELLS_BUDGET:g} s together"})
+            continue
         skipped = skipped_parts(cell.source)
+        client.timeout = max(1, int(min(CELL_TIMEOUT, left)))
         try:
             client.execute_cell(cell, index + 1)
         except DeadKernelError:
             report.append({"index": index, "status": "error", "message": "the kernel died while this cell ran"})
-            records.send("_notebook.json", json.dumps({"cells": report}).encode("utf-8"))
+            send_report(report)
             raise StudentGone(f"the notebook's kernel died while cell {index} ran (did it call exit?)") from None
-        status, message = cell_outcome(cell)
+        status, message = cell_outcome(cell, client.timeout)
         if skipped and status == "ok":
             status, message = "skipped", "not run when grading: " + ", ".join(skipped)
         report.append({"index": index, "status": status, "message": message})
         cell.outputs = []  # echoed already; nothing later reads them
-        records.send("_notebook.json", json.dumps({"cells": report}).encode("utf-8"))
+        send_report(report)
+    send_report(report)
+
+
+def send_report(report: list[dict]) -> None:
+    """The cell report so far, sent as each cell ends: it survives any later timeout or kill."""
+    records.send("_notebook.json", json.dumps({"cells": report}).encode("utf-8"))
 
 
 def serve_from_kernel(client: NotebookClient, submission: str) -> Connection:

@@ -135,6 +135,7 @@ def driver_environment(args: argparse.Namespace, records_fd: int) -> dict[str, s
         "GRADER_SUBMISSION": args.submission, "GRADER_PROBE": args.probe, "GRADER_WORKDIR": args.workdir,
         "GRADER_SEED": str(args.seed), "GRADER_DEVICE": args.device, "GRADER_ENTRY": args.entry,
         "GRADER_KIND": args.kind, "GRADER_CELL_TIMEOUT": str(args.cell_timeout),
+        "GRADER_CELLS_BUDGET": str(args.cells_budget),
         "GRADER_TIME_LIMIT": str(args.time_limit), "GRADER_RECORDS_FD": str(records_fd),
     }
     if args.student_uid is not None:
@@ -169,6 +170,7 @@ def main() -> None:
     parser.add_argument("--kind", choices=["module", "notebook"], required=True)
     parser.add_argument("--time-limit", type=float, required=True)
     parser.add_argument("--cell-timeout", type=float, default=60)
+    parser.add_argument("--cells-budget", type=float, default=60)
     parser.add_argument("--output-limit", type=int, default=256 * 1024)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=1234)
