@@ -47,7 +47,8 @@ def render_report(result: GradeResult, console: Console, title: str | None = Non
         console.print(table)
     for cell in result.notebook_cells:
         if cell.status != "ok":
-            console.print(Text.assemble((f"notebook cell {cell.index}: {cell.status}", "yellow"), " ",
+            console.print(Text.assemble((f"{cell.label or f'notebook cell {cell.index}'}: {cell.status}", "yellow"),
+                                        " ", plain(f"({cell.first_line}) " if cell.first_line else ""),
                                         plain(cell.message)))
     if explain:
         console.print(Text("Check details (instructors only)", style="bold"))

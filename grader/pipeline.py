@@ -142,7 +142,8 @@ def judge_outcome(course: CourseAssignment, outcome: RunOutcome, result: GradeRe
     result.message = course.redactor.redact(run_message(result.status, outcome, data, course.assignment))
     result.logs = Logs(stdout=course.redactor.redact(outcome.stdout), stderr=course.redactor.redact(outcome.stderr),
                        truncated=outcome.output_truncated)
-    result.notebook_cells = [cell.model_copy(update={"message": course.redactor.redact(cell.message)})
+    result.notebook_cells = [cell.model_copy(update={"message": course.redactor.redact(cell.message),
+                                                     "first_line": course.redactor.redact(cell.first_line)})
                              for cell in notebook_cells(outcome)]
     if result.sandbox is not None:
         result.sandbox.gpu = outcome.gpu
@@ -172,7 +173,8 @@ def notebook_cells(outcome: RunOutcome) -> list[NotebookCell]:
         return []
     try:
         cells = read_json(raw)["cells"]
-        return [NotebookCell(index=int(c["index"]), status=c["status"], message=str(c.get("message", ""))[:300])
+        return [NotebookCell(index=int(c["index"]), status=c["status"], message=str(c.get("message", ""))[:300],
+                             label=str(c.get("label", ""))[:40], first_line=str(c.get("first_line", ""))[:80])
                 for c in cells]
     except (ValueError, KeyError, TypeError):
         return []

@@ -41,6 +41,10 @@ class Limits(BaseModel):
     def notebook_cells_budget_s(self) -> int:
         return self.notebook_cells_s if self.notebook_cells_s is not None else max(1, self.time_s // 2)
 
+    def effective(self) -> dict[str, float | int]:
+        """The limits a run is held to, as numbers (the result's `sandbox.limits`): defaults resolved."""
+        return {**self.model_dump(exclude={"notebook_cells_s"}), "notebook_cells_s": self.notebook_cells_budget_s}
+
 
 class Assignment(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -45,9 +45,11 @@ class SandboxInfo(BaseModel):
 
 
 class NotebookCell(BaseModel):
-    index: int
+    index: int  # position among all the notebook's cells, markdown included
     status: Literal["ok", "error", "timeout", "skipped"]
     message: str = ""
+    label: str = ""  # as Jupyter numbers a top-to-bottom run: "code cell 3"
+    first_line: str = ""
 
 
 class Logs(BaseModel):

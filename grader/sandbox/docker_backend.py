@@ -57,7 +57,7 @@ class DockerBackend:
 
     def describe(self, spec: RunSpec) -> dict:
         return {"kind": self.kind, "isolation": self.isolation, "image": self.image, "gpu": self._gpu_for(spec),
-                "limits": spec.limits.model_dump()}
+                "limits": spec.limits.effective()}
 
     def host_has_gpu(self) -> bool:
         with self._lock:

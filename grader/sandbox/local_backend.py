@@ -43,7 +43,7 @@ class LocalBackend:
 
     def describe(self, spec: RunSpec) -> dict:
         return {"kind": self.kind, "isolation": self.isolation, "image": None, "gpu": False,
-                "limits": spec.limits.model_dump()}
+                "limits": spec.limits.effective()}
 
     def run(self, spec: RunSpec) -> RunOutcome:
         with tempfile.TemporaryDirectory(prefix="grader-run-") as scratch:

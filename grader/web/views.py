@@ -20,6 +20,14 @@ class CriterionView:
 
 
 @dataclass(frozen=True)
+class NotebookCellView:
+    label: str
+    first_line: str
+    status: str
+    message: str
+
+
+@dataclass(frozen=True)
 class ResultView:
     status: str
     message: str
@@ -31,6 +39,7 @@ class ResultView:
     stdout: str
     stderr: str
     duration_s: float
+    notebook_cells: tuple[NotebookCellView, ...] = ()  # every cell that did not simply run
 
 
 def revealed(deadline: datetime | None, now: datetime) -> bool:
@@ -61,4 +70,9 @@ def result_view(
         hidden_max=round(sum(c.max_points for c in criteria if c.hidden), 2),
         pending_manual_max=round(sum(c.max_points for c in criteria if c.manual and not c.hidden and c.points is None), 2),
         stdout=logs.get("stdout", ""), stderr=logs.get("stderr", ""), duration_s=float(result.get("duration_s", 0.0)),
+        notebook_cells=tuple(
+            NotebookCellView(label=cell.get("label") or f"notebook cell {cell['index']}",
+                             first_line=cell.get("first_line", ""), status=cell["status"],
+                             message=cell.get("message", ""))
+            for cell in result.get("notebook_cells") or [] if cell["status"] != "ok"),
     )

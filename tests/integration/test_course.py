@@ -63,6 +63,7 @@ def test_a_notebooks_cells_must_leave_time_for_the_checks():
     from grader.domain.assignment import Limits
 
     assert Limits(time_s=240).notebook_cells_budget_s == 120
+    assert Limits(time_s=240).effective()["notebook_cells_s"] == 120  # a result's sandbox.limits holds numbers only
     assert Limits(time_s=240, notebook_cells_s=90).notebook_cells_budget_s == 90
     with pytest.raises(ValidationError, match="must be less than time_s"):
         Limits(time_s=60, notebook_cells_s=60)

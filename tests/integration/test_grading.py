@@ -186,7 +186,7 @@ def test_a_kernel_that_exits_keeps_the_report_of_the_cells_that_ran(local_grader
     cells = [HONEST_ADD, "import os\nos._exit(0)", "def mean(values):\n    return 1.0\n"]
     result = local_grader.grade_path(notebook_of(tmp_path, cells), "p1").result
     assert [cell.status for cell in result.notebook_cells] == ["ok", "error"]
-    assert result.status == "error" and "kernel died while cell 1 ran" in result.message
+    assert result.status == "error" and "kernel died while code cell 2 ran" in result.message
 
 
 HIDDEN_LINE = "EXPECTED_SUMS = [7, 8, 3345678]"  # a line of the fixture judge: what a leak would look like
@@ -217,3 +217,20 @@ def test_a_notebook_sweep_past_the_cells_budget_leaves_the_checks_their_time(gra
     assert statuses[:4] == ["ok"] * 4 and statuses[-1] == "skipped" and "12 s together" in \
         result.notebook_cells[-1].message
     assert time.monotonic() - started < 40
+
+
+def test_a_notebooks_cell_report_numbers_code_cells_and_names_the_cell_that_failed(local_grader, tmp_path):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell("# My solution"), nbformat.v4.new_code_cell(HONEST_ADD),
+                      nbformat.v4.new_markdown_cell("The mean:"),
+                      nbformat.v4.new_code_cell("scale = undefined_setting\ndef mean(values):\n    return 0.0\n"),
+                      nbformat.v4.new_code_cell("def broken(:\n    pass\n")]
+    path = tmp_path / "solution.ipynb"
+    nbformat.write(notebook, str(path))
+    result = local_grader.grade_path(path, "p1").result
+    cells = {cell.label: cell for cell in result.notebook_cells}
+    assert set(cells) == {"code cell 1", "code cell 2", "code cell 3"}
+    assert cells["code cell 2"].status == "error" and cells["code cell 2"].first_line == "scale = undefined_setting"
+    assert "code cell 3" in cells["code cell 3"].message and "ipykernel" not in cells["code cell 3"].message
+    average = next(c for c in result.criteria if c.id == "average")
+    assert "mean is defined in code cell 2, which failed" in average.feedback, average.feedback

@@ -155,3 +155,22 @@ def test_an_upload_kept_in_the_gradebook_is_written_to_the_store_by_its_first_re
     assert (stored.tree / "solution.py").read_bytes() == content
     assert (stored.kind, stored.entry_kind) == ("py", "module")
     assert staging_left_over(settings) == []
+
+
+def test_the_result_page_lists_the_notebook_cells_that_did_not_simply_run(client: TestClient, people, tmp_path):
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    code = (SOLUTIONS / "right.py").read_text()
+    notebook.cells = [nbformat.v4.new_markdown_cell("# Sums"), nbformat.v4.new_code_cell("!pip install numpy"),
+                      nbformat.v4.new_code_cell(code), nbformat.v4.new_code_cell("raise RuntimeError('scratch')")]
+    csrf = sign_in(client, people["alice"].email)
+    response = client.post("/assignments/p1/submissions", data={"csrf_token": csrf},
+                           files={"file": ("solution.ipynb", nbformat.writes(notebook).encode(),
+                                           "application/x-ipynb+json")}, follow_redirects=False)
+    submission_id = submission_id_of(response)
+    assert wait_graded(client, submission_id) == "graded"
+    page = client.get(f"/submissions/{submission_id}").text
+    table = page[page.index("data-notebook-cells"):]
+    assert "code cell 1" in table and "<code>!pip install numpy</code>" in table and "skipped" in table
+    assert "code cell 3" in table and "RuntimeError: scratch" in table and "code cell 2" not in table

@@ -13,6 +13,7 @@ Jupyter (ALLOWED_MAGICS); every other magic is skipped. Cells with skipped parts
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -38,6 +39,10 @@ CELLS_BUDGET = float(os.environ.get("GRADER_CELLS_BUDGET", "60"))
 CONNECT_TIMEOUT_S = 60.0
 MAX_CELL_OUTPUT_CHARS = 64 * 1024  # what a cell's outputs may hold in the driver's memory: the rest is dropped
 ALLOWED_MAGICS = ("time", "timeit", "matplotlib", "capture", "writefile", "load_ext", "autoreload", "precision")
+IPYTHON_FILE = re.compile(r"\S*ipykernel_\d+/\d+\.py|<ipython-input-[^>]*>|(?<=\()\d+\.py(?=, line )")
+MISSING_NAME = re.compile(r"^module 'solution' has no attribute '(\w+)'$")
+# Names defined by cells that failed or did not run, and why: a check that cannot find one names the cell instead.
+FAILED_DEFINITIONS: dict[str, str] = {}
 IPYTHON_CALL = re.compile(r"get_ipython\(\)\.(system|getoutput|run_line_magic|run_cell_magic)\(\s*(['\"])([^'\"]*)")
 
 # Runs first in the kernel: shell escapes and magics outside the allowed set do nothing there, whatever line form
@@ -163,29 +168,69 @@ def run_cells(client: NotebookClient, notebook) -> None:
     client.execute_cell(setup, 0)
     report = []
     started = time.monotonic()
-    for index, cell in enumerate(notebook.cells[1:]):
-        if cell.cell_type != "code":
-            continue
+    code_cells = [(index, cell) for index, cell in enumerate(notebook.cells[1:]) if cell.cell_type == "code"]
+    for number, (index, cell) in enumerate(code_cells, start=1):
+        # Numbered as Jupyter numbers a fresh top-to-bottom run (In [n]), not by position among markdown cells.
+        entry = {"index": index, "label": f"code cell {number}", "first_line": first_line(cell.source)}
         left = CELLS_BUDGET - (time.monotonic() - started)
         if left < 1:
-            report.append({"index": index, "status": "skipped",
+            report.append({**entry, "status": "skipped",
                            "message": f"not run: the notebook's cells had used their {CELLS_BUDGET:g} s together"})
+            FAILED_DEFINITIONS.update(dict.fromkeys(defined_names(cell.source), f"{entry['label']}, which was not run"))
             continue
         skipped = skipped_parts(cell.source)
         client.timeout = max(1, int(min(CELL_TIMEOUT, left)))
         try:
             client.execute_cell(cell, index + 1)
         except DeadKernelError:
-            report.append({"index": index, "status": "error", "message": "the kernel died while this cell ran"})
+            report.append({**entry, "status": "error", "message": "the kernel died while this cell ran"})
             send_report(report)
-            raise StudentGone(f"the notebook's kernel died while cell {index} ran (did it call exit?)") from None
+            raise StudentGone(f"the notebook's kernel died while {entry['label']} ran (did it call exit?)") from None
         status, message = cell_outcome(cell, client.timeout)
         if skipped and status == "ok":
             status, message = "skipped", "not run when grading: " + ", ".join(skipped)
-        report.append({"index": index, "status": status, "message": message})
+        report.append({**entry, "status": status, "message": name_the_cell(message, entry["label"])})
+        if status in ("error", "timeout"):
+            FAILED_DEFINITIONS.update(dict.fromkeys(defined_names(cell.source), f"{entry['label']}, which failed"))
         cell.outputs = []  # echoed already; nothing later reads them
         send_report(report)
     send_report(report)
+
+
+def first_line(source: str) -> str:
+    return next((line.strip()[:80] for line in source.splitlines() if line.strip()), "")
+
+
+def name_the_cell(message: str, label: str) -> str:
+    """A syntax error names IPython's temporary file (ipykernel_12/3456.py, or its base name): name the cell."""
+    return IPYTHON_FILE.sub(label, message)
+
+
+def defined_names(source: str) -> list[str]:
+    """The top-level names a cell defines (def, class, assignment), as IPython itself would run it."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        tree = ast.parse(TransformerManager().transform_cell(source))
+    except (SyntaxError, ValueError):
+        return []
+    names = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names += [target.id for target in targets if isinstance(target, ast.Name)]
+    return names
+
+
+def explained(error: dict) -> dict:
+    """'module solution has no attribute generate' becomes which cell should have defined it and what went wrong."""
+    missing = MISSING_NAME.match(str(error.get("message", "")))
+    if error.get("type") != "AttributeError" or missing is None or missing.group(1) not in FAILED_DEFINITIONS:
+        return error
+    where = FAILED_DEFINITIONS[missing.group(1)]
+    return {**error, "message": f"{missing.group(1)} is defined in {where} (see the notebook's cell report)"}
 
 
 def send_report(report: list[dict]) -> None:

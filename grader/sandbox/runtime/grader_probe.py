@@ -177,6 +177,10 @@ def step(name: str, timeout_s: float | None = None) -> Iterator[Step]:
         yield current
     except StudentError as raised:
         error = raised.error
+        if KIND == "notebook":
+            import grader_notebook
+
+            error = grader_notebook.explained(error)
     except Exception as raised:  # the grader could not use what came back, or the process was lost or too slow
         error = {"type": type(raised).__name__, "message": str(raised)[:500], "frames": []}
     finally:
