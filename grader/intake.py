@@ -176,6 +176,9 @@ def _notebook_text(content: bytes, name: str) -> str:
         notebook = nbformat.reads(text, as_version=4)  # converts readable older formats (v3) to v4
     except Exception as error:  # nbformat raises JSON, reader and conversion errors of several types
         raise Rejected(f"'{name}' is not a readable Jupyter notebook: {str(error)[:200]}") from error
+    if notebook.nbformat_minor < 5 and any("id" in cell for cell in notebook.cells):
+        # Cell ids arrived in format 4.5; editors write them into older declared versions, and Jupyter opens those.
+        notebook = nbformat.v4.upgrade(notebook, from_version=4, from_minor=notebook.nbformat_minor)
     try:
         nbformat.validate(notebook)
     except nbformat.ValidationError as error:

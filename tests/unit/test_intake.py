@@ -175,6 +175,19 @@ def test_old_v3_notebook_is_converted_and_accepted(tmp_path):
     assert accepted.entry_kind == "notebook" and notebook.cells[0].source.strip() == SOLUTION.strip()
 
 
+@pytest.mark.parametrize("minor", [0, 4])
+def test_a_notebook_declaring_an_older_v4_with_cell_ids_is_accepted_as_jupyter_opens_it(tmp_path, minor):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(SOLUTION)]
+    document = json.loads(nbformat.writes(notebook))
+    document["nbformat_minor"] = minor
+    source = tmp_path / "ids.ipynb"
+    source.write_text(json.dumps(document))
+    accepted, tree = run_accept(tmp_path, source)
+    stored = nbformat.read(tree / "solution.ipynb", as_version=4)
+    assert accepted.entry_kind == "notebook" and stored.cells[0].source == SOLUTION
+
+
 def test_zip_without_entry_names_what_it_found(tmp_path):
     source = make_zip(tmp_path / "s.zip", {"main.py": SOLUTION})
     with pytest.raises(Rejected, match=r"solution.py was not found .*found: main.py"):
