@@ -157,3 +157,30 @@ def test_student_uploads_reference_other_student_is_refused_instructor_grades_an
     assert float(rows["alice@example.edu"]["total"]) == e2e_course.project_points + 18
     assert float(rows["alice@example.edu"]["defense"]) == 18
     assert (rows["bob@example.edu"]["total"], rows["bob@example.edu"]["passed"]) == ("0", "no")
+
+
+def test_a_notebooks_cell_report_is_on_the_students_result_page(browser, live: str, tmp_path: Path,
+                                                                 screenshots: Path):
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell("# My tiny GPT"),
+                      nbformat.v4.new_code_cell("!pip install torch"),
+                      nbformat.v4.new_code_cell("import unicodedata\n\ndef clean_corpus(raw):\n    return raw\n"),
+                      nbformat.v4.new_code_cell("%%bash\nls /"),
+                      nbformat.v4.new_code_cell("raise RuntimeError('a scratch cell')")]
+    path = tmp_path / "solution.ipynb"
+    nbformat.write(notebook, str(path))
+    bob = _signed_in_page(browser, live, "bob@example.edu")
+    bob.wait_for_url("**/assignments")
+    bob.click("a:has-text('p1 ·')")
+    bob.set_input_files("input[type=file]", str(path))
+    bob.click("button:has-text('Submit for grading')")
+    bob.wait_for_url("**/submissions/*")
+    bob.wait_for_selector("[data-notebook-cells]", timeout=GRADING_TIMEOUT_MS)
+    rows = [row.inner_text() for row in bob.locator("[data-notebook-cells] tbody tr").all()]
+    assert len(rows) == 3, rows
+    assert rows[0].startswith("code cell 1") and "!pip install torch" in rows[0] and "skipped" in rows[0]
+    assert rows[1].startswith("code cell 3") and "%%bash" in rows[1] and "skipped" in rows[1]
+    assert rows[2].startswith("code cell 4") and "RuntimeError: a scratch cell" in rows[2]
+    bob.screenshot(path=screenshots / "student_notebook_result.png", full_page=True)
