@@ -282,6 +282,28 @@ gp.done()
     assert data.steps["after"].values == {"value": 42}
 
 
+def test_a_notebooks_cell_report_survives_a_whole_run_timeout_and_its_tracebacks_reach_the_logs(tmp_path):
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("def value():\n    return 42\n"),
+                      nbformat.v4.new_code_cell("raise KeyError('scratch')"),
+                      nbformat.v4.new_code_cell("def hang():\n    while True:\n        pass\n")]
+    (tmp_path / "probe").mkdir()
+    (tmp_path / "probe" / "probe.py").write_text(
+        "import grader_probe as gp\nsolution = gp.load_solution()\nwith gp.step('hangs') as s:\n"
+        "    solution.hang()\ngp.done()\n")
+    (tmp_path / "submission").mkdir()
+    nbformat.write(notebook, str(tmp_path / "submission" / "solution.ipynb"))
+    spec = RunSpec(submission_tree=tmp_path / "submission", entry="solution.ipynb", entry_kind="notebook",
+                   probe_dir=tmp_path / "probe", limits=Limits(time_s=20, cell_timeout_s=5), seed=1)
+    outcome = LocalBackend(use_bwrap=False).run(spec)
+    assert outcome.status == "timeout"
+    cells = json.loads(outcome.files["_notebook.json"])["cells"]
+    assert [cell["status"] for cell in cells] == ["ok", "error", "ok"]
+    assert "KeyError: 'scratch'" in outcome.stderr and "Traceback" in outcome.stderr
+
+
 def test_the_runtime_modules_import_nothing_outside_the_standard_library_at_start():
     code = ("import sys; sys.path.insert(0, %r); import grader_channel, grader_records, grader_student; "
             "print(sorted(m for m in ('numpy', 'torch') if m in sys.modules))" % str(RUNTIME_DIR))

@@ -40,6 +40,7 @@ CONNECT_TIMEOUT_S = 60.0
 MAX_CELL_OUTPUT_CHARS = 64 * 1024  # what a cell's outputs may hold in the driver's memory: the rest is dropped
 ALLOWED_MAGICS = ("time", "timeit", "matplotlib", "capture", "writefile", "load_ext", "autoreload", "precision")
 IPYTHON_FILE = re.compile(r"\S*ipykernel_\d+/\d+\.py|<ipython-input-[^>]*>|(?<=\()\d+\.py(?=, line )")
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 MISSING_NAME = re.compile(r"^module 'solution' has no attribute '(\w+)'$")
 # Names defined by cells that failed or did not run, and why: a check that cannot find one names the cell instead.
 FAILED_DEFINITIONS: dict[str, str] = {}
@@ -98,6 +99,10 @@ class CappedClient(NotebookClient):
             target = sys.stderr if out.get("name") == "stderr" else sys.stdout
             target.write(str(out.get("text", ""))[:MAX_CELL_OUTPUT_CHARS])
             target.flush()
+        elif out is not None and out.get("output_type") == "error":  # the traceback, as Jupyter shows it, in the logs
+            traceback = ANSI_ESCAPE.sub("", "\n".join(str(line) for line in out.get("traceback", [])))
+            sys.stderr.write(traceback[:MAX_CELL_OUTPUT_CHARS] + "\n")
+            sys.stderr.flush()
         return out
 
 
