@@ -11,7 +11,6 @@ import shutil
 import time
 from pathlib import Path
 
-import pytest
 import yaml
 
 from grader.domain.assignment import Limits
