@@ -18,6 +18,7 @@ import io
 import json
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -39,6 +40,7 @@ KIND = os.environ.get("GRADER_KIND", "module")
 MAX_STRING = 1_000_000
 MAX_ITEMS = 100_000
 _PLAIN_SCALARS = (str, int, float, bool, type(None))
+_student = Student()  # the one student process (or notebook kernel) this run talks to
 
 
 def device() -> str:
@@ -57,8 +59,6 @@ def read_text(name: str) -> str:
 
 def scratch_folder(prefix: str = "scratch-") -> Path:
     """A new empty folder the student's code may write in (a checkpoint path, a saved index); the driver reads it."""
-    import tempfile
-
     folder = Path(tempfile.mkdtemp(prefix=prefix, dir=os.environ.get("GRADER_WORKDIR")))
     folder.chmod(0o777)
     return folder
@@ -115,15 +115,16 @@ def fetch(remote: Remote) -> Any:
 
 def as_list(remote: Remote) -> list:
     """`list(x)` evaluated in the student's process (a generator of parameters, a sequence of results)."""
-    return _student.request({"op": "builtin", "name": "list", "target": remote._reference()})
-
-
-_student = Student()
+    return _builtin("list", remote)
 
 
 def as_dict(remote: Remote) -> dict:
     """`dict(x)` evaluated in the student's process (a tokenizer's BatchEncoding, a model output)."""
-    return _student.request({"op": "builtin", "name": "dict", "target": remote._reference()})
+    return _builtin("dict", remote)
+
+
+def _builtin(name: str, remote: Remote) -> Any:
+    return _student.request({"op": "builtin", "name": name, "target": remote._reference()})
 
 
 def load_solution() -> Remote:

@@ -182,9 +182,7 @@ class Student:
         try:
             ours.send({"op": "load", "entry": ENTRY})
             self.await_reply(ours)
-            if self.torch_threads is not None:
-                ours.send({"op": "threads", "count": self.torch_threads})
-                self.await_reply(ours)
+            self.apply_torch_threads(ours)
         except ChannelTimeout:
             self.stop()
             raise StepTimeout("importing your program took the rest of this step's time budget") from None
@@ -200,8 +198,13 @@ class Student:
         """A notebook's kernel: already loaded, and never restarted."""
         self.connection = connection
         self.notebook = stop
+        self.apply_torch_threads(connection)
+
+    def apply_torch_threads(self, connection: Connection) -> None:
+        """Give a newly loaded process the probe's torch thread count, if it set one."""
         if self.torch_threads is not None:
-            self.request({"op": "threads", "count": self.torch_threads})
+            connection.send({"op": "threads", "count": self.torch_threads})
+            self.await_reply(connection)
 
     def stop(self, grace_s: float = 0.0) -> int | None:
         """Stop the student's process (and everything in its session) after `grace_s` to end by itself; returns its

@@ -9,6 +9,7 @@ or the judge, never here. Standard library only at import time.
 from __future__ import annotations
 
 import argparse
+import builtins
 import importlib.util
 import os
 import random
@@ -113,7 +114,7 @@ class Host:
         return Decoder(buffers, self.resolve).decode(header.get("value"))
 
 
-BUILTIN_EXCEPTIONS = {name: value for name, value in vars(__import__("builtins")).items()
+BUILTIN_EXCEPTIONS = {name: value for name, value in vars(builtins).items()
                       if isinstance(value, type) and issubclass(value, Exception)}
 
 
