@@ -33,10 +33,27 @@ class PlagiarismCase(Base):
     score: Mapped[float] = mapped_column(Float)
     channels: Mapped[dict] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(20), default="flagged", index=True)
+    percentile: Mapped[float | None] = mapped_column(Float, nullable=True)  # share of the cohort's pairs scoring lower
+    details: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # the report's side-by-side view (see flag_pairs)
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     decided_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class PlagiarismRun(Base):
+    """A detector run over one project's counting attempts, asked for on the dashboard and carried out by the
+    grading process (grader/plagiarism/runs.py)."""
+
+    __tablename__ = "plagiarism_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assignment_id: Mapped[str] = mapped_column(String(100))
+    requested_by: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)  # queued | running | done | failed
+    summary: Mapped[str | None] = mapped_column(Text, nullable=True)  # what it found, or why it failed
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class CaseNotFound(LookupError):
@@ -70,9 +87,18 @@ def flag_pairs(session: Session, assignment_id: str, pairs: Iterable[dict], thre
             session.add(case)
         elif case.status == "flagged":
             case.score, case.channels = pair["score"], pair.get("channels", {})
+        if case.status == "flagged":
+            case.percentile, case.details = pair.get("percentile"), _oriented(pair.get("details"), student_of(pair["a"]) != first)
         flagged.append(case)
     session.flush()
     return flagged
+
+
+def _oriented(details: dict | None, swapped: bool) -> dict | None:
+    """The side-by-side view with student_a on the left, as the case names them."""
+    if details is None or not swapped:
+        return details
+    return {**details, "left": details["right"], "right": details["left"]}
 
 
 def decide(session: Session, case_id: int, status: Status, comment: str, instructor: str) -> PlagiarismCase:
