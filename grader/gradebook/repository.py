@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Select, bindparam, func, insert, literal, select, update
+from sqlalchemy import Connection, Select, bindparam, delete, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, defer
 
@@ -172,10 +172,11 @@ class Gradebook:
         return user, invite
 
     def reissue_invite(self, user: User) -> str:
-        """A fresh one-time link to set a password; any previous password stops working."""
+        """A fresh one-time link to set a password; the previous password, open sessions and API tokens stop working."""
         invite = secrets.token_urlsafe(32)
         user.password_hash = None
         user.invite_token_hash = token_digest(invite)
+        self.sign_out_everywhere(user)
         return invite
 
     def import_roster(self, entries: Iterable[RosterEntry]) -> list[tuple[User, str]]:
@@ -190,8 +191,14 @@ class Gradebook:
         return self.session.scalar(select(User).where(User.invite_token_hash == token_digest(invite)))
 
     def set_password(self, user: User, password_hash: str) -> None:
+        """A new password ends every open session and revokes every API token of the account."""
         user.password_hash = password_hash
         user.invite_token_hash = None
+        self.sign_out_everywhere(user)
+
+    def sign_out_everywhere(self, user: User) -> None:
+        self.session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+        self.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
 
     # --- sessions and API tokens --------------------------------------------------------------------------------
     def open_session(self, user: User, lifetime: timedelta) -> tuple[str, WebSession]:
@@ -212,6 +219,14 @@ class Gradebook:
         token = secrets.token_urlsafe(32)
         self.session.add(ApiToken(user_id=user.id, token_hash=token_digest(token), label=label))
         return token
+
+    def api_tokens(self, user_id: int) -> list[ApiToken]:
+        return list(self.session.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)))
+
+    def revoke_api_token(self, user_id: int, token_id: int) -> bool:
+        """Only the owner's own token; False when there is none such."""
+        return bool(self.session.execute(
+            delete(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id)).rowcount)
 
     # --- submissions and jobs ------------------------------------------------------------------------------------
     def record_submission(

@@ -6,7 +6,11 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import swagger_ui_bundle
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import sessionmaker
@@ -23,25 +27,15 @@ from grader.queue.base import GradingQueue
 from grader.queue.celery_queue import queue_from_settings, web_process_queue
 from grader.settings import Settings
 from grader.store import flush_store
-from grader.web import api, pages
+from grader.web import account_pages, api, pages
 from grader.web.auth import NotSignedIn
 from grader.web.options import WebOptions
 from grader.web.rendering import make_templates, render
-from grader.web.services import AppContext, Forbidden, InvalidInput, NotFound, RateLimited
-from grader.web.uploads import BadUpload, UploadTooLarge
+from grader.web.errors import ERRORS, upload_error_detail
+from grader.web.services import AppContext
 
 WEB_DIR = Path(__file__).resolve().parent
 QueueFactory = Callable[[Settings, sessionmaker], GradingQueue]
-
-
-ERRORS: dict[type[Exception], tuple[int, str]] = {
-    NotFound: (404, "Not found"),
-    Forbidden: (403, "Not allowed"),
-    RateLimited: (429, "Too many uploads"),
-    InvalidInput: (400, "That did not work"),
-    BadUpload: (400, "Upload not understood"),
-    UploadTooLarge: (413, "File too large"),
-}
 
 
 def _wants_json(request: Request) -> bool:
@@ -57,10 +51,7 @@ def _error_response(request: Request, status: int, title: str, detail: str) -> R
 def _install_error_handlers(app: FastAPI, settings: Settings) -> None:
     for error_type, (status, title) in ERRORS.items():
         def handler(request: Request, error: Exception, status: int = status, title: str = title) -> Response:
-            detail = str(error)
-            if isinstance(error, UploadTooLarge):
-                detail = f"uploads are limited to {settings.max_upload_bytes // (1024 * 1024)} MiB"
-            return _error_response(request, status, title, detail)
+            return _error_response(request, status, title, upload_error_detail(error, settings))
         app.add_exception_handler(error_type, handler)
 
     def not_signed_in(request: Request, error: Exception) -> Response:
@@ -70,6 +61,12 @@ def _install_error_handlers(app: FastAPI, settings: Settings) -> None:
         return RedirectResponse("/login", status_code=303)
     app.add_exception_handler(NotSignedIn, not_signed_in)
 
+    async def malformed(request: Request, error: RequestValidationError) -> Response:
+        if _wants_json(request):  # the API keeps FastAPI's documented 422 body
+            return await request_validation_exception_handler(request, error)
+        return _error_response(request, 400, "That did not work", _plain_errors(error))
+    app.add_exception_handler(RequestValidationError, malformed)
+
     def http_error(request: Request, error: StarletteHTTPException) -> Response:
         return _error_response(request, error.status_code, "Request not possible", str(error.detail))
     app.add_exception_handler(StarletteHTTPException, http_error)
@@ -78,6 +75,28 @@ def _install_error_handlers(app: FastAPI, settings: Settings) -> None:
         return _error_response(request, 500, "Something went wrong on our side",
                                "The error was logged; please try again in a minute.")
     app.add_exception_handler(Exception, server_error)
+
+
+def _plain_errors(error: RequestValidationError) -> str:
+    """'submission_id: a whole number is needed, not "abc"': which field, what it needs, what it got."""
+    parts = []
+    for item in error.errors():
+        field = item["loc"][-1] if item["loc"] else "request"
+        given = f', not "{item["input"]}"' if isinstance(item.get("input"), str) else ""
+        parts.append(f"{field}: {item['msg'].lower()}{given}")
+    return "; ".join(parts) + ". Check the address or the form and try again."
+
+
+def _install_api_docs(app: FastAPI) -> None:
+    """Swagger UI from the installed swagger-ui-bundle package: the docs work with no internet."""
+    app.mount("/api/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="api-docs-assets")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> Response:
+        return get_swagger_ui_html(openapi_url="/api/openapi.json", title="grader API",
+                                   swagger_js_url="/api/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/api/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/api/docs-assets/favicon-32x32.png")
 
 
 class SecurityHeaders:
@@ -130,11 +149,13 @@ def create_app(settings: Settings, options: WebOptions | None = None,
             engine.dispose()
 
     app = FastAPI(title="grader", summary="Autograder and gradebook: submit, follow grading, read results.",
-                  lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+                  lifespan=lifespan, docs_url=None, openapi_url="/api/openapi.json", redoc_url=None)
     app.state.context = context
     app.state.templates = make_templates()
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    _install_api_docs(app)
     app.include_router(api.router)  # first: routes are matched in order, and uploads come through the API
+    app.include_router(account_pages.router)
     app.include_router(pages.router)
     _install_error_handlers(app, settings)
 

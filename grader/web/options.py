@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from grader.web.throttle import ThrottlePolicy
+
 
 @dataclass(frozen=True)
 class WebOptions:
@@ -17,3 +19,4 @@ class WebOptions:
     # of the database for a whole burst, no file written before it); the grading process writes it to the store.
     # Bigger files and zips are written to the store by a worker thread, and the store is flushed before their rows.
     in_memory_upload_bytes: int = 256 * 1024
+    sign_in: ThrottlePolicy = ThrottlePolicy()

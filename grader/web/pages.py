@@ -10,107 +10,16 @@ from grader.queue.celery_queue import worker_statuses
 from grader.web import services
 from grader.web.auth import app_context, check_csrf, instructor_page_viewer, page_uploader, page_viewer
 from grader.web.rendering import render
-from grader.web.security import (
-    LOGIN_CSRF_COOKIE,
-    MIN_PASSWORD_LENGTH,
-    SESSION_COOKIE,
-    Viewer,
-    hash_password,
-    login_csrf_token,
-    password_matches,
-    set_cookie,
-    tokens_equal,
-)
-from grader.web.services import AppContext, Forbidden, InvalidInput, NotFound
+from grader.web.security import Viewer
+from grader.web.errors import ERRORS, upload_error_detail
+from grader.web.services import AppContext, InvalidInput, NotFound
+from grader.web.uploads import BadUpload, UploadTooLarge
 
 router = APIRouter(include_in_schema=False)
-LOGIN_CSRF_MAX_AGE = 3600
 
 
 def _redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
-
-
-def _anonymous_form(request: Request, template: str, context: dict, status_code: int = 200) -> Response:
-    token = login_csrf_token(request)
-    response = render(request, template, {**context, "csrf_token": token}, status_code=status_code)
-    set_cookie(request, response, LOGIN_CSRF_COOKIE, token, LOGIN_CSRF_MAX_AGE)
-    return response
-
-
-def _check_login_csrf(request: Request, submitted: str) -> None:
-    if not tokens_equal(request.cookies.get(LOGIN_CSRF_COOKIE), submitted):
-        raise Forbidden("the form was stale or did not come from this site; reload the page and try again")
-
-
-def _signed_in(request: Request, ctx: AppContext, user_id: int, to: str) -> Response:
-    with ctx.unit_of_work() as gradebook:
-        token, _ = gradebook.open_session(gradebook.user(user_id), ctx.options.session_lifetime)
-    response = _redirect(to)
-    set_cookie(request, response, SESSION_COOKIE, token, int(ctx.options.session_lifetime.total_seconds()))
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
-    return response
-
-
-# --- signing in ----------------------------------------------------------------------------------------------------
-@router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request) -> Response:
-    return _anonymous_form(request, "login.html", {"error": None})
-
-
-@router.post("/login")
-def login(request: Request, email: str = Form(...), password: str = Form(...), csrf_token: str = Form(""),
-          ctx: AppContext = Depends(app_context)) -> Response:
-    _check_login_csrf(request, csrf_token)
-    with ctx.unit_of_work() as gradebook:
-        user = gradebook.user_by_email(email)
-        user_id = user.id if user and password_matches(user.password_hash, password) else None
-    if user_id is None:
-        return _anonymous_form(request, "login.html", {"error": "E-mail or password is wrong."}, status_code=400)
-    return _signed_in(request, ctx, user_id, "/")
-
-
-@router.get("/invite/{invite}", response_class=HTMLResponse)
-def invite_form(request: Request, invite: str, ctx: AppContext = Depends(app_context)) -> Response:
-    with ctx.unit_of_work() as gradebook:
-        user = gradebook.user_by_invite(invite)
-        if user is None:
-            raise NotFound("this invitation link was already used or is not valid; ask an instructor for a new one")
-        name = user.name
-    return _anonymous_form(request, "invite.html", {"name": name, "invite": invite, "error": None})
-
-
-@router.post("/invite/{invite}")
-def accept_invite(request: Request, invite: str, password: str = Form(...), password_again: str = Form(...),
-                  csrf_token: str = Form(""), ctx: AppContext = Depends(app_context)) -> Response:
-    _check_login_csrf(request, csrf_token)
-    error = None
-    if len(password) < MIN_PASSWORD_LENGTH:
-        error = f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters."
-    elif password != password_again:
-        error = "The two passwords differ."
-    with ctx.unit_of_work() as gradebook:
-        user = gradebook.user_by_invite(invite)
-        if user is None:
-            raise NotFound("this invitation link was already used or is not valid; ask an instructor for a new one")
-        if error is None:
-            gradebook.set_password(user, hash_password(password))
-        user_id, name = user.id, user.name
-    if error is not None:
-        return _anonymous_form(request, "invite.html", {"name": name, "invite": invite, "error": error},
-                               status_code=400)
-    return _signed_in(request, ctx, user_id, "/")
-
-
-@router.post("/logout")
-def logout(request: Request, csrf_token: str = Form(""), viewer: Viewer = Depends(page_viewer),
-           ctx: AppContext = Depends(app_context)) -> Response:
-    check_csrf(viewer, csrf_token)
-    with ctx.unit_of_work() as gradebook:
-        gradebook.close_session(request.cookies[SESSION_COOKIE])
-    response = _redirect("/login")
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
 
 
 # --- students --------------------------------------------------------------------------------------------------------
@@ -129,20 +38,32 @@ def assignments(request: Request, viewer: Viewer = Depends(page_viewer),
 @router.get("/assignments/{assignment_id}", response_class=HTMLResponse)
 def assignment(request: Request, assignment_id: str, viewer: Viewer = Depends(page_viewer),
                ctx: AppContext = Depends(app_context)) -> Response:
+    return _assignment_page(request, ctx, viewer, assignment_id)
+
+
+def _assignment_page(request: Request, ctx: AppContext, viewer: Viewer, assignment_id: str,
+                     upload_error: str | None = None, status_code: int = 200) -> Response:
     course_assignment = ctx.assignment(assignment_id)
     return render(request, "assignment.html", {
         "assignment": course_assignment,
         "attempts": services.attempt_rows(ctx, viewer, viewer.id, course_assignment),
         "max_upload_mib": ctx.settings.max_upload_bytes // (1024 * 1024),
         "rules": ctx.rules,
-    })
+        "upload_error": upload_error,
+    }, status_code=status_code)
 
 
 @router.post("/assignments/{assignment_id}/submissions")
 async def upload(request: Request, assignment_id: str, viewer: Viewer = Depends(page_uploader),
                  ctx: AppContext = Depends(app_context)) -> Response:
-    recorded = await services.receive_and_submit(request, ctx, viewer, assignment_id,
-                                                 lambda fields: check_csrf(viewer, fields.get("csrf_token")))
+    """A refused upload comes back to the assignment page, its reason above the form, to try again at once."""
+    try:
+        recorded = await services.receive_and_submit(request, ctx, viewer, assignment_id,
+                                                     lambda fields: check_csrf(viewer, fields.get("csrf_token")))
+    except (InvalidInput, BadUpload, UploadTooLarge) as error:
+        status, title = ERRORS[type(error)]
+        detail = upload_error_detail(error, ctx.settings)
+        return _assignment_page(request, ctx, viewer, assignment_id, f"{title}: {detail}", status)
     return _redirect(f"/submissions/{recorded.submission_id}")
 
 
@@ -159,20 +80,6 @@ def submission_status(submission_id: int, viewer: Viewer = Depends(page_viewer),
     """Polled by the submission page until grading ends."""
     page = services.submission_page(ctx, viewer, submission_id)
     return {"status": page.status, "finished": page.result is not None}
-
-
-@router.get("/account", response_class=HTMLResponse)
-def account(request: Request, viewer: Viewer = Depends(page_viewer)) -> Response:
-    return render(request, "account.html", {"new_token": None})
-
-
-@router.post("/account/api-tokens", response_class=HTMLResponse)
-def new_api_token(request: Request, label: str = Form("script"), csrf_token: str = Form(""),
-                  viewer: Viewer = Depends(page_viewer), ctx: AppContext = Depends(app_context)) -> Response:
-    check_csrf(viewer, csrf_token)
-    with ctx.unit_of_work() as gradebook:
-        token = gradebook.issue_api_token(gradebook.user(viewer.id), label[:200])
-    return render(request, "account.html", {"new_token": token})
 
 
 # --- instructors -----------------------------------------------------------------------------------------------------
