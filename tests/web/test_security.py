@@ -194,7 +194,7 @@ def test_a_rejected_upload_says_why_and_leaves_nothing_in_the_store(client: Test
     response = client.post("/assignments/p1/submissions", data={"csrf_token": csrf},
                            files={"file": ("solution.exe", b"MZ\x90\x00", "application/octet-stream")})
     assert response.status_code == 400
-    assert "<h1>That did not work</h1>" in response.text
+    assert '<p class="alert" data-upload-error>That did not work: ' in response.text  # on the assignment page
     assert not any(settings.store_dir.glob("??/*")) and staging_left_over(settings) == []
 
 
