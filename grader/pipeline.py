@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader import course_files, intake, store
-from grader.domain.assignment import Assignment
+from grader.domain.assignment import Assignment, Limits
 from grader.domain.result import STATUS_MEANING, GradeResult, Logs, NotebookCell, SandboxInfo
 from grader.domain.rubric import Rubric
 from grader.judge import CheckOutcome, Judge, ProbeData, format_step_error, load_judge, read_json
@@ -97,8 +97,9 @@ class Grader:
         course = self.course_assignment(assignment_id)
         spec = RunSpec(submission_tree=stored.tree, entry=course.assignment.entry,
                        entry_kind="notebook" if stored.entry_kind == "notebook" else "module",
-                       probe_dir=course.probe_dir, limits=course.assignment.limits, seed=self.settings.grading_seed,
-                       want_gpu=course.assignment.gpu != "none", threads=self.settings.sandbox_threads)
+                       probe_dir=course.probe_dir, limits=self.run_limits(course.assignment),
+                       seed=self.settings.grading_seed, want_gpu=course.assignment.gpu != "none",
+                       threads=self.settings.sandbox_threads)
         result = self._base_result(course, stored, spec)
         attempts = 0
         while True:
@@ -118,6 +119,14 @@ class Grader:
         verdict = judge_outcome(course, outcome, result)
         verdict.result.duration_s = round(time.monotonic() - started, 3)
         return verdict
+
+    def run_limits(self, assignment: Assignment) -> Limits:
+        cap = self.settings.run_time_cap_s
+        if cap is None or cap >= assignment.limits.time_s:
+            return assignment.limits
+        cells = assignment.limits.notebook_cells_s
+        return assignment.limits.model_copy(update={"time_s": cap,
+                                                    "notebook_cells_s": cells if cells and cells < cap else None})
 
     def _base_result(self, course: CourseAssignment, stored: StoredSubmission | None, spec: RunSpec | None) -> GradeResult:
         return GradeResult(

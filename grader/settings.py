@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     # cores / parallel gradings when several run at once: oversubscribed torch threads slow everything down.
     sandbox_threads: int | None = None
     infra_retries: int = 2
+    # Caps every assignment's time limit (seconds) when set: mutation analysis stops a mutant stuck in a loop at a
+    # few times the reference's run instead of the full limit.
+    run_time_cap_s: int | None = None
     grading_seed: int = 1234
 
     # Intake caps

@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from grader.batch.cli import batch
 from grader.entrypoints.worker import worker
+from grader.mutation.cli import mutation_test
 from grader.plagiarism.cli import plagiarism, review_app
 from grader.settings import Settings
 from grader.web.cli import admin, serve
@@ -37,6 +38,7 @@ app.add_typer(review_app, name="plagiarism-review")
 app.command("serve")(serve)
 app.command("batch")(batch)
 app.command("worker")(worker)
+app.command("mutation-test")(mutation_test)
 app.add_typer(admin, name="admin")
 console = Console()
 errors = Console(stderr=True)

@@ -1,0 +1,1 @@
+"""Mutation analysis of the hidden tests: first-order mutants of a reference solution, graded like a batch."""
