@@ -165,3 +165,15 @@ def test_a_reference_without_full_marks_stops_the_run(local_settings: Settings, 
     solution.write_text(solution.read_text().replace("a + b", "a + b + 1"))
     with pytest.raises(MutationError, match="check-references -a p1"):
         run_mutation(local_settings, "p1", tmp_path / "state", None, 1, None, lambda progress: None)
+
+
+def test_the_run_time_cap_shortens_an_assignments_limit_and_never_lengthens_it(fixture_settings: Settings):
+    from grader.pipeline import Grader
+    from grader.sandbox.local_backend import LocalBackend
+
+    assignment = Grader(fixture_settings, LocalBackend(use_bwrap=False)).course_assignment("p1").assignment
+    capped = Grader(fixture_settings.model_copy(update={"run_time_cap_s": 10}), LocalBackend(use_bwrap=False))
+    assert capped.run_limits(assignment).time_s == 10
+    assert capped.run_limits(assignment).notebook_cells_budget_s < 10
+    generous = Grader(fixture_settings.model_copy(update={"run_time_cap_s": 999}), LocalBackend(use_bwrap=False))
+    assert generous.run_limits(assignment) == assignment.limits
