@@ -103,11 +103,12 @@ def _points(value: float | None) -> str:
 
 
 def grades_csv(rows: Sequence[StudentRow], assignments: Sequence[CourseAssignment]) -> str:
-    """One line per student, for the university's system: projects, defense, total out of 100, pass, retake."""
+    """One line per student, for the university's system: projects, defense, total out of 100, pass, retake, and the
+    projects whose points a confirmed plagiarism case took (already deducted from them)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["student_number", "email", "name", *(a.id for a in assignments),
-                     "homework", "defense", "total", "passed", "retake_eligible"])
+                     "homework", "defense", "total", "passed", "retake_eligible", "plagiarism_penalty"])
     for row in rows:
         projects = {project.assignment_id: project for project in row.standing.projects}
         writer.writerow([
@@ -115,5 +116,6 @@ def grades_csv(rows: Sequence[StudentRow], assignments: Sequence[CourseAssignmen
             *(_points(projects[a.id].points) for a in assignments),
             _points(row.standing.homework), _points(row.standing.defense), _points(row.standing.total),
             "yes" if row.standing.passed else "no", "yes" if row.standing.retake_eligible else "no",
+            " ".join(project.assignment_id for project in row.standing.projects if project.penalized),
         ])
     return out.getvalue()

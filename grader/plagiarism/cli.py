@@ -53,17 +53,16 @@ def plagiarism(
     flag: bool = typer.Option(True, "--flag/--no-flag", help="With --assignment, open review cases for flagged pairs."),
 ) -> None:
     """Rank suspicious pairs and groups of submissions (token fingerprints + code-unit embeddings, starter removed)."""
-    from grader.plagiarism.calibration import load_calibration
-    from grader.plagiarism.detector import DetectorSettings, detect
-    from grader.plagiarism.embeddings import EmbeddingCache, SentenceEncoder
+    from grader.plagiarism.detector import DetectorSettings
     from grader.plagiarism.fingerprints import FingerprintSettings
-    from grader.plagiarism.report import detection_record, render_html, write_csv, write_json
+    from grader.plagiarism.runs import detect_submissions, handout_starter
+    from grader.plagiarism.report import case_records, render_html, write_csv, write_json
 
     settings = Settings()
     if not submissions:
         raise typer.BadParameter("give the submissions to compare (a folder with one entry per student)")
     starter_paths = list(starter)
-    if assignment is not None and (handout := settings.assignments_dir / assignment / "starter").is_dir():
+    if assignment is not None and (handout := handout_starter(settings, assignment)) is not None:
         starter_paths.append(handout)
     cohort, skipped = load_paths(list(submissions))
     archives = []
@@ -72,9 +71,7 @@ def plagiarism(
         archives.extend(found)
         skipped.extend(failed)
     detector_settings = DetectorSettings(fingerprints=FingerprintSettings(cohort_share=cohort_share), flag_threshold=threshold, report_top=top)
-    cache_folder = settings.data_dir / "plagiarism-cache"
-    encoder = SentenceEncoder(settings.embedding_model, graph_folder=cache_folder)
-    detection = detect(cohort, archives, _starter_files(starter_paths), skipped, encoder, EmbeddingCache(cache_folder, encoder.name), load_calibration(), detector_settings)
+    detection = detect_submissions(settings, cohort, archives, _starter_files(starter_paths), skipped, detector_settings)
     if json_path:
         write_json(detection, json_path)
     if csv_path:
@@ -91,7 +88,7 @@ def plagiarism(
         from grader.plagiarism.review import flag_pairs
 
         with _open_session(settings) as session, session.begin():
-            opened = flag_pairs(session, assignment, [record for record in detection_record(detection)["pairs"] if record["a_origin"] == record["b_origin"] == "cohort"], detection.flag_threshold)
+            opened = flag_pairs(session, assignment, case_records(detection), detection.flag_threshold)
         typer.echo(f"{len(opened)} cases under review for {assignment}")
 
 

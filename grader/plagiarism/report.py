@@ -107,8 +107,9 @@ def _histogram(scores: list[float], bins: int = 20) -> list[dict]:
     return [{"low": index / bins, "count": count, "height": count / tallest} for index, count in enumerate(counts)]
 
 
-def render_html(detection: Detection, path: Path, title: str, strong_unit: float = 0.5) -> None:
-    """Side by side: the top pairs, whose matching regions the detector located (`DetectorSettings.side_by_side`)."""
+def side_by_side(detection: Detection, strong_unit: float = 0.5) -> list[dict]:
+    """The top pairs, whose matching regions the detector located (`DetectorSettings.side_by_side`): each side's code
+    cut into segments, shared fingerprints and strongly matched units marked."""
     by_key = {(submission.origin, submission.name): submission for submission in detection.submissions}
     views = []
     for rank, pair in enumerate(detection.pairs, start=1):
@@ -124,6 +125,29 @@ def render_html(detection: Detection, path: Path, title: str, strong_unit: float
                 "right": segments(second, pair.tokens.slices_b, _unit_ranges(second, [(match.file_b, match.lines_b) for match in strong])),
             }
         )
+    return views
+
+
+def case_records(detection: Detection) -> list[dict]:
+    """The cohort's pairs as review cases take them: the pair record, with the side-by-side view where located."""
+    views = {(view["pair"].a, view["pair"].b): view for view in side_by_side(detection)}
+    records = []
+    for pair in detection.pairs:
+        if pair.a_origin != "cohort" or pair.b_origin != "cohort":
+            continue
+        record = pair_record(pair)
+        if (view := views.get((pair.a, pair.b))) is not None:
+            record["details"] = {
+                "driver": pair.driver, "relative": record["relative"],
+                "left": [[segment.text, segment.kind] for segment in view["left"]],
+                "right": [[segment.text, segment.kind] for segment in view["right"]],
+            }
+        records.append(record)
+    return records
+
+
+def render_html(detection: Detection, path: Path, title: str, strong_unit: float = 0.5) -> None:
+    views = side_by_side(detection, strong_unit)
     environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
     html = environment.get_template("report.html.j2").render(
         title=title, detection=detection, views=views, histogram=_histogram(detection.all_scores)

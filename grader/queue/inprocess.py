@@ -17,12 +17,14 @@ from sqlalchemy.orm import sessionmaker
 from grader.db.base import make_engine, make_session_factory
 from grader.gradebook.repository import Gradebook
 from grader.pipeline import grade_stored
+from grader.plagiarism.runs import execute_run, queued_run_ids, requeue_interrupted_runs
 from grader.queue.jobs import GradeFunction, execute_job, recover_interrupted_jobs
 from grader.settings import Settings
 from grader.stopping import StopSignal
 
 _STOP = -1
 GRADING_NICENESS = 10
+PLAGIARISM_POLL_S = 1.0
 
 
 class InProcessQueue:
@@ -48,6 +50,7 @@ class InProcessQueue:
         ]
         if self.poll_s is not None:
             self._threads.append(threading.Thread(target=self._poll, name="grader-queue-poller", daemon=True))
+        self._threads.append(threading.Thread(target=self._plagiarism_runs, name="grader-plagiarism", daemon=True))
         for thread in self._threads:
             thread.start()
 
@@ -72,6 +75,18 @@ class InProcessQueue:
                 job_ids = Gradebook(session).queued_job_ids()
             for job_id in job_ids:
                 self.enqueue(job_id)
+
+    def _plagiarism_runs(self) -> None:
+        """Detector runs asked for on the dashboard, one at a time, beside the grading threads."""
+        with self.session_factory.begin() as session:
+            requeue_interrupted_runs(session)
+        while not self._stopping.wait(PLAGIARISM_POLL_S):
+            with self.session_factory() as session:
+                run_ids = queued_run_ids(session)
+            for run_id in run_ids:
+                if self._stopping.is_set():
+                    return
+                execute_run(run_id, self.settings, self.session_factory)
 
     def _work(self) -> None:
         while True:

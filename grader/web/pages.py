@@ -12,6 +12,7 @@ from grader.web.auth import app_context, check_csrf, instructor_page_viewer, pag
 from grader.web.rendering import render
 from grader.web.security import Viewer
 from grader.web.errors import ERRORS, upload_error_detail
+from grader.web.plagiarism_pages import penalties_of
 from grader.web.services import AppContext, InvalidInput, NotFound
 from grader.web.uploads import BadUpload, UploadTooLarge
 
@@ -44,7 +45,10 @@ def assignment(request: Request, assignment_id: str, viewer: Viewer = Depends(pa
 def _assignment_page(request: Request, ctx: AppContext, viewer: Viewer, assignment_id: str,
                      upload_error: str | None = None, status_code: int = 200) -> Response:
     course_assignment = ctx.assignment(assignment_id)
+    with ctx.unit_of_work() as gradebook:
+        penalties = penalties_of(ctx, gradebook, gradebook.user(viewer.id), assignment_id)
     return render(request, "assignment.html", {
+        "penalties": penalties,
         "assignment": course_assignment,
         "attempts": services.attempt_rows(ctx, viewer, viewer.id, course_assignment),
         "max_upload_mib": ctx.settings.max_upload_bytes // (1024 * 1024),

@@ -1,0 +1,135 @@
+"""Detector runs asked for on the dashboard: queued as a `PlagiarismRun` row by a web process, carried out by the
+grading process (`grader.queue.inprocess`), over the counting attempt of every student of one project. Flagged pairs
+open review cases that hold the report's side-by-side view."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from grader import store
+from grader.db.models import utcnow
+from grader.plagiarism.review import PlagiarismRun, flag_pairs
+from grader.plagiarism.submissions import Limits, Skipped, SourceFile, Submission, load_paths, read_entry
+from grader.settings import Settings
+
+if TYPE_CHECKING:
+    from grader.plagiarism.detector import Detection, DetectorSettings
+
+# The detector (FAISS, torch) is imported only where a run is carried out: web processes import this module to queue
+# runs and list them.
+
+log = logging.getLogger(__name__)
+
+
+def handout_starter(settings: Settings, assignment_id: str) -> Path | None:
+    """The project's starter code, which every student begins from and which is not evidence of copying."""
+    folder = settings.assignments_dir / assignment_id / "starter"
+    return folder if folder.is_dir() else None
+
+
+def detect_submissions(settings: Settings, cohort: list[Submission], archives: list[Submission],
+                       starter: list[SourceFile], skipped: list[Skipped],
+                       detector_settings: DetectorSettings) -> Detection:
+    """The detector with the course's embedding model, cache and calibration (the CLI and the dashboard's runs)."""
+    from grader.plagiarism.calibration import load_calibration
+    from grader.plagiarism.detector import detect
+    from grader.plagiarism.embeddings import EmbeddingCache, SentenceEncoder
+
+    cache_folder = settings.data_dir / "plagiarism-cache"
+    encoder = SentenceEncoder(settings.embedding_model, graph_folder=cache_folder)
+    return detect(cohort, archives, starter, skipped, encoder, EmbeddingCache(cache_folder, encoder.name),
+                  load_calibration(), detector_settings)
+
+
+def request_run(session: Session, assignment_id: str, requested_by: str) -> PlagiarismRun:
+    run = PlagiarismRun(assignment_id=assignment_id, requested_by=requested_by, state="queued")
+    session.add(run)
+    session.flush()
+    return run
+
+
+def runs(session: Session, limit: int = 20) -> list[PlagiarismRun]:
+    return list(session.scalars(select(PlagiarismRun).order_by(PlagiarismRun.id.desc()).limit(limit)))
+
+
+def requeue_interrupted_runs(session: Session) -> None:
+    """A run left 'running' by a stopped grading process never finished: queue it again."""
+    session.execute(update(PlagiarismRun).where(PlagiarismRun.state == "running").values(state="queued"))
+
+
+def queued_run_ids(session: Session) -> list[int]:
+    return list(session.scalars(select(PlagiarismRun.id).where(PlagiarismRun.state == "queued")
+                                .order_by(PlagiarismRun.id)))
+
+
+def _claim(session: Session, run_id: int) -> PlagiarismRun | None:
+    claimed = session.execute(update(PlagiarismRun).where(PlagiarismRun.id == run_id, PlagiarismRun.state == "queued")
+                              .values(state="running")).rowcount
+    return session.get(PlagiarismRun, run_id) if claimed else None
+
+
+def _counting_trees(settings: Settings, session: Session, assignment_id: str) -> dict[str, Path]:
+    """Student e-mail -> the stored files of their counting attempt of the project."""
+    from grader.gradebook.catalog import course_assignments
+    from grader.gradebook.report import gradebook_rows
+    from grader.gradebook.repository import Gradebook
+    from grader.gradebook.rules import load_course_rules
+    from grader.pipeline import ensure_in_store
+
+    rules = load_course_rules(settings)
+    assignments = course_assignments(settings, rules)
+    gradebook = Gradebook(session)
+    trees = {}
+    for row in gradebook_rows(gradebook, assignments, rules):
+        project = next(p for p in row.standing.projects if p.assignment_id == assignment_id)
+        if project.counting_submission_id is None:
+            continue
+        submission = gradebook.submission(project.counting_submission_id)
+        ensure_in_store(settings, gradebook, submission.sha256, assignment_id)
+        trees[row.user.email] = store.get(settings.store_dir, submission.sha256).tree
+    return trees
+
+
+def _detect_project(settings: Settings, session: Session, assignment_id: str) -> str:
+    from grader.plagiarism.detector import DetectorSettings
+    from grader.plagiarism.report import case_records
+
+    trees = _counting_trees(settings, session, assignment_id)
+    if len(trees) < 2:
+        return f"{len(trees)} counting attempt(s) of {assignment_id}: nothing to compare"
+    starter_folder = handout_starter(settings, assignment_id)
+    starter = read_entry(starter_folder, Limits()) if starter_folder else []
+    with tempfile.TemporaryDirectory(prefix="plagiarism-run-") as folder:
+        for email, tree in trees.items():  # one folder per student, named as the cases name them
+            shutil.copytree(tree, Path(folder) / email)
+        cohort, skipped = load_paths([Path(folder)])
+        detection = detect_submissions(settings, cohort, [], list(starter), skipped, DetectorSettings())
+    opened = flag_pairs(session, assignment_id, case_records(detection), detection.flag_threshold)
+    return (f"{len(cohort)} counting attempts compared, {len(skipped)} skipped; {len(opened)} pairs at or above "
+            f"{detection.flag_threshold:.3f} under review")
+
+
+def execute_run(run_id: int, settings: Settings, session_factory: sessionmaker) -> bool:
+    """Claim the run, detect, open cases and record what was found (or why it failed). False: not queued any more."""
+    with session_factory.begin() as session:
+        run = _claim(session, run_id)
+        if run is None:
+            return False
+        assignment_id = run.assignment_id
+    try:
+        with session_factory.begin() as session:
+            summary, state = _detect_project(settings, session, assignment_id), "done"
+    except Exception as error:  # recorded on the run, for the dashboard, rather than lost in a thread
+        log.exception("plagiarism run %s failed", run_id)
+        summary, state = f"failed: {type(error).__name__}: {error}", "failed"
+    with session_factory.begin() as session:
+        session.execute(update(PlagiarismRun).where(PlagiarismRun.id == run_id)
+                        .values(state=state, summary=summary, finished_at=utcnow()))
+    return True
