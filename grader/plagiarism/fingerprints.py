@@ -1,8 +1,9 @@
-"""Token fingerprints (copydetect's winnowing over renamed tokens), with starter and cohort-wide boilerplate removed.
+"""Token fingerprints (winnowing over filtered tokens, as MOSS and copydetect do), with starter and cohort-wide
+boilerplate removed.
 
-The results are copydetect's (its filter, winnowing, token coverage and compare_files), computed on arrays: copydetect
-keeps a dict of position lists per hash and winnows in a Python loop over numpy scalars, which made fingerprinting and
-scoring a 1,000-submission cohort take minutes.
+Computed on arrays, a cohort at a time: copydetect, the baseline these measures follow (token coverage, compare_files),
+keeps a dict of position lists per hash and winnows in a Python loop, which made fingerprinting and scoring a
+1,000-submission cohort take minutes.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from scipy import sparse
 
 from grader.plagiarism.token_filter import filter_joined, filter_python, literal_filter
 
-# Rolling-hash base: copydetect hashes k-grams with Python's hash(), which changes with every process (PYTHONHASHSEED);
-# the same polynomial hash in every run keeps scores reproducible.
+# Rolling-hash base: a polynomial hash, the same in every process (Python's hash() of a string changes with
+# PYTHONHASHSEED), keeps scores reproducible.
 _BASE = np.uint64(1_000_003)
 
 
@@ -74,14 +75,14 @@ def _covered(positions: np.ndarray, k: int) -> int:
 @dataclass(frozen=True)
 class Fingerprint:
     filtered_length: int
-    offsets: np.ndarray  # copydetect's map from filtered positions back to the raw text
+    spans: np.ndarray  # per filtered token: (start in the filtered text, raw start, raw end)
     hashes: np.ndarray  # the kept (winnowed, not boilerplate) k-gram hash at each position below
     positions: np.ndarray  # ascending positions in the filtered text
     k: int
 
     @cached_property
     def coverage(self) -> int:
-        """copydetect's token coverage: filtered characters inside some kept k-gram."""
+        """Token coverage: filtered characters inside some kept k-gram."""
         return _covered(self.positions, self.k)
 
     @cached_property
@@ -98,46 +99,31 @@ class Fingerprint:
 
 
 def winnow_positions(hashes: np.ndarray, window: int) -> np.ndarray:
-    """The positions copydetect's robust winnowing selects, compared as float64 like its buffer does.
-
-    Each window's minimum is selected once. Among tied minima its loop keeps the one selected before while that one is
-    still in the window, and otherwise takes the rightmost: a window with one minimum needs no history, so only the
-    tied windows (repeated k-grams: about half of all files have some) are walked in Python, in order.
-    """
+    """Winnowing: the position of each window's smallest hash (the rightmost of tied ones), each position once."""
     if window == 1 or len(hashes) == 0:
         return np.arange(len(hashes), dtype=np.int64)
-    values = np.concatenate([np.full(window - 1, np.inf), hashes.astype(np.float64)])
-    windows = sliding_window_view(values, window)
-    minimum = windows.min(axis=1)
-    ends = np.arange(len(hashes))
-    chosen = ends - windows[:, ::-1].argmin(axis=1)  # the rightmost minimum of the window ending at each position
-    tied = np.flatnonzero((windows == minimum[:, None]).sum(axis=1) > 1)
-    if len(tied):
-        chosen_list, numbers = chosen.tolist(), values[window - 1 :].tolist()
-        for end in tied.tolist():
-            before = chosen_list[end - 1]  # the first window holds one finite hash: never tied, so end >= 1
-            if before > end - window and numbers[end] >= numbers[before]:
-                chosen_list[end] = before
-        chosen = np.array(chosen_list, dtype=np.int64)
+    padded = np.concatenate([np.full(window - 1, np.iinfo(np.int64).max), hashes])
+    windows = sliding_window_view(padded, window)
+    chosen = np.arange(len(hashes)) - windows[:, ::-1].argmin(axis=1)
     return sorted_distinct(chosen)
 
 
-def _fingerprint(filtered: str, offsets: np.ndarray, settings: FingerprintSettings, window: int | None = None) -> Fingerprint:
+def _fingerprint(filtered: str, spans: np.ndarray, settings: FingerprintSettings, window: int | None = None) -> Fingerprint:
     hashes = kgram_hashes(filtered, settings.noise)
     positions = winnow_positions(hashes, window or settings.window)
-    # 32-bit offsets and positions: a cohort's fingerprints are cached on disk and read back on every run (the offsets
-    # are most of their bytes).
-    return Fingerprint(len(filtered), np.asarray(offsets, np.int32), hashes[positions], positions.astype(np.int32), settings.noise)
+    # 32-bit spans and positions: a cohort's fingerprints are cached on disk and read back on every run (the spans are
+    # most of their bytes).
+    return Fingerprint(len(filtered), np.asarray(spans, np.int32), hashes[positions], positions.astype(np.int32), settings.noise)
 
 
 def starter_hashes(starter_code: list[str], settings: FingerprintSettings, text_filter: Callable[[str], tuple[str, np.ndarray]] = filter_python) -> np.ndarray:
-    """Every k-gram hash of the starter's filtered text (window 1), as copydetect does for boilerplate."""
+    """Every k-gram hash of the starter's filtered text (window 1): boilerplate wherever it occurs."""
     hashes = [_fingerprint(*text_filter(code), settings, window=1).hashes for code in starter_code]
     return sorted_distinct(np.concatenate(hashes)) if hashes else np.zeros(0, np.int64)
 
 
 def code_fingerprints(code: str, settings: FingerprintSettings) -> tuple[Fingerprint, Fingerprint]:
-    """The winnowed fingerprints of code's filtered text (copydetect's) and of its literal text, boilerplate still in."""
+    """The winnowed fingerprints of code's filtered text and of its literal text, boilerplate still in."""
     return _fingerprint(*filter_python(code), settings), _fingerprint(*literal_filter(code), settings)
 
 
@@ -165,22 +151,24 @@ def fingerprint_all(fingerprints: list[Fingerprint], cohort_size: int, starter: 
     limit = max(settings.cohort_share * cohort_size, settings.cohort_min_count - 1)
     keep &= holders[column] <= limit
     kept = np.split(keep, np.cumsum(lengths)[:-1])
-    return [Fingerprint(fingerprint.filtered_length, fingerprint.offsets, fingerprint.hashes[mask], fingerprint.positions[mask], fingerprint.k) for fingerprint, mask in zip(fingerprints, kept)]
+    return [Fingerprint(fingerprint.filtered_length, fingerprint.spans, fingerprint.hashes[mask], fingerprint.positions[mask], fingerprint.k) for fingerprint, mask in zip(fingerprints, kept)]
 
 
 def _copied_slices(positions: np.ndarray, k: int) -> np.ndarray:
-    """copydetect's get_copied_slices: runs of matched positions closer than k merged into [start, end) ranges."""
+    """Runs of matched positions closer than k merged into [start, end) ranges of the filtered text."""
     ordered = np.sort(positions)
     following = np.concatenate([ordered[1:], [0]])
     skips = np.where(following - ordered > k - 1)[0]
     return np.array([np.concatenate([[ordered[0]], ordered[skips + 1]]), np.concatenate([ordered[skips] + k, [ordered[-1] + k]])])
 
 
-def _raw_ranges(slices: np.ndarray, offsets: np.ndarray) -> list[tuple[int, int]]:
-    """Filtered-text ranges mapped back to the raw text the way copydetect does."""
-    if len(offsets) > 0:
-        slices = slices + offsets[:, 1][np.clip(np.searchsorted(offsets[:, 0], slices), 0, offsets.shape[0] - 1)]
-    return [(int(start), int(end)) for start, end in zip(slices[0], slices[1])]
+def _raw_ranges(slices: np.ndarray, spans: np.ndarray) -> list[tuple[int, int]]:
+    """Filtered-text ranges mapped back to the raw text: from the first token's start to the last token's end."""
+    if len(spans) == 0:
+        return []
+    first = np.searchsorted(spans[:, 0], slices[0], side="right") - 1
+    last = np.searchsorted(spans[:, 0], slices[1] - 1, side="right") - 1
+    return [(int(start), int(end)) for start, end in zip(spans[first, 1], spans[last, 2])]
 
 
 def similarities(a: Fingerprint, b: Fingerprint) -> tuple[float, float]:
@@ -229,14 +217,14 @@ def pair_similarities(fingerprints: list[Fingerprint], pairs: list[tuple[int, in
 
 
 def compare(a: Fingerprint, b: Fingerprint) -> TokenMatch:
-    """copydetect's compare_files: the share of each side's covered tokens that the other side also has, and where."""
+    """The share of each side's covered tokens that the other side also has (copydetect's compare_files), and where."""
     similarity_a, similarity_b = similarities(a, b)
     if similarity_a == similarity_b == 0.0:
         return TokenMatch(0.0, 0.0, [], [])
     shared = np.intersect1d(a.distinct, b.distinct, assume_unique=True)
     slices_a = _copied_slices(a.positions[a.holding(shared)], a.k)
     slices_b = _copied_slices(b.positions[b.holding(shared)], b.k)
-    return TokenMatch(similarity_a, similarity_b, _raw_ranges(slices_a, a.offsets), _raw_ranges(slices_b, b.offsets))
+    return TokenMatch(similarity_a, similarity_b, _raw_ranges(slices_a, a.spans), _raw_ranges(slices_b, b.spans))
 
 
 def shared_counts(fingerprints: list[Fingerprint]) -> sparse.csr_matrix:
