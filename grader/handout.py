@@ -8,24 +8,42 @@ from __future__ import annotations
 
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader import course_files
+from grader.domain.rubric import Rubric
 from grader.judge import load_judge
+from grader.ledger import validate_ledger
 from grader.references import MutantError, apply_mutant, load_mutant
 from grader.settings import Settings
 
 HANDOUT_PARTS = ("README.md", "starter", "public_tests", "data")
 
 
-def public_rubric(settings: Settings, assignment_id: str) -> str:
-    rubric = course_files.load_rubric(settings, assignment_id)
-    lines = [f"# Rubric for {assignment_id} (20 points)", "", "| criterion | points | graded |", "| --- | --- | --- |"]
+@dataclass(frozen=True)
+class PublicCriterion:
+    """What students may know of a rubric criterion: the handout's RUBRIC.md and the assignment page show this."""
+
+    title: str
+    points: float
+    graded: str
+
+
+def public_criteria(rubric: Rubric) -> list[PublicCriterion]:
+    criteria = []
     for criterion in rubric.criteria:
         how = "by an instructor" if criterion.manual else "automatically"
         if criterion.visibility == "after_deadline":
             how += ", shown after the deadline"
-        lines.append(f"| {criterion.title} | {criterion.points:g} | {how} |")
+        criteria.append(PublicCriterion(criterion.title, criterion.points, how))
+    return criteria
+
+
+def public_rubric(settings: Settings, assignment_id: str) -> str:
+    rubric = course_files.load_rubric(settings, assignment_id)
+    lines = [f"# Rubric for {assignment_id} (20 points)", "", "| criterion | points | graded |", "| --- | --- | --- |"]
+    lines += [f"| {c.title} | {c.points:g} | {c.graded} |" for c in public_criteria(rubric)]
     return "\n".join(lines) + "\n"
 
 

@@ -165,4 +165,4 @@ class ManualScore(Base):
     instructor: Mapped[User] = relationship(foreign_keys=[entered_by])
 
 
-from grader.db import account_models, request_models, worker_models  # noqa: E402,F401  (every gradebook table is registered with the models)
+from grader.db import account_models, course_models, request_models, worker_models  # noqa: E402,F401  (every gradebook table is registered with the models)

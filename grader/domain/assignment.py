@@ -52,7 +52,10 @@ class Assignment(BaseModel):
     id: str
     title: str
     deadline_lesson: int | None = None
-    deadline: datetime | None = None
+    deadline: datetime | None = None  # a date of its own; else the course calendar's date of deadline_lesson
+    hidden_criteria_shown: Literal["after_due_date", "after_course_end"] = Field(
+        "after_course_end", description="when criteria with visibility after_deadline appear to students: while late "
+        "work still counts, showing them after the due date shows late students what the hidden tests check")
     kinds: tuple[SubmissionKind, ...] = ("py", "zip", "ipynb", "folder")
     entry: str = "solution.py"
     gpu: Literal["none", "optional", "required"] = "none"

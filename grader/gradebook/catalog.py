@@ -21,9 +21,9 @@ def course_assignments(settings: Settings, rules: CourseRules) -> list[CourseAss
         assignments.append(CourseAssignment(
             id=assignment.id,
             title=assignment.title,
-            deadline=assignment.deadline or rules.course_end,
             manual_criteria=tuple(ManualCriterion(c.id, c.title, c.points) for c in rubric.criteria if c.manual),
             spec=assignment,
+            dates=rules.project_dates(assignment),
         ))
     return assignments
 

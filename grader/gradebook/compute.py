@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from grader.gradebook.rules import CourseRules
+from grader.domain.rubric import RUBRIC_TOTAL
+from grader.gradebook.rules import CourseRules, Lateness, ProjectDates, lateness
 
 NOT_AN_ATTEMPT = "infra_error"  # the grader failed, not the student
 
@@ -27,10 +28,11 @@ class Attempt:
 @dataclass(frozen=True)
 class ProjectScore:
     assignment_id: str
-    points: float | None  # None: no counting attempt yet, or it is still being graded
+    points: float | None  # None: the counting attempt is still being graded
     max_points: float
     counting_submission_id: int | None
     penalized: bool
+    late: Lateness | None = None  # of the counting attempt
 
 
 @dataclass(frozen=True)
@@ -43,12 +45,14 @@ class Standing:
     retake_eligible: bool
 
 
-def counting_attempt(attempts: Sequence[Attempt], deadline: datetime | None, rules: CourseRules) -> Attempt | None:
-    eligible = [
-        attempt
-        for attempt in attempts
-        if attempt.status != NOT_AN_ATTEMPT and (deadline is None or attempt.submitted_at <= deadline)
-    ]
+def _share(attempt: Attempt, late: Lateness) -> float:
+    """The attempt's rubric score as a share of its maximum, after any late penalty: what `best` compares."""
+    return (attempt.score or 0.0) / (attempt.max_score or RUBRIC_TOTAL) - late.penalty_share
+
+
+def counting_attempt(attempts: Sequence[Attempt], dates: ProjectDates, rules: CourseRules) -> Attempt | None:
+    eligible = [attempt for attempt in attempts
+                if attempt.status != NOT_AN_ATTEMPT and lateness(attempt.submitted_at, dates, rules).counts]
     if not eligible:
         return None
     latest = max(eligible, key=lambda attempt: (attempt.submitted_at, attempt.submission_id))
@@ -57,25 +61,30 @@ def counting_attempt(attempts: Sequence[Attempt], deadline: datetime | None, rul
     graded = [attempt for attempt in eligible if attempt.graded]
     if not graded:
         return latest
-    return max(graded, key=lambda attempt: (attempt.score or 0.0, attempt.submitted_at))
+    return max(graded, key=lambda attempt: (_share(attempt, lateness(attempt.submitted_at, dates, rules)),
+                                            attempt.submitted_at))
 
 
 def project_score(
-    assignment_id: str, counting: Attempt | None, manual_points: float, penalized: bool, rules: CourseRules
+    assignment_id: str, counting: Attempt | None, manual_points: float, penalized: bool, rules: CourseRules,
+    late: Lateness | None = None,
 ) -> ProjectScore:
-    """Scale the counting attempt's rubric score (automated + manual criteria) to the project's course weight."""
+    """Scale the counting attempt's rubric score (automated + manual criteria) to the project's course weight.
+    Manual points count with or without an attempt: a student examined at the defense without a counting upload
+    gets them, and the automated criteria score nothing."""
     max_points = rules.points_for(assignment_id)
-    if counting is None:
-        return ProjectScore(assignment_id, 0.0, max_points, None, penalized)
-    if not counting.graded:
-        return ProjectScore(assignment_id, None, max_points, counting.submission_id, penalized)
-    if not counting.max_score:
-        return ProjectScore(assignment_id, 0.0, max_points, counting.submission_id, penalized)
-    rubric_points = min((counting.score or 0.0) + manual_points, counting.max_score)
-    points = rubric_points / counting.max_score * max_points
+    if counting is not None and not counting.graded:
+        return ProjectScore(assignment_id, None, max_points, counting.submission_id, penalized, late)
+    automated = (counting.score or 0.0) if counting is not None else 0.0
+    rubric_max = counting.max_score if counting is not None and counting.max_score else RUBRIC_TOTAL
+    rubric_points = min(automated + manual_points, rubric_max)
+    points = rubric_points / rubric_max * max_points
+    if late is not None:
+        points -= late.penalty_share * max_points
     if penalized:
-        points = max(0.0, points - rules.plagiarism_penalty * max_points)
-    return ProjectScore(assignment_id, round(points, 2), max_points, counting.submission_id, penalized)
+        points -= rules.plagiarism_penalty * max_points
+    return ProjectScore(assignment_id, round(max(0.0, points), 2), max_points,
+                        counting.submission_id if counting else None, penalized, late)
 
 
 def standing(

@@ -11,6 +11,7 @@ from datetime import datetime
 from grader.db.models import GradeRecord, User
 from grader.domain.assignment import Assignment
 from grader.gradebook.compute import Standing, counting_attempt, project_score, standing
+from grader.gradebook.extensions import extension_days
 from grader.gradebook.repository import (
     COURSE_LEVEL,
     DEFENSE,
@@ -20,7 +21,7 @@ from grader.gradebook.repository import (
     Snapshot,
     student_keys,
 )
-from grader.gradebook.rules import CourseRules
+from grader.gradebook.rules import CourseRules, ProjectDates, lateness
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,14 @@ class ManualCriterion:
 class CourseAssignment:
     id: str
     title: str
-    deadline: datetime | None  # the assignment's own, else the course end
     manual_criteria: tuple[ManualCriterion, ...]
     spec: Assignment  # as loaded from assignment.yaml: what intake checks an upload against
+    dates: ProjectDates  # of a student without an extension
+
+    @property
+    def deadline(self) -> datetime | None:
+        """The due date of a student without an extension."""
+        return self.dates.due
 
 
 @dataclass(frozen=True)
@@ -67,19 +73,18 @@ def manual_points(snapshot: Snapshot, user: User, assignment: CourseAssignment) 
 
 def student_standing(
     snapshot: Snapshot, user: User, assignments: Sequence[CourseAssignment], rules: CourseRules,
-    flags: Sequence[PlagiarismFlag], overlay: dict[int, GradeRecord] | None = None,
+    flags: Sequence[PlagiarismFlag], extensions: dict[tuple[int, str], int],
+    overlay: dict[int, GradeRecord] | None = None,
 ) -> Standing:
     penalized = confirmed_assignments(user, flags)
-    projects = [
-        project_score(
-            assignment.id,
-            counting_attempt(snapshot.attempts(user.id, assignment.id, overlay), assignment.deadline, rules),
-            manual_points(snapshot, user, assignment),
-            assignment.id in penalized,
-            rules,
-        )
-        for assignment in assignments
-    ]
+    projects = []
+    for assignment in assignments:
+        dates = rules.project_dates(assignment.spec, extensions.get((user.id, assignment.id), 0))
+        counting = counting_attempt(snapshot.attempts(user.id, assignment.id, overlay), dates, rules)
+        projects.append(project_score(
+            assignment.id, counting, manual_points(snapshot, user, assignment), assignment.id in penalized, rules,
+            lateness(counting.submitted_at, dates, rules) if counting else None,
+        ))
     defense = snapshot.manual_points(user.id, COURSE_LEVEL, DEFENSE)
     return standing(projects, defense, questions_answered(snapshot, user), rules)
 
@@ -91,8 +96,9 @@ def questions_answered(snapshot: Snapshot, user: User) -> int:
 def gradebook_rows(gradebook: Gradebook, assignments: Sequence[CourseAssignment], rules: CourseRules) -> list[StudentRow]:
     flags = gradebook.plagiarism_flags()
     snapshot = gradebook.snapshot()
+    extensions = extension_days(gradebook)
     return [
-        StudentRow(user, student_standing(snapshot, user, assignments, rules, flags),
+        StudentRow(user, student_standing(snapshot, user, assignments, rules, flags, extensions),
                    questions_answered(snapshot, user), flags_of(user, flags))
         for user in gradebook.students()
     ]

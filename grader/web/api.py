@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from grader.web import services
+from grader.web import regrades, services
 from grader.web.auth import api_uploader, api_viewer, app_context
 from grader.web.security import Viewer
 from grader.web.services import AppContext
@@ -84,7 +84,9 @@ class AttemptOut(BaseModel):
     hidden_max: float
     pending_manual_max: float
     counts: bool = Field(description="this attempt is the one that counts under the course rules")
-    late: bool
+    late: bool = Field(description="handed in after your due date (your extension included)")
+    late_label: str = Field(description='"" when on time, else e.g. "after the due date, −10%"')
+    how_it_counts: str = Field(description="how the late policy treats it: counts, counts less, or does not count")
 
 
 class ManualScoreIn(BaseModel):
@@ -112,6 +114,8 @@ class RegradeOut(BaseModel):
     total_jobs: int
     done_jobs: int
     published: bool
+    superseded_by: int | None = Field(description="a later published regrade of the same submissions: this one can "
+                                      "no longer be published")
     changes: list[RegradeChangeOut]
 
 
@@ -134,9 +138,9 @@ def _submission_out(page: services.SubmissionPage) -> SubmissionOut:
                          status=page.status, result=ResultOut.of(page.result) if page.result else None)
 
 
-def _regrade_out(status: services.RegradeStatus) -> RegradeOut:
+def _regrade_out(status: regrades.RegradeStatus) -> RegradeOut:
     return RegradeOut(id=status.batch_id, assignment_id=status.assignment_id, total_jobs=status.total_jobs,
-                      done_jobs=status.done_jobs, published=status.published,
+                      done_jobs=status.done_jobs, published=status.published, superseded_by=status.superseded_by,
                       changes=[RegradeChangeOut(student_email=c.student.email, old=c.old, new=c.new)
                                for c in status.changes])
 
@@ -191,16 +195,16 @@ def manual_score(body: ManualScoreIn, viewer: Viewer = Depends(api_viewer), ctx:
 
 @router.post("/regrades", status_code=202, response_model=RegradeOut)
 def regrade(body: RegradeIn, viewer: Viewer = Depends(api_viewer), ctx: AppContext = Depends(app_context)):
-    batch_id = services.start_regrade(ctx, viewer, body.assignment_id, body.submission_id)
-    return _regrade_out(services.regrade_status(ctx, viewer, batch_id))
+    batch_id = regrades.start_regrade(ctx, viewer, body.assignment_id, body.submission_id)
+    return _regrade_out(regrades.regrade_status(ctx, viewer, batch_id))
 
 
 @router.get("/regrades/{batch_id}", response_model=RegradeOut, summary="Instructors: progress and old → new points")
 def regrade_status(batch_id: int, viewer: Viewer = Depends(api_viewer), ctx: AppContext = Depends(app_context)):
-    return _regrade_out(services.regrade_status(ctx, viewer, batch_id))
+    return _regrade_out(regrades.regrade_status(ctx, viewer, batch_id))
 
 
 @router.post("/regrades/{batch_id}/publish", response_model=RegradeOut)
 def publish_regrade(batch_id: int, viewer: Viewer = Depends(api_viewer), ctx: AppContext = Depends(app_context)):
-    services.publish_regrade(ctx, viewer, batch_id)
-    return _regrade_out(services.regrade_status(ctx, viewer, batch_id))
+    regrades.publish_regrade(ctx, viewer, batch_id)
+    return _regrade_out(regrades.regrade_status(ctx, viewer, batch_id))

@@ -27,7 +27,7 @@ from grader.queue.base import GradingQueue
 from grader.queue.celery_queue import queue_from_settings, web_process_queue
 from grader.settings import Settings
 from grader.store import flush_store
-from grader.web import account_pages, api, pages, plagiarism_pages
+from grader.web import account_pages, api, course_pages, pages, plagiarism_pages
 from grader.web.auth import NotSignedIn
 from grader.web.options import WebOptions
 from grader.web.rendering import make_templates, render
@@ -158,6 +158,7 @@ def create_app(settings: Settings, options: WebOptions | None = None,
     app.include_router(account_pages.router)
     app.include_router(pages.router)
     app.include_router(plagiarism_pages.router)
+    app.include_router(course_pages.router)
     _install_error_handlers(app, settings)
 
     app.add_middleware(SecurityHeaders)

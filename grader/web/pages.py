@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from grader.gradebook.repository import COURSE_LEVEL
 from grader.queue.celery_queue import worker_statuses
-from grader.web import services
+from grader.web import deadlines, regrades, services
 from grader.web.auth import app_context, check_csrf, instructor_page_viewer, page_uploader, page_viewer
-from grader.web.rendering import render
-from grader.web.security import Viewer
 from grader.web.errors import ERRORS, upload_error_detail
 from grader.web.plagiarism_pages import penalties_of
+from grader.web.handouts import handout_view
+from grader.web.rendering import render
+from grader.web.security import Viewer
 from grader.web.services import AppContext, InvalidInput, NotFound
 from grader.web.uploads import BadUpload, UploadTooLarge
 
@@ -32,8 +34,9 @@ def home(viewer: Viewer = Depends(page_viewer)) -> Response:
 @router.get("/assignments", response_class=HTMLResponse)
 def assignments(request: Request, viewer: Viewer = Depends(page_viewer),
                 ctx: AppContext = Depends(app_context)) -> Response:
-    rows = [(assignment, services.attempt_rows(ctx, viewer, viewer.id, assignment)) for assignment in ctx.assignments()]
-    return render(request, "assignments.html", {"rows": rows})
+    rows = [(assignment, services.attempt_rows(ctx, viewer, viewer.id, assignment),
+             deadlines.dates_of(ctx, viewer.id, assignment)) for assignment in ctx.assignments()]
+    return render(request, "assignments.html", {"rows": rows, "rules": ctx.rules})
 
 
 @router.get("/assignments/{assignment_id}", response_class=HTMLResponse)
@@ -51,6 +54,9 @@ def _assignment_page(request: Request, ctx: AppContext, viewer: Viewer, assignme
         "penalties": penalties,
         "assignment": course_assignment,
         "attempts": services.attempt_rows(ctx, viewer, viewer.id, course_assignment),
+        "outlook": deadlines.upload_outlook(ctx, viewer, course_assignment),
+        "confirm_field": deadlines.CONFIRM_FIELD,
+        "handout": handout_view(ctx.settings, assignment_id, course_assignment.spec.limits),
         "max_upload_mib": ctx.settings.max_upload_bytes // (1024 * 1024),
         "rules": ctx.rules,
         "upload_error": upload_error,
@@ -61,9 +67,14 @@ def _assignment_page(request: Request, ctx: AppContext, viewer: Viewer, assignme
 async def upload(request: Request, assignment_id: str, viewer: Viewer = Depends(page_uploader),
                  ctx: AppContext = Depends(app_context)) -> Response:
     """A refused upload comes back to the assignment page, its reason above the form, to try again at once."""
+    outlook = await run_in_threadpool(deadlines.upload_outlook, ctx, viewer, ctx.assignment(assignment_id))
+
+    def check_fields(fields: dict[str, str]) -> None:
+        check_csrf(viewer, fields.get("csrf_token"))
+        deadlines.check_confirmed(outlook, fields)
+
     try:
-        recorded = await services.receive_and_submit(request, ctx, viewer, assignment_id,
-                                                     lambda fields: check_csrf(viewer, fields.get("csrf_token")))
+        recorded = await services.receive_and_submit(request, ctx, viewer, assignment_id, check_fields)
     except (InvalidInput, BadUpload, UploadTooLarge) as error:
         status, title = ERRORS[type(error)]
         detail = upload_error_detail(error, ctx.settings)
@@ -75,7 +86,7 @@ async def upload(request: Request, assignment_id: str, viewer: Viewer = Depends(
 def submission(request: Request, submission_id: int, viewer: Viewer = Depends(page_viewer),
                ctx: AppContext = Depends(app_context)) -> Response:
     page = services.submission_page(ctx, viewer, submission_id)
-    return render(request, "submission.html", {"page": page, "poll_ms": ctx.options.status_poll_ms})
+    return render(request, "submission.html", {"page": page, "poll_ms": ctx.options.status_poll_ms, "rules": ctx.rules})
 
 
 @router.get("/submissions/{submission_id}/status")
@@ -112,9 +123,14 @@ def student(request: Request, student_id: int, viewer: Viewer = Depends(instruct
         manual_now = {(a, i): gradebook.manual_points(student_id, a, i) for a, i in services.manual_items(ctx)}
         audit_rows = [(entry, entry.instructor.email) for entry in audit]
     history = [(a, services.attempt_rows(ctx, viewer, student_id, a)) for a in ctx.assignments()]
+    # Manual points count without an attempt; the instructor is told when they are all a project has.
+    manual_alone = [a.id for a, rows in history if not any(row.counts for row in rows)
+                    and any(manual_now.get((a.id, c.id)) is not None for c in a.manual_criteria)]
     return render(request, "student.html", {
         "person": person, "history": history, "audit": audit_rows, "items": services.manual_items(ctx),
-        "manual_now": manual_now, "course_level": COURSE_LEVEL,
+        "manual_now": manual_now, "course_level": COURSE_LEVEL, "manual_alone": manual_alone,
+        "extensions": deadlines.extension_rows(ctx, viewer, student_id),
+        "dates": {a.id: deadlines.dates_of(ctx, student_id, a) for a in ctx.assignments()},
     })
 
 
@@ -150,14 +166,14 @@ def regrade(assignment_id: str = Form(...), submission_id: str = Form(""), csrf_
     check_csrf(viewer, csrf_token)
     if submission_id and not submission_id.isdigit():
         raise InvalidInput("submission id must be a number")
-    batch_id = services.start_regrade(ctx, viewer, assignment_id, int(submission_id) if submission_id else None)
+    batch_id = regrades.start_regrade(ctx, viewer, assignment_id, int(submission_id) if submission_id else None)
     return _redirect(f"/instructor/regrades/{batch_id}")
 
 
 @router.get("/instructor/regrades/{batch_id}", response_class=HTMLResponse)
 def regrade_page(request: Request, batch_id: int, viewer: Viewer = Depends(instructor_page_viewer),
                  ctx: AppContext = Depends(app_context)) -> Response:
-    return render(request, "regrade.html", {"regrade": services.regrade_status(ctx, viewer, batch_id),
+    return render(request, "regrade.html", {"regrade": regrades.regrade_status(ctx, viewer, batch_id),
                                             "poll_ms": ctx.options.status_poll_ms})
 
 
@@ -165,5 +181,5 @@ def regrade_page(request: Request, batch_id: int, viewer: Viewer = Depends(instr
 def publish(batch_id: int, csrf_token: str = Form(""), viewer: Viewer = Depends(instructor_page_viewer),
             ctx: AppContext = Depends(app_context)) -> Response:
     check_csrf(viewer, csrf_token)
-    services.publish_regrade(ctx, viewer, batch_id)
+    regrades.publish_regrade(ctx, viewer, batch_id)
     return _redirect(f"/instructor/regrades/{batch_id}")

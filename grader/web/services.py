@@ -18,8 +18,9 @@ from grader import intake, store
 from grader.db.models import GradeRecord, Submission, User, utcnow
 from grader.gradebook.catalog import CourseCatalog
 from grader.gradebook.compute import counting_attempt
+from grader.gradebook.extensions import extension_days
 from grader.gradebook.group_commit import SubmissionRecorder
-from grader.gradebook.report import CourseAssignment, StudentRow, gradebook_rows, grades_csv, student_standing
+from grader.gradebook.report import CourseAssignment, StudentRow, gradebook_rows, grades_csv
 from grader.gradebook.repository import (
     COURSE_LEVEL,
     DEFENSE,
@@ -28,7 +29,7 @@ from grader.gradebook.repository import (
     NewSubmission,
     RecordedSubmission,
 )
-from grader.gradebook.rules import CourseRules
+from grader.gradebook.rules import CourseRules, Lateness, ProjectDates, lateness
 from grader.intake import Rejected
 from grader.pipeline import accept_staged, ensure_in_store, intake_caps
 from grader.queue.base import GradingQueue
@@ -98,7 +99,9 @@ class AttemptRow:
     hidden_max: float
     pending_manual_max: float
     counts: bool
-    late: bool
+    late: bool  # handed in after the student's due date
+    late_label: str  # "" when on time
+    how_it_counts: str  # under the late policy, whether or not it is the counting attempt
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,9 @@ class SubmissionPage:
     assignment: CourseAssignment
     status: str
     result: ResultView | None
+    dates: ProjectDates  # the owner's
+    lateness: Lateness
+    counts: bool  # it is the owner's counting attempt
 
 
 def require_instructor(viewer: Viewer) -> None:
@@ -165,12 +171,17 @@ def _manual_points(gradebook: Gradebook, user_id: int, assignment: CourseAssignm
     return {criterion_id: points for criterion_id, points in entered.items() if points is not None}
 
 
+def student_dates(ctx: AppContext, gradebook: Gradebook, student_id: int, assignment: CourseAssignment) -> ProjectDates:
+    days = extension_days(gradebook, [student_id]).get((student_id, assignment.id), 0)
+    return ctx.rules.project_dates(assignment.spec, days)
+
+
 def _visible_result(gradebook: Gradebook, viewer: Viewer, submission: Submission, assignment: CourseAssignment,
-                    record: GradeRecord | None) -> ResultView | None:
+                    record: GradeRecord | None, dates: ProjectDates) -> ResultView | None:
     if record is None:
         return None
     return result_view(record.result, _manual_points(gradebook, submission.user_id, assignment),
-                       assignment.deadline, utcnow(), viewer.is_instructor)
+                       dates.hidden_shown_from, utcnow(), viewer.is_instructor)
 
 
 def submission_page(ctx: AppContext, viewer: Viewer, submission_id: int) -> SubmissionPage:
@@ -179,10 +190,14 @@ def submission_page(ctx: AppContext, viewer: Viewer, submission_id: int) -> Subm
         if submission is None or (submission.user_id != viewer.id and not viewer.is_instructor):
             raise NotFound("no such submission")
         assignment = ctx.assignment(submission.assignment_id)
+        dates = student_dates(ctx, gradebook, submission.user_id, assignment)
+        counting = counting_attempt(gradebook.attempts(submission.user_id, assignment.id), dates, ctx.rules)
         record = gradebook.current_record(submission.id)  # read once: status and result must agree
         return SubmissionPage(
             submission, submission.user, assignment, submission_status(gradebook, submission, record),
-            _visible_result(gradebook, viewer, submission, assignment, record),
+            _visible_result(gradebook, viewer, submission, assignment, record, dates), dates,
+            lateness(submission.submitted_at, dates, ctx.rules),
+            counting is not None and counting.submission_id == submission.id,
         )
 
 
@@ -190,11 +205,13 @@ def attempt_rows(ctx: AppContext, viewer: Viewer, student_id: int, assignment: C
     if student_id != viewer.id and not viewer.is_instructor:
         raise NotFound("no such student")
     with ctx.unit_of_work() as gradebook:
-        counting = counting_attempt(gradebook.attempts(student_id, assignment.id), assignment.deadline, ctx.rules)
+        dates = student_dates(ctx, gradebook, student_id, assignment)
+        counting = counting_attempt(gradebook.attempts(student_id, assignment.id), dates, ctx.rules)
         rows = []
         for submission in gradebook.submissions_of(student_id, assignment.id):
             record = gradebook.current_record(submission.id)
-            view = _visible_result(gradebook, viewer, submission, assignment, record)
+            view = _visible_result(gradebook, viewer, submission, assignment, record, dates)
+            late = lateness(submission.submitted_at, dates, ctx.rules)
             rows.append(AttemptRow(
                 submission_id=submission.id, submitted_at=submission.submitted_at,
                 original_name=submission.original_name, status=submission_status(gradebook, submission, record),
@@ -202,7 +219,7 @@ def attempt_rows(ctx: AppContext, viewer: Viewer, student_id: int, assignment: C
                 hidden_max=view.hidden_max if view else 0.0,
                 pending_manual_max=view.pending_manual_max if view else 0.0,
                 counts=counting is not None and counting.submission_id == submission.id,
-                late=assignment.deadline is not None and submission.submitted_at > assignment.deadline,
+                late=late.after_due_date, late_label=late.label, how_it_counts=late.describe(),
             ))
         return rows
 
@@ -261,84 +278,3 @@ def enter_manual_score(ctx: AppContext, viewer: Viewer, student_id: int, assignm
         if student is None or student.role != "student":
             raise NotFound("no such student")
         gradebook.enter_manual(student, assignment_id, item, points, note, gradebook.user(viewer.id))
-
-
-@dataclass(frozen=True)
-class RegradeChange:
-    student: User
-    old: float | None
-    new: float | None
-
-
-@dataclass(frozen=True)
-class RegradeStatus:
-    batch_id: int
-    assignment_id: str
-    total_jobs: int
-    done_jobs: int
-    published: bool
-    changes: tuple[RegradeChange, ...]
-
-    @property
-    def finished(self) -> bool:
-        return self.done_jobs == self.total_jobs
-
-
-def start_regrade(ctx: AppContext, viewer: Viewer, assignment_id: str, submission_id: int | None) -> int:
-    require_instructor(viewer)
-    ctx.assignment(assignment_id)
-    with ctx.unit_of_work() as gradebook:
-        if submission_id is None:
-            targets = gradebook.submissions_for_assignment(assignment_id)
-        else:
-            submission = gradebook.submission(submission_id)
-            if submission is None or submission.assignment_id != assignment_id:
-                raise NotFound("no such submission")
-            targets = [submission]
-        if not targets:
-            raise InvalidInput(f"{assignment_id} has no submissions to regrade")
-        batch, job_ids = gradebook.start_regrade(assignment_id, targets, gradebook.user(viewer.id))
-        batch_id = batch.id
-    for job_id in job_ids:
-        ctx.queue.enqueue(job_id)
-    return batch_id
-
-
-def regrade_status(ctx: AppContext, viewer: Viewer, batch_id: int) -> RegradeStatus:
-    """Per student: the project points now and what they would become once this regrade is published."""
-    require_instructor(viewer)
-    assignments = ctx.assignments()
-    with ctx.unit_of_work() as gradebook:
-        batch = gradebook.regrade_batch(batch_id)
-        if batch is None:
-            raise NotFound("no such regrade")
-        jobs = gradebook.regrade_jobs(batch_id)
-        overlay = gradebook.regrade_records(batch_id)
-        flags = gradebook.plagiarism_flags()
-        students = {job.submission.user_id: job.submission.user for job in jobs}
-        snapshot = gradebook.snapshot(list(students))
-        changes = []
-        for student in sorted(students.values(), key=lambda user: user.email):
-            old = student_standing(snapshot, student, assignments, ctx.rules, flags)
-            new = student_standing(snapshot, student, assignments, ctx.rules, flags, overlay)
-            changes.append(RegradeChange(student, _project_points(old, batch.assignment_id),
-                                         _project_points(new, batch.assignment_id)))
-        return RegradeStatus(batch.id, batch.assignment_id, len(jobs), sum(job.state == "done" for job in jobs),
-                             batch.published_at is not None, tuple(changes))
-
-
-def _project_points(standing, assignment_id: str) -> float | None:
-    return next(project.points for project in standing.projects if project.assignment_id == assignment_id)
-
-
-def publish_regrade(ctx: AppContext, viewer: Viewer, batch_id: int) -> None:
-    require_instructor(viewer)
-    with ctx.unit_of_work() as gradebook:
-        batch = gradebook.regrade_batch(batch_id)
-        if batch is None:
-            raise NotFound("no such regrade")
-        if batch.published_at is not None:
-            raise InvalidInput("this regrade is already published")
-        if any(job.state != "done" for job in gradebook.regrade_jobs(batch_id)):
-            raise InvalidInput("this regrade is still running; publish it when every job is done")
-        gradebook.publish_regrade(batch)

@@ -144,9 +144,12 @@ def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
     return csrf_from(client.get("/account").text)
 
 
-def upload(client: TestClient, csrf: str, solution: str, assignment_id: str = "p1", name: str = "solution.py"):
+def upload(client: TestClient, csrf: str, solution: str, assignment_id: str = "p1", name: str = "solution.py",
+           confirm: bool = True):
+    """As the page's form sends it; `confirm` ticks the box a late or replacing upload asks for."""
     content = (SOLUTIONS / solution).read_bytes()
-    return client.post(f"/assignments/{assignment_id}/submissions", data={"csrf_token": csrf},
+    fields = {"csrf_token": csrf, **({"confirm_upload": "yes"} if confirm else {})}
+    return client.post(f"/assignments/{assignment_id}/submissions", data=fields,
                        files={"file": (name, content, "text/x-python")}, follow_redirects=False)
 
 

@@ -7,11 +7,12 @@ import pytest
 from pydantic import ValidationError
 
 from grader.gradebook.compute import Attempt, counting_attempt, project_score, standing
-from grader.gradebook.rules import CourseRules, load_course_rules
+from grader.gradebook.rules import CourseRules, CourseRulesError, ProjectDates, load_course_rules
 from grader.settings import Settings
 
 DEADLINE = datetime(2027, 5, 31, 23, 59, tzinfo=timezone.utc)
 RULES = CourseRules()
+DATES = ProjectDates(due=DEADLINE, course_end=DEADLINE, hidden_shown_from=DEADLINE)
 
 
 def attempt(n: int, hours_before_deadline: float, status: str | None = "graded", score: float | None = 10.0) -> Attempt:
@@ -20,27 +21,27 @@ def attempt(n: int, hours_before_deadline: float, status: str | None = "graded",
 
 def test_the_latest_attempt_before_the_deadline_counts_by_default():
     attempts = [attempt(1, 48, score=18), attempt(2, 2, score=9), attempt(3, -1, score=20)]
-    assert counting_attempt(attempts, DEADLINE, RULES).submission_id == 2
+    assert counting_attempt(attempts, DATES, RULES).submission_id == 2
 
 
 def test_an_infra_error_is_never_the_counting_attempt():
     attempts = [attempt(1, 48, score=12), attempt(2, 2, status="infra_error", score=0)]
-    assert counting_attempt(attempts, DEADLINE, RULES).submission_id == 1
+    assert counting_attempt(attempts, DATES, RULES).submission_id == 1
 
 
 def test_a_crashing_attempt_still_counts_when_it_is_the_latest():
     attempts = [attempt(1, 48, score=12), attempt(2, 2, status="error", score=0)]
-    assert counting_attempt(attempts, DEADLINE, RULES).submission_id == 2
+    assert counting_attempt(attempts, DATES, RULES).submission_id == 2
 
 
 def test_the_best_policy_picks_the_highest_graded_attempt_before_the_deadline():
     rules = CourseRules(counting_attempt="best_before_deadline")
     attempts = [attempt(1, 48, score=18), attempt(2, 2, score=9), attempt(3, 1, status=None, score=None)]
-    assert counting_attempt(attempts, DEADLINE, rules).submission_id == 1
+    assert counting_attempt(attempts, DATES, rules).submission_id == 1
 
 
 def test_no_attempt_before_the_deadline_scores_zero_and_one_in_grading_is_pending():
-    assert counting_attempt([attempt(1, -5)], DEADLINE, RULES) is None
+    assert counting_attempt([attempt(1, -5)], DATES, RULES) is None
     assert project_score("p1", None, 0.0, False, RULES).points == 0.0
     assert project_score("p1", attempt(1, 1, status=None, score=None), 0.0, False, RULES).points is None
 
@@ -85,5 +86,5 @@ def test_course_rules_come_from_course_yaml_and_default_without_it(tmp_path: Pat
     (tmp_path / "course.yaml").write_text("pass_threshold: 75\ncounting_attempt: best_before_deadline\n")
     assert load_course_rules(settings).pass_threshold == 75
     (tmp_path / "course.yaml").write_text("pass_treshold: 75\n")
-    with pytest.raises(ValidationError):
+    with pytest.raises(CourseRulesError, match="pass_treshold"):
         load_course_rules(settings)
