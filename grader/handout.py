@@ -14,7 +14,6 @@ from pathlib import Path
 from grader import course_files
 from grader.domain.rubric import Rubric
 from grader.judge import load_judge
-from grader.ledger import validate_ledger
 from grader.references import MutantError, apply_mutant, load_mutant
 from grader.settings import Settings
 
