@@ -10,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from grader.domain.assignment import Assignment
+from grader.domain.ledger import Ledger
 from grader.domain.rubric import Rubric
 from grader.settings import Settings
 
@@ -29,6 +30,11 @@ class AssignmentPaths:
     @property
     def handout_readme(self) -> Path:
         return self.root / "README.md"
+
+    @property
+    def requirements(self) -> Path:
+        """The requirements ledger: the handout's numbered requirements -> checks, mutants, bars."""
+        return self.root / "requirements.yaml"
 
     @property
     def starter(self) -> Path:
@@ -102,11 +108,29 @@ def load_assignment(settings: Settings, assignment_id: str) -> Assignment:
     return assignment
 
 
+def load_ledger(settings: Settings, assignment_id: str) -> Ledger | None:
+    """The assignment's requirements ledger, or None when it has none (`grader validate` reports that)."""
+    path = assignment_paths(settings, assignment_id).requirements
+    if not path.is_file():
+        return None
+    try:
+        ledger = Ledger.model_validate(_read_yaml(path))
+    except ValidationError as error:
+        raise _explain(path, error) from error
+    if ledger.assignment != assignment_id:
+        raise CourseFileError(f"{path}: 'assignment' is '{ledger.assignment}', expected '{assignment_id}'")
+    return ledger
+
+
 def load_rubric(settings: Settings, assignment_id: str) -> Rubric:
     path = rubric_path(settings, assignment_id)
     data = _read_yaml(path)
+    ledger = load_ledger(settings, assignment_id)
+    # The ledger names the requirements behind each check, which the feedback on a lost point quotes.
+    requirements = ledger.check_requirements() if ledger else {}
+    version = tree_hash(path, assignment_paths(settings, assignment_id).requirements)
     try:
-        rubric = Rubric.model_validate({**data, "version": tree_hash(path)})
+        rubric = Rubric.model_validate({**data, "version": version, "check_requirements": requirements})
     except ValidationError as error:
         raise _explain(path, error) from error
     if rubric.assignment != assignment_id:

@@ -14,6 +14,7 @@ from pathlib import Path
 from grader import course_files
 from grader.domain.rubric import Rubric
 from grader.judge import load_judge
+from grader.ledger import validate_ledger
 from grader.references import MutantError, apply_mutant, load_mutant
 from grader.settings import Settings
 
@@ -90,6 +91,11 @@ def validate_assignment(settings: Settings, assignment_id: str) -> list[str]:
             unused = checks - rubric.check_ids
             if unused:
                 problems.append(f"{assignment_id}: judge checks not used by any criterion: {', '.join(sorted(unused))}")
+            if paths.handout_readme.is_file():
+                problems += validate_ledger(
+                    course_files.load_ledger(settings, assignment_id), readme=paths.handout_readme.read_text("utf-8"),
+                    judge_source=(paths.judge / "judge.py").read_text("utf-8"), judge_checks=checks, rubric=rubric,
+                    mutants_dir=settings.references_dir / assignment_id / "mutants", ledger_path=paths.requirements)
     if paths.starter.is_dir() and assignment.entry_is_python and not (paths.starter / assignment.entry).exists():
         problems.append(f"{assignment_id}: the starter has no {assignment.entry}")
     problems += _validate_reference(settings, assignment_id, {c.id for c in rubric.criteria}, assignment.entry)

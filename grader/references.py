@@ -113,14 +113,15 @@ def _expect_at_most(limit: float) -> Callable[[Verdict], str | None]:
     return expectation
 
 
-def _expect_caught(mutant: Mutant) -> Callable[[Verdict], str | None]:
+def _expect_caught(mutant: Mutant, ledger_checks: set[str]) -> Callable[[Verdict], str | None]:
+    """The mutant loses its criteria, fails its checks, and fails every check the ledger says it proves."""
     def expectation(verdict: Verdict) -> str | None:
         if verdict.result.status in ("rejected", "infra_error"):
             return f"mutant was not graded: {verdict.result.status}: {verdict.result.message}"
         by_id = {criterion.id: criterion for criterion in verdict.result.criteria}
         missed = [c for c in mutant.loses if c not in by_id or by_id[c].points >= by_id[c].max_points]
-        survived = [c for c in mutant.fails_checks if verdict.check_outcomes.get(c) is None
-                    or verdict.check_outcomes[c].passed]
+        survived = [c for c in sorted(set(mutant.fails_checks) | ledger_checks)
+                    if verdict.check_outcomes.get(c) is None or verdict.check_outcomes[c].passed]
         if missed or survived:
             return ("not caught: " + "; ".join(
                 [f"criterion '{c}' kept full points" for c in missed] + [f"check '{c}' passed" for c in survived]))
@@ -133,13 +134,15 @@ def reference_cases(settings: Settings, assignment_id: str, scratch: Path) -> li
     rubric = course_files.load_rubric(settings, assignment_id)
     paths = course_files.assignment_paths(settings, assignment_id)
     reference = settings.references_dir / assignment_id
+    ledger = course_files.load_ledger(settings, assignment_id)
+    proves = ledger.mutant_checks() if ledger else {}  # the checks the ledger says each mutant makes fail
     cases = [Case(assignment_id, "reference", reference, _expect_full_marks),
              Case(assignment_id, "starter", paths.starter, _expect_at_most(rubric.starter_max_points))]
     for mutant_file in sorted((reference / "mutants").glob("*.yaml")):
         name = mutant_file.stem
         mutant = load_mutant(mutant_file)
         source = apply_mutant(reference, mutant, scratch / assignment_id / name, name)
-        cases.append(Case(assignment_id, f"mutant:{name}", source, _expect_caught(mutant)))
+        cases.append(Case(assignment_id, f"mutant:{name}", source, _expect_caught(mutant, proves.get(name, set()))))
     # Independent correct solutions with other designs the handout allows: each must earn full marks too.
     alternatives = reference / "alternatives"
     for folder in sorted(alternatives.iterdir()) if alternatives.is_dir() else []:

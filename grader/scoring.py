@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from grader.domain.ledger import requirement_number
 from grader.domain.result import CheckResult, CriterionResult
 from grader.domain.rubric import Criterion, Rubric
 from grader.judge import CheckOutcome
@@ -10,7 +13,8 @@ from grader.redaction import Redactor
 MANUAL_PENDING = "Scored by an instructor (not graded automatically yet)."
 
 
-def score_criterion(criterion: Criterion, outcomes: dict[str, CheckOutcome], redactor: Redactor) -> CriterionResult:
+def score_criterion(criterion: Criterion, outcomes: dict[str, CheckOutcome], redactor: Redactor,
+                    check_requirements: Mapping[str, tuple[str, ...]] | None = None) -> CriterionResult:
     if criterion.manual:
         return CriterionResult(id=criterion.id, title=criterion.title, points=0.0, max_points=criterion.points,
                                feedback=MANUAL_PENDING, manual=True, visibility=criterion.visibility)
@@ -21,10 +25,20 @@ def score_criterion(criterion: Criterion, outcomes: dict[str, CheckOutcome], red
         points = criterion.points * passed / len(results)
     else:
         points = criterion.points if passed == len(results) else 0.0
+    missed = _requirements_missed(results, check_requirements or {})
     feedback = _feedback(criterion, results, passed, redactor)
+    if missed:
+        feedback += f"\nRequirements of the handout not met: {', '.join(missed)}."
     return CriterionResult(id=criterion.id, title=criterion.title, points=round(points, 2), max_points=criterion.points,
-                           feedback=feedback, visibility=criterion.visibility,
+                           feedback=feedback, visibility=criterion.visibility, requirements=missed,
                            checks=[CheckResult(id=r.check_id, passed=r.passed) for r in results])
+
+
+def _requirements_missed(results: list[CheckOutcome], check_requirements: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """The handout's numbered requirements behind the failed checks, in handout order."""
+    missed = {requirement for result in results if not result.passed
+              for requirement in check_requirements.get(result.check_id, ())}
+    return sorted(missed, key=requirement_number)
 
 
 def _feedback(criterion: Criterion, results: list[CheckOutcome], passed: int, redactor: Redactor) -> str:
@@ -44,4 +58,4 @@ def _feedback(criterion: Criterion, results: list[CheckOutcome], passed: int, re
 
 
 def score(rubric: Rubric, outcomes: dict[str, CheckOutcome], redactor: Redactor) -> list[CriterionResult]:
-    return [score_criterion(criterion, outcomes, redactor) for criterion in rubric.criteria]
+    return [score_criterion(criterion, outcomes, redactor, rubric.check_requirements) for criterion in rubric.criteria]

@@ -34,6 +34,7 @@ class CriterionResult(BaseModel):
     manual: bool = False
     visibility: Literal["always", "after_deadline"] = "always"
     checks: list[CheckResult] = Field(default_factory=list)
+    requirements: list[str] = Field(default_factory=list)  # the handout's requirements (R1, ...) of failed checks
 
 
 class SandboxInfo(BaseModel):

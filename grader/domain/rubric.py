@@ -45,6 +45,7 @@ class Rubric(BaseModel):
     criteria: tuple[Criterion, ...]
     starter_max_points: float = 0.0
     version: str = ""  # content hash, filled by the loader
+    check_requirements: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # from the ledger, by the loader
 
     @model_validator(mode="after")
     def _consistent(self) -> "Rubric":

@@ -29,6 +29,10 @@ from grader.settings import Settings
 REFERENCE_ENTRY = "reference"
 TIMEOUT_FACTOR = 3  # a mutant may run this many times longer than the reference before it counts as timed out
 MIN_TIMEOUT_S = 30
+# A probe step past its own budget: the stored result keeps it only as the student-facing line of the criterion that
+# lost points (grader.judge.format_step_error of grader_remote.StepTimeout). On a busy machine the reference's slower
+# steps reach it too, so such a mutant is timed out, not killed.
+STEP_TIMEOUT_MARK = "raised StepTimeout"
 
 
 class MutationError(Exception):
@@ -45,6 +49,7 @@ class Grading:
     failed_checks: frozenset[str]
     duration_s: float
     message: str
+    step_timed_out: bool = False
 
     @classmethod
     def from_result(cls, status: str, result: dict[str, Any]) -> Grading:
@@ -53,7 +58,8 @@ class Grading:
         return cls(status=status, points={c["id"]: float(c["points"]) for c in criteria},
                    passed_checks=frozenset(k["id"] for k in checks if k["passed"]),
                    failed_checks=frozenset(k["id"] for k in checks if not k["passed"]),
-                   duration_s=float(result.get("duration_s", 0.0)), message=str(result.get("message", "")))
+                   duration_s=float(result.get("duration_s", 0.0)), message=str(result.get("message", "")),
+                   step_timed_out=any(STEP_TIMEOUT_MARK in str(c.get("feedback", "")) for c in criteria))
 
 
 @dataclass(frozen=True)
@@ -83,7 +89,7 @@ def classify(reference: Grading, mutant: Grading) -> tuple[str, tuple[str, ...],
     """Killed when a criterion loses points against the reference or a check the reference passes fails (a gate)."""
     lost = tuple(sorted(c for c, points in reference.points.items() if mutant.points.get(c, 0.0) < points))
     failed = tuple(sorted(reference.passed_checks - mutant.passed_checks))
-    if mutant.status == "timeout":
+    if mutant.status == "timeout" or mutant.step_timed_out:
         return "timed_out", lost, failed
     if mutant.status in ("rejected", "infra_error", "pending"):
         return "errored", lost, failed
@@ -143,7 +149,9 @@ def check_reference(reference: Grading, assignment_id: str) -> None:
 
 
 def run_mutation(settings: Settings, assignment_id: str, state_dir: Path, sample_size: int | None, workers: int,
-                 timeout_s: int | None, on_progress: Callable[[BatchProgress], None]) -> MutationRun:
+                 timeout_s: int | None, on_progress: Callable[[BatchProgress], None],
+                 retry_timeouts: bool = False) -> MutationRun:
+    """Grade what is not graded yet (and, with `retry_timeouts`, the timed-out mutants again), then classify."""
     reference_dir = settings.references_dir / assignment_id
     triage = load_triage(reference_dir)
     generated = generate_mutants(reference_dir)
@@ -163,6 +171,10 @@ def run_mutation(settings: Settings, assignment_id: str, state_dir: Path, sample
         capped = local.model_copy(update={"run_time_cap_s": timeout})
         planned = run_batch(capped, session_factory, assignment_id, entries[1:], state_dir, False, on_progress)
         results = gradings(session_factory, planned)
+        timed_out = [entry for entry in entries[1:] if classify(reference, results[entry.student])[0] == "timed_out"]
+        if retry_timeouts and timed_out:
+            planned = run_batch(capped, session_factory, assignment_id, timed_out, state_dir, True, on_progress)
+            results.update(gradings(session_factory, planned))
     finally:
         engine.dispose()
     run = MutationRun(assignment_id, len(generated), len(chosen), timeout, reference)

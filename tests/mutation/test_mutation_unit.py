@@ -177,3 +177,17 @@ def test_the_run_time_cap_shortens_an_assignments_limit_and_never_lengthens_it(f
     assert capped.run_limits(assignment).notebook_cells_budget_s < 10
     generous = Grader(fixture_settings.model_copy(update={"run_time_cap_s": 999}), LocalBackend(use_bwrap=False))
     assert generous.run_limits(assignment) == assignment.limits
+
+
+def test_a_step_past_its_budget_is_a_timeout_not_a_kill():
+    result = {"criteria": [
+        {"id": "captioning", "points": 0, "feedback": "... - your code raised StepTimeout: this step ran past its time "
+                                                     "budget, so your program was stopped",
+         "checks": [{"id": "caption_grammar", "passed": False}]},
+        {"id": "task", "points": 5, "feedback": "ok", "checks": [{"id": "task_completes", "passed": True}]}]}
+    reference = Grading.from_result("graded", {"criteria": [
+        {"id": "captioning", "points": 4, "feedback": "ok", "checks": [{"id": "caption_grammar", "passed": True}]},
+        {"id": "task", "points": 5, "feedback": "ok", "checks": [{"id": "task_completes", "passed": True}]}]})
+    mutant = Grading.from_result("graded", result)
+    assert mutant.step_timed_out
+    assert classify(reference, mutant) == ("timed_out", ("captioning",), ("caption_grammar",))
