@@ -7,6 +7,7 @@ probabilities, tokens, attention maps and heatmap are the student's raw outputs 
 
 import io
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,6 @@ HERE = Path(__file__).parent
 FROZEN = json.loads((HERE / "frozen_values.json").read_text(encoding="utf-8"))
 HIDDEN_LABELS = json.loads((HERE / "hidden_labels.json").read_text(encoding="utf-8"))
 PRETRAINED_HIDDEN = np.load(HERE / "pretrained_hidden.npy", allow_pickle=False)
-HEATMAP_TOKENS = ["[CLS]", "the", "owl", "sang", "to", "the", "moon", "at", "mid", "##night", ".", "[SEP]"]
 NUM_LABELS = 4
 LAYERS, HEADS = 6, 12  # all-MiniLM-L6-v2
 
@@ -28,10 +28,14 @@ ACCURACY_MARGIN = 0.05
 # Relative change of the encoder's last hidden state on one text. Fine-tuning the reference moves it by ~0.1-0.3;
 # a frozen encoder moves it by float noise only (< 1e-6).
 MIN_ENCODER_CHANGE = 0.01
+# A fine_tune with a short budget may load the pretrained model first and finish the batch it began in time.
+FINE_TUNE_BUDGET_GRACE_S = 30.0
 PRETRAINED_ATOL = 1e-3
 ATTENTION_ATOL = 1e-4
 PROBABILITY_ATOL = 1e-4
 MIN_IMAGE_SIDE, MAX_IMAGE_SIDE = 150, 5000
+PIXEL_CHANGE = 40  # of 255 in some colour channel: a visible change, above anti-aliasing and compression noise
+LABEL_SLACK_PX = 2  # a label's centre may sit this far outside its cell's extent (rotated text, anti-aliasing)
 INTEGER_TYPES = {"int", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
 
 
@@ -55,6 +59,13 @@ def encoder_fine_tuned(probe: ProbeData) -> None:
         raise Failed("the fine-tuned encoder's hidden states have the wrong shape")
     change = float(np.linalg.norm(hidden - PRETRAINED_HIDDEN) / np.linalg.norm(PRETRAINED_HIDDEN))
     assert change > MIN_ENCODER_CHANGE, f"relative change of the encoder output {change:.2e} <= {MIN_ENCODER_CHANGE}"
+
+
+@check("fine_tune_time_budget")
+def fine_tune_time_budget(probe: ProbeData) -> None:
+    step = probe.step("fine_tune_budget")
+    if not step.value("elapsed_s") <= step.value("time_budget_s") + FINE_TUNE_BUDGET_GRACE_S:
+        raise Failed("fine_tune ran far past config.time_budget_s: check the clock before starting each batch")
 
 
 @check("accuracy_beats_baseline")
@@ -152,9 +163,58 @@ def heatmap_png(probe: ProbeData) -> None:
         raise Failed("the heatmap image is blank")
 
 
+def pixels(data: np.ndarray) -> np.ndarray:
+    try:
+        with Image.open(io.BytesIO(data.astype(np.uint8).tobytes())) as image:
+            return np.asarray(image.convert("RGB"), dtype=np.int16)
+    except Exception as error:
+        raise Failed("render_attention's bytes are not a readable image") from error
+
+
+def changed(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Where two renderings differ visibly (a mask), when only the attention values or one token differ."""
+    if before.shape != after.shape:
+        raise Failed("the heatmap's image changes size when only the attention values or a token change: keep the "
+                     "figure's size fixed by the number of tokens")
+    return np.abs(before - after).max(axis=2) > PIXEL_CHANGE
+
+
+@dataclass(frozen=True)
+class Box:
+    top: float
+    bottom: float
+    left: float
+    right: float
+
+    @classmethod
+    def around(cls, mask: np.ndarray) -> "Box":
+        rows, columns = np.nonzero(mask)
+        return cls(rows.min(), rows.max(), columns.min(), columns.max())
+
+
 @check("heatmap_labels")
 def heatmap_labels(probe: ProbeData) -> None:
     step = probe.step("heatmap_labels")
-    if step.value("x_labels") != HEATMAP_TOKENS or step.value("y_labels") != HEATMAP_TOKENS:
-        raise Failed("the heatmap's tick labels (read back from the axes) must be exactly the tokens, one per row "
-                     "and one per column, in order")
+    base = pixels(step.array("base"))
+    cells = changed(base, pixels(step.array("inverted")))
+    if not cells.any():
+        raise Failed("the heatmap's pixels do not follow the attention values")
+    heat = Box.around(cells)
+    one_cell = changed(base, pixels(step.array("cell")))
+    if not one_cell.any():
+        raise Failed("changing one attention value changed no pixel of the heatmap")
+    cell = Box.around(one_cell)
+    rows, columns = np.indices(base.shape[:2])
+    beside = (rows >= heat.top) & (rows <= heat.bottom) & ((columns < heat.left) | (columns > heat.right))
+    below_or_above = (columns >= heat.left) & (columns <= heat.right) & ((rows < heat.top) | (rows > heat.bottom))
+    row_label = changed(base, pixels(step.array("row_renamed"))) & beside
+    column_label = changed(base, pixels(step.array("column_renamed"))) & below_or_above
+    if not row_label.any() or not column_label.any():
+        raise Failed("renaming a token changed no tick label beside the heatmap: draw the tokens as tick labels on "
+                     "both axes")
+    row_centre, column_centre = (cell.top + cell.bottom) / 2, (cell.left + cell.right) / 2
+    half_height, half_width = (cell.bottom - cell.top) / 2, (cell.right - cell.left) / 2
+    if not (abs(rows[row_label].mean() - row_centre) <= half_height + LABEL_SLACK_PX
+            and abs(columns[column_label].mean() - column_centre) <= half_width + LABEL_SLACK_PX):
+        raise Failed("a token's tick label is not beside its own row (query, y axis) and column (key, x axis): "
+                     "are the labels shifted, or the matrix transposed?")
