@@ -60,3 +60,6 @@ def render_report(result: GradeResult, console: Console, title: str | None = Non
     sandbox = result.sandbox
     if sandbox is not None:
         console.print(plain(f"sandbox: {sandbox.kind} ({sandbox.isolation}); {result.duration_s:.1f} s", "dim"))
+        gpu = sandbox.gpu
+        device = f"cuda (GPU {gpu.device_id})" if gpu.device == "cuda" else gpu.device
+        console.print(plain(f"device: {device}" + (f": {gpu.reason}" if gpu.reason else ""), "dim"))

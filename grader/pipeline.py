@@ -19,6 +19,7 @@ from grader.domain.rubric import Rubric
 from grader.judge import CheckOutcome, Judge, ProbeData, format_step_error, load_judge, read_json
 from grader.redaction import Redactor
 from grader.sandbox.base import RunOutcome, RunSpec, SandboxBackend, SandboxError
+from grader.sandbox.gpu import GpuUnavailable
 from grader.scoring import score
 from grader.settings import Settings
 from grader.store import StoredSubmission
@@ -98,7 +99,7 @@ class Grader:
         spec = RunSpec(submission_tree=stored.tree, entry=course.assignment.entry,
                        entry_kind="notebook" if stored.entry_kind == "notebook" else "module",
                        probe_dir=course.probe_dir, limits=self.run_limits(course.assignment),
-                       seed=self.settings.grading_seed, want_gpu=course.assignment.gpu != "none",
+                       seed=self.settings.grading_seed, gpu=course.assignment.gpu,
                        threads=self.settings.sandbox_threads)
         result = self._base_result(course, stored, spec)
         attempts = 0
@@ -108,7 +109,7 @@ class Grader:
                 outcome = self.backend.run(spec)
                 break
             except SandboxError as error:
-                if attempts > self.settings.infra_retries:
+                if attempts > self.settings.infra_retries or isinstance(error, GpuUnavailable):
                     result.status, result.message = "infra_error", f"{STATUS_MEANING['infra_error']}: {error}"
                     result.infra_attempts = attempts
                     result.duration_s = round(time.monotonic() - started, 3)
@@ -124,9 +125,10 @@ class Grader:
         cap = self.settings.run_time_cap_s
         if cap is None or cap >= assignment.limits.time_s:
             return assignment.limits
-        cells = assignment.limits.notebook_cells_s
+        cells, gpu = assignment.limits.notebook_cells_s, assignment.limits.gpu
         return assignment.limits.model_copy(update={"time_s": cap,
-                                                    "notebook_cells_s": cells if cells and cells < cap else None})
+                                                    "notebook_cells_s": cells if cells and cells < cap else None,
+                                                    "gpu": gpu.model_copy(update={"time_s": None}) if gpu else None})
 
     def _base_result(self, course: CourseAssignment, stored: StoredSubmission | None, spec: RunSpec | None) -> GradeResult:
         return GradeResult(
@@ -147,6 +149,8 @@ def judge_outcome(course: CourseAssignment, outcome: RunOutcome, result: GradeRe
     result.criteria = score(course.rubric, outcomes, course.redactor)
     result.score = round(sum(c.points for c in result.criteria), 2)
     result.status = RUN_STATUS[outcome.status]  # `oom` only from the kernel's OOM kill, never from what the code raised
+    if outcome.gpu.device == "cuda" and result.status in ("graded", "error") and cuda_out_of_memory(data):
+        result.status = "oom"  # torch's own refusal on the GPU: the code raised it, but claiming it gains nothing
     # Every field a student reads goes through the redactor: a load error or a cell's message may quote hidden input.
     result.message = course.redactor.redact(run_message(result.status, outcome, data, course.assignment))
     result.logs = Logs(stdout=course.redactor.redact(outcome.stdout), stderr=course.redactor.redact(outcome.stderr),
@@ -164,6 +168,10 @@ def run_message(status: str, outcome: RunOutcome, data: ProbeData, assignment: A
     if status == "timeout":
         return (f"Your code ran longer than the {limits.time_s} s limit and was stopped; the checks that finished "
                 "before were graded.")
+    if status == "oom" and outcome.gpu.device == "cuda" and cuda_out_of_memory(data):
+        share = f"{outcome.gpu.memory_fraction:.0%} of " if outcome.gpu.memory_fraction else ""
+        return (f"Your code ran out of GPU memory (this grading may use {share}GPU {outcome.gpu.device_id}'s memory); "
+                "the parts that needed more failed, and the checks that finished were graded.")
     if status == "oom":
         return (f"Your code used more than the {limits.memory_mb} MB memory limit and the system stopped it; "
                 "the checks that finished were graded.")
@@ -174,6 +182,12 @@ def run_message(status: str, outcome: RunOutcome, data: ProbeData, assignment: A
         return ("Your program stopped before the grader's checks finished (it exited or crashed"
                 f"{'' if outcome.returncode is None else f', exit code {outcome.returncode}'}); what ran was graded.")
     return "Graded."
+
+
+def cuda_out_of_memory(data: ProbeData) -> bool:
+    """A step failed with torch's CUDA out-of-memory error (raised past the grading's share of the GPU, too)."""
+    return any(step.error is not None and step.error.get("type") == "OutOfMemoryError"
+               and "CUDA out of memory" in str(step.error.get("message", "")) for step in data.steps.values())
 
 
 def notebook_cells(outcome: RunOutcome) -> list[NotebookCell]:

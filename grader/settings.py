@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     # Math-library threads per sandboxed run (OMP/MKL/OpenBLAS); default: the assignment's CPU limit. Set it to
     # cores / parallel gradings when several run at once: oversubscribed torch threads slow everything down.
     sandbox_threads: int | None = None
+    # GPUs (README, "GPU hosts"). auto: a GPU when the host, the image and the assignment allow; cpu | cuda: every run.
+    sandbox_device: Literal["auto", "cpu", "cuda"] = "auto"
+    # The host's GPU slots, one device id per grading at once: "0,0,1" (two on GPU 0, one on GPU 1) or "all:N".
+    gpu_slots: str = "all:1"
+    # The CUDA build of torch in the image `grader sandbox build --gpu` makes (the suffix of PyTorch's wheel index).
+    sandbox_cuda: str = "cu128"
     infra_retries: int = 2
     # Caps every assignment's time limit (seconds) when set: mutation analysis stops a mutant stuck in a loop at a
     # few times the reference's run instead of the full limit.

@@ -16,6 +16,15 @@ DEFAULT_EXTENSIONS = (
 )
 
 
+class GpuLimits(BaseModel):
+    """What changes when a run got a GPU (`limits.gpu`): the run's wall clock, and the probe's named budgets."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    time_s: int | None = Field(None, ge=1, le=3600, description="wall clock for the whole run on a GPU")
+    budgets_s: dict[str, float] = Field(default_factory=dict, description="overrides of limits.budgets_s on a GPU")
+
+
 class Limits(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -29,6 +38,9 @@ class Limits(BaseModel):
     notebook_cells_s: int | None = Field(
         None, ge=1, le=3600, description="all of a notebook's own cells together; the rest of time_s is kept for the "
         "grader's checks (default: half of time_s)")
+    budgets_s: dict[str, float] = Field(
+        default_factory=dict, description="named time budgets the probe reads with gp.budget(name), e.g. training")
+    gpu: GpuLimits | None = Field(None, description="what changes when the run got a GPU")
 
     @model_validator(mode="after")
     def _cells_leave_time_for_the_checks(self) -> "Limits":
@@ -37,13 +49,30 @@ class Limits(BaseModel):
                              "the grader's checks run after the cells, within the same time")
         return self
 
+    @model_validator(mode="after")
+    def _gpu_budgets_have_cpu_ones(self) -> "Limits":
+        unknown = sorted(set(self.gpu.budgets_s) - set(self.budgets_s)) if self.gpu else []
+        if unknown:
+            raise ValueError(f"limits.gpu.budgets_s names {unknown}, which limits.budgets_s lacks: every budget needs "
+                             "its CPU value, which a run without a GPU uses")
+        return self
+
+    def for_device(self, device: str) -> "Limits":
+        """The limits of a run on `device` ("cpu" or "cuda"): on a GPU, limits.gpu's values replace the others."""
+        if device != "cuda" or self.gpu is None:
+            return self
+        return self.model_copy(update={"time_s": self.gpu.time_s or self.time_s,
+                                       "budgets_s": {**self.budgets_s, **self.gpu.budgets_s}, "gpu": None})
+
     @property
     def notebook_cells_budget_s(self) -> int:
         return self.notebook_cells_s if self.notebook_cells_s is not None else max(1, self.time_s // 2)
 
     def effective(self) -> dict[str, float | int]:
         """The limits a run is held to, as numbers (the result's `sandbox.limits`): defaults resolved."""
-        return {**self.model_dump(exclude={"notebook_cells_s"}), "notebook_cells_s": self.notebook_cells_budget_s}
+        budgets = {f"budget_{name}_s": value for name, value in self.budgets_s.items()}
+        return {**self.model_dump(exclude={"notebook_cells_s", "budgets_s", "gpu"}),
+                "notebook_cells_s": self.notebook_cells_budget_s, **budgets}
 
 
 class Assignment(BaseModel):

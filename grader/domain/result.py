@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 SCHEMA_VERSION = 1
 
@@ -37,11 +37,28 @@ class CriterionResult(BaseModel):
     requirements: list[str] = Field(default_factory=list)  # the handout's requirements (R1, ...) of failed checks
 
 
+class GpuUse(BaseModel):
+    """The device the run got and why: the host, the image and the assignment decide (README, "GPU hosts")."""
+
+    device: Literal["cpu", "cuda"] = "cpu"
+    device_id: str | None = None  # the host's GPU (nvidia-smi's number) the run held
+    memory_fraction: float | None = None  # the run's share of that GPU's memory, when several gradings share it
+    reason: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_flag(cls, value: Any) -> Any:
+        """Results stored before the reason was recorded say only `gpu: true` or `false`."""
+        if isinstance(value, bool):
+            return {"device": "cuda" if value else "cpu"}
+        return value
+
+
 class SandboxInfo(BaseModel):
     kind: str  # docker | local
     isolation: str  # what the backend enforces, in words; "weaker" for the local backend
     image: str | None = None
-    gpu: bool = False
+    gpu: GpuUse = Field(default_factory=GpuUse)
     limits: dict[str, float | int]
 
 

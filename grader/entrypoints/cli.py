@@ -137,12 +137,19 @@ def check_references_command(
     assignment: Optional[list[str]] = typer.Option(None, "--assignment", "-a", help="default: every assignment"),
     sandbox: Optional[str] = typer.Option(None, help="docker | local"),
     jobs: int = typer.Option(0, help="gradings in parallel (default: the number of cores)"),
+    device: Optional[str] = typer.Option(None, help="cuda | cpu: every run on that device (default: as each "
+                                                    "assignment asks and the host allows)"),
 ) -> None:
     """Grade every reference (full marks), starter (at most its floor) and mutant (must lose its criterion)."""
     from grader import course_files
     from grader.references import check_references
 
     settings = _settings()
+    if device not in (None, "cuda", "cpu"):
+        errors.print(f"[red]--device {device}: use cuda or cpu[/red]")
+        raise typer.Exit(2)
+    if device:
+        settings = settings.model_copy(update={"sandbox_device": device})
     ids = assignment or course_files.assignment_ids(settings)
     for assignment_id in ids:
         _known_assignment(settings, assignment_id)
@@ -150,6 +157,11 @@ def check_references_command(
     if settings.sandbox_threads is None:
         settings = settings.model_copy(update={"sandbox_threads": max(1, (os.cpu_count() or 1) // workers)})
     grader = _grader(settings, sandbox)
+    if device == "cuda":
+        choice = grader.backend.device_choice("required")
+        if choice.device != "cuda":
+            errors.print(f"[red]--device cuda, but {choice.reason}[/red]")
+            raise typer.Exit(2)
     started = time.monotonic()
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TimeRemainingColumn(), console=console) as progress:
@@ -194,7 +206,9 @@ def demo(sandbox: Optional[str] = typer.Option(None, help="docker | local (defau
 
 
 @sandbox_app.command("build")
-def sandbox_build() -> None:
+def sandbox_build(gpu: bool = typer.Option(False, "--gpu", help="the CUDA image: torch's CUDA build "
+                                                               "(GRADER_SANDBOX_CUDA), every other package the same; "
+                                                               "needs no GPU to build")) -> None:
     """Build the sandbox image with no registry (debootstrap + wheelhouse); skipped when its tag exists."""
     from grader.sandbox.image import ensure_image
     from grader.sandbox.select import docker_client
@@ -206,7 +220,8 @@ def sandbox_build() -> None:
         errors.print(f"[red]no Docker engine answers: {error}[/red]\nstart one with: sudo bash sandbox/start-dockerd.sh")
         raise typer.Exit(2)
     tag = ensure_image(client, settings.sandbox_dir, settings.data_dir / "sandbox-build",
-                       progress=lambda line: console.print(f"[dim]{line}[/dim]"))
+                       progress=lambda line: console.print(f"[dim]{line}[/dim]"),
+                       cuda=settings.sandbox_cuda if gpu else None)
     console.print(f"sandbox image: {tag}")
 
 

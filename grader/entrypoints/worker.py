@@ -23,6 +23,8 @@ def worker(
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     settings = Settings()
+    if not gpu:  # it takes no GPU queue, so its gradings must not hold the host's GPU slots either
+        settings = settings.model_copy(update={"sandbox_device": "cpu"})
     slots = concurrency or settings.workers or os.cpu_count() or 1
     upgrade_to_head(settings.effective_database_url)
     engine = make_engine(settings.effective_database_url)

@@ -11,13 +11,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from grader.domain.assignment import Limits
+from grader.domain.result import GpuUse
 from grader.sandbox.runtime.runner import PAYLOAD_MAGIC, PAYLOAD_SIZE
+
+if TYPE_CHECKING:  # grader.sandbox.gpu builds on this module
+    from grader.sandbox.gpu import DeviceChoice
 
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
 GRACE_S = 15.0  # beyond the run's own limit: container start-up, kernel start-up, collecting the payload
+GpuRequest = Literal["none", "optional", "required"]  # an assignment's `gpu`
 
 
 class SandboxError(Exception):
@@ -32,7 +37,7 @@ class RunSpec:
     probe_dir: Path
     limits: Limits
     seed: int
-    want_gpu: bool = False
+    gpu: GpuRequest = "none"
     threads: int | None = None  # math-library threads inside the run; default: the assignment's CPU limit
 
     @property
@@ -51,7 +56,7 @@ class RunOutcome:
     output_truncated: bool
     returncode: int | None
     duration_s: float
-    gpu: bool = False
+    gpu: GpuUse = field(default_factory=GpuUse)
     refused_files: list[str] = field(default_factory=list)
 
 
@@ -62,24 +67,29 @@ class SandboxBackend(Protocol):
 
     def describe(self, spec: RunSpec) -> dict: ...
 
+    def device_choice(self, request: GpuRequest) -> DeviceChoice: ...
+
 
 def runner_arguments(spec: RunSpec, *, submission: str, probe: str, result: str, workdir: str, tmpdir: str,
-                     device: str, student_uid: int | None = None) -> list[str]:
+                     gpu: GpuUse, student_uid: int | None = None) -> list[str]:
+    """`spec.limits` are the ones for the device the run got (`Limits.for_device`)."""
     limits = spec.limits
     identity = ["--student-uid", str(student_uid)] if student_uid is not None else []
-    return [
+    memory_fraction = ["--gpu-memory-fraction", str(gpu.memory_fraction)] if gpu.memory_fraction else []
+    return [*memory_fraction, "--budgets", json.dumps(limits.budgets_s),
         *identity, "--submission", submission, "--probe", probe, "--result", result, "--workdir", workdir,
         "--tmpdir", tmpdir,
-        "--entry", spec.entry, "--device", device, "--kind", spec.entry_kind,
+        "--entry", spec.entry, "--device", gpu.device, "--kind", spec.entry_kind,
         "--time-limit", str(limits.time_s), "--cell-timeout", str(limits.cell_timeout_s),
         "--cells-budget", str(limits.notebook_cells_budget_s),
         "--output-limit", str(limits.output_kb * 1024), "--threads", str(spec.thread_count), "--seed", str(spec.seed),
     ]
 
 
-def parse_payload(payload: bytes, *, killed_for_time: bool, oom_killed: bool, gpu: bool) -> RunOutcome:
+def parse_payload(payload: bytes, *, killed_for_time: bool, oom_killed: bool, gpu: GpuUse | None = None) -> RunOutcome:
     """Read the runner's payload (see runner.write_payload). `oom` comes only from the kernel: the container's
     OOM-killed state or the cgroup's oom_kill count, never from anything the run printed or raised."""
+    gpu = gpu or GpuUse()
     if not payload.startswith(PAYLOAD_MAGIC):  # the runner writes nothing before it; records may hold anything after
         if killed_for_time or oom_killed:
             return RunOutcome(status="oom" if oom_killed else "timeout", files={}, stdout="", stderr="",

@@ -16,8 +16,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grader.sandbox.base import GRACE_S, RUNTIME_DIR, RunOutcome, RunSpec, parse_payload, runner_arguments
-
+from grader.domain.result import GpuUse
+from grader.sandbox.base import GRACE_S, RUNTIME_DIR, GpuRequest, RunOutcome, RunSpec, parse_payload, runner_arguments
+from grader.sandbox.gpu import DeviceChoice, GpuUnavailable, gpu_is_required
 
 # Inside bubblewrap the system is mounted read-only, so the run's own folders are mount points on its fresh /tmp.
 BWRAP_ROOT = "/tmp/grader"
@@ -42,10 +43,17 @@ class LocalBackend:
                 "grader's uid and can read what the grader's user can read")
 
     def describe(self, spec: RunSpec) -> dict:
-        return {"kind": self.kind, "isolation": self.isolation, "image": None, "gpu": False,
-                "limits": spec.limits.effective()}
+        return {"kind": self.kind, "isolation": self.isolation, "image": None,
+                "gpu": GpuUse(reason=self.device_choice(spec.gpu).reason), "limits": spec.limits.effective()}
+
+    def device_choice(self, request: GpuRequest) -> DeviceChoice:
+        if request == "none":
+            return DeviceChoice("cpu", "the assignment asks for no GPU")
+        return DeviceChoice("cpu", "the local sandbox passes no GPU: grade with the docker sandbox on a GPU host")
 
     def run(self, spec: RunSpec) -> RunOutcome:
+        if gpu_is_required(spec.gpu, "auto"):
+            raise GpuUnavailable(f"this run needs a GPU, but {self.device_choice(spec.gpu).reason}")
         with tempfile.TemporaryDirectory(prefix="grader-run-") as scratch:
             root = Path(scratch)
             for name in ("work", "tmp"):
@@ -60,10 +68,11 @@ class LocalBackend:
                          "runner": str(RUNTIME_DIR / "runner.py")}
             # The payload comes back on the runner's stdout, a pipe only this process and the runner hold.
             paths["result"] = "-"
-            command = [sys.executable, "-I", paths.pop("runner"), *runner_arguments(spec, device="cpu", **paths)]
+            gpu = GpuUse(reason=self.device_choice(spec.gpu).reason)
+            command = [sys.executable, "-I", paths.pop("runner"), *runner_arguments(spec, gpu=gpu, **paths)]
             if self.bwrap:
                 command = self._bwrap_prefix(spec, root) + command
-            return self._execute(command, spec, root)
+            return self._execute(command, spec, root, gpu)
 
     def _bwrap_prefix(self, spec: RunSpec, root: Path) -> list[str]:
         prefix = [self.bwrap, "--die-with-parent", "--unshare-all", "--new-session", "--ro-bind", "/", "/",
@@ -77,7 +86,7 @@ class LocalBackend:
                    f"{BWRAP_ROOT}/grader", "--bind", str(root / "work"), f"{BWRAP_ROOT}/work", "--chdir", f"{BWRAP_ROOT}/work"]
         return prefix
 
-    def _execute(self, command: list[str], spec: RunSpec, root: Path) -> RunOutcome:
+    def _execute(self, command: list[str], spec: RunSpec, root: Path, gpu: GpuUse) -> RunOutcome:
         limits = spec.limits
         environment = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "LANG": "C.UTF-8"}
 
@@ -104,7 +113,7 @@ class LocalBackend:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
             raise
-        return parse_payload(stdout, killed_for_time=killed_for_time, oom_killed=False, gpu=False)
+        return parse_payload(stdout, killed_for_time=killed_for_time, oom_killed=False, gpu=gpu)
 
 
 def _bwrap_works(bwrap: str) -> bool:

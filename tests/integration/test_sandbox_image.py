@@ -11,6 +11,8 @@ from pathlib import Path
 import docker
 import pytest
 
+from grader.sandbox.docker_backend import DockerBackend
+from grader.sandbox.gpu import ImageCapabilities
 from grader.sandbox.image import IMAGE_INPUTS, ImageBuildError, ensure_image, image_inputs_hash, image_tag
 from grader.settings import Settings
 from tests.services import require_docker
@@ -160,6 +162,13 @@ def test_image_has_no_network(client: docker.DockerClient, sandbox_image: str) -
 def test_image_imports_the_course_libraries(client: docker.DockerClient, sandbox_image: str) -> None:
     imports = "import torch, transformers, sentence_transformers, faiss, nbclient; print(torch.__version__)"
     assert run_sandboxed(client, sandbox_image, ["python", "-c", imports]).strip() == "2.13.0+cpu"
+
+
+@pytest.mark.docker
+def test_image_labels_say_what_its_torch_can_do(client: docker.DockerClient, sandbox_image: str) -> None:
+    recorded = ImageCapabilities.from_labels(client.images.get(sandbox_image).labels)
+    assert recorded == ImageCapabilities(torch="2.13.0+cpu", cuda=None)
+    assert DockerBackend(client, sandbox_image).image_capabilities() == recorded
 
 
 @pytest.mark.docker

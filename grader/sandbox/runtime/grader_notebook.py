@@ -168,7 +168,10 @@ def start(student) -> None:
 
 def run_cells(client: NotebookClient, notebook) -> None:
     submission = os.environ["GRADER_SUBMISSION"]
-    setup = nbformat.v4.new_code_cell(POLICY_CELL + f"import sys\nsys.path.insert(0, {submission!r})")
+    runtime = os.path.dirname(os.path.abspath(__file__))
+    setup = nbformat.v4.new_code_cell(POLICY_CELL + f"import sys\nsys.path.append({runtime!r})\n"
+                                      "import grader_student\ngrader_student.limit_gpu_memory()\n"
+                                      f"del grader_student\nsys.path.insert(0, {submission!r})")
     notebook.cells.insert(0, setup)  # nbclient routes outputs by the cell's index in its notebook
     client.execute_cell(setup, 0)
     report = []

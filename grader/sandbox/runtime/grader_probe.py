@@ -48,6 +48,15 @@ def device() -> str:
     return DEVICE
 
 
+def budget(name: str) -> float:
+    """The assignment's time budget `name` in seconds, for the device this run got: limits.budgets_s in
+    assignment.yaml, or limits.gpu.budgets_s on a GPU."""
+    budgets = json.loads(os.environ.get("GRADER_BUDGETS") or "{}")
+    if name not in budgets:
+        raise KeyError(f"assignment.yaml gives no time budget {name!r}: add it under limits.budgets_s")
+    return float(budgets[name])
+
+
 def data_path(name: str) -> Path:
     """A file shipped with the probe (hidden inputs), under probe/data/: readable here, not by the student's uid."""
     return PROBE_DIR / "data" / name

@@ -185,6 +185,19 @@ def lower_priority_for_the_oom_killer() -> None:
         pass
 
 
+def limit_gpu_memory() -> None:
+    """Hold this process to the grading's share of its GPU (GRADER_GPU_MEMORY_FRACTION, set when several gradings
+    share one GPU): torch's allocator then raises a CUDA out-of-memory error past it. It bounds torch's allocations,
+    not the CUDA context nor other libraries', and code can lift it: it keeps honest gradings apart, it is no wall."""
+    fraction = os.environ.get("GRADER_GPU_MEMORY_FRACTION")
+    if not fraction or os.environ.get("GRADER_DEVICE") != "cuda":
+        return
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.set_per_process_memory_fraction(float(fraction), 0)
+
+
 def serve_notebook(namespace: dict[str, Any], socket_path: str, submission: str) -> None:
     """Called from the kernel after the student's cells: the notebook's globals stand in for solution.py."""
     import socket
@@ -204,6 +217,7 @@ def main() -> None:
     parser.add_argument("--fd", type=int, required=True)
     args = parser.parse_args()
     lower_priority_for_the_oom_killer()
+    limit_gpu_memory()
     host = Host(connection_from_fd(args.fd), Path(os.environ["GRADER_SUBMISSION"]))
     host.serve()
 

@@ -137,7 +137,10 @@ def driver_environment(args: argparse.Namespace, records_fd: int) -> dict[str, s
         "GRADER_KIND": args.kind, "GRADER_CELL_TIMEOUT": str(args.cell_timeout),
         "GRADER_CELLS_BUDGET": str(args.cells_budget),
         "GRADER_TIME_LIMIT": str(args.time_limit), "GRADER_RECORDS_FD": str(records_fd),
+        "GRADER_BUDGETS": args.budgets,
     }
+    if args.gpu_memory_fraction is not None:
+        environment["GRADER_GPU_MEMORY_FRACTION"] = str(args.gpu_memory_fraction)
     if args.student_uid is not None:
         environment["GRADER_STUDENT_UID"] = str(args.student_uid)
     return environment
@@ -174,6 +177,9 @@ def main() -> None:
     parser.add_argument("--output-limit", type=int, default=256 * 1024)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--budgets", default="{}", help="the probe's named time budgets for this device, as JSON")
+    parser.add_argument("--gpu-memory-fraction", type=float, default=None,
+                        help="the student's process's share of its GPU's memory, when gradings share a GPU")
     args = parser.parse_args()
     make_undumpable()
     shield_from_signals()
