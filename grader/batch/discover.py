@@ -12,8 +12,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-SUBMISSION_SUFFIXES = (".py", ".ipynb", ".zip")
-MOODLE_FOLDER = re.compile(r"^.+_(?P<participant>\d+)_assign(?:submission|feedback)_[a-z]+_?$")
+from grader.domain.students import MOODLE_FOLDER, SUBMISSION_SUFFIXES, student_of
+
 IGNORED = re.compile(r"^(\.|__MACOSX$|Thumbs\.db$|desktop\.ini$)")
 
 
@@ -28,23 +28,13 @@ class BatchEntry:
     original_name: str
 
 
-def student_id(name: str) -> str:
-    moodle = MOODLE_FOLDER.match(name)
-    if moodle:
-        return moodle.group("participant")
-    for suffix in SUBMISSION_SUFFIXES:
-        if name.lower().endswith(suffix):
-            return name[: -len(suffix)]
-    return name
-
-
 def discover_folder(folder: Path) -> list[BatchEntry]:
     entries = [p for p in sorted(folder.iterdir()) if not IGNORED.match(p.name)]
     found: dict[str, BatchEntry] = {}
     for path in entries:
         if path.is_file() and path.suffix.lower() not in SUBMISSION_SUFFIXES:
             continue
-        entry = BatchEntry(student=student_id(path.name), path=path, original_name=path.name)
+        entry = BatchEntry(student=student_of(path.name), path=path, original_name=path.name)
         if entry.student in found:
             raise BatchSourceError(f"two submissions for student {entry.student!r}: "
                                    f"{found[entry.student].original_name} and {path.name}; keep one")

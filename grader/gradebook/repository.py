@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Literal
@@ -29,6 +29,7 @@ from grader.db.models import (
     utcnow,
 )
 from grader.gradebook.compute import Attempt
+from grader.gradebook.regrade_requests import score_adjustments
 from grader.plagiarism.review import PlagiarismCase
 
 _DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}  # the two with ON CONFLICT DO NOTHING
@@ -131,6 +132,7 @@ class Snapshot:
     submissions: dict[tuple[int, str], list[Submission]]  # (student, assignment) -> newest first
     records: dict[int, GradeRecord]  # submission id -> its current (latest published) result
     manual: dict[tuple[int, str, str], float]  # (student, assignment, item) -> latest entry
+    adjustments: dict[int, float] = field(default_factory=dict)  # submission id -> what regrade overrides add
 
     def attempts(self, user_id: int, assignment_id: str, overlay: dict[int, GradeRecord] | None = None) -> list[Attempt]:
         """Every submission as an Attempt, graded by its current record (or by `overlay`, to preview a regrade)."""
@@ -140,7 +142,8 @@ class Snapshot:
             attempts.append(Attempt(
                 submission_id=submission.id, submitted_at=submission.submitted_at,
                 status=record.status if record else None,
-                score=record.score if record else None, max_score=record.max_score if record else None,
+                score=record.score + self.adjustments.get(submission.id, 0.0) if record else None,
+                max_score=record.max_score if record else None,
             ))
         return attempts
 
@@ -346,7 +349,8 @@ class Gradebook:
                                                               .order_by(None))))
         records = {record.submission_id: record for record in self.session.scalars(records_query)}  # latest wins
         manual = {(e.user_id, e.assignment_id, e.item): e.points for e in self.session.scalars(manual_query)}
-        return Snapshot(submissions, records, manual)
+        adjusted = None if user_ids is None else [s.id for found in submissions.values() for s in found]
+        return Snapshot(submissions, records, manual, score_adjustments(self.session, adjusted))
 
     # --- manual scores -------------------------------------------------------------------------------------------
     def enter_manual(self, student: User, assignment_id: str, item: str, points: float, note: str, by: User) -> None:

@@ -132,7 +132,7 @@ def units_fingerprint(parts: tuple[str, ...], settings: FingerprintSettings) -> 
     return _fingerprint(*filter_joined(parts), settings)
 
 
-def fingerprint_all(fingerprints: list[Fingerprint], cohort_size: int, starter: np.ndarray, settings: FingerprintSettings) -> list[Fingerprint]:
+def without_boilerplate(fingerprints: list[Fingerprint], cohort_size: int, starter: np.ndarray, settings: FingerprintSettings) -> list[Fingerprint]:
     """The fingerprints without the starter's and without what the cohort (the first cohort_size) has in common.
 
     The fingerprints come through a WorkCache: kept by content, a re-run only fingerprints new submissions. All texts'
@@ -231,7 +231,7 @@ def shared_counts(fingerprints: list[Fingerprint]) -> sparse.csr_matrix:
     """How many fingerprints each two texts share: a symmetric sparse matrix with an empty diagonal.
 
     One sparse product of the texts-by-fingerprints incidence matrix: a fingerprint held by h texts costs h² additions
-    in C. Fingerprints in more than cohort_share of the cohort are boilerplate and were removed before (fingerprint_all),
+    in C. Fingerprints in more than cohort_share of the cohort are boilerplate and were removed before (without_boilerplate),
     so h stays below that share; a cap under it would drop what a group of copiers shares, and rank their pairs by chance.
     """
     held = [fingerprint.distinct for fingerprint in fingerprints]

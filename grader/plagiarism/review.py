@@ -13,6 +13,7 @@ from sqlalchemy import JSON, DateTime, Float, Integer, String, Text, UniqueConst
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from grader.db.base import Base
+from grader.domain.students import student_of
 
 Status = Literal["flagged", "confirmed", "dismissed"]
 DECISIONS: tuple[Status, ...] = ("confirmed", "dismissed")
@@ -58,15 +59,6 @@ class PlagiarismRun(Base):
 
 class CaseNotFound(LookupError):
     pass
-
-
-def student_of(submission_name: str) -> str:
-    """A submission named `alice.py`, `alice.zip`, `alice.ipynb` or `alice/` belongs to student `alice`."""
-    name = submission_name.rstrip("/").split("/")[0]
-    for suffix in (".py", ".ipynb", ".zip"):
-        if name.endswith(suffix):
-            return name[: -len(suffix)]
-    return name
 
 
 def flag_pairs(session: Session, assignment_id: str, pairs: Iterable[dict], threshold: float) -> list[PlagiarismCase]:

@@ -27,11 +27,11 @@ from grader.queue.base import GradingQueue
 from grader.queue.celery_queue import queue_from_settings, web_process_queue
 from grader.settings import Settings
 from grader.store import flush_store
-from grader.web import account_pages, api, course_pages, pages, plagiarism_pages
+from grader.web import account_pages, api, course_pages, pages, plagiarism_pages, request_pages
 from grader.web.auth import NotSignedIn
+from grader.web.errors import ERRORS, upload_error_detail
 from grader.web.options import WebOptions
 from grader.web.rendering import make_templates, render
-from grader.web.errors import ERRORS, upload_error_detail
 from grader.web.services import AppContext
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -158,6 +158,7 @@ def create_app(settings: Settings, options: WebOptions | None = None,
     app.include_router(account_pages.router)
     app.include_router(pages.router)
     app.include_router(plagiarism_pages.router)
+    app.include_router(request_pages.router)
     app.include_router(course_pages.router)
     _install_error_handlers(app, settings)
 

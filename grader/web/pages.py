@@ -12,6 +12,7 @@ from grader.web import deadlines, regrades, services
 from grader.web.auth import app_context, check_csrf, instructor_page_viewer, page_uploader, page_viewer
 from grader.web.errors import ERRORS, upload_error_detail
 from grader.web.plagiarism_pages import penalties_of
+from grader.web.request_pages import submission_requests
 from grader.web.handouts import handout_view
 from grader.web.rendering import render
 from grader.web.security import Viewer
@@ -86,7 +87,8 @@ async def upload(request: Request, assignment_id: str, viewer: Viewer = Depends(
 def submission(request: Request, submission_id: int, viewer: Viewer = Depends(page_viewer),
                ctx: AppContext = Depends(app_context)) -> Response:
     page = services.submission_page(ctx, viewer, submission_id)
-    return render(request, "submission.html", {"page": page, "poll_ms": ctx.options.status_poll_ms, "rules": ctx.rules})
+    return render(request, "submission.html", {"page": page, "poll_ms": ctx.options.status_poll_ms, "rules": ctx.rules,
+                                               "requests": submission_requests(ctx, submission_id)})
 
 
 @router.get("/submissions/{submission_id}/status")
@@ -148,7 +150,8 @@ def instructor_submission(request: Request, submission_id: int, viewer: Viewer =
                           ctx: AppContext = Depends(app_context)) -> Response:
     page = services.submission_page(ctx, viewer, submission_id)
     _, files = services.stored_files(ctx, viewer, submission_id)
-    return render(request, "instructor_submission.html", {"page": page, "files": files})
+    return render(request, "instructor_submission.html", {"page": page, "files": files,
+                                                          "requests": submission_requests(ctx, submission_id)})
 
 
 @router.get("/instructor/submissions/{submission_id}/files/{relative:path}")

@@ -20,6 +20,7 @@ from grader.gradebook.catalog import CourseCatalog
 from grader.gradebook.compute import counting_attempt
 from grader.gradebook.extensions import extension_days
 from grader.gradebook.group_commit import SubmissionRecorder
+from grader.gradebook.regrade_requests import overrides
 from grader.gradebook.report import CourseAssignment, StudentRow, gradebook_rows, grades_csv
 from grader.gradebook.repository import (
     COURSE_LEVEL,
@@ -181,7 +182,8 @@ def _visible_result(gradebook: Gradebook, viewer: Viewer, submission: Submission
     if record is None:
         return None
     return result_view(record.result, _manual_points(gradebook, submission.user_id, assignment),
-                       dates.hidden_shown_from, utcnow(), viewer.is_instructor)
+                       dates.hidden_shown_from, utcnow(), viewer.is_instructor,
+                       overrides(gradebook.session, submission.id))
 
 
 def submission_page(ctx: AppContext, viewer: Viewer, submission_id: int) -> SubmissionPage:

@@ -48,14 +48,15 @@ def revealed(deadline: datetime | None, now: datetime) -> bool:
 
 def result_view(
     result: dict[str, Any], manual_points: dict[str, float], deadline: datetime | None, now: datetime,
-    sees_everything: bool,
+    sees_everything: bool, overrides: dict[str, float] | None = None,
 ) -> ResultView:
+    """`overrides`: criterion id -> points an instructor set in answer to a regrade request."""
     after_deadline_open = sees_everything or revealed(deadline, now)
     criteria = []
     for criterion in result.get("criteria", []):
         hidden = criterion.get("visibility") == "after_deadline" and not after_deadline_open
         manual = bool(criterion.get("manual"))
-        points = manual_points.get(criterion["id"]) if manual else criterion["points"]
+        points = manual_points.get(criterion["id"]) if manual else (overrides or {}).get(criterion["id"], criterion["points"])
         criteria.append(CriterionView(
             id=criterion["id"], title=criterion["title"], points=None if hidden else points,
             max_points=criterion["max_points"], feedback="" if hidden else criterion.get("feedback", ""),

@@ -9,6 +9,7 @@ and mutants in Docker) is `grader check-references -a p2`.
 
 from __future__ import annotations
 
+import functools
 import shutil
 from pathlib import Path
 
@@ -206,7 +207,6 @@ def faithful(expected: dict) -> dict[str, StepData]:
     maps = np.random.default_rng(0).random((6, 12, seq, seq)).astype(np.float32)
     maps /= maps.sum(axis=-1, keepdims=True)
     probabilities = np.full((6, 4), 0.25, dtype=np.float32)
-    tokens = expected["HEATMAP_TOKENS"]
     return {
         "pretrained": step("pretrained", {"tokens": frozen["encoder_tokens"]}, {"hidden": hidden}),
         "fine_tune": step("fine_tune", {"elapsed_s": 30.0, "time_budget_s": 400.0}, {"hidden": hidden * 1.2}),
@@ -218,8 +218,44 @@ def faithful(expected: dict) -> dict[str, StepData]:
         "attention": step("attention", {"tokens": frozen["attention_tokens"]}, {"maps": maps}),
         "attention_model": step("attention_model", {}, {"maps": maps.copy()}),
         "heatmap": step("heatmap", {}, {"png": np.frombuffer(png_bytes(), dtype=np.uint8)}),
-        "heatmap_labels": step("heatmap_labels", {"x_labels": list(tokens), "y_labels": list(tokens)}),
+        "heatmap_labels": step("heatmap_labels", {}, dict(reference_renderings())),
+        "fine_tune_budget": step("fine_tune_budget", {"elapsed_s": 7.0, "time_budget_s": 5.0}),
     }
+
+
+HEATMAP_TOKENS = ["[CLS]", "the", "owl", "sang", "to", "the", "moon", "at", "mid", "##night", ".", "[SEP]"]
+
+
+@functools.cache
+def reference_renderings() -> dict[str, np.ndarray]:
+    return heatmap_renderings(reference_heatmap)
+
+
+def reference_heatmap(tokens: list[str], attention: np.ndarray) -> bytes:
+    import importlib.util
+    import sys
+
+    if "p2_reference_heatmap" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("p2_reference_heatmap", REFERENCE / "heatmap.py")
+        sys.modules[spec.name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[spec.name])
+    return sys.modules["p2_reference_heatmap"].render_attention(tokens, attention).png
+
+
+def heatmap_renderings(render) -> dict[str, np.ndarray]:
+    """What the probe's heatmap_labels step emits, drawn by `render(tokens, attention) -> PNG bytes`."""
+    size, row, column = len(HEATMAP_TOKENS), 3, 8
+    base = np.full((size, size), 0.3)
+    base[0, 0], base[0, 1] = 1.0, 0.0
+    cell = base.copy()
+    cell[row, column] = 0.9
+
+    def renamed(index: int) -> list[str]:
+        return [token[::-1] if position == index else token for position, token in enumerate(HEATMAP_TOKENS)]
+
+    drawn = {"base": (HEATMAP_TOKENS, base), "inverted": (HEATMAP_TOKENS, 1.0 - base), "cell": (HEATMAP_TOKENS, cell),
+             "row_renamed": (renamed(row), base), "column_renamed": (renamed(column), base)}
+    return {name: np.frombuffer(render(list(tokens), matrix), dtype=np.uint8) for name, (tokens, matrix) in drawn.items()}
 
 
 def png_bytes() -> bytes:
@@ -265,6 +301,43 @@ def test_heatmap_labels_come_from_their_own_step(judge, expected):
     del steps["heatmap_labels"]
     passed = verdicts(judge, ProbeData(steps=steps, finished=True))
     assert passed["heatmap_png"] and not passed["heatmap_labels"]
+
+
+def drawn_like_the_reference(**changes):
+    """A renderer like the reference's, with one thing done wrong."""
+    def render(tokens: list[str], attention: np.ndarray) -> bytes:
+        import io
+
+        from matplotlib.figure import Figure
+
+        size = len(tokens)
+        figure = Figure(figsize=(5, 5), dpi=100)
+        axes = figure.subplots()
+        axes.imshow(attention.T if changes.get("transposed") else attention, vmin=0.0, vmax=1.0)
+        labels = tokens[1:] + [""] if changes.get("shifted") else tokens
+        if not changes.get("unlabelled"):
+            axes.set_xticks(range(size), labels=labels, rotation=90)
+            axes.set_yticks(range(size), labels=labels)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+        return buffer.getvalue()
+
+    return render
+
+
+@pytest.mark.parametrize("fault", ["transposed", "shifted", "unlabelled"])
+def test_heatmap_labels_are_judged_from_the_pixels(judge, expected, fault):
+    steps = faithful(expected)
+    steps["heatmap_labels"] = step("heatmap_labels", {}, heatmap_renderings(drawn_like_the_reference()))
+    assert verdicts(judge, ProbeData(steps=steps, finished=True))["heatmap_labels"]
+    steps["heatmap_labels"] = step("heatmap_labels", {}, heatmap_renderings(drawn_like_the_reference(**{fault: True})))
+    assert not verdicts(judge, ProbeData(steps=steps, finished=True))["heatmap_labels"]
+
+
+def test_a_fine_tune_far_past_its_time_budget_fails(judge, expected):
+    steps = faithful(expected)
+    steps["fine_tune_budget"].values["elapsed_s"] = 60.0
+    assert not verdicts(judge, ProbeData(steps=steps, finished=True))["fine_tune_time_budget"]
 
 
 def test_the_probe_never_reads_what_the_judge_compares_with():

@@ -20,7 +20,8 @@ SETUP = json.loads((ASSIGNMENT / "hidden_tests" / "probe" / "data" / "setup.json
 EXPECTED = json.loads((JUDGE_DIR / "expected.json").read_text())
 CAPTION = re.compile(r"^(\d+) (\w+?) (\w+?)s? on the (\w+)$")
 ALL_CHECKS = {"caption_grammar", "caption_accuracy", "task_completes", "task_answer", "log_schema", "log_flow",
-              "memory_format", "tool_error_reported", "recovery_completes", "turn_limit_status", "stops_after_final"}
+              "memory_format", "tool_error_reported", "recovery_completes", "turn_limit_status", "stops_after_final",
+              "invalid_action_status", "unknown_receiver_reported", "unknown_tool_reported"}
 
 
 @pytest.fixture(scope="module")
@@ -111,6 +112,25 @@ def looping_run() -> dict:
     return run.record("turn_limit", None)
 
 
+def invalid_action_run() -> dict:
+    run = FaithfulRun(SETUP["recovery_image"], SETUP["loop_max_turns"])
+    run.ask("coordinator", {"answer": "a reply that is none of the three actions"})
+    return run.record("invalid_action", None)
+
+
+def misdirected_run() -> dict:
+    """A message to an unknown agent, then a call of an unknown tool, then the final answer."""
+    run = FaithfulRun(SETUP["recovery_image"], SETUP["loop_max_turns"])
+    run.ask("coordinator", {"send": "nobody", "content": "is anyone there?"})
+    run.log.append({"sender": "coordinator", "receiver": "nobody", "content": "is anyone there?", "tool_calls": []})
+    run.memory["coordinator"].append({"role": "user", "sender": "bus", "content": "error: no agent named 'nobody'"})
+    run.ask("coordinator", {"tool": "teleport", "arguments": {"to": "the moon"}})
+    run.use_tool("coordinator", "teleport", {"to": "the moon"}, None, "UnknownTool: no tool named 'teleport'")
+    run.ask("coordinator", {"final": "recovered"})
+    run.log.append({"sender": "coordinator", "receiver": "user", "content": "recovered", "tool_calls": []})
+    return run.record("done", "recovered")
+
+
 def faithful_steps() -> dict[str, dict]:
     return {
         "captioner": {"captions": list(EXPECTED["captions"])},
@@ -118,7 +138,13 @@ def faithful_steps() -> dict[str, dict]:
         "recovery": {"failures": SETUP["recovery_failures"],
                      "run": task_run(SETUP["recovery_image"], failures=SETUP["recovery_failures"])},
         "turn_limit": {"run": looping_run()},
+        "error_paths": {"invalid_action": invalid_action_run(), "misdirected": misdirected_run()},
     }
+
+
+def every_run(steps: dict[str, dict]) -> list[dict]:
+    return [*steps["task"]["runs"], steps["recovery"]["run"], steps["turn_limit"]["run"],
+            *steps["error_paths"].values()]
 
 
 def failing(judge: Judge, steps: dict[str, dict]) -> set[str]:
@@ -190,12 +216,30 @@ def test_objects_where_plain_data_belongs_fail_every_check_that_reads_them(judge
     """What the probe records for values that stayed in the student's process (an object equal to everything)."""
     anything = {"$object": "Everything"}
     steps["captioner"]["captions"] = [anything] * len(EXPECTED["captions"])
-    for run in [*steps["task"]["runs"], steps["recovery"]["run"], steps["turn_limit"]["run"]]:
+    for run in every_run(steps):
         run.update(status=anything, answer=anything, turns=anything, log=anything, analyst_memory=anything)
     assert failing(judge, steps) == ALL_CHECKS
 
 
 def test_a_system_that_never_called_the_models_fails_everything_but_captions(judge, steps):
-    for run in [*steps["task"]["runs"], steps["recovery"]["run"], steps["turn_limit"]["run"]]:
+    for run in every_run(steps):
         run["model_calls"], run["tool_calls"] = [], []
     assert failing(judge, steps) == ALL_CHECKS - {"caption_grammar", "caption_accuracy", "log_schema"}
+
+
+def test_an_invalid_action_that_does_not_end_the_run_fails_the_planner(judge, steps):
+    run = steps["error_paths"]["invalid_action"]
+    run.update(status="turn_limit", turns=run["max_turns"])
+    assert failing(judge, steps) == {"invalid_action_status"}
+
+
+def test_an_unknown_agent_the_sender_is_not_told_about_fails_tool_errors(judge, steps):
+    run = steps["error_paths"]["misdirected"]
+    run["model_calls"][1]["messages"] = run["model_calls"][1]["messages"][:-1]
+    assert failing(judge, steps) == {"unknown_receiver_reported"}
+
+
+def test_an_unknown_tool_reported_as_another_error_fails_tool_errors(judge, steps):
+    shown = steps["error_paths"]["misdirected"]["model_calls"][2]["messages"][-1]
+    shown["content"] = "error: KeyError: 'teleport'"
+    assert failing(judge, steps) == {"unknown_tool_reported"}

@@ -12,7 +12,10 @@ import numpy as np
 import pytest
 
 from grader.plagiarism.calibration import Calibration, load_calibration
-from grader.plagiarism.detector import DetectorSettings, calibration_features, centred, relative_channels
+from grader.plagiarism.calibration import calibration_features
+from grader.plagiarism.detector import DetectorSettings
+from grader.plagiarism.relative import relative_channels
+from grader.plagiarism.semantic import centred
 from grader.plagiarism.fingerprints import FingerprintSettings
 from grader.plagiarism.notebook import notebook_code
 from grader.plagiarism.units import CodeUnit

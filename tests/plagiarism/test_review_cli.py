@@ -108,3 +108,18 @@ def test_cli_dismiss_of_an_unknown_case_fails_cleanly(cli: typer.Typer):
     result = CliRunner().invoke(cli, ["plagiarism-review", "dismiss", "999", "--comment", "x", "--by", "me"])
     assert result.exit_code == 1
     assert "no plagiarism case 999" in result.output
+
+
+def test_a_case_from_a_moodle_export_lands_on_the_keys_batch_grading_gives_the_students(session: Session, tmp_path: Path):
+    """The detector names submissions by their folder; batch grading keys the same folders by participant number."""
+    from grader.batch.discover import discover_folder
+
+    export = tmp_path / "export"
+    for folder in ("Ada Lovelace_1001_assignsubmission_file_", "Alan Turing_1002_assignsubmission_file_"):
+        (export / folder).mkdir(parents=True)
+        (export / folder / "solution.py").write_text("x = 1\n")
+    graded_as = {entry.original_name: entry.student for entry in discover_folder(export)}
+    pairs = [{"a": "Ada Lovelace_1001_assignsubmission_file_/", "b": "Alan Turing_1002_assignsubmission_file_/solution.py", "score": 0.95}]
+    [case] = flag_pairs(session, "p1", pairs, threshold=0.5)
+    assert (case.student_a, case.student_b) == ("1001", "1002")
+    assert {case.student_a, case.student_b} == set(graded_as.values())

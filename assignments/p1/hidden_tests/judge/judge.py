@@ -12,6 +12,8 @@ import numpy as np
 from grader.judge import Failed, ProbeData, check
 
 EXPECTED = json.loads((Path(__file__).parent / "expected.json").read_text(encoding="utf-8"))
+# The hand-made edge corpus (messy_edges.txt): line breaks other than "\n", case-folding duplicates, format-only lines.
+CLEANED_EDGES = (Path(__file__).parent / "cleaned_edges.txt").read_bytes().decode("utf-8")
 # The probe's hidden inputs: the judge reads them to know what the right output for them is.
 PROBE_DATA = Path(__file__).resolve().parents[1] / "probe" / "data"
 VOCABULARY: str = EXPECTED["vocabulary"]
@@ -26,6 +28,7 @@ SAME_LOGITS = 1e-5
 DIFFERENT_LOGITS = 1e-4
 RANK_TOLERANCE = 1e-4  # the probe recomputes logits; a token within this of the k-th largest counts as top-k
 TIME_BUDGET_GRACE_S = 1.5
+SAME_LOSSES = 1e-6  # two training runs from the same seed and weights: losses equal up to float rounding
 HELDOUT_LOSS_MAX = 2.4  # nats per character on the held-out text after the graded training run
 MIN_LOSS_DROP = 1.0  # nats below the untrained model's held-out loss
 TEMPERATURE_MAX_DISTANCE = 0.2  # total variation between sampled and softmax(logits / T) frequencies
@@ -70,6 +73,14 @@ def cleaning_deduplicated(probe: ProbeData) -> None:
             raise Failed("the output still has lines that are equal ignoring case")
         raise Failed("on a corpus with duplicates the output differs from the spec: normalise before comparing "
                      "lines, compare with casefold(), keep the first occurrence as it is, keep the order")
+
+
+@check("cleaning_edge_cases")
+def cleaning_edge_cases(probe: ProbeData) -> None:
+    if probe.step("cleaning_edges").value("cleaned") != CLEANED_EDGES:
+        raise Failed("on a corpus with line breaks other than \\n (\\r, U+2028, vertical tab, ...), lines that are "
+                     "equal only under casefold() and lines of format characters alone, the output differs from the "
+                     "spec: split with str.splitlines() and compare with casefold()")
 
 
 @check("tokenizer_roundtrip")
@@ -171,6 +182,15 @@ def checkpoint_roundtrip(probe: ProbeData) -> None:
         raise Failed("the tokenizer from a loaded checkpoint encodes differently from the one that was saved")
 
 
+@check("checkpoint_loads_in_eval_mode")
+def checkpoint_loads_in_eval_mode(probe: ProbeData) -> None:
+    step = probe.step("checkpoint")
+    first, second = step.array("logits_as_loaded_first"), step.array("logits_as_loaded_second")
+    if first.shape != second.shape or not np.abs(first - second).max() <= SAME_LOGITS:
+        raise Failed("a model with dropout, as load_checkpoint returns it, gives different logits on the same input: "
+                     "return it in eval mode")
+
+
 @check("generate_length")
 def generate_length(probe: ProbeData) -> None:
     step = probe.step("generation_length")
@@ -248,14 +268,23 @@ def training_time_budget(probe: ProbeData) -> None:
         raise Failed("with a time budget of a few seconds train took no step (the weights did not change)")
 
 
+@check("training_leaves_eval_mode")
+def training_leaves_eval_mode(probe: ProbeData) -> None:
+    step = probe.step("training_mode")
+    first, second = step.array("after_first"), step.array("after_second")
+    if first.shape != second.shape or not np.abs(first - second).max() <= SAME_LOGITS:
+        raise Failed("after train, a model with dropout gives different logits on the same input: train must leave "
+                     "the model in eval mode")
+
+
 @check("training_seeded")
 def training_seeded(probe: ProbeData) -> None:
     step = probe.step("training_seed")
     first, second, other = step.value("first"), step.value("second"), step.value("other_seed")
-    if len(first) != len(second) or not np.allclose(first, second, rtol=0, atol=1e-6):
+    if len(first) != len(second) or not np.allclose(first, second, rtol=0, atol=SAME_LOSSES):
         raise Failed("the same seed and the same initial weights gave different training losses: seed everything "
                      "train draws (batches, dropout) from seed, not from whatever ran before")
-    if len(first) == len(other) and np.allclose(first, other, rtol=0, atol=1e-6):
+    if len(first) == len(other) and np.allclose(first, other, rtol=0, atol=SAME_LOSSES):
         raise Failed("different seeds gave identical training runs")
 
 

@@ -145,9 +145,9 @@ def heldout_evaluation(model) -> dict[str, numpy.ndarray]:
     return {"log_probs": log_probs, "guard_difference": (guard[:, :cut + 1] - logits[:, :cut + 1]).abs().amax()}
 
 
-for name in ("unique", "duplicates"):
+for name, file in (("unique", "messy_unique.txt"), ("duplicates", "messy.txt"), ("edges", "messy_edges.txt")):
     with gp.step(f"cleaning_{name}", timeout_s=QUICK_STEP_S) as s:
-        s.emit("cleaned", solution.clean_corpus(raw_text("messy_unique.txt" if name == "unique" else "messy.txt")))
+        s.emit("cleaned", solution.clean_corpus(raw_text(file)))
 
 for name, text in (("tokenizer", HELDOUT[:3000]), ("tokenizer_unseen", gp.read_text("unseen.txt"))):
     with gp.step(name, timeout_s=QUICK_STEP_S) as s:
@@ -221,7 +221,7 @@ with gp.step("parameters", timeout_s=QUICK_STEP_S) as s:
 
 with gp.step("checkpoint", timeout_s=QUICK_STEP_S) as s:
     tokenizer = solution.CharTokenizer(CORPUS)
-    model = small_model()
+    model = small_model(dropout=0.5)  # dropout shows whether the loaded model comes back in eval mode
     with_new_weights(model, noise=0.05)  # away from any fixed initialisation, so a load that skips the weights shows
     model.eval()
     x = windows(3000, 2, SMALL_BLOCK)
@@ -234,6 +234,8 @@ with gp.step("checkpoint", timeout_s=QUICK_STEP_S) as s:
     if type(loaded) is not tuple or len(loaded) != 2:
         raise TypeError("load_checkpoint must return a tuple (model, tokenizer)")
     loaded_model, loaded_tokenizer = loaded
+    s.emit_array("logits_as_loaded_first", logits_of(loaded_model, x))
+    s.emit_array("logits_as_loaded_second", logits_of(loaded_model, x))
     loaded_model.eval()
     s.emit_array("logits_loaded", logits_of(loaded_model, x))
     s.emit("ids_saved", tokenizer.encode(HELDOUT[:500]))
@@ -289,6 +291,14 @@ with gp.step("training_steps", timeout_s=SLOW_STEP_S) as s:
     returned = solution.train(default_model(), CORPUS_IDS, max_steps=5, time_budget_s=60.0, seed=3)
     s.emit("losses", loss_numbers(returned))
     s.emit("loss_types", [type(loss).__name__ for loss in returned])
+
+with gp.step("training_mode", timeout_s=QUICK_STEP_S) as s:
+    # With dropout, two forward passes agree only in eval mode, where train must leave the model.
+    model = small_model(dropout=0.5)
+    loss_numbers(solution.train(model, CORPUS_IDS, max_steps=2, time_budget_s=60.0, seed=3))
+    x = windows(2000, 2, SMALL_BLOCK)
+    s.emit_array("after_first", logits_of(model, x))
+    s.emit_array("after_second", logits_of(model, x))
 
 with gp.step("training_seed", timeout_s=SLOW_STEP_S) as s:
     initial = default_model().state_dict()

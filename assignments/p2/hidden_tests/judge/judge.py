@@ -7,6 +7,7 @@ probabilities, tokens, attention maps and heatmap are the student's raw outputs 
 
 import io
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,6 @@ HERE = Path(__file__).parent
 FROZEN = json.loads((HERE / "frozen_values.json").read_text(encoding="utf-8"))
 HIDDEN_LABELS = json.loads((HERE / "hidden_labels.json").read_text(encoding="utf-8"))
 PRETRAINED_HIDDEN = np.load(HERE / "pretrained_hidden.npy", allow_pickle=False)
-HEATMAP_TOKENS = ["[CLS]", "the", "owl", "sang", "to", "the", "moon", "at", "mid", "##night", ".", "[SEP]"]
 NUM_LABELS = 4
 LAYERS, HEADS = 6, 12  # all-MiniLM-L6-v2
 
@@ -28,10 +28,17 @@ ACCURACY_MARGIN = 0.05
 # Relative change of the encoder's last hidden state on one text. Fine-tuning the reference moves it by ~0.1-0.3;
 # a frozen encoder moves it by float noise only (< 1e-6).
 MIN_ENCODER_CHANGE = 0.01
+# A fine_tune with a short budget may load the pretrained model first and finish the batch it began in time.
+FINE_TUNE_BUDGET_GRACE_S = 30.0
 PRETRAINED_ATOL = 1e-3
 ATTENTION_ATOL = 1e-4
 PROBABILITY_ATOL = 1e-4
+SAME_PROBABILITIES = 1e-6  # two calls on the same texts, in eval mode
+ROW_SUM_ATOL = 1e-4  # a probability row sums to 1 up to float32 rounding
+NEGATIVE_ATOL = 1e-6  # an attention probability may be below 0 by float rounding only
 MIN_IMAGE_SIDE, MAX_IMAGE_SIDE = 150, 5000
+PIXEL_CHANGE = 40  # of 255 in some colour channel: a visible change, above anti-aliasing and compression noise
+LABEL_SLACK_PX = 2  # a label's centre may sit this far outside its cell's extent (rotated text, anti-aliasing)
 INTEGER_TYPES = {"int", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
 
 
@@ -57,6 +64,13 @@ def encoder_fine_tuned(probe: ProbeData) -> None:
     assert change > MIN_ENCODER_CHANGE, f"relative change of the encoder output {change:.2e} <= {MIN_ENCODER_CHANGE}"
 
 
+@check("fine_tune_time_budget")
+def fine_tune_time_budget(probe: ProbeData) -> None:
+    step = probe.step("fine_tune_budget")
+    if not step.value("elapsed_s") <= step.value("time_budget_s") + FINE_TUNE_BUDGET_GRACE_S:
+        raise Failed("fine_tune ran far past config.time_budget_s: check the clock before starting each batch")
+
+
 @check("accuracy_beats_baseline")
 def accuracy_beats_baseline(probe: ProbeData) -> None:
     step = probe.step("hidden_predictions")
@@ -78,7 +92,7 @@ def accuracy_beats_baseline(probe: ProbeData) -> None:
 def predict_deterministic(probe: ProbeData) -> None:
     step = probe.step("consistency")
     first, second = step.array("batch_first"), step.array("batch_second")
-    if first.shape != second.shape or not np.allclose(first, second, atol=1e-6, rtol=0):
+    if first.shape != second.shape or not np.allclose(first, second, atol=SAME_PROBABILITIES, rtol=0):
         raise Failed("predict_proba gives different results for the same texts: is the model in eval mode?")
     if step.value("labels_first") != step.value("labels_second"):
         raise Failed("predict gives different labels for the same texts")
@@ -90,7 +104,7 @@ def batch_matches_single(probe: ProbeData) -> None:
     batch, single = step.array("batch_first"), step.array("one_by_one")
     if batch.ndim != 2 or batch.shape[1] != NUM_LABELS or batch.shape != single.shape:
         raise Failed("predict_proba must return an array of shape [len(texts), num_labels]")
-    if not np.allclose(batch.sum(axis=1), 1.0, atol=1e-4):
+    if not np.allclose(batch.sum(axis=1), 1.0, atol=ROW_SUM_ATOL):
         raise Failed("each row of predict_proba must be a probability distribution")
     if not np.allclose(batch, single, atol=PROBABILITY_ATOL, rtol=0):
         raise Failed("a text's probabilities depend on the other texts in its batch: is padding masked out?")
@@ -114,7 +128,7 @@ def attention_rows(probe: ProbeData) -> None:
     maps = probe.step("attention").array("maps").astype(np.float64)
     if maps.ndim != 4 or maps.size == 0:
         raise Failed("attention_maps must be a 4-dimensional array")
-    if maps.min() < -1e-6 or not np.allclose(maps.sum(axis=-1), 1.0, atol=1e-4):
+    if maps.min() < -NEGATIVE_ATOL or not np.allclose(maps.sum(axis=-1), 1.0, atol=ROW_SUM_ATOL):
         raise Failed("each row of an attention map (one query token) must be a probability distribution over keys")
 
 
@@ -152,9 +166,58 @@ def heatmap_png(probe: ProbeData) -> None:
         raise Failed("the heatmap image is blank")
 
 
+def pixels(data: np.ndarray) -> np.ndarray:
+    try:
+        with Image.open(io.BytesIO(data.astype(np.uint8).tobytes())) as image:
+            return np.asarray(image.convert("RGB"), dtype=np.int16)
+    except Exception as error:
+        raise Failed("render_attention's bytes are not a readable image") from error
+
+
+def changed(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Where two renderings differ visibly (a mask), when only the attention values or one token differ."""
+    if before.shape != after.shape:
+        raise Failed("the heatmap's image changes size when only the attention values or a token change: keep the "
+                     "figure's size fixed by the number of tokens")
+    return np.abs(before - after).max(axis=2) > PIXEL_CHANGE
+
+
+@dataclass(frozen=True)
+class Box:
+    top: float
+    bottom: float
+    left: float
+    right: float
+
+    @classmethod
+    def around(cls, mask: np.ndarray) -> "Box":
+        rows, columns = np.nonzero(mask)
+        return cls(rows.min(), rows.max(), columns.min(), columns.max())
+
+
 @check("heatmap_labels")
 def heatmap_labels(probe: ProbeData) -> None:
     step = probe.step("heatmap_labels")
-    if step.value("x_labels") != HEATMAP_TOKENS or step.value("y_labels") != HEATMAP_TOKENS:
-        raise Failed("the heatmap's tick labels (read back from the axes) must be exactly the tokens, one per row "
-                     "and one per column, in order")
+    base = pixels(step.array("base"))
+    cells = changed(base, pixels(step.array("inverted")))
+    if not cells.any():
+        raise Failed("the heatmap's pixels do not follow the attention values")
+    heat = Box.around(cells)
+    one_cell = changed(base, pixels(step.array("cell")))
+    if not one_cell.any():
+        raise Failed("changing one attention value changed no pixel of the heatmap")
+    cell = Box.around(one_cell)
+    rows, columns = np.indices(base.shape[:2])
+    beside = (rows >= heat.top) & (rows <= heat.bottom) & ((columns < heat.left) | (columns > heat.right))
+    below_or_above = (columns >= heat.left) & (columns <= heat.right) & ((rows < heat.top) | (rows > heat.bottom))
+    row_label = changed(base, pixels(step.array("row_renamed"))) & beside
+    column_label = changed(base, pixels(step.array("column_renamed"))) & below_or_above
+    if not row_label.any() or not column_label.any():
+        raise Failed("renaming a token changed no tick label beside the heatmap: draw the tokens as tick labels on "
+                     "both axes")
+    row_centre, column_centre = (cell.top + cell.bottom) / 2, (cell.left + cell.right) / 2
+    half_height, half_width = (cell.bottom - cell.top) / 2, (cell.right - cell.left) / 2
+    if not (abs(rows[row_label].mean() - row_centre) <= half_height + LABEL_SLACK_PX
+            and abs(columns[column_label].mean() - column_centre) <= half_width + LABEL_SLACK_PX):
+        raise Failed("a token's tick label is not beside its own row (query, y axis) and column (key, x axis): "
+                     "are the labels shifted, or the matrix transposed?")

