@@ -232,13 +232,32 @@ def test_no_gpu_on_the_host_means_cpu_with_the_reason(slots: GpuSlots, spec: Run
     assert outcome.gpu.device == "cpu" and "this host has no GPU" in outcome.gpu.reason
 
 
-@pytest.fixture
-def required_gpu_course(tmp_path: Path) -> Settings:
+def course_asking(tmp_path: Path, gpu: str) -> Settings:
+    """The fixture course, its p1 asking for a GPU as `gpu` says."""
     course = tmp_path / "course"
     shutil.copytree(FIXTURE_COURSE, course)
     definition = course / "assignments" / "p1" / "assignment.yaml"
-    definition.write_text(definition.read_text().replace("gpu: none", "gpu: required"))
+    definition.write_text(definition.read_text().replace("gpu: none", f"gpu: {gpu}"))
     return Settings(course_dir=course, data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def required_gpu_course(tmp_path: Path) -> Settings:
+    return course_asking(tmp_path, "required")
+
+
+def test_the_result_and_the_report_say_why_a_gpu_host_graded_on_cpu(tmp_path: Path, slots: GpuSlots) -> None:
+    from rich.console import Console
+
+    from grader.feedback import render_report
+
+    settings = course_asking(tmp_path, "optional")
+    verdict = Grader(settings, gpu_backend(slots, CPU_IMAGE)).grade_path(_solution(settings), "p1")
+    assert verdict.result.status == "graded"
+    assert verdict.result.sandbox.gpu == GpuUse(device="cpu", reason=CPU_ONLY_IMAGE)
+    console = Console(record=True, width=200)
+    render_report(verdict.result, console)
+    assert f"device: cpu: {CPU_ONLY_IMAGE}" in console.export_text()
 
 
 def test_gpu_required_on_a_cpu_only_image_is_an_infra_error_with_the_reason(
