@@ -280,6 +280,12 @@ def incremental_ingest(probe: ProbeData) -> None:
                      "the new chunks do not seem to be searchable")
 
 
+@check("duplicate_source_refused")
+def duplicate_source_refused(probe: ProbeData) -> None:
+    if probe.step("duplicate_source").value("raised") != "ValueError":
+        raise Failed("ingest() must raise ValueError for a source name that is already in the system")
+
+
 @check("citations_from_retrieved")
 def citations_from_retrieved(probe: ProbeData) -> None:
     _, results = main_system(probe)
