@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -12,7 +14,14 @@ from pydantic import ValidationError
 from grader import course_files
 from grader.domain.assignment import Limits
 from grader.sandbox.base import RUNTIME_DIR
-from grader.sandbox.image import ImageBuildError, _cuda_wheel_environment, cuda_definition, image_definition, image_tag
+from grader.sandbox.image import (
+    ImageBuildError,
+    _cuda_wheel_environment,
+    cuda_definition,
+    ensure_image,
+    image_definition,
+    image_tag,
+)
 from grader.settings import Settings
 
 SETTINGS = Settings()
@@ -102,3 +111,32 @@ def test_the_run_time_cap_holds_on_a_gpu_too() -> None:
     assignment = Assignment(id="p1", title="capped", limits=Limits(time_s=240, gpu={"time_s": 600}))
     capped = Grader(SETTINGS.model_copy(update={"run_time_cap_s": 10}), backend=None).run_limits(assignment)
     assert (capped.for_device("cpu").time_s, capped.for_device("cuda").time_s) == (10, 10)
+
+
+class NoImages:
+    """An engine that has no image yet: ensure_image must build."""
+
+    def __init__(self) -> None:
+        self.images = self
+
+    def get(self, name: str):
+        from docker.errors import ImageNotFound
+
+        raise ImageNotFound(name)
+
+
+def test_gpu_build_runs_the_same_build_script_on_the_cuda_definition(tmp_path: Path) -> None:
+    """The real build stops here (no download): what build.sh would install and where pip would look."""
+    build_dir = tmp_path / "sandbox"
+    shutil.copytree(SETTINGS.sandbox_dir, build_dir)
+    (build_dir / "build.sh").write_text('here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"\n'
+                                        'grep "^torch==" "$here/requirements.txt"\n'
+                                        'echo "index: $PIP_EXTRA_INDEX_URL"\nexit 3\n')
+    with pytest.raises(ImageBuildError) as failed:
+        ensure_image(NoImages(), build_dir, tmp_path / "cache", cuda="cu128")
+    output = str(failed.value)
+    assert "--tag " + image_tag(build_dir, "cu128") in output
+    assert "torch==2.13.0+cu128" in output and "+cpu" not in output
+    assert "index: " in output and "https://download.pytorch.org/whl/cu128" in output
+    written = tmp_path / "cache" / "cu128" / "definition"
+    assert (written / "build.sh").read_text() == (build_dir / "build.sh").read_text()
