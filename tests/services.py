@@ -8,6 +8,9 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -54,6 +57,25 @@ def require_postgres() -> str:
     if not tcp_open("127.0.0.1", 5432):
         missing("PostgreSQL", "nothing listens on 127.0.0.1:5432")
     return url
+
+
+@contextmanager
+def fresh_postgres_schema() -> Iterator[str]:
+    """A database URL whose tables live in a new, empty schema, dropped afterwards: migrations run up from nothing,
+    and parallel runs never touch each other's tables."""
+    import sqlalchemy as sa
+
+    url = require_postgres()
+    schema = f"test_{os.getpid()}_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
 
 
 def require_chromium() -> str:

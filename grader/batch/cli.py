@@ -26,7 +26,12 @@ def progress_bar(console: Console) -> Progress:
 
 
 def counts_text(progress: BatchProgress) -> str:
-    return f"graded {progress.graded} · errored {progress.errored} · timed out {progress.timed_out}"
+    text = f"graded {progress.graded} · errored {progress.errored} · timed out {progress.timed_out}"
+    if progress.live_workers is not None:
+        text += f" · workers alive {progress.live_workers}"
+        if progress.waiting_for_dead_holder:
+            text += f" · {progress.waiting_for_dead_holder} waiting for a dead worker"
+    return text
 
 
 def batch(
@@ -44,7 +49,7 @@ def batch(
     from grader import course_files
     from grader.batch.discover import BatchSourceError, discover
     from grader.batch.report import collect_results, write_reports
-    from grader.batch.service import run_batch
+    from grader.batch.service import NoLiveWorker, run_batch
     from grader.db.base import make_engine, make_session_factory
     from grader.db.migrations import upgrade_to_head
 
@@ -76,7 +81,12 @@ def batch(
                 def show(progress: BatchProgress) -> None:
                     bar.update(task, total=progress.total, completed=progress.done, counts=counts_text(progress))
 
-                planned = run_batch(settings, session_factory, assignment, entries, source, regrade, show)
+                try:
+                    planned = run_batch(settings, session_factory, assignment, entries, source, regrade, show)
+                except NoLiveWorker as stalled:
+                    bar.stop()
+                    errors.print(f"[red]{stalled}[/red]", soft_wrap=True)
+                    raise typer.Exit(3)
         results = collect_results(session_factory, planned)
         csv_path, html_path = write_reports(out, title, rubric, results)
     finally:

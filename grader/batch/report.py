@@ -16,6 +16,7 @@ from sqlalchemy.orm import sessionmaker
 from grader.batch.service import PlannedEntry
 from grader.domain.rubric import Rubric
 from grader.gradebook.repository import Gradebook
+from grader.queue.identity import JobTrace, job_trace
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -32,6 +33,7 @@ class StudentResult:
     message: str
     duration_s: float = 0.0
     criteria: dict[str, float] = field(default_factory=dict)  # criterion id -> points (automated criteria only)
+    graded_on: JobTrace | None = None  # the worker that produced this result
 
 
 def collect_results(session_factory: sessionmaker, planned: Sequence[PlannedEntry]) -> list[StudentResult]:
@@ -53,6 +55,7 @@ def collect_results(session_factory: sessionmaker, planned: Sequence[PlannedEntr
                 item.entry.student, submission.sha256, record.status, record.score, result.get("message", ""),
                 duration_s=float(result.get("duration_s", 0.0)),
                 criteria={c["id"]: float(c["points"]) for c in result.get("criteria", []) if not c.get("manual")},
+                graded_on=job_trace(gradebook.job(record.job_id)),
             ))
     return results
 
@@ -61,11 +64,14 @@ def write_results_csv(path: Path, rubric: Rubric, results: Sequence[StudentResul
     criterion_ids = [criterion.id for criterion in rubric.criteria]
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student", "sha256", "status", "score", *criterion_ids])
+        writer.writerow(["student", "sha256", "status", "score", *criterion_ids, "worker", "sandbox_image", "gpu"])
         for result in results:
+            trace = result.graded_on
             writer.writerow([result.student, result.sha256, result.status,
                              "" if result.score is None else f"{result.score:g}",
-                             *(f"{result.criteria[c]:g}" if c in result.criteria else "" for c in criterion_ids)])
+                             *(f"{result.criteria[c]:g}" if c in result.criteria else "" for c in criterion_ids),
+                             trace.worker if trace else "", (trace.sandbox_image or "") if trace else "",
+                             (trace.gpu or "") if trace else ""])
 
 
 def _figure(width: float, height: float) -> Figure:

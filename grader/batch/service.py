@@ -6,9 +6,10 @@ assignment version (its sha256 and `assignment_version` match) gets no new job u
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import select
@@ -23,6 +24,7 @@ from grader.gradebook.repository import Gradebook, RosterEntry
 from grader.pipeline import accept_into_store
 from grader.queue.base import GradingQueue
 from grader.queue.celery_queue import queue_from_settings
+from grader.queue.heartbeat import GradingCapacity, grading_capacity
 from grader.settings import Settings
 
 PLACEHOLDER_EMAIL_DOMAIN = "students.invalid"  # accounts created for student ids not on the roster yet
@@ -44,9 +46,25 @@ class BatchProgress:
     graded: int
     errored: int
     timed_out: int
+    live_workers: int | None = None  # Celery: workers alive now; None when this process grades
+    waiting_for_dead_holder: int = 0
 
 
 ProgressCallback = Callable[[BatchProgress], None]
+CapacityCheck = Callable[[], GradingCapacity]
+
+
+class NoLiveWorker(Exception):
+    """No grading worker was alive for `Settings.batch_no_worker_s`; the batch's jobs stay queued."""
+
+    def __init__(self, progress: BatchProgress, waited_s: float) -> None:
+        self.progress = progress
+        self.waited_s = waited_s
+        super().__init__(
+            f"no grading worker has been alive for {waited_s:.0f} s (GRADER_BATCH_NO_WORKER_S): "
+            f"{progress.total - progress.done} of {progress.total} jobs are not graded yet and stay queued. "
+            "Start `grader worker` on a grading host (same GRADER_BROKER_URL and GRADER_DATABASE_URL), "
+            "then run this command again to continue.")
 
 
 def student_account(gradebook: Gradebook, student: str) -> User:
@@ -113,15 +131,25 @@ def progress_of(session_factory: sessionmaker, job_ids: Sequence[int]) -> BatchP
 
 
 def wait_for_jobs(queue: GradingQueue, session_factory: sessionmaker, job_ids: Sequence[int],
-                  on_progress: ProgressCallback) -> BatchProgress:
-    """Start the queue and return once the jobs are done. Interrupted, they stay queued/running for a rerun."""
+                  on_progress: ProgressCallback, capacity: CapacityCheck | None = None,
+                  no_worker_s: float = math.inf) -> BatchProgress:
+    """Start the queue and return once the jobs are done. Interrupted, they stay queued/running for a rerun.
+    With `capacity` (workers elsewhere), raise `NoLiveWorker` once no worker was alive for `no_worker_s`."""
     queue.start()  # hands over every queued job, these included: they were committed as queued before
+    no_worker_since: float | None = None
     try:
         while True:
             progress = progress_of(session_factory, job_ids)
+            if capacity is not None:
+                seen = capacity()
+                progress = replace(progress, live_workers=seen.live_workers,
+                                   waiting_for_dead_holder=seen.waiting_for_dead_holder)
+                no_worker_since = None if seen.live_workers else (no_worker_since or time.monotonic())
             on_progress(progress)
             if progress.done == progress.total:
                 return progress
+            if no_worker_since is not None and time.monotonic() - no_worker_since >= no_worker_s:
+                raise NoLiveWorker(progress, time.monotonic() - no_worker_since)
             time.sleep(POLL_S)
     finally:
         queue.stop()
@@ -136,7 +164,9 @@ def run_batch(settings: Settings, session_factory: sessionmaker, assignment_id: 
         run = BatchRun(assignment_id=assignment_id, assignment_version=assignment.version, source=str(source)[:1024],
                        students=len(entries), queued=len(job_ids))
         session.add(run)
-    wait_for_jobs(queue_from_settings(settings, session_factory), session_factory, job_ids, on_progress)
+    capacity = (lambda: grading_capacity(session_factory, settings, job_ids)) if settings.queue == "celery" else None
+    wait_for_jobs(queue_from_settings(settings, session_factory), session_factory, job_ids, on_progress, capacity,
+                  settings.batch_no_worker_s)
     with session_factory.begin() as session:
         session.get(BatchRun, run.id).finished_at = utcnow()
     return planned

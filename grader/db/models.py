@@ -125,6 +125,11 @@ class GradingJob(Base):
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     error: Mapped[str | None] = mapped_column(Text)
+    # the worker that claimed it last (grader.queue.identity); the image once its sandbox ran
+    worker_host: Mapped[str | None] = mapped_column(String(255))
+    worker_pid: Mapped[int | None] = mapped_column(Integer)
+    worker_gpu: Mapped[str | None] = mapped_column(String(255))
+    sandbox_image: Mapped[str | None] = mapped_column(String(255))
 
     submission: Mapped[Submission] = relationship()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Optional
 
@@ -10,32 +11,46 @@ import typer
 from grader.settings import Settings
 
 
+def default_slots(settings: Settings, cores: int) -> int:
+    """One grading slot per `limits.cpus` of the most demanding assignment: more slots than that would make the
+    sandboxes share cores their limits promised them. At least one."""
+    from grader import course_files
+
+    cpus = max((assignment.limits.cpus for assignment in course_files.list_assignments(settings)), default=1.0)
+    return max(1, math.floor(cores / cpus))
+
+
 def worker(
     gpu: bool = typer.Option(False, "--gpu", help="this host passes a GPU to the sandbox: take GPU assignments too"),
     concurrency: Optional[int] = typer.Option(None, "--concurrency", "-c", min=1,
-                                              help="sandboxes at once (default: GRADER_WORKERS, else the cores)"),
+                                              help="sandboxes at once (default: GRADER_WORKERS, else the cores "
+                                                   "divided by the assignments' largest limits.cpus)"),
 ) -> None:
     """Grade jobs from the broker (GRADER_BROKER_URL) into the gradebook (GRADER_DATABASE_URL) until stopped."""
     # Imported here: every `grader` call loads this module (grader/entrypoints/cli.py)
     from grader.db.base import make_engine, make_session_factory
     from grader.db.migrations import upgrade_to_head
-    from grader.queue.celery_queue import Heartbeat, make_celery_app, worker_queues
+    from grader.queue.celery_queue import make_celery_app, send_job, worker_queues
+    from grader.queue.heartbeat import Heartbeat
+    from grader.queue.identity import WorkerIdentity, gpu_model
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     settings = Settings()
     if not gpu:  # it takes no GPU queue, so its gradings must not hold the host's GPU slots either
         settings = settings.model_copy(update={"sandbox_device": "cpu"})
-    slots = concurrency or settings.workers or os.cpu_count() or 1
+    slots = concurrency or settings.workers or default_slots(settings, os.cpu_count() or 1)
     upgrade_to_head(settings.effective_database_url)
     engine = make_engine(settings.effective_database_url)
     session_factory = make_session_factory(engine)
+    identity = WorkerIdentity.of_this_process(gpu_model() if gpu else None)
     queues = worker_queues(gpu)
-    heartbeat = Heartbeat(settings, session_factory, queues, gpu, slots)
+    app = make_celery_app(settings, session_factory, identity)
+    heartbeat = Heartbeat(settings, session_factory, identity, queues, slots,
+                          resend=lambda job_id: send_job(app, settings, session_factory, job_id))
     heartbeat.start()
-    app = make_celery_app(settings, session_factory)
     try:
-        # threads: every sandbox is its own process already, and one process means one heartbeat covers the
-        # worker's jobs; a SIGKILL takes the whole worker down and its messages come back after the visibility timeout
+        # threads: every sandbox is its own process already, and one process means one heartbeat covers all the
+        # worker's jobs; a SIGKILL takes the whole worker down, and the live workers' heartbeat threads requeue its jobs
         app.worker_main(["worker", "--pool=threads", f"--concurrency={slots}", f"--queues={','.join(queues)}",
                          f"--hostname=grader.{os.getpid()}@%h", "--loglevel=INFO", "--without-gossip", "--without-mingle"])
     finally:

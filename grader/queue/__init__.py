@@ -1,1 +1,1 @@
-"""Grading queues: how job ids reach a worker. The job itself is `grader.queue.jobs.run_grading_job`."""
+"""Grading queues: how job ids reach a worker. The job itself is `grader.queue.jobs.execute_job`."""

@@ -18,6 +18,7 @@ from grader.db.base import make_engine, make_session_factory
 from grader.gradebook.repository import Gradebook
 from grader.pipeline import grade_stored
 from grader.plagiarism.runs import execute_run, queued_run_ids, requeue_interrupted_runs
+from grader.queue.identity import WorkerIdentity
 from grader.queue.jobs import GradeFunction, execute_job, recover_interrupted_jobs
 from grader.settings import Settings
 from grader.stopping import StopSignal
@@ -35,6 +36,7 @@ class InProcessQueue:
         self.grade = grade
         self.poll_s = poll_s
         self.worker_count = settings.workers or os.cpu_count() or 1
+        self.identity = WorkerIdentity.of_this_process()
         self._job_ids: queue.Queue[int] = queue.Queue()
         self._handed: set[int] = set()  # queued here and not yet finished: the poller must not hand them out again
         self._handed_lock = threading.Lock()
@@ -94,7 +96,7 @@ class InProcessQueue:
             try:
                 if job_id == _STOP or self._stopping.is_set():  # an unstarted job stays queued in the database
                     return
-                execute_job(job_id, self.settings, self.session_factory, self.grade)
+                execute_job(job_id, self.settings, self.session_factory, self.grade, self.identity)
             finally:
                 with self._handed_lock:
                     self._handed.discard(job_id)

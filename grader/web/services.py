@@ -34,6 +34,7 @@ from grader.gradebook.rules import CourseRules, Lateness, ProjectDates, lateness
 from grader.intake import Rejected
 from grader.pipeline import accept_staged, ensure_in_store, intake_caps
 from grader.queue.base import GradingQueue
+from grader.queue.identity import JobTrace, job_trace
 from grader.settings import Settings
 from grader.store import get as stored_submission
 from grader.web.options import WebOptions
@@ -115,6 +116,13 @@ class SubmissionPage:
     dates: ProjectDates  # the owner's
     lateness: Lateness
     counts: bool  # it is the owner's counting attempt
+
+
+def graded_on(ctx: AppContext, submission_id: int) -> JobTrace | None:
+    """The worker that produced the submission's shown result, else the one that took its job last."""
+    with ctx.unit_of_work() as gradebook:
+        record = gradebook.current_record(submission_id)
+        return job_trace(gradebook.job(record.job_id) if record else gradebook.latest_job(submission_id))
 
 
 def require_instructor(viewer: Viewer) -> None:

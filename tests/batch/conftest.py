@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,13 +23,14 @@ from grader.db.models import GradeRecord, GradingJob, Submission
 from grader.db.worker_models import WorkerHeartbeat
 from grader.settings import Settings
 from tests.conftest import FIXTURE_COURSE, REPO
-from tests.services import require_redis
+from tests.services import fresh_postgres_schema, missing, require_redis, tcp_open
 
 REFERENCE = (FIXTURE_COURSE / "reference_solutions" / "p1" / "solution.py").read_text()
 WRONG_ADD = REFERENCE.replace("return a + b", "return a - b")
 BROKEN = "def add(a, b:\n"
 REDIS_OWNER_KEY = "grader-test-run"  # marks a Redis database as taken by one test run
 WORKER_START_S = 120
+REDIS_START_S = 30
 WORKER_COMMAND = "import typer; from grader.entrypoints.worker import worker; typer.run(worker)"
 
 
@@ -134,17 +137,69 @@ def celery_env(batch_env: dict[str, str], redis_test_url: str) -> dict[str, str]
 
 
 @pytest.fixture
-def start_workers(tmp_path: Path, celery_env: dict[str, str]) -> Iterator[Callable[[int, sessionmaker], Workers]]:
-    """`grader worker --concurrency 1` processes on loopback; waits until each has sent its first heartbeat."""
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL gradebook of its own (a fresh schema), as the workers of a deployment share one."""
+    with fresh_postgres_schema() as url:
+        yield url
+
+
+@dataclass
+class PrivateRedis:
+    """A redis-server of one test, with the persistence docs/DEPLOYMENT.md prescribes (`appendonly yes`)."""
+
+    port: int
+    folder: Path
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        log = (self.folder / "redis.log").open("a")
+        self.process = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.folder),
+             "--appendonly", "yes", "--save", ""], stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + REDIS_START_S
+        while not tcp_open("127.0.0.1", self.port):
+            assert time.monotonic() < deadline and self.process.poll() is None, (self.folder / "redis.log").read_text()
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        """A clean shutdown (SIGTERM), as `systemctl restart redis` does: the append-only file is flushed."""
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    if shutil.which("redis-server") is None:
+        missing("redis-server", "the redis-server binary is not installed")
+    with socket.socket() as probe:  # a free port; the shared redis on 6379 is never restarted by a test
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    folder = tmp_path / "redis"
+    folder.mkdir()
+    server = PrivateRedis(port, folder)
+    server.start()
+    yield server
+    if server.process.poll() is None:
+        server.stop()
+
+
+@pytest.fixture
+def start_workers(tmp_path: Path, celery_env: dict[str, str]) -> Iterator[Callable[..., Workers]]:
+    """`grader worker --concurrency 1` processes on loopback; waits until each has sent its first heartbeat.
+    `env` overrides the Celery environment (another broker, database or heartbeat)."""
     started: list[subprocess.Popen] = []
 
-    def start(count: int, session_factory: sessionmaker) -> Workers:
-        logs = [tmp_path / f"worker-{n}.log" for n in range(count)]
+    def start(count: int, session_factory: sessionmaker, env: dict[str, str] | None = None) -> Workers:
+        logs = [tmp_path / f"worker-{len(started) + n}.log" for n in range(count)]
         for log in logs:
             with log.open("w") as handle:
                 started.append(subprocess.Popen(
                     [sys.executable, "-c", WORKER_COMMAND, "--concurrency", "1"], cwd=REPO,
-                    env={**os.environ, **celery_env}, stdout=handle, stderr=subprocess.STDOUT))
+                    env={**os.environ, **(env or celery_env)}, stdout=handle, stderr=subprocess.STDOUT))
         deadline = time.monotonic() + WORKER_START_S
         while time.monotonic() < deadline:
             with session_factory() as session:

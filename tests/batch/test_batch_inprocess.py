@@ -6,6 +6,7 @@ import csv
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -63,8 +64,13 @@ def test_batch_writes_one_row_per_student_with_a_column_per_criterion(run_cli, c
 
     with (tmp_path / "out" / "results.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["student", "sha256", "status", "score", "addition", "average", "defense"]
+    assert list(rows[0]) == ["student", "sha256", "status", "score", "addition", "average", "defense",
+                             "worker", "sandbox_image", "gpu"]
     by_student = {row["student"]: row for row in rows}
+    # graded by this process's own threads, on the local sandbox (no image), without a GPU
+    assert (by_student["alice"]["worker"], by_student["alice"]["sandbox_image"], by_student["alice"]["gpu"]) == \
+        (f"{socket.gethostname()}:{os.getpid()}", "", "")
+    assert by_student["erin"]["worker"] == ""
     assert sorted(by_student) == ["alice", "bob", "carol", "dave", "erin"]
     assert (by_student["alice"]["status"], by_student["alice"]["score"], by_student["alice"]["addition"]) == \
         ("graded", "16", "10")

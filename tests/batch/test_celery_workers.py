@@ -7,6 +7,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from grader.batch.discover import discover
@@ -14,6 +15,8 @@ from grader.batch.service import BatchProgress, run_batch
 from grader.db.models import GradeRecord, GradingJob, utcnow
 from grader.db.worker_models import JobHolder
 from tests.batch.conftest import cohort, job_states, records_per_submission, write_submissions
+
+pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
 BATCH_TIMEOUT_S = 300
 

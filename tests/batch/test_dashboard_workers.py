@@ -12,7 +12,7 @@ from tests.web.conftest import (  # noqa: F401  (the web app's fixtures)
 )
 
 
-def test_dashboard_shows_live_and_silent_workers(client, people, settings):
+def test_dashboard_lists_live_and_recently_dead_workers_apart(client, people, settings):
     engine = make_engine(settings.effective_database_url)
     with make_session_factory(engine).begin() as session:
         session.add(WorkerHeartbeat(name="gpu-host:41", hostname="gpu-host", queues="gpu,grading", gpu=True,
@@ -25,6 +25,10 @@ def test_dashboard_shows_live_and_silent_workers(client, people, settings):
     page = client.get("/instructor").text
 
     assert "Grading workers" in page
+    alive_table = page.split('data-workers="alive"')[1].split("</table>")[0]
+    dead_table = page.split('data-workers="dead"')[1].split("</table>")[0]
+    assert "gpu-host:41" in alive_table and "cpu-host:7" not in alive_table
+    assert "cpu-host:7" in dead_table and "gpu-host:41" not in dead_table
     gpu_row = page.split('data-worker="gpu-host:41"')[1].split("</tr>")[0]
     cpu_row = page.split('data-worker="cpu-host:7"')[1].split("</tr>")[0]
     assert "gpu,grading" in gpu_row and "alive" in gpu_row
