@@ -137,6 +137,7 @@ def create_app(settings: Settings, options: WebOptions | None = None,
     context = AppContext(settings, options, rules, session_factory, queue_factory(settings, session_factory),
                          CourseCatalog(settings, rules),
                          SubmissionRecorder(session_factory, before_commit=lambda: flush_store(settings.store_dir)))
+    context.catalog.assignments()  # a due lesson missing from the calendar stops the start, with what to fix
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -254,3 +254,13 @@ def test_the_cli_grants_an_extension_with_its_audit_row(settings: Settings, web_
         sign_in(client, people["teacher"].email)
         audit = client.get(f"/instructor/students/{people['alice'].id}").text
         assert "family" in audit[audit.index("data-extensions"):]
+
+
+def test_the_app_does_not_start_when_a_due_lesson_is_missing_from_the_calendar(settings: Settings, web_options):
+    spec_path = settings.course_dir / "assignments" / "p1" / "assignment.yaml"
+    spec = {key: value for key, value in yaml.safe_load(spec_path.read_text()).items() if key != "deadline"}
+    spec_path.write_text(yaml.safe_dump({**spec, "deadline_lesson": 9}))
+    rules_path = settings.course_dir / "course.yaml"
+    rules_path.write_text(rules_path.read_text() + "calendar: {1: 2027-02-08T10:00:00+00:00}\n")
+    with pytest.raises(CourseRulesError, match="p1 is due at lesson 9"):
+        create_app(settings, web_options)
