@@ -37,6 +37,14 @@ class CriterionResult(BaseModel):
     requirements: list[str] = Field(default_factory=list)  # the handout's requirements (R1, ...) of failed checks
 
 
+class WorkerInfo(BaseModel):
+    """The grading process that ran the sandbox: which host to look at when a result is questioned."""
+
+    host: str
+    pid: int
+    gpu: str | None = None  # the GPU model this worker passes to the sandbox
+
+
 class GpuUse(BaseModel):
     """The device the run got and why: the host, the image and the assignment decide (README, "GPU hosts")."""
 
@@ -60,6 +68,7 @@ class SandboxInfo(BaseModel):
     image: str | None = None
     gpu: GpuUse = Field(default_factory=GpuUse)
     limits: dict[str, float | int]
+    worker: WorkerInfo | None = None
 
 
 class NotebookCell(BaseModel):

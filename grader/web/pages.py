@@ -7,7 +7,7 @@ from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Red
 from starlette.concurrency import run_in_threadpool
 
 from grader.gradebook.repository import COURSE_LEVEL
-from grader.queue.celery_queue import worker_statuses
+from grader.queue.heartbeat import worker_statuses
 from grader.web import deadlines, regrades, services
 from grader.web.auth import app_context, check_csrf, instructor_page_viewer, page_uploader, page_viewer
 from grader.web.errors import ERRORS, upload_error_detail
@@ -150,8 +150,9 @@ def instructor_submission(request: Request, submission_id: int, viewer: Viewer =
                           ctx: AppContext = Depends(app_context)) -> Response:
     page = services.submission_page(ctx, viewer, submission_id)
     _, files = services.stored_files(ctx, viewer, submission_id)
-    return render(request, "instructor_submission.html", {"page": page, "files": files,
-                                                          "requests": submission_requests(ctx, submission_id)})
+    return render(request, "instructor_submission.html",
+                  {"page": page, "files": files, "graded_on": services.graded_on(ctx, submission_id),
+                   "requests": submission_requests(ctx, submission_id)})
 
 
 @router.get("/instructor/submissions/{submission_id}/files/{relative:path}")
