@@ -52,6 +52,24 @@ def judge_bars(judge_source: str) -> dict[str, float]:
     return {name: value for name, value in constants.items() if name in used}
 
 
+def literal_thresholds(judge_source: str) -> list[tuple[int, float]]:
+    """(line, value) of each float literal a judge compares with (`x < 1e-6`, `a > b + 1e-6`, `x < -1e-6`) or passes
+    as a keyword (`atol=1e-6`): a threshold that should be a named bar. A factor in a formula (`0.5 * distance`) and
+    integers (counts, indices) are left alone."""
+    found = set()
+    for node in ast.walk(ast.parse(judge_source)):
+        operands = [node.left, *node.comparators] if isinstance(node, ast.Compare) else \
+            [keyword.value for keyword in node.keywords] if isinstance(node, ast.Call) else []
+        for operand in operands:
+            terms = [operand.left, operand.right] if isinstance(operand, ast.BinOp) \
+                and isinstance(operand.op, (ast.Add, ast.Sub)) else [operand]
+            for term in terms:
+                term = term.operand if isinstance(term, ast.UnaryOp) and isinstance(term.op, ast.USub) else term
+                if isinstance(term, ast.Constant) and type(term.value) is float:
+                    found.add((term.lineno, term.value))
+    return sorted(found)
+
+
 def _numeric_constants(tree: ast.Module) -> dict[str, float]:
     found: dict[str, float] = {}
     for node in tree.body:
@@ -137,6 +155,8 @@ def validate_ledger(ledger: Ledger | None, *, readme: str, judge_source: str, ju
     problems += [f"{where}: the handout anchors {r}, which the ledger does not list" for r in anchored
                  if r not in ledger.requirements]
     problems += [f"{where}: {p}" for p in _bar_problems(ledger, readme, judge_bars(judge_source))]
+    problems += [f"the judge compares with the literal {value:g} (line {line}): make it an UPPER_CASE module-level "
+                 f"constant and list it under the ledger's bars" for line, value in literal_thresholds(judge_source)]
     return problems
 
 

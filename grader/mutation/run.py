@@ -141,29 +141,11 @@ def reference_timeout(settings: Settings, assignment_id: str, reference: Grading
     return min(limit, max(MIN_TIMEOUT_S, math.ceil(TIMEOUT_FACTOR * reference.duration_s)))
 
 
-def full_marks(reference: Grading) -> bool:
-    return reference.status == "graded" and not reference.failed_checks
-
-
 def check_reference(reference: Grading, assignment_id: str) -> None:
-    if not full_marks(reference):
+    if reference.status != "graded" or reference.failed_checks:
         raise MutationError(f"the {assignment_id} reference does not get full marks ({reference.status}; failing "
                             f"checks: {', '.join(sorted(reference.failed_checks)) or 'none'}; {reference.message}); "
-                            "graded twice; a busy machine makes the probe's step budgets fire: rerun when it is "
-                            f"idle, else fix the reference: grader check-references -a {assignment_id}")
-
-
-def grade_reference(settings: Settings, session_factory: sessionmaker, assignment_id: str, entry: BatchEntry,
-                    on_progress: Callable[[BatchProgress], None]) -> Grading:
-    """The reference's stored grading; one that is not full marks (a busy machine, an interrupted run) is graded again
-    once before the analysis stops, so the state folder never keeps a failed reference."""
-    for regrade in (False, True):
-        planned = run_batch(settings, session_factory, assignment_id, [entry], entry.path, regrade, on_progress)
-        reference = gradings(session_factory, planned)[REFERENCE_ENTRY]
-        if full_marks(reference):
-            return reference
-    check_reference(reference, assignment_id)
-    return reference
+                            f"fix it first: grader check-references -a {assignment_id}")
 
 
 def run_mutation(settings: Settings, assignment_id: str, state_dir: Path, sample_size: int | None, workers: int,
@@ -182,7 +164,9 @@ def run_mutation(settings: Settings, assignment_id: str, state_dir: Path, sample
     try:
         session_factory = make_session_factory(engine)
         entries = materialise(reference_dir, graded, state_dir / "mutants")
-        reference = grade_reference(local, session_factory, assignment_id, entries[0], on_progress)
+        planned = run_batch(local, session_factory, assignment_id, entries[:1], entries[0].path, False, on_progress)
+        reference = gradings(session_factory, planned)[REFERENCE_ENTRY]
+        check_reference(reference, assignment_id)
         timeout = reference_timeout(settings, assignment_id, reference, timeout_s)
         capped = local.model_copy(update={"run_time_cap_s": timeout})
         planned = run_batch(capped, session_factory, assignment_id, entries[1:], state_dir, False, on_progress)

@@ -5,16 +5,42 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "not set"
+TIME_ZONE_COOKIE = "grader_tz"  # the browser's IANA time zone, set by app.js
+
+
+def viewer_time_zone(request: Request | None) -> ZoneInfo | None:
+    """The viewer's time zone when their browser told it and it is not UTC; an unknown name is ignored."""
+    name = unquote(request.cookies.get(TIME_ZONE_COOKIE, "")) if request is not None else ""
+    if not name or name in ("UTC", "Etc/UTC"):
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+@pass_context
+def _when(context: Context, value: datetime | None) -> str:
+    """UTC, and the viewer's own time beside it: deadlines are read by students in several time zones."""
+    if not value:
+        return "not set"
+    shown = value.strftime("%Y-%m-%d %H:%M UTC")
+    zone = viewer_time_zone(context.get("request"))
+    if zone is None:
+        return shown
+    return f"{shown} ({value.astimezone(zone).strftime('%Y-%m-%d %H:%M')} {zone.key})"
 
 
 def _points(value: float | None) -> str:

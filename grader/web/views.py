@@ -17,6 +17,7 @@ class CriterionView:
     feedback: str
     hidden: bool
     manual: bool
+    requirements: tuple[str, ...] = ()  # the handout's requirements (R1, ...) behind the points lost
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class ResultView:
     stderr: str
     duration_s: float
     notebook_cells: tuple[NotebookCellView, ...] = ()  # every cell that did not simply run
+    assignment: str = ""  # whose handout the requirement links point into
 
 
 def revealed(deadline: datetime | None, now: datetime) -> bool:
@@ -60,7 +62,7 @@ def result_view(
         criteria.append(CriterionView(
             id=criterion["id"], title=criterion["title"], points=None if hidden else points,
             max_points=criterion["max_points"], feedback="" if hidden else criterion.get("feedback", ""),
-            hidden=hidden, manual=manual,
+            hidden=hidden, manual=manual, requirements=() if hidden else tuple(criterion.get("requirements") or ()),
         ))
     shown = [c for c in criteria if not c.hidden and c.points is not None]
     logs = result.get("logs") or {}
@@ -76,4 +78,5 @@ def result_view(
                              first_line=cell.get("first_line", ""), status=cell["status"],
                              message=cell.get("message", ""))
             for cell in result.get("notebook_cells") or [] if cell["status"] != "ok"),
+        assignment=result.get("assignment", ""),
     )

@@ -66,6 +66,7 @@ def faithful_steps(hidden: dict) -> dict[str, dict]:
         "persistence": {"values": {"fresh_process": True, "chunks": copy.deepcopy(table),
                                    "results": copy.deepcopy(results)}},
         "incremental": {"values": {"chunks": copy.deepcopy(table + added), "results": after}},
+        "duplicate_source": {"values": {"raised": "ValueError"}},
         "latency": {"values": {"seed": LATENCY_SEED, "add_s": 0.01},
                     "arrays": {"ids": ids, "scores": np.take_along_axis(similarities, ids, axis=1),
                                "query_s": np.full(len(queries), 0.002)}},
@@ -147,6 +148,12 @@ def test_unsearchable_new_documents_fail_incremental(judge, steps, hidden):
     for question in hidden["ADDED_QUESTIONS"]:
         steps["incremental"]["values"]["results"][question] = steps["retrieval"]["values"]["results"][question]
     assert failing(judge, steps) == {"incremental_ingest"}
+
+
+@pytest.mark.parametrize("raised", [None, "KeyError"])
+def test_a_repeated_source_name_not_refused_with_valueerror_fails_incremental(judge, steps, raised):
+    steps["duplicate_source"]["values"]["raised"] = raised
+    assert failing(judge, steps) == {"duplicate_source_refused"}
 
 
 def test_citing_a_chunk_that_was_not_retrieved_fails_citations(judge, steps, hidden):

@@ -141,6 +141,12 @@ def test_a_bar_needs_a_reason_when_the_handout_does_not_state_it(course):
     assert validate_assignment(course, "p1") == []
 
 
+def test_a_threshold_written_as_a_literal_is_reported(course):
+    edit(judge_of(course), "abs(m - e) < MEAN_TOLERANCE", "abs(m - e) < 1e-6")
+    problems = validate_assignment(course, "p1")
+    assert any("the judge compares with the literal 1e-06 (line " in p for p in problems)
+
+
 def test_bars_are_found_through_local_variables_and_keywords_but_not_elsewhere():
     source = '''
 MARGIN = 0.05

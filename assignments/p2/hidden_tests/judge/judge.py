@@ -33,6 +33,9 @@ FINE_TUNE_BUDGET_GRACE_S = 30.0
 PRETRAINED_ATOL = 1e-3
 ATTENTION_ATOL = 1e-4
 PROBABILITY_ATOL = 1e-4
+SAME_PROBABILITIES = 1e-6  # two calls on the same texts, in eval mode
+ROW_SUM_ATOL = 1e-4  # a probability row sums to 1 up to float32 rounding
+NEGATIVE_ATOL = 1e-6  # an attention probability may be below 0 by float rounding only
 MIN_IMAGE_SIDE, MAX_IMAGE_SIDE = 150, 5000
 PIXEL_CHANGE = 40  # of 255 in some colour channel: a visible change, above anti-aliasing and compression noise
 LABEL_SLACK_PX = 2  # a label's centre may sit this far outside its cell's extent (rotated text, anti-aliasing)
@@ -89,7 +92,7 @@ def accuracy_beats_baseline(probe: ProbeData) -> None:
 def predict_deterministic(probe: ProbeData) -> None:
     step = probe.step("consistency")
     first, second = step.array("batch_first"), step.array("batch_second")
-    if first.shape != second.shape or not np.allclose(first, second, atol=1e-6, rtol=0):
+    if first.shape != second.shape or not np.allclose(first, second, atol=SAME_PROBABILITIES, rtol=0):
         raise Failed("predict_proba gives different results for the same texts: is the model in eval mode?")
     if step.value("labels_first") != step.value("labels_second"):
         raise Failed("predict gives different labels for the same texts")
@@ -101,7 +104,7 @@ def batch_matches_single(probe: ProbeData) -> None:
     batch, single = step.array("batch_first"), step.array("one_by_one")
     if batch.ndim != 2 or batch.shape[1] != NUM_LABELS or batch.shape != single.shape:
         raise Failed("predict_proba must return an array of shape [len(texts), num_labels]")
-    if not np.allclose(batch.sum(axis=1), 1.0, atol=1e-4):
+    if not np.allclose(batch.sum(axis=1), 1.0, atol=ROW_SUM_ATOL):
         raise Failed("each row of predict_proba must be a probability distribution")
     if not np.allclose(batch, single, atol=PROBABILITY_ATOL, rtol=0):
         raise Failed("a text's probabilities depend on the other texts in its batch: is padding masked out?")
@@ -125,7 +128,7 @@ def attention_rows(probe: ProbeData) -> None:
     maps = probe.step("attention").array("maps").astype(np.float64)
     if maps.ndim != 4 or maps.size == 0:
         raise Failed("attention_maps must be a 4-dimensional array")
-    if maps.min() < -1e-6 or not np.allclose(maps.sum(axis=-1), 1.0, atol=1e-4):
+    if maps.min() < -NEGATIVE_ATOL or not np.allclose(maps.sum(axis=-1), 1.0, atol=ROW_SUM_ATOL):
         raise Failed("each row of an attention map (one query token) must be a probability distribution over keys")
 
 

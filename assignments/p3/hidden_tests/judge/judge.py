@@ -31,6 +31,7 @@ MAX_CHUNK_CHARS = 2000
 K = 5
 K_CONTRACT = (1, 3, 8)
 SCORE_TOLERANCE = 1e-4
+ORDER_TOLERANCE = 1e-6  # results are best first up to float rounding of equal scores
 MIN_GOLD_OVERLAP = 0.5  # a chunk "contains" the gold passage when it holds at least half of it
 
 RECALL_AT_5_MIN = 0.65
@@ -222,7 +223,7 @@ def ranked_results(probe: ProbeData) -> None:
             raise Failed(f"retrieve(question, k={k}) must return min(k, number of chunks) results")
         if len({row.chunk_id for row in rows}) != len(rows):
             raise Failed("retrieve() returned the same chunk twice")
-        if any(later.score > earlier.score + 1e-6 for earlier, later in zip(rows, rows[1:])):
+        if any(later.score > earlier.score + ORDER_TOLERANCE for earlier, later in zip(rows, rows[1:])):
             raise Failed("retrieve() results must be sorted by score, best first")
     require_consistent({str(k): rows for k, rows in by_k.items()}, table)
 
@@ -277,6 +278,12 @@ def incremental_ingest(probe: ProbeData) -> None:
     if recall < ADDED_RECALL_AT_5_MIN:
         raise Failed("questions about documents ingested later do not find them: "
                      "the new chunks do not seem to be searchable")
+
+
+@check("duplicate_source_refused")
+def duplicate_source_refused(probe: ProbeData) -> None:
+    if probe.step("duplicate_source").value("raised") != "ValueError":
+        raise Failed("ingest() must raise ValueError for a source name that is already in the system")
 
 
 @check("citations_from_retrieved")

@@ -149,6 +149,14 @@ with gp.step("incremental", timeout_s=90) as s:
     s.emit("chunks", chunk_rows(main_system()))
     s.emit("results", retrievals(main_system()))
 
+with gp.step("duplicate_source", timeout_s=60) as s:
+    # A source name already in the system must be refused with ValueError (the error's type name is recorded).
+    try:
+        main_system().ingest({next(iter(batches["main"])): "A document under a name the system already holds."})
+        s.emit("raised", None)
+    except gp.StudentError as error:
+        s.emit("raised", error.error["type"])
+
 # The saved system is loaded by a new process, which never ingested anything: what it returns came from the folder.
 restarted = gp.restart_student()
 
