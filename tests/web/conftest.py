@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from grader.db.base import make_engine, make_session_factory
@@ -23,7 +20,7 @@ from grader.settings import Settings
 from grader.web.app import create_app
 from grader.web.options import WebOptions
 from grader.web.security import hash_password
-from tests.services import require_postgres
+from tests.services import fresh_postgres_schema
 
 FIXTURE_COURSE = Path(__file__).resolve().parent / "course"
 SOLUTIONS = FIXTURE_COURSE / "solutions"
@@ -42,15 +39,8 @@ def database_url(request, tmp_path: Path) -> Iterator[str]:
         return
     # Each test gets an empty schema of its own, so migrations run up from nothing, and test runs in parallel
     # (pytest -n, two clones on one machine) never touch each other's tables.
-    url = require_postgres()
-    schema = f"test_{os.getpid()}_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-    with engine.begin() as connection:
-        connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
+    with fresh_postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture
