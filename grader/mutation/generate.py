@@ -24,6 +24,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 SAMPLE_SEED = 20240518  # a fixed seed: `--sample N` picks the same mutants on every machine and every rerun
 SKIPPED_FOLDERS = ("mutants", "alternatives", "__pycache__")
+NOT_COPIED = (*SKIPPED_FOLDERS, "mutation.yaml")  # what a graded copy of the reference leaves out
 
 
 class MutationEngineMissing(Exception):
@@ -136,9 +137,15 @@ def sample(mutants: list[GeneratedMutant], size: int | None) -> list[GeneratedMu
     return [mutant for index, mutant in enumerate(mutants) if index in chosen]
 
 
+def copy_reference(reference: Path, destination: Path) -> Path:
+    """The reference as a student would hand it in: without its mutants, alternatives and triage."""
+    shutil.copytree(reference, destination, ignore=shutil.ignore_patterns(*NOT_COPIED))
+    return destination
+
+
 def write_mutant(reference: Path, mutant: GeneratedMutant, destination: Path) -> Path:
     """A copy of the reference with the one mutated file."""
-    shutil.copytree(reference, destination, ignore=shutil.ignore_patterns(*SKIPPED_FOLDERS))
+    copy_reference(reference, destination)
     (destination / mutant.file).write_text(mutant.source, encoding="utf-8")
     return destination
 

@@ -22,7 +22,7 @@ from grader.batch.service import BatchProgress, PlannedEntry, run_batch
 from grader.db.base import make_engine, make_session_factory
 from grader.db.migrations import upgrade_to_head
 from grader.gradebook.repository import Gradebook
-from grader.mutation.generate import SKIPPED_FOLDERS, GeneratedMutant, generate_mutants, sample, write_mutant
+from grader.mutation.generate import GeneratedMutant, copy_reference, generate_mutants, sample, write_mutant
 from grader.mutation.triage import Triage, load_triage
 from grader.settings import Settings
 
@@ -118,20 +118,20 @@ def gradings(session_factory: sessionmaker, planned: Sequence[PlannedEntry]) -> 
     return found
 
 
+def written_once(target: Path, write: Callable[[Path], Path]) -> BatchEntry:
+    """The batch entry of a folder written once (complete or not at all): a rerun finds it in place."""
+    if not target.is_dir():
+        partial = target.with_name(f".{target.name}.partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        write(partial).rename(target)
+    return BatchEntry(student=target.name, path=target, original_name=target.name)
+
+
 def materialise(reference: Path, mutants: Sequence[GeneratedMutant], folder: Path) -> list[BatchEntry]:
-    """One folder per mutant (and one for the reference), written once: a rerun finds them in place."""
-    entries = []
-    for name, write in [(REFERENCE_ENTRY, lambda d: shutil.copytree(
-            reference, d, ignore=shutil.ignore_patterns(*SKIPPED_FOLDERS, "mutation.yaml")))] + \
-            [(m.folder_name, lambda d, m=m: write_mutant(reference, m, d)) for m in mutants]:
-        target = folder / name
-        if not target.is_dir():
-            partial = folder / f".{name}.partial"
-            shutil.rmtree(partial, ignore_errors=True)
-            write(partial)
-            partial.rename(target)
-        entries.append(BatchEntry(student=name, path=target, original_name=name))
-    return entries
+    """The reference's folder first, then one per mutant."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return [written_once(folder / REFERENCE_ENTRY, lambda d: copy_reference(reference, d))] + \
+        [written_once(folder / m.folder_name, lambda d, m=m: write_mutant(reference, m, d)) for m in mutants]
 
 
 def reference_timeout(settings: Settings, assignment_id: str, reference: Grading, requested: int | None) -> int:
@@ -141,11 +141,29 @@ def reference_timeout(settings: Settings, assignment_id: str, reference: Grading
     return min(limit, max(MIN_TIMEOUT_S, math.ceil(TIMEOUT_FACTOR * reference.duration_s)))
 
 
+def full_marks(reference: Grading) -> bool:
+    return reference.status == "graded" and not reference.failed_checks
+
+
 def check_reference(reference: Grading, assignment_id: str) -> None:
-    if reference.status != "graded" or reference.failed_checks:
+    if not full_marks(reference):
         raise MutationError(f"the {assignment_id} reference does not get full marks ({reference.status}; failing "
                             f"checks: {', '.join(sorted(reference.failed_checks)) or 'none'}; {reference.message}); "
-                            f"fix it first: grader check-references -a {assignment_id}")
+                            "graded twice; a busy machine makes the probe's step budgets fire: rerun when it is "
+                            f"idle, else fix the reference: grader check-references -a {assignment_id}")
+
+
+def grade_reference(settings: Settings, session_factory: sessionmaker, assignment_id: str, entry: BatchEntry,
+                    on_progress: Callable[[BatchProgress], None]) -> Grading:
+    """The reference's stored grading; one that is not full marks (a busy machine, an interrupted run) is graded again
+    once before the analysis stops, so the state folder never keeps a failed reference."""
+    for regrade in (False, True):
+        planned = run_batch(settings, session_factory, assignment_id, [entry], entry.path, regrade, on_progress)
+        reference = gradings(session_factory, planned)[REFERENCE_ENTRY]
+        if full_marks(reference):
+            return reference
+    check_reference(reference, assignment_id)
+    return reference
 
 
 def run_mutation(settings: Settings, assignment_id: str, state_dir: Path, sample_size: int | None, workers: int,
@@ -164,9 +182,7 @@ def run_mutation(settings: Settings, assignment_id: str, state_dir: Path, sample
     try:
         session_factory = make_session_factory(engine)
         entries = materialise(reference_dir, graded, state_dir / "mutants")
-        planned = run_batch(local, session_factory, assignment_id, entries[:1], entries[0].path, False, on_progress)
-        reference = gradings(session_factory, planned)[REFERENCE_ENTRY]
-        check_reference(reference, assignment_id)
+        reference = grade_reference(local, session_factory, assignment_id, entries[0], on_progress)
         timeout = reference_timeout(settings, assignment_id, reference, timeout_s)
         capped = local.model_copy(update={"run_time_cap_s": timeout})
         planned = run_batch(capped, session_factory, assignment_id, entries[1:], state_dir, False, on_progress)
