@@ -13,6 +13,7 @@ from grader.web.auth import app_context, check_csrf, instructor_page_viewer, pag
 from grader.web.errors import ERRORS, upload_error_detail
 from grader.web.plagiarism_pages import penalties_of
 from grader.web.request_pages import submission_requests
+from grader.web.submission_details import check_rows, code_css, current_result, highlighted_files, sandbox_view
 from grader.web.handouts import handout_view
 from grader.web.rendering import render
 from grader.web.security import Viewer
@@ -149,10 +150,18 @@ def manual_score(student_id: int = Form(...), assignment_id: str = Form(""), ite
 def instructor_submission(request: Request, submission_id: int, viewer: Viewer = Depends(instructor_page_viewer),
                           ctx: AppContext = Depends(app_context)) -> Response:
     page = services.submission_page(ctx, viewer, submission_id)
-    _, files = services.stored_files(ctx, viewer, submission_id)
+    tree, files = services.stored_files(ctx, viewer, submission_id)
+    with ctx.unit_of_work() as gradebook:
+        result = current_result(gradebook, submission_id)
     return render(request, "instructor_submission.html",
                   {"page": page, "files": files, "graded_on": services.graded_on(ctx, submission_id),
-                   "requests": submission_requests(ctx, submission_id)})
+                   "requests": submission_requests(ctx, submission_id), "checks": check_rows(result),
+                   "sandbox": sandbox_view(result), "code": highlighted_files(tree, files)})
+
+
+@router.get("/instructor/code.css")
+def code_stylesheet(viewer: Viewer = Depends(instructor_page_viewer)) -> Response:
+    return Response(code_css(), media_type="text/css")
 
 
 @router.get("/instructor/submissions/{submission_id}/files/{relative:path}")
