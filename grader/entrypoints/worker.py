@@ -20,6 +20,22 @@ def default_slots(settings: Settings, cores: int) -> int:
     return max(1, math.floor(cores / cpus))
 
 
+def refuse_without_a_usable_gpu(settings: Settings) -> None:
+    """`--gpu` takes the queue of assignments that need a GPU: a worker whose sandbox cannot pass one (no GPU, a
+    CPU-only image, no slots) says why and does not start, instead of failing every such job."""
+    from grader.sandbox.base import SandboxError
+    from grader.sandbox.select import select_backend
+
+    try:
+        choice = select_backend(settings, "docker").device_choice("required")
+    except SandboxError as error:
+        typer.echo(f"grader worker --gpu: {error}", err=True)
+        raise typer.Exit(2) from error
+    if choice.device != "cuda":
+        typer.echo(f"grader worker --gpu: {choice.reason}", err=True)
+        raise typer.Exit(2)
+
+
 def worker(
     gpu: bool = typer.Option(False, "--gpu", help="this host passes a GPU to the sandbox: take GPU assignments too"),
     concurrency: Optional[int] = typer.Option(None, "--concurrency", "-c", min=1,
@@ -38,6 +54,8 @@ def worker(
     settings = Settings()
     if not gpu:  # it takes no GPU queue, so its gradings must not hold the host's GPU slots either
         settings = settings.model_copy(update={"sandbox_device": "cpu"})
+    else:
+        refuse_without_a_usable_gpu(settings)
     slots = concurrency or settings.workers or default_slots(settings, os.cpu_count() or 1)
     upgrade_to_head(settings.effective_database_url)
     engine = make_engine(settings.effective_database_url)

@@ -333,3 +333,17 @@ def test_check_references_on_cuda_stops_at_once_saying_why(fixture_settings: Set
     ran = CliRunner().invoke(app, ["check-references", "--device", "cuda", "--sandbox", "local"])
     assert ran.exit_code == 2
     assert "--device cuda, but the local sandbox passes no GPU" in ran.output
+
+
+def test_a_gpu_worker_whose_image_is_cpu_only_does_not_start(fixture_settings: Settings, slots: GpuSlots,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from grader.entrypoints.cli import app
+
+    monkeypatch.setenv("GRADER_DATA_DIR", str(fixture_settings.data_dir))
+    monkeypatch.setattr("grader.sandbox.select.select_backend", lambda settings, kind: gpu_backend(slots, CPU_IMAGE))
+    ran = CliRunner().invoke(app, ["worker", "--gpu"])
+    assert ran.exit_code == 2
+    assert f"grader worker --gpu: {CPU_ONLY_IMAGE}" in ran.output
+    assert not (fixture_settings.data_dir / "grader.sqlite3").exists()  # stopped before the gradebook
