@@ -75,7 +75,7 @@ def test_a_late_upload_asks_first_and_its_page_says_how_it_counts(browser, late_
 
 
 def test_instructor_enters_points_without_an_upload_and_grants_an_extension(browser, late_course,  # noqa: F811
-                                                                           screenshots: Path):
+                                                                           screenshots: Path):  # noqa: F811
     base_url, _ = late_course
     teacher = _signed_in_page(browser, base_url, "teacher@example.edu")
     teacher.wait_for_url("**/instructor")
@@ -109,7 +109,7 @@ def test_instructor_enters_points_without_an_upload_and_grants_an_extension(brow
 
 
 def test_a_superseded_regrade_offers_no_publish_and_the_server_refuses_it(browser, late_course,  # noqa: F811
-                                                                          screenshots: Path):
+                                                                          screenshots: Path):  # noqa: F811
     base_url, settings = late_course
     teacher_email = "teacher@example.edu"
     engine = make_engine(settings.effective_database_url)
