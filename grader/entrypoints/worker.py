@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from typing import Optional
@@ -51,6 +52,8 @@ def worker(
     from grader.queue.identity import WorkerIdentity, gpu_model
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    # the grader's own lines (which job, which worker, takeovers) beside Celery's, which name task ids only
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s: %(levelname)s/%(name)s] %(message)s")
     settings = Settings()
     if not gpu:  # it takes no GPU queue, so its gradings must not hold the host's GPU slots either
         settings = settings.model_copy(update={"sandbox_device": "cpu"})

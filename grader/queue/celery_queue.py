@@ -14,6 +14,7 @@ Exactly once into the gradebook, even when a worker dies mid-grade:
 from __future__ import annotations
 
 import enum
+import logging
 import threading
 
 from celery import Celery
@@ -36,6 +37,8 @@ from grader.settings import Settings
 TASK_NAME = "grader.grade_job"
 CPU_QUEUE = "grading"
 GPU_QUEUE = "gpu"
+
+log = logging.getLogger(__name__)
 
 
 def worker_queues(gpu: bool) -> list[str]:
@@ -89,7 +92,9 @@ def deliver(job_id: int, settings: Settings, session_factory: sessionmaker, grad
     finally:
         with session_factory.begin() as session:
             session.execute(delete(JobHolder).where(JobHolder.id == holder.id))
-    return Delivery.GRADED if graded else Delivery.SKIPPED
+    delivery = Delivery.GRADED if graded else Delivery.SKIPPED
+    log.info("job %s %s by worker %s", job_id, delivery.value, worker.name)  # Celery's own lines name task ids only
+    return delivery
 
 
 def make_celery_app(settings: Settings, session_factory: sessionmaker, worker: WorkerIdentity | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -48,6 +49,12 @@ def held_by(gradebook, job_id: int, worker: str, last_seen_ago_s: float) -> None
 def state(gradebook, job_id: int) -> str:
     with gradebook() as session:
         return session.get(GradingJob, job_id).state
+
+
+def test_the_worker_log_names_the_job_and_the_worker(fixture_settings, gradebook, job_id, caplog):
+    caplog.set_level(logging.INFO, logger="grader.queue.celery_queue")
+    deliver(job_id, fixture_settings, gradebook, fake_grade, THIS_WORKER)
+    assert f"job {job_id} graded by worker grading-host-2:4242" in caplog.messages
 
 
 def test_a_queued_job_is_graded_and_its_holder_row_removed(fixture_settings, gradebook, job_id):
