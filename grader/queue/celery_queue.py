@@ -71,7 +71,7 @@ def take_job(session: Session, settings: Settings, job_id: int, holder: JobHolde
     if job.state == "running":
         if holder_alive(session, settings, job_id):
             raise JobHeld(job_id)
-        if not release_orphan(session, job):  # of two deliveries, one requeues it
+        if not release_orphan(session, settings, job):  # of two deliveries, one requeues it
             return False
     session.add(holder)
     return True

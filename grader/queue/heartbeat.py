@@ -42,9 +42,13 @@ def live_workers(session: Session, settings: Settings) -> list[WorkerHeartbeat]:
     ))
 
 
-def _jobs_with_a_live_holder(settings: Settings):
-    return (select(JobHolder.job_id).join(WorkerHeartbeat, WorkerHeartbeat.name == JobHolder.worker_name)
+def _live_holders(settings: Settings, *columns):
+    return (select(*columns).join(WorkerHeartbeat, WorkerHeartbeat.name == JobHolder.worker_name)
             .where(WorkerHeartbeat.last_seen_at >= heartbeat_deadline(settings)))
+
+
+def _jobs_with_a_live_holder(settings: Settings):
+    return _live_holders(settings, JobHolder.job_id)
 
 
 def holder_alive(session: Session, settings: Settings, job_id: int) -> bool:
@@ -61,9 +65,9 @@ def orphaned_job_ids(session: Session, settings: Settings, among: Sequence[int] 
     return list(session.scalars(query))
 
 
-def release_orphan(session: Session, job: GradingJob) -> bool:
+def release_orphan(session: Session, settings: Settings, job: GradingJob) -> bool:
     """Put a job whose holders are all dead back to 'queued' and drop their rows. False when another worker did it
-    first (the compare-and-set on the job's state and start, or on the holder rows, lost)."""
+    first (the compare-and-set on the job's state and start, or on the dead holders' rows, lost)."""
     if job.state == "running":
         released = session.execute(
             update(GradingJob)
@@ -73,7 +77,9 @@ def release_orphan(session: Session, job: GradingJob) -> bool:
         if released:
             session.execute(delete(JobHolder).where(JobHolder.job_id == job.id))
         return bool(released)
-    return bool(session.execute(delete(JobHolder).where(JobHolder.job_id == job.id)).rowcount)
+    # still queued: a worker may be registering as its holder right now; only the dead holders' rows go
+    return bool(session.execute(delete(JobHolder).where(
+        JobHolder.job_id == job.id, JobHolder.id.not_in(_live_holders(settings, JobHolder.id)))).rowcount)
 
 
 def requeue_orphans(session_factory: sessionmaker, settings: Settings) -> list[int]:
@@ -85,7 +91,7 @@ def requeue_orphans(session_factory: sessionmaker, settings: Settings) -> list[i
         with session_factory.begin() as session:
             job = session.get(GradingJob, job_id)
             if job is not None and job.state != "done" and not holder_alive(session, settings, job_id) \
-                    and release_orphan(session, job):
+                    and release_orphan(session, settings, job):
                 released.append(job_id)
     return released
 

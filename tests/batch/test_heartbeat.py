@@ -15,7 +15,7 @@ from grader.db.worker_models import JobHolder, WorkerHeartbeat
 from grader.entrypoints.worker import default_slots
 from grader.gradebook.repository import Gradebook, RosterEntry
 from grader.queue.celery_queue import CPU_QUEUE
-from grader.queue.heartbeat import Heartbeat, grading_capacity, worker_statuses
+from grader.queue.heartbeat import Heartbeat, grading_capacity, release_orphan, worker_statuses
 from grader.queue.identity import WorkerIdentity
 from grader.settings import Settings
 from tests.batch.test_job_takeover import held_by
@@ -133,3 +133,14 @@ def test_default_worker_slots_give_each_sandbox_its_cpu_limit(tmp_path, cpus, co
         assignment.write_text(yaml.safe_dump(spec))
 
     assert default_slots(Settings(course_dir=course, data_dir=tmp_path / "data"), cores) == slots
+
+
+def test_releasing_a_queued_job_keeps_the_row_of_a_worker_taking_it_meanwhile(fixture_settings, gradebook, job_ids,
+                                                                              heartbeat):
+    with gradebook.begin() as session:
+        session.add(JobHolder(job_id=job_ids[1], worker_name="gone:5", thread="1"))
+        session.add(JobHolder(job_id=job_ids[1], worker_name="survivor:1", thread="2"))  # beats: see `heartbeat`
+    with gradebook.begin() as session:
+        assert release_orphan(session, fixture_settings, session.get(GradingJob, job_ids[1]))
+
+    assert holders(gradebook) == [(job_ids[1], "survivor:1")]
