@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from grader.domain.assignment import Assignment
 from grader.settings import Settings
@@ -29,6 +29,13 @@ class LatePolicy(BaseModel):
 
     after_due_date: Literal["counts", "penalty_per_day", "not_counted"] = "counts"
     penalty_per_day: float = Field(0.0, ge=0.0, le=1.0)  # share of the project's points lost per day (begun) late
+
+    @model_validator(mode="after")
+    def _penalty_is_set(self) -> LatePolicy:
+        if self.after_due_date == "penalty_per_day" and self.penalty_per_day == 0:
+            raise ValueError("late_policy penalty_per_day needs penalty_per_day: the share of the project's points "
+                             "lost per day begun late, e.g. 0.1")
+        return self
 
 
 class CourseRules(BaseModel):

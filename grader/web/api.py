@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from grader.web import regrades, services
+from grader.web import deadlines, regrades, services
 from grader.web.auth import api_uploader, api_viewer, app_context
 from grader.web.security import Viewer
 from grader.web.services import AppContext
@@ -32,7 +32,8 @@ UPLOAD_BODY = {
 class AssignmentOut(BaseModel):
     id: str
     title: str
-    deadline: datetime | None
+    deadline: datetime | None = Field(description="your due date, your extension included")
+    course_end: datetime | None = Field(description="after it, nothing you hand in counts")
 
 
 class CriterionOut(BaseModel):
@@ -147,7 +148,8 @@ def _regrade_out(status: regrades.RegradeStatus) -> RegradeOut:
 
 @router.get("/assignments", response_model=list[AssignmentOut])
 def list_assignments(viewer: Viewer = Depends(api_viewer), ctx: AppContext = Depends(app_context)):
-    return [AssignmentOut(id=a.id, title=a.title, deadline=a.deadline) for a in ctx.assignments()]
+    dates = [(a, deadlines.dates_of(ctx, viewer.id, a)) for a in ctx.assignments()]
+    return [AssignmentOut(id=a.id, title=a.title, deadline=d.due, course_end=d.course_end) for a, d in dates]
 
 
 @router.post("/assignments/{assignment_id}/submissions", status_code=202, response_model=SubmissionOut,

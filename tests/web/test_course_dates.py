@@ -5,6 +5,7 @@ confirmation past a date that matters, and stale regrades: the rules alone, then
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -18,12 +19,12 @@ from grader import course_files
 from grader.db.base import make_engine, make_session_factory
 from grader.db.models import Submission, utcnow
 from grader.gradebook.compute import Attempt, counting_attempt, project_score
-from grader.gradebook.repository import Gradebook
+from grader.gradebook.repository import Gradebook, NewSubmission
 from grader.gradebook.rules import CourseRules, CourseRulesError, LatePolicy, ProjectDates, lateness, load_course_rules
 from grader.settings import Settings
 from grader.web.app import create_app
 from grader.web.cli import admin
-from tests.web.conftest import sign_in, submission_id_of, upload
+from tests.web.conftest import SOLUTIONS, sign_in, submission_id_of, upload
 
 REPO = Path(__file__).resolve().parents[2]
 DUE = datetime(2027, 3, 22, 10, 0, tzinfo=timezone.utc)
@@ -68,6 +69,11 @@ def test_by_default_late_work_counts_until_the_course_end_marked_after_the_due_d
     after_end = lateness(END + timedelta(minutes=1), DATES, rules)
     assert (after_end.counts, after_end.describe()) == (False, "Handed in after the course end: it does not count.")
     assert counting_attempt([_attempt(3, END + timedelta(minutes=1))], DATES, rules) is None
+
+
+def test_a_penalty_policy_without_its_share_is_refused():
+    with pytest.raises(ValueError, match="needs penalty_per_day"):
+        LatePolicy(after_due_date="penalty_per_day")
 
 
 def test_a_penalty_per_day_comes_off_the_project_points():
@@ -131,14 +137,16 @@ def _graded_attempt(settings: Settings, user_id: int, score: float, submitted_at
     engine = make_engine(settings.effective_database_url)
     with make_session_factory(engine).begin() as session:
         gradebook = Gradebook(session)
-        recorded = gradebook.record_submission(user_id, "p1", f"{user_id:064d}", "py", "solution.py", 10)
+        content = (SOLUTIONS / "right.py").read_bytes()
+        [recorded] = gradebook.record_submissions([NewSubmission(
+            user_id, "p1", hashlib.sha256(content).hexdigest(), "py", "solution.py", len(content), content)])
         gradebook.finish_job(gradebook.claim_job(recorded.job_id), _result(score), None)
         session.get(Submission, recorded.submission_id).submitted_at = submitted_at
     engine.dispose()
     return recorded.submission_id
 
 
-def _instructor_token(settings: Settings, email: str) -> dict[str, str]:
+def _api_headers(settings: Settings, email: str) -> dict[str, str]:
     engine = make_engine(settings.effective_database_url)
     with make_session_factory(engine).begin() as session:
         gradebook = Gradebook(session)
@@ -162,7 +170,7 @@ def test_manual_points_of_a_student_without_an_upload_reach_dashboard_csv_and_ap
     assert "<strong>16</strong>" in bob_row[:bob_row.index("</tr>")]
     rows = {row["email"]: row for row in csv.DictReader(io.StringIO(client.get("/instructor/grades.csv").text))}
     assert (rows["bob@example.edu"]["p1"], rows["bob@example.edu"]["total"]) == ("16", "16")
-    standings = client.get("/api/gradebook", headers=_instructor_token(settings, people["teacher"].email)).json()
+    standings = client.get("/api/gradebook", headers=_api_headers(settings, people["teacher"].email)).json()
     bob = next(row for row in standings if row["email"] == "bob@example.edu")
     assert (bob["projects"]["p1"], bob["total"]) == (16.0, 16.0)
 
@@ -181,7 +189,7 @@ def test_an_upload_after_the_due_date_is_taken_only_once_confirmed(settings: Set
         assert refused.status_code == 400
         assert "after the due date" in refused.text and "Nothing was uploaded" in refused.text
         assert client.get("/api/assignments/p1/attempts",
-                          headers=_instructor_token(settings, people["alice"].email)).json() == []
+                          headers=_api_headers(settings, people["alice"].email)).json() == []
 
         submission_id = submission_id_of(upload(client, csrf, "right.py", confirm=True))
         result_page = client.get(f"/submissions/{submission_id}").text
@@ -199,6 +207,10 @@ def test_after_the_course_end_the_result_page_says_the_attempt_does_not_count(se
         assert "after the course end: it does not count" in client.get("/assignments/p1").text
         page = client.get(f"/submissions/{submission_id}").text
         assert "Handed in after the course end: it does not count." in page
+        sign_in(client, people["teacher"].email)
+        assert "Handed in after the course end" in client.get(f"/instructor/submissions/{submission_id}").text
+        sign_in(client, people["alice"].email)
+        page = client.get(f"/submissions/{submission_id}").text
         assert "This attempt does not count in the gradebook." in page
         assert "complete score" not in page
 
@@ -232,6 +244,8 @@ def test_an_extension_granted_on_the_web_moves_only_that_students_dates(settings
             "csrf_token": csrf, "student_id": people["bob"].id, "assignment_id": "p1", "days": -3})
         assert refused.status_code == 400 and "0 to 365 days" in refused.text
 
+        bob_dates = client.get("/api/assignments", headers=_api_headers(settings, people["bob"].email)).json()
+        assert datetime.fromisoformat(bob_dates[0]["deadline"]) == now + timedelta(days=3)
         sign_in(client, people["bob"].email)
         bob_page = client.get("/assignments/p1").text
         assert "data-upload-warning" not in bob_page and "with your extension of 5 days" in bob_page

@@ -14,7 +14,7 @@ from grader.gradebook.regrade_batches import superseded_by
 from grader.gradebook.repository import Gradebook
 from grader.settings import Settings
 from tests.web.conftest import sign_in
-from tests.web.test_course_dates import _graded_attempt, _instructor_token, _result
+from tests.web.test_course_dates import _graded_attempt, _api_headers, _result
 
 
 def _finished_regrade(settings: Settings, submission_id: int, instructor_email: str, score: float) -> int:
@@ -50,12 +50,12 @@ def test_an_older_regrade_cannot_be_published_after_a_newer_one(client: TestClie
     refused = client.post(f"/instructor/regrades/{older}/publish", data={"csrf_token": csrf})
     assert refused.status_code == 400 and f"superseded: regrade #{newer}" in refused.text
     api_refused = client.post(f"/api/regrades/{older}/publish",
-                              headers=_instructor_token(settings, people["teacher"].email))
+                              headers=_api_headers(settings, people["teacher"].email))
     assert api_refused.status_code == 400
     page = client.get(f"/instructor/regrades/{older}").text
     assert "data-superseded" in page and "/publish" not in page
     listing = client.get("/instructor/regrades").text
     assert f'data-batch="{older}" data-state="superseded"' in listing
     assert f'data-batch="{newer}" data-state="published"' in listing
-    rows = client.get("/api/gradebook", headers=_instructor_token(settings, people["teacher"].email)).json()
+    rows = client.get("/api/gradebook", headers=_api_headers(settings, people["teacher"].email)).json()
     assert next(row for row in rows if row["email"] == "alice@example.edu")["projects"]["p1"] == 14 / 20 * 80
