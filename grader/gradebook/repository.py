@@ -358,6 +358,14 @@ class Gradebook:
             user_id=student.id, assignment_id=assignment_id, item=item, points=points, note=note, entered_by=by.id,
         ))
 
+    def manual_note(self, user_id: int, assignment_id: str, item: str) -> str:
+        """The note of the latest entry: what the instructor told the student with the points."""
+        return self.session.scalar(
+            select(ManualScore.note)
+            .where(ManualScore.user_id == user_id, ManualScore.assignment_id == assignment_id, ManualScore.item == item)
+            .order_by(ManualScore.id.desc()).limit(1)
+        ) or ""
+
     def manual_points(self, user_id: int, assignment_id: str, item: str) -> float | None:
         return self.session.scalar(
             select(ManualScore.points)

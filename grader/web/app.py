@@ -27,7 +27,7 @@ from grader.queue.base import GradingQueue
 from grader.queue.celery_queue import queue_from_settings, web_process_queue
 from grader.settings import Settings
 from grader.store import flush_store
-from grader.web import account_pages, api, course_pages, pages, plagiarism_pages, request_pages
+from grader.web import account_pages, api, course_pages, defense_pages, pages, plagiarism_pages, request_pages
 from grader.web.auth import NotSignedIn
 from grader.web.errors import ERRORS, upload_error_detail
 from grader.web.options import WebOptions
@@ -160,6 +160,7 @@ def create_app(settings: Settings, options: WebOptions | None = None,
     app.include_router(pages.router)
     app.include_router(plagiarism_pages.router)
     app.include_router(request_pages.router)
+    app.include_router(defense_pages.router)
     app.include_router(course_pages.router)
     _install_error_handlers(app, settings)
 

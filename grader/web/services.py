@@ -191,7 +191,9 @@ def _visible_result(gradebook: Gradebook, viewer: Viewer, submission: Submission
         return None
     return result_view(record.result, _manual_points(gradebook, submission.user_id, assignment),
                        dates.hidden_shown_from, utcnow(), viewer.is_instructor,
-                       overrides(gradebook.session, submission.id))
+                       overrides(gradebook.session, submission.id),
+                       {c.id: gradebook.manual_note(submission.user_id, assignment.id, c.id)
+                        for c in assignment.manual_criteria})
 
 
 def submission_page(ctx: AppContext, viewer: Viewer, submission_id: int) -> SubmissionPage:

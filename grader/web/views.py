@@ -48,11 +48,18 @@ def revealed(deadline: datetime | None, now: datetime) -> bool:
     return deadline is not None and now >= deadline
 
 
+def _feedback(criterion: dict[str, Any], points: float | None, manual_notes: dict[str, str] | None) -> str:
+    if criterion.get("manual") and points is not None:  # no longer "not graded automatically yet"
+        return (manual_notes or {}).get(criterion["id"]) or "Entered by an instructor."
+    return criterion.get("feedback", "")
+
+
 def result_view(
     result: dict[str, Any], manual_points: dict[str, float], deadline: datetime | None, now: datetime,
-    sees_everything: bool, overrides: dict[str, float] | None = None,
+    sees_everything: bool, overrides: dict[str, float] | None = None, manual_notes: dict[str, str] | None = None,
 ) -> ResultView:
-    """`overrides`: criterion id -> points an instructor set in answer to a regrade request."""
+    """`overrides`: criterion id -> points an instructor set in answer to a regrade request. `manual_notes`: what the
+    instructor wrote with a manual criterion's points, shown as its feedback once they are entered."""
     after_deadline_open = sees_everything or revealed(deadline, now)
     criteria = []
     for criterion in result.get("criteria", []):
@@ -61,7 +68,7 @@ def result_view(
         points = manual_points.get(criterion["id"]) if manual else (overrides or {}).get(criterion["id"], criterion["points"])
         criteria.append(CriterionView(
             id=criterion["id"], title=criterion["title"], points=None if hidden else points,
-            max_points=criterion["max_points"], feedback="" if hidden else criterion.get("feedback", ""),
+            max_points=criterion["max_points"], feedback="" if hidden else _feedback(criterion, points, manual_notes),
             hidden=hidden, manual=manual, requirements=() if hidden else tuple(criterion.get("requirements") or ()),
         ))
     shown = [c for c in criteria if not c.hidden and c.points is not None]

@@ -22,6 +22,15 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
+  // The defense form's running total follows the points typed in.
+  document.querySelectorAll("[data-project-manual]").forEach((form) => {
+    const total = form.querySelector("[data-running-total]");
+    form.addEventListener("input", () => {
+      const sum = [...form.querySelectorAll("[data-running-part]")].reduce((acc, field) => acc + (Number(field.value) || 0), 0);
+      total.textContent = String(Math.round(sum * 100) / 100);
+    });
+  });
+
   const poller = document.querySelector("[data-poll]");
   if (poller) {
     const every = Number(poller.dataset.pollMs) || 2000;
