@@ -21,7 +21,8 @@ def open_request(session: Session, submission: Submission, criterion_id: str, cr
                  student: User, body: str) -> RegradeRequest:
     """`criteria`: the criteria the student sees on the result (id -> max points)."""
     if criterion_id not in criteria:
-        raise RequestRefused(f"{criterion_id!r} is not a criterion you can see on this result; choose one from the list")
+        raise RequestRefused(f"{criterion_id!r} is not a criterion you can see on this result; "
+                             "choose one from the list")
     if not body.strip():
         raise RequestRefused("say what you think was graded wrong: the message is empty")
     request = RegradeRequest(submission_id=submission.id, criterion_id=criterion_id, status="open")

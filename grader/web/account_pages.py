@@ -140,7 +140,8 @@ def _account_page(request: Request, ctx: AppContext, viewer: Viewer, status_code
 
 
 @router.get("/account", response_class=HTMLResponse)
-def account(request: Request, viewer: Viewer = Depends(page_viewer), ctx: AppContext = Depends(app_context)) -> Response:
+def account(request: Request, viewer: Viewer = Depends(page_viewer),
+            ctx: AppContext = Depends(app_context)) -> Response:
     return _account_page(request, ctx, viewer)
 
 
@@ -160,7 +161,8 @@ def revoke_api_token(request: Request, token_id: int, csrf_token: str = Form("")
     with ctx.unit_of_work() as gradebook:
         if not gradebook.revoke_api_token(viewer.id, token_id):
             raise NotFound("no such token of yours; it may be revoked already")
-    return _account_page(request, ctx, viewer, message="The token is revoked: scripts using it are refused from now on.")
+    return _account_page(request, ctx, viewer,
+                         message="The token is revoked: scripts using it are refused from now on.")
 
 
 @router.post("/account/password", response_class=HTMLResponse)
