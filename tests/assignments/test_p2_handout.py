@@ -1,5 +1,6 @@
 """Project 2 handout and data: public tests pass on the reference and fail on the starter; the dataset builder is
-deterministic and reproduces the committed splits; hidden labels never reach the probe or the handout."""
+deterministic and reproduces the committed splits; the validation split predicts the hidden one for the baseline;
+hidden labels never reach the probe or the handout."""
 
 from __future__ import annotations
 
@@ -18,13 +19,25 @@ ASSIGNMENT = REPO / "assignments" / "p2"
 REFERENCE = REPO / "reference_solutions" / "p2"
 PROBE_DATA = ASSIGNMENT / "hidden_tests" / "probe" / "data"
 JUDGE = ASSIGNMENT / "hidden_tests" / "judge"
+DATASET = ASSIGNMENT / "dataset"
+# How far apart the baseline's validation and hidden accuracies may be: the validation split must predict the hidden
+# result a student is graded on.
+SPLIT_AGREEMENT = 0.02
 BUILT_FILES = ["data/labels.json", "data/train.jsonl", "data/validation.jsonl", "hidden_tests/probe/data/train.jsonl",
                "hidden_tests/probe/data/hidden_texts.json", "hidden_tests/judge/hidden_labels.json"]
 
 
 @pytest.fixture(scope="module")
-def builder():
-    spec = importlib.util.spec_from_file_location("p2_build_dataset", ASSIGNMENT / "dataset" / "build_dataset.py")
+def dataset_path():
+    """The dataset scripts import their sibling baseline.py, as they do when run from the command line."""
+    sys.path.insert(0, str(DATASET))
+    yield DATASET
+    sys.path.remove(str(DATASET))
+
+
+@pytest.fixture(scope="module")
+def builder(dataset_path):
+    spec = importlib.util.spec_from_file_location("p2_build_dataset", dataset_path / "build_dataset.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while the class is created
     spec.loader.exec_module(module)
@@ -50,6 +63,23 @@ def test_builder_reproduces_the_committed_splits_byte_for_byte(builder, fortunes
     builder.build(fortunes_dir, tmp_path)
     for name in BUILT_FILES:
         assert filecmp.cmp(tmp_path / name, ASSIGNMENT / name, shallow=False), name
+
+
+@pytest.mark.slow
+def test_baseline_scores_validation_and_hidden_alike(dataset_path):
+    import baseline
+
+    frozen = json.loads((JUDGE / "frozen_values.json").read_text(encoding="utf-8"))
+    train = read_jsonl(ASSIGNMENT / "data" / "train.jsonl")
+    validation = read_jsonl(ASSIGNMENT / "data" / "validation.jsonl")
+    hidden_texts = json.loads((PROBE_DATA / "hidden_texts.json").read_text(encoding="utf-8"))
+    hidden_labels = json.loads((JUDGE / "hidden_labels.json").read_text(encoding="utf-8"))
+    regression = baseline.fit([r["text"] for r in train], [r["label"] for r in train])
+    on_validation = regression.score(baseline.embed([r["text"] for r in validation]), [r["label"] for r in validation])
+    on_hidden = regression.score(baseline.embed(hidden_texts), hidden_labels)
+    assert (on_validation, on_hidden) == pytest.approx((frozen["baseline_validation_accuracy"],
+                                                        frozen["baseline_accuracy"]))
+    assert abs(on_validation - on_hidden) <= SPLIT_AGREEMENT
 
 
 def test_splits_are_balanced_and_disjoint():
