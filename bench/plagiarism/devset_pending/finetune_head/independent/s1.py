@@ -1,0 +1,148 @@
+"""Project 2, the numpy part: pooling, a softmax classification head, and the data of an attention heatmap.
+
+Hidden states are arrays [batch, seq, hidden]; a mask is [batch, seq] with 1 for a real token and 0 for padding.
+A head is a dict {"weight": [hidden, num_labels], "bias": [num_labels]}. Use only the standard library and numpy.
+"""
+import json
+import time
+
+import numpy as np
+
+
+def load_examples(path):
+    """(texts, labels) from a JSON-lines file of {"text": ..., "label": ...} objects; blank lines are skipped."""
+    texts, labels = [], []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                record = json.loads(line)
+                texts.append(record["text"])
+                labels.append(int(record["label"]))
+    return texts, labels
+
+
+def init_head(hidden_size, num_labels, seed=0):
+    """A fresh head: small random weights, zero bias."""
+    rng = np.random.default_rng(seed)
+    return {"weight": rng.normal(0.0, 0.02, (hidden_size, num_labels)), "bias": np.zeros(num_labels)}
+
+
+def pool(hidden, mask, mode="mean"):
+    """[batch, hidden] text vectors. "mean" averages the real tokens only (padding must not leak in; a row without
+    real tokens gives zeros); "cls" takes the first token. Any other mode is a ValueError."""
+    hidden = np.asarray(hidden, dtype=float)
+    if mode == "cls":
+        return hidden[:, 0, :].copy()
+    if mode != "mean":
+        raise ValueError(f"unknown pooling mode {mode!r}, expected 'mean' or 'cls'")
+    weights = np.asarray(mask, dtype=float)[:, :, None]
+    summed = (hidden * weights).sum(axis=1)
+    counts = weights.sum(axis=1)
+    # a row of padding only would divide by zero: it keeps its zero sum
+    return summed / np.maximum(counts, 1.0)
+
+
+def softmax(logits):
+    """Row-wise softmax of a [n, k] array, stable for large logits; every row sums to 1."""
+    logits = np.asarray(logits, dtype=float)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exps = np.exp(shifted)
+    return exps / exps.sum(axis=1, keepdims=True)
+
+
+def predict_proba(head, features):
+    """[n, num_labels] class probabilities of the head for [n, hidden] features."""
+    logits = np.asarray(features, dtype=float) @ head["weight"] + head["bias"]
+    return softmax(logits)
+
+
+def predict(head, features):
+    """The most probable label (a Python int) for each row of features; a tie goes to the lowest label."""
+    probs = predict_proba(head, features)
+    return [int(label) for label in probs.argmax(axis=1)]
+
+
+def accuracy(predicted, labels):
+    """The fraction of positions where predicted equals labels; ValueError when the lengths differ or are zero."""
+    if len(predicted) != len(labels):
+        raise ValueError(f"{len(predicted)} predictions for {len(labels)} labels")
+    if len(labels) == 0:
+        raise ValueError("accuracy of no examples is undefined")
+    correct = sum(1 for p, y in zip(predicted, labels) if p == y)
+    return correct / len(labels)
+
+
+def loss_and_gradients(head, features, labels):
+    """The mean cross-entropy of the head on (features, labels) and its gradients {"weight": ..., "bias": ...}."""
+    features = np.asarray(features, dtype=float)
+    labels = np.asarray(labels, dtype=int)
+    n = features.shape[0]
+    probs = predict_proba(head, features)
+    loss = -np.mean(np.log(probs[np.arange(n), labels] + 1e-12))
+    # d(loss)/d(logits) = probs - one_hot(labels), averaged over the batch
+    dlogits = probs.copy()
+    dlogits[np.arange(n), labels] -= 1.0
+    dlogits /= n
+    grads = {"weight": features.T @ dlogits, "bias": dlogits.sum(axis=0)}
+    return float(loss), grads
+
+
+def train_head(features, labels, num_labels, epochs=2, batch_size=16, learning_rate=0.5, seed=0, time_budget_s=60.0):
+    """Train init_head(hidden, num_labels, seed) by mini-batch gradient descent on the mean cross-entropy.
+
+    Each epoch visits the examples in a new order, shuffled by a generator seeded with `seed`; the last batch of an
+    epoch may be smaller. No batch starts once time_budget_s seconds have passed since the call: the head trained so
+    far is returned.
+    """
+    start = time.perf_counter()
+    features = np.asarray(features, dtype=float)
+    labels = np.asarray(labels, dtype=int)
+    head = init_head(features.shape[1], num_labels, seed)
+    rng = np.random.default_rng(seed)
+    n = len(labels)
+    for epoch in range(epochs):
+        order = rng.permutation(n)
+        for first in range(0, n, batch_size):
+            if time.perf_counter() - start >= time_budget_s:
+                return head
+            batch = order[first:first + batch_size]
+            _, grads = loss_and_gradients(head, features[batch], labels[batch])
+            head["weight"] -= learning_rate * grads["weight"]
+            head["bias"] -= learning_rate * grads["bias"]
+    return head
+
+
+def attention_heatmap(attention, tokens, layer=-1, head=None):
+    """The data of one heatmap from attention [layers, heads, seq, seq]: that layer, one head or (head=None) the
+    mean over heads, every row renormalised to sum to 1. Returns {"matrix": [seq, seq], "x_labels": the keys,
+    "y_labels": the queries}; a label is the token with its position ("0:[CLS]") so that repeated tokens stay
+    apart. ValueError when len(tokens) is not seq."""
+    attention = np.asarray(attention, dtype=float)
+    weights = attention[layer]
+    if head is None:
+        matrix = weights.mean(axis=0)
+    else:
+        matrix = weights[head]
+    if len(tokens) != matrix.shape[0]:
+        raise ValueError(f"{len(tokens)} tokens for a {matrix.shape[0]}x{matrix.shape[1]} attention matrix")
+    matrix = matrix / matrix.sum(axis=1, keepdims=True)
+    labels = [f"{i}:{token}" for i, token in enumerate(tokens)]
+    return {"matrix": matrix, "x_labels": labels, "y_labels": list(labels)}
+
+
+def main():
+    rng = np.random.default_rng(0)
+    hidden = rng.normal(size=(96, 7, 8))
+    mask = (rng.random((96, 7)) < 0.8).astype(int)
+    mask[:, 0] = 1
+    labels = [int(row[0, :4].argmax()) for row in hidden]
+    features = pool(hidden, mask, mode="mean")
+    trained = train_head(features, labels, num_labels=4, epochs=20, time_budget_s=5.0)
+    print("train accuracy", accuracy(predict(trained, features), labels))
+    tokens = ["[CLS]", "the", "cat", "sat", "the", "mat", "[SEP]"]
+    heatmap = attention_heatmap(rng.random((2, 3, 7, 7)), tokens)
+    print(heatmap["x_labels"], heatmap["matrix"].sum(axis=1))
+
+
+if __name__ == "__main__":
+    main()
