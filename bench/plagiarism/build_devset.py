@@ -91,7 +91,10 @@ def reorder_with_dead_code(code: str, seed: int, copy_number: int) -> str:
     blocks = ["\n".join(lines[node.lineno - 1 : node.end_lineno]) for node in functions]
     blocks = [_add_dead_statements(block, rng) for block in blocks] + [_DEAD_HELPERS[copy_number % len(_DEAD_HELPERS)]]
     rng.shuffle(blocks)
-    return "\n".join(lines[: first - 1]) + "\n" + "\n\n\n".join(blocks) + "\n" + "\n".join(lines[last:]) + "\n"
+    # Classes and constants between the functions stay, in their order, ahead of the shuffled functions.
+    between = [node for node in tree.body if node not in functions and first <= node.lineno <= last]
+    kept = ["\n".join(lines[node.lineno - 1 - len(getattr(node, "decorator_list", [])) : node.end_lineno]) for node in between]
+    return "\n".join(lines[: first - 1]) + "\n" + "\n\n\n".join(kept + blocks) + "\n" + "\n".join(lines[last:]) + "\n"
 
 
 def _add_dead_statements(block: str, rng: random.Random) -> str:
