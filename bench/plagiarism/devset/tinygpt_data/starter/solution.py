@@ -1,0 +1,73 @@
+"""Project 1, part 1: the data side of a tiny GPT (cleaning, tokenizer, batches, sampling).
+
+Only the standard library and numpy. All randomness goes through the numpy Generator passed in as `rng`.
+"""
+import unicodedata
+
+import numpy as np
+
+
+def read_text(path):
+    """Read a UTF-8 text file."""
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+def clean_corpus(raw):
+    """Return the cleaned corpus, one document per line, each once: NFKC, drop Cf characters, splitlines,
+    collapse whitespace, drop empty lines, drop case-insensitive repeats (casefold, the first is kept),
+    join the kept lines each followed by a newline."""
+    raise NotImplementedError  # TODO
+
+
+class CharTokenizer:
+    """Distinct characters of the training text, sorted by code point, get the ids 1, 2, ...; id 0 means unknown."""
+
+    def __init__(self, text):
+        raise NotImplementedError  # TODO
+
+    @property
+    def vocab_size(self):
+        """Number of distinct characters + 1."""
+        raise NotImplementedError  # TODO
+
+    def encode(self, text):
+        """One id per character; a character not in the vocabulary encodes to 0."""
+        raise NotImplementedError  # TODO
+
+    def decode(self, ids):
+        """One character per id; 0 decodes to U+FFFD."""
+        raise NotImplementedError  # TODO
+
+
+def split_ids(ids, val_fraction=0.1):
+    """Split the id stream into (train, val) lists: the last int(len(ids) * val_fraction) ids are validation."""
+    raise NotImplementedError  # TODO
+
+
+def get_batch(ids, block_size, batch_size, rng):
+    """Draw batch_size random windows from the id stream: x[b] = ids[s:s + block_size], y[b] = ids[s + 1:s + block_size + 1].
+    Returns two int64 arrays of shape (batch_size, block_size). Raises ValueError when there are fewer than
+    block_size + 1 ids."""
+    raise NotImplementedError  # TODO
+
+
+def sample_next(logits, rng, temperature=1.0, top_k=None):
+    """Next id from a 1-D array of logits: temperature 0 is greedy (argmax); otherwise sample from
+    softmax(logits / temperature), with top_k only among the top_k most likely ids."""
+    raise NotImplementedError  # TODO
+
+
+def main():
+    text = clean_corpus(read_text("corpus.txt"))
+    tokenizer = CharTokenizer(text)
+    train, val = split_ids(tokenizer.encode(text))
+    rng = np.random.default_rng(0)
+    x, y = get_batch(train, 32, 4, rng)
+    print("batch:", x.shape, y.shape, "val ids:", len(val))
+    logits = rng.normal(size=tokenizer.vocab_size)
+    print("sampled:", tokenizer.decode([sample_next(logits, rng, 0.8, top_k=5) for _ in range(20)]))
+
+
+if __name__ == "__main__":
+    main()
