@@ -17,7 +17,8 @@ from sqlalchemy.orm import sessionmaker
 
 from grader import course_files, intake
 from grader.batch.discover import BatchEntry
-from grader.db.models import GradeRecord, GradingJob, Submission, User, utcnow
+from grader.db.base import utcnow
+from grader.db.models import GradeRecord, GradingJob, Submission, User
 from grader.db.worker_models import BatchRun
 from grader.domain.assignment import Assignment
 from grader.gradebook.repository import Gradebook, RosterEntry

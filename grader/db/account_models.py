@@ -7,8 +7,7 @@ from datetime import datetime
 from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from grader.db.base import Base
-from grader.db.models import UtcDateTime, utcnow
+from grader.db.base import Base, UtcDateTime, utcnow
 
 
 class SignInFailure(Base):

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from grader.db.base import Base
-from grader.db.models import User, UtcDateTime, utcnow
+from grader.db.base import Base, UtcDateTime, utcnow
+from grader.db.models import User
 
 
 class Extension(Base):

@@ -2,37 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
 
-from grader.db.base import Base
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-class UtcDateTime(TypeDecorator):
-    """Timezone-aware datetimes on every backend (SQLite drops the offset; we store UTC and restore it)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetimes are not stored; use UTC-aware values")
-        return value.astimezone(timezone.utc)
-
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+from grader.db.base import Base, UtcDateTime, utcnow
 
 
 class User(Base):
@@ -168,6 +144,3 @@ class ManualScore(Base):
 
     student: Mapped[User] = relationship(foreign_keys=[user_id])
     instructor: Mapped[User] = relationship(foreign_keys=[entered_by])
-
-
-from grader.db import account_models, course_models, request_models, worker_models  # noqa: E402,F401  (every gradebook table is registered with the models)

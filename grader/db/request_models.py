@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from grader.db.base import Base
-from grader.db.models import Submission, User, UtcDateTime, utcnow
+from grader.db.base import Base, UtcDateTime, utcnow
+from grader.db.models import Submission, User
 
 
 class RegradeRequest(Base):

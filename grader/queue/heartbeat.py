@@ -19,7 +19,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from grader.db.models import GradingJob, utcnow
+from grader.db.base import utcnow
+from grader.db.models import GradingJob
 from grader.db.worker_models import JobHolder, WorkerHeartbeat
 from grader.queue.identity import WorkerIdentity
 from grader.settings import Settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from grader.db.models import utcnow
+from grader.db.base import utcnow
 from grader.web.auth import app_context, check_csrf, page_viewer
 from grader.web.rendering import render
 from grader.web.security import (

@@ -15,7 +15,8 @@ from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from grader import intake, store
-from grader.db.models import GradeRecord, Submission, User, utcnow
+from grader.db.base import utcnow
+from grader.db.models import GradeRecord, Submission, User
 from grader.gradebook.catalog import CourseCatalog
 from grader.gradebook.compute import counting_attempt
 from grader.gradebook.extensions import extension_days

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from grader.batch.discover import discover
 from grader.batch.service import BatchProgress, run_batch
-from grader.db.models import GradeRecord, GradingJob, utcnow
+from grader.db.base import utcnow
+from grader.db.models import GradeRecord, GradingJob
 from grader.db.worker_models import JobHolder
 from tests.batch.conftest import cohort, job_states, records_per_submission, write_submissions
 

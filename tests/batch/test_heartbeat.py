@@ -10,7 +10,8 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from grader.db.models import GradingJob, utcnow
+from grader.db.base import utcnow
+from grader.db.models import GradingJob
 from grader.db.worker_models import JobHolder, WorkerHeartbeat
 from grader.entrypoints.worker import default_slots
 from grader.gradebook.repository import Gradebook, RosterEntry

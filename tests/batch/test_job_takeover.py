@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from grader.db.models import GradeRecord, GradingJob, utcnow
+from grader.db.base import utcnow
+from grader.db.models import GradeRecord, GradingJob
 from grader.db.worker_models import JobHolder, WorkerHeartbeat
 from grader.domain.result import GradeResult, SandboxInfo
 from grader.gradebook.repository import Gradebook, RosterEntry

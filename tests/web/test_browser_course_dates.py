@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.db.base import make_engine, make_session_factory
-from grader.db.models import utcnow
+from grader.db.base import make_engine, make_session_factory, utcnow
 from grader.gradebook.repository import Gradebook, RosterEntry
 from grader.settings import Settings
 from grader.web.app import create_app

@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from grader import course_files
-from grader.db.base import make_engine, make_session_factory
-from grader.db.models import Submission, utcnow
+from grader.db.base import make_engine, make_session_factory, utcnow
+from grader.db.models import Submission
 from grader.gradebook.compute import Attempt, counting_attempt, project_score
 from grader.gradebook.repository import Gradebook, NewSubmission
 from grader.gradebook.rules import CourseRules, CourseRulesError, LatePolicy, ProjectDates, lateness, load_course_rules

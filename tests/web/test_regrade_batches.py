@@ -8,8 +8,7 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
-from grader.db.base import make_engine, make_session_factory
-from grader.db.models import utcnow
+from grader.db.base import make_engine, make_session_factory, utcnow
 from grader.gradebook.regrade_batches import superseded_by
 from grader.gradebook.repository import Gradebook
 from grader.settings import Settings

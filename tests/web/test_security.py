@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from grader.db.models import WebSession, utcnow
+from grader.db.base import utcnow
+from grader.db.models import WebSession
 from grader.settings import Settings
 from grader.web import api, pages
 from tests.web.conftest import (
