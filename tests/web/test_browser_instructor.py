@@ -184,3 +184,14 @@ def test_api_docs_render_with_no_internet(browser, live: str):  # noqa: F811
     assert "grader" in page.inner_text(".swagger-ui .info .title")
     assert page.locator(".opblock").count() > 5  # the operations, read from /api/openapi.json
     assert outside == []
+
+
+def test_times_show_in_the_browsers_time_zone_beside_utc(browser, live: str):  # noqa: F811
+    page = browser.new_context(base_url=live, timezone_id="Asia/Tokyo").new_page()
+    page.goto("/login")
+    page.fill("input[name=email]", "alice@example.edu")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url("**/assignments")
+    page.goto("/assignments/p1")  # app.js told the server the zone on the page before
+    assert "2099-01-01 00:00 UTC (2099-01-01 09:00 Asia/Tokyo)" in page.inner_text("main")

@@ -1,9 +1,9 @@
 // Drag-and-drop onto the upload form, and status polling; no inline scripts (the CSP forbids them).
 document.addEventListener("DOMContentLoaded", () => {
   // The server shows times in UTC and, once it knows the browser's time zone from this cookie, in local time too.
-  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  if (zone && !document.cookie.split("; ").includes("grader_tz=" + encodeURIComponent(zone))) {
-    document.cookie = "grader_tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; samesite=lax";
+  const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (timeZone && !document.cookie.split("; ").includes("grader_tz=" + encodeURIComponent(timeZone))) {
+    document.cookie = "grader_tz=" + encodeURIComponent(timeZone) + "; path=/; max-age=31536000; samesite=lax";
   }
 
   const zone = document.querySelector("[data-dropzone]");
