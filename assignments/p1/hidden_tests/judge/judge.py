@@ -8,8 +8,9 @@ import math
 from pathlib import Path
 
 import numpy as np
+from scipy import stats
 
-from grader.judge import Failed, ProbeData, check
+from grader.judge import Failed, ProbeData, StepData, check
 
 EXPECTED = json.loads((Path(__file__).parent / "expected.json").read_text(encoding="utf-8"))
 # The hand-made edge corpus (messy_edges.txt): line breaks other than "\n", case-folding duplicates, format-only lines.
@@ -29,9 +30,13 @@ DIFFERENT_LOGITS = 1e-4
 RANK_TOLERANCE = 1e-4  # the probe recomputes logits; a token within this of the k-th largest counts as top-k
 TIME_BUDGET_GRACE_S = 1.5
 SAME_LOSSES = 1e-6  # two training runs from the same seed and weights: losses equal up to float rounding
-HELDOUT_LOSS_MAX = 2.4  # nats per character on the held-out text after the graded training run
-MIN_LOSS_DROP = 1.0  # nats below the untrained model's held-out loss
-TEMPERATURE_MAX_DISTANCE = 0.2  # total variation between sampled and softmax(logits / T) frequencies
+# Nats per character on the held-out text after the graded training run. A character bigram model of the training
+# corpus reaches 2.24 there (trigram 1.73); over seeds the reference reaches 1.92-2.04 and the two alternatives
+# 1.61-1.81 (bench/RESULTS.md). The bar sits between: below bigram statistics, 0.11 clear of the worst seed.
+HELDOUT_LOSS_MAX = 2.15
+MIN_LOSS_DROP = 1.0  # nats below the untrained model's held-out loss (about ln(vocab_size) = 4.1)
+# Probability that a correct generate fails one sampling-distribution test (derivation at token_counts_fit).
+SAMPLING_FALSE_FAILURE = 1e-6
 
 
 def expected_ids(text: str) -> list[int]:
@@ -51,6 +56,52 @@ def cross_entropy(logits: np.ndarray, targets: np.ndarray) -> float:
     logits = logits.astype(np.float64).reshape(-1, logits.shape[-1])
     log_norm = np.log(np.exp(logits - logits.max(axis=1, keepdims=True)).sum(axis=1)) + logits.max(axis=1)
     return float(np.mean(log_norm - logits[np.arange(len(logits)), targets.reshape(-1)]))
+
+
+def sampling_probabilities(logits: np.ndarray, temperature: float, top_k: int | None) -> np.ndarray:
+    """softmax(logits / temperature) over exactly the top_k largest logits (all of them without top_k)."""
+    scaled = logits.astype(np.float64) / temperature
+    if top_k is not None:
+        scaled = np.where(scaled >= np.sort(scaled)[-top_k], scaled, -np.inf)
+    return softmax(scaled)
+
+
+def token_counts_fit(counts: np.ndarray, probabilities: np.ndarray) -> list[int]:
+    """The tokens whose count is implausible under `probabilities` (empty: the sample fits).
+
+    Exact binomial test of every token, both tails, Bonferroni over tokens. For a correct generate, draws made with
+    distinct seeds are independent, so token i's count c_i over n draws is Binomial(n, p_i). A token fails when
+    P[Binomial(n, p_i) <= c_i] <= a or P[Binomial(n, p_i) >= c_i] <= a, with a = SAMPLING_FALSE_FAILURE / (2V) for V
+    tokens. Each of those 2V events has probability at most a under the correct distribution (the tail probability of
+    the observed count is a p-value: P[p-value <= a] <= a, also for discrete counts), so by the union bound a correct
+    generate fails with probability at most 2V * a = SAMPLING_FALSE_FAILURE = 1e-6, whatever the logits and however
+    many draws. A token outside the top k has p_i = 0: a single draw of it fails. The probabilities are the driver's
+    recomputation of the student's logits; float rounding moves them by ~1e-7, which moves each tail probability by a
+    relative ~1e-4 at most at these draw counts.
+    """
+    alpha = SAMPLING_FALSE_FAILURE / (2 * len(probabilities))
+    total = int(counts.sum())
+    too_few = stats.binom.cdf(counts, total, probabilities) <= alpha
+    too_many = stats.binom.sf(counts - 1, total, probabilities) <= alpha
+    return [int(token) for token in np.flatnonzero(too_few | too_many)]
+
+
+def sampling_distribution(step: StepData) -> None:
+    """The step's samples follow softmax(next_logits / temperature) over its top_k (or all) tokens."""
+    temperature, top_k = step.value("temperature"), step.value("top_k")
+    expected = sampling_probabilities(step.array("next_logits"), temperature, top_k)
+    samples = step.value("samples")
+    if not ids_in_range(samples, len(expected)):
+        raise Failed("sampled ids must be in range(vocab_size)")
+    counts = np.bincount(samples, minlength=len(expected))
+    wrong = token_counts_fit(counts, expected)
+    if wrong:
+        token = wrong[0]
+        what = f"top_k={top_k}" if top_k is not None else "no top_k"
+        raise Failed(f"{len(samples)} seeded draws at temperature {temperature:.3g} with {what} do not follow "
+                     f"softmax(logits / temperature){' over exactly the top_k most likely tokens' if top_k else ''}: "
+                     f"token {token} was drawn {counts[token]} times, about {expected[token] * len(samples):.0f} "
+                     f"expected (chance of this for a correct sampler: below {SAMPLING_FALSE_FAILURE:g})")
 
 
 def ids_in_range(ids: list, vocab_size: int) -> bool:
@@ -230,6 +281,12 @@ def generate_top_k(probe: ProbeData) -> None:
             explored |= row[output[position]] < row.max() - RANK_TOLERANCE
     if not explored:
         raise Failed("with top_k > 1 and temperature > 0 only the most likely token was ever chosen")
+    distribution = probe.step("generation_top_k_distribution")
+    ranked = np.sort(distribution.array("next_logits"))[::-1]
+    if not ranked[top_k - 1] - ranked[top_k] > RANK_TOLERANCE:
+        raise Failed(f"the {top_k}-th and {top_k + 1}-th largest logits tie on every context tried: the model's "
+                     "logits hardly depend on its weights")
+    sampling_distribution(distribution)
 
 
 @check("generate_sampling")
@@ -239,14 +296,7 @@ def generate_sampling(probe: ProbeData) -> None:
         raise Failed("the same seed gave different samples: generate must draw from a generator seeded with seed")
     if seeded.value("first") == seeded.value("other_seed"):
         raise Failed("different seeds gave the same samples")
-    step = probe.step("generation_temperature")
-    expected = softmax(step.array("next_logits").astype(np.float64) / step.value("temperature"))
-    samples = step.value("samples")
-    if not ids_in_range(samples, len(expected)):
-        raise Failed("sampled ids must be in range(vocab_size)")
-    observed = np.bincount(samples, minlength=len(expected)) / len(samples)
-    if not 0.5 * np.abs(observed - expected).sum() <= TEMPERATURE_MAX_DISTANCE:
-        raise Failed("the sampled tokens do not follow softmax(logits / temperature)")
+    sampling_distribution(probe.step("generation_temperature"))
 
 
 @check("training_step_limit")

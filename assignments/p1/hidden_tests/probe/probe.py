@@ -6,6 +6,7 @@ from raw outputs; it decides nothing, the judge compares on the host.
 Every step builds what it needs itself, so one broken function fails only the checks that use it.
 """
 
+import math
 import time
 
 import numpy
@@ -36,8 +37,14 @@ TRAINING_STEPS = 400
 TRAINING_BUDGET_S = gp.budget("training")  # assignment.yaml's, for the device this run got
 SHORT_BUDGET_S = 2.0
 TOP_K = 3
-TEMPERATURE_SAMPLES = 300
-LOW_TEMPERATURE = 0.05
+# Draws per sampling distribution, one generate call each: the judge's false-failure bound holds for any number, more
+# draws catch smaller departures.
+SAMPLING_DRAWS = 600
+SAMPLING_CONTEXTS = 32
+# The driver picks each test's temperature so that the most likely token gets this probability (among the top k for
+# the top-k test): spread enough that every count says something, and far from temperature 1 on these weights.
+TEMPERATURE_TOP_MASS = 0.35
+TOP_K_TOP_MASS = 0.6
 
 
 def raw_text(name: str) -> str:
@@ -121,6 +128,34 @@ def weights_of(model) -> list[numpy.ndarray]:
 def weights_changed(before: list[numpy.ndarray], after: list[numpy.ndarray]) -> bool:
     return len(before) != len(after) or any(a.shape != b.shape or not numpy.array_equal(a, b)
                                             for a, b in zip(before, after))
+
+
+def sampling_context(model) -> tuple[list[int], numpy.ndarray]:
+    """Of SAMPLING_CONTEXTS windows of the corpus, the one where the k-th and (k+1)-th largest next-token logits are
+    farthest apart (which tokens are the top k is then no near tie), and its next-token logits, computed here."""
+    contexts = windows(4000, SAMPLING_CONTEXTS, SMALL_BLOCK)
+    last = logits_of(model, contexts)[:, -1].double().numpy()
+    ranked = -numpy.sort(-last, axis=1)
+    best = int(numpy.argmax(ranked[:, TOP_K - 1] - ranked[:, TOP_K]))
+    return contexts[best].tolist(), last[best]
+
+
+def temperature_for(logits: numpy.ndarray, top_mass: float, top_k: int | None = None) -> float:
+    """The temperature at which the most likely token has probability `top_mass` (among the top k when given),
+    found by bisection on log T; that probability falls as T rises."""
+    kept = numpy.sort(logits)[::-1][:top_k] if top_k else logits
+    low, high = math.log(1e-4), math.log(1e4)
+    for _ in range(60):
+        middle = (low + high) / 2
+        weights = numpy.exp((kept - kept.max()) / math.exp(middle))
+        low, high = (middle, high) if 1 / weights.sum() > top_mass else (low, middle)
+    return math.exp((low + high) / 2)
+
+
+def sampled_tokens(model, context: list[int], temperature: float, top_k: int | None) -> list[int]:
+    """SAMPLING_DRAWS next tokens after `context`, one generate call per seed."""
+    return [ids_list(solution.generate(model, context, 1, temperature=temperature, top_k=top_k, seed=seed))[-1]
+            for seed in range(SAMPLING_DRAWS)]
 
 
 def heldout_windows(block: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -279,13 +314,20 @@ with gp.step("generation_seed", timeout_s=QUICK_STEP_S) as s:
     s.emit("second", solution.generate(model, PROMPT, 30, temperature=1.0, seed=21))
     s.emit("other_seed", solution.generate(model, PROMPT, 30, temperature=1.0, seed=22))
 
-with gp.step("generation_temperature", timeout_s=QUICK_STEP_S) as s:
-    model = small_model()
-    model.eval()
-    s.emit("temperature", LOW_TEMPERATURE)
-    s.emit_array("next_logits", logits_of(model, torch.tensor([PROMPT], dtype=torch.long))[0, -1])
-    s.emit("samples", [ids_list(solution.generate(model, PROMPT, 1, temperature=LOW_TEMPERATURE, seed=seed))[-1]
-                       for seed in range(TEMPERATURE_SAMPLES)])
+# Distribution tests: many seeded draws of one next token, against probabilities the driver computes from the same
+# model's logits. Weights moved away from the student's initialisation give logits that differ clearly.
+for name, top_mass, top_k in (("generation_temperature", TEMPERATURE_TOP_MASS, None),
+                              ("generation_top_k_distribution", TOP_K_TOP_MASS, TOP_K)):
+    with gp.step(name, timeout_s=2 * SLOW_STEP_S) as s:
+        model = small_model()
+        with_new_weights(model, noise=0.05)
+        model.eval()
+        context, next_logits = sampling_context(model)
+        temperature = temperature_for(next_logits, top_mass, top_k)
+        s.emit("temperature", temperature)
+        s.emit("top_k", top_k)
+        s.emit_array("next_logits", next_logits)
+        s.emit("samples", sampled_tokens(model, context, temperature, top_k))
 
 with gp.step("training_steps", timeout_s=SLOW_STEP_S) as s:
     returned = solution.train(default_model(), CORPUS_IDS, max_steps=5, time_budget_s=60.0, seed=3)
