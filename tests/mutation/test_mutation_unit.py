@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from mutmut.mutation.mutators import mutation_operators
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from grader.db.base import make_engine, make_session_factory
 from grader.db.models import GradeRecord
@@ -158,6 +158,19 @@ def test_an_untriaged_survivor_lowers_the_score_and_is_listed(local_settings: Se
     assert data["score"] == 0.75
     assert data["untriaged_survivors"] == ["solution.py:10:number:1"]
     assert "solution.py:10:number:1 · survived · not triaged" in report_html(data)
+
+
+def test_a_stored_reference_without_full_marks_is_graded_again(local_settings: Settings, tmp_path: Path):
+    state = tmp_path / "state"
+    run_mutation(local_settings, "p1", state, 1, 1, None, lambda progress: None)
+    engine = make_engine(f"sqlite:///{state / 'gradebook' / 'grader.sqlite3'}")
+    with make_session_factory(engine).begin() as session:
+        session.execute(update(GradeRecord).where(GradeRecord.id == 1).values(status="timeout"))
+    engine.dispose()
+    before = record_count(local_settings, state)
+    run = run_mutation(local_settings, "p1", state, 1, 1, None, lambda progress: None)
+    assert run.reference.status == "graded"
+    assert record_count(local_settings, state) == before + 1
 
 
 def test_a_reference_without_full_marks_stops_the_run(local_settings: Settings, tmp_path: Path):
