@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from grader import store
-from grader.db.models import utcnow
+from grader.db.base import utcnow
 from grader.plagiarism.review import PlagiarismRun, flag_pairs
 from grader.plagiarism.submissions import Limits, Skipped, SourceFile, Submission, load_paths, read_entry
 from grader.settings import Settings
