@@ -30,7 +30,7 @@ from grader.db.models import (
 )
 from grader.gradebook.compute import Attempt
 from grader.gradebook.regrade_requests import score_adjustments
-from grader.plagiarism.review import PlagiarismCase
+from grader.db.plagiarism_models import PlagiarismCase
 
 _DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}  # the two with ON CONFLICT DO NOTHING
 

@@ -6,55 +6,17 @@ The gradebook applies the course's plagiarism penalty to both students of a conf
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timezone
 from typing import Literal
 
-from sqlalchemy import JSON, DateTime, Float, Integer, String, Text, UniqueConstraint, or_, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
-from grader.db.base import Base
+from grader.db.base import utcnow
+from grader.db.plagiarism_models import PlagiarismCase
 from grader.domain.students import student_of
 
 Status = Literal["flagged", "confirmed", "dismissed"]
 DECISIONS: tuple[Status, ...] = ("confirmed", "dismissed")
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-class PlagiarismCase(Base):
-    __tablename__ = "plagiarism_cases"
-    __table_args__ = (UniqueConstraint("assignment_id", "student_a", "student_b", name="uq_plagiarism_case_pair"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    assignment_id: Mapped[str] = mapped_column(String(100), index=True)
-    student_a: Mapped[str] = mapped_column(String(255), index=True)  # the smaller of the two ids, so a pair has one row
-    student_b: Mapped[str] = mapped_column(String(255), index=True)
-    score: Mapped[float] = mapped_column(Float)
-    channels: Mapped[dict] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(20), default="flagged", index=True)
-    percentile: Mapped[float | None] = mapped_column(Float, nullable=True)  # share of the cohort's pairs scoring lower
-    details: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # the report's side-by-side view (see flag_pairs)
-    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
-    decided_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-
-
-class PlagiarismRun(Base):
-    """A detector run over one project's counting attempts, asked for on the dashboard and carried out by the
-    grading process (grader/plagiarism/runs.py)."""
-
-    __tablename__ = "plagiarism_runs"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    assignment_id: Mapped[str] = mapped_column(String(100))
-    requested_by: Mapped[str] = mapped_column(String(255))
-    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)  # queued | running | done | failed
-    summary: Mapped[str | None] = mapped_column(Text, nullable=True)  # what it found, or why it failed
-    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class CaseNotFound(LookupError):
@@ -101,7 +63,7 @@ def decide(session: Session, case_id: int, status: Status, comment: str, instruc
     case = session.get(PlagiarismCase, case_id)
     if case is None:
         raise CaseNotFound(f"no plagiarism case {case_id}")
-    case.status, case.comment, case.decided_by, case.decided_at = status, comment, instructor, _now()
+    case.status, case.comment, case.decided_by, case.decided_at = status, comment, instructor, utcnow()
     session.flush()
     return case
 

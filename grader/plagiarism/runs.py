@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from grader import store
 from grader.db.base import utcnow
-from grader.plagiarism.review import PlagiarismRun, flag_pairs
+from grader.db.plagiarism_models import PlagiarismRun
+from grader.plagiarism.review import flag_pairs
 from grader.plagiarism.submissions import Limits, Skipped, SourceFile, Submission, load_paths, read_entry
 from grader.settings import Settings
 

@@ -10,7 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from grader.db.models import User
 from grader.gradebook.repository import Gradebook, student_keys
-from grader.plagiarism.review import DECISIONS, CaseNotFound, PlagiarismCase, cases, decide
+from grader.db.plagiarism_models import PlagiarismCase
+from grader.plagiarism.review import DECISIONS, CaseNotFound, cases, decide
 from grader.plagiarism.runs import request_run, runs
 from grader.web.auth import app_context, check_csrf, instructor_page_viewer
 from grader.web.rendering import render

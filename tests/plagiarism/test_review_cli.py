@@ -5,12 +5,14 @@ from pathlib import Path
 
 import pytest
 import typer
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from grader.db.base import Base, make_engine, make_session_factory
 from grader.plagiarism.calibration import load_calibration
 from grader.plagiarism.cli import plagiarism, review_app
+from grader.db.plagiarism_models import PlagiarismCase
 from grader.plagiarism.review import confirmed_cases_for, decide, flag_pairs
 
 from tests.plagiarism.conftest import ALICE, BOB, CAROL, MALLORY, STARTER
@@ -123,3 +125,14 @@ def test_a_case_from_a_moodle_export_lands_on_the_keys_batch_grading_gives_the_s
     [case] = flag_pairs(session, "p1", pairs, threshold=0.5)
     assert (case.student_a, case.student_b) == ("1001", "1002")
     assert {case.student_a, case.student_b} == set(graded_as.values())
+
+
+def test_a_decided_case_reads_its_dates_back_in_utc_on_sqlite(database_url: str):
+    with make_session_factory(make_engine(database_url))() as session:
+        [case] = flag_pairs(session, "p1", [{"a": "a.py", "b": "b.py", "score": 0.9}], threshold=0.5)
+        decide(session, case.id, "dismissed", "same textbook recipe", "dr.smith")
+        session.commit()
+    with make_session_factory(make_engine(database_url))() as session:
+        [stored] = session.scalars(select(PlagiarismCase)).all()
+        assert stored.created_at.tzinfo is not None and stored.created_at.utcoffset().total_seconds() == 0
+        assert stored.decided_at.tzinfo is not None
