@@ -3,18 +3,17 @@ unit of work, so everything done through one Gradebook commits (or rolls back) t
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, delete, func, insert, literal, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, defer
 
+from grader.db.base import utcnow
 from grader.db.models import (
     ApiToken,
     GradeRecord,
@@ -24,13 +23,12 @@ from grader.db.models import (
     Submission,
     UploadContent,
     User,
-    UtcDateTime,
     WebSession,
-    utcnow,
 )
 from grader.gradebook.compute import Attempt
-from grader.gradebook.regrade_requests import score_adjustments
 from grader.db.plagiarism_models import PlagiarismCase
+from grader.gradebook.regrade_requests import score_adjustments
+from grader.gradebook.signed_in import token_digest
 
 _DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}  # the two with ON CONFLICT DO NOTHING
 
@@ -57,53 +55,6 @@ class RecordedSubmission:
     job_id: int
     original_name: str  # as stored (cut to the column's length)
     submitted_at: datetime
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-# --- who is asking ---------------------------------------------------------------------------------------------------
-# Every request reads this, so it is read on a bare connection with prebuilt Core statements: an ORM query through a
-# session costs several times as much as the SQLite lookup itself, and an upload burst pays that cost per upload.
-
-Credential = Literal["api_token", "session"]
-
-
-@dataclass(frozen=True)
-class SignedIn:
-    user_id: int
-    email: str
-    name: str
-    role: str
-    csrf_token: str  # "" for an API token: no forms
-    uploads_in_window: int  # 0 unless asked for: the submissions since `uploads_since`
-
-
-@cache
-def _signed_in_query(credential: Credential, count_uploads: bool) -> Select:
-    users, submissions = User.__table__, Submission.__table__
-    uploads = (select(func.count()).where(submissions.c.user_id == users.c.id,
-                                          submissions.c.submitted_at >= bindparam("since", type_=UtcDateTime()))
-               .scalar_subquery() if count_uploads else literal(0))
-    if credential == "api_token":
-        tokens = ApiToken.__table__
-        return (select(users.c.id, users.c.email, users.c.name, users.c.role, literal(""), uploads)
-                .join_from(users, tokens, tokens.c.user_id == users.c.id)
-                .where(tokens.c.token_hash == bindparam("digest")))
-    sessions = WebSession.__table__
-    return (select(users.c.id, users.c.email, users.c.name, users.c.role, sessions.c.csrf_token, uploads)
-            .join_from(users, sessions, sessions.c.user_id == users.c.id)
-            .where(sessions.c.token_hash == bindparam("digest"),
-                   sessions.c.expires_at > bindparam("now", type_=UtcDateTime())))
-
-
-def signed_in(connection: Connection, credential: Credential, token: str,
-              uploads_since: datetime | None = None) -> SignedIn | None:
-    """The user a session cookie (live) or API token belongs to; with `uploads_since`, also their recent uploads."""
-    row = connection.execute(_signed_in_query(credential, uploads_since is not None),
-                             {"digest": token_digest(token), "now": utcnow(), "since": uploads_since}).first()
-    return SignedIn(*row) if row is not None else None
-
 
 @dataclass(frozen=True)
 class RosterEntry:

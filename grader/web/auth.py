@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from grader.db.base import utcnow
-from grader.gradebook.repository import Credential, SignedIn, signed_in
+from grader.gradebook.signed_in import Credential, SignedIn, signed_in
 from grader.web.security import SESSION_COOKIE, Viewer, tokens_equal
 from grader.web.services import AppContext, Forbidden, RateLimited
 
