@@ -16,5 +16,5 @@ echo "setup: installing grader and its dependencies into .venv (first run: a few
 .venv/bin/python -m pip install -q --upgrade pip
 # The CPU build of torch first: an unpinned torch would pull a CUDA build of several GB.
 .venv/bin/python -m pip install -q "torch==2.13.0"
-.venv/bin/python -m pip install -q -e ".[test,mutation]"
+.venv/bin/python -m pip install -q -e ".[all]"
 echo "$want" > "$stamp"
