@@ -15,6 +15,16 @@ from tests.services import missing, require_docker
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE_COURSE = REPO / "tests" / "fixtures" / "course"
+# A test that uses one of these fixtures (directly or through another fixture) needs that service, and is marked so:
+# the quick tier (`-m "not docker and not redis and not postgres and not browser and not slow"`) leaves it out.
+SERVICE_FIXTURES = {"docker_backend": "docker", "redis_test_url": "redis", "postgres_url": "postgres", "browser": "browser"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, marker in SERVICE_FIXTURES.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(getattr(pytest.mark, marker))
 
 
 @pytest.fixture

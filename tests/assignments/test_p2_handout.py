@@ -59,6 +59,7 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 
+@pytest.mark.slow
 def test_builder_reproduces_the_committed_splits_byte_for_byte(builder, fortunes_dir, tmp_path):
     builder.build(fortunes_dir, tmp_path)
     for name in BUILT_FILES:

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 README = REPO / "assignments" / "p3" / "README.md"
 REFERENCE = REPO / "reference_solutions" / "p3"
@@ -45,6 +47,7 @@ def handout_snippet() -> str:
     return re.search(r"```python\n(.*?)```", section, re.S).group(1)
 
 
+@pytest.mark.slow
 def test_generative_answerer_snippet_runs_with_a_local_causal_lm(tmp_path):
     environment = {**os.environ, "HF_HUB_OFFLINE": "1"}
     subprocess.run([sys.executable, "-c", TINY_MODEL, str(tmp_path / "model")], check=True, env=environment,

@@ -11,6 +11,7 @@ import shutil
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 
 from grader.domain.assignment import Limits
@@ -49,6 +50,7 @@ def run_probe(root: Path, repository: Path, backend=None, **limits) -> dict[str,
             if name.endswith(".json") and not name.startswith("_")}
 
 
+@pytest.mark.slow
 def test_entry_command_past_its_limit_is_killed_with_its_children(tmp_path):
     marker = tmp_path / "still-running"
     repository = make_repository(tmp_path, f"## Entry command\n\n```bash\n(sleep 4; touch {marker}) &\nsleep 60\n```")
@@ -61,6 +63,7 @@ def test_entry_command_past_its_limit_is_killed_with_its_children(tmp_path):
     assert not marker.exists(), "a child of the entry command outlived the time box"
 
 
+@pytest.mark.slow
 def test_a_background_child_is_killed_when_the_entry_command_ends_in_time(tmp_path):
     marker = tmp_path / "still-running"
     repository = make_repository(tmp_path, f"## Entry command\n\n```bash\n(sleep 3; touch {marker}) >/dev/null 2>&1 &\n"

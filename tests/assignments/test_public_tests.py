@@ -23,6 +23,7 @@ def run_public_tests(assignment_id: str, solution_dir: Path) -> subprocess.Compl
 
 
 @pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+@pytest.mark.slow
 def test_public_tests_pass_on_the_reference(assignment_id):
     result = run_public_tests(assignment_id, REPO / "reference_solutions" / assignment_id)
     assert result.returncode == 0, result.stdout[-3000:]
@@ -30,6 +31,7 @@ def test_public_tests_pass_on_the_reference(assignment_id):
 
 
 @pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+@pytest.mark.slow
 def test_public_tests_fail_on_the_starter(assignment_id):
     result = run_public_tests(assignment_id, REPO / "assignments" / assignment_id / "starter")
     assert result.returncode == 1, result.stdout[-3000:]

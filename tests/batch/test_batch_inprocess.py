@@ -59,6 +59,7 @@ def record_count(session_factory) -> int:
         return session.scalar(select(func.count(GradeRecord.id)))
 
 
+@pytest.mark.slow
 def test_batch_writes_one_row_per_student_with_a_column_per_criterion(run_cli, cohort_folder, tmp_path):
     run_cli(str(cohort_folder), "--assignment", "p1", "--workers", "2", "--out", str(tmp_path / "out"))
 
@@ -91,6 +92,7 @@ def test_summary_is_one_self_contained_page_with_inline_plots(run_cli, cohort_fo
     assert "<?xml" not in page
 
 
+@pytest.mark.slow
 def test_rerun_grades_nothing_already_graded_unless_regrade(run_cli, cohort_folder, tmp_path, gradebook):
     run_cli(str(cohort_folder), "--assignment", "p1", "--out", str(tmp_path / "out"))
     first = record_count(gradebook)
@@ -108,6 +110,7 @@ def test_rerun_grades_nothing_already_graded_unless_regrade(run_cli, cohort_fold
     assert set(records_per_submission(gradebook).values()) == {1, 2}
 
 
+@pytest.mark.slow
 def test_an_interrupted_batch_resumes_and_grades_each_submission_once(batch_env, tmp_path, gradebook):
     slow = REFERENCE.replace("def add", "import time\ntime.sleep(2)\n\n\ndef add", 1)
     source = write_submissions(tmp_path / "slow", {f"s{n}": f"# {n}\n{slow}" for n in range(6)})

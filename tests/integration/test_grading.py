@@ -20,7 +20,7 @@ BASELINE_SCORE = 10.0
 REFERENCE = Path(__file__).resolve().parents[1] / "fixtures" / "course" / "reference_solutions" / "p1" / "solution.py"
 
 
-@pytest.fixture(params=["local", "bwrap", "docker"])
+@pytest.fixture(params=["local", "bwrap", pytest.param("docker", marks=pytest.mark.docker)])
 def grader(request) -> Grader:
     return request.getfixturevalue(f"{request.param}_grader")
 
@@ -71,6 +71,7 @@ def test_notebook_is_graded_like_the_same_code_as_py(grader, tmp_path):
     assert [(c.id, c.points) for c in as_notebook.criteria] == [(c.id, c.points) for c in as_py.criteria]
 
 
+@pytest.mark.slow
 def test_notebook_with_failing_and_hung_cells_still_grades_the_other_cells(grader, tmp_path):
     cells = ["!pip install something\n" + HONEST_ADD, "raise RuntimeError('cell two breaks')",
              "import time\ntime.sleep(60)", "def mean(values):\n    return sum(values) / len(values)"]
@@ -86,6 +87,7 @@ def test_rejected_submission_reports_its_reason(grader, tmp_path):
     assert result.status == "rejected" and "wrong file type" in result.message and result.score == 0
 
 
+@pytest.mark.slow
 def test_infinite_loop_times_out_within_limit_and_margin(grader, tmp_path):
     started = time.monotonic()
     result = grader.grade_path(write(tmp_path, "s.py", "def run():\n    while True:\n        pass\n"), "p2").result
@@ -210,6 +212,7 @@ def test_a_notebook_cell_message_quoting_hidden_text_is_redacted(local_grader, t
     assert HIDDEN_LINE not in result.model_dump_json()
 
 
+@pytest.mark.slow
 def test_a_notebook_sweep_past_the_cells_budget_leaves_the_checks_their_time(grader, tmp_path):
     """Eight sweep cells of 6 s, each stopped at the 5 s per-cell limit, would take the whole 40 s run (and did: status
     timeout, no cell report); the cells get 12 s together (the fixture's notebook_cells_s), the rest are reported and

@@ -118,6 +118,7 @@ def record_count(settings: Settings, state: Path) -> int:
         engine.dispose()
 
 
+@pytest.mark.slow
 def test_run_grades_through_the_batch_and_a_rerun_grades_nothing_again(local_settings: Settings, tmp_path: Path):
     state = tmp_path / "state"
     run = run_mutation(local_settings, "p1", state, None, 2, None, lambda progress: None)
@@ -135,6 +136,7 @@ def test_run_grades_through_the_batch_and_a_rerun_grades_nothing_again(local_set
     assert [(i.mutant.id, i.status) for i in again.outcomes] == [(i.mutant.id, i.status) for i in run.outcomes]
 
 
+@pytest.mark.slow
 def test_triaged_equivalents_leave_the_score_and_the_report_shows_survivor_diffs(local_settings: Settings,
                                                                                   tmp_path: Path):
     reference = local_settings.references_dir / "p1"
@@ -152,6 +154,7 @@ def test_triaged_equivalents_leave_the_score_and_the_report_shows_survivor_diffs
     assert "-    return 41" in page and "+    return 42" in page and "<script" not in page
 
 
+@pytest.mark.slow
 def test_an_untriaged_survivor_lowers_the_score_and_is_listed(local_settings: Settings, tmp_path: Path):
     run = run_mutation(local_settings, "p1", tmp_path / "state", None, 1, None, lambda progress: None)
     data = report_data(run, local_settings.references_dir / "p1")

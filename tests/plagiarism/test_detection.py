@@ -68,6 +68,7 @@ def test_the_raw_channel_model_is_a_floor_under_the_cohort_relative_one():
     assert relative.score({"token": 0.6}) == raw.score({"token": 0.6})  # no partners to compare with
 
 
+@pytest.mark.slow
 def test_a_group_sharing_one_solution_is_not_excused_by_its_own_size(run_detection):
     """Four students hand in one solution under different names, among other students' work: every pair of the four
     scores at least what its channels alone give it, however alike its neighbourhood (the cohort-relative features
@@ -86,6 +87,7 @@ def test_a_group_sharing_one_solution_is_not_excused_by_its_own_size(run_detecti
     assert any(set(group) <= set(cluster) for cluster in detection.clusters), detection.clusters
 
 
+@pytest.mark.slow
 def test_pairs_scored_in_worker_processes_come_out_as_in_process(run_detection):
     """A large cohort's listed pairs are explained in forked workers; a small one's in the process itself."""
     cohort = {f"{task}_{path.name}": path.read_text() for task in ("bpe", "attention", "bigram")
@@ -98,6 +100,7 @@ def test_pairs_scored_in_worker_processes_come_out_as_in_process(run_detection):
 
 
 @pytest.mark.parametrize("exact_search_up_to", [30_000, 0], ids=["exact search", "HNSW"])
+@pytest.mark.slow
 def test_in_a_large_cohort_every_pair_handing_in_the_same_files_is_found(run_detection, exact_search_up_to: int):
     """Above the exhaustive size, a submission's partners come from nearest-neighbour search and shared fingerprints.
     Here each file is handed in by ~66 students, more than any neighbour list holds, and groups of five or six

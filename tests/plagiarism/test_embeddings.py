@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from grader.plagiarism.embeddings import EmbeddingCache, SentenceEncoder
 
@@ -38,6 +39,7 @@ np.save(sys.argv[2], vectors)
 """
 
 
+@pytest.mark.slow
 def test_many_texts_are_encoded_in_forked_workers_with_the_same_vectors(tmp_path: Path) -> None:
     texts = [ALICE, BOB[:300], MALLORY[:120], "x = 1", "def f(a):\n    return a @ a", "y " * 400] * 3
     output = tmp_path / "vectors.npy"

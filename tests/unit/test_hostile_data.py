@@ -179,6 +179,7 @@ def test_honest_arrays_are_read_stored_or_compressed_and_cannot_be_changed_by_a_
         assert array.shape == (1000, 300) and array[999, 299] == 299_999 and not array.flags.writeable
 
 
+@pytest.mark.slow
 def test_parsing_every_hostile_record_at_once_stays_small_and_quick(hostile_files):
     tracemalloc.start()
     try:

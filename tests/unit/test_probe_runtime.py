@@ -282,6 +282,7 @@ gp.done()
     assert data.steps["after"].values == {"value": 42}
 
 
+@pytest.mark.slow
 def test_a_notebooks_cell_report_survives_a_whole_run_timeout_and_its_tracebacks_reach_the_logs(tmp_path):
     import nbformat
 

@@ -7,6 +7,8 @@ import csv
 import io
 import re
 
+import pytest
+
 from fastapi.testclient import TestClient
 
 from tests.web.conftest import sign_in, submission_id_of, wait_graded
@@ -34,6 +36,7 @@ def _p1(client: TestClient, email: str) -> str:
     return rows[email]["p1"]
 
 
+@pytest.mark.slow
 def test_a_request_thread_with_an_instructors_override_reaches_the_result_and_the_totals(client: TestClient, people):
     csrf, submission_id = _graded_wrong_add(client, people["alice"].email)
     assert "data-ask-review" in client.get(f"/submissions/{submission_id}").text

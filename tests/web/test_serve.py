@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+import pytest
 
 from grader.db.base import make_engine, make_session_factory
 from grader.db.migrations import upgrade_to_head
@@ -75,6 +76,7 @@ def _stop(server: subprocess.Popen) -> None:
         raise
 
 
+@pytest.mark.slow
 def test_serve_takes_uploads_in_several_web_processes_and_grades_them_in_its_grading_process(settings: Settings):
     tokens = _tokens(settings, 4)
     port = free_port()
@@ -113,6 +115,7 @@ def test_serve_refuses_a_port_in_use_with_a_clear_error(settings: Settings):
     assert "choose another --port" in finished.stderr
 
 
+@pytest.mark.slow
 def test_killing_serve_outright_leaves_no_web_or_grading_process_behind(settings: Settings):
     port = free_port()
     environment = {**os.environ, "GRADER_COURSE_DIR": str(settings.course_dir), "GRADER_DATA_DIR": str(settings.data_dir),
@@ -143,6 +146,7 @@ def _live_children(pid: int) -> set[int]:
     return live
 
 
+@pytest.mark.slow
 def test_a_web_or_grading_process_that_dies_is_started_again_and_serving_goes_on(settings: Settings):
     [token] = _tokens(settings, 1)
     port = free_port()
