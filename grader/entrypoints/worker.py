@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import threading
 from typing import Optional
 
 import typer
@@ -50,6 +51,7 @@ def worker(
     from grader.queue.celery_queue import make_celery_app, send_job, worker_queues
     from grader.queue.heartbeat import Heartbeat
     from grader.queue.identity import WorkerIdentity, gpu_model
+    from grader.plagiarism.runs import serve_runs
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     # the grader's own lines (which job, which worker, takeovers) beside Celery's, which name task ids only
@@ -69,11 +71,15 @@ def worker(
     heartbeat = Heartbeat(settings, session_factory, identity, queues, slots,
                           resend=lambda job_id: send_job(app, settings, session_factory, job_id))
     heartbeat.start()
+    # Detector runs asked for on the dashboard: with Celery there is no grading process, so every worker serves them.
+    stop_runs = threading.Event()
+    threading.Thread(target=serve_runs, args=(settings, session_factory, stop_runs), name="grader-plagiarism", daemon=True).start()
     try:
         # threads: every sandbox is its own process already, and one process means one heartbeat covers all the
         # worker's jobs; a SIGKILL takes the whole worker down, and the live workers' heartbeat threads requeue its jobs
         app.worker_main(["worker", "--pool=threads", f"--concurrency={slots}", f"--queues={','.join(queues)}",
                          f"--hostname=grader.{os.getpid()}@%h", "--loglevel=INFO", "--without-gossip", "--without-mingle"])
     finally:
+        stop_runs.set()
         heartbeat.stop()
         engine.dispose()

@@ -1,12 +1,13 @@
-"""Detector runs asked for on the dashboard: queued as a `PlagiarismRun` row by a web process, carried out by the
-grading process (`grader.queue.inprocess`), over the counting attempt of every student of one project. Flagged pairs
-open review cases that hold the report's side-by-side view."""
+"""Detector runs asked for on the dashboard: queued as a `PlagiarismRun` row by a web process, carried out by whatever
+grades (the grading process of `grader serve`, or every `grader worker` under Celery: `serve_runs`), over the counting
+attempt of every student of one project. Flagged pairs open review cases that hold the report's side-by-side view."""
 
 from __future__ import annotations
 
 import logging
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -134,3 +135,15 @@ def execute_run(run_id: int, settings: Settings, session_factory: sessionmaker) 
         session.execute(update(PlagiarismRun).where(PlagiarismRun.id == run_id)
                         .values(state=state, summary=summary, finished_at=utcnow()))
     return True
+
+
+def serve_runs(settings: Settings, session_factory: sessionmaker, stopping: threading.Event, poll_s: float = 1.0) -> None:
+    """Carry out queued detector runs, one at a time, until `stopping` is set. Several processes may serve at once
+    (Celery workers on many hosts): each run is claimed with a compare-and-set, so it is carried out once."""
+    while not stopping.wait(poll_s):
+        with session_factory() as session:
+            run_ids = queued_run_ids(session)
+        for run_id in run_ids:
+            if stopping.is_set():
+                return
+            execute_run(run_id, settings, session_factory)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import sessionmaker
 from grader.db.base import make_engine, make_session_factory
 from grader.gradebook.repository import Gradebook
 from grader.pipeline import grade_stored
-from grader.plagiarism.runs import execute_run, queued_run_ids, requeue_interrupted_runs
+from grader.plagiarism.runs import requeue_interrupted_runs, serve_runs
 from grader.queue.identity import WorkerIdentity
 from grader.queue.jobs import GradeFunction, execute_job, recover_interrupted_jobs
 from grader.settings import Settings
@@ -82,13 +82,7 @@ class InProcessQueue:
         """Detector runs asked for on the dashboard, one at a time, beside the grading threads."""
         with self.session_factory.begin() as session:
             requeue_interrupted_runs(session)
-        while not self._stopping.wait(PLAGIARISM_POLL_S):
-            with self.session_factory() as session:
-                run_ids = queued_run_ids(session)
-            for run_id in run_ids:
-                if self._stopping.is_set():
-                    return
-                execute_run(run_id, self.settings, self.session_factory)
+        serve_runs(self.settings, self.session_factory, self._stopping, PLAGIARISM_POLL_S)
 
     def _work(self) -> None:
         while True:

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from grader.db.base import Base, make_engine, make_session_factory
 from grader.plagiarism.calibration import load_calibration
 from grader.plagiarism.cli import plagiarism, review_app
-from grader.db.plagiarism_models import PlagiarismCase
+from grader.db.plagiarism_models import PlagiarismCase, PlagiarismRun
 from grader.plagiarism.review import confirmed_cases_for, decide, flag_pairs
 
 from tests.plagiarism.conftest import ALICE, BOB, CAROL, MALLORY, STARTER
@@ -136,3 +136,45 @@ def test_a_decided_case_reads_its_dates_back_in_utc_on_sqlite(database_url: str)
         [stored] = session.scalars(select(PlagiarismCase)).all()
         assert stored.created_at.tzinfo is not None and stored.created_at.utcoffset().total_seconds() == 0
         assert stored.decided_at.tzinfo is not None
+
+
+def test_detector_runs_asked_for_are_carried_out_once_by_serving_workers(database_url: str, tmp_path: Path):
+    """Under Celery every worker serves the dashboard's detector runs: two servers at once, each run carried out once."""
+    import threading
+    import time
+
+    from grader.plagiarism import runs
+    from grader.settings import Settings
+
+    settings = Settings(database_url=database_url, data_dir=tmp_path / "data", course_dir=tmp_path / "course")
+    factory = make_session_factory(make_engine(database_url))
+    with factory.begin() as session:
+        run_id = runs.request_run(session, "p1", "dr.smith").id
+    carried_out: list[bool] = []
+    real = runs.execute_run
+
+    def counted(*args, **kwargs) -> bool:
+        carried_out.append(real(*args, **kwargs))
+        return carried_out[-1]
+
+    stopping = threading.Event()
+    original, runs.execute_run = runs.execute_run, counted
+    try:
+        servers = [threading.Thread(target=runs.serve_runs, args=(settings, factory, stopping, 0.05)) for _ in range(2)]
+        for server in servers:
+            server.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with factory() as session:
+                if session.get(PlagiarismRun, run_id).state in ("done", "failed"):
+                    break
+            time.sleep(0.05)
+    finally:
+        stopping.set()
+        for server in servers:
+            server.join()
+        runs.execute_run = original
+    with factory() as session:
+        run = session.get(PlagiarismRun, run_id)
+        assert run.state in ("done", "failed") and run.finished_at is not None and run.summary
+    assert carried_out.count(True) == 1
