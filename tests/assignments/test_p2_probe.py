@@ -340,6 +340,15 @@ def test_a_fine_tune_far_past_its_time_budget_fails(judge, expected):
     assert not verdicts(judge, ProbeData(steps=steps, finished=True))["fine_tune_time_budget"]
 
 
+def test_a_fine_tune_that_returns_before_its_budget_with_epochs_left_fails(judge, expected):
+    """10,000 epochs are asked for: returning early means no training as configured (an object that equals
+    everything used to take this point)."""
+    steps = faithful(expected)
+    assert verdicts(judge, ProbeData(steps=steps, finished=True))["fine_tune_time_budget"]
+    steps["fine_tune_budget"].values["elapsed_s"] = 0.01
+    assert not verdicts(judge, ProbeData(steps=steps, finished=True))["fine_tune_time_budget"]
+
+
 def test_the_probe_never_reads_what_the_judge_compares_with():
     source = (ASSIGNMENT / "hidden_tests" / "probe" / "probe.py").read_text(encoding="utf-8")
     assert "hidden_labels" not in source and "frozen_values" not in source and "pretrained_hidden" not in source
