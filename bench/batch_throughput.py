@@ -22,13 +22,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from grader import course_files
 from grader.batch.discover import discover
 from grader.batch.service import BatchProgress, plan_batch, wait_for_jobs
 from grader.db.base import make_engine, make_session_factory
 from grader.db.migrations import upgrade_to_head
 from grader.db.models import GradeRecord, GradingJob
 from grader.domain.result import GradeResult
-from grader import course_files
 from grader.pipeline import grade_stored
 from grader.queue.inprocess import InProcessQueue
 from grader.references import apply_mutant, load_mutant

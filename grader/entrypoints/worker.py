@@ -48,10 +48,10 @@ def worker(
     # Imported here: every `grader` call loads this module (grader/entrypoints/cli.py)
     from grader.db.base import make_engine, make_session_factory
     from grader.db.migrations import upgrade_to_head
+    from grader.plagiarism.runs import serve_runs
     from grader.queue.celery_queue import make_celery_app, send_job, worker_queues
     from grader.queue.heartbeat import Heartbeat
     from grader.queue.identity import WorkerIdentity, gpu_model
-    from grader.plagiarism.runs import serve_runs
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     # the grader's own lines (which job, which worker, takeovers) beside Celery's, which name task ids only

@@ -25,8 +25,8 @@ from grader.db.models import (
     User,
     WebSession,
 )
-from grader.gradebook.compute import Attempt
 from grader.db.plagiarism_models import PlagiarismCase
+from grader.gradebook.compute import Attempt
 from grader.gradebook.regrade_requests import score_adjustments
 from grader.gradebook.signed_in import token_digest
 

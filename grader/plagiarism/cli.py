@@ -55,8 +55,8 @@ def plagiarism(
     """Rank suspicious pairs and groups of submissions (token fingerprints + code-unit embeddings, starter removed)."""
     from grader.plagiarism.detector import DetectorSettings
     from grader.plagiarism.fingerprints import FingerprintSettings
-    from grader.plagiarism.runs import detect_submissions, handout_starter
     from grader.plagiarism.report import case_records, render_html, write_csv, write_json
+    from grader.plagiarism.runs import detect_submissions, handout_starter
 
     settings = Settings()
     if not submissions:

@@ -11,7 +11,18 @@ import numpy as np
 from grader.plagiarism.calibration import Calibration, calibration_features
 from grader.plagiarism.candidates import UnitTable, candidate_pairs, exhaustive_table, faiss_table
 from grader.plagiarism.embeddings import EmbeddingCache, Encoder, embed_texts
-from grader.plagiarism.fingerprints import Fingerprint, FingerprintSettings, TokenMatch, code_fingerprints, compare, pair_similarities, shared_counts, starter_hashes, units_fingerprint, without_boilerplate
+from grader.plagiarism.fingerprints import (
+    Fingerprint,
+    FingerprintSettings,
+    TokenMatch,
+    code_fingerprints,
+    compare,
+    pair_similarities,
+    shared_counts,
+    starter_hashes,
+    units_fingerprint,
+    without_boilerplate,
+)
 from grader.plagiarism.identifiers import identifier_counts, pair_cosines, tfidf_matrix
 from grader.plagiarism.relative import relative_channels
 from grader.plagiarism.semantic import UnitMatch, centred, semantic_similarities, unit_matches

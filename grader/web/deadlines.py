@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from grader.db.course_models import Extension
 from grader.db.base import utcnow
+from grader.db.course_models import Extension
 from grader.gradebook.compute import counting_attempt
 from grader.gradebook.extensions import ExtensionError, extension_history, grant_extension
 from grader.gradebook.report import CourseAssignment

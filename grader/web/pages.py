@@ -11,13 +11,13 @@ from grader.queue.heartbeat import worker_statuses
 from grader.web import deadlines, regrades, services
 from grader.web.auth import app_context, check_csrf, instructor_page_viewer, page_uploader, page_viewer
 from grader.web.errors import ERRORS, upload_error_detail
-from grader.web.plagiarism_pages import penalties_of
-from grader.web.request_pages import submission_requests
-from grader.web.submission_details import check_rows, code_css, current_result, highlighted_files, sandbox_view
 from grader.web.handouts import handout_view
+from grader.web.plagiarism_pages import penalties_of
 from grader.web.rendering import render
+from grader.web.request_pages import submission_requests
 from grader.web.security import Viewer
 from grader.web.services import AppContext, InvalidInput, NotFound
+from grader.web.submission_details import check_rows, code_css, current_result, highlighted_files, sandbox_view
 from grader.web.uploads import BadUpload, UploadTooLarge
 
 router = APIRouter(include_in_schema=False)

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from grader.db.models import User
-from grader.gradebook.repository import Gradebook, student_keys
 from grader.db.plagiarism_models import PlagiarismCase
+from grader.gradebook.repository import Gradebook, student_keys
 from grader.plagiarism.review import DECISIONS, CaseNotFound, cases, decide
 from grader.plagiarism.runs import request_run, runs
 from grader.web.auth import app_context, check_csrf, instructor_page_viewer

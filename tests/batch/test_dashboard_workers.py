@@ -7,7 +7,14 @@ from datetime import timedelta
 from grader.db.base import make_engine, make_session_factory, utcnow
 from grader.db.worker_models import WorkerHeartbeat
 from tests.web.conftest import (  # noqa: F401  (the web app's fixtures)
-    client, course_dir, database_url, password_hash, people, settings, sign_in, web_options,
+    client,
+    course_dir,
+    database_url,
+    password_hash,
+    people,
+    settings,
+    sign_in,
+    web_options,
 )
 
 

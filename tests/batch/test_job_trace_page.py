@@ -7,7 +7,14 @@ from grader.domain.result import GradeResult
 from grader.gradebook.repository import Gradebook
 from grader.pipeline import accept_submission
 from tests.web.conftest import (  # noqa: F401  (the web app's fixtures)
-    client, course_dir, database_url, password_hash, people, settings, sign_in, web_options,
+    client,
+    course_dir,
+    database_url,
+    password_hash,
+    people,
+    settings,
+    sign_in,
+    web_options,
 )
 
 

@@ -15,7 +15,11 @@ from grader.batch.cli import batch
 from grader.db.models import GradeRecord, GradingJob
 from grader.settings import Settings
 from tests.batch.conftest import (
-    REFERENCE, cohort, job_states, records_per_submission, write_submissions,
+    REFERENCE,
+    cohort,
+    job_states,
+    records_per_submission,
+    write_submissions,
 )
 from tests.batch.test_celery_workers import BATCH_TIMEOUT_S, held_job, run_in_background
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from grader.db.base import make_engine, make_session_factory
 from grader.db.models import GradeRecord
 from grader.mutation.generate import generate_mutants, mutate_source, sample, write_mutant
-from grader.mutation.report import report_html, report_data, write_report
+from grader.mutation.report import report_data, report_html, write_report
 from grader.mutation.run import Grading, MutationError, classify, run_mutation
 from grader.mutation.triage import TriageError, load_triage
 from grader.settings import Settings

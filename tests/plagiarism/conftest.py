@@ -8,7 +8,7 @@ import pytest
 from grader.plagiarism.calibration import load_calibration
 from grader.plagiarism.detector import Detection, DetectorSettings, detect
 from grader.plagiarism.embeddings import EmbeddingCache, SentenceEncoder
-from grader.plagiarism.submissions import load_folder, read_entry, Limits
+from grader.plagiarism.submissions import Limits, load_folder, read_entry
 
 STARTER = '''"""Homework: word statistics."""
 from collections import Counter

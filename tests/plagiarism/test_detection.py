@@ -11,15 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.plagiarism.calibration import Calibration, load_calibration
-from grader.plagiarism.calibration import calibration_features
+from grader.plagiarism.calibration import Calibration, calibration_features, load_calibration
 from grader.plagiarism.detector import DetectorSettings
-from grader.plagiarism.relative import relative_channels
-from grader.plagiarism.semantic import centred
 from grader.plagiarism.fingerprints import FingerprintSettings
 from grader.plagiarism.notebook import notebook_code
+from grader.plagiarism.relative import relative_channels
+from grader.plagiarism.semantic import centred
 from grader.plagiarism.units import CodeUnit
-
 from tests.plagiarism.conftest import ALICE, BOB, CAROL, MALLORY, STARTER, notebook_of, score_of
 
 FLAG = load_calibration().flag_threshold

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from grader.plagiarism.embeddings import EmbeddingCache, SentenceEncoder
-
 from tests.plagiarism.conftest import ALICE, BOB, MALLORY
 
 REPOSITORY = Path(__file__).resolve().parents[2]

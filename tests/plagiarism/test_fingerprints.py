@@ -8,7 +8,16 @@ import pytest
 from copydetect.detector import CodeFingerprint, compare_files
 from copydetect.utils import get_token_coverage
 
-from grader.plagiarism.fingerprints import Fingerprint, FingerprintSettings, compare, kgram_hashes, pair_similarities, similarities, sorted_distinct, winnow_positions
+from grader.plagiarism.fingerprints import (
+    Fingerprint,
+    FingerprintSettings,
+    compare,
+    kgram_hashes,
+    pair_similarities,
+    similarities,
+    sorted_distinct,
+    winnow_positions,
+)
 from grader.plagiarism.token_filter import filter_python
 
 DEVSET = Path(__file__).resolve().parents[2] / "bench" / "plagiarism" / "devset"

@@ -7,7 +7,6 @@ import numpy as np
 from grader.plagiarism import onnx_graph
 from grader.plagiarism.embeddings import SentenceEncoder, resolve_model
 from grader.plagiarism.onnx_graph import MeanPoolingBert
-
 from tests.plagiarism.conftest import ALICE, BOB, MALLORY
 
 

@@ -4,7 +4,6 @@ from pathlib import Path
 
 from grader.plagiarism.detector import DetectorSettings
 from grader.plagiarism.report import render_html
-
 from tests.plagiarism.conftest import ALICE, BOB, MALLORY
 
 

@@ -10,7 +10,6 @@ import pytest
 
 from grader.plagiarism.token_filter import filter_joined, filter_python, literal_filter, python_tokens
 from grader.plagiarism.units import file_units
-
 from tests.plagiarism.conftest import ALICE, BOB, CAROL, MALLORY, STARTER
 
 DEVSET = Path(__file__).resolve().parents[2] / "bench" / "plagiarism" / "devset"

@@ -25,8 +25,17 @@ from grader.domain.assignment import Assignment
 from grader.domain.result import CriterionResult, GradeResult, NotebookCell
 from grader.feedback import render_report
 from grader.intake import IntakeCaps, Rejected, accept
-from grader.judge import (CheckOutcome, Judge, ProbeData, StepUnavailable, Unreadable, check, format_step_error,
-                          read_json, run_check)
+from grader.judge import (
+    CheckOutcome,
+    Judge,
+    ProbeData,
+    StepUnavailable,
+    Unreadable,
+    check,
+    format_step_error,
+    read_json,
+    run_check,
+)
 from grader.redaction import Redactor
 
 UNREADABLE = "the data this step produced could not be read: "

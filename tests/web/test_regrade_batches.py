@@ -13,7 +13,7 @@ from grader.gradebook.regrade_batches import superseded_by
 from grader.gradebook.repository import Gradebook
 from grader.settings import Settings
 from tests.web.conftest import sign_in
-from tests.web.test_course_dates import _graded_attempt, _api_headers, _result
+from tests.web.test_course_dates import _api_headers, _graded_attempt, _result
 
 
 def _finished_regrade(settings: Settings, submission_id: int, instructor_email: str, score: float) -> int:

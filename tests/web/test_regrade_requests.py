@@ -8,7 +8,6 @@ import io
 import re
 
 import pytest
-
 from fastapi.testclient import TestClient
 
 from tests.web.conftest import sign_in, submission_id_of, wait_graded

@@ -4,7 +4,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 
 from grader.gradebook.compute import Attempt, counting_attempt, project_score, standing
 from grader.gradebook.rules import CourseRules, CourseRulesError, ProjectDates, load_course_rules

@@ -14,7 +14,14 @@ from grader.db.models import WebSession
 from grader.settings import Settings
 from grader.web import api, pages
 from tests.web.conftest import (
-    PASSWORD, csrf_from, sign_in, sqlite_url, staging_left_over, submission_id_of, upload, wait_graded,
+    PASSWORD,
+    csrf_from,
+    sign_in,
+    sqlite_url,
+    staging_left_over,
+    submission_id_of,
+    upload,
+    wait_graded,
 )
 
 

@@ -7,13 +7,20 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from grader.db.base import make_engine, make_session_factory
 from grader import store
+from grader.db.base import make_engine, make_session_factory
 from grader.gradebook.repository import Gradebook, NewSubmission, RosterEntry
 from grader.pipeline import ensure_in_store
 from grader.settings import Settings
 from tests.web.conftest import (
-    PASSWORD, SOLUTIONS, csrf_from, sign_in, staging_left_over, submission_id_of, upload, wait_graded,
+    PASSWORD,
+    SOLUTIONS,
+    csrf_from,
+    sign_in,
+    staging_left_over,
+    submission_id_of,
+    upload,
+    wait_graded,
 )
 
 

@@ -9,11 +9,10 @@ Every step builds what it needs itself, so one broken function fails only the ch
 import math
 import time
 
+import grader_probe as gp
 import numpy
 import torch
 import torch.nn.functional as F
-
-import grader_probe as gp
 
 # One thread, here and in the student's process: step durations, and how much a time budget allows, must not depend
 # on how busy other cores are (the handout promises one CPU thread).

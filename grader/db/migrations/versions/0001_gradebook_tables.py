@@ -1,7 +1,7 @@
 """gradebook tables
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-29
 
 Includes `plagiarism_cases`, whose model lives in grader/plagiarism/review.py.
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-
 
 revision = '0001'
 down_revision = None

@@ -9,7 +9,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0003_upload_contents'
 down_revision = '0002_workers_and_batches'
 branch_labels = None

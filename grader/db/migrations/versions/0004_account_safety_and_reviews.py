@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0004_account_safety_and_reviews'
 down_revision = '0003_upload_contents'
 branch_labels = None

@@ -9,7 +9,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0006_job_worker_trace'
 down_revision = '0005_extensions'
 branch_labels = None
