@@ -109,6 +109,24 @@ def test_feedback_is_redacted_of_hidden_lines():
     assert "hidden corpus" not in criterion.feedback and "[hidden]" in criterion.feedback
 
 
+CRASH = "your code raised RuntimeError at solution.py:7 in generate: broken"
+
+
+def test_one_crash_behind_several_criteria_is_quoted_once_and_pointed_to_after():
+    outcomes = {check_id: CheckOutcome(check_id, False, student_message=CRASH) for check_id in ("c1", "c2", "c3")}
+    criteria = {c.id: c for c in score(rubric(), outcomes, NO_SECRETS)}
+    assert criteria["a"].feedback.count(CRASH) == 1
+    assert CRASH not in criteria["b"].feedback and 'the same error as under "A"' in criteria["b"].feedback
+
+
+def test_a_crash_first_quoted_in_a_later_shown_criterion_is_quoted_again_where_it_is_seen_now():
+    hidden_first = rubric().model_copy(update={"criteria": [
+        rubric().criteria[0].model_copy(update={"visibility": "after_deadline"}), *rubric().criteria[1:]]})
+    outcomes = {check_id: CheckOutcome(check_id, False, student_message=CRASH) for check_id in ("c1", "c2", "c3")}
+    criteria = {c.id: c for c in score(hidden_first, outcomes, NO_SECRETS)}
+    assert CRASH in criteria["a"].feedback and CRASH in criteria["b"].feedback
+
+
 def test_rubric_points_must_sum_to_20():
     with pytest.raises(ValidationError, match="sum to 19"):
         Rubric.model_validate({"assignment": "p1", "criteria": [
