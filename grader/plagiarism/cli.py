@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from grader.plagiarism.submissions import Limits, SourceFile, Unreadable, load_paths, read_entry
+from grader.plagiarism.submissions import ReadLimits, SourceFile, Unreadable, load_paths, read_entry
 from grader.settings import Settings
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ def _starter_files(paths: list[Path]) -> list[SourceFile]:
     files: list[SourceFile] = []
     for path in paths:
         try:
-            files.extend(read_entry(path, Limits()))
+            files.extend(read_entry(path, ReadLimits()))
         except (Unreadable, OSError) as error:
             raise typer.BadParameter(f"starter {path}: {error}") from error
     return files

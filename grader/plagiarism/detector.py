@@ -26,7 +26,7 @@ from grader.plagiarism.fingerprints import (
 from grader.plagiarism.identifiers import identifier_counts, pair_cosines, tfidf_matrix
 from grader.plagiarism.relative import relative_channels
 from grader.plagiarism.semantic import UnitMatch, centred, semantic_similarities, unit_matches
-from grader.plagiarism.submissions import Skipped, SourceFile, Submission
+from grader.plagiarism.submissions import Skipped, SourceFile, SubmittedCode
 from grader.plagiarism.token_filter import CACHE_SALT, literal_filter
 from grader.plagiarism.units import CodeUnit, api_names_of, submission_units
 from grader.plagiarism.workcache import WorkCache, parallel_map
@@ -72,7 +72,7 @@ class PairResult:
 
 @dataclass
 class Detection:
-    submissions: list[Submission]
+    submissions: list[SubmittedCode]
     pairs: list[PairResult]
     clusters: list[list[str]]
     skipped: list[Skipped]
@@ -114,7 +114,7 @@ class _Evidence:
     embedded_now: int
 
 
-def _gather_evidence(submissions: list[Submission], cohort_size: int, starter: list[SourceFile], encoder: Encoder, cache: EmbeddingCache | None, settings: DetectorSettings) -> _Evidence:
+def _gather_evidence(submissions: list[SubmittedCode], cohort_size: int, starter: list[SourceFile], encoder: Encoder, cache: EmbeddingCache | None, settings: DetectorSettings) -> _Evidence:
     work = WorkCache(cache.folder if cache is not None else None)  # per-submission results: computed in parallel, kept by content
     prints = settings.fingerprints
     starter_code = [source.code for source in starter]
@@ -124,7 +124,7 @@ def _gather_evidence(submissions: list[Submission], cohort_size: int, starter: l
     fingerprints = without_boilerplate([renamed for renamed, _ in fingerprinted], cohort_size, starter_hashes(starter_code, prints), prints)
     literal_fingerprints = without_boilerplate([literal for _, literal in fingerprinted], cohort_size, starter_hashes(starter_code, prints, literal_filter), prints)
 
-    starter_units = [unit for source in starter for unit in submission_units(-1, Submission("starter", "starter", (source,)), api_names)]
+    starter_units = [unit for source in starter for unit in submission_units(-1, SubmittedCode("starter", "starter", (source,)), api_names)]
     starter_canonical = {unit.canonical for unit in starter_units}
     units = [
         replace(unit, submission=index)
@@ -172,8 +172,8 @@ def _channel_scores(evidence: _Evidence, pairs: list[tuple[int, int]]) -> list[d
 
 
 def detect(
-    cohort: list[Submission],
-    archives: list[Submission],
+    cohort: list[SubmittedCode],
+    archives: list[SubmittedCode],
     starter: list[SourceFile],
     skipped: list[Skipped],
     encoder: Encoder,

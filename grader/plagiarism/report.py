@@ -10,7 +10,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from grader.plagiarism.detector import Detection, PairResult
-from grader.plagiarism.submissions import Submission
+from grader.plagiarism.submissions import SubmittedCode
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -60,7 +60,7 @@ class Segment:
     kind: str  # "", "token" (shared fingerprints) or "unit" (a matched code unit)
 
 
-def _file_offsets(submission: Submission) -> dict[str, int]:
+def _file_offsets(submission: SubmittedCode) -> dict[str, int]:
     """Where each file's code starts in submission.code (after its `# file:` header)."""
     offsets, position = {}, 0
     for source in submission.files:
@@ -77,7 +77,7 @@ def _line_range(code: str, start_offset: int, lines: tuple[int, int]) -> tuple[i
     return start_offset + first, start_offset + last
 
 
-def segments(submission: Submission, token_ranges: list[tuple[int, int]], unit_ranges: list[tuple[int, int]]) -> list[Segment]:
+def segments(submission: SubmittedCode, token_ranges: list[tuple[int, int]], unit_ranges: list[tuple[int, int]]) -> list[Segment]:
     text = submission.code
     kinds = [""] * len(text)
     for kind, ranges in (("unit", unit_ranges), ("token", token_ranges)):
@@ -93,7 +93,7 @@ def segments(submission: Submission, token_ranges: list[tuple[int, int]], unit_r
     return result
 
 
-def _unit_ranges(submission: Submission, matches: list[tuple[str, tuple[int, int]]]) -> list[tuple[int, int]]:
+def _unit_ranges(submission: SubmittedCode, matches: list[tuple[str, tuple[int, int]]]) -> list[tuple[int, int]]:
     offsets = _file_offsets(submission)
     codes = {source.path: source.code for source in submission.files}
     return [_line_range(codes[path], offsets[path], lines) for path, lines in matches if path in codes]

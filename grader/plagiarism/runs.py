@@ -18,7 +18,7 @@ from grader import store
 from grader.db.base import utcnow
 from grader.db.plagiarism_models import PlagiarismRun
 from grader.plagiarism.review import flag_pairs
-from grader.plagiarism.submissions import Limits, Skipped, SourceFile, Submission, load_paths, read_entry
+from grader.plagiarism.submissions import ReadLimits, Skipped, SourceFile, SubmittedCode, load_paths, read_entry
 from grader.settings import Settings
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def handout_starter(settings: Settings, assignment_id: str) -> Path | None:
     return folder if folder.is_dir() else None
 
 
-def detect_submissions(settings: Settings, cohort: list[Submission], archives: list[Submission],
+def detect_submissions(settings: Settings, cohort: list[SubmittedCode], archives: list[SubmittedCode],
                        starter: list[SourceFile], skipped: list[Skipped],
                        detector_settings: DetectorSettings) -> Detection:
     """The detector with the course's embedding model, cache and calibration (the CLI and the dashboard's runs)."""
@@ -107,7 +107,7 @@ def _detect_project(settings: Settings, session: Session, assignment_id: str) ->
     if len(trees) < 2:
         return f"{len(trees)} counting attempt(s) of {assignment_id}: nothing to compare"
     starter_folder = handout_starter(settings, assignment_id)
-    starter = read_entry(starter_folder, Limits()) if starter_folder else []
+    starter = read_entry(starter_folder, ReadLimits()) if starter_folder else []
     with tempfile.TemporaryDirectory(prefix="plagiarism-run-") as folder:
         for email, tree in trees.items():  # one folder per student, named as the cases name them
             shutil.copytree(tree, Path(folder) / email)

@@ -20,7 +20,7 @@ class SourceFile:
 
 
 @dataclass(frozen=True)
-class Submission:
+class SubmittedCode:
     name: str  # relative to the folder it came from
     origin: str  # "cohort" or the archive folder it came from
     files: tuple[SourceFile, ...]
@@ -38,7 +38,7 @@ class Skipped:
 
 
 @dataclass(frozen=True)
-class Limits:
+class ReadLimits:
     max_file_bytes: int = 2 * 1024 * 1024
     max_files: int = 200
 
@@ -58,7 +58,7 @@ def _decode(data: bytes, where: str) -> str:
         raise Unreadable(f"{where}: not UTF-8 text (byte {error.start})") from error
 
 
-def source_from_bytes(path: str, data: bytes, limits: Limits) -> SourceFile:
+def source_from_bytes(path: str, data: bytes, limits: ReadLimits) -> SourceFile:
     if len(data) > limits.max_file_bytes:
         raise Unreadable(f"{path}: {len(data)} bytes, over the {limits.max_file_bytes}-byte limit")
     text = _decode(data, path)
@@ -70,7 +70,7 @@ def source_from_bytes(path: str, data: bytes, limits: Limits) -> SourceFile:
     return SourceFile(path=path, code=text)
 
 
-def _zip_sources(archive: Path, limits: Limits) -> list[SourceFile]:
+def _zip_sources(archive: Path, limits: ReadLimits) -> list[SourceFile]:
     try:
         with zipfile.ZipFile(archive) as bundle:
             members = [info for info in bundle.infolist() if not info.is_dir() and info.filename.endswith(CODE_SUFFIXES)]
@@ -85,7 +85,7 @@ def _zip_sources(archive: Path, limits: Limits) -> list[SourceFile]:
         raise Unreadable(f"not a readable .zip archive ({error})") from error
 
 
-def _folder_sources(folder: Path, limits: Limits) -> list[SourceFile]:
+def _folder_sources(folder: Path, limits: ReadLimits) -> list[SourceFile]:
     sources: list[SourceFile] = []
     for path in sorted(folder.rglob("*")):
         relative = PurePosixPath(path.relative_to(folder).as_posix())
@@ -100,7 +100,7 @@ def _folder_sources(folder: Path, limits: Limits) -> list[SourceFile]:
     return sources
 
 
-def read_entry(entry: Path, limits: Limits) -> list[SourceFile]:
+def read_entry(entry: Path, limits: ReadLimits) -> list[SourceFile]:
     """The code files of one student's entry: a .py, an .ipynb, a .zip project or a folder."""
     if entry.is_dir():
         sources = _folder_sources(entry, limits)
@@ -116,22 +116,22 @@ def read_entry(entry: Path, limits: Limits) -> list[SourceFile]:
     return sorted(sources, key=lambda source: source.path)
 
 
-def load_folder(folder: Path, origin: str = "cohort", limits: Limits = Limits()) -> tuple[list[Submission], list[Skipped]]:
+def load_folder(folder: Path, origin: str = "cohort", limits: ReadLimits = ReadLimits()) -> tuple[list[SubmittedCode], list[Skipped]]:
     """One submission per file or sub-folder of folder, named by its path relative to folder."""
     entries = sorted(path for path in folder.iterdir() if not _is_ignored(PurePosixPath(path.name)))
-    submissions: list[Submission] = []
+    submissions: list[SubmittedCode] = []
     skipped: list[Skipped] = []
     for entry in entries:
         try:
-            submissions.append(Submission(name=entry.name, origin=origin, files=tuple(read_entry(entry, limits))))
+            submissions.append(SubmittedCode(name=entry.name, origin=origin, files=tuple(read_entry(entry, limits))))
         except (Unreadable, OSError) as error:
             skipped.append(Skipped(name=entry.name, reason=str(error)))
     return submissions, skipped
 
 
-def load_paths(paths: list[Path], origin: str = "cohort", limits: Limits = Limits()) -> tuple[list[Submission], list[Skipped]]:
+def load_paths(paths: list[Path], origin: str = "cohort", limits: ReadLimits = ReadLimits()) -> tuple[list[SubmittedCode], list[Skipped]]:
     """Folders contribute one submission per entry; a file given directly is one submission named after itself."""
-    submissions: list[Submission] = []
+    submissions: list[SubmittedCode] = []
     skipped: list[Skipped] = []
     for path in paths:
         if path.is_dir():
@@ -139,7 +139,7 @@ def load_paths(paths: list[Path], origin: str = "cohort", limits: Limits = Limit
         else:
             found, failed = [], []
             try:
-                found = [Submission(name=path.name, origin=origin, files=tuple(read_entry(path, limits)))]
+                found = [SubmittedCode(name=path.name, origin=origin, files=tuple(read_entry(path, limits)))]
             except (Unreadable, OSError) as error:
                 failed = [Skipped(name=path.name, reason=str(error))]
         submissions.extend(found)

@@ -14,7 +14,7 @@ import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from grader.plagiarism.submissions import Submission
+from grader.plagiarism.submissions import SubmittedCode
 
 _BUILTINS = frozenset(dir(builtins))
 _NUMPY_ALIASES = frozenset({"np", "numpy"})
@@ -319,7 +319,7 @@ def file_units(submission_index: int, path: str, code: str, api_names: frozenset
     return units
 
 
-def submission_units(submission_index: int, submission: Submission, api_names: frozenset[str]) -> list[CodeUnit]:
+def submission_units(submission_index: int, submission: SubmittedCode, api_names: frozenset[str]) -> list[CodeUnit]:
     return [unit for source in submission.files for unit in file_units(submission_index, source.path, source.code, api_names)]
 
 

@@ -8,7 +8,7 @@ import pytest
 from grader.plagiarism.calibration import load_calibration
 from grader.plagiarism.detector import Detection, DetectorSettings, detect
 from grader.plagiarism.embeddings import EmbeddingCache, SentenceEncoder
-from grader.plagiarism.submissions import Limits, load_folder, read_entry
+from grader.plagiarism.submissions import ReadLimits, load_folder, read_entry
 
 STARTER = '''"""Homework: word statistics."""
 from collections import Counter
@@ -151,7 +151,7 @@ def run_detection(tmp_path: Path, starter_dir: Path, encoder: SentenceEncoder, e
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(content if isinstance(content, bytes) else content.encode())
         submissions, skipped = load_folder(cohort)
-        starter = read_entry(starter_dir, Limits())
+        starter = read_entry(starter_dir, ReadLimits())
         return detect(submissions, [], starter, skipped, encoder, EmbeddingCache(embedding_cache_dir, encoder.name), load_calibration(), settings)
 
     return run
