@@ -200,7 +200,7 @@ def causal_mask(probe: ProbeData) -> None:
 
 @check("uses_positions")
 def uses_positions(probe: ProbeData) -> None:
-    step = probe.step("causality")
+    step = probe.step("positions")
     ordered, permuted = step.array("last_logits_ordered"), step.array("last_logits_permuted")
     if ordered.shape != permuted.shape or not np.abs(ordered - permuted).max() > DIFFERENT_LOGITS:
         raise Failed("the same tokens in another order give the same logits: the model has no positional "
