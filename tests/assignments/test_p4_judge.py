@@ -19,6 +19,7 @@ JUDGE_DIR = ASSIGNMENT / "hidden_tests" / "judge"
 SETUP = json.loads((ASSIGNMENT / "hidden_tests" / "probe" / "data" / "setup.json").read_text())
 EXPECTED = json.loads((JUDGE_DIR / "expected.json").read_text())
 CAPTION = re.compile(r"^(\d+) (\w+?) (\w+?)s? on the (\w+)$")
+STAND_IN_CAPTION = "1 red circle on the left"  # the probe's own captioner, for the runs about the agents
 ALL_CHECKS = {"caption_grammar", "caption_accuracy", "task_completes", "task_answer", "log_schema", "log_flow",
               "memory_format", "tool_error_reported", "recovery_completes", "turn_limit_status", "stops_after_final",
               "invalid_action_status", "unknown_receiver_reported", "unknown_tool_reported"}
@@ -77,9 +78,9 @@ def caption_of(image_id: str) -> str:
     return EXPECTED["captions"][int(image_id.removeprefix("photo_"))]
 
 
-def task_run(image_id: str, failures: int = 0) -> dict:
+def task_run(image_id: str, failures: int = 0, caption: str | None = None) -> dict:
     run = FaithfulRun(image_id, SETUP["max_turns"])
-    caption = caption_of(image_id)
+    caption = caption or caption_of(image_id)
     run.ask("coordinator", {"tool": "describe_image", "arguments": {"image_id": image_id}})
     run.use_tool("coordinator", "describe_image", {"image_id": image_id}, caption, None)
     run.ask("coordinator", {"send": "analyst", "content": caption})
@@ -135,16 +136,22 @@ def faithful_steps() -> dict[str, dict]:
     return {
         "captioner": {"captions": list(EXPECTED["captions"])},
         "task": {"runs": [task_run(image_id) for image_id in SETUP["task_images"]]},
+        "task_loop": {"runs": [task_run(image_id, caption=STAND_IN_CAPTION) for image_id in SETUP["task_images"]]},
         "recovery": {"failures": SETUP["recovery_failures"],
-                     "run": task_run(SETUP["recovery_image"], failures=SETUP["recovery_failures"])},
+                     "run": task_run(SETUP["recovery_image"], failures=SETUP["recovery_failures"],
+                                     caption=STAND_IN_CAPTION)},
         "turn_limit": {"run": looping_run()},
         "error_paths": {"invalid_action": invalid_action_run(), "misdirected": misdirected_run()},
     }
 
 
+def task_runs(steps: dict[str, dict]) -> list[dict]:
+    """The scripted task's runs, with the student's captioner and with the probe's stand-in."""
+    return [*steps["task"]["runs"], *steps["task_loop"]["runs"]]
+
+
 def every_run(steps: dict[str, dict]) -> list[dict]:
-    return [*steps["task"]["runs"], steps["recovery"]["run"], steps["turn_limit"]["run"],
-            *steps["error_paths"].values()]
+    return [*task_runs(steps), steps["recovery"]["run"], steps["turn_limit"]["run"], *steps["error_paths"].values()]
 
 
 def failing(judge: Judge, steps: dict[str, dict]) -> set[str]:
@@ -162,7 +169,7 @@ def test_the_fabricated_runs_are_what_the_handout_describes():
     run = task_run(SETUP["task_images"][0])
     assert [entry["role"] for entry in run["analyst_memory"]] == ["system", "user", "assistant", "tool", "assistant"]
     assert run["answer"] == EXPECTED["task_answers"][0] and run["turns"] == 5
-    assert task_run(SETUP["recovery_image"], failures=1)["answer"] == EXPECTED["recovery_answer"]
+    assert task_run(SETUP["recovery_image"], failures=1, caption=STAND_IN_CAPTION)["answer"] == str(3 * 2)
     assert len(looping_run()["log"]) == SETUP["loop_max_turns"] + 1
 
 
@@ -172,7 +179,7 @@ def test_a_faithful_system_passes_every_check(judge, steps):
 
 def test_the_right_answer_without_the_model_giving_it_fails_the_task(judge, steps):
     """A RunResult that reports the expected answer while the coordinator's model never said it."""
-    for run in steps["task"]["runs"]:
+    for run in task_runs(steps):
         run["model_calls"] = run["model_calls"][:-1]
     assert {"task_completes", "task_answer", "log_flow", "stops_after_final"} <= failing(judge, steps)
 
@@ -181,21 +188,21 @@ def test_a_reported_turn_count_the_driver_did_not_see_fails_the_planner(judge, s
     steps["turn_limit"]["run"]["model_calls"] = steps["turn_limit"]["run"]["model_calls"][:-1]
     assert failing(judge, steps) == {"turn_limit_status"}
     steps = faithful_steps()
-    for run in steps["task"]["runs"]:
+    for run in task_runs(steps):
         run["model_calls"].append(copy.deepcopy(run["model_calls"][-1]))
     assert "stops_after_final" in failing(judge, steps)
 
 
 def test_memory_that_was_not_what_the_model_was_shown_fails_memory(judge, steps):
     """agent.memory reports the tool result, but the model's last prompt did not hold it."""
-    for run in steps["task"]["runs"]:
+    for run in task_runs(steps):
         last = [call for call in run["model_calls"] if call["agent"] == "analyst"][-1]
         last["messages"] = last["messages"][:-1]
     assert "memory_format" in failing(judge, steps)
 
 
 def test_a_tool_result_the_tool_never_returned_fails_the_log_and_memory(judge, steps):
-    for run in steps["task"]["runs"]:
+    for run in task_runs(steps):
         run["tool_calls"][0]["result"] += 1
     assert {"log_flow", "memory_format"} <= failing(judge, steps)
 
@@ -243,3 +250,13 @@ def test_an_unknown_tool_reported_as_another_error_fails_tool_errors(judge, step
     shown = steps["error_paths"]["misdirected"]["model_calls"][2]["messages"][-1]
     shown["content"] = "error: KeyError: 'teleport'"
     assert failing(judge, steps) == {"unknown_tool_reported"}
+
+
+def test_a_broken_captioner_costs_only_the_checks_that_read_the_captions(judge, steps):
+    """The captioner's step and the task run on the student's captioner fail; the agent loop's checks read the runs
+    with the probe's stand-in captioner and pass."""
+    broken = {"captioner", "task"}
+    data = ProbeData(steps={name: StepData(name, name not in broken, {} if name in broken else values, {}, None, 1.0)
+                            for name, values in steps.items()}, finished=True)
+    failed = {check for check, outcome in judge.run(data).items() if not outcome.passed}
+    assert failed == {"caption_grammar", "caption_accuracy", "task_answer"}

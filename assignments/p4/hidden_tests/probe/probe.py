@@ -10,7 +10,8 @@ came back, as evidence to compare with the transcript, never as a substitute for
 
 The scripts are inputs (they play the language model); they only read the messages they are shown and answer with
 actions. Nothing here knows the expected captions or answers: the judge compares what is emitted here with them.
-Each step loads its own captioner, so one broken step costs only the checks that need it.
+Only the captioner's step and the task's answer use the student's captioner; the other runs use the driver's
+stand-in, so a broken captioner costs only the checks that need it.
 """
 
 import json
@@ -210,8 +211,9 @@ def load_captioner():
 
 
 class StandInCaptioner(gp.Scripted):
-    """A captioner of the driver's for the turn-limit run, whose scripts never look at an image: the planner's
-    check does not depend on the student's captioner (`image_tool` accepts any object with `caption`)."""
+    """A captioner of the driver's for the runs whose checks are about the agents, not the image (the agent loop,
+    tool errors, the turn limit): they do not depend on the student's captioner (`image_tool` accepts any object
+    with `caption`). One shape: the right final answer is the one weight the driver's tool returns."""
 
     def caption(self, image):
         return "1 red circle on the left"
@@ -229,9 +231,13 @@ with gp.step("task", timeout_s=STEP_S) as s:
     s.emit("runs", [run_system(captioner, TASK_SCRIPTS, image_id, max_turns=SETUP["max_turns"])
                     for image_id in SETUP["task_images"]])
 
+with gp.step("task_loop", timeout_s=STEP_S) as s:
+    s.emit("runs", [run_system(StandInCaptioner(), TASK_SCRIPTS, image_id, max_turns=SETUP["max_turns"])
+                    for image_id in SETUP["task_images"]])
+
 with gp.step("recovery", timeout_s=STEP_S) as s:
     s.emit("failures", SETUP["recovery_failures"])
-    s.emit("run", run_system(load_captioner(), TASK_SCRIPTS, SETUP["recovery_image"], max_turns=SETUP["max_turns"],
+    s.emit("run", run_system(StandInCaptioner(), TASK_SCRIPTS, SETUP["recovery_image"], max_turns=SETUP["max_turns"],
                              failures=SETUP["recovery_failures"]))
 
 with gp.step("turn_limit", timeout_s=STEP_S) as s:
