@@ -51,7 +51,8 @@ def worker(
     from grader.plagiarism.runs import serve_runs
     from grader.queue.celery_queue import make_celery_app, send_job, worker_queues
     from grader.queue.heartbeat import Heartbeat
-    from grader.queue.identity import WorkerIdentity, gpu_model
+    from grader.queue.identity import WorkerIdentity
+    from grader.sandbox.gpu import host_gpu_model
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     # the grader's own lines (which job, which worker, takeovers) beside Celery's, which name task ids only
@@ -65,7 +66,7 @@ def worker(
     upgrade_to_head(settings.effective_database_url)
     engine = make_engine(settings.effective_database_url)
     session_factory = make_session_factory(engine)
-    identity = WorkerIdentity.of_this_process(gpu_model() if gpu else None)
+    identity = WorkerIdentity.of_this_process(host_gpu_model() if gpu else None)
     queues = worker_queues(gpu)
     app = make_celery_app(settings, session_factory, identity)
     heartbeat = Heartbeat(settings, session_factory, identity, queues, slots,

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
-import subprocess
 from dataclasses import dataclass
 
 from grader.db.models import GradingJob
 from grader.domain.result import WorkerInfo
-
-GPU_QUERY_TIMEOUT_S = 10
 
 
 @dataclass(frozen=True)
 class WorkerIdentity:
     host: str
     pid: int
-    gpu: str | None = None  # the GPU this worker passes to the sandbox, by model name
+    gpu: str | None = None  # the GPU this worker passes to the sandbox, by model name (`host_gpu_model`)
 
     @classmethod
     def of_this_process(cls, gpu: str | None = None) -> WorkerIdentity:
@@ -31,18 +27,6 @@ class WorkerIdentity:
 
     def info(self) -> WorkerInfo:
         return WorkerInfo(host=self.host, pid=self.pid, gpu=self.gpu)
-
-
-def gpu_model() -> str:
-    """The model name of this host's first GPU as nvidia-smi reports it; "GPU" when nvidia-smi cannot tell."""
-    if shutil.which("nvidia-smi") is None:
-        return "GPU"
-    try:
-        names = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True,
-                               text=True, timeout=GPU_QUERY_TIMEOUT_S, check=True).stdout.split("\n")
-    except (OSError, subprocess.SubprocessError):
-        return "GPU"
-    return names[0].strip() or "GPU"
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ TORCH_LABEL = "grader.torch"
 CUDA_LABEL = "grader.cuda"
 NO_CUDA = "none"
 CPU_ONLY_IMAGE = "host has a GPU but the image is CPU-only: build it with --gpu"
+NVIDIA_SMI_TIMEOUT_S = 30
 
 
 class GpuUnavailable(SandboxError):
@@ -83,15 +84,31 @@ def host_has_gpu(runtimes: dict) -> bool:
     return "nvidia" in runtimes or shutil.which("nvidia-smi") is not None
 
 
+def query_host_gpus(field: str) -> list[str]:
+    """One field of each of the host's GPUs (`index`, `name`, ...) as nvidia-smi reports it, in its order; raises
+    OSError (no nvidia-smi) or SubprocessError (it failed or hung)."""
+    listed = subprocess.run(["nvidia-smi", f"--query-gpu={field}", "--format=csv,noheader"], capture_output=True,
+                            text=True, timeout=NVIDIA_SMI_TIMEOUT_S, check=True).stdout
+    return [line.strip() for line in listed.splitlines() if line.strip()]
+
+
 def host_gpu_ids() -> list[str]:
     """The host's GPUs as nvidia-smi numbers them (what Docker's device requests take)."""
     try:
-        listed = subprocess.run(["nvidia-smi", "--query-gpu=index", "--format=csv,noheader"], capture_output=True,
-                                text=True, timeout=30, check=True).stdout
+        return query_host_gpus("index")
     except (OSError, subprocess.SubprocessError) as error:
         raise SandboxError(f"GRADER_GPU_SLOTS=all:N counts the GPUs with nvidia-smi, which failed ({error}); "
                            "name the device ids instead, e.g. GRADER_GPU_SLOTS=0,0,1") from error
-    return [line.strip() for line in listed.splitlines() if line.strip()]
+
+
+def host_gpu_model() -> str:
+    """The model name of the host's first GPU, which a `grader worker --gpu` records on its jobs; "GPU" when
+    nvidia-smi cannot tell (the worker was told it has one)."""
+    try:
+        names = query_host_gpus("name")
+    except (OSError, subprocess.SubprocessError):
+        return "GPU"
+    return names[0] if names else "GPU"
 
 
 @dataclass(frozen=True)

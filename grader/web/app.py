@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -13,7 +13,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.orm import sessionmaker
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,8 +22,7 @@ from grader.db.migrations import upgrade_to_head
 from grader.gradebook.catalog import CourseCatalog
 from grader.gradebook.group_commit import SubmissionRecorder
 from grader.gradebook.rules import load_course_rules
-from grader.queue.base import GradingQueue
-from grader.queue.celery_queue import queue_from_settings, web_process_queue
+from grader.queue.select import QueueFactory, select_queue, web_process_queue
 from grader.settings import Settings
 from grader.store import flush_store
 from grader.web import account_pages, api, course_pages, defense_pages, pages, plagiarism_pages, request_pages
@@ -35,7 +33,6 @@ from grader.web.rendering import make_templates, render
 from grader.web.services import AppContext
 
 WEB_DIR = Path(__file__).resolve().parent
-QueueFactory = Callable[[Settings, sessionmaker], GradingQueue]
 
 
 def _wants_json(request: Request) -> bool:
@@ -127,7 +124,7 @@ class SecurityHeaders:
 
 
 def create_app(settings: Settings, options: WebOptions | None = None,
-               queue_factory: QueueFactory = queue_from_settings) -> FastAPI:
+               queue_factory: QueueFactory = select_queue) -> FastAPI:
     options = options or WebOptions()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade_to_head(settings.effective_database_url)
