@@ -102,7 +102,8 @@ def predict_deterministic(probe: ProbeData) -> None:
     first, second = step.array("batch_first"), step.array("batch_second")
     if first.shape != second.shape or not np.allclose(first, second, atol=SAME_PROBABILITIES, rtol=0):
         raise Failed("predict_proba gives different results for the same texts: is the model in eval mode?")
-    if step.value("labels_first") != step.value("labels_second"):
+    labels = probe.step("consistency_labels")
+    if labels.value("labels_first") != labels.value("labels_second"):
         raise Failed("predict gives different labels for the same texts")
 
 
@@ -120,11 +121,10 @@ def batch_matches_single(probe: ProbeData) -> None:
 
 @check("attention_shape")
 def attention_shape(probe: ProbeData) -> None:
-    step = probe.step("attention")
-    tokens = step.value("tokens")
+    tokens = probe.step("attention_tokens").value("tokens")
     if tokens != FROZEN["attention_tokens"]:
         raise Failed("tokens(text) differs from the tokens the encoder sees (special tokens included)")
-    maps = step.array("maps")
+    maps = probe.step("attention").array("maps")
     expected = (LAYERS, HEADS, len(tokens), len(tokens))
     if maps.shape != expected:
         raise Failed(f"attention_maps must have shape [layers, heads, seq, seq]; got {list(maps.shape)} "
