@@ -54,7 +54,9 @@ def parse_action(reply: str) -> Action:
     if "tool" in data:
         return ToolAction(str(data["tool"]), dict(data.get("arguments") or {}))
     if "send" in data:
-        return SendAction(str(data["send"]), str(data.get("content", "")))
+        if not isinstance(data.get("content"), str):
+            raise InvalidAction("a message needs its 'content', a string")
+        return SendAction(str(data["send"]), data["content"])
     if "final" in data:
         return FinalAction(str(data["final"]))
     raise InvalidAction("expected one of the keys 'tool', 'send', 'final'")

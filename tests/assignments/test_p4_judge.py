@@ -22,7 +22,9 @@ CAPTION = re.compile(r"^(\d+) (\w+?) (\w+?)s? on the (\w+)$")
 STAND_IN_CAPTION = "1 red circle on the left"  # the probe's own captioner, for the runs about the agents
 ALL_CHECKS = {"caption_grammar", "caption_accuracy", "task_completes", "task_answer", "log_schema", "log_flow",
               "memory_format", "tool_error_reported", "recovery_completes", "turn_limit_status", "stops_after_final",
-              "invalid_action_status", "unknown_receiver_reported", "unknown_tool_reported"}
+              "invalid_action_status", "unknown_receiver_reported", "unknown_tool_reported", "default_device_captions",
+              "default_turn_limit", "contentless_send_invalid"}
+DEFAULT_MAX_TURNS = 20  # MultiAgentSystem's documented default
 
 
 @pytest.fixture(scope="module")
@@ -96,10 +98,11 @@ def task_run(image_id: str, failures: int = 0, caption: str | None = None) -> di
     return run.record("done", total)
 
 
-def looping_run() -> dict:
-    run = FaithfulRun(SETUP["recovery_image"], SETUP["loop_max_turns"])
+def looping_run(max_turns: int | None = SETUP["loop_max_turns"]) -> dict:
+    """Agents that never answer; max_turns None: a system built without it (the probe records None)."""
+    run = FaithfulRun(SETUP["recovery_image"], max_turns)
     active = "coordinator"
-    while len(run.model_calls) < SETUP["loop_max_turns"]:
+    while len(run.model_calls) < (DEFAULT_MAX_TURNS if max_turns is None else max_turns):
         if active == "coordinator":
             run.ask("coordinator", {"send": "analyst", "content": "please check once more"})
             run.deliver("coordinator", "analyst", "please check once more")
@@ -113,9 +116,9 @@ def looping_run() -> dict:
     return run.record("turn_limit", None)
 
 
-def invalid_action_run() -> dict:
+def invalid_action_run(reply: dict) -> dict:
     run = FaithfulRun(SETUP["recovery_image"], SETUP["loop_max_turns"])
-    run.ask("coordinator", {"answer": "a reply that is none of the three actions"})
+    run.ask("coordinator", reply)
     return run.record("invalid_action", None)
 
 
@@ -141,7 +144,11 @@ def faithful_steps() -> dict[str, dict]:
                      "run": task_run(SETUP["recovery_image"], failures=SETUP["recovery_failures"],
                                      caption=STAND_IN_CAPTION)},
         "turn_limit": {"run": looping_run()},
-        "error_paths": {"invalid_action": invalid_action_run(), "misdirected": misdirected_run()},
+        "error_paths": {"invalid_action": invalid_action_run({"answer": "a reply that is none of the three actions"}),
+                        "misdirected": misdirected_run()},
+        "default_device": {"captions": list(EXPECTED["captions"])},
+        "default_turn_limit": {"run": looping_run(max_turns=None)},
+        "contentless_send": {"run": invalid_action_run({"send": "analyst"})},
     }
 
 
@@ -151,7 +158,8 @@ def task_runs(steps: dict[str, dict]) -> list[dict]:
 
 
 def every_run(steps: dict[str, dict]) -> list[dict]:
-    return [*task_runs(steps), steps["recovery"]["run"], steps["turn_limit"]["run"], *steps["error_paths"].values()]
+    return [*task_runs(steps), steps["recovery"]["run"], steps["turn_limit"]["run"], *steps["error_paths"].values(),
+            steps["default_turn_limit"]["run"], steps["contentless_send"]["run"]]
 
 
 def failing(judge: Judge, steps: dict[str, dict]) -> set[str]:
@@ -222,7 +230,7 @@ def test_a_run_that_never_reached_the_tool_again_fails_recovery(judge, steps):
 def test_objects_where_plain_data_belongs_fail_every_check_that_reads_them(judge, steps):
     """What the probe records for values that stayed in the student's process (an object equal to everything)."""
     anything = {"$object": "Everything"}
-    steps["captioner"]["captions"] = [anything] * len(EXPECTED["captions"])
+    steps["captioner"]["captions"] = steps["default_device"]["captions"] = [anything] * len(EXPECTED["captions"])
     for run in every_run(steps):
         run.update(status=anything, answer=anything, turns=anything, log=anything, analyst_memory=anything)
     assert failing(judge, steps) == ALL_CHECKS
@@ -231,7 +239,8 @@ def test_objects_where_plain_data_belongs_fail_every_check_that_reads_them(judge
 def test_a_system_that_never_called_the_models_fails_everything_but_captions(judge, steps):
     for run in every_run(steps):
         run["model_calls"], run["tool_calls"] = [], []
-    assert failing(judge, steps) == ALL_CHECKS - {"caption_grammar", "caption_accuracy", "log_schema"}
+    assert failing(judge, steps) == ALL_CHECKS - {"caption_grammar", "caption_accuracy", "default_device_captions",
+                                                  "log_schema"}
 
 
 def test_an_invalid_action_that_does_not_end_the_run_fails_the_planner(judge, steps):
@@ -260,3 +269,22 @@ def test_a_broken_captioner_costs_only_the_checks_that_read_the_captions(judge, 
                             for name, values in steps.items()}, finished=True)
     failed = {check for check, outcome in judge.run(data).items() if not outcome.passed}
     assert failed == {"caption_grammar", "caption_accuracy", "task_answer"}
+
+
+def test_a_contentless_send_delivered_as_a_message_fails_the_planner(judge, steps):
+    """The system took {"send": "analyst"} as a message and went on to the turn limit."""
+    run = steps["contentless_send"]["run"] = looping_run()
+    run["model_calls"][0]["reply"] = json.dumps({"send": "analyst"})
+    assert failing(judge, steps) == {"contentless_send_invalid"}
+
+
+def test_a_default_turn_limit_other_than_20_fails_the_planner(judge, steps):
+    steps["default_turn_limit"]["run"] = looping_run(max_turns=DEFAULT_MAX_TURNS + 1)
+    assert failing(judge, steps) == {"default_turn_limit"}
+
+
+def test_a_captioner_that_fails_on_its_default_device_fails_captioning(judge, steps):
+    """load_captioner() raised in the probe's step (e.g. a default of "cuda" on a machine without a GPU)."""
+    data = ProbeData(steps={name: StepData(name, name != "default_device", {} if name == "default_device" else values,
+                                           {}, None, 1.0) for name, values in steps.items()}, finished=True)
+    assert {check for check, outcome in judge.run(data).items() if not outcome.passed} == {"default_device_captions"}

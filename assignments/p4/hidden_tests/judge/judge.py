@@ -25,6 +25,7 @@ TASK_FLOW = [("user", "coordinator", []), ("coordinator", "tools", ["describe_im
              ("analyst", "coordinator", []), ("coordinator", "user", [])]
 TASK_TURNS = len(TASK_FLOW) - 1
 TOOL_ERROR = "error: ConnectionError"  # how the analyst's memory must show the weight service's failure
+DEFAULT_MAX_TURNS = 20  # MultiAgentSystem's max_turns when it is not given (the handout's interface)
 
 
 def task_runs(probe: ProbeData, name: str) -> list[dict]:
@@ -134,13 +135,22 @@ def caption_grammar(probe: ProbeData) -> None:
                         else ""))
 
 
-@check("caption_accuracy")
-def caption_accuracy(probe: ProbeData) -> None:
-    captions = probe.step("captioner").value("captions")
+def assert_accurate(captions: list) -> None:
     assert type(captions) is list and len(captions) == len(EXPECTED["captions"]), "captions"
     correct = sum(type(got) is str and got.strip() == want for got, want in zip(captions, EXPECTED["captions"]))
     accuracy = correct / len(EXPECTED["captions"])
     assert accuracy >= CAPTION_ACCURACY_THRESHOLD, f"exact-caption accuracy {accuracy:.3f} < {CAPTION_ACCURACY_THRESHOLD}"
+
+
+@check("caption_accuracy")
+def caption_accuracy(probe: ProbeData) -> None:
+    assert_accurate(probe.step("captioner").value("captions"))
+
+
+@check("default_device_captions")
+def default_device_captions(probe: ProbeData) -> None:
+    """load_captioner() with its default device ('auto': CUDA if present, else the CPU) on whatever this run got."""
+    assert_accurate(probe.step("default_device").value("captions"))
 
 
 @check("task_completes")
@@ -261,14 +271,32 @@ def turn_limit_status(probe: ProbeData) -> None:
     assert len(log) == limit + 1, f"log has {len(log)} entries for {limit} turns"
 
 
-@check("invalid_action_status")
-def invalid_action_status(probe: ProbeData) -> None:
-    run = probe.step("error_paths").value("invalid_action")
+@check("default_turn_limit")
+def default_turn_limit(probe: ProbeData) -> None:
+    run = probe.step("default_turn_limit").value("run")
+    if run["status"] != "turn_limit" or len(model_calls(run)) != DEFAULT_MAX_TURNS \
+            or type(run["turns"]) is not int or run["turns"] != DEFAULT_MAX_TURNS:
+        raise Failed(f"a system built without max_turns must stop after its default of {DEFAULT_MAX_TURNS} model "
+                     f"calls, with status 'turn_limit'")
+
+
+def assert_ended_as_invalid(run: dict) -> None:
     if len(model_calls(run)) != 1:
         raise Failed("a reply that is none of the three actions must end the run at once (one model call)")
     if run["status"] != "invalid_action" or run["answer"] is not None or run["turns"] != 1:
         raise Failed("a reply that is none of the three actions must end the run with status 'invalid_action', "
                      "answer None and the model calls made (1) as turns")
+
+
+@check("invalid_action_status")
+def invalid_action_status(probe: ProbeData) -> None:
+    assert_ended_as_invalid(probe.step("error_paths").value("invalid_action"))
+
+
+@check("contentless_send_invalid")
+def contentless_send_invalid(probe: ProbeData) -> None:
+    """{"send": "analyst"} without "content" is not the documented message action."""
+    assert_ended_as_invalid(probe.step("contentless_send").value("run"))
 
 
 def last_entry_shown(run: dict, agent: str, call: int) -> dict:

@@ -150,6 +150,10 @@ def invalid_coordinator_script(messages):
     return {"answer": "a reply that is none of the three actions"}
 
 
+def contentless_send_coordinator_script(messages):
+    return {"send": "analyst"}
+
+
 def misdirected_coordinator_script(messages):
     """Writes to an agent that does not exist, then calls a tool it does not have, then answers with what it saw."""
     last = messages[-1] if messages else {}
@@ -185,9 +189,10 @@ def weight_service(failures: int, invocations: list, transcript: list):
     return unit_weight
 
 
-def run_system(captioner, scripts, image_id, max_turns, failures=0):
+def run_system(captioner, scripts, image_id, max_turns=None, failures=0):
     """One run of the student's system with the driver's models and tool; the record keeps the driver's transcript
-    (model calls, tool calls) beside what the student's objects returned."""
+    (model calls, tool calls) beside what the student's objects returned. Without `max_turns` the system is built
+    with its default limit (the record says None)."""
     transcript, invocations = [], []
     models = {name: ScriptedModel(name, script, transcript) for name, script in scripts.items()}
     task = SETUP["task"].format(image_id=image_id)
@@ -196,7 +201,8 @@ def run_system(captioner, scripts, image_id, max_turns, failures=0):
     coordinator = solution.Agent("coordinator", "You answer the user's question about an image.",
                                  models["coordinator"], [solution.image_tool(captioner, IMAGES)])
     analyst = solution.Agent("analyst", "You compute weights of shapes.", models["analyst"], [weight_tool])
-    result = solution.MultiAgentSystem([coordinator, analyst], entry="coordinator", max_turns=max_turns).run(task)
+    limit = {} if max_turns is None else {"max_turns": max_turns}
+    result = solution.MultiAgentSystem([coordinator, analyst], entry="coordinator", **limit).run(task)
     if not isinstance(result, gp.Remote):
         raise TypeError(f"MultiAgentSystem.run must return a RunResult, not a {type(result).__name__}")
     # The driver's record of the run is taken before anything else is asked of the student's objects.
@@ -253,5 +259,19 @@ with gp.step("error_paths", timeout_s=STEP_S) as s:
     s.emit("misdirected", run_system(StandInCaptioner(), {"coordinator": misdirected_coordinator_script,
                                                           "analyst": looping_analyst_script},
                                      SETUP["recovery_image"], max_turns=SETUP["loop_max_turns"]))
+
+# The defaults of the interface, each in a step of its own: load_captioner() on whatever device this run got, and a
+# system built without max_turns; then a message without its content, which is none of the three actions.
+with gp.step("default_device", timeout_s=STEP_S) as s:
+    default_captioner = solution.load_captioner()
+    s.emit("captions", [described(default_captioner.caption(IMAGES[image_id])) for image_id in sorted(IMAGES)])
+
+with gp.step("default_turn_limit", timeout_s=STEP_S) as s:
+    s.emit("run", run_system(StandInCaptioner(), LOOPING_SCRIPTS, SETUP["recovery_image"]))
+
+with gp.step("contentless_send", timeout_s=STEP_S) as s:
+    s.emit("run", run_system(StandInCaptioner(), {"coordinator": contentless_send_coordinator_script,
+                                                  "analyst": looping_analyst_script},
+                             SETUP["recovery_image"], max_turns=SETUP["loop_max_turns"]))
 
 gp.done()
