@@ -29,7 +29,8 @@ sys.path.insert(0, str(REPO))
 
 from grader.db.base import make_engine, make_session_factory  # noqa: E402
 from grader.db.migrations import upgrade_to_head  # noqa: E402
-from grader.gradebook.repository import Gradebook, RosterEntry  # noqa: E402
+from grader.gradebook.accounts import RosterEntry  # noqa: E402
+from grader.gradebook.repository import Gradebook  # noqa: E402
 from grader.settings import Settings  # noqa: E402
 
 COURSE = REPO / "tests" / "web" / "course"
@@ -45,9 +46,9 @@ def make_students(settings: Settings, count: int) -> list[str]:
         gradebook = Gradebook(session)
         tokens = []
         for n in range(count):
-            user, _ = gradebook.add_user(RosterEntry(f"student{n:03d}@example.edu", f"Student {n}", f"s{n:03d}"),
+            user, _ = gradebook.accounts.add_user(RosterEntry(f"student{n:03d}@example.edu", f"Student {n}", f"s{n:03d}"),
                                          "student")
-            tokens.append(gradebook.issue_api_token(user, "bench"))
+            tokens.append(gradebook.accounts.issue_api_token(user, "bench"))
     engine.dispose()
     return tokens
 

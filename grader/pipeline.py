@@ -224,7 +224,7 @@ def ensure_in_store(settings: Settings, gradebook: Gradebook, sha256: str, assig
     reads it there: the grader, the instructor's file view. Stored already, or stored at upload: nothing to do."""
     if store.is_stored(settings.store_dir, sha256):
         return
-    kept = gradebook.upload_content(sha256)
+    kept = gradebook.submissions.upload_content(sha256)
     if kept is None:
         return  # not kept: `store.get` then says the submission is missing
     with store.staging(settings.store_dir) as staging:

@@ -45,8 +45,8 @@ def collect_results(session_factory: sessionmaker, planned: Sequence[PlannedEntr
             if item.submission_id is None:
                 results.append(StudentResult(item.entry.student, "", "rejected", None, item.rejection or ""))
                 continue
-            submission = gradebook.submission(item.submission_id)
-            record = gradebook.current_record(item.submission_id)
+            submission = gradebook.submissions.submission(item.submission_id)
+            record = gradebook.submissions.current_record(item.submission_id)
             if record is None:  # the batch was interrupted before this one was graded
                 results.append(StudentResult(item.entry.student, submission.sha256, "pending", None, ""))
                 continue
@@ -55,7 +55,7 @@ def collect_results(session_factory: sessionmaker, planned: Sequence[PlannedEntr
                 item.entry.student, submission.sha256, record.status, record.score, result.get("message", ""),
                 duration_s=float(result.get("duration_s", 0.0)),
                 criteria={c["id"]: float(c["points"]) for c in result.get("criteria", []) if not c.get("manual")},
-                graded_on=job_trace(gradebook.job(record.job_id)),
+                graded_on=job_trace(gradebook.submissions.job(record.job_id)),
             ))
     return results
 

@@ -21,11 +21,12 @@ from grader.db.base import utcnow
 from grader.db.models import GradeRecord, GradingJob, Submission, User
 from grader.db.worker_models import BatchRun
 from grader.domain.assignment import Assignment
-from grader.gradebook.repository import Gradebook, RosterEntry
+from grader.gradebook.accounts import RosterEntry
+from grader.gradebook.repository import Gradebook
 from grader.pipeline import accept_into_store
 from grader.queue.base import GradingQueue
+from grader.queue.celery_queue import queue_from_settings
 from grader.queue.heartbeat import GradingCapacity, grading_capacity
-from grader.queue.select import select_queue
 from grader.settings import Settings
 
 PLACEHOLDER_EMAIL_DOMAIN = "students.invalid"  # accounts created for student ids not on the roster yet
@@ -72,9 +73,9 @@ def student_account(gradebook: Gradebook, student: str) -> User:
     """The roster account of `student` (by student number, else e-mail), created when the roster lacks it."""
     user = gradebook.session.scalar(
         select(User).where(User.student_number == student, User.role == "student").order_by(User.id).limit(1)
-    ) or gradebook.user_by_email(student)
+    ) or gradebook.accounts.user_by_email(student)
     if user is None:
-        user, _ = gradebook.add_user(
+        user, _ = gradebook.accounts.add_user(
             RosterEntry(f"{student.lower()}@{PLACEHOLDER_EMAIL_DOMAIN}", student, student_number=student), "student")
     return user
 
@@ -87,13 +88,13 @@ def plan_entry(gradebook: Gradebook, assignment: Assignment, entry: BatchEntry, 
                                  Submission.sha256 == stored_sha256).order_by(Submission.id.desc()).limit(1)
     )
     if submission is None:
-        recorded = gradebook.record_submission(user.id, assignment.id, stored_sha256, kind, entry.original_name,
+        recorded = gradebook.submissions.record_submission(user.id, assignment.id, stored_sha256, kind, entry.original_name,
                                                size_bytes)
         return PlannedEntry(entry, recorded.submission_id, recorded.job_id)
-    job = gradebook.latest_job(submission.id)
+    job = gradebook.submissions.latest_job(submission.id)
     if job is not None and job.state != "done":
         return PlannedEntry(entry, submission.id, job.id)  # interrupted earlier: wait for it (the queue resumes it)
-    record = gradebook.current_record(submission.id)
+    record = gradebook.submissions.current_record(submission.id)
     if record is not None and not regrade and record.status != "infra_error" \
             and record.result.get("assignment_version") == assignment.version:
         return PlannedEntry(entry, submission.id, None)
@@ -166,7 +167,7 @@ def run_batch(settings: Settings, session_factory: sessionmaker, assignment_id: 
                        students=len(entries), queued=len(job_ids))
         session.add(run)
     capacity = (lambda: grading_capacity(session_factory, settings, job_ids)) if settings.queue == "celery" else None
-    wait_for_jobs(select_queue(settings, session_factory), session_factory, job_ids, on_progress, capacity,
+    wait_for_jobs(queue_from_settings(settings, session_factory), session_factory, job_ids, on_progress, capacity,
                   settings.batch_no_worker_s)
     with session_factory.begin() as session:
         session.get(BatchRun, run.id).finished_at = utcnow()

@@ -15,7 +15,8 @@ from concurrent.futures import Future
 
 from sqlalchemy.orm import sessionmaker
 
-from grader.gradebook.repository import Gradebook, NewSubmission, RecordedSubmission
+from grader.gradebook.repository import Gradebook
+from grader.gradebook.submissions import NewSubmission, RecordedSubmission
 
 _Pending = tuple[NewSubmission, "Future[RecordedSubmission]"]
 
@@ -77,7 +78,7 @@ class SubmissionRecorder:
             if any(new.content is None for new, _ in batch):
                 self._before_commit()
             with self._session_factory.begin() as session:
-                rows = Gradebook(session).record_submissions([new for new, _ in batch])
+                rows = Gradebook(session).submissions.record_submissions([new for new, _ in batch])
         except Exception as error:  # noqa: BLE001 - handed to the waiting upload, which reports it
             if len(batch) == 1:
                 batch[0][1].set_exception(error)

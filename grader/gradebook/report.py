@@ -12,16 +12,11 @@ from grader.db.models import GradeRecord, User
 from grader.domain.assignment import Assignment
 from grader.gradebook.compute import Standing, counting_attempt, project_score, standing
 from grader.gradebook.extensions import extension_days
-from grader.gradebook.repository import (
-    COURSE_LEVEL,
-    DEFENSE,
-    RETAKE_QUESTIONS,
-    Gradebook,
-    PlagiarismFlag,
-    Snapshot,
-    student_keys,
-)
+from grader.gradebook.manual_scores import COURSE_LEVEL, DEFENSE, RETAKE_QUESTIONS
+from grader.gradebook.plagiarism_flags import PlagiarismFlag, plagiarism_flags, student_keys
+from grader.gradebook.repository import Gradebook
 from grader.gradebook.rules import CourseRules, ProjectDates, lateness
+from grader.gradebook.submissions import Snapshot
 
 
 @dataclass(frozen=True)
@@ -94,13 +89,13 @@ def questions_answered(snapshot: Snapshot, user: User) -> int:
 
 
 def gradebook_rows(gradebook: Gradebook, assignments: Sequence[CourseAssignment], rules: CourseRules) -> list[StudentRow]:
-    flags = gradebook.plagiarism_flags()
-    snapshot = gradebook.snapshot()
+    flags = plagiarism_flags(gradebook.session)
+    snapshot = gradebook.submissions.snapshot()
     extensions = extension_days(gradebook)
     return [
         StudentRow(user, student_standing(snapshot, user, assignments, rules, flags, extensions),
                    questions_answered(snapshot, user), flags_of(user, flags))
-        for user in gradebook.students()
+        for user in gradebook.accounts.students()
     ]
 
 

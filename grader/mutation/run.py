@@ -112,7 +112,7 @@ def gradings(session_factory: sessionmaker, planned: Sequence[PlannedEntry]) -> 
                 found[item.entry.student] = Grading("rejected", {}, frozenset(), frozenset(), 0.0,
                                                     item.rejection or "")
                 continue
-            record = gradebook.current_record(item.submission_id)
+            record = gradebook.submissions.current_record(item.submission_id)
             found[item.entry.student] = (Grading.from_result(record.status, record.result) if record is not None
                                          else Grading("pending", {}, frozenset(), frozenset(), 0.0, ""))
     return found

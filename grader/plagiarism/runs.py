@@ -93,7 +93,7 @@ def _counting_trees(settings: Settings, session: Session, assignment_id: str) ->
         project = next(p for p in row.standing.projects if p.assignment_id == assignment_id)
         if project.counting_submission_id is None:
             continue
-        submission = gradebook.submission(project.counting_submission_id)
+        submission = gradebook.submissions.submission(project.counting_submission_id)
         ensure_in_store(settings, gradebook, submission.sha256, assignment_id)
         trees[row.user.email] = store.get(settings.store_dir, submission.sha256).tree
     return trees

@@ -5,7 +5,7 @@ Exactly once into the gradebook, even when a worker dies mid-grade:
   in threads, so a dead worker's messages stay unacknowledged until the broker's visibility timeout; long before that,
   a live worker's heartbeat thread finds the job's holder silent, puts the job back to 'queued' and sends it again
   (`grader.queue.heartbeat`);
-* the job row is claimed atomically (`Gradebook.claim_job`), so a duplicate delivery of a job in hand does nothing;
+* the job row is claimed atomically (`JobClaims.claim`), so a duplicate delivery of a job in hand does nothing;
 * a delivery of a job left 'running' by a dead worker (its heartbeat stopped) puts it back to 'queued' itself and then
   claims it. While the holder still beats, the delivery waits and looks again; `grade_records.job_id` is unique,
   so even a holder wrongly taken for dead cannot write a second result.
@@ -24,10 +24,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from grader import course_files
 from grader.db.models import GradingJob
 from grader.db.worker_models import JobHolder
-from grader.gradebook.repository import Gradebook
 from grader.pipeline import grade_stored
+from grader.queue.base import GradingQueue
+from grader.queue.claims import JobClaims
+from grader.queue.database import DatabaseQueue
 from grader.queue.heartbeat import MISSED_BEATS, holder_alive, live_workers, release_orphan
 from grader.queue.identity import WorkerIdentity
+from grader.queue.inprocess import InProcessQueue
 from grader.queue.jobs import GradeFunction, execute_job
 from grader.settings import Settings
 
@@ -144,7 +147,7 @@ class CeleryQueue:
     def start(self) -> None:
         """Jobs left queued (e.g. a producer stopped before sending) are sent again; duplicates are harmless."""
         with self.session_factory() as session:
-            job_ids = Gradebook(session).queued_job_ids()
+            job_ids = JobClaims(session).queued_ids()
         for job_id in job_ids:
             self.enqueue(job_id)
 
@@ -154,3 +157,17 @@ class CeleryQueue:
     def stop(self) -> None:
         """Nothing to finish here: the messages are in the broker and the workers grade them."""
 
+
+def queue_from_settings(settings: Settings, session_factory: sessionmaker) -> GradingQueue:
+    """`Settings.queue`: the embedded thread pool (default), or Celery workers on other hosts."""
+    if settings.queue == "celery":
+        return CeleryQueue(settings, session_factory)
+    return InProcessQueue(settings, session_factory)
+
+
+def web_process_queue(settings: Settings, session_factory: sessionmaker) -> GradingQueue:
+    """The queue of a `grader serve` web process, which never grades: Celery workers on other hosts, or (embedded)
+    the grading process that `grader serve` starts beside the web processes."""
+    if settings.queue == "celery":
+        return CeleryQueue(settings, session_factory)
+    return DatabaseQueue(settings, session_factory)

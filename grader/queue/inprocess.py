@@ -15,9 +15,9 @@ import threading
 from sqlalchemy.orm import sessionmaker
 
 from grader.db.base import make_engine, make_session_factory
-from grader.gradebook.repository import Gradebook
 from grader.pipeline import grade_stored
 from grader.plagiarism.runs import requeue_interrupted_runs, serve_runs
+from grader.queue.claims import JobClaims
 from grader.queue.identity import WorkerIdentity
 from grader.queue.jobs import GradeFunction, execute_job, recover_interrupted_jobs
 from grader.settings import Settings
@@ -74,7 +74,7 @@ class InProcessQueue:
     def _poll(self) -> None:
         while not self._stopping.wait(self.poll_s):
             with self.session_factory() as session:
-                job_ids = Gradebook(session).queued_job_ids()
+                job_ids = JobClaims(session).queued_ids()
             for job_id in job_ids:
                 self.enqueue(job_id)
 

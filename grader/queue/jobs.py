@@ -7,9 +7,11 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import sessionmaker
 
+from grader.db.models import GradingJob
 from grader.domain.result import GradeResult
 from grader.gradebook.repository import Gradebook
 from grader.pipeline import ensure_in_store
+from grader.queue.claims import JobClaims
 from grader.queue.identity import WorkerIdentity
 from grader.settings import Settings
 
@@ -21,16 +23,16 @@ GradeFunction = Callable[[str, str, Settings], GradeResult]
 def recover_interrupted_jobs(session_factory: sessionmaker) -> list[int]:
     """Put jobs a crashed process left 'running' back to 'queued'; return every queued job id, oldest first."""
     with session_factory.begin() as session:
-        gradebook = Gradebook(session)
-        gradebook.requeue_interrupted_jobs()
-        return gradebook.queued_job_ids()
+        claims = JobClaims(session)
+        claims.requeue_interrupted()
+        return claims.queued_ids()
 
 
 def execute_job(job_id: int, settings: Settings, session_factory: sessionmaker, grade: GradeFunction,
                 worker: WorkerIdentity) -> bool:
     """Claim the job for `worker`, grade its submission, store the result. False when another worker already had it."""
     with session_factory.begin() as session:
-        job = Gradebook(session).claim_job(job_id)
+        job = JobClaims(session).claim(job_id)
         if job is None:
             return False
         job.worker_host, job.worker_pid, job.worker_gpu, job.sandbox_image = worker.host, worker.pid, worker.gpu, None
@@ -48,8 +50,7 @@ def execute_job(job_id: int, settings: Settings, session_factory: sessionmaker, 
         graded = GradeResult(assignment=assignment_id, submission_sha256=sha256, status="infra_error",
                              message="The grader failed on this submission; it does not count as an attempt and can be regraded.")
     with session_factory.begin() as session:
-        gradebook = Gradebook(session)
-        job = gradebook.job(job_id)
+        job = session.get(GradingJob, job_id)
         job.sandbox_image = graded.sandbox.image if graded.sandbox is not None else None
-        gradebook.finish_job(job, graded.model_dump(mode="json"), error)
+        JobClaims(session).finish(job, graded.model_dump(mode="json"), error)
     return True

@@ -44,7 +44,7 @@ def _check_login_csrf(request: Request, submitted: str) -> None:
 
 def _signed_in(request: Request, ctx: AppContext, user_id: int, to: str) -> Response:
     with ctx.unit_of_work() as gradebook:
-        token, _ = gradebook.open_session(gradebook.user(user_id), ctx.options.session_lifetime)
+        token, _ = gradebook.accounts.open_session(gradebook.accounts.user(user_id), ctx.options.session_lifetime)
     response = _redirect(to)
     set_cookie(request, response, SESSION_COOKIE, token, int(ctx.options.session_lifetime.total_seconds()))
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
@@ -80,7 +80,7 @@ def login(request: Request, email: str = Form(...), password: str = Form(...), c
             error = (f"Too many failed sign-ins for this account or from this network. Try again in {wait} seconds; "
                      "if you forgot your password, ask an instructor for a new invitation link.")
             return _anonymous_form(request, "login.html", {"error": error}, status_code=429)
-        user = gradebook.user_by_email(email)
+        user = gradebook.accounts.user_by_email(email)
         matches = password_matches(user.password_hash if user else None, password)
         if matches:
             forget_failures(gradebook.session, email)
@@ -95,7 +95,7 @@ def login(request: Request, email: str = Form(...), password: str = Form(...), c
 @router.get("/invite/{invite}", response_class=HTMLResponse)
 def invite_form(request: Request, invite: str, ctx: AppContext = Depends(app_context)) -> Response:
     with ctx.unit_of_work() as gradebook:
-        user = gradebook.user_by_invite(invite)
+        user = gradebook.accounts.user_by_invite(invite)
         if user is None:
             raise NotFound("this invitation link was already used or is not valid; ask an instructor for a new one")
         name = user.name
@@ -108,11 +108,11 @@ def accept_invite(request: Request, invite: str, password: str = Form(...), pass
     _check_login_csrf(request, csrf_token)
     error = _password_problem(password, password_again)
     with ctx.unit_of_work() as gradebook:
-        user = gradebook.user_by_invite(invite)
+        user = gradebook.accounts.user_by_invite(invite)
         if user is None:
             raise NotFound("this invitation link was already used or is not valid; ask an instructor for a new one")
         if error is None:
-            gradebook.set_password(user, hash_password(password))
+            gradebook.accounts.set_password(user, hash_password(password))
         user_id, name = user.id, user.name
     if error is not None:
         return _anonymous_form(request, "invite.html", {"name": name, "invite": invite, "error": error},
@@ -125,7 +125,7 @@ def logout(request: Request, csrf_token: str = Form(""), viewer: Viewer = Depend
            ctx: AppContext = Depends(app_context)) -> Response:
     check_csrf(viewer, csrf_token)
     with ctx.unit_of_work() as gradebook:
-        gradebook.close_session(request.cookies[SESSION_COOKIE])
+        gradebook.accounts.close_session(request.cookies[SESSION_COOKIE])
     response = _redirect("/login")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -134,7 +134,7 @@ def logout(request: Request, csrf_token: str = Form(""), viewer: Viewer = Depend
 # --- the account page ------------------------------------------------------------------------------------------------
 def _account_page(request: Request, ctx: AppContext, viewer: Viewer, status_code: int = 200, **shown) -> Response:
     with ctx.unit_of_work() as gradebook:
-        tokens = [(token.id, token.label, token.created_at) for token in gradebook.api_tokens(viewer.id)]
+        tokens = [(token.id, token.label, token.created_at) for token in gradebook.accounts.api_tokens(viewer.id)]
     context = {"new_token": None, "message": None, "error": None, **shown, "tokens": tokens}
     return render(request, "account.html", context, status_code=status_code)
 
@@ -150,7 +150,7 @@ def new_api_token(request: Request, label: str = Form("script"), csrf_token: str
                   viewer: Viewer = Depends(page_viewer), ctx: AppContext = Depends(app_context)) -> Response:
     check_csrf(viewer, csrf_token)
     with ctx.unit_of_work() as gradebook:
-        token = gradebook.issue_api_token(gradebook.user(viewer.id), label[:200])
+        token = gradebook.accounts.issue_api_token(gradebook.accounts.user(viewer.id), label[:200])
     return _account_page(request, ctx, viewer, new_token=token)
 
 
@@ -159,7 +159,7 @@ def revoke_api_token(request: Request, token_id: int, csrf_token: str = Form("")
                      viewer: Viewer = Depends(page_viewer), ctx: AppContext = Depends(app_context)) -> Response:
     check_csrf(viewer, csrf_token)
     with ctx.unit_of_work() as gradebook:
-        if not gradebook.revoke_api_token(viewer.id, token_id):
+        if not gradebook.accounts.revoke_api_token(viewer.id, token_id):
             raise NotFound("no such token of yours; it may be revoked already")
     return _account_page(request, ctx, viewer,
                          message="The token is revoked: scripts using it are refused from now on.")
@@ -172,11 +172,11 @@ def change_password(request: Request, current_password: str = Form(...), passwor
     """A new password signs the account out everywhere and revokes its API tokens; this browser signs in anew."""
     check_csrf(viewer, csrf_token)
     with ctx.unit_of_work() as gradebook:
-        user = gradebook.user(viewer.id)
+        user = gradebook.accounts.user(viewer.id)
         error = (None if password_matches(user.password_hash, current_password)
                  else "The current password is wrong.") or _password_problem(password, password_again)
         if error is None:
-            gradebook.set_password(user, hash_password(password))
+            gradebook.accounts.set_password(user, hash_password(password))
     if error is not None:
         return _account_page(request, ctx, viewer, status_code=400, error=error)
     return _signed_in(request, ctx, viewer.id, "/account")

@@ -14,7 +14,8 @@ import typer
 from grader.settings import Settings
 
 if TYPE_CHECKING:
-    from grader.gradebook.repository import Gradebook, RosterEntry
+    from grader.gradebook.accounts import RosterEntry
+    from grader.gradebook.repository import Gradebook
 
 # The database and the web server are imported inside the commands: every `grader` call loads this module
 # (grader/entrypoints/cli.py).
@@ -58,7 +59,7 @@ def _gradebook(settings: Settings) -> Iterator[Gradebook]:
 
 def read_roster(path: Path) -> list[RosterEntry]:
     """CSV with a header row: email, name, and optionally student_number."""
-    from grader.gradebook.repository import RosterEntry
+    from grader.gradebook.accounts import RosterEntry
 
     with path.open(newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
@@ -84,7 +85,7 @@ def import_roster(csv_path: Path = typer.Argument(..., exists=True, dir_okay=Fal
     """Create student accounts from a roster CSV and print one invitation link per new student."""
     entries = read_roster(csv_path)
     with _gradebook(Settings()) as gradebook:
-        created = gradebook.import_roster(entries)
+        created = gradebook.accounts.import_roster(entries)
         lines = [f"{user.email},{base_url.rstrip('/')}/invite/{invite}" for user, invite in created]
     typer.echo("email,invitation_link")
     for line in lines:
@@ -96,12 +97,12 @@ def import_roster(csv_path: Path = typer.Argument(..., exists=True, dir_okay=Fal
 def create_instructor(email: str, name: str = typer.Option(..., prompt=True),
                       base_url: str = typer.Option("http://127.0.0.1:8000", help=BASE_URL_HELP)) -> None:
     """Create an instructor account and print its invitation link."""
-    from grader.gradebook.repository import RosterEntry
+    from grader.gradebook.accounts import RosterEntry
 
     with _gradebook(Settings()) as gradebook:
-        if gradebook.user_by_email(email):
+        if gradebook.accounts.user_by_email(email):
             raise typer.BadParameter(f"{email} already has an account")
-        _, invite = gradebook.add_user(RosterEntry(email, name), "instructor")
+        _, invite = gradebook.accounts.add_user(RosterEntry(email, name), "instructor")
     typer.echo(f"{base_url.rstrip('/')}/invite/{invite}")
 
 
@@ -109,10 +110,10 @@ def create_instructor(email: str, name: str = typer.Option(..., prompt=True),
 def reinvite(email: str, base_url: str = typer.Option("http://127.0.0.1:8000", help=BASE_URL_HELP)) -> None:
     """Issue a fresh one-time invitation link (e.g. a forgotten password); the old password stops working."""
     with _gradebook(Settings()) as gradebook:
-        user = gradebook.user_by_email(email)
+        user = gradebook.accounts.user_by_email(email)
         if user is None:
             raise typer.BadParameter(f"no account for {email}")
-        invite = gradebook.reissue_invite(user)
+        invite = gradebook.accounts.reissue_invite(user)
     typer.echo(f"{base_url.rstrip('/')}/invite/{invite}")
 
 
@@ -120,10 +121,10 @@ def reinvite(email: str, base_url: str = typer.Option("http://127.0.0.1:8000", h
 def create_token(email: str, label: str = typer.Option("script")) -> None:
     """Print a new JSON API bearer token for an account."""
     with _gradebook(Settings()) as gradebook:
-        user = gradebook.user_by_email(email)
+        user = gradebook.accounts.user_by_email(email)
         if user is None:
             raise typer.BadParameter(f"no account for {email}")
-        typer.echo(gradebook.issue_api_token(user, label))
+        typer.echo(gradebook.accounts.issue_api_token(user, label))
 
 
 @admin.command("extend")
@@ -140,7 +141,7 @@ def extend(email: str = typer.Argument(..., help="the student's e-mail"),
     if assignment_id not in assignment_ids(settings):
         raise typer.BadParameter(f"unknown assignment {assignment_id!r} (known: {', '.join(assignment_ids(settings))})")
     with _gradebook(settings) as gradebook:
-        student, instructor = gradebook.user_by_email(email), gradebook.user_by_email(by)
+        student, instructor = gradebook.accounts.user_by_email(email), gradebook.accounts.user_by_email(by)
         if student is None:
             raise typer.BadParameter(f"no account for {email}")
         if instructor is None or instructor.role != "instructor":

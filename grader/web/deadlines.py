@@ -42,7 +42,7 @@ def upload_outlook(ctx: AppContext, viewer: Viewer, assignment: CourseAssignment
     now = now or utcnow()
     with ctx.unit_of_work() as gradebook:
         dates = student_dates(ctx, gradebook, viewer.id, assignment)
-        counting = counting_attempt(gradebook.attempts(viewer.id, assignment.id), dates, ctx.rules)
+        counting = counting_attempt(gradebook.submissions.attempts(viewer.id, assignment.id), dates, ctx.rules)
     upload_lateness = lateness(now, dates, ctx.rules)
     replaces = ""
     if (ctx.rules.counting_attempt == "latest_before_deadline" and upload_lateness.counts and counting is not None
@@ -67,11 +67,11 @@ def grant(ctx: AppContext, viewer: Viewer, student_id: int, assignment_id: str, 
     require_instructor(viewer)
     ctx.assignment(assignment_id)
     with ctx.unit_of_work() as gradebook:
-        student = gradebook.user(student_id)
+        student = gradebook.accounts.user(student_id)
         if student is None or student.role != "student":
             raise NotFound("no such student")
         try:
-            grant_extension(gradebook, student, assignment_id, days, note, gradebook.user(viewer.id))
+            grant_extension(gradebook, student, assignment_id, days, note, gradebook.accounts.user(viewer.id))
         except ExtensionError as error:
             raise InvalidInput(str(error)) from error
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from grader.gradebook.repository import COURSE_LEVEL
+from grader.gradebook.manual_scores import COURSE_LEVEL
 from grader.queue.heartbeat import worker_statuses
 from grader.web import deadlines, regrades, services
 from grader.web.auth import app_context, check_csrf, instructor_page_viewer, page_uploader, page_viewer
@@ -51,7 +51,7 @@ def _assignment_page(request: Request, ctx: AppContext, viewer: Viewer, assignme
                      upload_error: str | None = None, status_code: int = 200) -> Response:
     course_assignment = ctx.assignment(assignment_id)
     with ctx.unit_of_work() as gradebook:
-        penalties = penalties_of(ctx, gradebook, gradebook.user(viewer.id), assignment_id)
+        penalties = penalties_of(ctx, gradebook, gradebook.accounts.user(viewer.id), assignment_id)
     return render(request, "assignment.html", {
         "penalties": penalties,
         "assignment": course_assignment,
@@ -119,11 +119,11 @@ def export(viewer: Viewer = Depends(instructor_page_viewer), ctx: AppContext = D
 def student(request: Request, student_id: int, viewer: Viewer = Depends(instructor_page_viewer),
             ctx: AppContext = Depends(app_context)) -> Response:
     with ctx.unit_of_work() as gradebook:
-        person = gradebook.user(student_id)
+        person = gradebook.accounts.user(student_id)
         if person is None or person.role != "student":
             raise NotFound("no such student")
-        audit = gradebook.manual_entries(student_id)
-        manual_now = {(a, i): gradebook.manual_points(student_id, a, i) for a, i in services.manual_items(ctx)}
+        audit = gradebook.manual_scores.entries(student_id)
+        manual_now = {(a, i): gradebook.manual_scores.points(student_id, a, i) for a, i in services.manual_items(ctx)}
         audit_rows = [(entry, entry.instructor.email) for entry in audit]
     history = [(a, services.attempt_rows(ctx, viewer, student_id, a)) for a in ctx.assignments()]
     # Manual points count without an attempt; the instructor is told when they are all a project has.

@@ -10,7 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from grader.db.models import User
 from grader.db.plagiarism_models import PlagiarismCase
-from grader.gradebook.repository import Gradebook, student_keys
+from grader.gradebook.plagiarism_flags import student_keys
+from grader.gradebook.repository import Gradebook
 from grader.plagiarism.review import DECISIONS, CaseNotFound, cases, decide
 from grader.plagiarism.runs import request_run, runs
 from grader.web.auth import app_context, check_csrf, instructor_page_viewer
@@ -33,7 +34,7 @@ class Penalty:
 
 def people_by_key(gradebook: Gradebook) -> dict[str, User]:
     """How cases name students (e-mail or student number) -> the account."""
-    return {key: user for user in gradebook.students() for key in student_keys(user)}
+    return {key: user for user in gradebook.accounts.students() for key in student_keys(user)}
 
 
 def penalties_of(ctx: AppContext, gradebook: Gradebook, user: User, assignment_id: str) -> list[Penalty]:

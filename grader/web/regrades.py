@@ -1,5 +1,5 @@
 """Regrades from the web app and the API: start one, preview old → new points, publish it, list them all. A
-superseded batch (see grader/gradebook/regrade_batches.py) cannot be published."""
+superseded batch (see grader/gradebook/regrades.py) cannot be published."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from grader.db.models import User
 from grader.gradebook.compute import Standing
 from grader.gradebook.extensions import extension_days
-from grader.gradebook.regrade_batches import BatchSummary, batch_summary, regrade_batches
+from grader.gradebook.plagiarism_flags import plagiarism_flags
+from grader.gradebook.regrades import BatchSummary
 from grader.gradebook.report import student_standing
 from grader.web.security import Viewer
 from grader.web.services import AppContext, InvalidInput, NotFound, require_instructor
@@ -41,15 +42,15 @@ def start_regrade(ctx: AppContext, viewer: Viewer, assignment_id: str, submissio
     ctx.assignment(assignment_id)
     with ctx.unit_of_work() as gradebook:
         if submission_id is None:
-            targets = gradebook.submissions_for_assignment(assignment_id)
+            targets = gradebook.submissions.submissions_for_assignment(assignment_id)
         else:
-            submission = gradebook.submission(submission_id)
+            submission = gradebook.submissions.submission(submission_id)
             if submission is None or submission.assignment_id != assignment_id:
                 raise NotFound("no such submission")
             targets = [submission]
         if not targets:
             raise InvalidInput(f"{assignment_id} has no submissions to regrade")
-        batch, job_ids = gradebook.start_regrade(assignment_id, targets, gradebook.user(viewer.id))
+        batch, job_ids = gradebook.regrades.start(assignment_id, targets, gradebook.accounts.user(viewer.id))
         batch_id = batch.id
     for job_id in job_ids:
         ctx.queue.enqueue(job_id)
@@ -61,15 +62,15 @@ def regrade_status(ctx: AppContext, viewer: Viewer, batch_id: int) -> RegradeSta
     require_instructor(viewer)
     assignments = ctx.assignments()
     with ctx.unit_of_work() as gradebook:
-        batch = gradebook.regrade_batch(batch_id)
-        summary = batch_summary(gradebook, batch_id)
+        batch = gradebook.regrades.batch(batch_id)
+        summary = gradebook.regrades.summary(batch_id)
         if batch is None or summary is None:
             raise NotFound("no such regrade")
-        jobs = gradebook.regrade_jobs(batch_id)
-        overlay = gradebook.regrade_records(batch_id)
-        flags = gradebook.plagiarism_flags()
+        jobs = gradebook.regrades.jobs(batch_id)
+        overlay = gradebook.regrades.records(batch_id)
+        flags = plagiarism_flags(gradebook.session)
         students = {job.submission.user_id: job.submission.user for job in jobs}
-        snapshot = gradebook.snapshot(list(students))
+        snapshot = gradebook.submissions.snapshot(list(students))
         extensions = extension_days(gradebook, list(students))
         changes = []
         for student in sorted(students.values(), key=lambda user: user.email):
@@ -88,8 +89,8 @@ def _project_points(standing: Standing, assignment_id: str) -> float | None:
 def publish_regrade(ctx: AppContext, viewer: Viewer, batch_id: int) -> None:
     require_instructor(viewer)
     with ctx.unit_of_work() as gradebook:
-        batch = gradebook.regrade_batch(batch_id)
-        summary = batch_summary(gradebook, batch_id)
+        batch = gradebook.regrades.batch(batch_id)
+        summary = gradebook.regrades.summary(batch_id)
         if batch is None or summary is None:
             raise NotFound("no such regrade")
         if batch.published_at is not None:
@@ -100,10 +101,10 @@ def publish_regrade(ctx: AppContext, viewer: Viewer, batch_id: int) -> None:
                                "results. Start a new regrade if the results should change again.")
         if summary.done_jobs != summary.total_jobs:
             raise InvalidInput("this regrade is still running; publish it when every job is done")
-        gradebook.publish_regrade(batch)
+        gradebook.regrades.publish(batch)
 
 
 def batches(ctx: AppContext, viewer: Viewer) -> list[BatchSummary]:
     require_instructor(viewer)
     with ctx.unit_of_work() as gradebook:
-        return regrade_batches(gradebook)
+        return gradebook.regrades.summaries()

@@ -34,7 +34,7 @@ def _askable_criteria(page: services.SubmissionPage) -> dict[str, float]:
 
 def _automatic_points(gradebook: Gradebook, submission_id: int, criterion_id: str) -> float | None:
     """The grader's points for the criterion, before any override."""
-    record = gradebook.current_record(submission_id)
+    record = gradebook.submissions.current_record(submission_id)
     criteria = record.result.get("criteria", []) if record else []
     return next((c["points"] for c in criteria if c["id"] == criterion_id), None)
 
@@ -66,8 +66,8 @@ def ask(submission_id: int, criterion_id: str = Form(...), message: str = Form("
         raise InvalidInput("only the student who submitted asks for a review; answer in an existing thread instead")
     with ctx.unit_of_work() as gradebook:
         try:
-            request = open_request(gradebook.session, gradebook.submission(submission_id), criterion_id,
-                                   _askable_criteria(page), gradebook.user(viewer.id), message)
+            request = open_request(gradebook.session, gradebook.submissions.submission(submission_id), criterion_id,
+                                   _askable_criteria(page), gradebook.accounts.user(viewer.id), message)
         except RequestRefused as error:
             raise InvalidInput(str(error)) from error
         request_id = request.id
@@ -103,7 +103,7 @@ def answer(request_id: int, message: str = Form(""), override_points: str = Form
         regrade_request = gradebook.session.get(RegradeRequest, request_id)
         criterion = regrade_request.criterion_id
         try:
-            reply(gradebook.session, regrade_request, gradebook.user(viewer.id), message, override,
+            reply(gradebook.session, regrade_request, gradebook.accounts.user(viewer.id), message, override,
                   _automatic_points(gradebook, page.submission.id, criterion), _askable_criteria(page).get(criterion))
         except RequestRefused as error:
             raise InvalidInput(str(error)) from error

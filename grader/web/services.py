@@ -21,17 +21,12 @@ from grader.gradebook.catalog import CourseCatalog
 from grader.gradebook.compute import counting_attempt
 from grader.gradebook.extensions import extension_days
 from grader.gradebook.group_commit import SubmissionRecorder
+from grader.gradebook.manual_scores import COURSE_LEVEL, DEFENSE, RETAKE_QUESTIONS
 from grader.gradebook.regrade_requests import overrides
 from grader.gradebook.report import CourseAssignment, StudentRow, gradebook_rows, grades_csv
-from grader.gradebook.repository import (
-    COURSE_LEVEL,
-    DEFENSE,
-    RETAKE_QUESTIONS,
-    Gradebook,
-    NewSubmission,
-    RecordedSubmission,
-)
+from grader.gradebook.repository import Gradebook
 from grader.gradebook.rules import CourseRules, Lateness, ProjectDates, lateness
+from grader.gradebook.submissions import NewSubmission, RecordedSubmission
 from grader.intake import Rejected
 from grader.pipeline import accept_staged, ensure_in_store, intake_caps
 from grader.queue.base import GradingQueue
@@ -122,8 +117,8 @@ class SubmissionPage:
 def graded_on(ctx: AppContext, submission_id: int) -> JobTrace | None:
     """The worker that produced the submission's shown result, else the one that took its job last."""
     with ctx.unit_of_work() as gradebook:
-        record = gradebook.current_record(submission_id)
-        return job_trace(gradebook.job(record.job_id) if record else gradebook.latest_job(submission_id))
+        record = gradebook.submissions.current_record(submission_id)
+        return job_trace(gradebook.submissions.job(record.job_id) if record else gradebook.submissions.latest_job(submission_id))
 
 
 def require_instructor(viewer: Viewer) -> None:
@@ -172,12 +167,12 @@ async def _taken_in(ctx: AppContext, viewer: Viewer, assignment: CourseAssignmen
 def submission_status(gradebook: Gradebook, submission: Submission, record: GradeRecord | None) -> str:
     if record is not None:
         return record.status
-    job = gradebook.latest_job(submission.id)
+    job = gradebook.submissions.latest_job(submission.id)
     return job.state if job else "queued"
 
 
 def _manual_points(gradebook: Gradebook, user_id: int, assignment: CourseAssignment) -> dict[str, float]:
-    entered = {c.id: gradebook.manual_points(user_id, assignment.id, c.id) for c in assignment.manual_criteria}
+    entered = {c.id: gradebook.manual_scores.points(user_id, assignment.id, c.id) for c in assignment.manual_criteria}
     return {criterion_id: points for criterion_id, points in entered.items() if points is not None}
 
 
@@ -193,19 +188,19 @@ def _visible_result(gradebook: Gradebook, viewer: Viewer, submission: Submission
     return result_view(record.result, _manual_points(gradebook, submission.user_id, assignment),
                        dates.hidden_shown_from, utcnow(), viewer.is_instructor,
                        overrides(gradebook.session, submission.id),
-                       {c.id: gradebook.manual_note(submission.user_id, assignment.id, c.id)
+                       {c.id: gradebook.manual_scores.note(submission.user_id, assignment.id, c.id)
                         for c in assignment.manual_criteria})
 
 
 def submission_page(ctx: AppContext, viewer: Viewer, submission_id: int) -> SubmissionPage:
     with ctx.unit_of_work() as gradebook:
-        submission = gradebook.submission(submission_id)
+        submission = gradebook.submissions.submission(submission_id)
         if submission is None or (submission.user_id != viewer.id and not viewer.is_instructor):
             raise NotFound("no such submission")
         assignment = ctx.assignment(submission.assignment_id)
         dates = student_dates(ctx, gradebook, submission.user_id, assignment)
-        counting = counting_attempt(gradebook.attempts(submission.user_id, assignment.id), dates, ctx.rules)
-        record = gradebook.current_record(submission.id)  # read once: status and result must agree
+        counting = counting_attempt(gradebook.submissions.attempts(submission.user_id, assignment.id), dates, ctx.rules)
+        record = gradebook.submissions.current_record(submission.id)  # read once: status and result must agree
         return SubmissionPage(
             submission, submission.user, assignment, submission_status(gradebook, submission, record),
             _visible_result(gradebook, viewer, submission, assignment, record, dates), dates,
@@ -219,10 +214,10 @@ def attempt_rows(ctx: AppContext, viewer: Viewer, student_id: int, assignment: C
         raise NotFound("no such student")
     with ctx.unit_of_work() as gradebook:
         dates = student_dates(ctx, gradebook, student_id, assignment)
-        counting = counting_attempt(gradebook.attempts(student_id, assignment.id), dates, ctx.rules)
+        counting = counting_attempt(gradebook.submissions.attempts(student_id, assignment.id), dates, ctx.rules)
         rows = []
-        for submission in gradebook.submissions_of(student_id, assignment.id):
-            record = gradebook.current_record(submission.id)
+        for submission in gradebook.submissions.submissions_of(student_id, assignment.id):
+            record = gradebook.submissions.current_record(submission.id)
             view = _visible_result(gradebook, viewer, submission, assignment, record, dates)
             late = lateness(submission.submitted_at, dates, ctx.rules)
             rows.append(AttemptRow(
@@ -240,7 +235,7 @@ def attempt_rows(ctx: AppContext, viewer: Viewer, student_id: int, assignment: C
 def stored_files(ctx: AppContext, viewer: Viewer, submission_id: int) -> tuple[Path, list[str]]:
     require_instructor(viewer)
     with ctx.unit_of_work() as gradebook:
-        submission = gradebook.submission(submission_id)
+        submission = gradebook.submissions.submission(submission_id)
         if submission is None:
             raise NotFound("no such submission")
         ensure_in_store(ctx.settings, gradebook, submission.sha256, submission.assignment_id)
@@ -287,7 +282,7 @@ def enter_manual_score(ctx: AppContext, viewer: Viewer, student_id: int, assignm
     if not 0 <= points <= maximum:
         raise InvalidInput(f"points for {item} must be between 0 and {maximum:g}")
     with ctx.unit_of_work() as gradebook:
-        student = gradebook.user(student_id)
+        student = gradebook.accounts.user(student_id)
         if student is None or student.role != "student":
             raise NotFound("no such student")
-        gradebook.enter_manual(student, assignment_id, item, points, note, gradebook.user(viewer.id))
+        gradebook.manual_scores.enter(student, assignment_id, item, points, note, gradebook.accounts.user(viewer.id))

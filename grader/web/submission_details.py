@@ -101,5 +101,5 @@ def code_css() -> str:
 
 
 def current_result(gradebook: Gradebook, submission_id: int) -> dict[str, Any]:
-    record = gradebook.current_record(submission_id)
+    record = gradebook.submissions.current_record(submission_id)
     return record.result if record else {}

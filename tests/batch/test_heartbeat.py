@@ -14,7 +14,8 @@ from grader.db.base import utcnow
 from grader.db.models import GradingJob
 from grader.db.worker_models import JobHolder, WorkerHeartbeat
 from grader.entrypoints.worker import default_slots
-from grader.gradebook.repository import Gradebook, RosterEntry
+from grader.gradebook.accounts import RosterEntry
+from grader.gradebook.repository import Gradebook
 from grader.queue.celery_queue import CPU_QUEUE
 from grader.queue.heartbeat import Heartbeat, grading_capacity, release_orphan, worker_statuses
 from grader.queue.identity import WorkerIdentity
@@ -32,8 +33,8 @@ def gradebook(fixture_settings, gradebook_factory):
 def job_ids(gradebook) -> list[int]:
     with gradebook.begin() as session:
         book = Gradebook(session)
-        user, _ = book.add_user(RosterEntry("s1@example.edu", "S One"), "student")
-        return [book.record_submission(user.id, "p1", f"{n}" * 64, "py", "solution.py", 10).job_id for n in range(3)]
+        user, _ = book.accounts.add_user(RosterEntry("s1@example.edu", "S One"), "student")
+        return [book.submissions.record_submission(user.id, "p1", f"{n}" * 64, "py", "solution.py", 10).job_id for n in range(3)]
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from grader.db.base import utcnow
 from grader.db.models import GradeRecord, GradingJob
 from grader.db.worker_models import JobHolder, WorkerHeartbeat
 from grader.domain.result import GradeResult, SandboxInfo
-from grader.gradebook.repository import Gradebook, RosterEntry
+from grader.gradebook.accounts import RosterEntry
+from grader.gradebook.repository import Gradebook
 from grader.queue.celery_queue import CPU_QUEUE, GPU_QUEUE, Delivery, deliver, queue_for
 from grader.queue.identity import WorkerIdentity
 
@@ -28,8 +29,8 @@ def gradebook(fixture_settings, gradebook_factory):
 def job_id(gradebook) -> int:
     with gradebook.begin() as session:
         book = Gradebook(session)
-        user, _ = book.add_user(RosterEntry("s1@example.edu", "S One"), "student")
-        return book.record_submission(user.id, "p1", "0" * 64, "py", "solution.py", 10).job_id
+        user, _ = book.accounts.add_user(RosterEntry("s1@example.edu", "S One"), "student")
+        return book.submissions.record_submission(user.id, "p1", "0" * 64, "py", "solution.py", 10).job_id
 
 
 def fake_grade(sha256, assignment_id, settings):  # stands in for the sandbox; the real path is in test_celery_workers

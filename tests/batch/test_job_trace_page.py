@@ -6,6 +6,7 @@ from grader.db.base import make_engine, make_session_factory
 from grader.domain.result import GradeResult
 from grader.gradebook.repository import Gradebook
 from grader.pipeline import accept_submission
+from grader.queue.claims import JobClaims
 from tests.web.conftest import (  # noqa: F401  (the web app's fixtures)
     client,
     course_dir,
@@ -25,12 +26,12 @@ def test_the_submission_page_names_the_grading_worker_image_and_gpu(client, peop
     engine = make_engine(settings.effective_database_url)
     with make_session_factory(engine).begin() as session:
         gradebook = Gradebook(session)
-        recorded = gradebook.record_submission(people["alice"].id, "p1", stored.sha256, stored.kind, upload.name,
+        recorded = gradebook.submissions.record_submission(people["alice"].id, "p1", stored.sha256, stored.kind, upload.name,
                                                stored.size_bytes)
-        job = gradebook.claim_job(recorded.job_id)
+        job = JobClaims(session).claim(recorded.job_id)
         job.worker_host, job.worker_pid, job.worker_gpu = "gpu-host-3", 812, "NVIDIA H100 80GB HBM3"
         job.sandbox_image = "grader-sandbox:7bf394d7f591"
-        gradebook.finish_job(job, GradeResult(assignment="p1", status="graded", score=16.0).model_dump(mode="json"),
+        JobClaims(session).finish(job, GradeResult(assignment="p1", status="graded", score=16.0).model_dump(mode="json"),
                              None)
     engine.dispose()
     sign_in(client, people["teacher"].email)

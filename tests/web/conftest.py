@@ -15,7 +15,8 @@ from fastapi.testclient import TestClient
 
 from grader.db.base import make_engine, make_session_factory
 from grader.db.migrations import upgrade_to_head
-from grader.gradebook.repository import Gradebook, RosterEntry
+from grader.gradebook.accounts import RosterEntry
+from grader.gradebook.repository import Gradebook
 from grader.settings import Settings
 from grader.web.app import create_app
 from grader.web.options import WebOptions
@@ -111,8 +112,8 @@ def _add_people(settings: Settings, password_hash: str) -> dict[str, Person]:
             ("bob", "bob@example.edu", "Bob Brown", "s002", "student"),
             ("teacher", "teacher@example.edu", "Tess Teacher", None, "instructor"),
         ]:
-            user, _ = gradebook.add_user(RosterEntry(email, name, number), role)
-            gradebook.set_password(user, password_hash)
+            user, _ = gradebook.accounts.add_user(RosterEntry(email, name, number), role)
+            gradebook.accounts.set_password(user, password_hash)
             made[key] = Person(user.id, email, name)
     engine.dispose()
     return made

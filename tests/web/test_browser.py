@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from grader.db.base import make_engine, make_session_factory
-from grader.gradebook.repository import Gradebook, RosterEntry
+from grader.gradebook.accounts import RosterEntry
+from grader.gradebook.repository import Gradebook
 from grader.settings import Settings
 from grader.web.app import create_app
 from tests.services import require_chromium
@@ -81,8 +82,8 @@ def live(tmp_path: Path, e2e_course: E2ECourse, password_hash: str) -> Iterator[
         for email, name, number, role in [("alice@example.edu", "Alice Adams", "s001", "student"),
                                           ("bob@example.edu", "Bob Brown", "s002", "student"),
                                           ("teacher@example.edu", "Tess Teacher", None, "instructor")]:
-            user, _ = gradebook.add_user(RosterEntry(email, name, number), role)
-            gradebook.set_password(user, password_hash)
+            user, _ = gradebook.accounts.add_user(RosterEntry(email, name, number), role)
+            gradebook.accounts.set_password(user, password_hash)
     engine.dispose()
     with serving(app) as base_url:
         yield base_url

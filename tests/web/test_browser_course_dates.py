@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from grader.db.base import make_engine, make_session_factory, utcnow
-from grader.gradebook.repository import Gradebook, RosterEntry
+from grader.gradebook.accounts import RosterEntry
+from grader.gradebook.repository import Gradebook
 from grader.settings import Settings
 from grader.web.app import create_app
 from tests.web.conftest import FIXTURE_COURSE, SOLUTIONS, sqlite_url
@@ -39,8 +40,8 @@ def late_course(tmp_path: Path, password_hash: str) -> Iterator[tuple[str, Setti
         for email, name, number, role in [("alice@example.edu", "Alice Adams", "s001", "student"),
                                           ("bob@example.edu", "Bob Brown", "s002", "student"),
                                           ("teacher@example.edu", "Tess Teacher", None, "instructor")]:
-            user, _ = gradebook.add_user(RosterEntry(email, name, number), role)
-            gradebook.set_password(user, password_hash)
+            user, _ = gradebook.accounts.add_user(RosterEntry(email, name, number), role)
+            gradebook.accounts.set_password(user, password_hash)
     engine.dispose()
     with serving(app) as base_url:
         yield base_url, settings
@@ -113,7 +114,7 @@ def test_a_superseded_regrade_offers_no_publish_and_the_server_refuses_it(browse
     teacher_email = "teacher@example.edu"
     engine = make_engine(settings.effective_database_url)
     with make_session_factory(engine).begin() as session:
-        alice_id = Gradebook(session).user_by_email("alice@example.edu").id
+        alice_id = Gradebook(session).accounts.user_by_email("alice@example.edu").id
     engine.dispose()
     submission_id = _graded_attempt(settings, alice_id, 10.0, utcnow() - timedelta(days=3))
     older = _finished_regrade(settings, submission_id, teacher_email, 12.0)

@@ -13,7 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from grader.db.base import make_engine, make_session_factory
-from grader.gradebook.repository import Gradebook, RosterEntry
+from grader.gradebook.accounts import RosterEntry
+from grader.gradebook.repository import Gradebook
 from grader.settings import Settings
 from grader.web.app import create_app
 from grader.web.cli import admin
@@ -48,8 +49,8 @@ def live(live_settings: Settings, password_hash: str) -> Iterator[str]:
         gradebook = Gradebook(session)
         people = [(email, name, "student") for email, (name, _) in STUDENTS.items()]
         for email, name, role in [*people, ("teacher@example.edu", "Tess Teacher", "instructor")]:
-            user, _ = gradebook.add_user(RosterEntry(email, name), role)
-            gradebook.set_password(user, password_hash)
+            user, _ = gradebook.accounts.add_user(RosterEntry(email, name), role)
+            gradebook.accounts.set_password(user, password_hash)
     engine.dispose()
     with serving(app) as base_url:
         yield base_url

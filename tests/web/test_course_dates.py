@@ -19,8 +19,10 @@ from grader import course_files
 from grader.db.base import make_engine, make_session_factory, utcnow
 from grader.db.models import Submission
 from grader.gradebook.compute import Attempt, counting_attempt, project_score
-from grader.gradebook.repository import Gradebook, NewSubmission
+from grader.gradebook.repository import Gradebook
 from grader.gradebook.rules import CourseRules, CourseRulesError, LatePolicy, ProjectDates, lateness, load_course_rules
+from grader.gradebook.submissions import NewSubmission
+from grader.queue.claims import JobClaims
 from grader.settings import Settings
 from grader.web.app import create_app
 from grader.web.cli import admin
@@ -138,9 +140,10 @@ def _graded_attempt(settings: Settings, user_id: int, score: float, submitted_at
     with make_session_factory(engine).begin() as session:
         gradebook = Gradebook(session)
         content = (SOLUTIONS / "right.py").read_bytes()
-        [recorded] = gradebook.record_submissions([NewSubmission(
+        [recorded] = gradebook.submissions.record_submissions([NewSubmission(
             user_id, "p1", hashlib.sha256(content).hexdigest(), "py", "solution.py", len(content), content)])
-        gradebook.finish_job(gradebook.claim_job(recorded.job_id), _result(score), None)
+        claims = JobClaims(session)
+        claims.finish(claims.claim(recorded.job_id), _result(score), None)
         session.get(Submission, recorded.submission_id).submitted_at = submitted_at
     engine.dispose()
     return recorded.submission_id
@@ -150,7 +153,7 @@ def _api_headers(settings: Settings, email: str) -> dict[str, str]:
     engine = make_engine(settings.effective_database_url)
     with make_session_factory(engine).begin() as session:
         gradebook = Gradebook(session)
-        token = gradebook.issue_api_token(gradebook.user_by_email(email), "test")
+        token = gradebook.accounts.issue_api_token(gradebook.accounts.user_by_email(email), "test")
     engine.dispose()
     return {"Authorization": f"Bearer {token}"}
 

@@ -11,8 +11,10 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from grader.db.models import GradingJob, Submission, UploadContent
+from grader.gradebook.accounts import RosterEntry
 from grader.gradebook.group_commit import SubmissionRecorder
-from grader.gradebook.repository import Gradebook, NewSubmission, RosterEntry
+from grader.gradebook.repository import Gradebook
+from grader.gradebook.submissions import NewSubmission
 
 BURST = 20
 
@@ -20,7 +22,7 @@ BURST = 20
 @pytest.fixture
 def student_id(session_factory: sessionmaker) -> int:
     with session_factory.begin() as session:
-        return Gradebook(session).add_user(RosterEntry("dora@example.edu", "Dora"), "student")[0].id
+        return Gradebook(session).accounts.add_user(RosterEntry("dora@example.edu", "Dora"), "student")[0].id
 
 
 class FirstCommitHeld:
@@ -125,7 +127,7 @@ def test_uploads_that_carry_their_content_commit_it_with_their_rows_and_need_no_
     assert flushes == ["flush"]
     recorder.stop()
     with session_factory() as session:
-        kept = Gradebook(session).upload_content(carried.sha256)
+        kept = Gradebook(session).submissions.upload_content(carried.sha256)
         assert (kept.content, kept.original_name) == (content, "solution0.py")
         assert session.scalar(select(func.count(UploadContent.sha256))) == 1
         assert {session.get(Submission, row.submission_id).sha256 for row in (first, again)} == {carried.sha256}

@@ -13,7 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from grader.db.base import make_engine, make_session_factory
-from grader.gradebook.repository import Gradebook, RosterEntry
+from grader.gradebook.accounts import RosterEntry
+from grader.gradebook.repository import Gradebook
 from tests.plagiarism.conftest import ALICE, BOB, CAROL, MALLORY, STARTER
 from tests.web.conftest import sign_in, submission_id_of, wait_graded
 
@@ -31,8 +32,8 @@ def word_count_cohort(client: TestClient, people, settings, password_hash: str) 
     with make_session_factory(engine).begin() as session:
         gradebook = Gradebook(session)
         for email, name in (("carol@example.edu", "Carol Cole"), ("mallory@example.edu", "Mallory Moss")):
-            user, _ = gradebook.add_user(RosterEntry(email, name), "student")
-            gradebook.set_password(user, password_hash)
+            user, _ = gradebook.accounts.add_user(RosterEntry(email, name), "student")
+            gradebook.accounts.set_password(user, password_hash)
     engine.dispose()
     return {people["alice"].email: ALICE, people["bob"].email: BOB, "carol@example.edu": CAROL,
             "mallory@example.edu": MALLORY}

@@ -6,8 +6,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
 from grader.domain.result import GradeResult
-from grader.gradebook.repository import Gradebook, RosterEntry
+from grader.gradebook.accounts import RosterEntry
+from grader.gradebook.repository import Gradebook
 from grader.pipeline import accept_submission
+from grader.queue.claims import JobClaims
 from grader.queue.inprocess import InProcessQueue
 from grader.settings import Settings
 from tests.web.conftest import GRADING_TIMEOUT_S, SOLUTIONS
@@ -17,9 +19,9 @@ def _submit(settings: Settings, session_factory: sessionmaker, solution: str) ->
     stored = accept_submission(SOLUTIONS / solution, "solution.py", "p1", settings)
     with session_factory.begin() as session:
         gradebook = Gradebook(session)
-        student = gradebook.user_by_email("dora@example.edu") or \
-            gradebook.add_user(RosterEntry("dora@example.edu", "Dora"), "student")[0]
-        return gradebook.record_submission(student.id, "p1", stored.sha256, stored.kind, "solution.py",
+        student = gradebook.accounts.user_by_email("dora@example.edu") or \
+            gradebook.accounts.add_user(RosterEntry("dora@example.edu", "Dora"), "student")[0]
+        return gradebook.submissions.record_submission(student.id, "p1", stored.sha256, stored.kind, "solution.py",
                                            stored.size_bytes).job_id
 
 
@@ -27,7 +29,7 @@ def _wait_done(session_factory: sessionmaker, job_id: int) -> None:
     deadline = time.monotonic() + GRADING_TIMEOUT_S
     while time.monotonic() < deadline:
         with session_factory() as session:
-            if Gradebook(session).job(job_id).state == "done":
+            if Gradebook(session).submissions.job(job_id).state == "done":
                 return
         time.sleep(0.2)
     raise AssertionError(f"job {job_id} not done")
@@ -36,7 +38,7 @@ def _wait_done(session_factory: sessionmaker, job_id: int) -> None:
 def _status_and_score(session_factory: sessionmaker, job_id: int) -> tuple[str, float]:
     with session_factory() as session:
         gradebook = Gradebook(session)
-        record = gradebook.current_record(gradebook.job(job_id).submission_id)
+        record = gradebook.submissions.current_record(gradebook.submissions.job(job_id).submission_id)
         return record.status, record.score
 
 
@@ -57,9 +59,9 @@ def test_a_job_left_running_by_a_crash_is_requeued_at_start_and_graded(settings:
 def test_a_job_is_claimed_by_one_worker_only(settings: Settings, session_factory):
     job_id = _submit(settings, session_factory, "right.py")
     with session_factory.begin() as session:
-        assert Gradebook(session).claim_job(job_id) is not None
+        assert JobClaims(session).claim(job_id) is not None
     with session_factory.begin() as session:
-        assert Gradebook(session).claim_job(job_id) is None
+        assert JobClaims(session).claim(job_id) is None
 
 
 def test_a_grader_crash_is_stored_as_an_infra_error_that_never_counts(settings: Settings, session_factory):
@@ -76,10 +78,10 @@ def test_a_grader_crash_is_stored_as_an_infra_error_that_never_counts(settings: 
         queue.stop()
     with session_factory() as session:
         gradebook = Gradebook(session)
-        job = gradebook.job(job_id)
+        job = gradebook.submissions.job(job_id)
         assert "sandbox vanished" in job.error
-        assert gradebook.current_record(job.submission_id).status == "infra_error"
-        [attempt] = gradebook.attempts(job.submission.user_id, "p1")
+        assert gradebook.submissions.current_record(job.submission_id).status == "infra_error"
+        [attempt] = gradebook.submissions.attempts(job.submission.user_id, "p1")
         assert attempt.status == "infra_error"
 
 

@@ -9,8 +9,9 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 
 from grader.db.base import make_engine, make_session_factory, utcnow
-from grader.gradebook.regrade_batches import superseded_by
+from grader.gradebook.regrades import superseded_by
 from grader.gradebook.repository import Gradebook
+from grader.queue.claims import JobClaims
 from grader.settings import Settings
 from tests.web.conftest import sign_in
 from tests.web.test_course_dates import _api_headers, _graded_attempt, _result
@@ -20,10 +21,11 @@ def _finished_regrade(settings: Settings, submission_id: int, instructor_email: 
     engine = make_engine(settings.effective_database_url)
     with make_session_factory(engine).begin() as session:
         gradebook = Gradebook(session)
-        batch, job_ids = gradebook.start_regrade("p1", [gradebook.submission(submission_id)],
-                                                 gradebook.user_by_email(instructor_email))
+        batch, job_ids = gradebook.regrades.start("p1", [gradebook.submissions.submission(submission_id)],
+                                                 gradebook.accounts.user_by_email(instructor_email))
+        claims = JobClaims(session)
         for job_id in job_ids:
-            gradebook.finish_job(gradebook.claim_job(job_id), _result(score), None)
+            claims.finish(claims.claim(job_id), _result(score), None)
         batch_id = batch.id
     engine.dispose()
     return batch_id

@@ -16,7 +16,8 @@ import pytest
 
 from grader.db.base import make_engine, make_session_factory
 from grader.db.migrations import upgrade_to_head
-from grader.gradebook.repository import Gradebook, RosterEntry
+from grader.gradebook.accounts import RosterEntry
+from grader.gradebook.repository import Gradebook
 from grader.settings import Settings
 from grader.web.server import STARTUP_GRACE_S
 from tests.web.conftest import GRADING_TIMEOUT_S, SOLUTIONS
@@ -30,7 +31,7 @@ def _tokens(settings: Settings, count: int) -> list[str]:
     engine = make_engine(settings.effective_database_url)
     with make_session_factory(engine).begin() as session:
         gradebook = Gradebook(session)
-        tokens = [gradebook.issue_api_token(gradebook.add_user(RosterEntry(f"s{n}@example.edu", f"S {n}"), "student")[0],
+        tokens = [gradebook.accounts.issue_api_token(gradebook.accounts.add_user(RosterEntry(f"s{n}@example.edu", f"S {n}"), "student")[0],
                                             "test") for n in range(count)]
     engine.dispose()
     return tokens
@@ -56,7 +57,7 @@ def _scores_once_graded(settings: Settings, submission_ids: list[int]) -> list[f
         while time.monotonic() < deadline:
             with make_session_factory(engine)() as session:
                 gradebook = Gradebook(session)
-                records = [gradebook.current_record(submission_id) for submission_id in submission_ids]
+                records = [gradebook.submissions.current_record(submission_id) for submission_id in submission_ids]
                 if all(records):
                     return [record.score for record in records]
             time.sleep(0.3)

@@ -9,7 +9,9 @@ from fastapi.testclient import TestClient
 
 from grader import store
 from grader.db.base import make_engine, make_session_factory
-from grader.gradebook.repository import Gradebook, NewSubmission, RosterEntry
+from grader.gradebook.accounts import RosterEntry
+from grader.gradebook.repository import Gradebook
+from grader.gradebook.submissions import NewSubmission
 from grader.pipeline import ensure_in_store
 from grader.settings import Settings
 from tests.web.conftest import (
@@ -27,7 +29,7 @@ from tests.web.conftest import (
 def test_invitation_link_sets_a_password_once_and_signs_the_student_in(client: TestClient, settings: Settings):
     engine = make_engine(settings.effective_database_url)
     with make_session_factory(engine).begin() as session:
-        [(_, invite)] = Gradebook(session).import_roster([RosterEntry("carol@example.edu", "Carol", "s003")])
+        [(_, invite)] = Gradebook(session).accounts.import_roster([RosterEntry("carol@example.edu", "Carol", "s003")])
     engine.dispose()
 
     page = client.get(f"/invite/{invite}")
@@ -151,7 +153,7 @@ def test_an_upload_kept_in_the_gradebook_is_written_to_the_store_by_its_first_re
     content = (SOLUTIONS / "right.py").read_bytes()
     sha256 = hashlib.sha256(content).hexdigest()
     with session_factory.begin() as session:
-        Gradebook(session).record_submissions([NewSubmission(alice.id, "p1", sha256, "py", "mine.py", len(content),
+        Gradebook(session).submissions.record_submissions([NewSubmission(alice.id, "p1", sha256, "py", "mine.py", len(content),
                                                              content)])
     assert not store.is_stored(settings.store_dir, sha256)
     with session_factory() as session:
