@@ -21,6 +21,10 @@ from grader import course_files
 from grader.pipeline import Grader, Verdict
 from grader.settings import Settings
 
+# The grading seeds every independent alternative is graded with: a correct design must earn full marks on each of
+# them, not on one lucky seed. The reference, starter and mutants run once, on the settings' grading seed.
+ALTERNATIVE_GRADING_SEEDS = (1, 2, 3)
+
 
 class Edit(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -75,9 +79,10 @@ def apply_mutant(reference: Path, mutant: Mutant, destination: Path, name: str) 
 @dataclass(frozen=True)
 class Case:
     assignment_id: str
-    name: str  # reference | starter | mutant:<name> | alternative:<name>
+    name: str  # reference | starter | mutant:<name> | alternative:<name>@seed<n>
     source: Path
     expectation: Callable[[Verdict], str | None]  # None when met, else what went wrong
+    seed: int | None = None  # the grading seed; None: the settings' grading_seed
 
 
 @dataclass(frozen=True)
@@ -143,12 +148,22 @@ def reference_cases(settings: Settings, assignment_id: str, scratch: Path) -> li
         mutant = load_mutant(mutant_file)
         source = apply_mutant(reference, mutant, scratch / assignment_id / name, name)
         cases.append(Case(assignment_id, f"mutant:{name}", source, _expect_caught(mutant, proves.get(name, set()))))
-    # Independent correct solutions with other designs the handout allows: each must earn full marks too.
+    # Independent correct solutions with other designs the handout allows: each must earn full marks on every seed.
     alternatives = reference / "alternatives"
     for folder in sorted(alternatives.iterdir()) if alternatives.is_dir() else []:
         if folder.is_dir():
-            cases.append(Case(assignment_id, f"alternative:{folder.name}", folder, _expect_full_marks))
+            cases.extend(Case(assignment_id, f"alternative:{folder.name}@seed{seed}", folder, _expect_full_marks, seed)
+                         for seed in ALTERNATIVE_GRADING_SEEDS)
     return cases
+
+
+def graders_by_seed(grader: Grader, cases: list[Case]) -> dict[int | None, Grader]:
+    """One grader per grading seed the cases ask for, all on the same sandbox backend (built before the gradings
+    start, so the worker threads share them without racing to create one)."""
+    graders: dict[int | None, Grader] = {None: grader}
+    for seed in sorted({case.seed for case in cases if case.seed is not None}):
+        graders[seed] = Grader(grader.settings.model_copy(update={"grading_seed": seed}), grader.backend)
+    return graders
 
 
 @dataclass
@@ -169,8 +184,10 @@ def check_references(settings: Settings, grader: Grader, assignment_ids: list[st
                  for case in reference_cases(settings, assignment_id, Path(scratch))]
         if on_cases:
             on_cases(len(cases))
+        graders = graders_by_seed(grader, cases)
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = {pool.submit(grader.grade_path, case.source, case.assignment_id): case for case in cases}
+            futures = {pool.submit(graders[case.seed].grade_path, case.source, case.assignment_id): case
+                       for case in cases}
             for future in as_completed(futures):
                 case = futures[future]
                 verdict = future.result()
