@@ -2,19 +2,20 @@
 
 A folder holds one entry per student, named by the student id: `s123.py`, `s123.ipynb`, `s123.zip` or a folder
 `s123/`. An LMS export zip holds the same at its top level (one common wrapping folder is looked through); Moodle's
-`Full Name_12345_assignsubmission_file_` folders are named by the number in the middle.
+`Full Name_12345_assignsubmission_file_` folders are named by the number in the middle. Folders are listed and exports
+unpacked by intake's rules (`grader/submission_files.py`), as each student's upload is then read.
 """
 
 from __future__ import annotations
 
-import re
+import math
+import sys
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from grader.domain.students import MOODLE_FOLDER, SUBMISSION_SUFFIXES, student_of
-
-IGNORED = re.compile(r"^(\.|__MACOSX$|Thumbs\.db$|desktop\.ini$)")
+from grader.submission_files import IntakeCaps, Rejected, cohort_entries, extract_zip
 
 
 class BatchSourceError(Exception):
@@ -29,9 +30,8 @@ class BatchEntry:
 
 
 def discover_folder(folder: Path) -> list[BatchEntry]:
-    entries = [p for p in sorted(folder.iterdir()) if not IGNORED.match(p.name)]
     found: dict[str, BatchEntry] = {}
-    for path in entries:
+    for path in cohort_entries(folder):
         if path.is_file() and path.suffix.lower() not in SUBMISSION_SUFFIXES:
             continue
         entry = BatchEntry(student=student_of(path.name), path=path, original_name=path.name)
@@ -45,26 +45,18 @@ def discover_folder(folder: Path) -> list[BatchEntry]:
 
 
 def extract_export(archive: Path, target: Path, max_bytes: int) -> None:
-    """Unpack an LMS export; names that would leave `target` and exports larger than `max_bytes` are refused."""
+    """Unpack an LMS export by intake's zip rules; its members are uploads, each checked by intake when it is graded."""
+    caps = IntakeCaps(max_upload_bytes=max_bytes, max_files=sys.maxsize, max_expanded_bytes=max_bytes,
+                      max_compression_ratio=math.inf)
     try:
-        with zipfile.ZipFile(archive) as export:
-            members = export.infolist()
-            if sum(member.file_size for member in members) > max_bytes:
-                raise BatchSourceError(f"{archive.name} expands to more than {max_bytes // 2**20} MiB")
-            for member in members:
-                parts = PurePosixPath(member.filename.replace("\\", "/")).parts
-                if member.filename.startswith("/") or ".." in parts or (parts and ":" in parts[0]):
-                    raise BatchSourceError(f"{archive.name} holds an unsafe path: {member.filename!r}")
-                if (member.external_attr >> 16) & 0o170000 == 0o120000:
-                    continue  # symlinks are not submissions
-                export.extract(member, target)
-    except zipfile.BadZipFile as error:
-        raise BatchSourceError(f"{archive.name} is not a readable zip: {error}") from error
+        extract_zip(archive, target, caps, validate_text=False)
+    except Rejected as rejection:
+        raise BatchSourceError(f"{archive.name}: {rejection}") from rejection
 
 
 def unwrapped(export: Path) -> Path:
     """Exports often wrap everything in one folder; a lone folder that is not itself a submission is looked through."""
-    entries = [p for p in export.iterdir() if not IGNORED.match(p.name)]
+    entries = cohort_entries(export)
     if len(entries) == 1 and entries[0].is_dir() and not MOODLE_FOLDER.match(entries[0].name) \
             and not any((entries[0] / name).exists() for name in ("solution.py", "solution.ipynb")):
         return entries[0]

@@ -9,6 +9,7 @@ import typer
 
 from grader.plagiarism.submissions import ReadLimits, SourceFile, Unreadable, load_paths, read_entry
 from grader.settings import Settings
+from grader.submission_files import Rejected
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -17,12 +18,12 @@ if TYPE_CHECKING:
 # `grader` call loads this module (grader/entrypoints/cli.py).
 
 
-def _starter_files(paths: list[Path]) -> list[SourceFile]:
+def _starter_files(paths: list[Path], limits: ReadLimits) -> list[SourceFile]:
     files: list[SourceFile] = []
     for path in paths:
         try:
-            files.extend(read_entry(path, ReadLimits()))
-        except (Unreadable, OSError) as error:
+            files.extend(read_entry(path, limits))
+        except (Unreadable, Rejected, OSError) as error:
             raise typer.BadParameter(f"starter {path}: {error}") from error
     return files
 
@@ -64,14 +65,15 @@ def plagiarism(
     starter_paths = list(starter)
     if assignment is not None and (handout := handout_starter(settings, assignment)) is not None:
         starter_paths.append(handout)
-    cohort, skipped = load_paths(list(submissions))
+    limits = ReadLimits.of(settings)
+    cohort, skipped = load_paths(list(submissions), limits=limits)
     archives = []
     for archive in against:
-        found, failed = load_paths([archive], origin=archive.name)
+        found, failed = load_paths([archive], origin=archive.name, limits=limits)
         archives.extend(found)
         skipped.extend(failed)
     detector_settings = DetectorSettings(fingerprints=FingerprintSettings(cohort_share=cohort_share), flag_threshold=threshold, report_top=top)
-    detection = detect_submissions(settings, cohort, archives, _starter_files(starter_paths), skipped, detector_settings)
+    detection = detect_submissions(settings, cohort, archives, _starter_files(starter_paths, limits), skipped, detector_settings)
     if json_path:
         write_json(detection, json_path)
     if csv_path:

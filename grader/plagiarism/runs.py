@@ -107,11 +107,12 @@ def _detect_project(settings: Settings, session: Session, assignment_id: str) ->
     if len(trees) < 2:
         return f"{len(trees)} counting attempt(s) of {assignment_id}: nothing to compare"
     starter_folder = handout_starter(settings, assignment_id)
-    starter = read_entry(starter_folder, ReadLimits()) if starter_folder else []
+    limits = ReadLimits.of(settings)
+    starter = read_entry(starter_folder, limits) if starter_folder else []
     with tempfile.TemporaryDirectory(prefix="plagiarism-run-") as folder:
         for email, tree in trees.items():  # one folder per student, named as the cases name them
             shutil.copytree(tree, Path(folder) / email)
-        cohort, skipped = load_paths([Path(folder)])
+        cohort, skipped = load_paths([Path(folder)], limits=limits)
         detection = detect_submissions(settings, cohort, [], list(starter), skipped, DetectorSettings())
     opened = flag_pairs(session, assignment_id, case_records(detection), detection.flag_threshold)
     return (f"{len(cohort)} counting attempts compared, {len(skipped)} skipped; {len(opened)} pairs at or above "

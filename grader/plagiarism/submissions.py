@@ -1,16 +1,30 @@
-"""Turning folders, .py files, notebooks and .zip projects into submissions: one student's code, several files taken as one."""
+"""Turning folders, .py files, notebooks and .zip projects into submissions: one student's code, several files taken as one.
+
+Each entry is read by intake's rules (`grader/submission_files.py`): the files a graded upload's tree would hold, with
+its single top folder lifted, are the files compared."""
 
 from __future__ import annotations
 
-import zipfile
-from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from grader.plagiarism.notebook import NotebookError, notebook_code
+from grader.settings import Settings
+from grader.submission_files import (
+    IntakeCaps,
+    Rejected,
+    checked_size,
+    cohort_entries,
+    copy_folder,
+    decode_text,
+    extract_zip,
+    lift_single_top_folder,
+    notebook_text,
+    size_of,
+)
 
 CODE_SUFFIXES = (".py", ".ipynb")
-# Folders that hold tooling or caches, never a student's own code.
-_IGNORED_PARTS = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git", ".venv", "venv", "node_modules"}
 
 
 @dataclass(frozen=True)
@@ -37,77 +51,79 @@ class Skipped:
     reason: str
 
 
+def _intake_caps() -> IntakeCaps:
+    return IntakeCaps.of(Settings())
+
+
 @dataclass(frozen=True)
 class ReadLimits:
+    """How much of one entry the detector reads: intake's caps on an upload, then a bound on the code compared."""
+
+    upload: IntakeCaps = field(default_factory=_intake_caps)
     max_file_bytes: int = 2 * 1024 * 1024
-    max_files: int = 200
+    max_code_files: int = 200
+
+    @classmethod
+    def of(cls, settings: Settings) -> ReadLimits:
+        return cls(upload=IntakeCaps.of(settings))
 
 
 class Unreadable(ValueError):
     """One submission cannot be read; the message is the reason shown to the instructor."""
 
 
-def _is_ignored(relative: PurePosixPath) -> bool:
-    return any(part in _IGNORED_PARTS or part.startswith(".") for part in relative.parts)
-
-
-def _decode(data: bytes, where: str) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise Unreadable(f"{where}: not UTF-8 text (byte {error.start})") from error
-
-
-def source_from_bytes(path: str, data: bytes, limits: ReadLimits) -> SourceFile:
+def _code_file(path: str, data: bytes, limits: ReadLimits) -> SourceFile:
     if len(data) > limits.max_file_bytes:
         raise Unreadable(f"{path}: {len(data)} bytes, over the {limits.max_file_bytes}-byte limit")
-    text = _decode(data, path)
-    if path.endswith(".ipynb"):
-        try:
-            text = notebook_code(text)
-        except NotebookError as error:
-            raise Unreadable(f"{path}: {error}") from error
-    return SourceFile(path=path, code=text)
-
-
-def _zip_sources(archive: Path, limits: ReadLimits) -> list[SourceFile]:
+    if not path.lower().endswith(".ipynb"):
+        return SourceFile(path=path, code=decode_text(data, path))
     try:
-        with zipfile.ZipFile(archive) as bundle:
-            members = [info for info in bundle.infolist() if not info.is_dir() and info.filename.endswith(CODE_SUFFIXES)]
-            members = [info for info in members if not _is_ignored(PurePosixPath(info.filename))]
-            if len(members) > limits.max_files:
-                raise Unreadable(f"{len(members)} code files in the archive, over the limit of {limits.max_files}")
-            for info in members:
-                if info.file_size > limits.max_file_bytes:
-                    raise Unreadable(f"{info.filename}: {info.file_size} bytes unpacked, over the limit")
-            return [source_from_bytes(info.filename, bundle.read(info), limits) for info in members]
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError) as error:
-        raise Unreadable(f"not a readable .zip archive ({error})") from error
+        return SourceFile(path=path, code=notebook_code(notebook_text(data, path)))
+    except NotebookError as error:
+        raise Unreadable(f"{path}: {error}") from error
 
 
-def _folder_sources(folder: Path, limits: ReadLimits) -> list[SourceFile]:
+def _tree_sources(tree: Path, limits: ReadLimits) -> list[SourceFile]:
+    """The code in a tree intake wrote; a .zip in it (an LMS folder holding the student's upload) is read as a project."""
     sources: list[SourceFile] = []
-    for path in sorted(folder.rglob("*")):
-        relative = PurePosixPath(path.relative_to(folder).as_posix())
-        if not path.is_file() or _is_ignored(relative):
+    for path in sorted(tree.rglob("*")):
+        relative = path.relative_to(tree).as_posix()
+        suffix = path.suffix.lower()
+        if not path.is_file():
             continue
-        if path.suffix == ".zip":
-            sources.extend(SourceFile(f"{relative}/{inner.path}", inner.code) for inner in _zip_sources(path, limits))
-        elif path.suffix in CODE_SUFFIXES:
-            sources.append(source_from_bytes(str(relative), path.read_bytes(), limits))
-        if len(sources) > limits.max_files:
-            raise Unreadable(f"more than {limits.max_files} code files")
+        if suffix == ".zip":
+            sources.extend(SourceFile(f"{relative}/{inner.path}", inner.code) for inner in _project_sources(path, limits))
+        elif suffix in CODE_SUFFIXES:
+            sources.append(_code_file(relative, path.read_bytes(), limits))
+        if len(sources) > limits.max_code_files:
+            raise Unreadable(f"more than {limits.max_code_files} code files")
     return sources
 
 
+def _project_sources(entry: Path, limits: ReadLimits) -> list[SourceFile]:
+    """A folder or .zip unpacked as intake unpacks an upload, then its code."""
+    checked_size(size_of(entry), limits.upload)
+    with tempfile.TemporaryDirectory(prefix="plagiarism-entry-") as folder:
+        tree = Path(folder)
+        if entry.is_dir():
+            copy_folder(entry, tree, limits.upload)
+        else:
+            extract_zip(entry, tree, limits.upload)
+        lift_single_top_folder(tree)
+        return _tree_sources(tree, limits)
+
+
 def read_entry(entry: Path, limits: ReadLimits) -> list[SourceFile]:
-    """The code files of one student's entry: a .py, an .ipynb, a .zip project or a folder."""
-    if entry.is_dir():
-        sources = _folder_sources(entry, limits)
-    elif entry.suffix == ".zip":
-        sources = _zip_sources(entry, limits)
-    elif entry.suffix in CODE_SUFFIXES:
-        sources = [source_from_bytes(entry.name, entry.read_bytes(), limits)]
+    """The code files of one student's entry: a .py, an .ipynb, a .zip project or a folder.
+
+    Raises `Rejected` (intake's reason, as a graded upload would get it) or `Unreadable`."""
+    suffix = entry.suffix.lower()
+    if entry.is_dir() or suffix == ".zip":
+        sources = _project_sources(entry, limits)
+    elif suffix in CODE_SUFFIXES:
+        data = entry.read_bytes()
+        checked_size(len(data), limits.upload)
+        sources = [_code_file(entry.name, data, limits)]
     else:
         raise Unreadable(f"unsupported file type {entry.suffix or '(none)'}; expected .py, .ipynb, .zip or a folder")
     sources = [source for source in sources if source.code.strip()]
@@ -116,21 +132,22 @@ def read_entry(entry: Path, limits: ReadLimits) -> list[SourceFile]:
     return sorted(sources, key=lambda source: source.path)
 
 
-def load_folder(folder: Path, origin: str = "cohort", limits: ReadLimits = ReadLimits()) -> tuple[list[SubmittedCode], list[Skipped]]:
+def load_folder(folder: Path, origin: str = "cohort", limits: ReadLimits | None = None) -> tuple[list[SubmittedCode], list[Skipped]]:
     """One submission per file or sub-folder of folder, named by its path relative to folder."""
-    entries = sorted(path for path in folder.iterdir() if not _is_ignored(PurePosixPath(path.name)))
+    limits = limits or ReadLimits()
     submissions: list[SubmittedCode] = []
     skipped: list[Skipped] = []
-    for entry in entries:
+    for entry in cohort_entries(folder):
         try:
             submissions.append(SubmittedCode(name=entry.name, origin=origin, files=tuple(read_entry(entry, limits))))
-        except (Unreadable, OSError) as error:
+        except (Unreadable, Rejected, OSError) as error:
             skipped.append(Skipped(name=entry.name, reason=str(error)))
     return submissions, skipped
 
 
-def load_paths(paths: list[Path], origin: str = "cohort", limits: ReadLimits = ReadLimits()) -> tuple[list[SubmittedCode], list[Skipped]]:
+def load_paths(paths: list[Path], origin: str = "cohort", limits: ReadLimits | None = None) -> tuple[list[SubmittedCode], list[Skipped]]:
     """Folders contribute one submission per entry; a file given directly is one submission named after itself."""
+    limits = limits or ReadLimits()
     submissions: list[SubmittedCode] = []
     skipped: list[Skipped] = []
     for path in paths:
@@ -140,7 +157,7 @@ def load_paths(paths: list[Path], origin: str = "cohort", limits: ReadLimits = R
             found, failed = [], []
             try:
                 found = [SubmittedCode(name=path.name, origin=origin, files=tuple(read_entry(path, limits)))]
-            except (Unreadable, OSError) as error:
+            except (Unreadable, Rejected, OSError) as error:
                 failed = [Skipped(name=path.name, reason=str(error))]
         submissions.extend(found)
         skipped.extend(failed)
