@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import logging
-import math
 import os
-import threading
 from typing import Optional
 
 import typer
 
 from grader.settings import Settings
-
-
-def default_slots(settings: Settings, cores: int) -> int:
-    """One grading slot per `limits.cpus` of the most demanding assignment: more slots than that would make the
-    sandboxes share cores their limits promised them. At least one."""
-    from grader import course_files
-
-    cpus = max((assignment.limits.cpus for assignment in course_files.list_assignments(settings)), default=1.0)
-    return max(1, math.floor(cores / cpus))
 
 
 def refuse_without_a_usable_gpu(settings: Settings) -> None:
@@ -46,13 +35,7 @@ def worker(
 ) -> None:
     """Grade jobs from the broker (GRADER_BROKER_URL) into the gradebook (GRADER_DATABASE_URL) until stopped."""
     # Imported here: every `grader` call loads this module (grader/entrypoints/cli.py)
-    from grader.db.base import make_engine, make_session_factory
-    from grader.db.migrations import upgrade_to_head
-    from grader.plagiarism.runs import serve_runs
-    from grader.queue.celery_queue import make_celery_app, send_job, worker_queues
-    from grader.queue.heartbeat import Heartbeat
-    from grader.queue.identity import WorkerIdentity
-    from grader.sandbox.gpu import host_gpu_model
+    from grader.queue.celery_worker import default_slots, run_celery_worker
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     # the grader's own lines (which job, which worker, takeovers) beside Celery's, which name task ids only
@@ -62,25 +45,4 @@ def worker(
         settings = settings.model_copy(update={"sandbox_device": "cpu"})
     else:
         refuse_without_a_usable_gpu(settings)
-    slots = concurrency or settings.workers or default_slots(settings, os.cpu_count() or 1)
-    upgrade_to_head(settings.effective_database_url)
-    engine = make_engine(settings.effective_database_url)
-    session_factory = make_session_factory(engine)
-    identity = WorkerIdentity.of_this_process(host_gpu_model() if gpu else None)
-    queues = worker_queues(gpu)
-    app = make_celery_app(settings, session_factory, identity)
-    heartbeat = Heartbeat(settings, session_factory, identity, queues, slots,
-                          resend=lambda job_id: send_job(app, settings, session_factory, job_id))
-    heartbeat.start()
-    # Detector runs asked for on the dashboard: with Celery there is no grading process, so every worker serves them.
-    stop_runs = threading.Event()
-    threading.Thread(target=serve_runs, args=(settings, session_factory, stop_runs), name="grader-plagiarism", daemon=True).start()
-    try:
-        # threads: every sandbox is its own process already, and one process means one heartbeat covers all the
-        # worker's jobs; a SIGKILL takes the whole worker down, and the live workers' heartbeat threads requeue its jobs
-        app.worker_main(["worker", "--pool=threads", f"--concurrency={slots}", f"--queues={','.join(queues)}",
-                         f"--hostname=grader.{os.getpid()}@%h", "--loglevel=INFO", "--without-gossip", "--without-mingle"])
-    finally:
-        stop_runs.set()
-        heartbeat.stop()
-        engine.dispose()
+    run_celery_worker(settings, gpu, concurrency or settings.workers or default_slots(settings, os.cpu_count() or 1))

@@ -1,9 +1,8 @@
-"""`grader serve` and `grader admin ...`; registered on the main Typer app by grader/entrypoints/cli.py."""
+"""`grader admin ...`; registered on the main Typer app by grader/entrypoints/cli.py."""
 
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,32 +16,11 @@ if TYPE_CHECKING:
     from grader.gradebook.accounts import RosterEntry
     from grader.gradebook.repository import Gradebook
 
-# The database and the web server are imported inside the commands: every `grader` call loads this module
+# The database is imported inside the commands: every `grader` call loads this module
 # (grader/entrypoints/cli.py).
 
 admin = typer.Typer(help="Gradebook administration: accounts, invitations, API tokens, migrations.", no_args_is_help=True)
 BASE_URL_HELP = "where students reach the server, for the invitation links"
-
-
-def serve(host: str = typer.Option("127.0.0.1", help="interface to listen on"),
-          port: int = typer.Option(8000, help="TCP port"),
-          processes: int = typer.Option(0, min=0, help="web server processes (default: one per core)")) -> None:
-    """Run the web app (pages, JSON API at /api, docs at /api/docs) with its grading workers."""
-    from grader.db.migrations import upgrade_to_head
-    from grader.web.server import Listen, ServeError
-    from grader.web.server import serve as serve_processes
-
-    settings = Settings()
-    upgrade_to_head(settings.effective_database_url)  # once, before several processes open the database
-    processes = processes or os.cpu_count() or 1
-    grading = (f"one grading process with {settings.workers or os.cpu_count()} sandboxes"
-               if settings.queue == "inprocess" else "grading by Celery workers")
-    typer.echo(f"grader serve: http://{host}:{port} ({processes} web processes, {grading}); Ctrl-C stops")
-    try:
-        serve_processes(settings, Listen(host, port), processes)
-    except ServeError as error:
-        typer.echo(f"grader serve: {error}", err=True)
-        raise typer.Exit(1) from error
 
 
 @contextmanager

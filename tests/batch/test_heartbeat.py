@@ -13,10 +13,10 @@ from sqlalchemy import select
 from grader.db.base import utcnow
 from grader.db.models import GradingJob
 from grader.db.worker_models import JobHolder, WorkerHeartbeat
-from grader.entrypoints.worker import default_slots
 from grader.gradebook.accounts import RosterEntry
 from grader.gradebook.repository import Gradebook
 from grader.queue.celery_queue import CPU_QUEUE
+from grader.queue.celery_worker import default_slots
 from grader.queue.heartbeat import Heartbeat, grading_capacity, release_orphan, worker_statuses
 from grader.queue.identity import WorkerIdentity
 from grader.settings import Settings

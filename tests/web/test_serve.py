@@ -16,10 +16,10 @@ import pytest
 
 from grader.db.base import make_engine, make_session_factory
 from grader.db.migrations import upgrade_to_head
+from grader.entrypoints.web_server import STARTUP_GRACE_S
 from grader.gradebook.accounts import RosterEntry
 from grader.gradebook.repository import Gradebook
 from grader.settings import Settings
-from grader.web.server import STARTUP_GRACE_S
 from tests.web.conftest import GRADING_TIMEOUT_S, SOLUTIONS
 from tests.web.live_server import free_port
 

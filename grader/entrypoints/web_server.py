@@ -1,8 +1,11 @@
-"""The processes of `grader serve`: N web processes that only take requests, and (embedded queue) one grading process.
+"""`grader serve`: N web processes that only take requests, and (embedded queue) one grading process.
 
 Each web process listens on its own socket bound to the same port with SO_REUSEPORT, and the kernel spreads new
 connections over them. With one shared socket, as `uvicorn --workers` has, whichever process wakes first accepts a
-whole burst of uploads and the others stay idle."""
+whole burst of uploads and the others stay idle.
+
+Every `grader` call loads this module (grader/entrypoints/cli.py): the web app, the database and the grading process
+are imported where they start."""
 
 from __future__ import annotations
 
@@ -18,7 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 
-from grader.queue.inprocess import grade_until_stopped
+import typer
+
 from grader.settings import Settings
 from grader.stopping import StopSignal
 
@@ -93,11 +97,13 @@ class Child:
         self.started_at = time.monotonic()
 
 
-def serve(settings: Settings, listen: Listen, processes: int) -> None:
+def run_server(settings: Settings, listen: Listen, processes: int) -> None:
     """Start every process, restart one that dies, stop them all on SIGTERM or SIGINT (grading finishes its jobs)."""
     check_port_free(listen)
     children = [Child(f"grader-web-{n}", run_web_process, (listen,)) for n in range(processes)]
     if settings.queue == "inprocess":
+        from grader.queue.inprocess import grade_until_stopped
+
         children.append(Child("grader-grading", grade_until_stopped, (settings,)))
     stopping = StopSignal()
     for child in children:
@@ -118,3 +124,22 @@ def serve(settings: Settings, listen: Listen, processes: int) -> None:
                 child.process.terminate()
         for child in children:
             child.process.join()
+
+
+def serve(host: str = typer.Option("127.0.0.1", help="interface to listen on"),
+          port: int = typer.Option(8000, help="TCP port"),
+          processes: int = typer.Option(0, min=0, help="web server processes (default: one per core)")) -> None:
+    """Run the web app (pages, JSON API at /api, docs at /api/docs) with its grading workers."""
+    from grader.db.migrations import upgrade_to_head
+
+    settings = Settings()
+    upgrade_to_head(settings.effective_database_url)  # once, before several processes open the database
+    processes = processes or os.cpu_count() or 1
+    grading = (f"one grading process with {settings.workers or os.cpu_count()} sandboxes"
+               if settings.queue == "inprocess" else "grading by Celery workers")
+    typer.echo(f"grader serve: http://{host}:{port} ({processes} web processes, {grading}); Ctrl-C stops")
+    try:
+        run_server(settings, Listen(host, port), processes)
+    except ServeError as error:
+        typer.echo(f"grader serve: {error}", err=True)
+        raise typer.Exit(1) from error
