@@ -49,9 +49,7 @@ class Verdict:
 
 
 def intake_caps(settings: Settings) -> intake.IntakeCaps:
-    return intake.IntakeCaps(max_upload_bytes=settings.max_upload_bytes, max_files=settings.max_files,
-                             max_expanded_bytes=settings.max_expanded_bytes,
-                             max_compression_ratio=settings.max_compression_ratio)
+    return intake.IntakeCaps.of(settings)
 
 
 def load_course_assignment(settings: Settings, assignment_id: str) -> CourseAssignment:
