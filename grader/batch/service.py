@@ -25,8 +25,8 @@ from grader.gradebook.accounts import RosterEntry
 from grader.gradebook.repository import Gradebook
 from grader.pipeline import accept_into_store
 from grader.queue.base import GradingQueue
-from grader.queue.celery_queue import queue_from_settings
 from grader.queue.heartbeat import GradingCapacity, grading_capacity
+from grader.queue.select import select_queue
 from grader.settings import Settings
 
 PLACEHOLDER_EMAIL_DOMAIN = "students.invalid"  # accounts created for student ids not on the roster yet
@@ -167,7 +167,7 @@ def run_batch(settings: Settings, session_factory: sessionmaker, assignment_id: 
                        students=len(entries), queued=len(job_ids))
         session.add(run)
     capacity = (lambda: grading_capacity(session_factory, settings, job_ids)) if settings.queue == "celery" else None
-    wait_for_jobs(queue_from_settings(settings, session_factory), session_factory, job_ids, on_progress, capacity,
+    wait_for_jobs(select_queue(settings, session_factory), session_factory, job_ids, on_progress, capacity,
                   settings.batch_no_worker_s)
     with session_factory.begin() as session:
         session.get(BatchRun, run.id).finished_at = utcnow()

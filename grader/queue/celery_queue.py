@@ -25,12 +25,9 @@ from grader import course_files
 from grader.db.models import GradingJob
 from grader.db.worker_models import JobHolder
 from grader.pipeline import grade_stored
-from grader.queue.base import GradingQueue
 from grader.queue.claims import JobClaims
-from grader.queue.database import DatabaseQueue
 from grader.queue.heartbeat import MISSED_BEATS, holder_alive, live_workers, release_orphan
 from grader.queue.identity import WorkerIdentity
-from grader.queue.inprocess import InProcessQueue
 from grader.queue.jobs import GradeFunction, execute_job
 from grader.settings import Settings
 
@@ -157,17 +154,3 @@ class CeleryQueue:
     def stop(self) -> None:
         """Nothing to finish here: the messages are in the broker and the workers grade them."""
 
-
-def queue_from_settings(settings: Settings, session_factory: sessionmaker) -> GradingQueue:
-    """`Settings.queue`: the embedded thread pool (default), or Celery workers on other hosts."""
-    if settings.queue == "celery":
-        return CeleryQueue(settings, session_factory)
-    return InProcessQueue(settings, session_factory)
-
-
-def web_process_queue(settings: Settings, session_factory: sessionmaker) -> GradingQueue:
-    """The queue of a `grader serve` web process, which never grades: Celery workers on other hosts, or (embedded)
-    the grading process that `grader serve` starts beside the web processes."""
-    if settings.queue == "celery":
-        return CeleryQueue(settings, session_factory)
-    return DatabaseQueue(settings, session_factory)
