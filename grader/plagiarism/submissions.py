@@ -35,6 +35,8 @@ class SourceFile:
 
 @dataclass(frozen=True)
 class SubmittedCode:
+    """One entry's code as the detector compares it (not a gradebook submission: an entry of a folder or archive)."""
+
     name: str  # relative to the folder it came from
     origin: str  # "cohort" or the archive folder it came from
     files: tuple[SourceFile, ...]
@@ -52,6 +54,7 @@ class Skipped:
 
 
 def _intake_caps() -> IntakeCaps:
+    """The environment's caps, for callers that hold no settings (the dev-set benchmark); the commands pass theirs."""
     return IntakeCaps.of(Settings())
 
 
