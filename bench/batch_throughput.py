@@ -29,7 +29,7 @@ from grader.db.base import make_engine, make_session_factory
 from grader.db.migrations import upgrade_to_head
 from grader.db.models import GradeRecord, GradingJob
 from grader.domain.result import GradeResult
-from grader.pipeline import grade_stored
+from grader.pipeline import grade_by_sha256
 from grader.queue.inprocess import InProcessQueue
 from grader.references import apply_mutant, load_mutant
 from grader.sandbox.base import RunOutcome, RunSpec, SandboxBackend
@@ -112,7 +112,7 @@ def run_once(settings: Settings, source: Path, workers: int, backend: SandboxBac
     timed = TimedBackend(backend, {})
 
     def grade(sha256: str, assignment_id: str, job_settings: Settings) -> GradeResult:
-        return grade_stored(sha256, assignment_id, job_settings, backend=timed)
+        return grade_by_sha256(sha256, assignment_id, job_settings, backend=timed)
 
     assignment = course_files.load_assignment(settings, "p1")
     started = time.perf_counter()

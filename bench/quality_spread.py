@@ -61,7 +61,7 @@ def main() -> None:
     grader = pipeline.Grader(settings, select_backend(settings, "docker", progress=print))
     verdict = grader.grade_path(folder, assignment)
     check_name, figures = FIGURES[assignment]
-    judged = grader.course_assignment(assignment).judge.checks[check_name].__globals__
+    judged = grader.materials(assignment).judge.checks[check_name].__globals__
     values = ", ".join(f"{name} {value:.3f}" for name, value in figures(judged, captured[0]).items())
     print(f"{assignment} {folder} seed {settings.grading_seed}: score {verdict.result.score:g}; {values}")
 

@@ -31,8 +31,9 @@ RUN_STATUS = {"completed": "graded", "timeout": "timeout", "oom": "oom", "crashe
 
 
 @dataclass(frozen=True)
-class CourseAssignment:
-    """Everything the grader needs about one assignment, loaded once."""
+class GradingMaterials:
+    """What grading one assignment takes, loaded once: its spec, rubric, judge, probe folder, hidden-tests version
+    and the redactor of its hidden inputs."""
 
     assignment: Assignment
     rubric: Rubric
@@ -52,10 +53,10 @@ def intake_caps(settings: Settings) -> intake.IntakeCaps:
     return intake.IntakeCaps.of(settings)
 
 
-def load_course_assignment(settings: Settings, assignment_id: str) -> CourseAssignment:
+def load_grading_materials(settings: Settings, assignment_id: str) -> GradingMaterials:
     assignment = course_files.load_assignment(settings, assignment_id)
     paths = course_files.assignment_paths(settings, assignment_id)
-    return CourseAssignment(assignment=assignment, rubric=course_files.load_rubric(settings, assignment_id),
+    return GradingMaterials(assignment=assignment, rubric=course_files.load_rubric(settings, assignment_id),
                             judge=load_judge(paths.judge), probe_dir=paths.probe,
                             hidden_tests_version=course_files.hidden_tests_version(settings, assignment_id),
                             redactor=Redactor.from_folders(paths.probe, paths.judge))
@@ -67,39 +68,39 @@ class Grader:
 
     settings: Settings
     backend: SandboxBackend
-    _assignments: dict[str, CourseAssignment] = field(default_factory=dict)
+    _materials: dict[str, GradingMaterials] = field(default_factory=dict)
 
-    def course_assignment(self, assignment_id: str) -> CourseAssignment:
-        if assignment_id not in self._assignments:
-            self._assignments[assignment_id] = load_course_assignment(self.settings, assignment_id)
-        return self._assignments[assignment_id]
+    def materials(self, assignment_id: str) -> GradingMaterials:
+        if assignment_id not in self._materials:
+            self._materials[assignment_id] = load_grading_materials(self.settings, assignment_id)
+        return self._materials[assignment_id]
 
     def accept(self, source: Path, original_name: str, assignment_id: str) -> StoredSubmission:
         """Validate and store durably; raises intake.Rejected with the student-facing reason."""
-        return accept_into_store(self.settings, self.course_assignment(assignment_id).assignment, source, original_name)
+        return accept_into_store(self.settings, self.materials(assignment_id).assignment, source, original_name)
 
     def grade_path(self, source: Path, assignment_id: str, original_name: str | None = None) -> Verdict:
         started = time.monotonic()
-        course = self.course_assignment(assignment_id)
+        materials = self.materials(assignment_id)
         try:
             stored = self.accept(source, original_name or source.name, assignment_id)
         except intake.Rejected as rejection:
-            result = self._base_result(course, None, None)
+            result = self._base_result(materials, None, None)
             result.status, result.message = "rejected", str(rejection)
             result.duration_s = round(time.monotonic() - started, 3)
             return Verdict(result, {})
-        return self.grade_stored(stored, assignment_id, started=started)
+        return self.grade_stored_submission(stored, assignment_id, started=started)
 
-    def grade_stored(self, stored: StoredSubmission, assignment_id: str, *, started: float | None = None,
-                     progress: Callable[[str], None] | None = None) -> Verdict:
+    def grade_stored_submission(self, stored: StoredSubmission, assignment_id: str, *, started: float | None = None,
+                                progress: Callable[[str], None] | None = None) -> Verdict:
         started = time.monotonic() if started is None else started
-        course = self.course_assignment(assignment_id)
-        spec = RunSpec(submission_tree=stored.tree, entry=course.assignment.entry,
+        materials = self.materials(assignment_id)
+        spec = RunSpec(submission_tree=stored.tree, entry=materials.assignment.entry,
                        entry_kind="notebook" if stored.entry_kind == "notebook" else "module",
-                       probe_dir=course.probe_dir, limits=self.run_limits(course.assignment),
-                       seed=self.settings.grading_seed, gpu=course.assignment.gpu,
+                       probe_dir=materials.probe_dir, limits=self.run_limits(materials.assignment),
+                       seed=self.settings.grading_seed, gpu=materials.assignment.gpu,
                        threads=self.settings.sandbox_threads)
-        result = self._base_result(course, stored, spec)
+        result = self._base_result(materials, stored, spec)
         attempts = 0
         while True:
             attempts += 1
@@ -115,7 +116,7 @@ class Grader:
                 if progress:
                     progress(f"sandbox failed ({error}); retrying")
         result.infra_attempts = attempts - 1
-        verdict = judge_outcome(course, outcome, result)
+        verdict = judge_outcome(materials, outcome, result)
         verdict.result.duration_s = round(time.monotonic() - started, 3)
         return verdict
 
@@ -128,33 +129,34 @@ class Grader:
                                                     "notebook_cells_s": cells if cells and cells < cap else None,
                                                     "gpu": gpu.model_copy(update={"time_s": None}) if gpu else None})
 
-    def _base_result(self, course: CourseAssignment, stored: StoredSubmission | None, spec: RunSpec | None) -> GradeResult:
+    def _base_result(self, materials: GradingMaterials, stored: StoredSubmission | None,
+                     spec: RunSpec | None) -> GradeResult:
         return GradeResult(
-            assignment=course.assignment.id, assignment_version=course.assignment.version,
-            rubric_version=course.rubric.version, hidden_tests_version=course.hidden_tests_version,
+            assignment=materials.assignment.id, assignment_version=materials.assignment.version,
+            rubric_version=materials.rubric.version, hidden_tests_version=materials.hidden_tests_version,
             submission_sha256=stored.sha256 if stored else None, submission_kind=stored.kind if stored else None,
-            status="graded", max_score=sum(c.points for c in course.rubric.criteria),
-            automated_max_score=course.rubric.automated_points,
-            pending_manual_points=sum(c.points for c in course.rubric.criteria if c.manual),
+            status="graded", max_score=sum(c.points for c in materials.rubric.criteria),
+            automated_max_score=materials.rubric.automated_points,
+            pending_manual_points=sum(c.points for c in materials.rubric.criteria if c.manual),
             sandbox=SandboxInfo(**self.backend.describe(spec)) if spec else None,
         )
 
 
-def judge_outcome(course: CourseAssignment, outcome: RunOutcome, result: GradeResult) -> Verdict:
+def judge_outcome(materials: GradingMaterials, outcome: RunOutcome, result: GradeResult) -> Verdict:
     """The verdict: hidden checks over the run's data, scored against the rubric."""
     data = ProbeData.from_files(outcome.files, timed_out=outcome.status == "timeout")
-    outcomes = course.judge.run(data)
-    result.criteria = score(course.rubric, outcomes, course.redactor)
+    outcomes = materials.judge.run(data)
+    result.criteria = score(materials.rubric, outcomes, materials.redactor)
     result.score = round(sum(c.points for c in result.criteria), 2)
     result.status = RUN_STATUS[outcome.status]  # `oom` only from the kernel's OOM kill, never from what the code raised
     if outcome.gpu.device == "cuda" and result.status in ("graded", "error") and cuda_out_of_memory(data):
         result.status = "oom"  # torch's own refusal on the GPU: the code raised it, but claiming it gains nothing
     # Every field a student reads goes through the redactor: a load error or a cell's message may quote hidden input.
-    result.message = course.redactor.redact(run_message(result.status, outcome, data, course.assignment))
-    result.logs = Logs(stdout=course.redactor.redact(outcome.stdout), stderr=course.redactor.redact(outcome.stderr),
-                       truncated=outcome.output_truncated)
-    result.notebook_cells = [cell.model_copy(update={"message": course.redactor.redact(cell.message),
-                                                     "first_line": course.redactor.redact(cell.first_line)})
+    result.message = materials.redactor.redact(run_message(result.status, outcome, data, materials.assignment))
+    result.logs = Logs(stdout=materials.redactor.redact(outcome.stdout),
+                       stderr=materials.redactor.redact(outcome.stderr), truncated=outcome.output_truncated)
+    result.notebook_cells = [cell.model_copy(update={"message": materials.redactor.redact(cell.message),
+                                                     "first_line": materials.redactor.redact(cell.first_line)})
                              for cell in notebook_cells(outcome)]
     if result.sandbox is not None:
         result.sandbox.gpu = outcome.gpu
@@ -237,8 +239,11 @@ def accept_submission(path: Path, original_name: str, assignment_id: str, settin
     return accept_into_store(settings, course_files.load_assignment(settings, assignment_id), path, original_name)
 
 
-def grade_stored(sha256: str, assignment_id: str, settings: Settings, backend: SandboxBackend | None = None) -> GradeResult:
+def grade_by_sha256(sha256: str, assignment_id: str, settings: Settings,
+                    backend: SandboxBackend | None = None) -> GradeResult:
+    """The queues' grade function (`GradeFunction`): the stored submission `sha256`, graded on the sandbox the
+    settings choose (or `backend`)."""
     from grader.sandbox.select import select_backend
 
     grader = Grader(settings, backend or select_backend(settings))
-    return grader.grade_stored(store.get(settings.store_dir, sha256), assignment_id).result
+    return grader.grade_stored_submission(store.get(settings.store_dir, sha256), assignment_id).result

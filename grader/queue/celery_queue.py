@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from grader import course_files
 from grader.db.models import GradingJob
 from grader.db.worker_models import JobHolder
-from grader.pipeline import grade_stored
+from grader.pipeline import grade_by_sha256
 from grader.queue.claims import JobClaims
 from grader.queue.heartbeat import MISSED_BEATS, holder_alive, live_workers, release_orphan
 from grader.queue.identity import WorkerIdentity
@@ -95,7 +95,7 @@ def deliver(job_id: int, settings: Settings, session_factory: sessionmaker, grad
 
 
 def make_celery_app(settings: Settings, session_factory: sessionmaker, worker: WorkerIdentity | None = None,
-                    grade: GradeFunction = grade_stored) -> Celery:
+                    grade: GradeFunction = grade_by_sha256) -> Celery:
     """The producers' app (`worker` None: it only sends) or a worker's app (its tasks grade as `worker`)."""
     app = Celery("grader", broker=settings.broker_url, set_as_current=False)
     app.conf.update(

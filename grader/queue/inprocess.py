@@ -15,7 +15,7 @@ import threading
 from sqlalchemy.orm import sessionmaker
 
 from grader.db.base import make_engine, make_session_factory
-from grader.pipeline import grade_stored
+from grader.pipeline import grade_by_sha256
 from grader.plagiarism.runs import requeue_interrupted_runs, serve_runs
 from grader.queue.claims import JobClaims
 from grader.queue.identity import WorkerIdentity
@@ -29,7 +29,7 @@ PLAGIARISM_POLL_S = 1.0
 
 
 class InProcessQueue:
-    def __init__(self, settings: Settings, session_factory: sessionmaker, grade: GradeFunction = grade_stored,
+    def __init__(self, settings: Settings, session_factory: sessionmaker, grade: GradeFunction = grade_by_sha256,
                  poll_s: float | None = None) -> None:
         self.settings = settings
         self.session_factory = session_factory

@@ -187,7 +187,7 @@ def test_the_run_time_cap_shortens_an_assignments_limit_and_never_lengthens_it(f
     from grader.pipeline import Grader
     from grader.sandbox.local_backend import LocalBackend
 
-    assignment = Grader(fixture_settings, LocalBackend(use_bwrap=False)).course_assignment("p1").assignment
+    assignment = Grader(fixture_settings, LocalBackend(use_bwrap=False)).materials("p1").assignment
     capped = Grader(fixture_settings.model_copy(update={"run_time_cap_s": 10}), LocalBackend(use_bwrap=False))
     assert capped.run_limits(assignment).time_s == 10
     assert capped.run_limits(assignment).notebook_cells_budget_s < 10
