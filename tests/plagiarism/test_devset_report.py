@@ -1,0 +1,43 @@
+"""The dev-set report's per-task verdicts (bench/plagiarism/evaluate.py): what the transfer target runs into."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench" / "plagiarism"))
+from evaluate import _reachable, per_task_bound  # noqa: E402
+
+
+def _task(name: str, negatives: list[float], structural: list[float], paraphrase: list[float]) -> list[tuple[dict, float]]:
+    rows = [({"task": name, "label": 0, "level": "renamed"}, score) for score in negatives]
+    rows += [({"task": name, "label": 1, "level": "structural"}, score) for score in structural]
+    rows += [({"task": name, "label": 1, "level": "paraphrase"}, score) for score in paraphrase]
+    return rows
+
+
+@pytest.fixture
+def two_tasks() -> tuple[list[dict], np.ndarray]:
+    """150 negatives each (1 % allows one false positive per task). In `twins` two negatives outscore its weakest
+    paraphrase; in `clean` one negative lies high, below every copy."""
+    twins = _task("twins", [0.1] * 148 + [0.95, 0.9], [0.99] * 4, [0.99, 0.99, 0.99, 0.8])
+    clean = _task("clean", [0.1] * 149 + [0.85], [0.99] * 4, [0.9] * 4)
+    rows, scores = zip(*(twins + clean))
+    return list(rows), np.array(scores)
+
+
+def test_a_task_whose_second_negative_outscores_a_copy_it_must_find_is_unreachable(two_tasks):
+    rows, scores = two_tasks
+    assert not _reachable("twins", scores, rows)
+    assert _reachable("clean", scores, rows)
+
+
+def test_the_pooled_one_percent_threshold_leaves_more_above_it_than_the_tasks_allow(two_tasks):
+    rows, scores = two_tasks
+    verdict = per_task_bound(scores, rows)
+    # 300 pooled negatives: 3 lie above their 99th percentile; two tasks of 150 allow 1 each.
+    assert verdict.startswith("3 pooled negatives lie above the threshold; 1 % of each task's negatives allows at most 2 over the 2 tasks, so at least one task exceeds")
+    assert verdict.endswith("meets both bounds with these scores: twins.")
