@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench" / "plagiarism"))
+EVALUATE = Path(__file__).resolve().parents[2] / "bench" / "plagiarism" / "evaluate.py"
+sys.path.insert(0, str(EVALUATE.parent))
 from evaluate import _reachable, per_task_bound  # noqa: E402
 
 
@@ -41,3 +43,10 @@ def test_the_pooled_one_percent_threshold_leaves_more_above_it_than_the_tasks_al
     # 300 pooled negatives: 3 lie above their 99th percentile; two tasks of 150 allow 1 each.
     assert verdict.startswith("3 pooled negatives lie above the threshold; 1 % of each task's negatives allows at most 2 over the 2 tasks, so at least one task exceeds")
     assert verdict.endswith("meets both bounds with these scores: twins.")
+
+
+def test_help_prints_usage_without_running_the_benchmark():
+    # The benchmark rebuilds the cohorts and rewrites calibration.json and RESULTS.md over minutes; --help must not.
+    shown = subprocess.run([sys.executable, str(EVALUATE), "--help"], capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0
+    assert shown.stdout.startswith("usage: evaluate.py")
