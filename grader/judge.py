@@ -1,22 +1,17 @@
 """The judge phase: an assignment's hidden checks, run on the host over the data the probe emitted.
 
 This module never imports or runs student code. It reads only plain data: JSON parsed with the standard library and
-numeric numpy arrays loaded with ``allow_pickle=False``. That data is hostile: every record is read within the caps
-below, and anything unreadable makes only its own step fail, with a reason the student may read.
+numeric numpy arrays loaded with ``allow_pickle=False``. That data is hostile: every record is read within the caps of
+`probe_records.py`, and anything unreadable makes only its own step fail, with a reason the student may read.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import io
-import json
-import math
-import re
 import sys
 import threading
 import time
 import traceback
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,24 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from grader.probe_records import MAX_NPZ_MEMBERS, ReadBudget, Unreadable, read_arrays, read_json
 from grader.redaction import replace_surrogates
 
 CHECK_ATTRIBUTE = "__grader_check_id__"
 MAX_DETAIL = 2000
-MB = 1024 * 1024
-
-# What reading one run's records may cost the grader. Each cap is far above what an honest probe emits.
-MAX_RECORD_BYTES = 8 * MB  # one step's JSON: the probe's longest string (1M characters) fits even fully escaped
-MAX_JSON_DEPTH = 64  # the probe nests values at most 21 deep; json's recursive parser is safe far below 1000
-MAX_INT_DIGITS = 4300  # int() of a long digit string is quadratic; Python's json.dumps writes no longer ones
-MAX_RUN_JSON_BYTES = 32 * MB  # all records of a run, so their number cannot multiply the per-record cap
-MAX_RUN_JSON_TOKENS = 1_000_000  # brackets and commas over all records: a parsed item costs up to ~100 bytes
-MAX_NPZ_BYTES = 64 * MB  # one arrays file as received: above the runner's 48 MB cap on a whole run's output
-MAX_NPZ_MEMBERS = 256  # zipfile parses every member up front; a step emits a handful of arrays
-MAX_ARRAY_ELEMENTS = 50_000_000  # the probe's own cap on one array
-MAX_RUN_ARRAY_BYTES = 128 * MB  # arrays read over a whole run: np.savez stores them, so honest runs stay under 48 MB
-MAX_COMPRESSION_RATIO = 100  # for members above 1 MB: float data hardly compresses, a zip bomb expands ~1000x
-ARRAY_KINDS = "biuf"  # bool, int, uint, float: what the probe emits; never objects (pickle) or structured records
 
 # A check over plain data takes milliseconds; past these it is stuck on odd data and must not hold a grading worker.
 CHECK_TIME_LIMIT_S = 30.0
@@ -63,10 +45,6 @@ class StepUnavailable(Exception):
 
 class Failed(AssertionError):
     """A failed check whose message is safe to show the student (it must not reveal hidden inputs or expected values)."""
-
-
-class Unreadable(ValueError):
-    """A record or arrays file refused by the caps; str() is a short reason safe to show the student."""
 
 
 CheckFunction = Callable[["ProbeData"], "str | None"]
@@ -130,7 +108,7 @@ class ProbeData:
 
         A record that cannot be read within the caps is a failed step whose error says why (see `format_step_error`).
         """
-        budget = _Budget()
+        budget = ReadBudget()
         steps: dict[str, StepData] = {}
         for filename in files:
             if not filename.endswith(".json") or filename.startswith("_"):
@@ -146,21 +124,12 @@ class ProbeData:
         return cls(steps=steps, finished="_done.json" in files, timed_out=timed_out)
 
 
-@dataclass
-class _Budget:
-    """What one run's remaining records may still cost to read."""
-
-    json_bytes: int = MAX_RUN_JSON_BYTES
-    json_tokens: int = MAX_RUN_JSON_TOKENS
-    array_bytes: int = MAX_RUN_ARRAY_BYTES
-
-
 def _unreadable_step(filename: str, reason: str) -> StepData:
     return StepData(name=filename.removesuffix(".json"), ok=False, values={}, arrays={}, error={UNREADABLE: reason},
                     duration_s=0.0)
 
 
-def _read_step(filename: str, files: dict[str, bytes], budget: _Budget) -> StepData | None:
+def _read_step(filename: str, files: dict[str, bytes], budget: ReadBudget) -> StepData | None:
     name = filename.removesuffix(".json")
     record = read_json(files[filename], budget)
     if type(record) is not dict:
@@ -183,95 +152,8 @@ def _read_step(filename: str, files: dict[str, bytes], budget: _Budget) -> StepD
         raise Unreadable("its 'error' is not an object")
     if type(duration) not in (int, float) or not 0 <= duration <= sys.float_info.max:  # also refuses NaN
         raise Unreadable("its 'duration_s' is not a finite number of seconds")
-    arrays = _read_arrays(files.get(f"{name}.npz"), names, budget) if names else {}
+    arrays = read_arrays(files.get(f"{name}.npz"), names, budget) if names else {}
     return StepData(name=name, ok=ok, values=values, arrays=arrays, error=error, duration_s=float(duration))
-
-
-# A JSON string, or an unterminated one up to the end: possessive and always matching, so the scan stays linear.
-_JSON_STRING = re.compile(rb'"[^"\\]*+(?:\\.?[^"\\]*+)*+(?:"|\Z)', re.DOTALL)
-_NOT_STRUCTURE = bytes(sorted(set(range(256)) - set(b"[]{},")))
-_OPENING, _CLOSING = np.frombuffer(b"[{", np.uint8), np.frombuffer(b"]}", np.uint8)
-
-
-def read_json(content: bytes, budget: _Budget | None = None) -> Any:
-    """Parse one JSON record from a run within the caps above (a fresh budget when none is given), or raise
-    `Unreadable`. Size, item count and nesting are measured on the bytes first, so parsing itself stays bounded."""
-    budget = _Budget() if budget is None else budget
-    if len(content) > MAX_RECORD_BYTES:
-        raise Unreadable(f"the record is larger than {MAX_RECORD_BYTES // MB} MB")
-    if len(content) > budget.json_bytes:
-        raise Unreadable(f"the run produced more than {MAX_RUN_JSON_BYTES // MB} MB of records")
-    structure = _JSON_STRING.sub(b"", content).translate(None, _NOT_STRUCTURE)
-    if len(structure) > budget.json_tokens:
-        raise Unreadable(f"the run's records hold more than {MAX_RUN_JSON_TOKENS} items")
-    codes = np.frombuffer(structure, dtype=np.uint8)
-    moves = np.isin(codes, _OPENING).astype(np.int64) - np.isin(codes, _CLOSING)
-    if int(moves.cumsum().max(initial=0)) > MAX_JSON_DEPTH:
-        raise Unreadable(f"the record is nested deeper than {MAX_JSON_DEPTH} levels")
-    budget.json_bytes -= len(content)
-    budget.json_tokens -= len(structure)
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise Unreadable(f"the record is not UTF-8 text (byte {error.start})") from None
-    try:
-        return json.loads(text, parse_int=_bounded_int)
-    except json.JSONDecodeError as error:
-        raise Unreadable(f"the record is not valid JSON ({error.msg} at character {error.pos})") from None
-
-
-def _bounded_int(digits: str) -> int:
-    if len(digits) > MAX_INT_DIGITS:
-        raise Unreadable(f"a number in the record has more than {MAX_INT_DIGITS} digits")
-    return int(digits)
-
-
-def _read_arrays(content: bytes | None, names: list[str], budget: _Budget) -> dict[str, np.ndarray]:
-    if content is None:
-        raise Unreadable("its arrays file is missing")
-    if len(content) > MAX_NPZ_BYTES:
-        raise Unreadable(f"its arrays file is larger than {MAX_NPZ_BYTES // MB} MB")
-    # Every member zipfile will parse has a central-directory entry opening with this signature: counting them first
-    # bounds what merely opening the archive costs.
-    if content.count(b"PK\x01\x02") > MAX_NPZ_MEMBERS:
-        raise Unreadable(f"its arrays file holds more than {MAX_NPZ_MEMBERS} arrays")
-    arrays: dict[str, np.ndarray] = {}
-    with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        for name in names:
-            try:
-                info = archive.getinfo(f"{name}.npy")
-            except KeyError:
-                continue  # declared but not written: the check that needs it fails on the missing array
-            arrays[name] = _read_array(archive, info, name, budget)
-    return arrays
-
-
-def _read_array(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, budget: _Budget) -> np.ndarray:
-    """One member, checked from the central directory and the array header before any data is expanded."""
-    if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        raise Unreadable(f"array '{name}' is encrypted or compressed in an unexpected way")
-    if info.file_size > budget.array_bytes:
-        raise Unreadable(f"the run produced more array data than the grader reads ({MAX_RUN_ARRAY_BYTES // MB} MB)")
-    if info.file_size > MB and info.file_size > MAX_COMPRESSION_RATIO * info.compress_size:
-        raise Unreadable(f"array '{name}' expands more than {MAX_COMPRESSION_RATIO}x (a zip bomb)")
-    with archive.open(info) as member:
-        version = np.lib.format.read_magic(member)
-        if version not in ((1, 0), (2, 0)):
-            raise Unreadable(f"array '{name}' is in an unexpected format")
-        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-        shape, _, dtype = read_header(member)
-        if dtype.kind not in ARRAY_KINDS:
-            raise Unreadable(f"array '{name}' has dtype {str(dtype)[:40]}; only bool, int and float arrays are read")
-        count = math.prod(shape)
-        if count > MAX_ARRAY_ELEMENTS:
-            raise Unreadable(f"array '{name}' is too large ({count} elements)")
-        if info.file_size != member.tell() + count * dtype.itemsize:
-            raise Unreadable(f"array '{name}' holds a different number of bytes than its shape needs")
-    budget.array_bytes -= info.file_size
-    with archive.open(info) as member:
-        array = np.lib.format.read_array(member, allow_pickle=False)
-    array.setflags(write=False)  # checks share the arrays: none may change what the next one (or a late one) sees
-    return array
 
 
 def format_step_error(error: dict[str, Any] | None) -> str:

@@ -30,12 +30,11 @@ from grader.judge import (
     Judge,
     ProbeData,
     StepUnavailable,
-    Unreadable,
     check,
     format_step_error,
-    read_json,
     run_check,
 )
+from grader.probe_records import Unreadable, read_json
 from grader.redaction import Redactor
 
 UNREADABLE = "the data this step produced could not be read: "
