@@ -6,7 +6,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from grader.db.base import utcnow
+from grader.services.access import Forbidden, NotFound
 from grader.web.auth import app_context, check_csrf, page_viewer
+from grader.web.context import AppContext
 from grader.web.rendering import render
 from grader.web.security import (
     LOGIN_CSRF_COOKIE,
@@ -19,7 +21,6 @@ from grader.web.security import (
     set_cookie,
     tokens_equal,
 )
-from grader.web.services import AppContext, Forbidden, NotFound
 from grader.web.throttle import forget_failures, record_failure, seconds_to_wait
 
 router = APIRouter(include_in_schema=False)

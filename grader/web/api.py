@@ -9,11 +9,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from grader.web import deadlines, regrades, services
+from grader.services import grades, submissions
+from grader.services.result_views import ResultView
+from grader.web import deadlines, regrades
 from grader.web.auth import api_uploader, api_viewer, app_context
+from grader.web.context import AppContext
 from grader.web.security import Viewer
-from grader.web.services import AppContext
-from grader.web.views import ResultView
+from grader.web.uploads import receive_and_submit
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -133,7 +135,7 @@ class StandingOut(BaseModel):
     plagiarism_flags: list[str]
 
 
-def _submission_out(page: services.SubmissionPage) -> SubmissionOut:
+def _submission_out(page: submissions.SubmissionPage) -> SubmissionOut:
     return SubmissionOut(id=page.submission.id, assignment_id=page.submission.assignment_id,
                          original_name=page.submission.original_name, submitted_at=page.submission.submitted_at,
                          status=page.status, result=ResultOut.of(page.result) if page.result else None)
@@ -156,25 +158,25 @@ def list_assignments(viewer: Viewer = Depends(api_viewer), ctx: AppContext = Dep
              openapi_extra=UPLOAD_BODY, summary="Upload a solution; it is stored, acknowledged, then graded")
 async def submit(request: Request, assignment_id: str, viewer: Viewer = Depends(api_uploader),
                  ctx: AppContext = Depends(app_context)):
-    recorded = await services.receive_and_submit(request, ctx, viewer, assignment_id)
+    recorded = await receive_and_submit(request, ctx, viewer, assignment_id)
     return SubmissionOut(id=recorded.submission_id, assignment_id=assignment_id, original_name=recorded.original_name,
                          submitted_at=recorded.submitted_at, status="queued", result=None)
 
 
 @router.get("/assignments/{assignment_id}/attempts", response_model=list[AttemptOut])
 def attempts(assignment_id: str, viewer: Viewer = Depends(api_viewer), ctx: AppContext = Depends(app_context)):
-    rows = services.attempt_rows(ctx, viewer, viewer.id, ctx.assignment(assignment_id))
+    rows = submissions.attempt_rows(ctx, viewer, viewer.id, ctx.assignment(assignment_id))
     return [AttemptOut(**vars(row)) for row in rows]
 
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionOut)
 def submission(submission_id: int, viewer: Viewer = Depends(api_viewer), ctx: AppContext = Depends(app_context)):
-    return _submission_out(services.submission_page(ctx, viewer, submission_id))
+    return _submission_out(submissions.submission_page(ctx, viewer, submission_id))
 
 
 @router.get("/gradebook", response_model=list[StandingOut], summary="Instructors: every student's standing")
 def gradebook(viewer: Viewer = Depends(api_viewer), ctx: AppContext = Depends(app_context)):
-    _, rows = services.dashboard_rows(ctx, viewer)
+    _, rows = grades.dashboard_rows(ctx, viewer)
     return [StandingOut(
         student_id=row.user.id, email=row.user.email, name=row.user.name,
         projects={p.assignment_id: p.points for p in row.standing.projects}, homework=row.standing.homework,
@@ -186,12 +188,12 @@ def gradebook(viewer: Viewer = Depends(api_viewer), ctx: AppContext = Depends(ap
 
 @router.get("/grades.csv", response_class=PlainTextResponse, summary="Instructors: grades for the university")
 def grades_csv(viewer: Viewer = Depends(api_viewer), ctx: AppContext = Depends(app_context)):
-    return PlainTextResponse(services.export_grades(ctx, viewer), media_type="text/csv")
+    return PlainTextResponse(grades.export_grades(ctx, viewer), media_type="text/csv")
 
 
 @router.post("/manual-scores", status_code=201, summary="Instructors: enter a defense, manual criterion or retake score")
 def manual_score(body: ManualScoreIn, viewer: Viewer = Depends(api_viewer), ctx: AppContext = Depends(app_context)):
-    services.enter_manual_score(ctx, viewer, body.student_id, body.assignment_id, body.item, body.points, body.note)
+    grades.enter_manual_score(ctx, viewer, body.student_id, body.assignment_id, body.item, body.points, body.note)
     return {"ok": True}
 
 

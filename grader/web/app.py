@@ -27,10 +27,10 @@ from grader.settings import Settings
 from grader.store import flush_store
 from grader.web import account_pages, api, course_pages, defense_pages, pages, plagiarism_pages, request_pages
 from grader.web.auth import NotSignedIn
+from grader.web.context import AppContext
 from grader.web.errors import ERRORS, upload_error_detail
 from grader.web.options import WebOptions
 from grader.web.rendering import make_templates, render
-from grader.web.services import AppContext
 
 WEB_DIR = Path(__file__).resolve().parent
 
@@ -131,9 +131,10 @@ def create_app(settings: Settings, options: WebOptions | None = None,
     engine = make_engine(settings.effective_database_url)
     session_factory = make_session_factory(engine)
     rules = load_course_rules(settings)
-    context = AppContext(settings, options, rules, session_factory, queue_factory(settings, session_factory),
-                         CourseCatalog(settings, rules),
-                         SubmissionRecorder(session_factory, before_commit=lambda: flush_store(settings.store_dir)))
+    context = AppContext(settings=settings, options=options, rules=rules, session_factory=session_factory,
+                         queue=queue_factory(settings, session_factory), catalog=CourseCatalog(settings, rules),
+                         recorder=SubmissionRecorder(session_factory,
+                                                     before_commit=lambda: flush_store(settings.store_dir)))
     context.catalog.assignments()  # a due lesson missing from the calendar stops the start, with what to fix
 
     @asynccontextmanager

@@ -6,8 +6,9 @@ from fastapi import Request
 
 from grader.db.base import utcnow
 from grader.gradebook.signed_in import Credential, SignedIn, signed_in
+from grader.services.access import Forbidden, RateLimited
+from grader.web.context import AppContext
 from grader.web.security import SESSION_COOKIE, Viewer, tokens_equal
-from grader.web.services import AppContext, Forbidden, RateLimited
 
 
 class NotSignedIn(Exception):

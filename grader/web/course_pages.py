@@ -8,10 +8,10 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from grader.web import deadlines, regrades
 from grader.web.auth import app_context, check_csrf, instructor_page_viewer, page_viewer
+from grader.web.context import AppContext
 from grader.web.handouts import handout_zip
 from grader.web.rendering import render
 from grader.web.security import Viewer
-from grader.web.services import AppContext
 
 router = APIRouter(include_in_schema=False)
 

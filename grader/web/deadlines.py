@@ -12,8 +12,10 @@ from grader.gradebook.compute import counting_attempt
 from grader.gradebook.extensions import ExtensionError, extension_history, grant_extension
 from grader.gradebook.report import CourseAssignment
 from grader.gradebook.rules import Lateness, ProjectDates, lateness
+from grader.services.access import InvalidInput, NotFound, require_instructor
+from grader.services.submissions import student_dates
+from grader.web.context import AppContext
 from grader.web.security import Viewer
-from grader.web.services import AppContext, InvalidInput, NotFound, require_instructor, student_dates
 
 CONFIRM_FIELD = "confirm_upload"
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from grader.web import services
+from grader.services import grades
+from grader.services.access import InvalidInput
 from grader.web.auth import app_context, check_csrf, instructor_page_viewer
+from grader.web.context import AppContext
 from grader.web.security import Viewer
-from grader.web.services import AppContext, InvalidInput
 
 router = APIRouter(include_in_schema=False)
 
@@ -43,5 +44,5 @@ async def project_manual_scores(request: Request, student_id: int, assignment_id
     assignment = ctx.assignment(assignment_id)
     entered = _entered(form, {c.id: c.points for c in assignment.manual_criteria})
     for criterion_id, (points, note) in entered.items():
-        services.enter_manual_score(ctx, viewer, student_id, assignment_id, criterion_id, points, note)
+        grades.enter_manual_score(ctx, viewer, student_id, assignment_id, criterion_id, points, note)
     return RedirectResponse(f"/instructor/students/{student_id}#manual-{assignment_id}", status_code=303)

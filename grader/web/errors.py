@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from grader.services.access import Forbidden, InvalidInput, NotFound, RateLimited
 from grader.settings import Settings
-from grader.web.services import Forbidden, InvalidInput, NotFound, RateLimited
 from grader.web.uploads import BadUpload, UploadTooLarge
 
 ERRORS: dict[type[Exception], tuple[int, str]] = {

@@ -8,17 +8,19 @@ from starlette.concurrency import run_in_threadpool
 
 from grader.gradebook.manual_scores import COURSE_LEVEL
 from grader.queue.heartbeat import worker_statuses
-from grader.web import deadlines, regrades, services
+from grader.services import grades, submissions
+from grader.services.access import InvalidInput, NotFound
+from grader.web import deadlines, regrades
 from grader.web.auth import app_context, check_csrf, instructor_page_viewer, page_uploader, page_viewer
+from grader.web.context import AppContext
 from grader.web.errors import ERRORS, upload_error_detail
 from grader.web.handouts import handout_view
 from grader.web.plagiarism_pages import penalties_of
 from grader.web.rendering import render
 from grader.web.request_pages import submission_requests
 from grader.web.security import Viewer
-from grader.web.services import AppContext, InvalidInput, NotFound
 from grader.web.submission_details import check_rows, code_css, current_result, highlighted_files, sandbox_view
-from grader.web.uploads import BadUpload, UploadTooLarge
+from grader.web.uploads import BadUpload, UploadTooLarge, receive_and_submit
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,7 +38,7 @@ def home(viewer: Viewer = Depends(page_viewer)) -> Response:
 @router.get("/assignments", response_class=HTMLResponse)
 def assignments(request: Request, viewer: Viewer = Depends(page_viewer),
                 ctx: AppContext = Depends(app_context)) -> Response:
-    rows = [(assignment, services.attempt_rows(ctx, viewer, viewer.id, assignment),
+    rows = [(assignment, submissions.attempt_rows(ctx, viewer, viewer.id, assignment),
              deadlines.dates_of(ctx, viewer.id, assignment)) for assignment in ctx.assignments()]
     return render(request, "assignments.html", {"rows": rows, "rules": ctx.rules})
 
@@ -55,7 +57,7 @@ def _assignment_page(request: Request, ctx: AppContext, viewer: Viewer, assignme
     return render(request, "assignment.html", {
         "penalties": penalties,
         "assignment": course_assignment,
-        "attempts": services.attempt_rows(ctx, viewer, viewer.id, course_assignment),
+        "attempts": submissions.attempt_rows(ctx, viewer, viewer.id, course_assignment),
         "outlook": deadlines.upload_outlook(ctx, viewer, course_assignment),
         "confirm_field": deadlines.CONFIRM_FIELD,
         "handout": handout_view(ctx.settings, assignment_id, course_assignment.spec.limits),
@@ -76,7 +78,7 @@ async def upload(request: Request, assignment_id: str, viewer: Viewer = Depends(
         deadlines.check_confirmed(outlook, fields)
 
     try:
-        recorded = await services.receive_and_submit(request, ctx, viewer, assignment_id, check_fields)
+        recorded = await receive_and_submit(request, ctx, viewer, assignment_id, check_fields)
     except (InvalidInput, BadUpload, UploadTooLarge) as error:
         status, title = ERRORS[type(error)]
         detail = upload_error_detail(error, ctx.settings)
@@ -87,7 +89,7 @@ async def upload(request: Request, assignment_id: str, viewer: Viewer = Depends(
 @router.get("/submissions/{submission_id}", response_class=HTMLResponse)
 def submission(request: Request, submission_id: int, viewer: Viewer = Depends(page_viewer),
                ctx: AppContext = Depends(app_context)) -> Response:
-    page = services.submission_page(ctx, viewer, submission_id)
+    page = submissions.submission_page(ctx, viewer, submission_id)
     return render(request, "submission.html", {"page": page, "poll_ms": ctx.options.status_poll_ms, "rules": ctx.rules,
                                                "requests": submission_requests(ctx, submission_id)})
 
@@ -96,7 +98,7 @@ def submission(request: Request, submission_id: int, viewer: Viewer = Depends(pa
 def submission_status(submission_id: int, viewer: Viewer = Depends(page_viewer),
                       ctx: AppContext = Depends(app_context)) -> dict:
     """Polled by the submission page until grading ends."""
-    page = services.submission_page(ctx, viewer, submission_id)
+    page = submissions.submission_page(ctx, viewer, submission_id)
     return {"status": page.status, "finished": page.result is not None}
 
 
@@ -104,14 +106,14 @@ def submission_status(submission_id: int, viewer: Viewer = Depends(page_viewer),
 @router.get("/instructor", response_class=HTMLResponse)
 def dashboard(request: Request, viewer: Viewer = Depends(instructor_page_viewer),
               ctx: AppContext = Depends(app_context)) -> Response:
-    assignments_, rows = services.dashboard_rows(ctx, viewer)
+    assignments_, rows = grades.dashboard_rows(ctx, viewer)
     return render(request, "dashboard.html", {"assignments": assignments_, "rows": rows, "rules": ctx.rules,
                                               "workers": worker_statuses(ctx.session_factory, ctx.settings)})
 
 
 @router.get("/instructor/grades.csv")
 def export(viewer: Viewer = Depends(instructor_page_viewer), ctx: AppContext = Depends(app_context)) -> Response:
-    return PlainTextResponse(services.export_grades(ctx, viewer), media_type="text/csv",
+    return PlainTextResponse(grades.export_grades(ctx, viewer), media_type="text/csv",
                              headers={"Content-Disposition": 'attachment; filename="grades.csv"'})
 
 
@@ -123,14 +125,14 @@ def student(request: Request, student_id: int, viewer: Viewer = Depends(instruct
         if person is None or person.role != "student":
             raise NotFound("no such student")
         audit = gradebook.manual_scores.entries(student_id)
-        manual_now = {(a, i): gradebook.manual_scores.points(student_id, a, i) for a, i in services.manual_items(ctx)}
+        manual_now = {(a, i): gradebook.manual_scores.points(student_id, a, i) for a, i in grades.manual_items(ctx)}
         audit_rows = [(entry, entry.instructor.email) for entry in audit]
-    history = [(a, services.attempt_rows(ctx, viewer, student_id, a)) for a in ctx.assignments()]
+    history = [(a, submissions.attempt_rows(ctx, viewer, student_id, a)) for a in ctx.assignments()]
     # Manual points count without an attempt; the instructor is told when they are all a project has.
     manual_alone = [a.id for a, rows in history if not any(row.counts for row in rows)
                     and any(manual_now.get((a.id, c.id)) is not None for c in a.manual_criteria)]
     return render(request, "student.html", {
-        "person": person, "history": history, "audit": audit_rows, "items": services.manual_items(ctx),
+        "person": person, "history": history, "audit": audit_rows, "items": grades.manual_items(ctx),
         "manual_now": manual_now, "course_level": COURSE_LEVEL, "manual_alone": manual_alone,
         "extensions": deadlines.extension_rows(ctx, viewer, student_id),
         "dates": {a.id: deadlines.dates_of(ctx, student_id, a) for a in ctx.assignments()},
@@ -142,19 +144,19 @@ def manual_score(student_id: int = Form(...), assignment_id: str = Form(""), ite
                  points: float = Form(...), note: str = Form(""), csrf_token: str = Form(""),
                  viewer: Viewer = Depends(instructor_page_viewer), ctx: AppContext = Depends(app_context)) -> Response:
     check_csrf(viewer, csrf_token)
-    services.enter_manual_score(ctx, viewer, student_id, assignment_id, item, points, note)
+    grades.enter_manual_score(ctx, viewer, student_id, assignment_id, item, points, note)
     return _redirect(f"/instructor/students/{student_id}")
 
 
 @router.get("/instructor/submissions/{submission_id}", response_class=HTMLResponse)
 def instructor_submission(request: Request, submission_id: int, viewer: Viewer = Depends(instructor_page_viewer),
                           ctx: AppContext = Depends(app_context)) -> Response:
-    page = services.submission_page(ctx, viewer, submission_id)
-    tree, files = services.stored_files(ctx, viewer, submission_id)
+    page = submissions.submission_page(ctx, viewer, submission_id)
+    tree, files = submissions.stored_files(ctx, viewer, submission_id)
     with ctx.unit_of_work() as gradebook:
         result = current_result(gradebook, submission_id)
     return render(request, "instructor_submission.html",
-                  {"page": page, "files": files, "graded_on": services.graded_on(ctx, submission_id),
+                  {"page": page, "files": files, "graded_on": submissions.graded_on(ctx, submission_id),
                    "requests": submission_requests(ctx, submission_id), "checks": check_rows(result),
                    "sandbox": sandbox_view(result), "code": highlighted_files(tree, files)})
 
@@ -167,7 +169,7 @@ def code_stylesheet(viewer: Viewer = Depends(instructor_page_viewer)) -> Respons
 @router.get("/instructor/submissions/{submission_id}/files/{relative:path}")
 def instructor_file(submission_id: int, relative: str, viewer: Viewer = Depends(instructor_page_viewer),
                     ctx: AppContext = Depends(app_context)) -> Response:
-    path = services.stored_file(ctx, viewer, submission_id, relative)
+    path = submissions.stored_file(ctx, viewer, submission_id, relative)
     # Served as plain text and as an attachment: student files are never rendered as HTML on this origin.
     return FileResponse(path, media_type="text/plain; charset=utf-8", filename=path.name,
                         content_disposition_type="attachment")

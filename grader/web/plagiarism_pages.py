@@ -14,10 +14,11 @@ from grader.gradebook.plagiarism_flags import student_keys
 from grader.gradebook.repository import Gradebook
 from grader.plagiarism.review import DECISIONS, CaseNotFound, cases, decide
 from grader.plagiarism.runs import request_run, runs
+from grader.services.access import InvalidInput, NotFound
 from grader.web.auth import app_context, check_csrf, instructor_page_viewer
+from grader.web.context import AppContext
 from grader.web.rendering import render
 from grader.web.security import Viewer
-from grader.web.services import AppContext, InvalidInput, NotFound
 
 router = APIRouter(include_in_schema=False)
 

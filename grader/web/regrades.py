@@ -11,8 +11,9 @@ from grader.gradebook.extensions import extension_days
 from grader.gradebook.plagiarism_flags import plagiarism_flags
 from grader.gradebook.regrades import BatchSummary
 from grader.gradebook.report import student_standing
+from grader.services.access import InvalidInput, NotFound, require_instructor
+from grader.web.context import AppContext
 from grader.web.security import Viewer
-from grader.web.services import AppContext, InvalidInput, NotFound, require_instructor
 
 
 @dataclass(frozen=True)

@@ -16,16 +16,17 @@ from grader.gradebook.regrade_requests import (
     thread,
 )
 from grader.gradebook.repository import Gradebook
-from grader.web import services
+from grader.services import submissions
+from grader.services.access import InvalidInput, NotFound
 from grader.web.auth import app_context, check_csrf, instructor_page_viewer, page_viewer
+from grader.web.context import AppContext
 from grader.web.rendering import render
 from grader.web.security import Viewer
-from grader.web.services import AppContext, InvalidInput, NotFound
 
 router = APIRouter(include_in_schema=False)
 
 
-def _askable_criteria(page: services.SubmissionPage) -> dict[str, float]:
+def _askable_criteria(page: submissions.SubmissionPage) -> dict[str, float]:
     """What a student may ask about: the criteria of the result they can see (id -> max points)."""
     if page.result is None:
         return {}
@@ -39,14 +40,14 @@ def _automatic_points(gradebook: Gradebook, submission_id: int, criterion_id: st
     return next((c["points"] for c in criteria if c["id"] == criterion_id), None)
 
 
-def _request_of(ctx: AppContext, viewer: Viewer, request_id: int) -> tuple[int, services.SubmissionPage]:
+def _request_of(ctx: AppContext, viewer: Viewer, request_id: int) -> tuple[int, submissions.SubmissionPage]:
     """The request's submission as the viewer may see it; someone else's request is not found."""
     with ctx.unit_of_work() as gradebook:
         request = gradebook.session.get(RegradeRequest, request_id)
         if request is None:
             raise NotFound("no such regrade request")
         submission_id = request.submission_id
-    return submission_id, services.submission_page(ctx, viewer, submission_id)
+    return submission_id, submissions.submission_page(ctx, viewer, submission_id)
 
 
 def submission_requests(ctx: AppContext, submission_id: int) -> list[RegradeRequest]:
@@ -61,7 +62,7 @@ def submission_requests(ctx: AppContext, submission_id: int) -> list[RegradeRequ
 def ask(submission_id: int, criterion_id: str = Form(...), message: str = Form(""), csrf_token: str = Form(""),
         viewer: Viewer = Depends(page_viewer), ctx: AppContext = Depends(app_context)) -> Response:
     check_csrf(viewer, csrf_token)
-    page = services.submission_page(ctx, viewer, submission_id)
+    page = submissions.submission_page(ctx, viewer, submission_id)
     if page.submission.user_id != viewer.id:
         raise InvalidInput("only the student who submitted asks for a review; answer in an existing thread instead")
     with ctx.unit_of_work() as gradebook:

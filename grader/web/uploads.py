@@ -1,9 +1,11 @@
-"""Multipart upload parsing that enforces the size cap while the body streams in, before anything is spooled whole."""
+"""Multipart upload parsing that enforces the size cap while the body streams in, before anything is spooled whole;
+the parsed upload handed to the upload service (grader/services/uploads.py)."""
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncGenerator, Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
@@ -11,8 +13,13 @@ from fastapi import Request
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
+from grader import store
+from grader.gradebook.submissions import RecordedSubmission
 from grader.intake import is_single_file
+from grader.services.uploads import record_and_queue, take_in_memory, take_in_staged
 from grader.store import original_folder
+from grader.web.context import AppContext
+from grader.web.security import Viewer
 
 
 class UploadTooLarge(Exception):
@@ -93,3 +100,20 @@ async def receive_upload(request: Request, max_file_bytes: int, overhead_bytes: 
         return StagedUpload(name, fields, folder, target)
     finally:
         await form.close()
+
+
+async def receive_and_submit(request: Request, ctx: AppContext, viewer: Viewer, assignment_id: str,
+                             check_fields: Callable[[dict[str, str]], None] = lambda fields: None) -> RecordedSubmission:
+    """Both upload routes: the body parsed, the form's other fields checked, the upload taken in for the viewer, then
+    recorded and queued; returns the committed row, once it is durable."""
+    assignment = ctx.assignment(assignment_id)
+    with ExitStack() as cleanup:
+        parsed = await receive_upload(request, ctx.settings.max_upload_bytes, ctx.options.multipart_overhead_bytes,
+                                      ctx.options.in_memory_upload_bytes,
+                                      lambda: cleanup.enter_context(store.staging(ctx.settings.store_dir)))
+        check_fields(parsed.fields)
+        if isinstance(parsed, InMemoryUpload):
+            new = take_in_memory(ctx, viewer.id, assignment, parsed.content, parsed.original_name)
+        else:
+            new = await take_in_staged(ctx, viewer.id, assignment, parsed.staging, parsed.path, parsed.original_name)
+    return await record_and_queue(ctx, new)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from grader.services.result_views import result_view
 from grader.web.rendering import make_templates
-from grader.web.views import result_view
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 

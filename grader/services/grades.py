@@ -1,0 +1,46 @@
+"""The instructor's gradebook: the dashboard's rows, the grades CSV, and manual scores entered by hand."""
+
+from __future__ import annotations
+
+from grader.gradebook.manual_scores import COURSE_LEVEL, DEFENSE, RETAKE_QUESTIONS
+from grader.gradebook.report import CourseAssignment, StudentRow, gradebook_rows, grades_csv
+from grader.services.access import Caller, InvalidInput, NotFound, require_instructor
+from grader.services.context import ServiceContext
+
+
+def dashboard_rows(ctx: ServiceContext, caller: Caller) -> tuple[list[CourseAssignment], list[StudentRow]]:
+    require_instructor(caller)
+    assignments = ctx.assignments()
+    with ctx.unit_of_work() as gradebook:
+        return assignments, gradebook_rows(gradebook, assignments, ctx.rules)
+
+
+def export_grades(ctx: ServiceContext, caller: Caller) -> str:
+    assignments, rows = dashboard_rows(ctx, caller)
+    return grades_csv(rows, assignments)
+
+
+def manual_items(ctx: ServiceContext) -> dict[tuple[str, str], float]:
+    """(assignment id, item) -> its maximum: manual rubric criteria, the defense and the retake questions."""
+    items = {(COURSE_LEVEL, RETAKE_QUESTIONS): float(ctx.rules.retake_questions_required)}
+    if ctx.rules.final_project is None:  # otherwise the defense is the final project's manual criteria
+        items[(COURSE_LEVEL, DEFENSE)] = ctx.rules.defense_points
+    for assignment in ctx.assignments():
+        for criterion in assignment.manual_criteria:
+            items[(assignment.id, criterion.id)] = criterion.points
+    return items
+
+
+def enter_manual_score(ctx: ServiceContext, caller: Caller, student_id: int, assignment_id: str, item: str,
+                       points: float, note: str) -> None:
+    require_instructor(caller)
+    maximum = manual_items(ctx).get((assignment_id, item))
+    if maximum is None:
+        raise InvalidInput(f"{item!r} is not a manual item of {assignment_id or 'the course'!r}")
+    if not 0 <= points <= maximum:
+        raise InvalidInput(f"points for {item} must be between 0 and {maximum:g}")
+    with ctx.unit_of_work() as gradebook:
+        student = gradebook.accounts.user(student_id)
+        if student is None or student.role != "student":
+            raise NotFound("no such student")
+        gradebook.manual_scores.enter(student, assignment_id, item, points, note, gradebook.accounts.user(caller.id))
