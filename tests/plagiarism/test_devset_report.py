@@ -11,11 +11,11 @@ import pytest
 
 EVALUATE = Path(__file__).resolve().parents[2] / "bench" / "plagiarism" / "evaluate.py"
 sys.path.insert(0, str(EVALUATE.parent))
-from evaluate import _reachable, per_task_bound  # noqa: E402
+from evaluate import _reachable, by_task, per_task_bound  # noqa: E402
 
 
 def _task(name: str, negatives: list[float], structural: list[float], paraphrase: list[float]) -> list[tuple[dict, float]]:
-    rows = [({"task": name, "label": 0, "level": "renamed"}, score) for score in negatives]
+    rows = [({"task": name, "label": 0, "level": "renamed", "a": f"s{number}.py", "b": "t.py"}, score) for number, score in enumerate(negatives)]
     rows += [({"task": name, "label": 1, "level": "structural"}, score) for score in structural]
     rows += [({"task": name, "label": 1, "level": "paraphrase"}, score) for score in paraphrase]
     return rows
@@ -50,3 +50,12 @@ def test_help_prints_usage_without_running_the_benchmark():
     shown = subprocess.run([sys.executable, str(EVALUATE), "--help"], capture_output=True, text=True, timeout=60)
     assert shown.returncode == 0
     assert shown.stdout.startswith("usage: evaluate.py")
+
+
+def test_the_threshold_set_without_a_task_comes_from_the_other_tasks_negatives_alone():
+    # Pooled, low's own 150 quiet negatives hold the 99th percentile at 0.1; without them it is high's, about 0.51.
+    low = _task("low", [0.1] * 150, [0.5] * 4, [0.5] * 4)
+    high = _task("high", [0.1] * 148 + [0.9, 0.9], [0.99] * 4, [0.99] * 4)
+    rows, scores = zip(*(low + high))
+    table = by_task(np.array(scores), list(rows))
+    assert next(line for line in table if line.startswith("| low |")) == "| low | 8/8 | 4/4 | 4/4 | 0/150 | none | 0/4 | 0/4 | 0/150 |"
