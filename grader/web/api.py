@@ -9,9 +9,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from grader.services import grades, submissions
+from grader.services import deadlines, grades, regrades, submissions
 from grader.services.result_views import ResultView
-from grader.web import deadlines, regrades
 from grader.web.auth import api_uploader, api_viewer, app_context
 from grader.web.context import AppContext
 from grader.web.security import Viewer

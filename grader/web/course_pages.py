@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from grader.web import deadlines, regrades
+from grader.services import deadlines, regrades
 from grader.web.auth import app_context, check_csrf, instructor_page_viewer, page_viewer
 from grader.web.context import AppContext
 from grader.web.handouts import handout_zip

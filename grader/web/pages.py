@@ -8,9 +8,8 @@ from starlette.concurrency import run_in_threadpool
 
 from grader.gradebook.manual_scores import COURSE_LEVEL
 from grader.queue.heartbeat import worker_statuses
-from grader.services import grades, submissions
+from grader.services import deadlines, grades, regrades, submissions
 from grader.services.access import InvalidInput, NotFound
-from grader.web import deadlines, regrades
 from grader.web.auth import app_context, check_csrf, instructor_page_viewer, page_uploader, page_viewer
 from grader.web.context import AppContext
 from grader.web.errors import ERRORS, upload_error_detail

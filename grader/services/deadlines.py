@@ -1,4 +1,4 @@
-"""Dates in the web app: one student's dates for a project (their extension included), how an upload made now would
+"""Dates: one student's dates for a project (their extension included), how an upload made now would
 count, and the instructor's grant of an extension. Each opens its own unit of work."""
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from grader.gradebook.compute import counting_attempt
 from grader.gradebook.extensions import ExtensionError, extension_history, grant_extension
 from grader.gradebook.report import CourseAssignment
 from grader.gradebook.rules import Lateness, ProjectDates, lateness
-from grader.services.access import InvalidInput, NotFound, require_instructor
+from grader.services.access import Caller, InvalidInput, NotFound, require_instructor
+from grader.services.context import ServiceContext
 from grader.services.submissions import student_dates
-from grader.web.context import AppContext
-from grader.web.security import Viewer
 
 CONFIRM_FIELD = "confirm_upload"
 
@@ -34,17 +33,17 @@ class UploadOutlook:
         return late + ((self.replaces,) if self.replaces else ())
 
 
-def dates_of(ctx: AppContext, student_id: int, assignment: CourseAssignment) -> ProjectDates:
+def dates_of(ctx: ServiceContext, student_id: int, assignment: CourseAssignment) -> ProjectDates:
     with ctx.unit_of_work() as gradebook:
         return student_dates(ctx, gradebook, student_id, assignment)
 
 
-def upload_outlook(ctx: AppContext, viewer: Viewer, assignment: CourseAssignment,
+def upload_outlook(ctx: ServiceContext, caller: Caller, assignment: CourseAssignment,
                    now: datetime | None = None) -> UploadOutlook:
     now = now or utcnow()
     with ctx.unit_of_work() as gradebook:
-        dates = student_dates(ctx, gradebook, viewer.id, assignment)
-        counting = counting_attempt(gradebook.submissions.attempts(viewer.id, assignment.id), dates, ctx.rules)
+        dates = student_dates(ctx, gradebook, caller.id, assignment)
+        counting = counting_attempt(gradebook.submissions.attempts(caller.id, assignment.id), dates, ctx.rules)
     upload_lateness = lateness(now, dates, ctx.rules)
     replaces = ""
     if (ctx.rules.counting_attempt == "latest_before_deadline" and upload_lateness.counts and counting is not None
@@ -65,15 +64,15 @@ def check_confirmed(outlook: UploadOutlook, fields: dict[str, str]) -> None:
                            "confirmation and upload again.")
 
 
-def grant(ctx: AppContext, viewer: Viewer, student_id: int, assignment_id: str, days: int, note: str) -> None:
-    require_instructor(viewer)
+def grant(ctx: ServiceContext, caller: Caller, student_id: int, assignment_id: str, days: int, note: str) -> None:
+    require_instructor(caller)
     ctx.assignment(assignment_id)
     with ctx.unit_of_work() as gradebook:
         student = gradebook.accounts.user(student_id)
         if student is None or student.role != "student":
             raise NotFound("no such student")
         try:
-            grant_extension(gradebook, student, assignment_id, days, note, gradebook.accounts.user(viewer.id))
+            grant_extension(gradebook, student, assignment_id, days, note, gradebook.accounts.user(caller.id))
         except ExtensionError as error:
             raise InvalidInput(str(error)) from error
 
@@ -87,8 +86,8 @@ class ExtensionRow:
     note: str
 
 
-def extension_rows(ctx: AppContext, viewer: Viewer, student_id: int) -> list[ExtensionRow]:
-    require_instructor(viewer)
+def extension_rows(ctx: ServiceContext, caller: Caller, student_id: int) -> list[ExtensionRow]:
+    require_instructor(caller)
     with ctx.unit_of_work() as gradebook:
         return [_row(extension) for extension in extension_history(gradebook, student_id)]
 

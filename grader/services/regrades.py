@@ -1,4 +1,4 @@
-"""Regrades from the web app and the API: start one, preview old → new points, publish it, list them all. A
+"""Regrades, for the pages and the API: start one, preview old → new points, publish it, list them all. A
 superseded batch (see grader/gradebook/regrades.py) cannot be published."""
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from grader.gradebook.extensions import extension_days
 from grader.gradebook.plagiarism_flags import plagiarism_flags
 from grader.gradebook.regrades import BatchSummary
 from grader.gradebook.report import student_standing
-from grader.services.access import InvalidInput, NotFound, require_instructor
-from grader.web.context import AppContext
-from grader.web.security import Viewer
+from grader.services.access import Caller, InvalidInput, NotFound, require_instructor
+from grader.services.context import ServiceContext
 
 
 @dataclass(frozen=True)
@@ -38,8 +37,8 @@ class RegradeStatus:
         return self.done_jobs == self.total_jobs
 
 
-def start_regrade(ctx: AppContext, viewer: Viewer, assignment_id: str, submission_id: int | None) -> int:
-    require_instructor(viewer)
+def start_regrade(ctx: ServiceContext, caller: Caller, assignment_id: str, submission_id: int | None) -> int:
+    require_instructor(caller)
     ctx.assignment(assignment_id)
     with ctx.unit_of_work() as gradebook:
         if submission_id is None:
@@ -51,16 +50,16 @@ def start_regrade(ctx: AppContext, viewer: Viewer, assignment_id: str, submissio
             targets = [submission]
         if not targets:
             raise InvalidInput(f"{assignment_id} has no submissions to regrade")
-        batch, job_ids = gradebook.regrades.start(assignment_id, targets, gradebook.accounts.user(viewer.id))
+        batch, job_ids = gradebook.regrades.start(assignment_id, targets, gradebook.accounts.user(caller.id))
         batch_id = batch.id
     for job_id in job_ids:
         ctx.queue.enqueue(job_id)
     return batch_id
 
 
-def regrade_status(ctx: AppContext, viewer: Viewer, batch_id: int) -> RegradeStatus:
+def regrade_status(ctx: ServiceContext, caller: Caller, batch_id: int) -> RegradeStatus:
     """Per student: the project points now and what they would become once this regrade is published."""
-    require_instructor(viewer)
+    require_instructor(caller)
     assignments = ctx.assignments()
     with ctx.unit_of_work() as gradebook:
         batch = gradebook.regrades.batch(batch_id)
@@ -87,8 +86,8 @@ def _project_points(standing: Standing, assignment_id: str) -> float | None:
     return next(project.points for project in standing.projects if project.assignment_id == assignment_id)
 
 
-def publish_regrade(ctx: AppContext, viewer: Viewer, batch_id: int) -> None:
-    require_instructor(viewer)
+def publish_regrade(ctx: ServiceContext, caller: Caller, batch_id: int) -> None:
+    require_instructor(caller)
     with ctx.unit_of_work() as gradebook:
         batch = gradebook.regrades.batch(batch_id)
         summary = gradebook.regrades.summary(batch_id)
@@ -105,7 +104,7 @@ def publish_regrade(ctx: AppContext, viewer: Viewer, batch_id: int) -> None:
         gradebook.regrades.publish(batch)
 
 
-def batches(ctx: AppContext, viewer: Viewer) -> list[BatchSummary]:
-    require_instructor(viewer)
+def batches(ctx: ServiceContext, caller: Caller) -> list[BatchSummary]:
+    require_instructor(caller)
     with ctx.unit_of_work() as gradebook:
         return gradebook.regrades.summaries()
