@@ -7,18 +7,18 @@ import threading
 import time
 
 from grader.course_files import list_assignments, load_rubric
-from grader.gradebook.report import CourseAssignment, ManualCriterion
+from grader.gradebook.report import GradebookAssignment, ManualCriterion
 from grader.gradebook.rules import CourseRules
 from grader.settings import Settings
 
 Stamp = tuple[tuple[str, int], ...]
 
 
-def course_assignments(settings: Settings, rules: CourseRules) -> list[CourseAssignment]:
+def course_assignments(settings: Settings, rules: CourseRules) -> list[GradebookAssignment]:
     assignments = []
     for assignment in sorted(list_assignments(settings), key=lambda a: (len(a.id), a.id)):
         rubric = load_rubric(settings, assignment.id)
-        assignments.append(CourseAssignment(
+        assignments.append(GradebookAssignment(
             id=assignment.id,
             title=assignment.title,
             manual_criteria=tuple(ManualCriterion(c.id, c.title, c.points) for c in rubric.criteria if c.manual),
@@ -46,9 +46,9 @@ class CourseCatalog:
         self._lock = threading.Lock()
         self._stamp: Stamp | None = None
         self._checked_at = -math.inf
-        self._assignments: list[CourseAssignment] = []
+        self._assignments: list[GradebookAssignment] = []
 
-    def assignments(self) -> list[CourseAssignment]:
+    def assignments(self) -> list[GradebookAssignment]:
         with self._lock:
             now = time.monotonic()
             if now - self._checked_at >= self.recheck_s:

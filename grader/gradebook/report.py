@@ -27,7 +27,9 @@ class ManualCriterion:
 
 
 @dataclass(frozen=True)
-class CourseAssignment:
+class GradebookAssignment:
+    """An assignment as the gradebook's pages and CSV show it; the pipeline grades with `GradingMaterials`."""
+
     id: str
     title: str
     manual_criteria: tuple[ManualCriterion, ...]
@@ -61,13 +63,13 @@ def flags_of(user: User, flags: Sequence[PlagiarismFlag]) -> tuple[PlagiarismFla
     return tuple(flag for flag in flags if flag.student_a in keys or flag.student_b in keys)
 
 
-def manual_points(snapshot: Snapshot, user: User, assignment: CourseAssignment) -> float:
+def manual_points(snapshot: Snapshot, user: User, assignment: GradebookAssignment) -> float:
     return sum(snapshot.manual_points(user.id, assignment.id, criterion.id) or 0.0
                for criterion in assignment.manual_criteria)
 
 
 def student_standing(
-    snapshot: Snapshot, user: User, assignments: Sequence[CourseAssignment], rules: CourseRules,
+    snapshot: Snapshot, user: User, assignments: Sequence[GradebookAssignment], rules: CourseRules,
     flags: Sequence[PlagiarismFlag], extensions: dict[tuple[int, str], int],
     overlay: dict[int, GradeRecord] | None = None,
 ) -> Standing:
@@ -88,7 +90,7 @@ def questions_answered(snapshot: Snapshot, user: User) -> int:
     return int(snapshot.manual_points(user.id, COURSE_LEVEL, RETAKE_QUESTIONS) or 0)
 
 
-def gradebook_rows(gradebook: Gradebook, assignments: Sequence[CourseAssignment], rules: CourseRules) -> list[StudentRow]:
+def gradebook_rows(gradebook: Gradebook, assignments: Sequence[GradebookAssignment], rules: CourseRules) -> list[StudentRow]:
     flags = plagiarism_flags(gradebook.session)
     snapshot = gradebook.submissions.snapshot()
     extensions = extension_days(gradebook)
@@ -103,7 +105,7 @@ def _points(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
-def grades_csv(rows: Sequence[StudentRow], assignments: Sequence[CourseAssignment]) -> str:
+def grades_csv(rows: Sequence[StudentRow], assignments: Sequence[GradebookAssignment]) -> str:
     """One line per student, for the university's system: projects, defense, total out of 100, pass, retake, and the
     projects whose points a confirmed plagiarism case took (already deducted from them)."""
     out = io.StringIO()

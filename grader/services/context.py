@@ -11,7 +11,7 @@ from sqlalchemy.orm import sessionmaker
 
 from grader.gradebook.catalog import CourseCatalog
 from grader.gradebook.group_commit import SubmissionRecorder
-from grader.gradebook.report import CourseAssignment
+from grader.gradebook.report import GradebookAssignment
 from grader.gradebook.repository import Gradebook
 from grader.gradebook.rules import CourseRules
 from grader.queue.base import GradingQueue
@@ -39,10 +39,10 @@ class ServiceContext:
         with self.session_factory.kw["bind"].connect() as connection:
             yield connection
 
-    def assignments(self) -> list[CourseAssignment]:
+    def assignments(self) -> list[GradebookAssignment]:
         return self.catalog.assignments()
 
-    def assignment(self, assignment_id: str) -> CourseAssignment:
+    def assignment(self, assignment_id: str) -> GradebookAssignment:
         for assignment in self.assignments():
             if assignment.id == assignment_id:
                 return assignment

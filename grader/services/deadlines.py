@@ -10,7 +10,7 @@ from grader.db.base import utcnow
 from grader.db.course_models import Extension
 from grader.gradebook.compute import counting_attempt
 from grader.gradebook.extensions import ExtensionError, extension_history, grant_extension
-from grader.gradebook.report import CourseAssignment
+from grader.gradebook.report import GradebookAssignment
 from grader.gradebook.rules import Lateness, ProjectDates, lateness
 from grader.services.access import Caller, InvalidInput, NotFound, require_instructor
 from grader.services.context import ServiceContext
@@ -33,12 +33,12 @@ class UploadOutlook:
         return late + ((self.replaces,) if self.replaces else ())
 
 
-def dates_of(ctx: ServiceContext, student_id: int, assignment: CourseAssignment) -> ProjectDates:
+def dates_of(ctx: ServiceContext, student_id: int, assignment: GradebookAssignment) -> ProjectDates:
     with ctx.unit_of_work() as gradebook:
         return student_dates(ctx, gradebook, student_id, assignment)
 
 
-def upload_outlook(ctx: ServiceContext, caller: Caller, assignment: CourseAssignment,
+def upload_outlook(ctx: ServiceContext, caller: Caller, assignment: GradebookAssignment,
                    now: datetime | None = None) -> UploadOutlook:
     now = now or utcnow()
     with ctx.unit_of_work() as gradebook:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from grader.gradebook.manual_scores import COURSE_LEVEL, DEFENSE, RETAKE_QUESTIONS
-from grader.gradebook.report import CourseAssignment, StudentRow, gradebook_rows, grades_csv
+from grader.gradebook.report import GradebookAssignment, StudentRow, gradebook_rows, grades_csv
 from grader.services.access import Caller, InvalidInput, NotFound, require_instructor
 from grader.services.context import ServiceContext
 
 
-def dashboard_rows(ctx: ServiceContext, caller: Caller) -> tuple[list[CourseAssignment], list[StudentRow]]:
+def dashboard_rows(ctx: ServiceContext, caller: Caller) -> tuple[list[GradebookAssignment], list[StudentRow]]:
     require_instructor(caller)
     assignments = ctx.assignments()
     with ctx.unit_of_work() as gradebook:

@@ -11,7 +11,7 @@ from grader.db.models import GradeRecord, Submission, User
 from grader.gradebook.compute import counting_attempt
 from grader.gradebook.extensions import extension_days
 from grader.gradebook.regrade_requests import overrides
-from grader.gradebook.report import CourseAssignment
+from grader.gradebook.report import GradebookAssignment
 from grader.gradebook.repository import Gradebook
 from grader.gradebook.rules import Lateness, ProjectDates, lateness
 from grader.pipeline import ensure_in_store
@@ -42,7 +42,7 @@ class AttemptRow:
 class SubmissionPage:
     submission: Submission
     owner: User
-    assignment: CourseAssignment
+    assignment: GradebookAssignment
     status: str
     result: ResultView | None
     dates: ProjectDates  # the owner's
@@ -65,18 +65,18 @@ def submission_status(gradebook: Gradebook, submission: Submission, record: Grad
     return job.state if job else "queued"
 
 
-def _manual_points(gradebook: Gradebook, user_id: int, assignment: CourseAssignment) -> dict[str, float]:
+def _manual_points(gradebook: Gradebook, user_id: int, assignment: GradebookAssignment) -> dict[str, float]:
     entered = {c.id: gradebook.manual_scores.points(user_id, assignment.id, c.id) for c in assignment.manual_criteria}
     return {criterion_id: points for criterion_id, points in entered.items() if points is not None}
 
 
 def student_dates(ctx: ServiceContext, gradebook: Gradebook, student_id: int,
-                  assignment: CourseAssignment) -> ProjectDates:
+                  assignment: GradebookAssignment) -> ProjectDates:
     days = extension_days(gradebook, [student_id]).get((student_id, assignment.id), 0)
     return ctx.rules.project_dates(assignment.spec, days)
 
 
-def _visible_result(gradebook: Gradebook, caller: Caller, submission: Submission, assignment: CourseAssignment,
+def _visible_result(gradebook: Gradebook, caller: Caller, submission: Submission, assignment: GradebookAssignment,
                     record: GradeRecord | None, dates: ProjectDates) -> ResultView | None:
     if record is None:
         return None
@@ -105,7 +105,7 @@ def submission_page(ctx: ServiceContext, caller: Caller, submission_id: int) -> 
 
 
 def attempt_rows(ctx: ServiceContext, caller: Caller, student_id: int,
-                 assignment: CourseAssignment) -> list[AttemptRow]:
+                 assignment: GradebookAssignment) -> list[AttemptRow]:
     if student_id != caller.id and not caller.is_instructor:
         raise NotFound("no such student")
     with ctx.unit_of_work() as gradebook:

@@ -9,7 +9,7 @@ from pathlib import Path
 from starlette.concurrency import run_in_threadpool
 
 from grader import intake, store
-from grader.gradebook.report import CourseAssignment
+from grader.gradebook.report import GradebookAssignment
 from grader.gradebook.submissions import NewSubmission, RecordedSubmission
 from grader.intake import Rejected
 from grader.pipeline import accept_staged, intake_caps
@@ -17,7 +17,7 @@ from grader.services.access import InvalidInput
 from grader.services.context import ServiceContext
 
 
-def take_in_memory(ctx: ServiceContext, student_id: int, assignment: CourseAssignment, content: bytes,
+def take_in_memory(ctx: ServiceContext, student_id: int, assignment: GradebookAssignment, content: bytes,
                    original_name: str) -> NewSubmission:
     """A small .py or notebook is validated in memory and its bytes go to the gradebook with its row: nothing touches
     the disk before the commit, and the grading process writes it to the store."""
@@ -29,7 +29,7 @@ def take_in_memory(ctx: ServiceContext, student_id: int, assignment: CourseAssig
                          accepted.size_bytes, content)
 
 
-async def take_in_staged(ctx: ServiceContext, student_id: int, assignment: CourseAssignment, staging: Path,
+async def take_in_staged(ctx: ServiceContext, student_id: int, assignment: GradebookAssignment, staging: Path,
                          path: Path, original_name: str) -> NewSubmission:
     """Anything else (a zip, a big file), already written into a staging folder of the store, is stored from there by
     a worker thread, without flushing: the recorder flushes the store once for its batch."""
