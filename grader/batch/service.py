@@ -18,7 +18,7 @@ from sqlalchemy.orm import sessionmaker
 from grader import course_files, intake
 from grader.batch.discover import BatchEntry
 from grader.db.base import utcnow
-from grader.db.models import GradeRecord, GradingJob, Submission, User
+from grader.db.models import GradeRecord, GradingJob, User
 from grader.db.worker_models import BatchRun
 from grader.domain.assignment import Assignment
 from grader.gradebook.accounts import RosterEntry
@@ -71,9 +71,7 @@ class NoLiveWorker(Exception):
 
 def student_account(gradebook: Gradebook, student: str) -> User:
     """The roster account of `student` (by student number, else e-mail), created when the roster lacks it."""
-    user = gradebook.session.scalar(
-        select(User).where(User.student_number == student, User.role == "student").order_by(User.id).limit(1)
-    ) or gradebook.accounts.user_by_email(student)
+    user = gradebook.accounts.student_by_number(student) or gradebook.accounts.user_by_email(student)
     if user is None:
         user, _ = gradebook.accounts.add_user(
             RosterEntry(f"{student.lower()}@{PLACEHOLDER_EMAIL_DOMAIN}", student, student_number=student), "student")
@@ -83,25 +81,20 @@ def student_account(gradebook: Gradebook, student: str) -> User:
 def plan_entry(gradebook: Gradebook, assignment: Assignment, entry: BatchEntry, stored_sha256: str, kind: str,
                size_bytes: int, regrade: bool) -> PlannedEntry:
     user = student_account(gradebook, entry.student)
-    submission = gradebook.session.scalar(
-        select(Submission).where(Submission.user_id == user.id, Submission.assignment_id == assignment.id,
-                                 Submission.sha256 == stored_sha256).order_by(Submission.id.desc()).limit(1)
-    )
+    submissions = gradebook.submissions
+    submission = submissions.latest_with_content(user.id, assignment.id, stored_sha256)
     if submission is None:
-        recorded = gradebook.submissions.record_submission(user.id, assignment.id, stored_sha256, kind, entry.original_name,
-                                               size_bytes)
+        recorded = submissions.record_submission(user.id, assignment.id, stored_sha256, kind, entry.original_name,
+                                                 size_bytes)
         return PlannedEntry(entry, recorded.submission_id, recorded.job_id)
-    job = gradebook.submissions.latest_job(submission.id)
+    job = submissions.latest_job(submission.id)
     if job is not None and job.state != "done":
         return PlannedEntry(entry, submission.id, job.id)  # interrupted earlier: wait for it (the queue resumes it)
-    record = gradebook.submissions.current_record(submission.id)
+    record = submissions.current_record(submission.id)
     if record is not None and not regrade and record.status != "infra_error" \
             and record.result.get("assignment_version") == assignment.version:
         return PlannedEntry(entry, submission.id, None)
-    job = GradingJob(submission_id=submission.id, state="queued")
-    gradebook.session.add(job)
-    gradebook.session.flush()
-    return PlannedEntry(entry, submission.id, job.id)
+    return PlannedEntry(entry, submission.id, submissions.grade_again(submission.id))
 
 
 def plan_batch(settings: Settings, session_factory: sessionmaker, assignment: Assignment,

@@ -33,6 +33,10 @@ class Accounts:
     def user_by_email(self, email: str) -> User | None:
         return self.session.scalar(select(User).where(User.email == email.strip().lower()))
 
+    def student_by_number(self, student_number: str) -> User | None:
+        return self.session.scalar(select(User).where(User.student_number == student_number, User.role == "student")
+                                   .order_by(User.id).limit(1))
+
     def students(self) -> list[User]:
         return list(self.session.scalars(select(User).where(User.role == "student").order_by(User.name, User.email)))
 

@@ -92,6 +92,13 @@ class Submissions:
         return [RecordedSubmission(submission_id, job_id, row["original_name"], submitted_at)
                 for (submission_id, submitted_at), job_id, row in zip(inserted, job_ids, rows, strict=True)]
 
+    def grade_again(self, submission_id: int) -> int:
+        """A new queued grading job for a submission already recorded; returns its id."""
+        job = GradingJob(submission_id=submission_id, state="queued")
+        self.session.add(job)
+        self.session.flush()
+        return job.id
+
     def _keep_contents(self, batch: Sequence[NewSubmission]) -> None:
         """Uploads not yet in the store, each content once (a content already kept, by another upload or process, is
         left as it is: the same sha256 is the same bytes)."""
@@ -116,6 +123,13 @@ class Submissions:
             .where(Submission.user_id == user_id, Submission.assignment_id == assignment_id)
             .order_by(Submission.submitted_at.desc(), Submission.id.desc())
         ))
+
+    def latest_with_content(self, user_id: int, assignment_id: str, sha256: str) -> Submission | None:
+        """The student's latest submission of exactly these bytes for the assignment."""
+        return self.session.scalar(
+            select(Submission).where(Submission.user_id == user_id, Submission.assignment_id == assignment_id,
+                                     Submission.sha256 == sha256).order_by(Submission.id.desc()).limit(1)
+        )
 
     def submissions_for_assignment(self, assignment_id: str) -> list[Submission]:
         return list(self.session.scalars(select(Submission).where(Submission.assignment_id == assignment_id)))
