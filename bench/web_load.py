@@ -46,8 +46,8 @@ def make_students(settings: Settings, count: int) -> list[str]:
         gradebook = Gradebook(session)
         tokens = []
         for n in range(count):
-            user, _ = gradebook.accounts.add_user(RosterEntry(f"student{n:03d}@example.edu", f"Student {n}", f"s{n:03d}"),
-                                         "student")
+            entry = RosterEntry(f"student{n:03d}@example.edu", f"Student {n}", f"s{n:03d}")
+            user, _ = gradebook.accounts.add_user(entry, "student")
             tokens.append(gradebook.accounts.issue_api_token(user, "bench"))
     engine.dispose()
     return tokens

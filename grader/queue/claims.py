@@ -44,4 +44,5 @@ class JobClaims:
         ).rowcount
 
     def queued_ids(self) -> list[int]:
-        return list(self.session.scalars(select(GradingJob.id).where(GradingJob.state == "queued").order_by(GradingJob.id)))
+        return list(self.session.scalars(
+            select(GradingJob.id).where(GradingJob.state == "queued").order_by(GradingJob.id)))

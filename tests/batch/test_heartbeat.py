@@ -34,7 +34,8 @@ def job_ids(gradebook) -> list[int]:
     with gradebook.begin() as session:
         book = Gradebook(session)
         user, _ = book.accounts.add_user(RosterEntry("s1@example.edu", "S One"), "student")
-        return [book.submissions.record_submission(user.id, "p1", f"{n}" * 64, "py", "solution.py", 10).job_id for n in range(3)]
+        return [book.submissions.record_submission(user.id, "p1", f"{n}" * 64, "py", "solution.py", 10).job_id
+                for n in range(3)]
 
 
 @pytest.fixture

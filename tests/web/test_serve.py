@@ -31,8 +31,9 @@ def _tokens(settings: Settings, count: int) -> list[str]:
     engine = make_engine(settings.effective_database_url)
     with make_session_factory(engine).begin() as session:
         gradebook = Gradebook(session)
-        tokens = [gradebook.accounts.issue_api_token(gradebook.accounts.add_user(RosterEntry(f"s{n}@example.edu", f"S {n}"), "student")[0],
-                                            "test") for n in range(count)]
+        accounts = gradebook.accounts
+        tokens = [accounts.issue_api_token(accounts.add_user(RosterEntry(f"s{n}@example.edu", f"S {n}"), "student")[0],
+                                           "test") for n in range(count)]
     engine.dispose()
     return tokens
 

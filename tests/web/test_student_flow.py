@@ -153,8 +153,8 @@ def test_an_upload_kept_in_the_gradebook_is_written_to_the_store_by_its_first_re
     content = (SOLUTIONS / "right.py").read_bytes()
     sha256 = hashlib.sha256(content).hexdigest()
     with session_factory.begin() as session:
-        Gradebook(session).submissions.record_submissions([NewSubmission(alice.id, "p1", sha256, "py", "mine.py", len(content),
-                                                             content)])
+        Gradebook(session).submissions.record_submissions(
+            [NewSubmission(alice.id, "p1", sha256, "py", "mine.py", len(content), content)])
     assert not store.is_stored(settings.store_dir, sha256)
     with session_factory() as session:
         ensure_in_store(settings, Gradebook(session), sha256, "p1")
