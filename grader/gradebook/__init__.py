@@ -1,1 +1,2 @@
-"""Gradebook: course rules (configuration), the pure score computation, and the repository over the database."""
+"""Gradebook: course rules (configuration), the pure score computation, and the repositories over the database
+(`repository.Gradebook` composes them on one session)."""
