@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
@@ -17,7 +16,6 @@ if TYPE_CHECKING:
     from grader.batch.service import BatchProgress
 
 errors = Console(stderr=True)
-EXPORT_CAP_SUBMISSIONS = 64  # an LMS export may expand to this many submissions at the per-submission cap
 
 
 def progress_bar(console: Console) -> Progress:
@@ -47,51 +45,35 @@ def batch(
     """Grade every student's submission once; rerun to resume after an interruption."""
     # Imported here: every `grader` call loads this module (grader/entrypoints/cli.py)
     from grader import course_files
-    from grader.batch.discover import BatchSourceError, discover
-    from grader.batch.report import collect_results, write_reports
-    from grader.batch.service import NoLiveWorker, run_batch
-    from grader.db.base import make_engine, make_session_factory
-    from grader.db.migrations import upgrade_to_head
+    from grader.batch.cohort import grade_cohort
+    from grader.batch.discover import BatchSourceError
+    from grader.batch.service import NoLiveWorker
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     settings = Settings()
     if workers is not None:
         settings = settings.model_copy(update={"workers": workers})
+    bar = progress_bar(errors)
+    task = bar.add_task("grading", total=None, counts="")
+
+    def start(students: int) -> None:
+        errors.print(f"{students} students in {source}")
+        bar.start()
+
+    def show(progress: BatchProgress) -> None:
+        bar.update(task, total=progress.total, completed=progress.done, counts=counts_text(progress))
+
     try:
-        rubric = course_files.load_rubric(settings, assignment)
-        title = f"{assignment}: {course_files.load_assignment(settings, assignment).title}"
-    except course_files.CourseFileError as error:
+        run = grade_cohort(settings, source, assignment, out, regrade, start, show)
+    except (course_files.CourseFileError, BatchSourceError) as error:
         errors.print(f"[red]{error}[/red]")
         raise typer.Exit(2)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade_to_head(settings.effective_database_url)
-    engine = make_engine(settings.effective_database_url)
-    session_factory = make_session_factory(engine)
-    try:
-        with tempfile.TemporaryDirectory(prefix="grader-batch-") as workdir:
-            try:
-                entries = discover(source, Path(workdir), settings.max_expanded_bytes * EXPORT_CAP_SUBMISSIONS)
-            except BatchSourceError as error:
-                errors.print(f"[red]{error}[/red]")
-                raise typer.Exit(2)
-            errors.print(f"{len(entries)} students in {source}")
-            with progress_bar(errors) as bar:
-                task = bar.add_task("grading", total=None, counts="")
-
-                def show(progress: BatchProgress) -> None:
-                    bar.update(task, total=progress.total, completed=progress.done, counts=counts_text(progress))
-
-                try:
-                    planned = run_batch(settings, session_factory, assignment, entries, source, regrade, show)
-                except NoLiveWorker as stalled:
-                    bar.stop()
-                    errors.print(f"[red]{stalled}[/red]", soft_wrap=True)
-                    raise typer.Exit(3)
-        results = collect_results(session_factory, planned)
-        csv_path, html_path = write_reports(out, title, rubric, results)
+    except NoLiveWorker as stalled:
+        bar.stop()
+        errors.print(f"[red]{stalled}[/red]", soft_wrap=True)
+        raise typer.Exit(3)
     finally:
-        engine.dispose()
-    unchanged = sum(1 for p in planned if p.job_id is None and p.submission_id is not None)
-    errors.print(f"{len(planned)} students: {unchanged} already graded at this version, "
-                 f"{sum(1 for p in planned if p.submission_id is None)} rejected at intake")
-    typer.echo(f"{csv_path}\n{html_path}")
+        bar.stop()
+    errors.print(f"{len(run.planned)} students: {run.already_graded} already graded at this version, "
+                 f"{run.rejected} rejected at intake")
+    typer.echo(f"{run.csv_path}\n{run.html_path}")
