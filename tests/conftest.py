@@ -15,8 +15,8 @@ from tests.services import missing, require_docker
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE_COURSE = REPO / "tests" / "fixtures" / "course"
-# A test that uses one of these fixtures (directly or through another fixture) needs that service, and is marked so:
-# the quick tier (`-m "not docker and not redis and not postgres and not browser and not slow"`) leaves it out.
+# A test that uses one of these fixtures (directly or through another fixture) needs that service, and is marked so;
+# the quick tier (`-m "not docker and not slow"`, README) leaves out docker tests and keeps the others that are quick.
 SERVICE_FIXTURES = {"docker_backend": "docker", "redis_test_url": "redis", "postgres_url": "postgres", "browser": "browser"}
 
 
