@@ -14,7 +14,6 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pytest
-import torch
 
 from grader.domain.assignment import Limits
 from grader.judge import ProbeData
@@ -67,6 +66,8 @@ def test_objects_that_are_not_exact_plain_data_stay_behind_as_handles(channel):
 
 
 def test_arrays_and_tensors_cross_with_dtype_and_shape(channel):
+    import torch  # here, not at the top: collecting the tests imports no torch, which only this test needs
+
     array = np.arange(6, dtype=np.int16).reshape(2, 3)
     tensor = torch.linspace(0, 1, 8, dtype=torch.bfloat16).reshape(2, 4)
     decoded, _ = round_trip(channel, (array, tensor, np.float32(0.5)))
