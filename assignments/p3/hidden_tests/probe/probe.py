@@ -19,6 +19,7 @@ LATENCY_VECTORS = 10_000
 LATENCY_QUERIES = 50
 LATENCY_DIM = 384
 LATENCY_WALL_S = 10.0  # stop querying after this long: a slow index must not eat the run's time
+ANSWER_STEP_S = 90  # every hidden question answered, all together: the handout states it (R10)
 CHUNK_FIELDS = ("chunk_id", "source", "start", "end", "text")
 RESULT_CHUNK_FIELDS = ("chunk_id", "source", "start", "end")
 MAX_LISTED_FILES = 10_000
@@ -126,7 +127,7 @@ with gp.step("retrieval", timeout_s=90) as s:
     probe_question = questions[0]["question"]
     s.emit("k_contract", {str(k): result_rows(main_system().retrieve(probe_question, k=k)) for k in K_CONTRACT})
 
-with gp.step("answers", timeout_s=90) as s:
+with gp.step("answers", timeout_s=ANSWER_STEP_S) as s:
     answers = {}
     for question in questions:
         answer = remote_object(main_system().answer(question["question"], k=K), "an Answer")
