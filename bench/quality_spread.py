@@ -1,4 +1,4 @@
-"""Learned-quality figures of one graded run, for the seed spreads of p1, p3 and p4: grades a solution folder (the real
+"""Learned-quality figures of one graded run, for the seed spreads of p1-p4: grades a solution folder (the real
 sandbox, GRADER_GRADING_SEED as set) and prints the quantities the judge compares with its bars, computed from the
 run's probe records with the judge's own helpers.
 
@@ -39,12 +39,19 @@ def p4_figures(judged: dict, probe: ProbeData) -> dict[str, float]:
                                     for got, want in zip(captions, expected)) / len(expected)}
 
 
+def p2_figures(judged: dict, probe: ProbeData) -> dict[str, float]:
+    predictions, labels = probe.step("hidden_predictions").value("predictions"), judged["HIDDEN_LABELS"]
+    accuracy = sum(int(p == y) for p, y in zip(predictions, labels)) / len(labels)
+    return {"hidden accuracy": accuracy, "bar": judged["FROZEN"]["baseline_accuracy"] + judged["ACCURACY_MARGIN"]}
+
+
 def p1_figures(judged: dict, probe: ProbeData) -> dict[str, float]:
     step = probe.step("training")
     return {"training steps": step.value("steps"), "held-out loss": -float(step.array("log_probs_after").mean())}
 
 
-FIGURES = {"p1": ("training_reduces_loss", p1_figures), "p3": ("recall_at_5", p3_figures), "p4": ("caption_accuracy", p4_figures)}
+FIGURES = {"p1": ("training_reduces_loss", p1_figures), "p2": ("accuracy_beats_baseline", p2_figures),
+           "p3": ("recall_at_5", p3_figures), "p4": ("caption_accuracy", p4_figures)}
 
 
 def main() -> None:
@@ -63,7 +70,8 @@ def main() -> None:
     check_name, figures = FIGURES[assignment]
     judged = grader.materials(assignment).judge.checks[check_name].__globals__
     values = ", ".join(f"{name} {value:.3f}" for name, value in figures(judged, captured[0]).items())
-    print(f"{assignment} {folder} seed {settings.grading_seed}: score {verdict.result.score:g}; {values}")
+    print(f"{assignment} {folder} seed {settings.grading_seed}: score {verdict.result.score:g} "
+          f"[{verdict.result.status}, {verdict.result.duration_s:.0f} s]; {values}")
 
 
 if __name__ == "__main__":
