@@ -122,16 +122,18 @@ def run_once(settings: Settings, source: Path, workers: int, backend: SandboxBac
     wait_for_jobs(InProcessQueue(settings, session_factory, grade), session_factory, job_ids, last.append)
     wall = time.perf_counter() - started
     with session_factory() as session:
-        rows = session.execute(select(GradingJob, GradeRecord).join(GradeRecord, GradeRecord.job_id == GradingJob.id)
-                               ).all()
+        rows = session.execute(
+            select(GradingJob, GradeRecord).join(GradeRecord, GradeRecord.job_id == GradingJob.id)
+        ).all()
     engine.dispose()
     sandbox = [timed.sandbox_s.get(record.result["submission_sha256"], 0.0) for _, record in rows]
     overhead = [(job.finished_at - job.started_at).total_seconds() - s for (job, _), s in zip(rows, sandbox)]
     statuses: dict[str, int] = {}
     for _, record in rows:
         statuses[record.status] = statuses.get(record.status, 0) + 1
-    return RunFigures(workers, len(rows), wall, statuses, statistics.median(sandbox), statistics.median(overhead),
-                      max(overhead))
+    return RunFigures(
+        workers, len(rows), wall, statuses, statistics.median(sandbox), statistics.median(overhead), max(overhead)
+    )
 
 
 def load_sampler(stop: threading.Event, samples: list[float]) -> None:
@@ -160,11 +162,14 @@ def main() -> None:
             figures = run_once(settings, scratch / "cohort", workers, backend)
             stop.set()
             results.append(figures)
-            print(f"workers={workers}: {figures.submissions} graded in {figures.wall_s:.1f} s = "
-                  f"{figures.per_minute:.2f}/min; statuses {figures.statuses}; per submission: sandbox median "
-                  f"{figures.sandbox_median_s:.2f} s, grader overhead median {figures.overhead_median_s:.3f} s "
-                  f"(max {figures.overhead_max_s:.3f} s); load average during the run "
-                  f"{statistics.mean(samples):.1f} (max {max(samples):.1f})", flush=True)
+            print(
+                f"workers={workers}: {figures.submissions} graded in {figures.wall_s:.1f} s = "
+                f"{figures.per_minute:.2f}/min; statuses {figures.statuses}; per submission: sandbox median "
+                f"{figures.sandbox_median_s:.2f} s, grader overhead median {figures.overhead_median_s:.3f} s "
+                f"(max {figures.overhead_max_s:.3f} s); load average during the run "
+                f"{statistics.mean(samples):.1f} (max {max(samples):.1f})",
+                flush=True,
+            )
         base = results[0]
         for figures in results[1:]:
             efficiency = figures.per_minute / (figures.workers / base.workers * base.per_minute)

@@ -30,8 +30,9 @@ def main() -> None:
     parser.add_argument("--projects", nargs="+", default=["p1", "p2", "p3", "p4"])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
     with tempfile.TemporaryDirectory(prefix="bench-driver-") as scratch:
         settings = Settings(course_dir=REPO, data_dir=Path(scratch), sandbox="docker")
         grading = Grader(settings, select_backend(settings, "docker"))
@@ -43,8 +44,10 @@ def main() -> None:
                 result = grading.grade_path(REPO / "reference_solutions" / project, project).result
                 durations.append(time.perf_counter() - started)
                 scores.append(result.score)
-            print(f"{project}: median {statistics.median(durations):.1f} s (min {min(durations):.1f}, "
-                  f"max {max(durations):.1f}); scores {scores}")
+            print(
+                f"{project}: median {statistics.median(durations):.1f} s (min {min(durations):.1f}, "
+                f"max {max(durations):.1f}); scores {scores}"
+            )
 
 
 if __name__ == "__main__":

@@ -27,8 +27,8 @@ def heldout_loss(model, ids: list[int]) -> float:
     block = min(int(model.config.block_size), 256)
     tensor = torch.tensor(ids, dtype=torch.long)
     count = (len(tensor) - 1) // block
-    x = tensor[:count * block].view(count, block)
-    y = tensor[1:count * block + 1].view(count, block)
+    x = tensor[: count * block].view(count, block)
+    y = tensor[1 : count * block + 1].view(count, block)
     model.eval()
     with torch.no_grad():
         logits = model(x)[0].float()
@@ -37,13 +37,13 @@ def heldout_loss(model, ids: list[int]) -> float:
 
 def ngram_loss(corpus: str, heldout: str, order: int, vocabulary: int) -> float:
     """Held-out nats per character of an add-k n-gram model of the corpus, at the best k of a small grid."""
-    counts = Counter(corpus[i:i + order] for i in range(len(corpus) - order + 1))
-    contexts = Counter(corpus[i:i + order - 1] for i in range(len(corpus) - order + 2))
+    counts = Counter(corpus[i : i + order] for i in range(len(corpus) - order + 1))
+    contexts = Counter(corpus[i : i + order - 1] for i in range(len(corpus) - order + 2))
     best = math.inf
     for k in (0.01, 0.03, 0.1, 0.3, 1.0):
         total = 0.0
         for i in range(order - 1, len(heldout)):
-            gram = heldout[i - order + 1:i + 1]
+            gram = heldout[i - order + 1 : i + 1]
             total -= math.log((counts[gram] + k) / (contexts[gram[:-1]] + k * vocabulary))
         best = min(best, total / (len(heldout) - order + 1))
     return best
@@ -69,8 +69,10 @@ def main() -> None:
         torch.manual_seed(seed)
         model = solution.GPT(solution.default_config(len(vocabulary) + 1))
         losses = solution.train(model, corpus_ids, max_steps=TRAINING_STEPS, time_budget_s=1e9, seed=seed)
-        print(f"{arguments.solution} seed {seed}: {len(losses)} steps, held-out {heldout_loss(model, heldout_ids):.3f}",
-              flush=True)
+        print(
+            f"{arguments.solution} seed {seed}: {len(losses)} steps, held-out {heldout_loss(model, heldout_ids):.3f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -37,8 +37,7 @@ def run_seed(solution, seed: int, texts: list[str]) -> dict:
     np.random.seed(seed)
     torch.manual_seed(seed)
     train = read_jsonl(ASSIGNMENT / "data" / "train.jsonl")
-    config = solution.FineTuneConfig(num_labels=4, max_length=48, epochs=2, time_budget_s=1e9, seed=seed,
-                                     device="cpu")
+    config = solution.FineTuneConfig(num_labels=4, max_length=48, epochs=2, time_budget_s=1e9, seed=seed, device="cpu")
     started = time.perf_counter()
     classifier = solution.fine_tune([r["text"] for r in train], [r["label"] for r in train], config)
     elapsed_s = time.perf_counter() - started

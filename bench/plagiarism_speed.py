@@ -37,7 +37,13 @@ DEVSET = HERE / "plagiarism" / "devset"
 
 
 def _pool() -> dict[str, list[str]]:
-    return {task.name: [path.read_text() for path in sorted(task.glob("independent/*.py")) + sorted(task.glob("rewrites/*.py"))] for task in sorted(DEVSET.iterdir()) if task.is_dir()}
+    return {
+        task.name: [
+            path.read_text() for path in sorted(task.glob("independent/*.py")) + sorted(task.glob("rewrites/*.py"))
+        ]
+        for task in sorted(DEVSET.iterdir())
+        if task.is_dir()
+    }
 
 
 def synthetic_cohort(folder: Path, count: int, seed: int = 7) -> list[tuple[str, str]]:
@@ -53,7 +59,10 @@ def synthetic_cohort(folder: Path, count: int, seed: int = 7) -> list[tuple[str,
             copies.append((f"student{source:04d}.py", f"student{index:04d}.py"))
             code = rename_identifiers(written[source], set(), rng.randrange(10**6))
         else:
-            parts = [rename_identifiers(rng.choice(pool[task]), {"main"}, rng.randrange(10**6)) for task in rng.sample(tasks, 3)]
+            parts = [
+                rename_identifiers(rng.choice(pool[task]), {"main"}, rng.randrange(10**6))
+                for task in rng.sample(tasks, 3)
+            ]
             rng.shuffle(parts)
             code = "\n\n".join(parts).replace("50", str(rng.randrange(20, 90)), 1)
         written.append(code)
@@ -82,8 +91,23 @@ def measured(action: Callable[[], object]) -> tuple[float, float]:
 
 def run_detector(folder: Path, data: Path, out: Path) -> tuple[float, float, dict]:
     """`grader plagiarism` in a fresh interpreter, as an instructor runs it; returns wall, CPU and the run's stats."""
-    command = [sys.executable, "-c", "from grader.entrypoints.cli import main; main()", "plagiarism", str(folder), "--json", str(out / "pairs.json"), "--report", str(out / "report.html")]
-    environment = {**os.environ, "GRADER_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1", "PYTHONPATH": os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])}
+    command = [
+        sys.executable,
+        "-c",
+        "from grader.entrypoints.cli import main; main()",
+        "plagiarism",
+        str(folder),
+        "--json",
+        str(out / "pairs.json"),
+        "--report",
+        str(out / "report.html"),
+    ]
+    environment = {
+        **os.environ,
+        "GRADER_DATA_DIR": str(data),
+        "HF_HUB_OFFLINE": "1",
+        "PYTHONPATH": os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")]),
+    }
     wall, cpu = measured(lambda: subprocess.run(command, env=environment, check=True, capture_output=True, cwd=data))
     return wall, cpu, json.loads((out / "pairs.json").read_text())["stats"]
 
@@ -111,14 +135,23 @@ def copydetect_estimate(folder: Path, root: Path, sizes: tuple[int, int]) -> dic
     (small, large), n = sizes, len(files)
     quadratic = (measured_at[large] / large - measured_at[small] / small) / (large - small)
     linear = measured_at[small] / small - quadratic * small
-    return {**{f"copydetect_{size}_files_s": round(seconds, 1) for size, seconds in measured_at.items()}, "copydetect_extrapolated_s": round(linear * n + quadratic * n * n, 1)}
+    return {
+        **{f"copydetect_{size}_files_s": round(seconds, 1) for size, seconds in measured_at.items()},
+        "copydetect_extrapolated_s": round(linear * n + quadratic * n * n, 1),
+    }
 
 
 def run_dolos(folder: Path, limit: float) -> bool:
     """dolos-lib over the folder's files; False when it was stopped at the limit (seconds) without a result."""
     files = sorted(str(path) for path in folder.glob("*.py"))
     try:
-        subprocess.run(["node", str(HERE / "plagiarism" / "node" / "dolos_pairs.mjs"), *files], check=True, capture_output=True, cwd=HERE / "plagiarism" / "node", timeout=limit)
+        subprocess.run(
+            ["node", str(HERE / "plagiarism" / "node" / "dolos_pairs.mjs"), *files],
+            check=True,
+            capture_output=True,
+            cwd=HERE / "plagiarism" / "node",
+            timeout=limit,
+        )
     except subprocess.TimeoutExpired:
         return False
     return True
@@ -148,10 +181,26 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--submissions", type=int, default=1000)
     parser.add_argument("--skip-baselines", action="store_true")
-    parser.add_argument("--copydetect-subsets", type=int, nargs=2, metavar=("SMALL", "LARGE"), help="time copydetect on this many files (two sizes) and extrapolate, instead of the full run")
-    parser.add_argument("--dolos-limit", type=float, default=600.0, help="seconds after which dolos-lib is stopped and its time reported as a lower bound")
+    parser.add_argument(
+        "--copydetect-subsets",
+        type=int,
+        nargs=2,
+        metavar=("SMALL", "LARGE"),
+        help="time copydetect on this many files (two sizes) and extrapolate, instead of the full run",
+    )
+    parser.add_argument(
+        "--dolos-limit",
+        type=float,
+        default=600.0,
+        help="seconds after which dolos-lib is stopped and its time reported as a lower bound",
+    )
     args = parser.parse_args()
-    result: dict[str, object] = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "cores": os.cpu_count(), "sgemm_gflops": sgemm_gflops(), "load_average_before": _load()}
+    result: dict[str, object] = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "cores": os.cpu_count(),
+        "sgemm_gflops": sgemm_gflops(),
+        "load_average_before": _load(),
+    }
     with tempfile.TemporaryDirectory() as temporary:
         root = Path(temporary)
         folder, data, out, late = root / "cohort", root / "data", root / "out", root / "late"
@@ -159,31 +208,50 @@ def main() -> None:
             path.mkdir()
         copies = synthetic_cohort(folder, args.submissions)
         result["submissions"] = args.submissions
-        result["mean_lines"] = round(sum(path.read_text().count("\n") for path in folder.glob("*.py")) / args.submissions)
+        result["mean_lines"] = round(
+            sum(path.read_text().count("\n") for path in folder.glob("*.py")) / args.submissions
+        )
         cold, cold_cpu, result["cold"] = run_detector(folder, data, out)
-        result.update(detector_cold_s=round(cold, 1), detector_cold_cpu_s=round(cold_cpu, 1), load_average_after_cold=_load())
+        result.update(
+            detector_cold_s=round(cold, 1), detector_cold_cpu_s=round(cold_cpu, 1), load_average_after_cold=_load()
+        )
         result["renamed_copies_flagged"] = f"{copies_flagged(out / 'pairs.json', copies)} of {len(copies)}"
         print(json.dumps(result), file=sys.stderr, flush=True)  # partial figures survive an interrupted baseline
         if not args.skip_baselines:
             finished: list[bool] = []
             dolos_wall, dolos_cpu = measured(lambda: finished.append(run_dolos(folder, args.dolos_limit)))
             if finished[0]:
-                result.update(dolos_lib_s=round(dolos_wall, 1), dolos_lib_cpu_s=round(dolos_cpu, 1), dolos_over_detector=round(dolos_wall / cold, 2))
+                result.update(
+                    dolos_lib_s=round(dolos_wall, 1),
+                    dolos_lib_cpu_s=round(dolos_cpu, 1),
+                    dolos_over_detector=round(dolos_wall / cold, 2),
+                )
             else:  # a lower bound (the CPU of a killed child is not counted)
-                result.update(dolos_lib_stopped_after_s=round(dolos_wall, 1), dolos_over_detector_at_least=round(dolos_wall / cold, 2))
+                result.update(
+                    dolos_lib_stopped_after_s=round(dolos_wall, 1),
+                    dolos_over_detector_at_least=round(dolos_wall / cold, 2),
+                )
             print(json.dumps(result), file=sys.stderr, flush=True)
             if args.copydetect_subsets:
                 result.update(copydetect_estimate(folder, root, tuple(args.copydetect_subsets)))
                 result["copydetect_extrapolated_over_detector"] = round(result["copydetect_extrapolated_s"] / cold, 2)
             else:
                 copydetect_wall, copydetect_cpu = measured(lambda: run_copydetect(folder))
-                result.update(copydetect_s=round(copydetect_wall, 1), copydetect_cpu_s=round(copydetect_cpu, 1), copydetect_over_detector=round(copydetect_wall / cold, 2))
+                result.update(
+                    copydetect_s=round(copydetect_wall, 1),
+                    copydetect_cpu_s=round(copydetect_cpu, 1),
+                    copydetect_over_detector=round(copydetect_wall / cold, 2),
+                )
             result["load_average_after_baselines"] = _load()
         synthetic_cohort(late, 5, seed=99)
         for path in sorted(late.glob("*.py")):
             path.rename(folder / f"late_{path.name}")
         warm, warm_cpu, result["warm"] = run_detector(folder, data, out)
-        result.update(detector_warm_after_5_new_s=round(warm, 1), detector_warm_cpu_s=round(warm_cpu, 1), load_average_after=_load())
+        result.update(
+            detector_warm_after_5_new_s=round(warm, 1),
+            detector_warm_cpu_s=round(warm_cpu, 1),
+            load_average_after=_load(),
+        )
     print(json.dumps(result, indent=1))
 
 

@@ -26,17 +26,23 @@ def p3_figures(judged: dict, probe: ProbeData) -> dict[str, float]:
     for question in questions:
         cited = [spans[chunk_id] for chunk_id in emitted[question]["citations"] if chunk_id in spans]
         if emitted[question]["text"] != judged["NOT_FOUND_ANSWER"] and cited:
-            precision += sum(judged["holds_gold"](chunk.source, chunk.start, chunk.end, question)
-                             for chunk in cited) / len(emitted[question]["citations"])
+            precision += sum(
+                judged["holds_gold"](chunk.source, chunk.start, chunk.end, question) for chunk in cited
+            ) / len(emitted[question]["citations"])
     refused = sum(emitted[question]["text"] == judged["NOT_FOUND_ANSWER"] for question in questions)
-    return {"recall@5": judged["recall_at_k"](results, questions, valid), "citation precision": precision / len(questions),
-            "answerable not found": refused / len(questions)}
+    return {
+        "recall@5": judged["recall_at_k"](results, questions, valid),
+        "citation precision": precision / len(questions),
+        "answerable not found": refused / len(questions),
+    }
 
 
 def p4_figures(judged: dict, probe: ProbeData) -> dict[str, float]:
     captions, expected = probe.step("captioner").value("captions"), judged["EXPECTED"]["captions"]
-    return {"caption accuracy": sum(type(got) is str and got.strip() == want
-                                    for got, want in zip(captions, expected)) / len(expected)}
+    return {
+        "caption accuracy": sum(type(got) is str and got.strip() == want for got, want in zip(captions, expected))
+        / len(expected)
+    }
 
 
 def p2_figures(judged: dict, probe: ProbeData) -> dict[str, float]:
@@ -50,8 +56,12 @@ def p1_figures(judged: dict, probe: ProbeData) -> dict[str, float]:
     return {"training steps": step.value("steps"), "held-out loss": -float(step.array("log_probs_after").mean())}
 
 
-FIGURES = {"p1": ("training_reduces_loss", p1_figures), "p2": ("accuracy_beats_baseline", p2_figures),
-           "p3": ("recall_at_5", p3_figures), "p4": ("caption_accuracy", p4_figures)}
+FIGURES = {
+    "p1": ("training_reduces_loss", p1_figures),
+    "p2": ("accuracy_beats_baseline", p2_figures),
+    "p3": ("recall_at_5", p3_figures),
+    "p4": ("caption_accuracy", p4_figures),
+}
 
 
 def main() -> None:
@@ -70,8 +80,10 @@ def main() -> None:
     check_name, figures = FIGURES[assignment]
     judged = grader.materials(assignment).judge.checks[check_name].__globals__
     values = ", ".join(f"{name} {value:.3f}" for name, value in figures(judged, captured[0]).items())
-    print(f"{assignment} {folder} seed {settings.grading_seed}: score {verdict.result.score:g} "
-          f"[{verdict.result.status}, {verdict.result.duration_s:.0f} s]; {values}")
+    print(
+        f"{assignment} {folder} seed {settings.grading_seed}: score {verdict.result.score:g} "
+        f"[{verdict.result.status}, {verdict.result.duration_s:.0f} s]; {values}"
+    )
 
 
 if __name__ == "__main__":

@@ -32,16 +32,68 @@ def bare_docker_run(image: str, scratch: Path) -> float:
     """The same runner command in the same image, started by the docker CLI with the same mounts and limits."""
     started = time.perf_counter()
     subprocess.run(
-        ["docker", "run", "--rm", "--network", "none", "--read-only", "--user", "0:0", "--cap-drop", "ALL",
-         *[f"--cap-add={capability}" for capability in DRIVER_CAPABILITIES],
-         "--security-opt", "no-new-privileges", "--memory", "256m", "--pids-limit", "64",
-         "--tmpfs", "/work:size=16m,mode=1777", "--tmpfs", "/tmp:size=16m,mode=1777",
-         "-v", f"{scratch / 'submission'}:/submission:ro", "-v", f"{scratch / 'probe'}:/probe:ro",
-         "-v", f"{scratch / 'runtime'}:/grader:ro", "-v", f"{scratch / 'result'}:/result", "-w", "/", image,
-         "python3", "-I", "/grader/runner.py", "--student-uid", str(STUDENT_UID), "--submission", "/submission",
-         "--probe", "/probe", "--result", "/result", "--workdir", "/work", "--tmpdir", "/tmp", "--entry",
-         "solution.py", "--device", "cpu", "--kind", "module", "--time-limit", "6", "--threads", "1"],
-        check=True, capture_output=True)
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--read-only",
+            "--user",
+            "0:0",
+            "--cap-drop",
+            "ALL",
+            *[f"--cap-add={capability}" for capability in DRIVER_CAPABILITIES],
+            "--security-opt",
+            "no-new-privileges",
+            "--memory",
+            "256m",
+            "--pids-limit",
+            "64",
+            "--tmpfs",
+            "/work:size=16m,mode=1777",
+            "--tmpfs",
+            "/tmp:size=16m,mode=1777",
+            "-v",
+            f"{scratch / 'submission'}:/submission:ro",
+            "-v",
+            f"{scratch / 'probe'}:/probe:ro",
+            "-v",
+            f"{scratch / 'runtime'}:/grader:ro",
+            "-v",
+            f"{scratch / 'result'}:/result",
+            "-w",
+            "/",
+            image,
+            "python3",
+            "-I",
+            "/grader/runner.py",
+            "--student-uid",
+            str(STUDENT_UID),
+            "--submission",
+            "/submission",
+            "--probe",
+            "/probe",
+            "--result",
+            "/result",
+            "--workdir",
+            "/work",
+            "--tmpdir",
+            "/tmp",
+            "--entry",
+            "solution.py",
+            "--device",
+            "cpu",
+            "--kind",
+            "module",
+            "--time-limit",
+            "6",
+            "--threads",
+            "1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return time.perf_counter() - started
 
 
@@ -51,8 +103,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-overhead-") as scratch_name:
         scratch = Path(scratch_name)
-        settings = Settings(course_dir=COURSE, data_dir=scratch / "data", sandbox="docker",
-                            sandbox_image=None)
+        settings = Settings(course_dir=COURSE, data_dir=scratch / "data", sandbox="docker", sandbox_image=None)
         grader = Grader(settings, select_backend(settings, "docker"))
         image = grader.backend.image
         submission = scratch / "solution.py"

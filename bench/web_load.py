@@ -56,11 +56,19 @@ def make_students(settings: Settings, count: int) -> list[str]:
 def upload_request(port: int, token: str, body: bytes) -> bytes:
     """The whole HTTP/1.1 request, encoded before the clock starts: the timing is the server's, not the client's."""
     boundary = "grader-web-load-boundary"
-    payload = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"solution.py\"\r\n"
-               f"Content-Type: text/x-python\r\n\r\n").encode() + body + f"\r\n--{boundary}--\r\n".encode()
-    head = (f"POST /api/assignments/p1/submissions HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            f"Authorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n"
-            f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n")
+    payload = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="solution.py"\r\n'
+            f"Content-Type: text/x-python\r\n\r\n"
+        ).encode()
+        + body
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    head = (
+        f"POST /api/assignments/p1/submissions HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n"
+        f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
+    )
     return head.encode() + payload
 
 
@@ -85,8 +93,11 @@ def one_at_a_time(base_url: str, tokens: list[str]) -> list[float]:
     with httpx.Client(base_url=base_url, timeout=60) as client:
         for n, token in enumerate(tokens):
             began = time.perf_counter()
-            response = client.post("/api/assignments/p1/submissions", headers={"Authorization": f"Bearer {token}"},
-                                   files={"file": ("solution.py", f"{SOLUTION}\n# solo {n}\n".encode(), "text/x-python")})
+            response = client.post(
+                "/api/assignments/p1/submissions",
+                headers={"Authorization": f"Bearer {token}"},
+                files={"file": ("solution.py", f"{SOLUTION}\n# solo {n}\n".encode(), "text/x-python")},
+            )
             latencies.append((time.perf_counter() - began) * 1000)
             if response.status_code != 202:
                 raise SystemExit(f"FAILED: a single upload got {response.status_code}")
@@ -96,8 +107,10 @@ def one_at_a_time(base_url: str, tokens: list[str]) -> list[float]:
 async def fire(port: int, tokens: list[str]) -> list[tuple[float, int, int]]:
     """Release one upload per student at once, over connections opened beforehand (as a load generator like wrk
     does): a Python HTTP client building fifty multipart requests would spend more time than the server."""
-    requests = [upload_request(port, token, f"{SOLUTION}\n# student {n}\n".encode())  # distinct: stored once each
-                for n, token in enumerate(tokens)]
+    requests = [
+        upload_request(port, token, f"{SOLUTION}\n# student {n}\n".encode())  # distinct: stored once each
+        for n, token in enumerate(tokens)
+    ]
     start = asyncio.Event()
     tasks = [asyncio.create_task(upload(port, request, start)) for request in requests]
     await asyncio.sleep(0.5)
@@ -145,8 +158,11 @@ def verify(settings: Settings, ids: list[int], uploads: int, earlier: int) -> di
         submissions = connection.execute(sa.text("SELECT id, user_id, sha256 FROM submissions")).all()
         job_submissions = connection.execute(sa.text("SELECT submission_id FROM grading_jobs")).scalars().all()
         graded = connection.execute(sa.text("SELECT count(*) FROM grade_records WHERE status = 'graded'")).scalar_one()
-        kept = {sha for sha, content in connection.execute(sa.text("SELECT sha256, content FROM upload_contents"))
-                if hashlib.sha256(content).hexdigest() == sha}
+        kept = {
+            sha
+            for sha, content in connection.execute(sa.text("SELECT sha256, content FROM upload_contents"))
+            if hashlib.sha256(content).hexdigest() == sha
+        }
     engine.dispose()
     burst = [row for row in submissions if row.id in set(ids)]
     # Durable either way: its bytes committed with its row (the grading process stores them later), or in the store.
@@ -174,7 +190,9 @@ def wait_until_grading(settings: Settings, timeout_s: float = 60) -> int:
     try:
         while time.monotonic() < deadline:
             with engine.connect() as connection:
-                running = connection.execute(sa.text("SELECT count(*) FROM grading_jobs WHERE state = 'running'")).scalar_one()
+                running = connection.execute(
+                    sa.text("SELECT count(*) FROM grading_jobs WHERE state = 'running'")
+                ).scalar_one()
             if running:
                 return running
             time.sleep(0.05)
@@ -189,7 +207,9 @@ def wait_all_graded(settings: Settings, uploads: int, timeout_s: float) -> float
     try:
         while time.monotonic() - began < timeout_s:
             with engine.connect() as connection:
-                done = connection.execute(sa.text("SELECT count(*) FROM grading_jobs WHERE state = 'done'")).scalar_one()
+                done = connection.execute(
+                    sa.text("SELECT count(*) FROM grading_jobs WHERE state = 'done'")
+                ).scalar_one()
             if done == uploads:
                 return time.monotonic() - began
             time.sleep(0.5)
@@ -222,22 +242,36 @@ def main() -> None:
         port = 18000 + os.getpid() % 1000
         base_url = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(  # the real `grader serve`, configured as an instructor would, through GRADER_*
-            [str(Path(sys.executable).with_name("grader")), "serve", "--port", str(port), "--processes", str(args.processes)],
-            env={**os.environ, "HF_HUB_OFFLINE": "1", "GRADER_COURSE_DIR": str(COURSE), "GRADER_DATA_DIR": str(data_dir),
-                 "GRADER_SANDBOX": "local", "GRADER_WORKERS": str(args.workers)})
+            [
+                str(Path(sys.executable).with_name("grader")),
+                "serve",
+                "--port",
+                str(port),
+                "--processes",
+                str(args.processes),
+            ],
+            env={
+                **os.environ,
+                "HF_HUB_OFFLINE": "1",
+                "GRADER_COURSE_DIR": str(COURSE),
+                "GRADER_DATA_DIR": str(data_dir),
+                "GRADER_SANDBOX": "local",
+                "GRADER_WORKERS": str(args.workers),
+            },
+        )
         try:
             wait_for_server(base_url, server)
             wait_for_listeners(port, args.processes or os.cpu_count())
-            one_at_a_time(base_url, tokens[args.uploads + args.solo:])  # a backlog: grading is busy during the burst
+            one_at_a_time(base_url, tokens[args.uploads + args.solo :])  # a backlog: grading is busy during the burst
             if args.backlog:
                 wait_until_grading(settings)
-            results = asyncio.run(fire(port, tokens[:args.uploads]))
+            results = asyncio.run(fire(port, tokens[: args.uploads]))
             statuses = sorted({status for _, status, _ in results})
             if statuses != [202]:
                 raise SystemExit(f"FAILED: not every upload was acknowledged: statuses {statuses}")
             checks = verify(settings, [i for _, _, i in results], args.uploads, args.backlog)
             grading_s = wait_all_graded(settings, args.uploads + args.backlog, timeout_s=900)
-            solo = one_at_a_time(base_url, tokens[args.uploads:args.uploads + args.solo])
+            solo = one_at_a_time(base_url, tokens[args.uploads : args.uploads + args.solo])
         finally:
             server.terminate()
             server.wait(timeout=60)
@@ -245,15 +279,19 @@ def main() -> None:
     latencies = [latency for latency, _, _ in results]
     median, p95 = statistics.median(latencies), percentile(latencies, 0.95)
     verdict = "meets" if p95 < TARGET_P95_MS else "MISSES"
-    summary = (f"{args.uploads} concurrent uploads: median {median:.0f} ms, p95 {p95:.0f} ms, max {max(latencies):.0f} ms "
-               f"({verdict} the p95 < {TARGET_P95_MS:.0f} ms target); all graded {grading_s:.0f} s after the burst")
+    summary = (
+        f"{args.uploads} concurrent uploads: median {median:.0f} ms, p95 {p95:.0f} ms, max {max(latencies):.0f} ms "
+        f"({verdict} the p95 < {TARGET_P95_MS:.0f} ms target); all graded {grading_s:.0f} s after the burst"
+    )
     solo_median = statistics.median(solo) if solo else float("nan")
     summary += f"; one upload at a time: median {solo_median:.0f} ms over {len(solo)}"
     print(summary)
     print(checks)
     if not args.no_results:
         processes = args.processes or os.cpu_count()
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO
+        ).stdout.strip()
         lost = checks["acknowledged"] - checks["distinct_stored"]
         met = "met" if p95 < TARGET_P95_MS and lost == 0 else "no"
         write_results(

@@ -28,8 +28,11 @@ import sqlalchemy as sa
 
 REPO = Path(__file__).resolve().parent.parent
 COURSE = REPO / "tests" / "fixtures" / "course"
-SLOW = (COURSE / "reference_solutions" / "p1" / "solution.py").read_text().replace(
-    "def add", "import time\ntime.sleep(30)\n\n\ndef add", 1)
+SLOW = (
+    (COURSE / "reference_solutions" / "p1" / "solution.py")
+    .read_text()
+    .replace("def add", "import time\ntime.sleep(30)\n\n\ndef add", 1)
+)
 WORKER = "import typer; from grader.entrypoints.worker import worker; typer.run(worker)"
 BATCH = "import typer; from grader.batch.cli import batch; typer.run(batch)"
 MIGRATE = "import sys; from grader.db.migrations import upgrade_to_head; upgrade_to_head(sys.argv[1])"
@@ -59,31 +62,79 @@ def one_run(code: Path, heartbeat_s: float, visibility_timeout_s: int, folder: P
     with admin.begin() as connection:
         connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    env = {**os.environ, "PYTHONPATH": str(code), "HF_HUB_OFFLINE": "1", "GRADER_COURSE_DIR": str(COURSE),
-           "GRADER_DATA_DIR": str(folder / "data"), "GRADER_SANDBOX": "local", "GRADER_QUEUE": "celery",
-           "GRADER_BROKER_URL": f"redis://127.0.0.1:{port}/0", "GRADER_DATABASE_URL": url,
-           "GRADER_HEARTBEAT_S": str(heartbeat_s), "GRADER_VISIBILITY_TIMEOUT_S": str(visibility_timeout_s)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(code),
+        "HF_HUB_OFFLINE": "1",
+        "GRADER_COURSE_DIR": str(COURSE),
+        "GRADER_DATA_DIR": str(folder / "data"),
+        "GRADER_SANDBOX": "local",
+        "GRADER_QUEUE": "celery",
+        "GRADER_BROKER_URL": f"redis://127.0.0.1:{port}/0",
+        "GRADER_DATABASE_URL": url,
+        "GRADER_HEARTBEAT_S": str(heartbeat_s),
+        "GRADER_VISIBILITY_TIMEOUT_S": str(visibility_timeout_s),
+    }
     (folder / "redis").mkdir()
     (folder / "cohort").mkdir()
     (folder / "cohort" / "s000.py").write_text(SLOW)
-    processes = [subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--dir",
-                                   str(folder / "redis"), "--appendonly", "yes", "--save", ""],
-                                  stdout=subprocess.DEVNULL)]
+    processes = [
+        subprocess.Popen(
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--dir",
+                str(folder / "redis"),
+                "--appendonly",
+                "yes",
+                "--save",
+                "",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+    ]
     engine = sa.create_engine(url)
     try:
         # migrated once before the workers start, as docs/DEPLOYMENT.md says: two workers migrating at once collide
         subprocess.run([sys.executable, "-c", MIGRATE, url], cwd=code, env=env, check=True)
-        workers = [subprocess.Popen([sys.executable, "-c", WORKER, "--concurrency", "1"], cwd=code, env=env,
-                                    stdout=(folder / f"worker-{n}.log").open("w"), stderr=subprocess.STDOUT)
-                   for n in range(2)]
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-c", WORKER, "--concurrency", "1"],
+                cwd=code,
+                env=env,
+                stdout=(folder / f"worker-{n}.log").open("w"),
+                stderr=subprocess.STDOUT,
+            )
+            for n in range(2)
+        ]
         processes += workers
         beating = "select count(*) from worker_heartbeats"
         wait_for(lambda: _scalar(engine, beating) == 2, "two worker heartbeats", timeout_s=180, every_s=0.5)
-        processes.append(subprocess.Popen([sys.executable, "-c", BATCH, str(folder / "cohort"), "--assignment", "p1",
-                                           "--out", str(folder / "out")], cwd=code, env=env,
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        held = ("select h.job_id, h.worker_name from job_holders h join grading_jobs j on j.id = h.job_id "
-                "where j.state = 'running'")
+        processes.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    BATCH,
+                    str(folder / "cohort"),
+                    "--assignment",
+                    "p1",
+                    "--out",
+                    str(folder / "out"),
+                ],
+                cwd=code,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        held = (
+            "select h.job_id, h.worker_name from job_holders h join grading_jobs j on j.id = h.job_id "
+            "where j.state = 'running'"
+        )
         job_id, victim = wait_for(lambda: _row(engine, held), "a running job", timeout_s=300)
         os.kill(int(victim.rsplit(":", 1)[1]), signal.SIGKILL)
         killed = time.monotonic()
@@ -128,8 +179,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="bench-failover-") as folder:
             times.append(one_run(args.code.resolve(), args.heartbeat, args.visibility_timeout, Path(folder)))
         print(f"run {run + 1}: redelivered {times[-1]:.1f} s after the kill", flush=True)
-    print(f"median {statistics.median(times):.1f} s, max {max(times):.1f} s over {len(times)} runs "
-          f"(heartbeat {args.heartbeat:g} s, visibility timeout {args.visibility_timeout} s, code {args.code})")
+    print(
+        f"median {statistics.median(times):.1f} s, max {max(times):.1f} s over {len(times)} runs "
+        f"(heartbeat {args.heartbeat:g} s, visibility timeout {args.visibility_timeout} s, code {args.code})"
+    )
 
 
 if __name__ == "__main__":

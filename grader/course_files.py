@@ -65,8 +65,11 @@ def tree_hash(*paths: Path) -> str:
     """sha256 over file names and contents, in a stable order: a change anywhere changes the version."""
     digest = hashlib.sha256()
     for root in paths:
-        files = sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if root.is_dir() \
+        files = (
+            sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+            if root.is_dir()
             else ([root] if root.is_file() else [])
+        )
         for file in files:
             digest.update(str(file.relative_to(root.parent)).encode())
             digest.update(b"\0")

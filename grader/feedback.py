@@ -16,8 +16,14 @@ from rich.text import Text
 from grader.domain.result import GradeResult
 from grader.judge import CheckOutcome
 
-STATUS_STYLE = {"graded": "green", "rejected": "red", "timeout": "yellow", "oom": "yellow", "error": "red",
-                "infra_error": "magenta"}
+STATUS_STYLE = {
+    "graded": "green",
+    "rejected": "red",
+    "timeout": "yellow",
+    "oom": "yellow",
+    "error": "red",
+    "infra_error": "magenta",
+}
 # Control characters (escape sequences, carriage returns) could redraw the reader's terminal to imitate the grader;
 # lone surrogates cannot be encoded. Newlines and tabs stay.
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -28,11 +34,17 @@ def plain(text: str, style: str = "") -> Text:
     return Text(_UNPRINTABLE.sub("\ufffd", text), style=style)
 
 
-def render_report(result: GradeResult, console: Console, title: str | None = None,
-                  explain: dict[str, CheckOutcome] | None = None) -> None:
+def render_report(
+    result: GradeResult, console: Console, title: str | None = None, explain: dict[str, CheckOutcome] | None = None
+) -> None:
     style = STATUS_STYLE.get(result.status, "white")
-    header = Text.assemble(plain(title or result.assignment, "bold"), "  status: ", (result.status, style),
-                           "  score: ", (f"{result.score:g} / {result.max_score:g}", "bold"))
+    header = Text.assemble(
+        plain(title or result.assignment, "bold"),
+        "  status: ",
+        (result.status, style),
+        "  score: ",
+        (f"{result.score:g} / {result.max_score:g}", "bold"),
+    )
     if result.pending_manual_points:
         header.append(f"  ({result.pending_manual_points:g} points are scored by hand later)")
     console.print(Panel(Text.assemble(header, "\n", plain(result.message)), expand=False))
@@ -42,14 +54,20 @@ def render_report(result: GradeResult, console: Console, title: str | None = Non
         table.add_column("points", justify="right")
         table.add_column("feedback")
         for criterion in result.criteria:
-            table.add_row(plain(criterion.title), f"{criterion.points:g} / {criterion.max_points:g}",
-                          plain(criterion.feedback))
+            table.add_row(
+                plain(criterion.title), f"{criterion.points:g} / {criterion.max_points:g}", plain(criterion.feedback)
+            )
         console.print(table)
     for cell in result.notebook_cells:
         if cell.status != "ok":
-            console.print(Text.assemble((f"{cell.label or f'notebook cell {cell.index}'}: {cell.status}", "yellow"),
-                                        " ", plain(f"({cell.first_line}) " if cell.first_line else ""),
-                                        plain(cell.message)))
+            console.print(
+                Text.assemble(
+                    (f"{cell.label or f'notebook cell {cell.index}'}: {cell.status}", "yellow"),
+                    " ",
+                    plain(f"({cell.first_line}) " if cell.first_line else ""),
+                    plain(cell.message),
+                )
+            )
     if explain:
         console.print(Text("Check details (instructors only)", style="bold"))
         for check_id, outcome in explain.items():

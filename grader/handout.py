@@ -54,7 +54,9 @@ def build_handout(settings: Settings, assignment_id: str, destination: Path) -> 
     with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for part in HANDOUT_PARTS:
             path = root / part
-            files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else []
+            files = (
+                [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else []
+            )
             for file in files:
                 if "__pycache__" in file.parts:
                     continue
@@ -72,9 +74,13 @@ def validate_assignment(settings: Settings, assignment_id: str) -> list[str]:
     except course_files.CourseFileError as error:
         return [str(error)]
     paths = course_files.assignment_paths(settings, assignment_id)
-    for required, what in ((paths.handout_readme, "the student README"), (paths.probe / "probe.py", "the probe"),
-                           (paths.judge / "judge.py", "the judge"), (paths.public_tests, "public tests"),
-                           (paths.starter, "starter code")):
+    for required, what in (
+        (paths.handout_readme, "the student README"),
+        (paths.probe / "probe.py", "the probe"),
+        (paths.judge / "judge.py", "the judge"),
+        (paths.public_tests, "public tests"),
+        (paths.starter, "starter code"),
+    ):
         if not required.exists():
             problems.append(f"{assignment_id}: {what} is missing ({required})")
     if (paths.judge / "judge.py").is_file():
@@ -86,16 +92,23 @@ def validate_assignment(settings: Settings, assignment_id: str) -> list[str]:
             for criterion in rubric.criteria:
                 for check_id in criterion.checks:
                     if check_id not in checks:
-                        problems.append(f"{assignment_id}: rubric criterion '{criterion.id}' refers to check "
-                                        f"'{check_id}', which the judge does not define")
+                        problems.append(
+                            f"{assignment_id}: rubric criterion '{criterion.id}' refers to check "
+                            f"'{check_id}', which the judge does not define"
+                        )
             unused = checks - rubric.check_ids
             if unused:
                 problems.append(f"{assignment_id}: judge checks not used by any criterion: {', '.join(sorted(unused))}")
             if paths.handout_readme.is_file():
                 problems += validate_ledger(
-                    course_files.load_ledger(settings, assignment_id), readme=paths.handout_readme.read_text("utf-8"),
-                    judge_source=(paths.judge / "judge.py").read_text("utf-8"), judge_checks=checks, rubric=rubric,
-                    mutants_dir=settings.references_dir / assignment_id / "mutants", ledger_path=paths.requirements)
+                    course_files.load_ledger(settings, assignment_id),
+                    readme=paths.handout_readme.read_text("utf-8"),
+                    judge_source=(paths.judge / "judge.py").read_text("utf-8"),
+                    judge_checks=checks,
+                    rubric=rubric,
+                    mutants_dir=settings.references_dir / assignment_id / "mutants",
+                    ledger_path=paths.requirements,
+                )
     if paths.starter.is_dir() and assignment.entry_is_python and not (paths.starter / assignment.entry).exists():
         problems.append(f"{assignment_id}: the starter has no {assignment.entry}")
     problems += _validate_reference(settings, assignment_id, {c.id for c in rubric.criteria}, assignment.entry)
@@ -121,5 +134,7 @@ def _validate_reference(settings: Settings, assignment_id: str, criteria: set[st
 
 
 def validate_course(settings: Settings) -> dict[str, list[str]]:
-    return {assignment_id: validate_assignment(settings, assignment_id)
-            for assignment_id in course_files.assignment_ids(settings)}
+    return {
+        assignment_id: validate_assignment(settings, assignment_id)
+        for assignment_id in course_files.assignment_ids(settings)
+    }

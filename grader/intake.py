@@ -51,8 +51,10 @@ def kind_of_name(name: str) -> SubmissionKind:
     """The kind of an uploaded file, from its name."""
     suffix = PurePosixPath(name).suffix.lower()
     if suffix not in _KINDS_BY_SUFFIX:
-        raise Rejected(f"wrong file type '{suffix or name}': submit a .py file, a Jupyter notebook (.ipynb) or a .zip "
-                       "of your project")
+        raise Rejected(
+            f"wrong file type '{suffix or name}': submit a .py file, a Jupyter notebook (.ipynb) or a .zip "
+            "of your project"
+        )
     return _KINDS_BY_SUFFIX[suffix]
 
 
@@ -91,12 +93,14 @@ def accept(source: Path, original_name: str, assignment: Assignment, caps: Intak
         copy_folder(source, tree, caps, check_file)
     lift_single_top_folder(tree, assignment.entry)
     entry_kind = _entry_kind(tree, assignment)
-    return Accepted(sha256=submission_sha256(source), kind=kind, original_name=original_name, size_bytes=size,
-                    entry_kind=entry_kind)
+    return Accepted(
+        sha256=submission_sha256(source), kind=kind, original_name=original_name, size_bytes=size, entry_kind=entry_kind
+    )
 
 
-def accept_single_file(content: bytes, original_name: str, assignment: Assignment,
-                       caps: IntakeCaps) -> tuple[Accepted, tuple[str, str]]:
+def accept_single_file(
+    content: bytes, original_name: str, assignment: Assignment, caps: IntakeCaps
+) -> tuple[Accepted, tuple[str, str]]:
     """A lone .py or notebook validated in memory: what `accept` records, and its tree's one file (path, text).
 
     The web app takes small uploads this way, without writing anything before they are recorded."""
@@ -114,8 +118,13 @@ def accept_single_file(content: bytes, original_name: str, assignment: Assignmen
         if not _notebook_can_be_the_solution(assignment):
             raise _entry_not_found(assignment, "solution.ipynb")
         entry_kind = "notebook"
-    accepted = Accepted(sha256=hashlib.sha256(content).hexdigest(), kind=kind, original_name=original_name,
-                        size_bytes=size, entry_kind=entry_kind)
+    accepted = Accepted(
+        sha256=hashlib.sha256(content).hexdigest(),
+        kind=kind,
+        original_name=original_name,
+        size_bytes=size,
+        entry_kind=entry_kind,
+    )
     return accepted, tree_file
 
 
@@ -157,5 +166,7 @@ def _notebook_can_be_the_solution(assignment: Assignment) -> bool:
 
 
 def _entry_not_found(assignment: Assignment, found: str) -> Rejected:
-    return Rejected(f"{assignment.entry} was not found at the top of the submission (found: {found}); put it at the "
-                    "root of the zip, or in a single top folder")
+    return Rejected(
+        f"{assignment.entry} was not found at the top of the submission (found: {found}); put it at the "
+        "root of the zip, or in a single top folder"
+    )

@@ -95,8 +95,11 @@ class ProbeData:
     def step(self, name: str) -> StepData:
         record = self.steps.get(name)
         if record is None:
-            reason = "the run ran out of time before this part was reached" if self.timed_out else \
-                "this part of the grading never ran (the program stopped before it)"
+            reason = (
+                "the run ran out of time before this part was reached"
+                if self.timed_out
+                else "this part of the grading never ran (the program stopped before it)"
+            )
             raise StepUnavailable(name, reason)
         if not record.ok:
             raise StepUnavailable(name, format_step_error(record.error))
@@ -125,8 +128,9 @@ class ProbeData:
 
 
 def _unreadable_step(filename: str, reason: str) -> StepData:
-    return StepData(name=filename.removesuffix(".json"), ok=False, values={}, arrays={}, error={UNREADABLE: reason},
-                    duration_s=0.0)
+    return StepData(
+        name=filename.removesuffix(".json"), ok=False, values={}, arrays={}, error={UNREADABLE: reason}, duration_s=0.0
+    )
 
 
 def _read_step(filename: str, files: dict[str, bytes], budget: ReadBudget) -> StepData | None:
@@ -172,7 +176,7 @@ def format_step_error(error: dict[str, Any] | None) -> str:
 
 
 def _field(value: Any, limit: int) -> str:
-    if type(value) is int and abs(value) < 10 ** 18:
+    if type(value) is int and abs(value) < 10**18:
         return str(value)
     return replace_surrogates(value[:limit]) if type(value) is str else ""
 
@@ -193,9 +197,10 @@ class Judge:
 
     def run(self, data: ProbeData) -> dict[str, CheckOutcome]:
         deadline = time.monotonic() + self.time_limit_s
-        return {check_id: _run_in_time(check_id, function, data, min(self.check_time_limit_s,
-                                                                     deadline - time.monotonic()))
-                for check_id, function in self.checks.items()}
+        return {
+            check_id: _run_in_time(check_id, function, data, min(self.check_time_limit_s, deadline - time.monotonic()))
+            for check_id, function in self.checks.items()
+        }
 
 
 def _run_in_time(check_id: str, function: CheckFunction, data: ProbeData, seconds: float) -> CheckOutcome:
@@ -207,8 +212,12 @@ def _run_in_time(check_id: str, function: CheckFunction, data: ProbeData, second
     it reads bound that. Arrays are read-only, so a late check cannot change what later checks see.
     """
     if seconds <= 0:
-        return CheckOutcome(check_id, False, student_message=CHECK_TIMED_OUT,
-                            detail="the judge phase's time limit was spent before this check started")
+        return CheckOutcome(
+            check_id,
+            False,
+            student_message=CHECK_TIMED_OUT,
+            detail="the judge phase's time limit was spent before this check started",
+        )
     result: list[CheckOutcome | BaseException] = []
 
     def work() -> None:
@@ -221,8 +230,9 @@ def _run_in_time(check_id: str, function: CheckFunction, data: ProbeData, second
     worker.start()
     worker.join(seconds)
     if not result:
-        return CheckOutcome(check_id, False, student_message=CHECK_TIMED_OUT,
-                            detail=f"still running after {seconds:.1f} s; abandoned")
+        return CheckOutcome(
+            check_id, False, student_message=CHECK_TIMED_OUT, detail=f"still running after {seconds:.1f} s; abandoned"
+        )
     if isinstance(result[0], BaseException):
         raise result[0]
     return result[0]
@@ -240,8 +250,9 @@ def run_check(check_id: str, function: CheckFunction, data: ProbeData) -> CheckO
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException:  # the check broke on odd data (RecursionError, MemoryError, ...): only it fails
-        return CheckOutcome(check_id, False, student_message=CHECK_FAILED,
-                            detail=traceback.format_exc(limit=3)[-MAX_DETAIL:])
+        return CheckOutcome(
+            check_id, False, student_message=CHECK_FAILED, detail=traceback.format_exc(limit=3)[-MAX_DETAIL:]
+        )
     return CheckOutcome(check_id, True, student_message=note if type(note) is str else None)
 
 

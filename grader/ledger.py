@@ -21,8 +21,22 @@ from grader.references import MutantError, load_mutant
 ANCHOR = re.compile(r'<a id="(R[0-9]+)"></a>\*\*(R[0-9]+)\*\*')
 BOLD_REQUIREMENT = re.compile(r"\*\*(R[0-9]+)\*\*")
 NUMBER = re.compile(r"(?<![\w.])(\d[\d,_]*(?:\.\d+)?(?:[eE]-?\d+)?)(\s*(?:%|percent|percentage points?))?")
-NUMBER_WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-                "nine": 9, "ten": 10, "twelve": 12, "twenty": 20, "hundred": 100}
+NUMBER_WORDS = {
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "twelve": 12,
+    "twenty": 20,
+    "hundred": 100,
+}
 
 
 def handout_anchors(readme: str) -> tuple[list[str], list[str]]:
@@ -58,11 +72,19 @@ def literal_thresholds(judge_source: str) -> list[tuple[int, float]]:
     integers (counts, indices) are left alone."""
     found = set()
     for node in ast.walk(ast.parse(judge_source)):
-        operands = [node.left, *node.comparators] if isinstance(node, ast.Compare) else \
-            [keyword.value for keyword in node.keywords] if isinstance(node, ast.Call) else []
+        operands = (
+            [node.left, *node.comparators]
+            if isinstance(node, ast.Compare)
+            else [keyword.value for keyword in node.keywords]
+            if isinstance(node, ast.Call)
+            else []
+        )
         for operand in operands:
-            terms = [operand.left, operand.right] if isinstance(operand, ast.BinOp) \
-                and isinstance(operand.op, (ast.Add, ast.Sub)) else [operand]
+            terms = (
+                [operand.left, operand.right]
+                if isinstance(operand, ast.BinOp) and isinstance(operand.op, (ast.Add, ast.Sub))
+                else [operand]
+            )
             for term in terms:
                 term = term.operand if isinstance(term, ast.UnaryOp) and isinstance(term.op, ast.USub) else term
                 if isinstance(term, ast.Constant) and type(term.value) is float:
@@ -81,8 +103,13 @@ def _numeric_constants(tree: ast.Module) -> dict[str, float]:
         except ValueError:
             continue
         for target in targets:
-            names = [target] if isinstance(target, ast.Name) else list(target.elts) \
-                if isinstance(target, ast.Tuple) and isinstance(value, tuple) else []
+            names = (
+                [target]
+                if isinstance(target, ast.Name)
+                else list(target.elts)
+                if isinstance(target, ast.Tuple) and isinstance(value, tuple)
+                else []
+            )
             values = [value] if isinstance(target, ast.Name) else list(value)
             for name, item in zip(names, values):
                 if isinstance(name, ast.Name) and name.id.isupper() and _is_number(item):
@@ -113,8 +140,13 @@ def _compared_constants(function: ast.AST, constants: set[str]) -> set[str]:
                             changed = True
     used: set[str] = set()
     for node in ast.walk(function):
-        parts = [node] if isinstance(node, ast.Compare) else \
-            [keyword.value for keyword in node.keywords] if isinstance(node, ast.Call) else []
+        parts = (
+            [node]
+            if isinstance(node, ast.Compare)
+            else [keyword.value for keyword in node.keywords]
+            if isinstance(node, ast.Call)
+            else []
+        )
         for part in parts:
             for name in _names(part):
                 used |= ({name} & constants) | derived.get(name, set())
@@ -140,23 +172,42 @@ def _flat(text: str) -> str:
     return " ".join(text.split())
 
 
-def validate_ledger(ledger: Ledger | None, *, readme: str, judge_source: str, judge_checks: set[str],
-                    rubric: Rubric, mutants_dir: Path, ledger_path: Path) -> list[str]:
+def validate_ledger(
+    ledger: Ledger | None,
+    *,
+    readme: str,
+    judge_source: str,
+    judge_checks: set[str],
+    rubric: Rubric,
+    mutants_dir: Path,
+    ledger_path: Path,
+) -> list[str]:
     """Every way the ledger and the course's files disagree, each a sentence naming what to fix."""
     where = str(ledger_path)
     if ledger is None:
-        return [f"{where} is missing: number the handout's requirements (R1, ...) and map each to its checks, "
-                f"mutants and bars"]
+        return [
+            f"{where} is missing: number the handout's requirements (R1, ...) and map each to its checks, "
+            f"mutants and bars"
+        ]
     problems = [f"{where}: {p}" for p in _requirement_problems(ledger, judge_checks, rubric, mutants_dir)]
     anchored, anchor_problems = handout_anchors(readme)
     problems += [f"{where}: {p}" for p in anchor_problems]
-    problems += [f"{where}: {r} is in the ledger but the handout has no anchor for it (<a id=\"{r}\"></a>**{r}**)"
-                 for r in ledger.requirements if r not in anchored]
-    problems += [f"{where}: the handout anchors {r}, which the ledger does not list" for r in anchored
-                 if r not in ledger.requirements]
+    problems += [
+        f'{where}: {r} is in the ledger but the handout has no anchor for it (<a id="{r}"></a>**{r}**)'
+        for r in ledger.requirements
+        if r not in anchored
+    ]
+    problems += [
+        f"{where}: the handout anchors {r}, which the ledger does not list"
+        for r in anchored
+        if r not in ledger.requirements
+    ]
     problems += [f"{where}: {p}" for p in _bar_problems(ledger, readme, judge_bars(judge_source))]
-    problems += [f"the judge compares with the literal {value:g} (line {line}): make it an UPPER_CASE module-level "
-                 f"constant and list it under the ledger's bars" for line, value in literal_thresholds(judge_source)]
+    problems += [
+        f"the judge compares with the literal {value:g} (line {line}): make it an UPPER_CASE module-level "
+        f"constant and list it under the ledger's bars"
+        for line, value in literal_thresholds(judge_source)
+    ]
     return problems
 
 
@@ -167,8 +218,9 @@ def _requirement_problems(ledger: Ledger, judge_checks: set[str], rubric: Rubric
         if not REQUIREMENT_ID.match(requirement_id):
             problems.append(f"'{requirement_id}' is not a requirement id (R1, R2, ...)")
         if not requirement.checks and not requirement.manual:
-            problems.append(f"{requirement_id} has no check (and no manual criterion): add the hidden check that "
-                            f"tests it")
+            problems.append(
+                f"{requirement_id} has no check (and no manual criterion): add the hidden check that tests it"
+            )
         for criterion_id in requirement.manual:
             if criterion_id not in manual_criteria:
                 problems.append(f"{requirement_id}: '{criterion_id}' is not a manual criterion of the rubric")
@@ -180,13 +232,16 @@ def _requirement_problems(ledger: Ledger, judge_checks: set[str], rubric: Rubric
             for mutant in mutants:
                 problems += _mutant_problems(requirement_id, check_id, mutant, rubric, mutants_dir)
     tested = set(ledger.check_requirements())
-    problems += [f"check '{c}' tests no requirement: add it under the requirement it tests" for c in
-                 sorted(judge_checks - tested)]
+    problems += [
+        f"check '{c}' tests no requirement: add it under the requirement it tests"
+        for c in sorted(judge_checks - tested)
+    ]
     return problems
 
 
-def _mutant_problems(requirement_id: str, check_id: str, mutant_name: str, rubric: Rubric,
-                     mutants_dir: Path) -> list[str]:
+def _mutant_problems(
+    requirement_id: str, check_id: str, mutant_name: str, rubric: Rubric, mutants_dir: Path
+) -> list[str]:
     path = mutants_dir / f"{mutant_name}.yaml"
     if not path.is_file():
         return [f"{requirement_id}: mutant '{mutant_name}' (for check '{check_id}') does not exist ({path})"]
@@ -196,9 +251,11 @@ def _mutant_problems(requirement_id: str, check_id: str, mutant_name: str, rubri
         return [f"{requirement_id}: mutant '{mutant_name}' does not load: {error}"]
     criteria = {criterion.id for criterion in rubric.criteria if check_id in criterion.checks}
     if check_id not in mutant.fails_checks and not criteria & set(mutant.loses):
-        return [f"{requirement_id}: mutant '{mutant_name}' is listed for check '{check_id}' but declares neither "
-                f"'loses' on its criterion ({', '.join(sorted(criteria)) or 'none'}) nor 'fails_checks: "
-                f"[{check_id}]'"]
+        return [
+            f"{requirement_id}: mutant '{mutant_name}' is listed for check '{check_id}' but declares neither "
+            f"'loses' on its criterion ({', '.join(sorted(criteria)) or 'none'}) nor 'fails_checks: "
+            f"[{check_id}]'"
+        ]
     return []
 
 
@@ -208,25 +265,34 @@ def _bar_problems(ledger: Ledger, readme: str, bars: dict[str, float]) -> list[s
     used = {bar for requirement in ledger.requirements.values() for bar in requirement.bars}
     for name, value in sorted(bars.items()):
         if name not in ledger.bars:
-            problems.append(f"the judge's bar {name} = {_number(value)} is not in the ledger: list it under 'bars' with "
-                            f"its value and either 'stated' (the handout's words) or 'hidden' (why)")
+            problems.append(
+                f"the judge's bar {name} = {_number(value)} is not in the ledger: list it under 'bars' with "
+                f"its value and either 'stated' (the handout's words) or 'hidden' (why)"
+            )
         elif not math.isclose(ledger.bars[name].value, value, rel_tol=1e-12):
-            problems.append(f"bar {name} is {_number(value)} in the judge but {_number(ledger.bars[name].value)} in the "
-                            f"ledger")
+            problems.append(
+                f"bar {name} is {_number(value)} in the judge but {_number(ledger.bars[name].value)} in the ledger"
+            )
     for name, bar in sorted(ledger.bars.items()):
         if name not in bars:
             problems.append(f"bar {name} is in the ledger but no judge comparison uses it")
         if bool(bar.stated) == bool(bar.hidden):
-            problems.append(f"bar {name} needs exactly one of 'stated' (the handout's words giving its value) or "
-                            f"'hidden' (why students are not told)")
+            problems.append(
+                f"bar {name} needs exactly one of 'stated' (the handout's words giving its value) or "
+                f"'hidden' (why students are not told)"
+            )
         elif bar.stated and _flat(bar.stated) not in handout:
             problems.append(f"bar {name}: the handout does not contain the words {bar.stated!r}")
         elif bar.stated and not states_value(bar.stated, bar.value):
             problems.append(f"bar {name}: the words {bar.stated!r} do not give its value {_number(bar.value)}")
         if name not in used:
-            problems.append(f"bar {name} is held to no requirement: list it under the 'bars' of the requirement "
-                            f"it applies to")
+            problems.append(
+                f"bar {name} is held to no requirement: list it under the 'bars' of the requirement it applies to"
+            )
     for requirement_id, requirement in ledger.requirements.items():
-        problems += [f"{requirement_id} lists bar {bar}, which the ledger's 'bars' does not define"
-                     for bar in requirement.bars if bar not in ledger.bars]
+        problems += [
+            f"{requirement_id} lists bar {bar}, which the ledger's 'bars' does not define"
+            for bar in requirement.bars
+            if bar not in ledger.bars
+        ]
     return problems

@@ -56,10 +56,14 @@ def intake_caps(settings: Settings) -> intake.IntakeCaps:
 def load_grading_materials(settings: Settings, assignment_id: str) -> GradingMaterials:
     assignment = course_files.load_assignment(settings, assignment_id)
     paths = course_files.assignment_paths(settings, assignment_id)
-    return GradingMaterials(assignment=assignment, rubric=course_files.load_rubric(settings, assignment_id),
-                            judge=load_judge(paths.judge), probe_dir=paths.probe,
-                            hidden_tests_version=course_files.hidden_tests_version(settings, assignment_id),
-                            redactor=Redactor.from_folders(paths.probe, paths.judge))
+    return GradingMaterials(
+        assignment=assignment,
+        rubric=course_files.load_rubric(settings, assignment_id),
+        judge=load_judge(paths.judge),
+        probe_dir=paths.probe,
+        hidden_tests_version=course_files.hidden_tests_version(settings, assignment_id),
+        redactor=Redactor.from_folders(paths.probe, paths.judge),
+    )
 
 
 @dataclass
@@ -91,15 +95,26 @@ class Grader:
             return Verdict(result, {})
         return self.grade_stored_submission(stored, assignment_id, started=started)
 
-    def grade_stored_submission(self, stored: StoredSubmission, assignment_id: str, *, started: float | None = None,
-                                progress: Callable[[str], None] | None = None) -> Verdict:
+    def grade_stored_submission(
+        self,
+        stored: StoredSubmission,
+        assignment_id: str,
+        *,
+        started: float | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> Verdict:
         started = time.monotonic() if started is None else started
         materials = self.materials(assignment_id)
-        spec = RunSpec(submission_tree=stored.tree, entry=materials.assignment.entry,
-                       entry_kind="notebook" if stored.entry_kind == "notebook" else "module",
-                       probe_dir=materials.probe_dir, limits=self.run_limits(materials.assignment),
-                       seed=self.settings.grading_seed, gpu=materials.assignment.gpu,
-                       threads=self.settings.sandbox_threads)
+        spec = RunSpec(
+            submission_tree=stored.tree,
+            entry=materials.assignment.entry,
+            entry_kind="notebook" if stored.entry_kind == "notebook" else "module",
+            probe_dir=materials.probe_dir,
+            limits=self.run_limits(materials.assignment),
+            seed=self.settings.grading_seed,
+            gpu=materials.assignment.gpu,
+            threads=self.settings.sandbox_threads,
+        )
         result = self._base_result(materials, stored, spec)
         attempts = 0
         while True:
@@ -125,17 +140,26 @@ class Grader:
         if cap is None or cap >= assignment.limits.time_s:
             return assignment.limits
         cells, gpu = assignment.limits.notebook_cells_s, assignment.limits.gpu
-        return assignment.limits.model_copy(update={"time_s": cap,
-                                                    "notebook_cells_s": cells if cells and cells < cap else None,
-                                                    "gpu": gpu.model_copy(update={"time_s": None}) if gpu else None})
+        return assignment.limits.model_copy(
+            update={
+                "time_s": cap,
+                "notebook_cells_s": cells if cells and cells < cap else None,
+                "gpu": gpu.model_copy(update={"time_s": None}) if gpu else None,
+            }
+        )
 
-    def _base_result(self, materials: GradingMaterials, stored: StoredSubmission | None,
-                     spec: RunSpec | None) -> GradeResult:
+    def _base_result(
+        self, materials: GradingMaterials, stored: StoredSubmission | None, spec: RunSpec | None
+    ) -> GradeResult:
         return GradeResult(
-            assignment=materials.assignment.id, assignment_version=materials.assignment.version,
-            rubric_version=materials.rubric.version, hidden_tests_version=materials.hidden_tests_version,
-            submission_sha256=stored.sha256 if stored else None, submission_kind=stored.kind if stored else None,
-            status="graded", max_score=sum(c.points for c in materials.rubric.criteria),
+            assignment=materials.assignment.id,
+            assignment_version=materials.assignment.version,
+            rubric_version=materials.rubric.version,
+            hidden_tests_version=materials.hidden_tests_version,
+            submission_sha256=stored.sha256 if stored else None,
+            submission_kind=stored.kind if stored else None,
+            status="graded",
+            max_score=sum(c.points for c in materials.rubric.criteria),
             automated_max_score=materials.rubric.automated_points,
             pending_manual_points=sum(c.points for c in materials.rubric.criteria if c.manual),
             sandbox=SandboxInfo(**self.backend.describe(spec)) if spec else None,
@@ -153,11 +177,20 @@ def judge_outcome(materials: GradingMaterials, outcome: RunOutcome, result: Grad
         result.status = "oom"  # torch's own refusal on the GPU: the code raised it, but claiming it gains nothing
     # Every field a student reads goes through the redactor: a load error or a cell's message may quote hidden input.
     result.message = materials.redactor.redact(run_message(result.status, outcome, data, materials.assignment))
-    result.logs = Logs(stdout=materials.redactor.redact(outcome.stdout),
-                       stderr=materials.redactor.redact(outcome.stderr), truncated=outcome.output_truncated)
-    result.notebook_cells = [cell.model_copy(update={"message": materials.redactor.redact(cell.message),
-                                                     "first_line": materials.redactor.redact(cell.first_line)})
-                             for cell in notebook_cells(outcome)]
+    result.logs = Logs(
+        stdout=materials.redactor.redact(outcome.stdout),
+        stderr=materials.redactor.redact(outcome.stderr),
+        truncated=outcome.output_truncated,
+    )
+    result.notebook_cells = [
+        cell.model_copy(
+            update={
+                "message": materials.redactor.redact(cell.message),
+                "first_line": materials.redactor.redact(cell.first_line),
+            }
+        )
+        for cell in notebook_cells(outcome)
+    ]
     if result.sandbox is not None:
         result.sandbox.gpu = outcome.gpu
     return Verdict(result, outcomes)
@@ -166,28 +199,40 @@ def judge_outcome(materials: GradingMaterials, outcome: RunOutcome, result: Grad
 def run_message(status: str, outcome: RunOutcome, data: ProbeData, assignment: Assignment) -> str:
     limits = assignment.limits
     if status == "timeout":
-        return (f"Your code ran longer than the {limits.time_s} s limit and was stopped; the checks that finished "
-                "before were graded.")
+        return (
+            f"Your code ran longer than the {limits.time_s} s limit and was stopped; the checks that finished "
+            "before were graded."
+        )
     if status == "oom" and outcome.gpu.device == "cuda" and cuda_out_of_memory(data):
         share = f"{outcome.gpu.memory_fraction:.0%} of " if outcome.gpu.memory_fraction else ""
-        return (f"Your code ran out of GPU memory (this grading may use {share}GPU {outcome.gpu.device_id}'s memory); "
-                "the parts that needed more failed, and the checks that finished were graded.")
+        return (
+            f"Your code ran out of GPU memory (this grading may use {share}GPU {outcome.gpu.device_id}'s memory); "
+            "the parts that needed more failed, and the checks that finished were graded."
+        )
     if status == "oom":
-        return (f"Your code used more than the {limits.memory_mb} MB memory limit and the system stopped it; "
-                "the checks that finished were graded.")
+        return (
+            f"Your code used more than the {limits.memory_mb} MB memory limit and the system stopped it; "
+            "the checks that finished were graded."
+        )
     load = data.steps.get("load")
     if load is not None and not load.ok:
         return f"Your solution could not be loaded: {format_step_error(load.error)}"
     if outcome.status == "crashed":
-        return ("Your program stopped before the grader's checks finished (it exited or crashed"
-                f"{'' if outcome.returncode is None else f', exit code {outcome.returncode}'}); what ran was graded.")
+        return (
+            "Your program stopped before the grader's checks finished (it exited or crashed"
+            f"{'' if outcome.returncode is None else f', exit code {outcome.returncode}'}); what ran was graded."
+        )
     return "Graded."
 
 
 def cuda_out_of_memory(data: ProbeData) -> bool:
     """A step failed with torch's CUDA out-of-memory error (raised past the grading's share of the GPU, too)."""
-    return any(step.error is not None and step.error.get("type") == "OutOfMemoryError"
-               and "CUDA out of memory" in str(step.error.get("message", "")) for step in data.steps.values())
+    return any(
+        step.error is not None
+        and step.error.get("type") == "OutOfMemoryError"
+        and "CUDA out of memory" in str(step.error.get("message", ""))
+        for step in data.steps.values()
+    )
 
 
 def notebook_cells(outcome: RunOutcome) -> list[NotebookCell]:
@@ -196,21 +241,30 @@ def notebook_cells(outcome: RunOutcome) -> list[NotebookCell]:
         return []
     try:
         cells = read_json(raw)["cells"]
-        return [NotebookCell(index=int(c["index"]), status=c["status"], message=str(c.get("message", ""))[:300],
-                             label=str(c.get("label", ""))[:40], first_line=str(c.get("first_line", ""))[:80])
-                for c in cells]
+        return [
+            NotebookCell(
+                index=int(c["index"]),
+                status=c["status"],
+                message=str(c.get("message", ""))[:300],
+                label=str(c.get("label", ""))[:40],
+                first_line=str(c.get("first_line", ""))[:80],
+            )
+            for c in cells
+        ]
     except (ValueError, KeyError, TypeError):
         return []
 
 
-def accept_into_store(settings: Settings, assignment: Assignment, source: Path, original_name: str,
-                      flush: bool = True) -> StoredSubmission:
+def accept_into_store(
+    settings: Settings, assignment: Assignment, source: Path, original_name: str, flush: bool = True
+) -> StoredSubmission:
     with store.staging(settings.store_dir) as staging:
         return accept_staged(settings, assignment, staging, source, original_name, flush)
 
 
-def accept_staged(settings: Settings, assignment: Assignment, staging: Path, source: Path, original_name: str,
-                  flush: bool = True) -> StoredSubmission:
+def accept_staged(
+    settings: Settings, assignment: Assignment, staging: Path, source: Path, original_name: str, flush: bool = True
+) -> StoredSubmission:
     """Intake `source` into `staging/tree`, then store it; an upload already written into the staging folder
     (`store.original_folder`) is stored without another copy."""
     tree = staging / "tree"
@@ -230,17 +284,21 @@ def ensure_in_store(settings: Settings, gradebook: Gradebook, sha256: str, assig
     with store.staging(settings.store_dir) as staging:
         source = store.original_folder(staging) / Path(kept.original_name).name
         source.write_bytes(kept.content)
-        accept_staged(settings, course_files.load_assignment(settings, assignment_id), staging, source, kept.original_name)
+        accept_staged(
+            settings, course_files.load_assignment(settings, assignment_id), staging, source, kept.original_name
+        )
 
 
 # Functional entry points for the web app and the workers.
+
 
 def accept_submission(path: Path, original_name: str, assignment_id: str, settings: Settings) -> StoredSubmission:
     return accept_into_store(settings, course_files.load_assignment(settings, assignment_id), path, original_name)
 
 
-def grade_by_sha256(sha256: str, assignment_id: str, settings: Settings,
-                    backend: SandboxBackend | None = None) -> GradeResult:
+def grade_by_sha256(
+    sha256: str, assignment_id: str, settings: Settings, backend: SandboxBackend | None = None
+) -> GradeResult:
     """The queues' grade function (`GradeFunction`): the stored submission `sha256`, graded on the sandbox the
     settings choose (or `backend`)."""
     from grader.sandbox.select import select_backend

@@ -65,8 +65,9 @@ def apply_mutant(reference: Path, mutant: Mutant, destination: Path, name: str) 
         text = target.read_text(encoding="utf-8")
         count = text.count(edit.old)
         if count != 1:
-            raise MutantError(f"mutant {name}: the text to replace occurs {count} times in {edit.file} (needs 1): "
-                              f"{edit.old[:80]!r}")
+            raise MutantError(
+                f"mutant {name}: the text to replace occurs {count} times in {edit.file} (needs 1): {edit.old[:80]!r}"
+            )
         target.write_text(text.replace(edit.old, edit.new), encoding="utf-8")
     for relative in mutant.delete:
         target = destination / relative
@@ -102,8 +103,10 @@ def _expect_full_marks(verdict: Verdict) -> str | None:
     result = verdict.result
     failed = [check for check, outcome in verdict.check_outcomes.items() if not outcome.passed]
     if result.status != "graded" or result.score < result.automated_max_score or failed:
-        return (f"expected full automated marks ({result.automated_max_score:g}), got {result.score:g} "
-                f"[{result.status}: {result.message}]; failing checks: {', '.join(failed) or 'none'}")
+        return (
+            f"expected full automated marks ({result.automated_max_score:g}), got {result.score:g} "
+            f"[{result.status}: {result.message}]; failing checks: {', '.join(failed) or 'none'}"
+        )
     return None
 
 
@@ -120,16 +123,21 @@ def _expect_at_most(limit: float) -> Callable[[Verdict], str | None]:
 
 def _expect_caught(mutant: Mutant, ledger_checks: set[str]) -> Callable[[Verdict], str | None]:
     """The mutant loses its criteria, fails its checks, and fails every check the ledger says it proves."""
+
     def expectation(verdict: Verdict) -> str | None:
         if verdict.result.status in ("rejected", "infra_error"):
             return f"mutant was not graded: {verdict.result.status}: {verdict.result.message}"
         by_id = {criterion.id: criterion for criterion in verdict.result.criteria}
         missed = [c for c in mutant.loses if c not in by_id or by_id[c].points >= by_id[c].max_points]
-        survived = [c for c in sorted(set(mutant.fails_checks) | ledger_checks)
-                    if verdict.check_outcomes.get(c) is None or verdict.check_outcomes[c].passed]
+        survived = [
+            c
+            for c in sorted(set(mutant.fails_checks) | ledger_checks)
+            if verdict.check_outcomes.get(c) is None or verdict.check_outcomes[c].passed
+        ]
         if missed or survived:
-            return ("not caught: " + "; ".join(
-                [f"criterion '{c}' kept full points" for c in missed] + [f"check '{c}' passed" for c in survived]))
+            return "not caught: " + "; ".join(
+                [f"criterion '{c}' kept full points" for c in missed] + [f"check '{c}' passed" for c in survived]
+            )
         return None
 
     return expectation
@@ -141,8 +149,10 @@ def reference_cases(settings: Settings, assignment_id: str, scratch: Path) -> li
     reference = settings.references_dir / assignment_id
     ledger = course_files.load_ledger(settings, assignment_id)
     proves = ledger.mutant_checks() if ledger else {}  # the checks the ledger says each mutant makes fail
-    cases = [Case(assignment_id, "reference", reference, _expect_full_marks),
-             Case(assignment_id, "starter", paths.starter, _expect_at_most(rubric.starter_max_points))]
+    cases = [
+        Case(assignment_id, "reference", reference, _expect_full_marks),
+        Case(assignment_id, "starter", paths.starter, _expect_at_most(rubric.starter_max_points)),
+    ]
     for mutant_file in sorted((reference / "mutants").glob("*.yaml")):
         name = mutant_file.stem
         mutant = load_mutant(mutant_file)
@@ -152,8 +162,10 @@ def reference_cases(settings: Settings, assignment_id: str, scratch: Path) -> li
     alternatives = reference / "alternatives"
     for folder in sorted(alternatives.iterdir()) if alternatives.is_dir() else []:
         if folder.is_dir():
-            cases.extend(Case(assignment_id, f"alternative:{folder.name}@seed{seed}", folder, _expect_full_marks, seed)
-                         for seed in ALTERNATIVE_GRADING_SEEDS)
+            cases.extend(
+                Case(assignment_id, f"alternative:{folder.name}@seed{seed}", folder, _expect_full_marks, seed)
+                for seed in ALTERNATIVE_GRADING_SEEDS
+            )
     return cases
 
 
@@ -175,24 +187,36 @@ class ReferenceRun:
         return all(result.ok for result in self.results)
 
 
-def check_references(settings: Settings, grader: Grader, assignment_ids: list[str], jobs: int,
-                     on_result: Callable[[CaseResult], None] | None = None,
-                     on_cases: Callable[[int], None] | None = None) -> ReferenceRun:
+def check_references(
+    settings: Settings,
+    grader: Grader,
+    assignment_ids: list[str],
+    jobs: int,
+    on_result: Callable[[CaseResult], None] | None = None,
+    on_cases: Callable[[int], None] | None = None,
+) -> ReferenceRun:
     run = ReferenceRun()
     with tempfile.TemporaryDirectory(prefix="grader-references-") as scratch:
-        cases = [case for assignment_id in assignment_ids
-                 for case in reference_cases(settings, assignment_id, Path(scratch))]
+        cases = [
+            case for assignment_id in assignment_ids for case in reference_cases(settings, assignment_id, Path(scratch))
+        ]
         if on_cases:
             on_cases(len(cases))
         graders = graders_by_seed(grader, cases)
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = {pool.submit(graders[case.seed].grade_path, case.source, case.assignment_id): case
-                       for case in cases}
+            futures = {
+                pool.submit(graders[case.seed].grade_path, case.source, case.assignment_id): case for case in cases
+            }
             for future in as_completed(futures):
                 case = futures[future]
                 verdict = future.result()
-                result = CaseResult(case, case.expectation(verdict), verdict.result.score, verdict.result.status,
-                                    verdict.result.duration_s)
+                result = CaseResult(
+                    case,
+                    case.expectation(verdict),
+                    verdict.result.score,
+                    verdict.result.status,
+                    verdict.result.duration_s,
+                )
                 run.results.append(result)
                 if on_result:
                     on_result(result)

@@ -22,14 +22,27 @@ class Stated:
     visibility: str
 
 
-def score_criterion(criterion: Criterion, outcomes: dict[str, CheckOutcome], redactor: Redactor,
-                    check_requirements: Mapping[str, tuple[str, ...]] | None = None,
-                    stated: dict[str, Stated] | None = None) -> CriterionResult:
+def score_criterion(
+    criterion: Criterion,
+    outcomes: dict[str, CheckOutcome],
+    redactor: Redactor,
+    check_requirements: Mapping[str, tuple[str, ...]] | None = None,
+    stated: dict[str, Stated] | None = None,
+) -> CriterionResult:
     if criterion.manual:
-        return CriterionResult(id=criterion.id, title=criterion.title, points=0.0, max_points=criterion.points,
-                               feedback=MANUAL_PENDING, manual=True, visibility=criterion.visibility)
-    results = [outcomes.get(check_id, CheckOutcome(check_id, False, detail="check not defined by the judge"))
-               for check_id in criterion.checks]
+        return CriterionResult(
+            id=criterion.id,
+            title=criterion.title,
+            points=0.0,
+            max_points=criterion.points,
+            feedback=MANUAL_PENDING,
+            manual=True,
+            visibility=criterion.visibility,
+        )
+    results = [
+        outcomes.get(check_id, CheckOutcome(check_id, False, detail="check not defined by the judge"))
+        for check_id in criterion.checks
+    ]
     passed = sum(result.passed for result in results)
     if criterion.scoring == "proportional":
         points = criterion.points * passed / len(results)
@@ -39,20 +52,32 @@ def score_criterion(criterion: Criterion, outcomes: dict[str, CheckOutcome], red
     feedback = _feedback(criterion, results, passed, redactor, {} if stated is None else stated)
     if missed:
         feedback += f"\nRequirements of the handout not met: {', '.join(missed)}."
-    return CriterionResult(id=criterion.id, title=criterion.title, points=round(points, 2), max_points=criterion.points,
-                           feedback=feedback, visibility=criterion.visibility, requirements=missed,
-                           checks=[CheckResult(id=r.check_id, passed=r.passed) for r in results])
+    return CriterionResult(
+        id=criterion.id,
+        title=criterion.title,
+        points=round(points, 2),
+        max_points=criterion.points,
+        feedback=feedback,
+        visibility=criterion.visibility,
+        requirements=missed,
+        checks=[CheckResult(id=r.check_id, passed=r.passed) for r in results],
+    )
 
 
 def _requirements_missed(results: list[CheckOutcome], check_requirements: Mapping[str, tuple[str, ...]]) -> list[str]:
     """The handout's numbered requirements behind the failed checks, in handout order."""
-    missed = {requirement for result in results if not result.passed
-              for requirement in check_requirements.get(result.check_id, ())}
+    missed = {
+        requirement
+        for result in results
+        if not result.passed
+        for requirement in check_requirements.get(result.check_id, ())
+    }
     return sorted(missed, key=requirement_number)
 
 
-def _feedback(criterion: Criterion, results: list[CheckOutcome], passed: int, redactor: Redactor,
-              stated: dict[str, Stated]) -> str:
+def _feedback(
+    criterion: Criterion, results: list[CheckOutcome], passed: int, redactor: Redactor, stated: dict[str, Stated]
+) -> str:
     if passed == len(results):
         notes = [f"- {redactor.redact(r.student_message)}" for r in results if r.student_message]
         return "\n".join([criterion.feedback.passed or "All checks passed.", *notes])
@@ -80,5 +105,7 @@ def _reason_once(reason: str, criterion: Criterion, redactor: Redactor, stated: 
 
 def score(rubric: Rubric, outcomes: dict[str, CheckOutcome], redactor: Redactor) -> list[CriterionResult]:
     stated: dict[str, Stated] = {}
-    return [score_criterion(criterion, outcomes, redactor, rubric.check_requirements, stated)
-            for criterion in rubric.criteria]
+    return [
+        score_criterion(criterion, outcomes, redactor, rubric.check_requirements, stated)
+        for criterion in rubric.criteria
+    ]

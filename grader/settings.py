@@ -52,8 +52,12 @@ class Settings(BaseSettings):
 
     queue: Literal["inprocess", "celery"] = "inprocess"
     broker_url: str = "redis://127.0.0.1:6379/0"
-    workers: int | None = None  # default: number of cores (`grader worker`: one per the assignments' largest limits.cpus)
-    visibility_timeout_s: int = 3600  # Redis broker: an unacknowledged job is redelivered after this; above the longest grading
+    workers: int | None = (
+        None  # default: number of cores (`grader worker`: one per the assignments' largest limits.cpus)
+    )
+    visibility_timeout_s: int = (
+        3600  # Redis broker: an unacknowledged job is redelivered after this; above the longest grading
+    )
     heartbeat_s: float = 5.0  # workers refresh their heartbeat this often; two missed beats mean the worker is gone
     worker_forget_after_s: float = 24 * 3600  # heartbeat rows silent this long are deleted (each restart adds one)
     batch_no_worker_s: float = 300.0  # `grader batch` on Celery gives up when no worker was alive for this long

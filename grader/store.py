@@ -72,8 +72,14 @@ def put(store_dir: Path, staging: Path, source: Path, accepted: Accepted, flush:
     `flush=False` leaves putting it on disk to the caller, who then calls `flush_store` before relying on it: one call
     for a whole batch of uploads instead of an fsync per file and folder of each."""
     final = submission_dir(store_dir, accepted.sha256)
-    stored = StoredSubmission(sha256=accepted.sha256, kind=accepted.kind, original_name=accepted.original_name,
-                              size_bytes=accepted.size_bytes, entry_kind=accepted.entry_kind, path=final)
+    stored = StoredSubmission(
+        sha256=accepted.sha256,
+        kind=accepted.kind,
+        original_name=accepted.original_name,
+        size_bytes=accepted.size_bytes,
+        entry_kind=accepted.entry_kind,
+        path=final,
+    )
     original = staging / "original"
     if source.parent != original:
         if source.is_dir():
@@ -116,8 +122,14 @@ def get(store_dir: Path, sha256: str) -> StoredSubmission:
     if not meta_file.is_file():
         raise KeyError(f"no stored submission {sha256}")
     meta = json.loads(meta_file.read_text(encoding="utf-8"))
-    return StoredSubmission(sha256=meta["sha256"], kind=meta["kind"], original_name=meta["original_name"],
-                            size_bytes=meta["size_bytes"], entry_kind=meta["entry_kind"], path=path)
+    return StoredSubmission(
+        sha256=meta["sha256"],
+        kind=meta["kind"],
+        original_name=meta["original_name"],
+        size_bytes=meta["size_bytes"],
+        entry_kind=meta["entry_kind"],
+        path=path,
+    )
 
 
 def flush_store(store_dir: Path) -> None:
@@ -163,5 +175,11 @@ def _make_read_only(root: Path) -> None:
 
 def _drop_write(path: str, is_dir: bool) -> None:
     mode = os.stat(path).st_mode
-    os.chmod(path, mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) | stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH |
-             (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH if is_dir else 0))
+    os.chmod(
+        path,
+        mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+        | stat.S_IRUSR
+        | stat.S_IRGRP
+        | stat.S_IROTH
+        | (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH if is_dir else 0),
+    )

@@ -23,8 +23,25 @@ import nbformat
 
 from grader.settings import Settings
 
-TEXT_EXTENSIONS = {".py", ".ipynb", ".txt", ".md", ".rst", ".json", ".jsonl", ".csv", ".tsv", ".yaml", ".yml", ".toml",
-                   ".cfg", ".ini", ".svg", ".html", ""}
+TEXT_EXTENSIONS = {
+    ".py",
+    ".ipynb",
+    ".txt",
+    ".md",
+    ".rst",
+    ".json",
+    ".jsonl",
+    ".csv",
+    ".tsv",
+    ".yaml",
+    ".yml",
+    ".toml",
+    ".cfg",
+    ".ini",
+    ".svg",
+    ".html",
+    "",
+}
 IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 IGNORED_DIRS = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git", ".venv", "venv", "node_modules"}
 VIRTUAL_ENV_MARKER = "pyvenv.cfg"  # a folder holding it is a virtual environment (PEP 405), whatever its name
@@ -49,8 +66,12 @@ class IntakeCaps:
 
     @classmethod
     def of(cls, settings: Settings) -> IntakeCaps:
-        return cls(max_upload_bytes=settings.max_upload_bytes, max_files=settings.max_files,
-                   max_expanded_bytes=settings.max_expanded_bytes, max_compression_ratio=settings.max_compression_ratio)
+        return cls(
+            max_upload_bytes=settings.max_upload_bytes,
+            max_files=settings.max_files,
+            max_expanded_bytes=settings.max_expanded_bytes,
+            max_compression_ratio=settings.max_compression_ratio,
+        )
 
 
 def _any_file(_: PurePosixPath) -> None:
@@ -59,8 +80,10 @@ def _any_file(_: PurePosixPath) -> None:
 
 def checked_size(size: int, caps: IntakeCaps) -> int:
     if size > caps.max_upload_bytes:
-        raise Rejected(f"the submission is {size / 1e6:.1f} MB; the limit is {caps.max_upload_bytes / 1e6:.1f} MB "
-                       "(leave datasets, checkpoints and virtual environments out)")
+        raise Rejected(
+            f"the submission is {size / 1e6:.1f} MB; the limit is {caps.max_upload_bytes / 1e6:.1f} MB "
+            "(leave datasets, checkpoints and virtual environments out)"
+        )
     if size == 0:
         raise Rejected("the submission is empty")
     return size
@@ -104,9 +127,13 @@ def is_skipped(path: PurePosixPath) -> bool:
 
 def cohort_entries(folder: Path) -> list[Path]:
     """The entries of a folder holding one submission per student; hidden names and what intake skips are none."""
-    return sorted(path for path in folder.iterdir()
-                  if not path.name.startswith(".") and not is_skipped(PurePosixPath(path.name))
-                  and not (path / VIRTUAL_ENV_MARKER).is_file())
+    return sorted(
+        path
+        for path in folder.iterdir()
+        if not path.name.startswith(".")
+        and not is_skipped(PurePosixPath(path.name))
+        and not (path / VIRTUAL_ENV_MARKER).is_file()
+    )
 
 
 def _member_name(info: zipfile.ZipInfo) -> str:
@@ -135,13 +162,16 @@ def _in_virtual_env(path: PurePosixPath, env_roots: set[PurePosixPath]) -> bool:
     return any(parent in env_roots for parent in path.parents)
 
 
-def extract_zip(source: Path, tree: Path, caps: IntakeCaps, check_file: FileCheck = _any_file,
-                validate_text: bool = True) -> None:
+def extract_zip(
+    source: Path, tree: Path, caps: IntakeCaps, check_file: FileCheck = _any_file, validate_text: bool = True
+) -> None:
     """Write the zip's files into `tree` by intake's rules; `validate_text` checks text files and normalises notebooks
     (an LMS export, whose members are other students' uploads, leaves that to each upload's own intake)."""
     if not zipfile.is_zipfile(source):
-        raise Rejected("the .zip file is not a valid zip archive; create it again with your system's 'compress' or "
-                       "'zip -r' command")
+        raise Rejected(
+            "the .zip file is not a valid zip archive; create it again with your system's 'compress' or "
+            "'zip -r' command"
+        )
     try:
         archive = zipfile.ZipFile(source)
     except UnicodeDecodeError as error:  # a name flagged UTF-8 (bit 0x800) is decoded when the zip is opened
@@ -170,8 +200,14 @@ def extract_zip(source: Path, tree: Path, caps: IntakeCaps, check_file: FileChec
                 _validate_content(target, relative)
 
 
-def _extract_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, relative: PurePosixPath, target: Path,
-                    expanded: int, caps: IntakeCaps) -> int:
+def _extract_member(
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    relative: PurePosixPath,
+    target: Path,
+    expanded: int,
+    caps: IntakeCaps,
+) -> int:
     """Stream one member to `target`, stopping at the caps; the archive's expanded bytes so far come back."""
     written = 0
     try:
@@ -180,11 +216,15 @@ def _extract_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, relative: P
                 written += len(block)
                 expanded += len(block)
                 if expanded > caps.max_expanded_bytes:
-                    raise Rejected(f"the zip expands to more than {caps.max_expanded_bytes / 1e6:.0f} MB "
-                                   "(a zip bomb, or data that does not belong in a submission)")
+                    raise Rejected(
+                        f"the zip expands to more than {caps.max_expanded_bytes / 1e6:.0f} MB "
+                        "(a zip bomb, or data that does not belong in a submission)"
+                    )
                 if info.compress_size and written > 1e6 and written / info.compress_size > caps.max_compression_ratio:
-                    raise Rejected(f"'{relative}' expands more than {caps.max_compression_ratio:.0f}x: the zip "
-                                   "looks like a zip bomb")
+                    raise Rejected(
+                        f"'{relative}' expands more than {caps.max_compression_ratio:.0f}x: the zip "
+                        "looks like a zip bomb"
+                    )
                 out.write(block)
     except UnicodeDecodeError as error:  # the member's local header flags its name UTF-8, and it is not
         raise Rejected(NAME_NOT_UTF8) from error
@@ -199,9 +239,12 @@ def copy_folder(source: Path, tree: Path, caps: IntakeCaps, check_file: FileChec
     for directory, subdirs, files in os.walk(source, followlinks=False):
         for name in subdirs + files:
             if (Path(directory) / name).is_symlink():
-                raise Rejected(f"'{Path(directory, name).relative_to(source)}' is a symbolic link; include the real file")
-        subdirs[:] = [d for d in subdirs if d not in IGNORED_DIRS
-                      and not Path(directory, d, VIRTUAL_ENV_MARKER).is_file()]
+                raise Rejected(
+                    f"'{Path(directory, name).relative_to(source)}' is a symbolic link; include the real file"
+                )
+        subdirs[:] = [
+            d for d in subdirs if d not in IGNORED_DIRS and not Path(directory, d, VIRTUAL_ENV_MARKER).is_file()
+        ]
         for name in files:
             file = Path(directory) / name
             relative = PurePosixPath(file.relative_to(source).as_posix())

@@ -17,7 +17,12 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURE_COURSE = REPO / "tests" / "fixtures" / "course"
 # A test that uses one of these fixtures (directly or through another fixture) needs that service, and is marked so;
 # the quick tier (`-m "not docker and not slow"`, README) leaves out docker tests and keeps the others that are quick.
-SERVICE_FIXTURES = {"docker_backend": "docker", "redis_test_url": "redis", "postgres_url": "postgres", "browser": "browser"}
+SERVICE_FIXTURES = {
+    "docker_backend": "docker",
+    "redis_test_url": "redis",
+    "postgres_url": "postgres",
+    "browser": "browser",
+}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -47,8 +52,14 @@ def local_grader(fixture_settings: Settings) -> Grader:
 @pytest.fixture
 def bwrap_grader(fixture_settings: Settings) -> Grader:
     """The local sandbox under bubblewrap, with the course's hidden folders and the data folder masked."""
-    backend = LocalBackend(masked_paths=(fixture_settings.assignments_dir, fixture_settings.rubrics_dir,
-                                         fixture_settings.references_dir, fixture_settings.data_dir))
+    backend = LocalBackend(
+        masked_paths=(
+            fixture_settings.assignments_dir,
+            fixture_settings.rubrics_dir,
+            fixture_settings.references_dir,
+            fixture_settings.data_dir,
+        )
+    )
     if backend.bwrap is None:
         missing("bubblewrap", "bwrap is not installed or cannot create namespaces here")
     return Grader(fixture_settings, backend)

@@ -26,26 +26,61 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 DEVSET = HERE / "devset"
 LEVELS = ("verbatim", "renamed", "reordered_dead_code", "structural", "paraphrase", "partial", "notebook")
-_WORDS = ["acc", "buf", "item", "val", "res", "cur", "tmp", "data", "arr", "node", "elem", "part", "count", "total", "entry", "piece"]
+_WORDS = [
+    "acc",
+    "buf",
+    "item",
+    "val",
+    "res",
+    "cur",
+    "tmp",
+    "data",
+    "arr",
+    "node",
+    "elem",
+    "part",
+    "count",
+    "total",
+    "entry",
+    "piece",
+]
 
 
 def _api_names(starter: str) -> set[str]:
     tree = ast.parse(starter)
     names = {node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.ClassDef)}
-    names |= {target.id for node in tree.body if isinstance(node, ast.Assign) for target in node.targets if isinstance(target, ast.Name)}
+    names |= {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
     return names
 
 
 def rename_identifiers(code: str, keep: set[str], seed: int) -> str:
     """Renames every identifier the student bound (arguments, locals, own helpers) with tokenize, keeping layout and comments."""
     tree = ast.parse(code)
-    imported = {(alias.asname or alias.name).split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom) for alias in node.names}
+    imported = {
+        (alias.asname or alias.name).split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
     bound = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}
     bound |= {node.arg for node in ast.walk(tree) if isinstance(node, ast.arg)}
     bound |= {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
-    keyword_args = {keyword.arg for node in ast.walk(tree) if isinstance(node, ast.Call) for keyword in node.keywords if keyword.arg}
+    keyword_args = {
+        keyword.arg for node in ast.walk(tree) if isinstance(node, ast.Call) for keyword in node.keywords if keyword.arg
+    }
     # The assignment's functions keep their parameter names: callers (the grader) pass them by keyword.
-    api_parameters = {arg.arg for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) and node.name in keep for arg in node.args.args + node.args.kwonlyargs}
+    api_parameters = {
+        arg.arg
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef) and node.name in keep
+        for arg in node.args.args + node.args.kwonlyargs
+    }
     targets = sorted(bound - keep - imported - set(dir(builtins)) - keyword_args - api_parameters)
     rng = random.Random(seed)
     mapping = {name: f"{rng.choice(_WORDS)}_{index}" for index, name in enumerate(targets)}
@@ -63,7 +98,11 @@ def rename_identifiers(code: str, keep: set[str], seed: int) -> str:
 
 def _rename_in_fstring(literal: str, mapping: dict[str, str]) -> str:
     def rename_names(expression: re.Match) -> str:
-        return "{" + re.sub(r"\b[A-Za-z_]\w*\b", lambda name: mapping.get(name.group(0), name.group(0)), expression.group(1)) + "}"
+        return (
+            "{"
+            + re.sub(r"\b[A-Za-z_]\w*\b", lambda name: mapping.get(name.group(0), name.group(0)), expression.group(1))
+            + "}"
+        )
 
     return re.sub(r"\{([^{}]*)\}", rename_names, literal)
 
@@ -93,7 +132,10 @@ def reorder_with_dead_code(code: str, seed: int, copy_number: int) -> str:
     rng.shuffle(blocks)
     # Classes and constants between the functions stay, in their order, ahead of the shuffled functions.
     between = [node for node in tree.body if node not in functions and first <= node.lineno <= last]
-    kept = ["\n".join(lines[node.lineno - 1 - len(getattr(node, "decorator_list", [])) : node.end_lineno]) for node in between]
+    kept = [
+        "\n".join(lines[node.lineno - 1 - len(getattr(node, "decorator_list", [])) : node.end_lineno])
+        for node in between
+    ]
     return "\n".join(lines[: first - 1]) + "\n" + "\n\n\n".join(kept + blocks) + "\n" + "\n".join(lines[last:]) + "\n"
 
 
@@ -102,7 +144,14 @@ def _add_dead_statements(block: str, rng: random.Random) -> str:
     body_start = next(index for index, line in enumerate(lines) if line.rstrip().endswith(":")) + 1
     if lines[body_start].strip().startswith('"""'):
         body_start = next(index for index in range(body_start, len(lines)) if lines[index].rstrip().endswith('"""')) + 1
-    dead = rng.choice(["    _checked = True", "    if False:\n        print('debug')", "    _steps = 0  # kept for debugging", "    assert True"])
+    dead = rng.choice(
+        [
+            "    _checked = True",
+            "    if False:\n        print('debug')",
+            "    _steps = 0  # kept for debugging",
+            "    assert True",
+        ]
+    )
     return "\n".join(lines[:body_start] + [dead] + lines[body_start:])
 
 
@@ -112,9 +161,15 @@ def partial_copy(own: str, source: str, keep: set[str], seed: int) -> str:
     _, source_functions = _function_nodes(renamed_source)
     _, own_functions = _function_nodes(own)
     source_lines = renamed_source.splitlines()
-    by_name = {node.name: "\n".join(source_lines[node.lineno - 1 : node.end_lineno]) for node in source_functions if node.name in keep}
+    by_name = {
+        node.name: "\n".join(source_lines[node.lineno - 1 : node.end_lineno])
+        for node in source_functions
+        if node.name in keep
+    }
     own_lines = own.splitlines()
-    candidates = [node for node in own_functions if node.name in by_name and "NotImplementedError" not in by_name[node.name]]
+    candidates = [
+        node for node in own_functions if node.name in by_name and "NotImplementedError" not in by_name[node.name]
+    ]
     largest = sorted(candidates, key=lambda node: node.end_lineno - node.lineno, reverse=True)[:2]
     for node in sorted(largest, key=lambda node: node.lineno, reverse=True):
         own_lines[node.lineno - 1 : node.end_lineno] = by_name[node.name].splitlines()
@@ -126,34 +181,91 @@ def to_notebook(code: str) -> str:
     tree, _ = _function_nodes(code)
     lines = code.splitlines()
     cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# My solution\n", "Run all cells in order."]}]
-    cells.append({"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": ["%matplotlib inline\n", "!pip install numpy\n"]})
+    cells.append(
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "execution_count": None,
+            "outputs": [],
+            "source": ["%matplotlib inline\n", "!pip install numpy\n"],
+        }
+    )
     for node in tree.body:
         start = node.lineno - len(getattr(node, "decorator_list", []))
         text = "\n".join(lines[start - 1 : node.end_lineno])
-        cells.append({"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": text.splitlines(keepends=True)})
+        cells.append(
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "execution_count": None,
+                "outputs": [],
+                "source": text.splitlines(keepends=True),
+            }
+        )
         if isinstance(node, ast.FunctionDef):
             cells.append({"cell_type": "markdown", "metadata": {}, "source": [f"`{node.name}` done."]})
-    cells.append({"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": ["%%time\n", "main()\n"]})
-    notebook = {"cells": cells, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}, "nbformat": 4, "nbformat_minor": 5}
+    cells.append(
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "execution_count": None,
+            "outputs": [],
+            "source": ["%%time\n", "main()\n"],
+        }
+    )
+    notebook = {
+        "cells": cells,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     return json.dumps(notebook, indent=1)
 
 
-def _derived(task: Path, level: str, originals: dict[str, str], keep: set[str]) -> list[tuple[str, str, str, str | None]]:
+def _derived(
+    task: Path, level: str, originals: dict[str, str], keep: set[str]
+) -> list[tuple[str, str, str, str | None]]:
     """(file name, content, source it copies, donor it was built on) for one level."""
     seed = sum(map(ord, task.name + level))
     if level == "verbatim":
         return [(f"copy_{name}.py", code, name, None) for name, code in originals.items()]
     if level == "renamed":
-        return [(f"copy_{name}.py", rename_identifiers(code, keep, seed + i), name, None) for i, (name, code) in enumerate(originals.items())]
+        return [
+            (f"copy_{name}.py", rename_identifiers(code, keep, seed + i), name, None)
+            for i, (name, code) in enumerate(originals.items())
+        ]
     if level == "reordered_dead_code":
-        return [(f"copy_{name}.py", reorder_with_dead_code(rename_identifiers(code, keep, seed + i), seed + i, i), name, None) for i, (name, code) in enumerate(originals.items())]
+        return [
+            (
+                f"copy_{name}.py",
+                reorder_with_dead_code(rename_identifiers(code, keep, seed + i), seed + i, i),
+                name,
+                None,
+            )
+            for i, (name, code) in enumerate(originals.items())
+        ]
     if level in ("structural", "paraphrase"):
-        return [(f"copy_{name}.py", (task / "rewrites" / f"{level}_{name}.py").read_text(), name, None) for name in originals if (task / "rewrites" / f"{level}_{name}.py").is_file()]
+        return [
+            (f"copy_{name}.py", (task / "rewrites" / f"{level}_{name}.py").read_text(), name, None)
+            for name in originals
+            if (task / "rewrites" / f"{level}_{name}.py").is_file()
+        ]
     if level == "partial":
         names = list(originals)
-        return [(f"copy_{name}.py", partial_copy(originals[names[(i + 1) % len(names)]], code, keep, seed + i), name, names[(i + 1) % len(names)]) for i, (name, code) in enumerate(originals.items())]
+        return [
+            (
+                f"copy_{name}.py",
+                partial_copy(originals[names[(i + 1) % len(names)]], code, keep, seed + i),
+                name,
+                names[(i + 1) % len(names)],
+            )
+            for i, (name, code) in enumerate(originals.items())
+        ]
     if level == "notebook":
-        return [(f"copy_{name}.ipynb", to_notebook(rename_identifiers(code, keep, seed + i)), name, None) for i, (name, code) in enumerate(originals.items())]
+        return [
+            (f"copy_{name}.ipynb", to_notebook(rename_identifiers(code, keep, seed + i)), name, None)
+            for i, (name, code) in enumerate(originals.items())
+        ]
     raise ValueError(level)
 
 
@@ -185,7 +297,15 @@ def build(out: Path) -> list[dict]:
                     for index, a in enumerate(names)
                     for b in names[index + 1 :]
                 ]
-                manifest.append({"task": task.name, "level": level, "folder": str(folder.relative_to(out)), "starter": str((task / "starter").relative_to(HERE)), "pairs": pairs})
+                manifest.append(
+                    {
+                        "task": task.name,
+                        "level": level,
+                        "folder": str(folder.relative_to(out)),
+                        "starter": str((task / "starter").relative_to(HERE)),
+                        "pairs": pairs,
+                    }
+                )
     (out / "labels.json").write_text(json.dumps(manifest, indent=1))
     return manifest
 

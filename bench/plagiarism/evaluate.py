@@ -60,7 +60,9 @@ CHANNEL_NOTES = (
 )
 
 
-def channel_scores(cohort: dict, build_dir: Path, encoder: SentenceEncoder, cache: EmbeddingCache) -> dict[tuple[str, str], dict[str, float]]:
+def channel_scores(
+    cohort: dict, build_dir: Path, encoder: SentenceEncoder, cache: EmbeddingCache
+) -> dict[tuple[str, str], dict[str, float]]:
     submissions, skipped = load_folder(build_dir / cohort["folder"])
     starter, _ = load_folder(HERE / cohort["starter"])
     neutral = Calibration(CHANNELS, (0.0,) * len(CHANNELS), 0.0, "unfitted")  # only the features are read here
@@ -69,7 +71,13 @@ def channel_scores(cohort: dict, build_dir: Path, encoder: SentenceEncoder, cach
 
 
 def copydetect_scores(folder: Path, starter: Path) -> dict[tuple[str, str], float]:
-    detector = CopyDetector(test_dirs=[str(folder)], boilerplate_dirs=[str(starter)], extensions=["py", "ipynb"], silent=True, autoopen=False)
+    detector = CopyDetector(
+        test_dirs=[str(folder)],
+        boilerplate_dirs=[str(starter)],
+        extensions=["py", "ipynb"],
+        silent=True,
+        autoopen=False,
+    )
     detector.run()
     scores = {}
     for i, first in enumerate(detector.test_files):
@@ -81,8 +89,17 @@ def copydetect_scores(folder: Path, starter: Path) -> dict[tuple[str, str], floa
 
 def dolos_scores(folder: Path, starter: Path) -> dict[tuple[str, str], float]:
     files = sorted(str(path) for path in folder.iterdir())
-    output = subprocess.run(["node", str(HERE / "node" / "dolos_pairs.mjs"), "--ignore", str(starter), *files], check=True, capture_output=True, text=True, cwd=HERE / "node").stdout
-    return {tuple(sorted((Path(pair["a"]).name, Path(pair["b"]).name))): float(pair["similarity"]) for pair in json.loads(output)}
+    output = subprocess.run(
+        ["node", str(HERE / "node" / "dolos_pairs.mjs"), "--ignore", str(starter), *files],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=HERE / "node",
+    ).stdout
+    return {
+        tuple(sorted((Path(pair["a"]).name, Path(pair["b"]).name))): float(pair["similarity"])
+        for pair in json.loads(output)
+    }
 
 
 def _usable(rows: list[dict], names: tuple[str, ...]) -> np.ndarray:
@@ -126,8 +143,15 @@ def _model() -> LogisticRegression:
 
 def fitted(rows: list[dict], names: tuple[str, ...], rule: Callable[[dict], bool] = _every_row) -> Calibration:
     usable = [row for row, keep in zip(rows, _learns_from(rows, names, rule)) if keep]
-    model = _model().fit(np.array([[row[name] for name in names] for row in usable]), np.array([row["label"] for row in usable]))
-    return Calibration(names, tuple(float(weight) for weight in model.coef_[0]), float(model.intercept_[0]), f"bench/plagiarism dev set, {len(usable)} pairs")
+    model = _model().fit(
+        np.array([[row[name] for name in names] for row in usable]), np.array([row["label"] for row in usable])
+    )
+    return Calibration(
+        names,
+        tuple(float(weight) for weight in model.coef_[0]),
+        float(model.intercept_[0]),
+        f"bench/plagiarism dev set, {len(usable)} pairs",
+    )
 
 
 def metrics(scores: np.ndarray, labels: np.ndarray, levels: np.ndarray) -> dict[str, dict[str, float]]:
@@ -163,11 +187,21 @@ def by_task(scores: np.ndarray, rows: list[dict]) -> list[str]:
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for task in sorted(set(tasks)):
+
         def found(level: str | None, at: float) -> str:
-            chosen = [position for position, row in enumerate(rows) if row["task"] == task and row["label"] and level in (None, row["level"])]
+            chosen = [
+                position
+                for position, row in enumerate(rows)
+                if row["task"] == task and row["label"] and level in (None, row["level"])
+            ]
             return f"{sum(scores[position] > at for position in chosen)}/{len(chosen)}"
+
         negatives = [position for position, row in enumerate(rows) if row["task"] == task and not row["label"]]
-        above = Counter(" – ".join(sorted((rows[position]["a"], rows[position]["b"]))) for position in negatives if scores[position] > threshold)
+        above = Counter(
+            " – ".join(sorted((rows[position]["a"], rows[position]["b"])))
+            for position in negatives
+            if scores[position] > threshold
+        )
         files = ", ".join(f"{pair} ({count})" for pair, count in above.most_common()) or "none"
         without = float(np.quantile(scores[(labels == 0) & (tasks != task)], 0.99))
         lines.append(
@@ -184,10 +218,20 @@ def _allowed_false_positives(task: str, rows: list[dict]) -> int:
 def _reachable(task: str, scores: np.ndarray, rows: list[dict]) -> bool:
     """Whether any threshold at all, even one chosen on the task itself, keeps its negatives within 1 % and finds 0.9
     of its structural rewrites and of its paraphrases: the weakest copy it must find outscores the first negative too many."""
-    negatives = sorted((scores[position] for position, row in enumerate(rows) if row["task"] == task and not row["label"]), reverse=True)
+    negatives = sorted(
+        (scores[position] for position, row in enumerate(rows) if row["task"] == task and not row["label"]),
+        reverse=True,
+    )
     first_too_many = negatives[_allowed_false_positives(task, rows)]
     for level in ("structural", "paraphrase"):
-        copies = sorted((scores[position] for position, row in enumerate(rows) if row["task"] == task and row["label"] and row["level"] == level), reverse=True)
+        copies = sorted(
+            (
+                scores[position]
+                for position, row in enumerate(rows)
+                if row["task"] == task and row["label"] and row["level"] == level
+            ),
+            reverse=True,
+        )
         if copies and copies[math.ceil(0.9 * len(copies)) - 1] <= first_too_many:
             return False
     return True
@@ -201,7 +245,11 @@ def per_task_bound(scores: np.ndarray, rows: list[dict]) -> str:
     above = int(np.sum(scores[labels == 0] > np.quantile(scores[labels == 0], 0.99)))
     tasks = sorted({row["task"] for row in rows})
     allowed = sum(_allowed_false_positives(task, rows) for task in tasks)
-    verdict = "so at least one task exceeds 1 % whatever the model" if above > allowed else "so every task can stay within 1 %"
+    verdict = (
+        "so at least one task exceeds 1 % whatever the model"
+        if above > allowed
+        else "so every task can stay within 1 %"
+    )
     unreachable = [task for task in tasks if not _reachable(task, scores, rows)]
     return (
         f"{above} pooled negatives lie above the threshold; 1 % of each task's negatives allows at most {allowed} over the"
@@ -210,9 +258,13 @@ def per_task_bound(scores: np.ndarray, rows: list[dict]) -> str:
     )
 
 
-def markdown(table: dict[str, dict[str, dict[str, float]]], rows: list[dict], seconds: float, combined: np.ndarray) -> str:
+def markdown(
+    table: dict[str, dict[str, dict[str, float]]], rows: list[dict], seconds: float, combined: np.ndarray
+) -> str:
     negatives = sum(1 for row in rows if not row["label"])
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
+    ).stdout.strip()
     levels = ("overall", *LEVELS)
     lines = [
         "## Plagiarism: detection quality",
@@ -230,7 +282,14 @@ def markdown(table: dict[str, dict[str, dict[str, float]]], rows: list[dict], se
         overall = table[method]["overall"]
         recalls = " | ".join(f"{table[method][level]['recall_at_1pct_fpr']:.2f}" for level in levels)
         lines.append(f"| {method} | {overall['auc']:.3f} | {overall['ap']:.3f} | {recalls} |")
-    lines += ["", "Combined, each task held out (scored by models fitted on the others):", "", *by_task(combined, rows), "", per_task_bound(combined, rows)]
+    lines += [
+        "",
+        "Combined, each task held out (scored by models fitted on the others):",
+        "",
+        *by_task(combined, rows),
+        "",
+        per_task_bound(combined, rows),
+    ]
     lines += ["", *CHANNEL_NOTES]
     return "\n".join(lines) + "\n"
 
@@ -262,20 +321,48 @@ def main() -> None:
         dolos = dolos_scores(folder, starter)
         for pair in cohort["pairs"]:
             key = tuple(sorted((pair["a"], pair["b"])))
-            rows.append({**pair, "task": cohort["task"], "level": cohort["level"], **channels[key], "copydetect": baseline.get(key, 0.0), "dolos": dolos.get(key, 0.0)})
+            rows.append(
+                {
+                    **pair,
+                    "task": cohort["task"],
+                    "level": cohort["level"],
+                    **channels[key],
+                    "copydetect": baseline.get(key, 0.0),
+                    "dolos": dolos.get(key, 0.0),
+                }
+            )
     rows_array = {name: np.array([row[name] for row in rows]) for name in ("label", "level")}
     raw = cross_validated(rows, WEIGHED)
     # Scored as the detector scores: the kept-names model is a floor under the raw-channel one, which is a floor under
     # the one with the relative features.
     floor = np.fmax(raw, cross_validated(rows, KEPT_NAMES, _keeps_names))
     combined = {"combined": np.fmax(cross_validated(rows, FEATURES), floor), "combined_raw": raw}  # fmax: NaN gives way
-    table = {method: metrics(combined[method] if method in combined else np.array([row[method] for row in rows]), rows_array["label"], rows_array["level"]) for method in METHODS}
+    table = {
+        method: metrics(
+            combined[method] if method in combined else np.array([row[method] for row in rows]),
+            rows_array["label"],
+            rows_array["level"],
+        )
+        for method in METHODS
+    }
     # The raw-channel model scores pairs where a side has too few partners for the relative features, and is a floor.
     # Flagged from the score that 1 % of the independent pairs reach, as the recall column counts.
     threshold = float(np.quantile(combined["combined"][rows_array["label"] == 0], 0.99))
-    calibration = replace(fitted(rows, FEATURES), fallback=replace(fitted(rows, WEIGHED), fallback=fitted(rows, KEPT_NAMES, _keeps_names)), flag_threshold=threshold)
+    calibration = replace(
+        fitted(rows, FEATURES),
+        fallback=replace(fitted(rows, WEIGHED), fallback=fitted(rows, KEPT_NAMES, _keeps_names)),
+        flag_threshold=threshold,
+    )
     calibration.save(DEFAULT_PATH)
-    (build_dir / "scores.json").write_text(json.dumps([{**row, **{name: float(scores[position]) for name, scores in combined.items()}} for position, row in enumerate(rows)], indent=1))
+    (build_dir / "scores.json").write_text(
+        json.dumps(
+            [
+                {**row, **{name: float(scores[position]) for name, scores in combined.items()}}
+                for position, row in enumerate(rows)
+            ],
+            indent=1,
+        )
+    )
     section = markdown(table, rows, time.perf_counter() - started, combined["combined"])
     update_results(section)
     print(section)

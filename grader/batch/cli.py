@@ -19,8 +19,16 @@ errors = Console(stderr=True)
 
 
 def progress_bar(console: Console) -> Progress:
-    return Progress(TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[counts]}"), console=console)
+    return Progress(
+        TextColumn("[bold]grading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[counts]}"),
+        console=console,
+    )
 
 
 def counts_text(progress: BatchProgress) -> str:
@@ -33,12 +41,20 @@ def counts_text(progress: BatchProgress) -> str:
 
 
 def batch(
-    source: Path = typer.Argument(..., exists=True, help="a folder with one submission per student (file or folder "
-                                                         "named by student id), or an LMS export zip"),
+    source: Path = typer.Argument(
+        ...,
+        exists=True,
+        help="a folder with one submission per student (file or folder named by student id), or an LMS export zip",
+    ),
     assignment: str = typer.Option(..., "--assignment", "-a", help="assignment id: p1 ... p5"),
-    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1,
-                                          help="sandboxes in parallel (default: GRADER_WORKERS, else the cores); "
-                                               "with GRADER_QUEUE=celery the workers' own concurrency applies"),
+    workers: Optional[int] = typer.Option(
+        None,
+        "--workers",
+        "-w",
+        min=1,
+        help="sandboxes in parallel (default: GRADER_WORKERS, else the cores); "
+        "with GRADER_QUEUE=celery the workers' own concurrency applies",
+    ),
     out: Path = typer.Option(Path("batch-results"), "--out", "-o", help="folder for results.csv and summary.html"),
     regrade: bool = typer.Option(False, "--regrade", help="grade again what is already graded at this version"),
 ) -> None:
@@ -74,6 +90,8 @@ def batch(
         raise typer.Exit(3)
     finally:
         bar.stop()
-    errors.print(f"{len(run.planned)} students: {run.already_graded} already graded at this version, "
-                 f"{run.rejected} rejected at intake")
+    errors.print(
+        f"{len(run.planned)} students: {run.already_graded} already graded at this version, "
+        f"{run.rejected} rejected at intake"
+    )
     typer.echo(f"{run.csv_path}\n{run.html_path}")

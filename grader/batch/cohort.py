@@ -36,8 +36,15 @@ class CohortRun:
         return sum(1 for p in self.planned if p.submission_id is None)
 
 
-def grade_cohort(settings: Settings, source: Path, assignment_id: str, out: Path, regrade: bool,
-                 on_students: Callable[[int], None], on_progress: ProgressCallback) -> CohortRun:
+def grade_cohort(
+    settings: Settings,
+    source: Path,
+    assignment_id: str,
+    out: Path,
+    regrade: bool,
+    on_students: Callable[[int], None],
+    on_progress: ProgressCallback,
+) -> CohortRun:
     """Raises `CourseFileError` for an unknown assignment (before the database is touched), `BatchSourceError` for
     a source that holds no submissions, `NoLiveWorker` when Celery workers stay away."""
     rubric = course_files.load_rubric(settings, assignment_id)

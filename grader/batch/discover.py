@@ -36,8 +36,10 @@ def discover_folder(folder: Path) -> list[BatchEntry]:
             continue
         entry = BatchEntry(student=student_of(path.name), path=path, original_name=path.name)
         if entry.student in found:
-            raise BatchSourceError(f"two submissions for student {entry.student!r}: "
-                                   f"{found[entry.student].original_name} and {path.name}; keep one")
+            raise BatchSourceError(
+                f"two submissions for student {entry.student!r}: "
+                f"{found[entry.student].original_name} and {path.name}; keep one"
+            )
         found[entry.student] = entry
     if not found:
         raise BatchSourceError(f"{folder} holds no submissions (.py, .ipynb, .zip files or one folder per student)")
@@ -46,8 +48,9 @@ def discover_folder(folder: Path) -> list[BatchEntry]:
 
 def extract_export(archive: Path, target: Path, max_bytes: int) -> None:
     """Unpack an LMS export by intake's zip rules; its members are uploads, each checked by intake when it is graded."""
-    caps = IntakeCaps(max_upload_bytes=max_bytes, max_files=sys.maxsize, max_expanded_bytes=max_bytes,
-                      max_compression_ratio=math.inf)
+    caps = IntakeCaps(
+        max_upload_bytes=max_bytes, max_files=sys.maxsize, max_expanded_bytes=max_bytes, max_compression_ratio=math.inf
+    )
     try:
         extract_zip(archive, target, caps, validate_text=False)
     except Rejected as rejection:
@@ -57,8 +60,12 @@ def extract_export(archive: Path, target: Path, max_bytes: int) -> None:
 def unwrapped(export: Path) -> Path:
     """Exports often wrap everything in one folder; a lone folder that is not itself a submission is looked through."""
     entries = cohort_entries(export)
-    if len(entries) == 1 and entries[0].is_dir() and not MOODLE_FOLDER.match(entries[0].name) \
-            and not any((entries[0] / name).exists() for name in ("solution.py", "solution.ipynb")):
+    if (
+        len(entries) == 1
+        and entries[0].is_dir()
+        and not MOODLE_FOLDER.match(entries[0].name)
+        and not any((entries[0] / name).exists() for name in ("solution.py", "solution.ipynb"))
+    ):
         return entries[0]
     return export
 

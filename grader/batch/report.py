@@ -51,12 +51,18 @@ def collect_results(session_factory: sessionmaker, planned: Sequence[PlannedEntr
                 results.append(StudentResult(item.entry.student, submission.sha256, "pending", None, ""))
                 continue
             result = record.result
-            results.append(StudentResult(
-                item.entry.student, submission.sha256, record.status, record.score, result.get("message", ""),
-                duration_s=float(result.get("duration_s", 0.0)),
-                criteria={c["id"]: float(c["points"]) for c in result.get("criteria", []) if not c.get("manual")},
-                graded_on=job_trace(gradebook.submissions.job(record.job_id)),
-            ))
+            results.append(
+                StudentResult(
+                    item.entry.student,
+                    submission.sha256,
+                    record.status,
+                    record.score,
+                    result.get("message", ""),
+                    duration_s=float(result.get("duration_s", 0.0)),
+                    criteria={c["id"]: float(c["points"]) for c in result.get("criteria", []) if not c.get("manual")},
+                    graded_on=job_trace(gradebook.submissions.job(record.job_id)),
+                )
+            )
     return results
 
 
@@ -67,11 +73,18 @@ def write_results_csv(path: Path, rubric: Rubric, results: Sequence[StudentResul
         writer.writerow(["student", "sha256", "status", "score", *criterion_ids, "worker", "sandbox_image", "gpu"])
         for result in results:
             trace = result.graded_on
-            writer.writerow([result.student, result.sha256, result.status,
-                             "" if result.score is None else f"{result.score:g}",
-                             *(f"{result.criteria[c]:g}" if c in result.criteria else "" for c in criterion_ids),
-                             trace.worker if trace else "", (trace.sandbox_image or "") if trace else "",
-                             (trace.gpu or "") if trace else ""])
+            writer.writerow(
+                [
+                    result.student,
+                    result.sha256,
+                    result.status,
+                    "" if result.score is None else f"{result.score:g}",
+                    *(f"{result.criteria[c]:g}" if c in result.criteria else "" for c in criterion_ids),
+                    trace.worker if trace else "",
+                    (trace.sandbox_image or "") if trace else "",
+                    (trace.gpu or "") if trace else "",
+                ]
+            )
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -85,7 +98,7 @@ def _svg(figure: Figure) -> str:
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight")
     text = buffer.getvalue()
-    return text[text.index("<svg"):]  # drop the XML prolog and doctype: the SVG sits inside HTML
+    return text[text.index("<svg") :]  # drop the XML prolog and doctype: the SVG sits inside HTML
 
 
 def score_histogram(results: Sequence[StudentResult], max_score: float) -> str:
@@ -103,9 +116,11 @@ def pass_rates(rubric: Rubric, results: Sequence[StudentResult]) -> dict[str, fl
     """Share of graded students with full points on each automated criterion."""
     graded = [r for r in results if r.criteria]
     return {
-        criterion.id: (sum(r.criteria.get(criterion.id, 0.0) >= criterion.points for r in graded) / len(graded)
-                       if graded else 0.0)
-        for criterion in rubric.criteria if not criterion.manual
+        criterion.id: (
+            sum(r.criteria.get(criterion.id, 0.0) >= criterion.points for r in graded) / len(graded) if graded else 0.0
+        )
+        for criterion in rubric.criteria
+        if not criterion.manual
     }
 
 
@@ -129,7 +144,9 @@ def summary_html(title: str, rubric: Rubric, results: Sequence[StudentResult]) -
     status_rows = "".join(f"<tr><td>{html.escape(s)}</td><td>{n}</td></tr>" for s, n in sorted(statuses.items()))
     slow_rows = "".join(
         f"<tr><td>{html.escape(r.student)}</td><td>{r.duration_s:.1f}</td><td>{html.escape(r.status)}</td>"
-        f"<td>{'' if r.score is None else f'{r.score:g}'}</td></tr>" for r in slowest)
+        f"<td>{'' if r.score is None else f'{r.score:g}'}</td></tr>"
+        for r in slowest
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}

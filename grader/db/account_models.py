@@ -14,8 +14,10 @@ class SignInFailure(Base):
     """One failed sign-in: the e-mail typed (known or not) and the address it came from."""
 
     __tablename__ = "sign_in_failures"
-    __table_args__ = (Index("ix_sign_in_failures_email_at", "email", "at"),
-                      Index("ix_sign_in_failures_address_at", "address", "at"))
+    __table_args__ = (
+        Index("ix_sign_in_failures_email_at", "email", "at"),
+        Index("ix_sign_in_failures_address_at", "address", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(320))

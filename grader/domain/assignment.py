@@ -11,8 +11,29 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 SubmissionKind = Literal["py", "zip", "ipynb", "folder"]
 ASSIGNMENT_ID = re.compile(r"^p[1-9][0-9]*$")
 DEFAULT_EXTENSIONS = (
-    ".py", ".ipynb", ".txt", ".md", ".rst", ".json", ".jsonl", ".csv", ".tsv", ".yaml", ".yml", ".toml", ".cfg",
-    ".ini", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".npz", ".npy", ".safetensors", ".html",
+    ".py",
+    ".ipynb",
+    ".txt",
+    ".md",
+    ".rst",
+    ".json",
+    ".jsonl",
+    ".csv",
+    ".tsv",
+    ".yaml",
+    ".yml",
+    ".toml",
+    ".cfg",
+    ".ini",
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".gif",
+    ".svg",
+    ".npz",
+    ".npy",
+    ".safetensors",
+    ".html",
 )
 
 
@@ -36,33 +57,47 @@ class Limits(BaseModel):
     output_kb: int = Field(256, ge=1, le=65536, description="stdout and stderr kept for feedback")
     cell_timeout_s: int = Field(60, ge=1, le=3600, description="per notebook cell")
     notebook_cells_s: int | None = Field(
-        None, ge=1, le=3600, description="all of a notebook's own cells together; the rest of time_s is kept for the "
-        "grader's checks (default: half of time_s)")
+        None,
+        ge=1,
+        le=3600,
+        description="all of a notebook's own cells together; the rest of time_s is kept for the "
+        "grader's checks (default: half of time_s)",
+    )
     budgets_s: dict[str, float] = Field(
-        default_factory=dict, description="named time budgets the probe reads with gp.budget(name), e.g. training")
+        default_factory=dict, description="named time budgets the probe reads with gp.budget(name), e.g. training"
+    )
     gpu: GpuLimits | None = Field(None, description="what changes when the run got a GPU")
 
     @model_validator(mode="after")
     def _cells_leave_time_for_the_checks(self) -> "Limits":
         if self.notebook_cells_s is not None and self.notebook_cells_s >= self.time_s:
-            raise ValueError(f"notebook_cells_s ({self.notebook_cells_s}) must be less than time_s ({self.time_s}): "
-                             "the grader's checks run after the cells, within the same time")
+            raise ValueError(
+                f"notebook_cells_s ({self.notebook_cells_s}) must be less than time_s ({self.time_s}): "
+                "the grader's checks run after the cells, within the same time"
+            )
         return self
 
     @model_validator(mode="after")
     def _gpu_budgets_have_cpu_ones(self) -> "Limits":
         unknown = sorted(set(self.gpu.budgets_s) - set(self.budgets_s)) if self.gpu else []
         if unknown:
-            raise ValueError(f"limits.gpu.budgets_s names {unknown}, which limits.budgets_s lacks: every budget needs "
-                             "its CPU value, which a run without a GPU uses")
+            raise ValueError(
+                f"limits.gpu.budgets_s names {unknown}, which limits.budgets_s lacks: every budget needs "
+                "its CPU value, which a run without a GPU uses"
+            )
         return self
 
     def for_device(self, device: str) -> "Limits":
         """The limits of a run on `device` ("cpu" or "cuda"): on a GPU, limits.gpu's values replace the others."""
         if device != "cuda" or self.gpu is None:
             return self
-        return self.model_copy(update={"time_s": self.gpu.time_s or self.time_s,
-                                       "budgets_s": {**self.budgets_s, **self.gpu.budgets_s}, "gpu": None})
+        return self.model_copy(
+            update={
+                "time_s": self.gpu.time_s or self.time_s,
+                "budgets_s": {**self.budgets_s, **self.gpu.budgets_s},
+                "gpu": None,
+            }
+        )
 
     @property
     def notebook_cells_budget_s(self) -> int:
@@ -71,8 +106,11 @@ class Limits(BaseModel):
     def effective(self) -> dict[str, float | int]:
         """The limits a run is held to, as numbers (the result's `sandbox.limits`): defaults resolved."""
         budgets = {f"budget_{name}_s": value for name, value in self.budgets_s.items()}
-        return {**self.model_dump(exclude={"notebook_cells_s", "budgets_s", "gpu"}),
-                "notebook_cells_s": self.notebook_cells_budget_s, **budgets}
+        return {
+            **self.model_dump(exclude={"notebook_cells_s", "budgets_s", "gpu"}),
+            "notebook_cells_s": self.notebook_cells_budget_s,
+            **budgets,
+        }
 
 
 class Assignment(BaseModel):
@@ -83,8 +121,10 @@ class Assignment(BaseModel):
     deadline_lesson: int | None = None
     deadline: datetime | None = None  # a date of its own; else the course calendar's date of deadline_lesson
     hidden_criteria_shown: Literal["after_due_date", "after_course_end"] = Field(
-        "after_course_end", description="when criteria with visibility after_deadline appear to students: while late "
-        "work still counts, showing them after the due date shows late students what the hidden tests check")
+        "after_course_end",
+        description="when criteria with visibility after_deadline appear to students: while late "
+        "work still counts, showing them after the due date shows late students what the hidden tests check",
+    )
     kinds: tuple[SubmissionKind, ...] = ("py", "zip", "ipynb", "folder")
     entry: str = "solution.py"
     gpu: Literal["none", "optional", "required"] = "none"

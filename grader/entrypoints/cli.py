@@ -30,8 +30,11 @@ from grader.web.cli import admin
 if TYPE_CHECKING:
     from grader.pipeline import Grader
 
-app = typer.Typer(help="Autograder for the Workshop on applied language and generative models.", no_args_is_help=True,
-                  pretty_exceptions_show_locals=False)
+app = typer.Typer(
+    help="Autograder for the Workshop on applied language and generative models.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
 sandbox_app = typer.Typer(help="The sandbox image.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
 app.command("plagiarism")(plagiarism)
@@ -78,8 +81,9 @@ def grade(
     submission: Path = typer.Argument(..., help="a .py file, a .ipynb notebook, a .zip, or a folder"),
     assignment: str = typer.Option(..., "--assignment", "-a", help="assignment id: p1 ... p5"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the result JSON (schema_version 1) here"),
-    sandbox: Optional[str] = typer.Option(None, help="docker | local (default: GRADER_SANDBOX, else docker if an "
-                                                     "engine answers)"),
+    sandbox: Optional[str] = typer.Option(
+        None, help="docker | local (default: GRADER_SANDBOX, else docker if an engine answers)"
+    ),
     explain: bool = typer.Option(False, help="also print each hidden check's detail (instructors only)"),
 ) -> None:
     """Grade one submission and print its report. Exit 0 whenever a verdict was reached, whatever the score."""
@@ -91,8 +95,12 @@ def grade(
         raise typer.Exit(2)
     _known_assignment(settings, assignment)
     verdict = _grader(settings, sandbox).grade_path(submission, assignment)
-    render_report(verdict.result, console, title=f"{assignment}: {submission.name}",
-                  explain=verdict.check_outcomes if explain else None)
+    render_report(
+        verdict.result,
+        console,
+        title=f"{assignment}: {submission.name}",
+        explain=verdict.check_outcomes if explain else None,
+    )
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(verdict.result.model_dump_json(indent=2), encoding="utf-8")
@@ -122,8 +130,10 @@ def validate() -> None:
 
 
 @app.command()
-def handout(assignment: str = typer.Argument(...),
-            out: Optional[Path] = typer.Option(None, help="zip to write (default: handouts/<id>.zip)")) -> None:
+def handout(
+    assignment: str = typer.Argument(...),
+    out: Optional[Path] = typer.Option(None, help="zip to write (default: handouts/<id>.zip)"),
+) -> None:
     """Build the student handout zip (README, starter, public tests, public rubric; never hidden tests)."""
     from grader.handout import build_handout
 
@@ -138,8 +148,9 @@ def check_references_command(
     assignment: Optional[list[str]] = typer.Option(None, "--assignment", "-a", help="default: every assignment"),
     sandbox: Optional[str] = typer.Option(None, help="docker | local"),
     jobs: int = typer.Option(0, help="gradings in parallel (default: the number of cores)"),
-    device: Optional[str] = typer.Option(None, help="cuda | cpu: every run on that device (default: as each "
-                                                    "assignment asks and the host allows)"),
+    device: Optional[str] = typer.Option(
+        None, help="cuda | cpu: every run on that device (default: as each assignment asks and the host allows)"
+    ),
 ) -> None:
     """Grade every reference (full marks), starter (at most its floor) and mutant (must lose its criterion)."""
     from grader import course_files
@@ -164,29 +175,42 @@ def check_references_command(
             errors.print(f"[red]--device cuda, but {choice.reason}[/red]")
             raise typer.Exit(2)
     started = time.monotonic()
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TimeRemainingColumn(), console=console) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as progress:
         task = progress.add_task("grading references", total=None)
 
         def report(result) -> None:
             mark = "[green]ok[/green]  " if result.ok else "[red]FAIL[/red]"
-            progress.console.print(f"{mark} {result.case.assignment_id} {result.case.name:<32} "
-                                   f"{result.status:<8} {result.score:>5g}  {result.duration_s:6.1f} s"
-                                   + ("" if result.ok else f"\n      {result.problem}"))
+            progress.console.print(
+                f"{mark} {result.case.assignment_id} {result.case.name:<32} "
+                f"{result.status:<8} {result.score:>5g}  {result.duration_s:6.1f} s"
+                + ("" if result.ok else f"\n      {result.problem}")
+            )
             progress.advance(task)
 
-        run = check_references(settings, grader, ids, workers, on_result=report,
-                               on_cases=lambda total: progress.update(task, total=total))
+        run = check_references(
+            settings, grader, ids, workers, on_result=report, on_cases=lambda total: progress.update(task, total=total)
+        )
     failed = [r for r in run.results if not r.ok]
-    console.print(f"{len(run.results) - len(failed)} passed, {len(failed)} failed "
-                  f"({time.monotonic() - started:.0f} s, {workers} in parallel)")
+    console.print(
+        f"{len(run.results) - len(failed)} passed, {len(failed)} failed "
+        f"({time.monotonic() - started:.0f} s, {workers} in parallel)"
+    )
     if failed:
         raise typer.Exit(1)
 
 
 @app.command()
-def demo(sandbox: Optional[str] = typer.Option(None, help="docker | local (default: docker if an engine answers)"),
-         json_dir: Optional[Path] = typer.Option(None, help="also write both result JSON files here")) -> None:
+def demo(
+    sandbox: Optional[str] = typer.Option(None, help="docker | local (default: docker if an engine answers)"),
+    json_dir: Optional[Path] = typer.Option(None, help="also write both result JSON files here"),
+) -> None:
     """Grade the project-1 reference solution and a partly broken variant of it, and print both reports."""
     from grader.feedback import render_report
     from grader.references import apply_mutant, load_mutant
@@ -195,8 +219,12 @@ def demo(sandbox: Optional[str] = typer.Option(None, help="docker | local (defau
     grader = _grader(settings, sandbox)
     reference = settings.references_dir / "p1"
     with tempfile.TemporaryDirectory(prefix="grader-demo-") as scratch:
-        broken = apply_mutant(reference, load_mutant(reference / "mutants" / "partly_broken.yaml"),
-                              Path(scratch) / "partly_broken", "partly_broken")
+        broken = apply_mutant(
+            reference,
+            load_mutant(reference / "mutants" / "partly_broken.yaml"),
+            Path(scratch) / "partly_broken",
+            "partly_broken",
+        )
         for label, source in (("reference solution", reference), ("partly broken sample", broken)):
             console.rule(f"p1: {label}")
             verdict = grader.grade_path(source, "p1")
@@ -207,9 +235,15 @@ def demo(sandbox: Optional[str] = typer.Option(None, help="docker | local (defau
 
 
 @sandbox_app.command("build")
-def sandbox_build(gpu: bool = typer.Option(False, "--gpu", help="the CUDA image: torch's CUDA build "
-                                                               "(GRADER_SANDBOX_CUDA), every other package the same; "
-                                                               "needs no GPU to build")) -> None:
+def sandbox_build(
+    gpu: bool = typer.Option(
+        False,
+        "--gpu",
+        help="the CUDA image: torch's CUDA build "
+        "(GRADER_SANDBOX_CUDA), every other package the same; "
+        "needs no GPU to build",
+    ),
+) -> None:
     """Build the sandbox image with no registry (debootstrap + wheelhouse); skipped when its tag exists."""
     from grader.sandbox.image import ensure_image
     from grader.sandbox.select import docker_client
@@ -218,11 +252,17 @@ def sandbox_build(gpu: bool = typer.Option(False, "--gpu", help="the CUDA image:
     try:
         client = docker_client(settings)
     except Exception as error:  # the SDK raises several unrelated types when no engine answers
-        errors.print(f"[red]no Docker engine answers: {error}[/red]\nstart one with: sudo bash sandbox/start-dockerd.sh")
+        errors.print(
+            f"[red]no Docker engine answers: {error}[/red]\nstart one with: sudo bash sandbox/start-dockerd.sh"
+        )
         raise typer.Exit(2)
-    tag = ensure_image(client, settings.sandbox_dir, settings.data_dir / "sandbox-build",
-                       progress=lambda line: console.print(f"[dim]{line}[/dim]"),
-                       cuda=settings.sandbox_cuda if gpu else None)
+    tag = ensure_image(
+        client,
+        settings.sandbox_dir,
+        settings.data_dir / "sandbox-build",
+        progress=lambda line: console.print(f"[dim]{line}[/dim]"),
+        cuda=settings.sandbox_cuda if gpu else None,
+    )
     console.print(f"sandbox image: {tag}")
 
 

@@ -49,8 +49,10 @@ def check_port_free(listen: Listen) -> None:
         try:
             probe.bind((listen.host, listen.port))
         except OSError as error:
-            raise ServeError(f"cannot listen on {listen.host}:{listen.port}: {error.strerror}; "
-                             "stop what uses it or choose another --port") from error
+            raise ServeError(
+                f"cannot listen on {listen.host}:{listen.port}: {error.strerror}; "
+                "stop what uses it or choose another --port"
+            ) from error
 
 
 def _family(host: str) -> socket.AddressFamily:
@@ -114,8 +116,9 @@ def run_server(settings: Settings, listen: Listen, processes: int) -> None:
                 if child.process.is_alive():
                     continue
                 if time.monotonic() - child.started_at < STARTUP_GRACE_S:
-                    raise ServeError(f"{child.name} exited during startup (code {child.process.exitcode}); "
-                                     "see its error above")
+                    raise ServeError(
+                        f"{child.name} exited during startup (code {child.process.exitcode}); see its error above"
+                    )
                 log.warning("%s exited (code %s); starting it again", child.name, child.process.exitcode)
                 child.start()
     finally:
@@ -126,17 +129,22 @@ def run_server(settings: Settings, listen: Listen, processes: int) -> None:
             child.process.join()
 
 
-def serve(host: str = typer.Option("127.0.0.1", help="interface to listen on"),
-          port: int = typer.Option(8000, help="TCP port"),
-          processes: int = typer.Option(0, min=0, help="web server processes (default: one per core)")) -> None:
+def serve(
+    host: str = typer.Option("127.0.0.1", help="interface to listen on"),
+    port: int = typer.Option(8000, help="TCP port"),
+    processes: int = typer.Option(0, min=0, help="web server processes (default: one per core)"),
+) -> None:
     """Run the web app (pages, JSON API at /api, docs at /api/docs) with its grading workers."""
     from grader.db.migrations import upgrade_to_head
 
     settings = Settings()
     upgrade_to_head(settings.effective_database_url)  # once, before several processes open the database
     processes = processes or os.cpu_count() or 1
-    grading = (f"one grading process with {settings.workers or os.cpu_count()} sandboxes"
-               if settings.queue == "inprocess" else "grading by Celery workers")
+    grading = (
+        f"one grading process with {settings.workers or os.cpu_count()} sandboxes"
+        if settings.queue == "inprocess"
+        else "grading by Celery workers"
+    )
     typer.echo(f"grader serve: http://{host}:{port} ({processes} web processes, {grading}); Ctrl-C stops")
     try:
         run_server(settings, Listen(host, port), processes)

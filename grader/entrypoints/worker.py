@@ -29,9 +29,14 @@ def refuse_without_a_usable_gpu(settings: Settings) -> None:
 
 def worker(
     gpu: bool = typer.Option(False, "--gpu", help="this host passes a GPU to the sandbox: take GPU assignments too"),
-    concurrency: Optional[int] = typer.Option(None, "--concurrency", "-c", min=1,
-                                              help="sandboxes at once (default: GRADER_WORKERS, else the cores "
-                                                   "divided by the assignments' largest limits.cpus)"),
+    concurrency: Optional[int] = typer.Option(
+        None,
+        "--concurrency",
+        "-c",
+        min=1,
+        help="sandboxes at once (default: GRADER_WORKERS, else the cores "
+        "divided by the assignments' largest limits.cpus)",
+    ),
 ) -> None:
     """Grade jobs from the broker (GRADER_BROKER_URL) into the gradebook (GRADER_DATABASE_URL) until stopped."""
     # Imported here: every `grader` call loads this module (grader/entrypoints/cli.py)

@@ -34,16 +34,18 @@ class Accounts:
         return self.session.scalar(select(User).where(User.email == email.strip().lower()))
 
     def student_by_number(self, student_number: str) -> User | None:
-        return self.session.scalar(select(User).where(User.student_number == student_number, User.role == "student")
-                                   .order_by(User.id).limit(1))
+        return self.session.scalar(
+            select(User).where(User.student_number == student_number, User.role == "student").order_by(User.id).limit(1)
+        )
 
     def students(self) -> list[User]:
         return list(self.session.scalars(select(User).where(User.role == "student").order_by(User.name, User.email)))
 
     def add_user(self, entry: RosterEntry, role: str) -> tuple[User, str]:
         """Create an account with a one-time invitation token (returned once; only its digest is stored)."""
-        user = User(email=entry.email.strip().lower(), name=entry.name.strip(), student_number=entry.student_number,
-                    role=role)
+        user = User(
+            email=entry.email.strip().lower(), name=entry.name.strip(), student_number=entry.student_number, role=role
+        )
         self.session.add(user)
         invite = self.reissue_invite(user)
         self.session.flush()
@@ -82,7 +84,9 @@ class Accounts:
     def open_session(self, user: User, lifetime: timedelta) -> tuple[str, WebSession]:
         token = secrets.token_urlsafe(32)
         web_session = WebSession(
-            token_hash=token_digest(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32),
+            token_hash=token_digest(token),
+            user_id=user.id,
+            csrf_token=secrets.token_urlsafe(32),
             expires_at=utcnow() + lifetime,
         )
         self.session.add(web_session)
@@ -103,5 +107,6 @@ class Accounts:
 
     def revoke_api_token(self, user_id: int, token_id: int) -> bool:
         """Only the owner's own token; False when there is none such."""
-        return bool(self.session.execute(
-            delete(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id)).rowcount)
+        return bool(
+            self.session.execute(delete(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id)).rowcount
+        )

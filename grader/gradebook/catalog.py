@@ -18,13 +18,15 @@ def course_assignments(settings: Settings, rules: CourseRules) -> list[Gradebook
     assignments = []
     for assignment in sorted(list_assignments(settings), key=lambda a: (len(a.id), a.id)):
         rubric = load_rubric(settings, assignment.id)
-        assignments.append(GradebookAssignment(
-            id=assignment.id,
-            title=assignment.title,
-            manual_criteria=tuple(ManualCriterion(c.id, c.title, c.points) for c in rubric.criteria if c.manual),
-            spec=assignment,
-            dates=rules.project_dates(assignment),
-        ))
+        assignments.append(
+            GradebookAssignment(
+                id=assignment.id,
+                title=assignment.title,
+                manual_criteria=tuple(ManualCriterion(c.id, c.title, c.points) for c in rubric.criteria if c.manual),
+                spec=assignment,
+                dates=rules.project_dates(assignment),
+            )
+        )
     return assignments
 
 

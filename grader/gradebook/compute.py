@@ -51,8 +51,11 @@ def _share(attempt: Attempt, late: Lateness) -> float:
 
 
 def counting_attempt(attempts: Sequence[Attempt], dates: ProjectDates, rules: CourseRules) -> Attempt | None:
-    eligible = [attempt for attempt in attempts
-                if attempt.status != NOT_AN_ATTEMPT and lateness(attempt.submitted_at, dates, rules).counts]
+    eligible = [
+        attempt
+        for attempt in attempts
+        if attempt.status != NOT_AN_ATTEMPT and lateness(attempt.submitted_at, dates, rules).counts
+    ]
     if not eligible:
         return None
     latest = max(eligible, key=lambda attempt: (attempt.submitted_at, attempt.submission_id))
@@ -61,12 +64,18 @@ def counting_attempt(attempts: Sequence[Attempt], dates: ProjectDates, rules: Co
     graded = [attempt for attempt in eligible if attempt.graded]
     if not graded:
         return latest
-    return max(graded, key=lambda attempt: (_share(attempt, lateness(attempt.submitted_at, dates, rules)),
-                                            attempt.submitted_at))
+    return max(
+        graded,
+        key=lambda attempt: (_share(attempt, lateness(attempt.submitted_at, dates, rules)), attempt.submitted_at),
+    )
 
 
 def project_score(
-    assignment_id: str, counting: Attempt | None, manual_points: float, penalized: bool, rules: CourseRules,
+    assignment_id: str,
+    counting: Attempt | None,
+    manual_points: float,
+    penalized: bool,
+    rules: CourseRules,
     late: Lateness | None = None,
 ) -> ProjectScore:
     """Scale the counting attempt's rubric score (automated + manual criteria) to the project's course weight.
@@ -83,8 +92,14 @@ def project_score(
         points -= late.penalty_share * max_points
     if penalized:
         points -= rules.plagiarism_penalty * max_points
-    return ProjectScore(assignment_id, round(max(0.0, points), 2), max_points,
-                        counting.submission_id if counting else None, penalized, late)
+    return ProjectScore(
+        assignment_id,
+        round(max(0.0, points), 2),
+        max_points,
+        counting.submission_id if counting else None,
+        penalized,
+        late,
+    )
 
 
 def standing(
@@ -100,8 +115,6 @@ def standing(
     total = round(homework + (defense or 0.0), 2)
     passed = total >= rules.pass_threshold
     retake_eligible = (
-        not passed
-        and homework >= rules.retake_homework_min
-        and questions_answered >= rules.retake_questions_required
+        not passed and homework >= rules.retake_homework_min and questions_answered >= rules.retake_questions_required
     )
     return Standing(tuple(projects), homework, defense, total, passed, retake_eligible)

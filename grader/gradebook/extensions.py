@@ -18,15 +18,17 @@ class ExtensionError(ValueError):
     """An extension that cannot be granted; the message says what to change."""
 
 
-def grant_extension(gradebook: Gradebook, student: User, assignment_id: str, days: int, note: str,
-                    by: User) -> Extension:
+def grant_extension(
+    gradebook: Gradebook, student: User, assignment_id: str, days: int, note: str, by: User
+) -> Extension:
     """Record the grant (the audit row); it replaces the student's earlier grant for the project, and 0 withdraws."""
     if student.role != "student":
         raise ExtensionError(f"{student.email} is not a student; extensions are for students")
     if not 0 <= days <= MAX_EXTENSION_DAYS:
         raise ExtensionError(f"an extension is 0 to {MAX_EXTENSION_DAYS} days (0 withdraws one); got {days}")
-    extension = Extension(user_id=student.id, assignment_id=assignment_id, days=days, note=note.strip(),
-                          granted_by=by.id)
+    extension = Extension(
+        user_id=student.id, assignment_id=assignment_id, days=days, note=note.strip(), granted_by=by.id
+    )
     gradebook.session.add(extension)
     gradebook.session.flush()
     return extension
@@ -42,5 +44,6 @@ def extension_days(gradebook: Gradebook, user_ids: Collection[int] | None = None
 
 def extension_history(gradebook: Gradebook, user_id: int) -> list[Extension]:
     """Every grant for the student, newest first: the audit trail."""
-    return list(gradebook.session.scalars(
-        select(Extension).where(Extension.user_id == user_id).order_by(Extension.id.desc())))
+    return list(
+        gradebook.session.scalars(select(Extension).where(Extension.user_id == user_id).order_by(Extension.id.desc()))
+    )

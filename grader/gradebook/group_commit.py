@@ -26,8 +26,9 @@ class SubmissionRecorder:
     store (one without `content`): `grader serve` flushes the store there, so those files are on disk before any of
     them is acknowledged. An upload with `content` is made durable by the commit itself."""
 
-    def __init__(self, session_factory: sessionmaker, before_commit: Callable[[], None] = lambda: None,
-                 max_batch: int = 256) -> None:
+    def __init__(
+        self, session_factory: sessionmaker, before_commit: Callable[[], None] = lambda: None, max_batch: int = 256
+    ) -> None:
         self._session_factory = session_factory
         self._before_commit = before_commit
         self._max_batch = max_batch

@@ -18,23 +18,37 @@ class ManualScores:
         self.session = session
 
     def enter(self, student: User, assignment_id: str, item: str, points: float, note: str, by: User) -> None:
-        self.session.add(ManualScore(
-            user_id=student.id, assignment_id=assignment_id, item=item, points=points, note=note, entered_by=by.id,
-        ))
+        self.session.add(
+            ManualScore(
+                user_id=student.id,
+                assignment_id=assignment_id,
+                item=item,
+                points=points,
+                note=note,
+                entered_by=by.id,
+            )
+        )
 
     def note(self, user_id: int, assignment_id: str, item: str) -> str:
         """The note of the latest entry: what the instructor told the student with the points."""
-        return self.session.scalar(
-            select(ManualScore.note)
-            .where(ManualScore.user_id == user_id, ManualScore.assignment_id == assignment_id, ManualScore.item == item)
-            .order_by(ManualScore.id.desc()).limit(1)
-        ) or ""
+        return (
+            self.session.scalar(
+                select(ManualScore.note)
+                .where(
+                    ManualScore.user_id == user_id, ManualScore.assignment_id == assignment_id, ManualScore.item == item
+                )
+                .order_by(ManualScore.id.desc())
+                .limit(1)
+            )
+            or ""
+        )
 
     def points(self, user_id: int, assignment_id: str, item: str) -> float | None:
         return self.session.scalar(
             select(ManualScore.points)
             .where(ManualScore.user_id == user_id, ManualScore.assignment_id == assignment_id, ManualScore.item == item)
-            .order_by(ManualScore.id.desc()).limit(1)
+            .order_by(ManualScore.id.desc())
+            .limit(1)
         )
 
     def entries(self, user_id: int | None = None) -> list[ManualScore]:

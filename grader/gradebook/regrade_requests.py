@@ -17,12 +17,14 @@ class RequestRefused(ValueError):
     """What the asker should change: an empty message, an unknown criterion, points out of range."""
 
 
-def open_request(session: Session, submission: Submission, criterion_id: str, criteria: dict[str, float],
-                 student: User, body: str) -> RegradeRequest:
+def open_request(
+    session: Session, submission: Submission, criterion_id: str, criteria: dict[str, float], student: User, body: str
+) -> RegradeRequest:
     """`criteria`: the criteria the student sees on the result (id -> max points)."""
     if criterion_id not in criteria:
-        raise RequestRefused(f"{criterion_id!r} is not a criterion you can see on this result; "
-                             "choose one from the list")
+        raise RequestRefused(
+            f"{criterion_id!r} is not a criterion you can see on this result; choose one from the list"
+        )
     if not body.strip():
         raise RequestRefused("say what you think was graded wrong: the message is empty")
     request = RegradeRequest(submission_id=submission.id, criterion_id=criterion_id, status="open")
@@ -32,8 +34,15 @@ def open_request(session: Session, submission: Submission, criterion_id: str, cr
     return request
 
 
-def reply(session: Session, request: RegradeRequest, author: User, body: str, override: float | None = None,
-          automatic_points: float | None = None, max_points: float | None = None) -> None:
+def reply(
+    session: Session,
+    request: RegradeRequest,
+    author: User,
+    body: str,
+    override: float | None = None,
+    automatic_points: float | None = None,
+    max_points: float | None = None,
+) -> None:
     """A student's follow-up reopens the request; an instructor's reply answers it, and may override the points."""
     if not body.strip():
         raise RequestRefused("the message is empty")
@@ -48,13 +57,19 @@ def reply(session: Session, request: RegradeRequest, author: User, body: str, ov
 
 
 def thread(session: Session, request_id: int) -> list[RegradeMessage]:
-    return list(session.scalars(select(RegradeMessage).where(RegradeMessage.request_id == request_id)
-                                .order_by(RegradeMessage.id)))
+    return list(
+        session.scalars(
+            select(RegradeMessage).where(RegradeMessage.request_id == request_id).order_by(RegradeMessage.id)
+        )
+    )
 
 
 def requests_of_submission(session: Session, submission_id: int) -> list[RegradeRequest]:
-    return list(session.scalars(select(RegradeRequest).where(RegradeRequest.submission_id == submission_id)
-                                .order_by(RegradeRequest.id)))
+    return list(
+        session.scalars(
+            select(RegradeRequest).where(RegradeRequest.submission_id == submission_id).order_by(RegradeRequest.id)
+        )
+    )
 
 
 def all_requests(session: Session) -> list[RegradeRequest]:
@@ -64,8 +79,11 @@ def all_requests(session: Session) -> list[RegradeRequest]:
 
 def overrides(session: Session, submission_id: int) -> dict[str, float]:
     """Criterion id -> the points an instructor set instead of the automatic ones."""
-    return {request.criterion_id: request.override_points for request in requests_of_submission(session, submission_id)
-            if request.override_points is not None}
+    return {
+        request.criterion_id: request.override_points
+        for request in requests_of_submission(session, submission_id)
+        if request.override_points is not None
+    }
 
 
 def score_adjustments(session: Session, submission_ids: Collection[int] | None = None) -> dict[int, float]:
@@ -75,6 +93,7 @@ def score_adjustments(session: Session, submission_ids: Collection[int] | None =
         query = query.where(RegradeRequest.submission_id.in_(submission_ids))
     moved: dict[int, float] = {}
     for request in session.scalars(query):
-        moved[request.submission_id] = (moved.get(request.submission_id, 0.0)
-                                        + request.override_points - (request.automatic_points or 0.0))
+        moved[request.submission_id] = (
+            moved.get(request.submission_id, 0.0) + request.override_points - (request.automatic_points or 0.0)
+        )
     return moved

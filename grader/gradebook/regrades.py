@@ -40,14 +40,21 @@ class BatchSummary:
         return "ready" if self.done_jobs == self.total_jobs else "running"
 
 
-def superseded_by(batch_id: int, regraded: Mapping[int, frozenset[int]],
-                  published: Mapping[int, datetime | None]) -> int | None:
+def superseded_by(
+    batch_id: int, regraded: Mapping[int, frozenset[int]], published: Mapping[int, datetime | None]
+) -> int | None:
     """The first later, published batch that regraded one of this batch's submissions (None: not superseded)."""
     if published.get(batch_id) is not None:
         return None
     mine = regraded.get(batch_id, frozenset())
-    return next((later for later in sorted(regraded) if later > batch_id and published.get(later) is not None
-                 and regraded[later] & mine), None)
+    return next(
+        (
+            later
+            for later in sorted(regraded)
+            if later > batch_id and published.get(later) is not None and regraded[later] & mine
+        ),
+        None,
+    )
 
 
 class Regrades:
@@ -56,7 +63,8 @@ class Regrades:
 
     def start(self, assignment_id: str, submissions: Sequence[Submission], by: User) -> tuple[RegradeBatch, list[int]]:
         batch = RegradeBatch(
-            assignment_id=assignment_id, requested_by=by.id,
+            assignment_id=assignment_id,
+            requested_by=by.id,
             submission_id=submissions[0].id if len(submissions) == 1 else None,
         )
         self.session.add(batch)
@@ -74,7 +82,8 @@ class Regrades:
 
     def records(self, batch_id: int) -> dict[int, GradeRecord]:
         records = self.session.scalars(
-            select(GradeRecord).join(GradingJob, GradeRecord.job_id == GradingJob.id)
+            select(GradeRecord)
+            .join(GradingJob, GradeRecord.job_id == GradingJob.id)
             .where(GradingJob.regrade_batch_id == batch_id)
         )
         return {record.submission_id: record for record in records}
@@ -87,23 +96,37 @@ class Regrades:
     def summaries(self) -> list[BatchSummary]:
         """Every batch, newest first, in two queries."""
         batches = self.session.execute(
-            select(RegradeBatch, User.email).join(User, User.id == RegradeBatch.requested_by)
-            .order_by(RegradeBatch.id.desc())).all()
+            select(RegradeBatch, User.email)
+            .join(User, User.id == RegradeBatch.requested_by)
+            .order_by(RegradeBatch.id.desc())
+        ).all()
         regraded: dict[int, set[int]] = {}
         done: dict[int, int] = {}
         total: dict[int, int] = {}
         for batch_id, submission_id, state in self.session.execute(
-                select(GradingJob.regrade_batch_id, GradingJob.submission_id, GradingJob.state)
-                .where(GradingJob.regrade_batch_id.is_not(None))):
+            select(GradingJob.regrade_batch_id, GradingJob.submission_id, GradingJob.state).where(
+                GradingJob.regrade_batch_id.is_not(None)
+            )
+        ):
             regraded.setdefault(batch_id, set()).add(submission_id)
             total[batch_id] = total.get(batch_id, 0) + 1
             done[batch_id] = done.get(batch_id, 0) + (state == "done")
         frozen = {batch_id: frozenset(ids) for batch_id, ids in regraded.items()}
         published = {batch.id: batch.published_at for batch, _ in batches}
-        return [BatchSummary(batch.id, batch.assignment_id, batch.submission_id, email, batch.requested_at,
-                             batch.published_at, total.get(batch.id, 0), done.get(batch.id, 0),
-                             superseded_by(batch.id, frozen, published))
-                for batch, email in batches]
+        return [
+            BatchSummary(
+                batch.id,
+                batch.assignment_id,
+                batch.submission_id,
+                email,
+                batch.requested_at,
+                batch.published_at,
+                total.get(batch.id, 0),
+                done.get(batch.id, 0),
+                superseded_by(batch.id, frozen, published),
+            )
+            for batch, email in batches
+        ]
 
     def summary(self, batch_id: int) -> BatchSummary | None:
         return next((summary for summary in self.summaries() if summary.id == batch_id), None)

@@ -53,7 +53,8 @@ class StudentRow:
 def confirmed_assignments(user: User, flags: Sequence[PlagiarismFlag]) -> set[str]:
     keys = student_keys(user)
     return {
-        flag.assignment_id for flag in flags
+        flag.assignment_id
+        for flag in flags
         if flag.status == "confirmed" and (flag.student_a in keys or flag.student_b in keys)
     }
 
@@ -64,13 +65,18 @@ def flags_of(user: User, flags: Sequence[PlagiarismFlag]) -> tuple[PlagiarismFla
 
 
 def manual_points(snapshot: Snapshot, user: User, assignment: GradebookAssignment) -> float:
-    return sum(snapshot.manual_points(user.id, assignment.id, criterion.id) or 0.0
-               for criterion in assignment.manual_criteria)
+    return sum(
+        snapshot.manual_points(user.id, assignment.id, criterion.id) or 0.0 for criterion in assignment.manual_criteria
+    )
 
 
 def student_standing(
-    snapshot: Snapshot, user: User, assignments: Sequence[GradebookAssignment], rules: CourseRules,
-    flags: Sequence[PlagiarismFlag], extensions: dict[tuple[int, str], int],
+    snapshot: Snapshot,
+    user: User,
+    assignments: Sequence[GradebookAssignment],
+    rules: CourseRules,
+    flags: Sequence[PlagiarismFlag],
+    extensions: dict[tuple[int, str], int],
     overlay: dict[int, GradeRecord] | None = None,
 ) -> Standing:
     penalized = confirmed_assignments(user, flags)
@@ -78,10 +84,16 @@ def student_standing(
     for assignment in assignments:
         dates = rules.project_dates(assignment.spec, extensions.get((user.id, assignment.id), 0))
         counting = counting_attempt(snapshot.attempts(user.id, assignment.id, overlay), dates, rules)
-        projects.append(project_score(
-            assignment.id, counting, manual_points(snapshot, user, assignment), assignment.id in penalized, rules,
-            lateness(counting.submitted_at, dates, rules) if counting else None,
-        ))
+        projects.append(
+            project_score(
+                assignment.id,
+                counting,
+                manual_points(snapshot, user, assignment),
+                assignment.id in penalized,
+                rules,
+                lateness(counting.submitted_at, dates, rules) if counting else None,
+            )
+        )
     defense = snapshot.manual_points(user.id, COURSE_LEVEL, DEFENSE)
     return standing(projects, defense, questions_answered(snapshot, user), rules)
 
@@ -90,13 +102,19 @@ def questions_answered(snapshot: Snapshot, user: User) -> int:
     return int(snapshot.manual_points(user.id, COURSE_LEVEL, RETAKE_QUESTIONS) or 0)
 
 
-def gradebook_rows(gradebook: Gradebook, assignments: Sequence[GradebookAssignment], rules: CourseRules) -> list[StudentRow]:
+def gradebook_rows(
+    gradebook: Gradebook, assignments: Sequence[GradebookAssignment], rules: CourseRules
+) -> list[StudentRow]:
     flags = plagiarism_flags(gradebook.session)
     snapshot = gradebook.submissions.snapshot()
     extensions = extension_days(gradebook)
     return [
-        StudentRow(user, student_standing(snapshot, user, assignments, rules, flags, extensions),
-                   questions_answered(snapshot, user), flags_of(user, flags))
+        StudentRow(
+            user,
+            student_standing(snapshot, user, assignments, rules, flags, extensions),
+            questions_answered(snapshot, user),
+            flags_of(user, flags),
+        )
         for user in gradebook.accounts.students()
     ]
 
@@ -110,15 +128,34 @@ def grades_csv(rows: Sequence[StudentRow], assignments: Sequence[GradebookAssign
     projects whose points a confirmed plagiarism case took (already deducted from them)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["student_number", "email", "name", *(a.id for a in assignments),
-                     "homework", "defense", "total", "passed", "retake_eligible", "plagiarism_penalty"])
+    writer.writerow(
+        [
+            "student_number",
+            "email",
+            "name",
+            *(a.id for a in assignments),
+            "homework",
+            "defense",
+            "total",
+            "passed",
+            "retake_eligible",
+            "plagiarism_penalty",
+        ]
+    )
     for row in rows:
         projects = {project.assignment_id: project for project in row.standing.projects}
-        writer.writerow([
-            row.user.student_number or "", row.user.email, row.user.name,
-            *(_points(projects[a.id].points) for a in assignments),
-            _points(row.standing.homework), _points(row.standing.defense), _points(row.standing.total),
-            "yes" if row.standing.passed else "no", "yes" if row.standing.retake_eligible else "no",
-            " ".join(project.assignment_id for project in row.standing.projects if project.penalized),
-        ])
+        writer.writerow(
+            [
+                row.user.student_number or "",
+                row.user.email,
+                row.user.name,
+                *(_points(projects[a.id].points) for a in assignments),
+                _points(row.standing.homework),
+                _points(row.standing.defense),
+                _points(row.standing.total),
+                "yes" if row.standing.passed else "no",
+                "yes" if row.standing.retake_eligible else "no",
+                " ".join(project.assignment_id for project in row.standing.projects if project.penalized),
+            ]
+        )
     return out.getvalue()

@@ -33,8 +33,10 @@ class LatePolicy(BaseModel):
     @model_validator(mode="after")
     def _penalty_is_set(self) -> LatePolicy:
         if self.after_due_date == "penalty_per_day" and self.penalty_per_day == 0:
-            raise ValueError("late_policy penalty_per_day needs penalty_per_day: the share of the project's points "
-                             "lost per day begun late, e.g. 0.1")
+            raise ValueError(
+                "late_policy penalty_per_day needs penalty_per_day: the share of the project's points "
+                "lost per day begun late, e.g. 0.1"
+            )
         return self
 
 
@@ -52,7 +54,9 @@ class CourseRules(BaseModel):
     pass_threshold: float = 80.0
     retake_homework_min: float = 70.0
     retake_questions_required: int = 2
-    plagiarism_penalty: float = Field(default=1.0, ge=0.0, le=1.0)  # share of the project's points lost by both students
+    plagiarism_penalty: float = Field(
+        default=1.0, ge=0.0, le=1.0
+    )  # share of the project's points lost by both students
 
     @field_validator("course_end")
     @classmethod
@@ -82,7 +86,8 @@ class CourseRules(BaseModel):
             raise CourseRulesError(
                 f"{assignment.id} is due at lesson {assignment.deadline_lesson}, which the calendar in course.yaml "
                 f"does not list (it lists lessons {', '.join(map(str, sorted(self.calendar)))}): add the lesson's "
-                "date to the calendar or change deadline_lesson in its assignment.yaml")
+                "date to the calendar or change deadline_lesson in its assignment.yaml"
+            )
         return self.calendar[assignment.deadline_lesson]
 
     def project_dates(self, assignment: Assignment, extension_days: int = 0) -> ProjectDates:
@@ -141,9 +146,9 @@ class Lateness:
         days = f"{self.days_late} day{'s' if self.days_late != 1 else ''}"
         return {
             "on_time": "Handed in by the due date: it counts under the course rules.",
-            "late": f"Handed in after the due date ({days} late): it counts, marked \"after the due date\".",
+            "late": f'Handed in after the due date ({days} late): it counts, marked "after the due date".',
             "late_penalty": f"Handed in after the due date ({days} late): it counts, less {self.penalty_share:.0%} "
-                            "of the project's points.",
+            "of the project's points.",
             "late_not_counted": "Handed in after the due date: under the course's late policy it does not count.",
             "after_course_end": "Handed in after the course end: it does not count.",
         }[self.state]

@@ -17,15 +17,21 @@ errors = Console(stderr=True)
 
 def mutation_test(
     assignment: str = typer.Argument(..., help="assignment id: p1 ... p4"),
-    sample: Optional[int] = typer.Option(None, "--sample", min=1, help="analyse this many mutants, drawn with a fixed "
-                                                                       "seed (default: all of them)"),
+    sample: Optional[int] = typer.Option(
+        None, "--sample", min=1, help="analyse this many mutants, drawn with a fixed seed (default: all of them)"
+    ),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="sandboxes in parallel"),
-    timeout: Optional[int] = typer.Option(None, "--timeout", min=1, help="seconds per mutant (default: 3x the "
-                                                                         "reference's grading, at least 30 s)"),
-    retry_timeouts: bool = typer.Option(False, "--retry-timeouts", help="grade the timed-out mutants again (a busy "
-                                                                        "machine makes slow steps pass their budget)"),
-    state: Optional[Path] = typer.Option(None, help="state and report folder (default: .mutation/<id>); a rerun "
-                                                    "there skips the mutants already graded"),
+    timeout: Optional[int] = typer.Option(
+        None, "--timeout", min=1, help="seconds per mutant (default: 3x the reference's grading, at least 30 s)"
+    ),
+    retry_timeouts: bool = typer.Option(
+        False,
+        "--retry-timeouts",
+        help="grade the timed-out mutants again (a busy machine makes slow steps pass their budget)",
+    ),
+    state: Optional[Path] = typer.Option(
+        None, help="state and report folder (default: .mutation/<id>); a rerun there skips the mutants already graded"
+    ),
 ) -> None:
     """Grade first-order mutants of the reference solution; report killed / survived / timed out (JSON + HTML)."""
     # Imported here: every `grader` call loads this module (grader/entrypoints/cli.py)
@@ -44,9 +50,16 @@ def mutation_test(
         course_files.load_assignment(settings, assignment)
         with progress_bar(errors) as bar:
             task = bar.add_task("grading", total=None, counts="")
-            run = run_mutation(settings, assignment, state_dir, sample, workers, timeout,
-                               lambda p: bar.update(task, total=p.total, completed=p.done, counts=counts_text(p)),
-                               retry_timeouts)
+            run = run_mutation(
+                settings,
+                assignment,
+                state_dir,
+                sample,
+                workers,
+                timeout,
+                lambda p: bar.update(task, total=p.total, completed=p.done, counts=counts_text(p)),
+                retry_timeouts,
+            )
     except (course_files.CourseFileError, MutationEngineMissing, MutationError, TriageError) as error:
         errors.print(f"[red]{error}[/red]")
         raise typer.Exit(2)

@@ -53,7 +53,9 @@ def _operators() -> list[tuple[type, object]]:
     try:
         from mutmut.mutation.mutators import mutation_operators
     except ImportError as error:
-        raise MutationEngineMissing("mutation analysis needs mutmut's operators: pip install -e '.[mutation]'") from error
+        raise MutationEngineMissing(
+            "mutation analysis needs mutmut's operators: pip install -e '.[mutation]'"
+        ) from error
     return list(mutation_operators)
 
 
@@ -119,14 +121,20 @@ def mutate_source(relative: str, code: str) -> list[GeneratedMutant]:
 
 
 def python_files(reference: Path) -> list[Path]:
-    return sorted(path for path in reference.rglob("*.py")
-                  if not any(part in SKIPPED_FOLDERS for part in path.relative_to(reference).parts))
+    return sorted(
+        path
+        for path in reference.rglob("*.py")
+        if not any(part in SKIPPED_FOLDERS for part in path.relative_to(reference).parts)
+    )
 
 
 def generate_mutants(reference: Path) -> list[GeneratedMutant]:
     """The mutants of every .py of the reference (its mutants/ and alternatives/ aside), sorted by id's parts."""
-    return [mutant for path in python_files(reference)
-            for mutant in mutate_source(path.relative_to(reference).as_posix(), path.read_text(encoding="utf-8"))]
+    return [
+        mutant
+        for path in python_files(reference)
+        for mutant in mutate_source(path.relative_to(reference).as_posix(), path.read_text(encoding="utf-8"))
+    ]
 
 
 def sample(mutants: list[GeneratedMutant], size: int | None) -> list[GeneratedMutant]:
@@ -152,5 +160,12 @@ def write_mutant(reference: Path, mutant: GeneratedMutant, destination: Path) ->
 
 def unified_diff(reference: Path, mutant: GeneratedMutant) -> str:
     original = (reference / mutant.file).read_text(encoding="utf-8")
-    return "".join(difflib.unified_diff(original.splitlines(keepends=True), mutant.source.splitlines(keepends=True),
-                                        f"a/{mutant.file}", f"b/{mutant.file}", n=1))
+    return "".join(
+        difflib.unified_diff(
+            original.splitlines(keepends=True),
+            mutant.source.splitlines(keepends=True),
+            f"a/{mutant.file}",
+            f"b/{mutant.file}",
+            n=1,
+        )
+    )

@@ -36,8 +36,10 @@ def per_criterion(run: MutationRun) -> dict[str, dict[str, int]]:
     """For each automated criterion: the mutants that lose points on it, and the survivors triaged as its gaps."""
     killed = Counter(c for item in run.outcomes for c in item.lost_criteria)
     gaps = Counter(item.gap_criterion for item in run.outcomes if item.status == "survived" and item.gap_criterion)
-    return {criterion: {"killed": killed.get(criterion, 0), "gaps": gaps.get(criterion, 0)}
-            for criterion in sorted(run.reference.points)}
+    return {
+        criterion: {"killed": killed.get(criterion, 0), "gaps": gaps.get(criterion, 0)}
+        for criterion in sorted(run.reference.points)
+    }
 
 
 def untriaged_survivors(run: MutationRun) -> list[str]:
@@ -68,13 +70,22 @@ def report_data(run: MutationRun, reference_dir: Path) -> dict[str, Any]:
         "per_criterion": per_criterion(run),
         "untriaged_survivors": untriaged_survivors(run),
         "stale_equivalences": stale_equivalences(run),
-        "mutants": [{"id": item.mutant.id, "file": item.mutant.file, "line": item.mutant.line,
-                     "operator": item.mutant.operator, "status": item.status, "triage": item.triage,
-                     "lost_criteria": list(item.lost_criteria), "failed_checks": list(item.failed_checks),
-                     "duration_s": item.duration_s,
-                     "graded": item.graded,
-                     "diff": unified_diff(reference_dir, item.mutant) if shows_diff(item) else None}
-                    for item in run.outcomes],
+        "mutants": [
+            {
+                "id": item.mutant.id,
+                "file": item.mutant.file,
+                "line": item.mutant.line,
+                "operator": item.mutant.operator,
+                "status": item.status,
+                "triage": item.triage,
+                "lost_criteria": list(item.lost_criteria),
+                "failed_checks": list(item.failed_checks),
+                "duration_s": item.duration_s,
+                "graded": item.graded,
+                "diff": unified_diff(reference_dir, item.mutant) if shows_diff(item) else None,
+            }
+            for item in run.outcomes
+        ],
     }
 
 
@@ -87,27 +98,31 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
 def report_html(data: dict[str, Any]) -> str:
     score = "–" if data["score"] is None else f"{data['score']:.1%}"
     files = _table(["file", *STATUSES], [[f, *(c[s] for s in STATUSES)] for f, c in data["per_file"].items()])
-    criteria = _table(["criterion", "mutants losing points on it", "survivors triaged as its gaps"],
-                      [[c, v["killed"], v["gaps"]] for c, v in data["per_criterion"].items()])
+    criteria = _table(
+        ["criterion", "mutants losing points on it", "survivors triaged as its gaps"],
+        [[c, v["killed"], v["gaps"]] for c, v in data["per_criterion"].items()],
+    )
     shown = [m for m in data["mutants"] if m["diff"] is not None]
     survivors = "".join(
         f"<h3>{html.escape(m['id'])} · {m['status']} · {html.escape(m['triage'] or 'not triaged')}</h3>"
-        f"<pre>{html.escape(m['diff'] or '')}</pre>" for m in shown)
+        f"<pre>{html.escape(m['diff'] or '')}</pre>"
+        for m in shown
+    )
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>mutation analysis: {html.escape(data['assignment'])}</title>
+<html lang="en"><head><meta charset="utf-8"><title>mutation analysis: {html.escape(data["assignment"])}</title>
 <style>body{{font-family:sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.2rem .6rem;text-align:left}}
 pre{{background:#f6f6f6;padding:.5rem;overflow-x:auto}}</style></head>
 <body>
-<h1>Mutation analysis of {html.escape(data['assignment'])}'s hidden tests</h1>
-<p>{data['analysed']} of {data['generated']} generated mutants analysed; per-mutant timeout {data['timeout_s']} s.
+<h1>Mutation analysis of {html.escape(data["assignment"])}'s hidden tests</h1>
+<p>{data["analysed"]} of {data["generated"]} generated mutants analysed; per-mutant timeout {data["timeout_s"]} s.
 Score (killed / (analysed − equivalent)): <strong>{score}</strong>.</p>
-{_table(list(STATUSES), [[data['totals'][s] for s in STATUSES]])}
-<p>Survivors not triaged in mutation.yaml: {len(data['untriaged_survivors'])};
-equivalences the checks contradict: {len(data['stale_equivalences'])}.</p>
+{_table(list(STATUSES), [[data["totals"][s] for s in STATUSES]])}
+<p>Survivors not triaged in mutation.yaml: {len(data["untriaged_survivors"])};
+equivalences the checks contradict: {len(data["stale_equivalences"])}.</p>
 <h2>Per file</h2>{files}
 <h2>Per criterion</h2>{criteria}
-<h2>Graded mutants not killed</h2>{survivors or '<p>none</p>'}
+<h2>Graded mutants not killed</h2>{survivors or "<p>none</p>"}
 </body></html>
 """
 

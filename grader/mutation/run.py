@@ -55,11 +55,15 @@ class Grading:
     def from_result(cls, status: str, result: dict[str, Any]) -> Grading:
         criteria = [c for c in result.get("criteria", []) if not c.get("manual")]
         checks = [check for c in criteria for check in c.get("checks", [])]
-        return cls(status=status, points={c["id"]: float(c["points"]) for c in criteria},
-                   passed_checks=frozenset(k["id"] for k in checks if k["passed"]),
-                   failed_checks=frozenset(k["id"] for k in checks if not k["passed"]),
-                   duration_s=float(result.get("duration_s", 0.0)), message=str(result.get("message", "")),
-                   step_timed_out=any(STEP_TIMEOUT_MARK in str(c.get("feedback", "")) for c in criteria))
+        return cls(
+            status=status,
+            points={c["id"]: float(c["points"]) for c in criteria},
+            passed_checks=frozenset(k["id"] for k in checks if k["passed"]),
+            failed_checks=frozenset(k["id"] for k in checks if not k["passed"]),
+            duration_s=float(result.get("duration_s", 0.0)),
+            message=str(result.get("message", "")),
+            step_timed_out=any(STEP_TIMEOUT_MARK in str(c.get("feedback", "")) for c in criteria),
+        )
 
 
 @dataclass(frozen=True)
@@ -98,8 +102,9 @@ def classify(reference: Grading, mutant: Grading) -> tuple[str, tuple[str, ...],
 
 def state_settings(settings: Settings, state_dir: Path, workers: int) -> Settings:
     threads = settings.sandbox_threads or max(1, (os.cpu_count() or 1) // workers)
-    return settings.model_copy(update={"data_dir": state_dir / "gradebook", "workers": workers,
-                                       "sandbox_threads": threads})
+    return settings.model_copy(
+        update={"data_dir": state_dir / "gradebook", "workers": workers, "sandbox_threads": threads}
+    )
 
 
 def gradings(session_factory: sessionmaker, planned: Sequence[PlannedEntry]) -> dict[str, Grading]:
@@ -109,12 +114,14 @@ def gradings(session_factory: sessionmaker, planned: Sequence[PlannedEntry]) -> 
         gradebook = Gradebook(session)
         for item in planned:
             if item.submission_id is None:
-                found[item.entry.student] = Grading("rejected", {}, frozenset(), frozenset(), 0.0,
-                                                    item.rejection or "")
+                found[item.entry.student] = Grading("rejected", {}, frozenset(), frozenset(), 0.0, item.rejection or "")
                 continue
             record = gradebook.submissions.current_record(item.submission_id)
-            found[item.entry.student] = (Grading.from_result(record.status, record.result) if record is not None
-                                         else Grading("pending", {}, frozenset(), frozenset(), 0.0, ""))
+            found[item.entry.student] = (
+                Grading.from_result(record.status, record.result)
+                if record is not None
+                else Grading("pending", {}, frozenset(), frozenset(), 0.0, "")
+            )
     return found
 
 
@@ -130,8 +137,9 @@ def written_once(target: Path, write: Callable[[Path], Path]) -> BatchEntry:
 def materialise(reference: Path, mutants: Sequence[GeneratedMutant], folder: Path) -> list[BatchEntry]:
     """The reference's folder first, then one per mutant."""
     folder.mkdir(parents=True, exist_ok=True)
-    return [written_once(folder / REFERENCE_ENTRY, lambda d: copy_reference(reference, d))] + \
-        [written_once(folder / m.folder_name, lambda d, m=m: write_mutant(reference, m, d)) for m in mutants]
+    return [written_once(folder / REFERENCE_ENTRY, lambda d: copy_reference(reference, d))] + [
+        written_once(folder / m.folder_name, lambda d, m=m: write_mutant(reference, m, d)) for m in mutants
+    ]
 
 
 def reference_timeout(settings: Settings, assignment_id: str, reference: Grading, requested: int | None) -> int:
@@ -147,14 +155,21 @@ def full_marks(reference: Grading) -> bool:
 
 def check_reference(reference: Grading, assignment_id: str) -> None:
     if not full_marks(reference):
-        raise MutationError(f"the {assignment_id} reference does not get full marks ({reference.status}; failing "
-                            f"checks: {', '.join(sorted(reference.failed_checks)) or 'none'}; {reference.message}); "
-                            "graded twice; a busy machine makes the probe's step budgets fire: rerun when it is "
-                            f"idle, else fix the reference: grader check-references -a {assignment_id}")
+        raise MutationError(
+            f"the {assignment_id} reference does not get full marks ({reference.status}; failing "
+            f"checks: {', '.join(sorted(reference.failed_checks)) or 'none'}; {reference.message}); "
+            "graded twice; a busy machine makes the probe's step budgets fire: rerun when it is "
+            f"idle, else fix the reference: grader check-references -a {assignment_id}"
+        )
 
 
-def grade_reference(settings: Settings, session_factory: sessionmaker, assignment_id: str, entry: BatchEntry,
-                    on_progress: Callable[[BatchProgress], None]) -> Grading:
+def grade_reference(
+    settings: Settings,
+    session_factory: sessionmaker,
+    assignment_id: str,
+    entry: BatchEntry,
+    on_progress: Callable[[BatchProgress], None],
+) -> Grading:
     """The reference's stored grading; one that is not full marks (a busy machine, an interrupted run) is graded again
     once before the analysis stops, so the state folder never keeps a failed reference."""
     for regrade in (False, True):
@@ -166,9 +181,16 @@ def grade_reference(settings: Settings, session_factory: sessionmaker, assignmen
     return reference
 
 
-def run_mutation(settings: Settings, assignment_id: str, state_dir: Path, sample_size: int | None, workers: int,
-                 timeout_s: int | None, on_progress: Callable[[BatchProgress], None],
-                 retry_timeouts: bool = False) -> MutationRun:
+def run_mutation(
+    settings: Settings,
+    assignment_id: str,
+    state_dir: Path,
+    sample_size: int | None,
+    workers: int,
+    timeout_s: int | None,
+    on_progress: Callable[[BatchProgress], None],
+    retry_timeouts: bool = False,
+) -> MutationRun:
     """Grade what is not graded yet (and, with `retry_timeouts`, the timed-out mutants again), then classify."""
     reference_dir = settings.references_dir / assignment_id
     triage = load_triage(reference_dir)
@@ -206,5 +228,6 @@ def outcome(mutant: GeneratedMutant, reference: Grading, grading: Grading | None
     if status == "survived" and decision == "equivalent":
         status = "equivalent"
     gap = triage.gaps.get(mutant.id)
-    return MutantOutcome(mutant, status, lost, failed, grading.duration_s, decision, gap.criterion if gap else None,
-                         grading.message)
+    return MutantOutcome(
+        mutant, status, lost, failed, grading.duration_s, decision, gap.criterion if gap else None, grading.message
+    )

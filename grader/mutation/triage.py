@@ -1,11 +1,11 @@
 """`reference_solutions/<id>/mutation.yaml`: what the instructors decided about each surviving mutant.
 
-    equivalent_files:            # files the grading never imports: every mutant there is equivalent, none is graded
-      train_captioner.py: "offline training script; the graded code loads the shipped weights"
-    equivalent:                  # one line each, a true reason why the mutant behaves like the reference
-      "agents.py:12:string:1": "the log label is never compared"
-    gaps:                        # real departures from the handout that no check catches yet
-      "tools.py:30:number:1": {criterion: tool_errors, requirement: "R7 a failing tool is reported", note: "..."}
+equivalent_files:            # files the grading never imports: every mutant there is equivalent, none is graded
+  train_captioner.py: "offline training script; the graded code loads the shipped weights"
+equivalent:                  # one line each, a true reason why the mutant behaves like the reference
+  "agents.py:12:string:1": "the log label is never compared"
+gaps:                        # real departures from the handout that no check catches yet
+  "tools.py:30:number:1": {criterion: tool_errors, requirement: "R7 a failing tool is reported", note: "..."}
 """
 
 from __future__ import annotations
@@ -58,8 +58,11 @@ def load_triage(reference: Path) -> Triage:
         triage = Triage.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
     except (yaml.YAMLError, ValidationError) as error:
         raise TriageError(f"{path}: {error}") from error
-    long_reasons = [key for key, reason in {**triage.equivalent, **triage.equivalent_files}.items()
-                    if not reason.strip() or "\n" in reason.strip()]
+    long_reasons = [
+        key
+        for key, reason in {**triage.equivalent, **triage.equivalent_files}.items()
+        if not reason.strip() or "\n" in reason.strip()
+    ]
     if long_reasons:
         raise TriageError(f"{path}: each equivalence reason is one non-empty line; fix: {', '.join(long_reasons)}")
     return triage

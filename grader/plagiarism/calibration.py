@@ -22,8 +22,16 @@ def calibration_features(channels: dict[str, float], relative: dict[str, float])
     restructured keeps both its author's names and, between the edits, their order; two solutions of one textbook
     recipe share some of the recipe's names or some of its runs, seldom much of both.
     """
-    kept_names = {"kept_names": min(channels["literal_token"], channels["identifiers"])} if {"literal_token", "identifiers"} <= channels.keys() else {}
-    return {**channels, **kept_names, **{f"{name}_relative": math.copysign(math.log1p(abs(value)), value) for name, value in relative.items()}}
+    kept_names = (
+        {"kept_names": min(channels["literal_token"], channels["identifiers"])}
+        if {"literal_token", "identifiers"} <= channels.keys()
+        else {}
+    )
+    return {
+        **channels,
+        **kept_names,
+        **{f"{name}_relative": math.copysign(math.log1p(abs(value)), value) for name, value in relative.items()},
+    }
 
 
 @dataclass(frozen=True)
@@ -67,7 +75,14 @@ class Calibration:
 
 def _from_record(data: dict) -> Calibration:
     fallback = _from_record(data["fallback"]) if data.get("fallback") else None
-    return Calibration(tuple(data["features"]), tuple(float(w) for w in data["weights"]), float(data["bias"]), data["fitted_on"], fallback, float(data.get("flag_threshold", 0.5)))
+    return Calibration(
+        tuple(data["features"]),
+        tuple(float(w) for w in data["weights"]),
+        float(data["bias"]),
+        data["fitted_on"],
+        fallback,
+        float(data.get("flag_threshold", 0.5)),
+    )
 
 
 def load_calibration(path: Path = DEFAULT_PATH) -> Calibration:

@@ -55,7 +55,9 @@ def exhaustive_table(units: list[CodeUnit], vectors: np.ndarray, submissions: in
     return UnitTable.of(best, np.full(len(units), -1.0), submissions)
 
 
-def faiss_table(units: list[CodeUnit], vectors: np.ndarray, neighbours: int, exact_up_to: int, submissions: int) -> UnitTable:
+def faiss_table(
+    units: list[CodeUnit], vectors: np.ndarray, neighbours: int, exact_up_to: int, submissions: int
+) -> UnitTable:
     """Each unit's nearest `neighbours + 1` units, found by searching the distinct vectors only.
 
     Units that embed alike (one function many submissions kept unchanged, a renamed copy's units) share one vector:
@@ -93,11 +95,15 @@ def faiss_table(units: list[CodeUnit], vectors: np.ndarray, neighbours: int, exa
     return UnitTable.of(best, ceiling, submissions)
 
 
-def candidate_pairs(table: UnitTable, units: list[CodeUnit], shared: sparse.csr_matrix, per_submission: int) -> set[tuple[int, int]]:
+def candidate_pairs(
+    table: UnitTable, units: list[CodeUnit], shared: sparse.csr_matrix, per_submission: int
+) -> set[tuple[int, int]]:
     """The submissions most linked to each one: the fingerprints two share plus their units' best similarities."""
     owners = np.array([unit.submission for unit in units], np.int64)[table.keys // table.submissions]
     others = table.keys % table.submissions
-    links = (shared + sparse.csr_matrix((np.maximum(table.values, 0.0), (owners, others)), shape=shared.shape)).tocsr()  # duplicates add up
+    links = (
+        shared + sparse.csr_matrix((np.maximum(table.values, 0.0), (owners, others)), shape=shared.shape)
+    ).tocsr()  # duplicates add up
     links.sort_indices()  # ties go to the lower submission index
     pairs: set[tuple[int, int]] = set()
     for submission in range(links.shape[0]):

@@ -14,9 +14,38 @@ from collections.abc import Iterator
 _BUILTINS = frozenset(dir(builtins))
 _NUMPY_ALIASES = frozenset({"np", "numpy"})
 # numpy functions with a method twin: np.sum(x, ...) and x.sum(...) are one spelling in canonical form.
-_ARRAY_METHODS = frozenset({"sum", "mean", "max", "min", "var", "std", "argmax", "argmin", "cumsum", "prod", "any", "all", "reshape", "transpose", "argsort", "clip", "round"})
+_ARRAY_METHODS = frozenset(
+    {
+        "sum",
+        "mean",
+        "max",
+        "min",
+        "var",
+        "std",
+        "argmax",
+        "argmin",
+        "cumsum",
+        "prod",
+        "any",
+        "all",
+        "reshape",
+        "transpose",
+        "argsort",
+        "clip",
+        "round",
+    }
+)
 _REDUCTIONS = frozenset({"sum", "mean", "max", "min", "var", "std", "argmax", "argmin", "cumsum", "prod", "any", "all"})
-_BINARY_FUNCTIONS = {"add": ast.Add, "subtract": ast.Sub, "multiply": ast.Mult, "divide": ast.Div, "true_divide": ast.Div, "matmul": ast.MatMult, "dot": ast.MatMult, "power": ast.Pow}
+_BINARY_FUNCTIONS = {
+    "add": ast.Add,
+    "subtract": ast.Sub,
+    "multiply": ast.Mult,
+    "divide": ast.Div,
+    "true_divide": ast.Div,
+    "matmul": ast.MatMult,
+    "dot": ast.MatMult,
+    "power": ast.Pow,
+}
 # Empty constructors and their literals: bytes() and b"" are one spelling.
 _EMPTY_LITERALS = {"bytes": 'b""', "str": '""', "list": "[]", "dict": "{}", "tuple": "()"}
 # a > b and b < a are one comparison; the canonical form keeps the "less" direction.
@@ -24,7 +53,12 @@ _MIRRORED = {ast.Gt: ast.Lt, ast.GtE: ast.LtE}
 
 
 def _strip_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+    if (
+        body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
         return body[1:] or [ast.Pass()]
     return body
 
@@ -93,7 +127,9 @@ class _Canonicaliser(ast.NodeTransformer):
         return self.generic_visit(setdefault) if setdefault else self._visit_condition(node)
 
     def visit_Assign(self, node: ast.Assign) -> ast.AST | None:
-        stores_only_unread = all(isinstance(target, ast.Name) and target.id not in self.read_names for target in node.targets)
+        stores_only_unread = all(
+            isinstance(target, ast.Name) and target.id not in self.read_names for target in node.targets
+        )
         if stores_only_unread and isinstance(node.value, ast.Constant):
             return None  # `_checked = True`: a value nobody reads
         return self.generic_visit(node)
@@ -137,9 +173,17 @@ class _Canonicaliser(ast.NodeTransformer):
         if from_numpy and function.attr == "sqrt" and len(node.args) == 1:
             return ast.BinOp(left=node.args[0], op=ast.Pow(), right=ast.Constant(0.5))
         if from_numpy and function.attr in _ARRAY_METHODS and node.args and not isinstance(node.args[0], ast.Starred):
-            node = ast.Call(func=ast.Attribute(value=node.args[0], attr=function.attr, ctx=ast.Load()), args=node.args[1:], keywords=node.keywords)
+            node = ast.Call(
+                func=ast.Attribute(value=node.args[0], attr=function.attr, ctx=ast.Load()),
+                args=node.args[1:],
+                keywords=node.keywords,
+            )
             function = node.func
-        if function.attr in _REDUCTIONS and len(node.args) == 1 and not any(keyword.arg == "axis" for keyword in node.keywords):
+        if (
+            function.attr in _REDUCTIONS
+            and len(node.args) == 1
+            and not any(keyword.arg == "axis" for keyword in node.keywords)
+        ):
             node.keywords = [ast.keyword(arg="axis", value=node.args[0]), *node.keywords]
             node.args = []
         return node
@@ -155,22 +199,38 @@ def _constant_truth(test: ast.expr) -> bool | None:
 
 
 def _is_number(node: ast.expr) -> bool:
-    return isinstance(node, ast.Constant) and isinstance(node.value, int | float | complex) and not isinstance(node.value, bool)
+    return (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, int | float | complex)
+        and not isinstance(node.value, bool)
+    )
 
 
 def _as_setdefault(node: ast.If) -> ast.Expr | None:
     """`if k not in d: d[k] = v` is d.setdefault(k, v)."""
     test = node.test
-    if node.orelse or len(node.body) != 1 or not isinstance(test, ast.Compare) or len(test.ops) != 1 or not isinstance(test.ops[0], ast.NotIn):
+    if (
+        node.orelse
+        or len(node.body) != 1
+        or not isinstance(test, ast.Compare)
+        or len(test.ops) != 1
+        or not isinstance(test.ops[0], ast.NotIn)
+    ):
         return None
     assign = node.body[0]
-    if not isinstance(assign, ast.Assign) or len(assign.targets) != 1 or not isinstance(assign.targets[0], ast.Subscript):
+    if (
+        not isinstance(assign, ast.Assign)
+        or len(assign.targets) != 1
+        or not isinstance(assign.targets[0], ast.Subscript)
+    ):
         return None
     target = assign.targets[0]
     key, mapping = test.left, test.comparators[0]
     if ast.unparse(target.slice) != ast.unparse(key) or ast.unparse(target.value) != ast.unparse(mapping):
         return None
-    call = ast.Call(func=ast.Attribute(value=mapping, attr="setdefault", ctx=ast.Load()), args=[key, assign.value], keywords=[])
+    call = ast.Call(
+        func=ast.Attribute(value=mapping, attr="setdefault", ctx=ast.Load()), args=[key, assign.value], keywords=[]
+    )
     return ast.copy_location(ast.Expr(value=call), node)
 
 
@@ -194,7 +254,9 @@ def _size(root: ast.AST) -> int:
     return count
 
 
-def canonical_form(nodes: list[ast.stmt], kept: frozenset[str], helpers: frozenset[str], read_names: frozenset[str]) -> tuple[str, int]:
+def canonical_form(
+    nodes: list[ast.stmt], kept: frozenset[str], helpers: frozenset[str], read_names: frozenset[str]
+) -> tuple[str, int]:
     """The canonical text and size of these statements, which it rewrites in place (each is canonicalised once)."""
     module = _Canonicaliser(kept, helpers, read_names).visit(ast.Module(body=list(nodes), type_ignores=[]))
     return ast.unparse(module), _size(module)

@@ -41,15 +41,40 @@ def _open_session(settings: Settings) -> Session:
 
 
 def plagiarism(
-    submissions: list[Path] = typer.Argument(None, help="Folders holding one file or folder per student, or single submissions.", exists=True),
-    assignment: Optional[str] = typer.Option(None, "--assignment", help="Assignment id: its handout (assignments/ID/starter) is starter code, and flagged pairs open review cases."),
-    starter: list[Path] = typer.Option([], "--starter", help="Starter code (file or folder) to ignore; repeatable.", exists=True),
-    against: list[Path] = typer.Option([], "--against", help="Archive folder (earlier years, reference solution, public sources); repeatable.", exists=True),
+    submissions: list[Path] = typer.Argument(
+        None, help="Folders holding one file or folder per student, or single submissions.", exists=True
+    ),
+    assignment: Optional[str] = typer.Option(
+        None,
+        "--assignment",
+        help="Assignment id: its handout (assignments/ID/starter) is starter code, and flagged pairs open review cases.",
+    ),
+    starter: list[Path] = typer.Option(
+        [], "--starter", help="Starter code (file or folder) to ignore; repeatable.", exists=True
+    ),
+    against: list[Path] = typer.Option(
+        [],
+        "--against",
+        help="Archive folder (earlier years, reference solution, public sources); repeatable.",
+        exists=True,
+    ),
     report: Optional[Path] = typer.Option(None, "--report", help="HTML report to write."),
     json_path: Optional[Path] = typer.Option(None, "--json", help="JSON for tools: pairs, clusters, skipped."),
     csv_path: Optional[Path] = typer.Option(None, "--csv", help="CSV of the listed pairs."),
-    threshold: Optional[float] = typer.Option(None, "--threshold", min=0.0, max=1.0, help="Score from which a pair is flagged (default: the calibration's, which 1 % of the dev set's independent pairs reach)."),
-    cohort_share: float = typer.Option(0.3, "--cohort-share", min=0.0, max=1.0, help="Fingerprints shared by more than this share of the cohort are boilerplate."),
+    threshold: Optional[float] = typer.Option(
+        None,
+        "--threshold",
+        min=0.0,
+        max=1.0,
+        help="Score from which a pair is flagged (default: the calibration's, which 1 % of the dev set's independent pairs reach).",
+    ),
+    cohort_share: float = typer.Option(
+        0.3,
+        "--cohort-share",
+        min=0.0,
+        max=1.0,
+        help="Fingerprints shared by more than this share of the cohort are boilerplate.",
+    ),
     top: int = typer.Option(200, "--top", min=1, help="Pairs listed besides all flagged ones."),
     flag: bool = typer.Option(True, "--flag/--no-flag", help="With --assignment, open review cases for flagged pairs."),
 ) -> None:
@@ -72,8 +97,12 @@ def plagiarism(
         found, failed = load_paths([archive], origin=archive.name, limits=limits)
         archives.extend(found)
         skipped.extend(failed)
-    detector_settings = DetectorSettings(fingerprints=FingerprintSettings(cohort_share=cohort_share), flag_threshold=threshold, report_top=top)
-    detection = detect_submissions(settings, cohort, archives, _starter_files(starter_paths, limits), skipped, detector_settings)
+    detector_settings = DetectorSettings(
+        fingerprints=FingerprintSettings(cohort_share=cohort_share), flag_threshold=threshold, report_top=top
+    )
+    detection = detect_submissions(
+        settings, cohort, archives, _starter_files(starter_paths, limits), skipped, detector_settings
+    )
     if json_path:
         write_json(detection, json_path)
     if csv_path:
@@ -81,7 +110,9 @@ def plagiarism(
     if report:
         render_html(detection, report, title=f"Plagiarism report{f' — {assignment}' if assignment else ''}")
     flagged = [pair for pair in detection.pairs if pair.score >= detection.flag_threshold]
-    typer.echo(f"{len(cohort)} submissions, {len(archives)} archived, {len(skipped)} skipped; {len(flagged)} pairs at or above {detection.flag_threshold:.3f}, {len(detection.clusters)} clusters")
+    typer.echo(
+        f"{len(cohort)} submissions, {len(archives)} archived, {len(skipped)} skipped; {len(flagged)} pairs at or above {detection.flag_threshold:.3f}, {len(detection.clusters)} clusters"
+    )
     for pair in flagged[:10]:
         typer.echo(f"  {pair.score:.3f}  {pair.a} <-> {pair.b}  (driven by {pair.driver})")
     for item in skipped:
@@ -94,7 +125,10 @@ def plagiarism(
         typer.echo(f"{len(opened)} cases under review for {assignment}")
 
 
-review_app = typer.Typer(help="Review flagged plagiarism cases: an instructor confirms or dismisses each with a comment.", no_args_is_help=True)
+review_app = typer.Typer(
+    help="Review flagged plagiarism cases: an instructor confirms or dismisses each with a comment.",
+    no_args_is_help=True,
+)
 
 
 @review_app.command("list")
@@ -108,7 +142,9 @@ def list_cases(
     with _open_session(Settings()) as session:
         for case in cases(session, assignment, status):  # type: ignore[arg-type]
             decided = f" by {case.decided_by}: {case.comment}" if case.decided_by else ""
-            typer.echo(f"{case.id}\t{case.assignment_id}\t{case.student_a}\t{case.student_b}\t{case.score:.3f}\t{case.status}{decided}")
+            typer.echo(
+                f"{case.id}\t{case.assignment_id}\t{case.student_a}\t{case.student_b}\t{case.score:.3f}\t{case.status}{decided}"
+            )
 
 
 def _decide(case_id: int, status: str, comment: str, instructor: str) -> None:
@@ -124,12 +160,20 @@ def _decide(case_id: int, status: str, comment: str, instructor: str) -> None:
 
 
 @review_app.command("confirm")
-def confirm(case_id: int, comment: str = typer.Option(..., "--comment"), instructor: str = typer.Option(..., "--by", help="The deciding instructor.")) -> None:
+def confirm(
+    case_id: int,
+    comment: str = typer.Option(..., "--comment"),
+    instructor: str = typer.Option(..., "--by", help="The deciding instructor."),
+) -> None:
     """Confirm a case: the course penalty applies to both students."""
     _decide(case_id, "confirmed", comment, instructor)
 
 
 @review_app.command("dismiss")
-def dismiss(case_id: int, comment: str = typer.Option(..., "--comment"), instructor: str = typer.Option(..., "--by", help="The deciding instructor.")) -> None:
+def dismiss(
+    case_id: int,
+    comment: str = typer.Option(..., "--comment"),
+    instructor: str = typer.Option(..., "--by", help="The deciding instructor."),
+) -> None:
     """Dismiss a case (e.g. shared boilerplate, allowed collaboration)."""
     _decide(case_id, "dismissed", comment, instructor)

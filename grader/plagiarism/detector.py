@@ -42,9 +42,13 @@ class DetectorSettings:
     exact_search_up_to: int = 30_000
     candidates_per_submission: int = 12  # in FAISS mode, the submissions most linked to each one are scored
     min_unit_size: int = 12  # AST nodes; smaller units (one-line getters) say nothing about copying
-    flag_threshold: float | None = None  # score from which a pair is flagged and joins clusters; None: the calibration's
+    flag_threshold: float | None = (
+        None  # score from which a pair is flagged and joins clusters; None: the calibration's
+    )
     relative_partners: int = 12  # a pair is set against each side's closest other partners, at most this many
-    relative_spread_floor: float = 0.05  # least spread assumed among those partners, so a flat neighbourhood does not inflate
+    relative_spread_floor: float = (
+        0.05  # least spread assumed among those partners, so a flat neighbourhood does not inflate
+    )
     report_top: int = 200  # pairs listed besides every flagged pair
     side_by_side: int = 25  # top pairs whose matching regions are located, for the report's side-by-side view
     # From this many listed pairs, their details (unit matches, drivers, copied regions) are found in forked workers.
@@ -60,7 +64,9 @@ class PairResult:
     score: float
     percentile: float  # share of the cohort's pairs that score lower
     channels: dict[str, float]
-    relative: dict[str, float]  # per channel: standard deviations above both sides' other closest partners (mean of the two)
+    relative: dict[
+        str, float
+    ]  # per channel: standard deviations above both sides' other closest partners (mean of the two)
     driver: str  # the feature that moved the score most
     unit_matches: tuple[UnitMatch, ...]
     tokens: TokenMatch | None  # where the copied code lies: for the top pairs only, which the report shows side by side
@@ -114,17 +120,37 @@ class _Evidence:
     embedded_now: int
 
 
-def _gather_evidence(submissions: list[SubmittedCode], cohort_size: int, starter: list[SourceFile], encoder: Encoder, cache: EmbeddingCache | None, settings: DetectorSettings) -> _Evidence:
-    work = WorkCache(cache.folder if cache is not None else None)  # per-submission results: computed in parallel, kept by content
+def _gather_evidence(
+    submissions: list[SubmittedCode],
+    cohort_size: int,
+    starter: list[SourceFile],
+    encoder: Encoder,
+    cache: EmbeddingCache | None,
+    settings: DetectorSettings,
+) -> _Evidence:
+    work = WorkCache(
+        cache.folder if cache is not None else None
+    )  # per-submission results: computed in parallel, kept by content
     prints = settings.fingerprints
     starter_code = [source.code for source in starter]
     api_names = api_names_of(starter_code)
     codes = [submission.code for submission in submissions]
     fingerprinted = work.map(partial(code_fingerprints, settings=prints), codes, salt=CACHE_SALT)
-    fingerprints = without_boilerplate([renamed for renamed, _ in fingerprinted], cohort_size, starter_hashes(starter_code, prints), prints)
-    literal_fingerprints = without_boilerplate([literal for _, literal in fingerprinted], cohort_size, starter_hashes(starter_code, prints, literal_filter), prints)
+    fingerprints = without_boilerplate(
+        [renamed for renamed, _ in fingerprinted], cohort_size, starter_hashes(starter_code, prints), prints
+    )
+    literal_fingerprints = without_boilerplate(
+        [literal for _, literal in fingerprinted],
+        cohort_size,
+        starter_hashes(starter_code, prints, literal_filter),
+        prints,
+    )
 
-    starter_units = [unit for source in starter for unit in submission_units(-1, SubmittedCode("starter", "starter", (source,)), api_names)]
+    starter_units = [
+        unit
+        for source in starter
+        for unit in submission_units(-1, SubmittedCode("starter", "starter", (source,)), api_names)
+    ]
     starter_canonical = {unit.canonical for unit in starter_units}
     units = [
         replace(unit, submission=index)
@@ -138,7 +164,9 @@ def _gather_evidence(submissions: list[SubmittedCode], cohort_size: int, starter
     # The same winnowing over canonical forms: renamed, re-spelled (np.matmul -> @) and dead-code-padded copies line up.
     canonical_parts = [tuple(units[row].canonical for row in rows_of[index]) for index in range(len(submissions))]
     canonical_fingerprinted = work.map(partial(units_fingerprint, settings=prints), canonical_parts, salt=CACHE_SALT)
-    canonical_fingerprints = without_boilerplate(canonical_fingerprinted, cohort_size, starter_hashes([unit.canonical for unit in starter_units], prints), prints)
+    canonical_fingerprints = without_boilerplate(
+        canonical_fingerprinted, cohort_size, starter_hashes([unit.canonical for unit in starter_units], prints), prints
+    )
 
     raw_vectors, embedded_now = embed_texts([unit.canonical for unit in units], encoder, cache)
     vectors = centred(raw_vectors, units, cohort_size)
@@ -147,16 +175,24 @@ def _gather_evidence(submissions: list[SubmittedCode], cohort_size: int, starter
     else:
         table = faiss_table(units, vectors, settings.neighbours, settings.exact_search_up_to, len(submissions))
     starter_tokens = frozenset(name for code in starter_code for name in identifier_counts(code, frozenset()))
-    names = tfidf_matrix(work.map(partial(identifier_counts, ignored=starter_tokens | api_names), codes, salt=CACHE_SALT), cohort_size)
-    return _Evidence(fingerprints, literal_fingerprints, canonical_fingerprints, units, rows_of, vectors, table, names, embedded_now)
+    names = tfidf_matrix(
+        work.map(partial(identifier_counts, ignored=starter_tokens | api_names), codes, salt=CACHE_SALT), cohort_size
+    )
+    return _Evidence(
+        fingerprints, literal_fingerprints, canonical_fingerprints, units, rows_of, vectors, table, names, embedded_now
+    )
 
 
-def _pairs_to_score(evidence: _Evidence, submissions: int, cohort_size: int, settings: DetectorSettings) -> list[tuple[int, int]]:
+def _pairs_to_score(
+    evidence: _Evidence, submissions: int, cohort_size: int, settings: DetectorSettings
+) -> list[tuple[int, int]]:
     """Every pair of a small cohort; the most linked ones of a large cohort. Archives are not compared with each other."""
     if cohort_size <= settings.exhaustive_up_to:
         candidates = {(first, second) for first in range(submissions) for second in range(first + 1, submissions)}
     else:
-        candidates = candidate_pairs(evidence.table, evidence.units, shared_counts(evidence.fingerprints), settings.candidates_per_submission)
+        candidates = candidate_pairs(
+            evidence.table, evidence.units, shared_counts(evidence.fingerprints), settings.candidates_per_submission
+        )
     return sorted((first, second) for first, second in candidates if first < cohort_size)
 
 
@@ -188,9 +224,18 @@ def detect(
     channels = _channel_scores(evidence, ordered)
     # A submission with nothing of its own (the starter handed back) says nothing about what two real solutions
     # usually share: as a partner it would make every real pair stand out.
-    empty = frozenset(index for index in range(len(submissions)) if not evidence.rows_of[index] and len(evidence.fingerprints[index].hashes) == 0)
-    relative = relative_channels(ordered, channels, settings.relative_partners, settings.relative_spread_floor, not_partners=empty)
-    scores = [calibration.score(calibration_features(pair_channels, pair_relative)) for pair_channels, pair_relative in zip(channels, relative)]
+    empty = frozenset(
+        index
+        for index in range(len(submissions))
+        if not evidence.rows_of[index] and len(evidence.fingerprints[index].hashes) == 0
+    )
+    relative = relative_channels(
+        ordered, channels, settings.relative_partners, settings.relative_spread_floor, not_partners=empty
+    )
+    scores = [
+        calibration.score(calibration_features(pair_channels, pair_relative))
+        for pair_channels, pair_relative in zip(channels, relative)
+    ]
     ranking = sorted(range(len(ordered)), key=scores.__getitem__, reverse=True)
     total_pairs = len(cohort) * (len(cohort) - 1) // 2 + len(cohort) * len(archives)
 
@@ -209,12 +254,20 @@ def detect(
             channels=channels[position],
             relative=relative[position],
             driver=max(contributions, key=contributions.__getitem__),
-            unit_matches=unit_matches(evidence.rows_of[first], evidence.rows_of[second], evidence.units, evidence.vectors),
-            tokens=compare(evidence.fingerprints[first], evidence.fingerprints[second]) if rank < settings.side_by_side else None,
+            unit_matches=unit_matches(
+                evidence.rows_of[first], evidence.rows_of[second], evidence.units, evidence.vectors
+            ),
+            tokens=compare(evidence.fingerprints[first], evidence.fingerprints[second])
+            if rank < settings.side_by_side
+            else None,
         )
 
     threshold = calibration.flag_threshold if settings.flag_threshold is None else settings.flag_threshold
-    to_list = [(rank, position) for rank, position in enumerate(ranking) if rank < settings.report_top or scores[position] >= threshold]
+    to_list = [
+        (rank, position)
+        for rank, position in enumerate(ranking)
+        if rank < settings.report_top or scores[position] >= threshold
+    ]
     listed = parallel_map(explained, to_list, parallel_from=settings.parallel_pairs_from)
     exhaustive = len(cohort) <= settings.exhaustive_up_to
     return Detection(
@@ -224,5 +277,11 @@ def detect(
         skipped=skipped,
         all_scores=[scores[position] for position in ranking],
         flag_threshold=threshold,
-        stats={"units": len(evidence.units), "embedded_now": evidence.embedded_now, "pairs_scored": len(ranking), "pairs_possible": total_pairs, "exhaustive": float(exhaustive)},
+        stats={
+            "units": len(evidence.units),
+            "embedded_now": evidence.embedded_now,
+            "pairs_scored": len(ranking),
+            "pairs_possible": total_pairs,
+            "exhaustive": float(exhaustive),
+        },
     )

@@ -47,7 +47,10 @@ class _SentenceTransformer:
         self.model.max_seq_length = max_tokens
 
     def token_counts(self, texts: list[str]) -> list[int]:
-        return [len(ids) for ids in self.model.tokenizer(texts, truncation=True, max_length=self.model.max_seq_length)["input_ids"]]
+        return [
+            len(ids)
+            for ids in self.model.tokenizer(texts, truncation=True, max_length=self.model.max_seq_length)["input_ids"]
+        ]
 
     def encode_batch(self, texts: list[str]) -> np.ndarray:
         return self.model.encode(texts, batch_size=len(texts), normalize_embeddings=True, convert_to_numpy=True)
@@ -94,7 +97,11 @@ class SentenceEncoder:
             vectors = parallel_map(work, [[texts[row] for row in rows] for rows in batches], parallel_from=1)
         else:
             if self._model is None:
-                self._model = MeanPoolingBert(location, self.max_tokens, cached_bert_graph(location, self.graph_folder)) if plain else _SentenceTransformer(location, self.max_tokens)
+                self._model = (
+                    MeanPoolingBert(location, self.max_tokens, cached_bert_graph(location, self.graph_folder))
+                    if plain
+                    else _SentenceTransformer(location, self.max_tokens)
+                )
             batches = self._batches(self._model.token_counts(texts))
             vectors = [self._model.encode_batch([texts[row] for row in rows]) for rows in batches]
         if not vectors:

@@ -108,15 +108,23 @@ def winnow_positions(hashes: np.ndarray, window: int) -> np.ndarray:
     return sorted_distinct(chosen)
 
 
-def _fingerprint(filtered: str, spans: np.ndarray, settings: FingerprintSettings, window: int | None = None) -> Fingerprint:
+def _fingerprint(
+    filtered: str, spans: np.ndarray, settings: FingerprintSettings, window: int | None = None
+) -> Fingerprint:
     hashes = kgram_hashes(filtered, settings.noise)
     positions = winnow_positions(hashes, window or settings.window)
     # 32-bit spans and positions: a cohort's fingerprints are cached on disk and read back on every run (the spans are
     # most of their bytes).
-    return Fingerprint(len(filtered), np.asarray(spans, np.int32), hashes[positions], positions.astype(np.int32), settings.noise)
+    return Fingerprint(
+        len(filtered), np.asarray(spans, np.int32), hashes[positions], positions.astype(np.int32), settings.noise
+    )
 
 
-def starter_hashes(starter_code: list[str], settings: FingerprintSettings, text_filter: Callable[[str], tuple[str, np.ndarray]] = filter_python) -> np.ndarray:
+def starter_hashes(
+    starter_code: list[str],
+    settings: FingerprintSettings,
+    text_filter: Callable[[str], tuple[str, np.ndarray]] = filter_python,
+) -> np.ndarray:
     """Every k-gram hash of the starter's filtered text (window 1): boilerplate wherever it occurs."""
     hashes = [_fingerprint(*text_filter(code), settings, window=1).hashes for code in starter_code]
     return sorted_distinct(np.concatenate(hashes)) if hashes else np.zeros(0, np.int64)
@@ -132,7 +140,9 @@ def units_fingerprint(parts: tuple[str, ...], settings: FingerprintSettings) -> 
     return _fingerprint(*filter_joined(parts), settings)
 
 
-def without_boilerplate(fingerprints: list[Fingerprint], cohort_size: int, starter: np.ndarray, settings: FingerprintSettings) -> list[Fingerprint]:
+def without_boilerplate(
+    fingerprints: list[Fingerprint], cohort_size: int, starter: np.ndarray, settings: FingerprintSettings
+) -> list[Fingerprint]:
     """The fingerprints without the starter's and without what the cohort (the first cohort_size) has in common.
 
     The fingerprints come through a WorkCache: kept by content, a re-run only fingerprints new submissions. All texts'
@@ -141,7 +151,9 @@ def without_boilerplate(fingerprints: list[Fingerprint], cohort_size: int, start
     if not fingerprints:
         return []
     lengths = [len(fingerprint.hashes) for fingerprint in fingerprints]
-    vocabulary, column = np.unique(np.concatenate([fingerprint.hashes for fingerprint in fingerprints]), return_inverse=True)
+    vocabulary, column = np.unique(
+        np.concatenate([fingerprint.hashes for fingerprint in fingerprints]), return_inverse=True
+    )
     column = column.reshape(-1)
     owner = np.repeat(np.arange(len(fingerprints), dtype=np.int64), lengths)
     keep = ~np.isin(vocabulary, starter)[column]
@@ -151,7 +163,16 @@ def without_boilerplate(fingerprints: list[Fingerprint], cohort_size: int, start
     limit = max(settings.cohort_share * cohort_size, settings.cohort_min_count - 1)
     keep &= holders[column] <= limit
     kept = np.split(keep, np.cumsum(lengths)[:-1])
-    return [Fingerprint(fingerprint.filtered_length, fingerprint.spans, fingerprint.hashes[mask], fingerprint.positions[mask], fingerprint.k) for fingerprint, mask in zip(fingerprints, kept)]
+    return [
+        Fingerprint(
+            fingerprint.filtered_length,
+            fingerprint.spans,
+            fingerprint.hashes[mask],
+            fingerprint.positions[mask],
+            fingerprint.k,
+        )
+        for fingerprint, mask in zip(fingerprints, kept)
+    ]
 
 
 def _copied_slices(positions: np.ndarray, k: int) -> np.ndarray:
@@ -159,7 +180,9 @@ def _copied_slices(positions: np.ndarray, k: int) -> np.ndarray:
     ordered = np.sort(positions)
     following = np.concatenate([ordered[1:], [0]])
     skips = np.where(following - ordered > k - 1)[0]
-    return np.array([np.concatenate([[ordered[0]], ordered[skips + 1]]), np.concatenate([ordered[skips] + k, [ordered[-1] + k]])])
+    return np.array(
+        [np.concatenate([[ordered[0]], ordered[skips + 1]]), np.concatenate([ordered[skips] + k, [ordered[-1] + k]])]
+    )
 
 
 def _raw_ranges(slices: np.ndarray, spans: np.ndarray) -> list[tuple[int, int]]:
@@ -176,7 +199,10 @@ def similarities(a: Fingerprint, b: Fingerprint) -> tuple[float, float]:
     shared = np.intersect1d(a.distinct, b.distinct, assume_unique=True)
     if len(shared) == 0:
         return 0.0, 0.0
-    first, second = (_covered(side.positions[side.holding(shared)], side.k) / side.coverage if side.filtered_length > 0 else 0.0 for side in (a, b))
+    first, second = (
+        _covered(side.positions[side.holding(shared)], side.k) / side.coverage if side.filtered_length > 0 else 0.0
+        for side in (a, b)
+    )
     return first, second
 
 
@@ -189,7 +215,9 @@ def pair_similarities(fingerprints: list[Fingerprint], pairs: list[tuple[int, in
     """
     if not pairs:
         return np.zeros((0, 2))
-    vocabulary, inverse = np.unique(np.concatenate([fingerprint.hashes for fingerprint in fingerprints]), return_inverse=True)
+    vocabulary, inverse = np.unique(
+        np.concatenate([fingerprint.hashes for fingerprint in fingerprints]), return_inverse=True
+    )
     columns = np.split(inverse.reshape(-1), np.cumsum([len(fingerprint.hashes) for fingerprint in fingerprints])[:-1])
     ends = np.array(pairs, dtype=np.int64)
     owners, partners = np.concatenate([ends[:, 0], ends[:, 1]]), np.concatenate([ends[:, 1], ends[:, 0]])
@@ -207,10 +235,14 @@ def pair_similarities(fingerprints: list[Fingerprint], pairs: list[tuple[int, in
     side = np.repeat(np.arange(len(order), dtype=np.int32), lengths)[found_flat]
     positions = np.concatenate([fingerprints[owner].positions for owner in owner_list])[found_flat].astype(np.int64)
     k = np.array([fingerprint.k for fingerprint in fingerprints])[owners[order]]
-    coverage = np.array([fingerprint.coverage if fingerprint.filtered_length > 0 else 0 for fingerprint in fingerprints], dtype=float)[owners[order]]
+    coverage = np.array(
+        [fingerprint.coverage if fingerprint.filtered_length > 0 else 0 for fingerprint in fingerprints], dtype=float
+    )[owners[order]]
     within = side[1:] == side[:-1]  # positions ascend within a side
     gaps = np.minimum(np.diff(positions), k[side[1:]])[within]
-    covered = np.bincount(side[1:][within], weights=gaps, minlength=len(order)) + k * (np.bincount(side, minlength=len(order)) > 0)
+    covered = np.bincount(side[1:][within], weights=gaps, minlength=len(order)) + k * (
+        np.bincount(side, minlength=len(order)) > 0
+    )
     shares = np.empty(len(order))
     shares[order] = np.divide(covered, coverage, out=np.zeros(len(order)), where=coverage > 0)
     return shares.reshape(2, -1).T
@@ -235,9 +267,13 @@ def shared_counts(fingerprints: list[Fingerprint]) -> sparse.csr_matrix:
     so h stays below that share; a cap under it would drop what a group of copiers shares, and rank their pairs by chance.
     """
     held = [fingerprint.distinct for fingerprint in fingerprints]
-    values, columns = np.unique(np.concatenate(held), return_inverse=True) if held else (np.zeros(0), np.zeros(0, np.int64))
+    values, columns = (
+        np.unique(np.concatenate(held), return_inverse=True) if held else (np.zeros(0), np.zeros(0, np.int64))
+    )
     rows = np.repeat(np.arange(len(held)), [len(hashes) for hashes in held])
-    incidence = sparse.csr_matrix((np.ones(len(rows), np.int32), (rows, columns.reshape(-1))), shape=(len(held), len(values)))
+    incidence = sparse.csr_matrix(
+        (np.ones(len(rows), np.int32), (rows, columns.reshape(-1))), shape=(len(held), len(values))
+    )
     counts = (incidence @ incidence.T).tocsr()
     counts.setdiag(0)
     counts.eliminate_zeros()

@@ -33,5 +33,9 @@ def notebook_code(raw: str) -> str:
     cells = document.get("cells") if isinstance(document, dict) else None
     if not isinstance(cells, list):
         raise NotebookError("no list of cells in the notebook")
-    code_cells = (_strip_ipython(_cell_source(cell)) for cell in cells if isinstance(cell, dict) and cell.get("cell_type") == "code")
+    code_cells = (
+        _strip_ipython(_cell_source(cell))
+        for cell in cells
+        if isinstance(cell, dict) and cell.get("cell_type") == "code"
+    )
     return "".join(f"{code.strip(chr(10))}\n\n" for code in code_cells if code.strip())

@@ -12,7 +12,11 @@ import numpy as np
 from grader.plagiarism.workcache import function_version, write_version
 
 # sentence-transformers models that are a transformer, mean pooling and L2 normalisation (all-MiniLM-L6-v2 among them).
-_MEAN_POOLING_STACK = ["sentence_transformers.models.Transformer", "sentence_transformers.models.Pooling", "sentence_transformers.models.Normalize"]
+_MEAN_POOLING_STACK = [
+    "sentence_transformers.models.Transformer",
+    "sentence_transformers.models.Pooling",
+    "sentence_transformers.models.Normalize",
+]
 
 
 def is_mean_pooling_bert(directory: Path) -> bool:
@@ -69,7 +73,9 @@ def bert_graph(directory: str) -> bytes:
 
     folder = Path(directory)
     config = json.loads((folder / "config.json").read_text())
-    weights = {name.removeprefix("bert."): array for name, array in load_file(str(folder / "model.safetensors")).items()}
+    weights = {
+        name.removeprefix("bert."): array for name, array in load_file(str(folder / "model.safetensors")).items()
+    }
     heads, width, epsilon = config["num_attention_heads"], config["hidden_size"], config["layer_norm_eps"]
     nodes: list = []
     initializers: list = []
@@ -90,42 +96,88 @@ def bert_graph(directory: str) -> bytes:
         return output
 
     def linear(rows: str, name: str) -> str:
-        return op("Gemm", rows, constant(f"{name}.weight", weights[f"{name}.weight"]), constant(f"{name}.bias", weights[f"{name}.bias"]), transB=1)
+        return op(
+            "Gemm",
+            rows,
+            constant(f"{name}.weight", weights[f"{name}.weight"]),
+            constant(f"{name}.bias", weights[f"{name}.bias"]),
+            transB=1,
+        )
 
     def norm(rows: str, name: str) -> str:
-        return op("LayerNormalization", rows, constant(f"{name}.weight", weights[f"{name}.weight"]), constant(f"{name}.bias", weights[f"{name}.bias"]), axis=-1, epsilon=epsilon)
+        return op(
+            "LayerNormalization",
+            rows,
+            constant(f"{name}.weight", weights[f"{name}.weight"]),
+            constant(f"{name}.bias", weights[f"{name}.bias"]),
+            axis=-1,
+            epsilon=epsilon,
+        )
 
     # Tokens are rows of one (batch * tokens, width) matrix; attention alone needs them per text and head.
     shape = op("Shape", "ids")
     length = op("Slice", shape, integers("from_one", [1]), integers("to_two", [2]))
     words = op("Gather", constant("words", weights["embeddings.word_embeddings.weight"]), "ids")
-    positions = op("Slice", constant("positions", weights["embeddings.position_embeddings.weight"]), integers("from_zero", [0]), length)
-    embedded = op("Add", op("Add", words, constant("token_type", weights["embeddings.token_type_embeddings.weight"][0])), positions)
+    positions = op(
+        "Slice",
+        constant("positions", weights["embeddings.position_embeddings.weight"]),
+        integers("from_zero", [0]),
+        length,
+    )
+    embedded = op(
+        "Add",
+        op("Add", words, constant("token_type", weights["embeddings.token_type_embeddings.weight"][0])),
+        positions,
+    )
     as_rows = integers("as_rows", [-1, width])
     hidden = op("Reshape", norm(embedded, "embeddings.LayerNorm"), as_rows)
     mask = op("Cast", "mask", to=TensorProto.FLOAT)
     one, half, sqrt_half = scalar("one", 1.0), scalar("half", 0.5), scalar("sqrt_half", float(1 / np.sqrt(2)))
     # A padded key's score is pushed to -1e30: its softmax weight is exactly 0, as under torch's boolean mask.
-    key_bias = op("Unsqueeze", op("Mul", op("Sub", one, mask), scalar("masked", -1e30)), integers("key_bias_axes", [1, 2]))
+    key_bias = op(
+        "Unsqueeze", op("Mul", op("Sub", one, mask), scalar("masked", -1e30)), integers("key_bias_axes", [1, 2])
+    )
     per_head = op("Concat", shape, integers("head_shape", [heads, width // heads]), axis=0)
     scale = scalar("scale", float(1 / np.sqrt(width // heads)))
     for layer in range(config["num_hidden_layers"]):
         prefix = f"encoder.layer.{layer}"
-        query, key, value = (op("Transpose", op("Reshape", linear(hidden, f"{prefix}.attention.self.{part}"), per_head), perm=[0, 2, 1, 3]) for part in ("query", "key", "value"))
+        query, key, value = (
+            op(
+                "Transpose",
+                op("Reshape", linear(hidden, f"{prefix}.attention.self.{part}"), per_head),
+                perm=[0, 2, 1, 3],
+            )
+            for part in ("query", "key", "value")
+        )
         scores = op("Add", op("Mul", op("MatMul", query, op("Transpose", key, perm=[0, 1, 3, 2])), scale), key_bias)
-        attended = op("Reshape", op("Transpose", op("MatMul", op("Softmax", scores, axis=-1), value), perm=[0, 2, 1, 3]), as_rows)
-        hidden = norm(op("Add", linear(attended, f"{prefix}.attention.output.dense"), hidden), f"{prefix}.attention.output.LayerNorm")
+        attended = op(
+            "Reshape", op("Transpose", op("MatMul", op("Softmax", scores, axis=-1), value), perm=[0, 2, 1, 3]), as_rows
+        )
+        hidden = norm(
+            op("Add", linear(attended, f"{prefix}.attention.output.dense"), hidden),
+            f"{prefix}.attention.output.LayerNorm",
+        )
         inner = linear(hidden, f"{prefix}.intermediate.dense")
         gelu = op("Mul", op("Mul", inner, half), op("Add", one, op("Erf", op("Mul", inner, sqrt_half))))
         hidden = norm(op("Add", linear(gelu, f"{prefix}.output.dense"), hidden), f"{prefix}.output.LayerNorm")
     tokens = op("Reshape", hidden, op("Concat", shape, integers("width", [width]), axis=0))
     weight = op("Unsqueeze", mask, integers("feature_axis", [-1]))
     token_axis = integers("token_axis", [1])
-    pooled = op("Div", op("ReduceSum", op("Mul", tokens, weight), token_axis, keepdims=0), op("Max", op("ReduceSum", weight, token_axis, keepdims=0), scalar("least_count", 1e-9)))
+    pooled = op(
+        "Div",
+        op("ReduceSum", op("Mul", tokens, weight), token_axis, keepdims=0),
+        op("Max", op("ReduceSum", weight, token_axis, keepdims=0), scalar("least_count", 1e-9)),
+    )
     length_of = op("Max", op("ReduceL2", pooled, integers("vector_axis", [1]), keepdims=1), scalar("least_norm", 1e-12))
     nodes.append(helper.make_node("Div", [pooled, length_of], ["vectors"]))
     inputs = [helper.make_tensor_value_info(name, TensorProto.INT64, ["batch", "tokens"]) for name in ("ids", "mask")]
-    graph = helper.make_graph(nodes, "mean_pooling_bert", inputs, [helper.make_tensor_value_info("vectors", TensorProto.FLOAT, ["batch", width])], initializers)
+    graph = helper.make_graph(
+        nodes,
+        "mean_pooling_bert",
+        inputs,
+        [helper.make_tensor_value_info("vectors", TensorProto.FLOAT, ["batch", width])],
+        initializers,
+    )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]).SerializeToString()
 
 
@@ -139,7 +191,9 @@ def cached_bert_graph(directory: str, folder: Path | None) -> bytes:
     weights = (Path(directory) / "model.safetensors").resolve()
     stat = weights.stat()
     model = hashlib.sha256(str(weights).encode()).hexdigest()[:16]
-    path = folder / f"graph-{model}-{function_version(cached_bert_graph, f'{stat.st_size}/{stat.st_mtime_ns}')[:16]}.onnx"
+    path = (
+        folder / f"graph-{model}-{function_version(cached_bert_graph, f'{stat.st_size}/{stat.st_mtime_ns}')[:16]}.onnx"
+    )
     if path.is_file():
         return path.read_bytes()
     graph = bert_graph(directory)
@@ -160,7 +214,9 @@ class MeanPoolingBert:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = options.inter_op_num_threads = 1
         options.log_severity_level = 3  # warnings about the graph's own shape inference are not the user's business
-        self.session = onnxruntime.InferenceSession(graph or bert_graph(directory), options, providers=["CPUExecutionProvider"])
+        self.session = onnxruntime.InferenceSession(
+            graph or bert_graph(directory), options, providers=["CPUExecutionProvider"]
+        )
         self.tokenizer = BertTokenizer(directory, max_tokens)
 
     def token_counts(self, texts: list[str]) -> list[int]:

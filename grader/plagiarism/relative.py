@@ -7,7 +7,13 @@ from collections import defaultdict
 import numpy as np
 
 
-def relative_channels(pairs: list[tuple[int, int]], channels: list[dict[str, float]], partners: int, floor: float, not_partners: frozenset[int] = frozenset()) -> list[dict[str, float]]:
+def relative_channels(
+    pairs: list[tuple[int, int]],
+    channels: list[dict[str, float]],
+    partners: int,
+    floor: float,
+    not_partners: frozenset[int] = frozenset(),
+) -> list[dict[str, float]]:
     """Per pair and channel: how far the pair lies above what each side shares with its other closest partners.
 
     Independent solutions that follow the same textbook recipe score high on every channel, but so does each of them
@@ -23,7 +29,10 @@ def relative_channels(pairs: list[tuple[int, int]], channels: list[dict[str, flo
         if counted[position]:
             by_submission[first].append(position)
             by_submission[second].append(position)
-    known = [counted[position] and min(len(by_submission[first]), len(by_submission[second])) > 2 for position, (first, second) in enumerate(pairs)]
+    known = [
+        counted[position] and min(len(by_submission[first]), len(by_submission[second])) > 2
+        for position, (first, second) in enumerate(pairs)
+    ]
     result: list[dict[str, float]] = [{} for _ in pairs]
     for name in channels[0] if channels else ():
         value = [entry[name] for entry in channels]

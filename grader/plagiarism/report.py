@@ -26,7 +26,9 @@ def pair_record(pair: PairResult) -> dict:
         "channels": {name: round(value, 4) for name, value in pair.channels.items()},
         "relative": {name: round(value, 3) for name, value in pair.relative.items()},
         "driver": pair.driver,
-        "units": [dict(vars(match)) for match in pair.unit_matches],  # flat fields: asdict's deep copies cost seconds over thousands of pairs
+        "units": [
+            dict(vars(match)) for match in pair.unit_matches
+        ],  # flat fields: asdict's deep copies cost seconds over thousands of pairs
     }
 
 
@@ -51,7 +53,18 @@ def write_csv(detection: Detection, path: Path) -> None:
         writer = csv.writer(handle)
         writer.writerow(["a", "b", "a_origin", "b_origin", "score", "percentile", *channel_names, "driver"])
         for pair in detection.pairs:
-            writer.writerow([pair.a, pair.b, pair.a_origin, pair.b_origin, f"{pair.score:.4f}", f"{pair.percentile:.4f}", *(f"{pair.channels[name]:.4f}" for name in channel_names), pair.driver])
+            writer.writerow(
+                [
+                    pair.a,
+                    pair.b,
+                    pair.a_origin,
+                    pair.b_origin,
+                    f"{pair.score:.4f}",
+                    f"{pair.percentile:.4f}",
+                    *(f"{pair.channels[name]:.4f}" for name in channel_names),
+                    pair.driver,
+                ]
+            )
 
 
 @dataclass(frozen=True)
@@ -77,7 +90,9 @@ def _line_range(code: str, start_offset: int, lines: tuple[int, int]) -> tuple[i
     return start_offset + first, start_offset + last
 
 
-def segments(submission: SubmittedCode, token_ranges: list[tuple[int, int]], unit_ranges: list[tuple[int, int]]) -> list[Segment]:
+def segments(
+    submission: SubmittedCode, token_ranges: list[tuple[int, int]], unit_ranges: list[tuple[int, int]]
+) -> list[Segment]:
     text = submission.code
     kinds = [""] * len(text)
     for kind, ranges in (("unit", unit_ranges), ("token", token_ranges)):
@@ -121,8 +136,16 @@ def side_by_side(detection: Detection, strong_unit: float = 0.5) -> list[dict]:
             {
                 "rank": rank,
                 "pair": pair,
-                "left": segments(first, pair.tokens.slices_a, _unit_ranges(first, [(match.file_a, match.lines_a) for match in strong])),
-                "right": segments(second, pair.tokens.slices_b, _unit_ranges(second, [(match.file_b, match.lines_b) for match in strong])),
+                "left": segments(
+                    first,
+                    pair.tokens.slices_a,
+                    _unit_ranges(first, [(match.file_a, match.lines_a) for match in strong]),
+                ),
+                "right": segments(
+                    second,
+                    pair.tokens.slices_b,
+                    _unit_ranges(second, [(match.file_b, match.lines_b) for match in strong]),
+                ),
             }
         )
     return views
@@ -138,7 +161,8 @@ def case_records(detection: Detection) -> list[dict]:
         record = pair_record(pair)
         if (view := views.get((pair.a, pair.b))) is not None:
             record["details"] = {
-                "driver": pair.driver, "relative": record["relative"],
+                "driver": pair.driver,
+                "relative": record["relative"],
                 "left": [[segment.text, segment.kind] for segment in view["left"]],
                 "right": [[segment.text, segment.kind] for segment in view["right"]],
             }

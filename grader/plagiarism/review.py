@@ -35,14 +35,30 @@ def flag_pairs(session: Session, assignment_id: str, pairs: Iterable[dict], thre
         first, second = sorted((student_of(pair["a"]), student_of(pair["b"])))
         if first == second:
             continue
-        case = session.scalar(select(PlagiarismCase).where(PlagiarismCase.assignment_id == assignment_id, PlagiarismCase.student_a == first, PlagiarismCase.student_b == second))
+        case = session.scalar(
+            select(PlagiarismCase).where(
+                PlagiarismCase.assignment_id == assignment_id,
+                PlagiarismCase.student_a == first,
+                PlagiarismCase.student_b == second,
+            )
+        )
         if case is None:
-            case = PlagiarismCase(assignment_id=assignment_id, student_a=first, student_b=second, score=pair["score"], channels=pair.get("channels", {}), status="flagged")
+            case = PlagiarismCase(
+                assignment_id=assignment_id,
+                student_a=first,
+                student_b=second,
+                score=pair["score"],
+                channels=pair.get("channels", {}),
+                status="flagged",
+            )
             session.add(case)
         elif case.status == "flagged":
             case.score, case.channels = pair["score"], pair.get("channels", {})
         if case.status == "flagged":
-            case.percentile, case.details = pair.get("percentile"), _oriented(pair.get("details"), student_of(pair["a"]) != first)
+            case.percentile, case.details = (
+                pair.get("percentile"),
+                _oriented(pair.get("details"), student_of(pair["a"]) != first),
+            )
         flagged.append(case)
     session.flush()
     return flagged
@@ -80,6 +96,7 @@ def cases(session: Session, assignment_id: str | None = None, status: Status | N
 def confirmed_cases_for(session: Session, student_id: str) -> list[PlagiarismCase]:
     """Confirmed cases in which the student is either side: each one penalises both students."""
     query = select(PlagiarismCase).where(
-        PlagiarismCase.status == "confirmed", or_(PlagiarismCase.student_a == student_id, PlagiarismCase.student_b == student_id)
+        PlagiarismCase.status == "confirmed",
+        or_(PlagiarismCase.student_a == student_id, PlagiarismCase.student_b == student_id),
     )
     return list(session.scalars(query.order_by(PlagiarismCase.assignment_id, PlagiarismCase.id)))

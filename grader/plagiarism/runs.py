@@ -36,9 +36,14 @@ def handout_starter(settings: Settings, assignment_id: str) -> Path | None:
     return folder if folder.is_dir() else None
 
 
-def detect_submissions(settings: Settings, cohort: list[SubmittedCode], archives: list[SubmittedCode],
-                       starter: list[SourceFile], skipped: list[Skipped],
-                       detector_settings: DetectorSettings) -> Detection:
+def detect_submissions(
+    settings: Settings,
+    cohort: list[SubmittedCode],
+    archives: list[SubmittedCode],
+    starter: list[SourceFile],
+    skipped: list[Skipped],
+    detector_settings: DetectorSettings,
+) -> Detection:
     """The detector with the course's embedding model, cache and calibration (the CLI and the dashboard's runs)."""
     from grader.plagiarism.calibration import load_calibration
     from grader.plagiarism.detector import detect
@@ -46,8 +51,16 @@ def detect_submissions(settings: Settings, cohort: list[SubmittedCode], archives
 
     cache_folder = settings.data_dir / "plagiarism-cache"
     encoder = SentenceEncoder(settings.embedding_model, graph_folder=cache_folder)
-    return detect(cohort, archives, starter, skipped, encoder, EmbeddingCache(cache_folder, encoder.name),
-                  load_calibration(), detector_settings)
+    return detect(
+        cohort,
+        archives,
+        starter,
+        skipped,
+        encoder,
+        EmbeddingCache(cache_folder, encoder.name),
+        load_calibration(),
+        detector_settings,
+    )
 
 
 def request_run(session: Session, assignment_id: str, requested_by: str) -> PlagiarismRun:
@@ -67,13 +80,15 @@ def requeue_interrupted_runs(session: Session) -> None:
 
 
 def queued_run_ids(session: Session) -> list[int]:
-    return list(session.scalars(select(PlagiarismRun.id).where(PlagiarismRun.state == "queued")
-                                .order_by(PlagiarismRun.id)))
+    return list(
+        session.scalars(select(PlagiarismRun.id).where(PlagiarismRun.state == "queued").order_by(PlagiarismRun.id))
+    )
 
 
 def _claim(session: Session, run_id: int) -> PlagiarismRun | None:
-    claimed = session.execute(update(PlagiarismRun).where(PlagiarismRun.id == run_id, PlagiarismRun.state == "queued")
-                              .values(state="running")).rowcount
+    claimed = session.execute(
+        update(PlagiarismRun).where(PlagiarismRun.id == run_id, PlagiarismRun.state == "queued").values(state="running")
+    ).rowcount
     return session.get(PlagiarismRun, run_id) if claimed else None
 
 
@@ -115,8 +130,10 @@ def _detect_project(settings: Settings, session: Session, assignment_id: str) ->
         cohort, skipped = load_paths([Path(folder)], limits=limits)
         detection = detect_submissions(settings, cohort, [], list(starter), skipped, DetectorSettings())
     opened = flag_pairs(session, assignment_id, case_records(detection), detection.flag_threshold)
-    return (f"{len(cohort)} counting attempts compared, {len(skipped)} skipped; {len(opened)} pairs at or above "
-            f"{detection.flag_threshold:.3f} under review")
+    return (
+        f"{len(cohort)} counting attempts compared, {len(skipped)} skipped; {len(opened)} pairs at or above "
+        f"{detection.flag_threshold:.3f} under review"
+    )
 
 
 def execute_run(run_id: int, settings: Settings, session_factory: sessionmaker) -> bool:
@@ -133,12 +150,17 @@ def execute_run(run_id: int, settings: Settings, session_factory: sessionmaker) 
         log.exception("plagiarism run %s failed", run_id)
         summary, state = f"failed: {type(error).__name__}: {error}", "failed"
     with session_factory.begin() as session:
-        session.execute(update(PlagiarismRun).where(PlagiarismRun.id == run_id)
-                        .values(state=state, summary=summary, finished_at=utcnow()))
+        session.execute(
+            update(PlagiarismRun)
+            .where(PlagiarismRun.id == run_id)
+            .values(state=state, summary=summary, finished_at=utcnow())
+        )
     return True
 
 
-def serve_runs(settings: Settings, session_factory: sessionmaker, stopping: threading.Event, poll_s: float = 1.0) -> None:
+def serve_runs(
+    settings: Settings, session_factory: sessionmaker, stopping: threading.Event, poll_s: float = 1.0
+) -> None:
     """Carry out queued detector runs, one at a time, until `stopping` is set. Several processes may serve at once
     (Celery workers on many hosts): each run is claimed with a compare-and-set, so it is carried out once."""
     while not stopping.wait(poll_s):

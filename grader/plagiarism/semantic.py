@@ -59,7 +59,9 @@ def centred(vectors: np.ndarray, units: list[CodeUnit], cohort: int, min_sources
     return np.where(lengths > CENTRED_NOISE, result / np.maximum(lengths, CENTRED_NOISE), 0.0)
 
 
-def semantic_similarities(pairs: list[tuple[int, int]], rows_of: dict[int, list[int]], units: list[CodeUnit], table: UnitTable) -> np.ndarray:
+def semantic_similarities(
+    pairs: list[tuple[int, int]], rows_of: dict[int, list[int]], units: list[CodeUnit], table: UnitTable
+) -> np.ndarray:
     """Per pair and side: the size-weighted mean similarity of that side's units to their best match in the other side
     (0 for a side without units), as a (pairs, 2) array."""
     if not pairs:
@@ -76,7 +78,9 @@ def semantic_similarities(pairs: list[tuple[int, int]], rows_of: dict[int, list[
     return np.divide(weighted, total, out=np.zeros(len(owners)), where=total > 0).reshape(2, -1).T
 
 
-def unit_matches(rows_a: list[int], rows_b: list[int], units: list[CodeUnit], vectors: np.ndarray, limit: int = 5) -> tuple[UnitMatch, ...]:
+def unit_matches(
+    rows_a: list[int], rows_b: list[int], units: list[CodeUnit], vectors: np.ndarray, limit: int = 5
+) -> tuple[UnitMatch, ...]:
     """Each of a's units with its most similar unit of b (one matrix product per pair), the best few first."""
     if not rows_a or not rows_b:
         return ()
@@ -87,6 +91,14 @@ def unit_matches(rows_a: list[int], rows_b: list[int], units: list[CodeUnit], ve
     for position in np.argsort(-values, kind="stable")[:limit].tolist():  # ties keep a's order
         unit_a, unit_b = units[rows_a[position]], units[rows_b[best[position]]]
         matches.append(
-            UnitMatch(unit_a.label, (unit_a.first_line, unit_a.last_line), unit_a.file, unit_b.label, (unit_b.first_line, unit_b.last_line), unit_b.file, float(values[position]))
+            UnitMatch(
+                unit_a.label,
+                (unit_a.first_line, unit_a.last_line),
+                unit_a.file,
+                unit_b.label,
+                (unit_b.first_line, unit_b.last_line),
+                unit_b.file,
+                float(values[position]),
+            )
         )
     return tuple(matches)

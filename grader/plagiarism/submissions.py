@@ -95,7 +95,9 @@ def _tree_sources(tree: Path, limits: ReadLimits) -> list[SourceFile]:
         if not path.is_file():
             continue
         if suffix == ".zip":
-            sources.extend(SourceFile(f"{relative}/{inner.path}", inner.code) for inner in _project_sources(path, limits))
+            sources.extend(
+                SourceFile(f"{relative}/{inner.path}", inner.code) for inner in _project_sources(path, limits)
+            )
         elif suffix in CODE_SUFFIXES:
             sources.append(_code_file(relative, path.read_bytes(), limits))
         if len(sources) > limits.max_code_files:
@@ -135,7 +137,9 @@ def read_entry(entry: Path, limits: ReadLimits) -> list[SourceFile]:
     return sorted(sources, key=lambda source: source.path)
 
 
-def load_folder(folder: Path, origin: str = "cohort", limits: ReadLimits | None = None) -> tuple[list[SubmittedCode], list[Skipped]]:
+def load_folder(
+    folder: Path, origin: str = "cohort", limits: ReadLimits | None = None
+) -> tuple[list[SubmittedCode], list[Skipped]]:
     """One submission per file or sub-folder of folder, named by its path relative to folder."""
     limits = limits or ReadLimits()
     submissions: list[SubmittedCode] = []
@@ -148,7 +152,9 @@ def load_folder(folder: Path, origin: str = "cohort", limits: ReadLimits | None 
     return submissions, skipped
 
 
-def load_paths(paths: list[Path], origin: str = "cohort", limits: ReadLimits | None = None) -> tuple[list[SubmittedCode], list[Skipped]]:
+def load_paths(
+    paths: list[Path], origin: str = "cohort", limits: ReadLimits | None = None
+) -> tuple[list[SubmittedCode], list[Skipped]]:
     """Folders contribute one submission per entry; a file given directly is one submission named after itself."""
     limits = limits or ReadLimits()
     submissions: list[SubmittedCode] = []

@@ -29,7 +29,14 @@ CACHE_SALT = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 # lines (DOTALL: a backslash escapes a newline too); a position no pattern matches is a character Python rejects there.
 # Whitespace, newlines, comments and line continuations before a token (possessive: nothing to try twice).
 _TOKEN_SPACE = re.compile(r"(?:[ \f\t]++|\\\r?\n|\r?\n|\r|#[^\r\n]*+)*+")
-_QUOTED = "|".join(["'''" + tokenize.Single3, '"""' + tokenize.Double3, r"'[^\n'\\]*(?:\\.[^\n'\\]*)*'", r'"[^\n"\\]*(?:\\.[^\n"\\]*)*"'])
+_QUOTED = "|".join(
+    [
+        "'''" + tokenize.Single3,
+        '"""' + tokenize.Double3,
+        r"'[^\n'\\]*(?:\\.[^\n'\\]*)*'",
+        r'"[^\n"\\]*(?:\\.[^\n"\\]*)*"',
+    ]
+)
 _TOKEN = re.compile(
     rf"{_TOKEN_SPACE.pattern}(?:(?P<string>(?=[bBrRuUfF]{{0,2}}[\x22\x27]){tokenize.StringPrefix}(?:{_QUOTED}))"
     rf"|(?P<number>{tokenize.Number})|(?P<op>{tokenize.Special})|(?P<name>{tokenize.Name})|(?P<end>\Z))",
@@ -71,7 +78,9 @@ def classified_tokens(code: str) -> Iterator[tuple[str | None, Token]]:
     previous_end, previous = 0, ";"
     for token in tokens:
         kind, value, start, end = token
-        statement_start = previous in (";", ":") or (depth == 0 and _STATEMENT_END.search(code, previous_end, start) is not None)
+        statement_start = previous in (";", ":") or (
+            depth == 0 and _STATEMENT_END.search(code, previous_end, start) is not None
+        )
         if in_import and (statement_start or value == ";"):
             in_import = False
         previous_end, previous = end, value
@@ -119,7 +128,10 @@ def literal_filter(code: str) -> tuple[str, np.ndarray]:
     Copied code that was restructured keeps its author's names between the edits, where independent solutions differ:
     runs of this text tell the two apart.
     """
-    text = "".join(f"{value}\0" if letter in ("V", "F", "O") else "S" if letter == "S" else value for letter, (_, value, _, _) in _classified(code))
+    text = "".join(
+        f"{value}\0" if letter in ("V", "F", "O") else "S" if letter == "S" else value
+        for letter, (_, value, _, _) in _classified(code)
+    )
     return text, np.zeros((0, 3), np.int64)
 
 

@@ -73,7 +73,9 @@ def _top_level_names(tree: ast.Module) -> set[str]:
 
 def _comment_free(code: str) -> str:
     try:
-        tokens = [token for token in tokenize.generate_tokens(io.StringIO(code).readline) if token.type != tokenize.COMMENT]
+        tokens = [
+            token for token in tokenize.generate_tokens(io.StringIO(code).readline) if token.type != tokenize.COMMENT
+        ]
         return tokenize.untokenize(tokens)
     except (tokenize.TokenError, IndentationError, SyntaxError):
         return code
@@ -130,7 +132,11 @@ def file_units(submission_index: int, path: str, code: str, api_names: frozenset
 
 
 def submission_units(submission_index: int, submission: SubmittedCode, api_names: frozenset[str]) -> list[CodeUnit]:
-    return [unit for source in submission.files for unit in file_units(submission_index, source.path, source.code, api_names)]
+    return [
+        unit
+        for source in submission.files
+        for unit in file_units(submission_index, source.path, source.code, api_names)
+    ]
 
 
 def api_names_of(starter_code: list[str]) -> frozenset[str]:

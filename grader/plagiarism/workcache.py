@@ -47,7 +47,9 @@ def _canonical(value: object) -> str:
     if callable(value) and hasattr(value, "__qualname__"):
         return f"{value.__module__}.{value.__qualname__}"
     if dataclasses.is_dataclass(value):
-        fields = ",".join(f"{field.name}={_canonical(getattr(value, field.name))}" for field in dataclasses.fields(value))
+        fields = ",".join(
+            f"{field.name}={_canonical(getattr(value, field.name))}" for field in dataclasses.fields(value)
+        )
         return f"{type(value).__qualname__}({fields})"
     raise TypeError(f"no stable key for {type(value).__name__}")
 
@@ -77,7 +79,12 @@ def can_fork_workers(workers: int | None = None) -> bool:
     return (workers or available_cores()) > 1 and "fork" in multiprocessing.get_all_start_methods()
 
 
-def parallel_map(function: Callable[[Item], Result], items: Sequence[Item], workers: int | None = None, parallel_from: int = PARALLEL_FROM) -> list[Result]:
+def parallel_map(
+    function: Callable[[Item], Result],
+    items: Sequence[Item],
+    workers: int | None = None,
+    parallel_from: int = PARALLEL_FROM,
+) -> list[Result]:
     """[function(item) for item in items], over forked worker processes when there are enough items and cores.
 
     Forking (not spawning) keeps the inputs and imports shared. A forked copy of a running OpenMP pool hangs, so workers

@@ -74,8 +74,9 @@ def take_job(session: Session, settings: Settings, job_id: int, holder: JobHolde
     return True
 
 
-def deliver(job_id: int, settings: Settings, session_factory: sessionmaker, grade: GradeFunction,
-            worker: WorkerIdentity) -> Delivery:
+def deliver(
+    job_id: int, settings: Settings, session_factory: sessionmaker, grade: GradeFunction, worker: WorkerIdentity
+) -> Delivery:
     """What one worker thread does with one delivery of a job message."""
     holder = JobHolder(job_id=job_id, worker_name=worker.name, thread=str(threading.get_ident()))
     try:
@@ -94,8 +95,12 @@ def deliver(job_id: int, settings: Settings, session_factory: sessionmaker, grad
     return delivery
 
 
-def make_celery_app(settings: Settings, session_factory: sessionmaker, worker: WorkerIdentity | None = None,
-                    grade: GradeFunction = grade_by_sha256) -> Celery:
+def make_celery_app(
+    settings: Settings,
+    session_factory: sessionmaker,
+    worker: WorkerIdentity | None = None,
+    grade: GradeFunction = grade_by_sha256,
+) -> Celery:
     """The producers' app (`worker` None: it only sends) or a worker's app (its tasks grade as `worker`)."""
     app = Celery("grader", broker=settings.broker_url, set_as_current=False)
     app.conf.update(
@@ -153,4 +158,3 @@ class CeleryQueue:
 
     def stop(self) -> None:
         """Nothing to finish here: the messages are in the broker and the workers grade them."""
-

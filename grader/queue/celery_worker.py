@@ -34,18 +34,35 @@ def run_celery_worker(settings: Settings, gpu: bool, slots: int) -> None:
     identity = WorkerIdentity.of_this_process(host_gpu_model() if gpu else None)
     queues = worker_queues(gpu)
     app = make_celery_app(settings, session_factory, identity)
-    heartbeat = Heartbeat(settings, session_factory, identity, queues, slots,
-                          resend=lambda job_id: send_job(app, settings, session_factory, job_id))
+    heartbeat = Heartbeat(
+        settings,
+        session_factory,
+        identity,
+        queues,
+        slots,
+        resend=lambda job_id: send_job(app, settings, session_factory, job_id),
+    )
     heartbeat.start()
     # Detector runs asked for on the dashboard: with Celery there is no grading process, so every worker serves them.
     stop_runs = threading.Event()
-    threading.Thread(target=serve_runs, args=(settings, session_factory, stop_runs), name="grader-plagiarism",
-                     daemon=True).start()
+    threading.Thread(
+        target=serve_runs, args=(settings, session_factory, stop_runs), name="grader-plagiarism", daemon=True
+    ).start()
     try:
         # threads: every sandbox is its own process already, and one process means one heartbeat covers all the
         # worker's jobs; a SIGKILL takes the whole worker down, and the live workers' heartbeat threads requeue its jobs
-        app.worker_main(["worker", "--pool=threads", f"--concurrency={slots}", f"--queues={','.join(queues)}",
-                         f"--hostname=grader.{os.getpid()}@%h", "--loglevel=INFO", "--without-gossip", "--without-mingle"])
+        app.worker_main(
+            [
+                "worker",
+                "--pool=threads",
+                f"--concurrency={slots}",
+                f"--queues={','.join(queues)}",
+                f"--hostname=grader.{os.getpid()}@%h",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+            ]
+        )
     finally:
         stop_runs.set()
         heartbeat.stop()

@@ -31,11 +31,17 @@ class JobClaims:
         job.finished_at = utcnow()
         job.error = error
         if result is not None:
-            self.session.add(GradeRecord(
-                submission_id=job.submission_id, job_id=job.id, status=result["status"],
-                score=float(result.get("score", 0.0)), max_score=float(result.get("max_score", 0.0)),
-                result=result, published=job.regrade_batch_id is None,
-            ))
+            self.session.add(
+                GradeRecord(
+                    submission_id=job.submission_id,
+                    job_id=job.id,
+                    status=result["status"],
+                    score=float(result.get("score", 0.0)),
+                    max_score=float(result.get("max_score", 0.0)),
+                    result=result,
+                    published=job.regrade_batch_id is None,
+                )
+            )
 
     def requeue_interrupted(self) -> int:
         """After a crash, a job left 'running' never finished: put it back in the queue."""
@@ -44,5 +50,6 @@ class JobClaims:
         ).rowcount
 
     def queued_ids(self) -> list[int]:
-        return list(self.session.scalars(
-            select(GradingJob.id).where(GradingJob.state == "queued").order_by(GradingJob.id)))
+        return list(
+            self.session.scalars(select(GradingJob.id).where(GradingJob.state == "queued").order_by(GradingJob.id))
+        )

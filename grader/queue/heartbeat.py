@@ -37,15 +37,21 @@ def heartbeat_deadline(settings: Settings) -> datetime:
 
 
 def live_workers(session: Session, settings: Settings) -> list[WorkerHeartbeat]:
-    return list(session.scalars(
-        select(WorkerHeartbeat).where(WorkerHeartbeat.last_seen_at >= heartbeat_deadline(settings))
-        .order_by(WorkerHeartbeat.name)
-    ))
+    return list(
+        session.scalars(
+            select(WorkerHeartbeat)
+            .where(WorkerHeartbeat.last_seen_at >= heartbeat_deadline(settings))
+            .order_by(WorkerHeartbeat.name)
+        )
+    )
 
 
 def _live_holders(settings: Settings, *columns):
-    return (select(*columns).join(WorkerHeartbeat, WorkerHeartbeat.name == JobHolder.worker_name)
-            .where(WorkerHeartbeat.last_seen_at >= heartbeat_deadline(settings)))
+    return (
+        select(*columns)
+        .join(WorkerHeartbeat, WorkerHeartbeat.name == JobHolder.worker_name)
+        .where(WorkerHeartbeat.last_seen_at >= heartbeat_deadline(settings))
+    )
 
 
 def _jobs_with_a_live_holder(settings: Settings):
@@ -58,9 +64,13 @@ def holder_alive(session: Session, settings: Settings, job_id: int) -> bool:
 
 def orphaned_job_ids(session: Session, settings: Settings, among: Sequence[int] | None = None) -> list[int]:
     """Unfinished jobs that a worker took and no live worker holds: their holders died (or were pruned)."""
-    query = (select(JobHolder.job_id).join(GradingJob, GradingJob.id == JobHolder.job_id)
-             .where(GradingJob.state != "done", JobHolder.job_id.not_in(_jobs_with_a_live_holder(settings)))
-             .distinct().order_by(JobHolder.job_id))
+    query = (
+        select(JobHolder.job_id)
+        .join(GradingJob, GradingJob.id == JobHolder.job_id)
+        .where(GradingJob.state != "done", JobHolder.job_id.not_in(_jobs_with_a_live_holder(settings)))
+        .distinct()
+        .order_by(JobHolder.job_id)
+    )
     if among is not None:
         query = query.where(JobHolder.job_id.in_(among))
     return list(session.scalars(query))
@@ -79,8 +89,13 @@ def release_orphan(session: Session, settings: Settings, job: GradingJob) -> boo
             session.execute(delete(JobHolder).where(JobHolder.job_id == job.id))
         return bool(released)
     # still queued: a worker may be registering as its holder right now; only the dead holders' rows go
-    return bool(session.execute(delete(JobHolder).where(
-        JobHolder.job_id == job.id, JobHolder.id.not_in(_live_holders(settings, JobHolder.id)))).rowcount)
+    return bool(
+        session.execute(
+            delete(JobHolder).where(
+                JobHolder.job_id == job.id, JobHolder.id.not_in(_live_holders(settings, JobHolder.id))
+            )
+        ).rowcount
+    )
 
 
 def requeue_orphans(session_factory: sessionmaker, settings: Settings) -> list[int]:
@@ -91,8 +106,12 @@ def requeue_orphans(session_factory: sessionmaker, settings: Settings) -> list[i
     for job_id in candidates:
         with session_factory.begin() as session:
             job = session.get(GradingJob, job_id)
-            if job is not None and job.state != "done" and not holder_alive(session, settings, job_id) \
-                    and release_orphan(session, settings, job):
+            if (
+                job is not None
+                and job.state != "done"
+                and not holder_alive(session, settings, job_id)
+                and release_orphan(session, settings, job)
+            ):
                 released.append(job_id)
     return released
 
@@ -107,8 +126,15 @@ class Heartbeat:
     """A thread that keeps this worker's heartbeat row fresh, forgets long-dead workers, and sends dead workers'
     jobs to the broker again through `resend`."""
 
-    def __init__(self, settings: Settings, session_factory: sessionmaker, identity: WorkerIdentity, queues: list[str],
-                 concurrency: int, resend: Callable[[int], None]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        session_factory: sessionmaker,
+        identity: WorkerIdentity,
+        queues: list[str],
+        concurrency: int,
+        resend: Callable[[int], None],
+    ) -> None:
         self.settings = settings
         self.session_factory = session_factory
         self.identity = identity
@@ -126,8 +152,15 @@ class Heartbeat:
         with self.session_factory.begin() as session:
             row = session.get(WorkerHeartbeat, self.identity.name)
             if row is None:
-                session.add(WorkerHeartbeat(name=self.identity.name, hostname=self.identity.host, queues=self.queues,
-                                            gpu=self.identity.gpu is not None, concurrency=self.concurrency))
+                session.add(
+                    WorkerHeartbeat(
+                        name=self.identity.name,
+                        hostname=self.identity.host,
+                        queues=self.queues,
+                        gpu=self.identity.gpu is not None,
+                        concurrency=self.concurrency,
+                    )
+                )
             else:
                 row.last_seen_at = utcnow()
             prune_heartbeats(session, self.settings)
@@ -169,10 +202,15 @@ def worker_statuses(session_factory: sessionmaker, settings: Settings) -> list[W
     deadline = heartbeat_deadline(settings)
     forgotten = utcnow() - timedelta(seconds=settings.worker_forget_after_s)
     with session_factory() as session:
-        rows = session.scalars(select(WorkerHeartbeat).where(WorkerHeartbeat.last_seen_at >= forgotten)
-                               .order_by(WorkerHeartbeat.last_seen_at.desc()))
-        return [WorkerStatus(row.name, row.queues, row.gpu, row.concurrency, row.last_seen_at,
-                             row.last_seen_at >= deadline) for row in rows]
+        rows = session.scalars(
+            select(WorkerHeartbeat)
+            .where(WorkerHeartbeat.last_seen_at >= forgotten)
+            .order_by(WorkerHeartbeat.last_seen_at.desc())
+        )
+        return [
+            WorkerStatus(row.name, row.queues, row.gpu, row.concurrency, row.last_seen_at, row.last_seen_at >= deadline)
+            for row in rows
+        ]
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,13 @@ PLAGIARISM_POLL_S = 1.0
 
 
 class InProcessQueue:
-    def __init__(self, settings: Settings, session_factory: sessionmaker, grade: GradeFunction = grade_by_sha256,
-                 poll_s: float | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        session_factory: sessionmaker,
+        grade: GradeFunction = grade_by_sha256,
+        poll_s: float | None = None,
+    ) -> None:
         self.settings = settings
         self.session_factory = session_factory
         self.grade = grade
@@ -48,7 +53,8 @@ class InProcessQueue:
         for job_id in recover_interrupted_jobs(self.session_factory):
             self.enqueue(job_id)
         self._threads = [
-            threading.Thread(target=self._work, name=f"grader-worker-{n}", daemon=True) for n in range(self.worker_count)
+            threading.Thread(target=self._work, name=f"grader-worker-{n}", daemon=True)
+            for n in range(self.worker_count)
         ]
         if self.poll_s is not None:
             self._threads.append(threading.Thread(target=self._poll, name="grader-queue-poller", daemon=True))

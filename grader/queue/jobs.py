@@ -28,8 +28,9 @@ def recover_interrupted_jobs(session_factory: sessionmaker) -> list[int]:
         return claims.queued_ids()
 
 
-def execute_job(job_id: int, settings: Settings, session_factory: sessionmaker, grade: GradeFunction,
-                worker: WorkerIdentity) -> bool:
+def execute_job(
+    job_id: int, settings: Settings, session_factory: sessionmaker, grade: GradeFunction, worker: WorkerIdentity
+) -> bool:
     """Claim the job for `worker`, grade its submission, store the result. False when another worker already had it."""
     with session_factory.begin() as session:
         job = JobClaims(session).claim(job_id)
@@ -47,8 +48,12 @@ def execute_job(job_id: int, settings: Settings, session_factory: sessionmaker, 
     except Exception as exc:  # the pipeline already retried infra errors; record the failure rather than lose the job
         log.exception("grading job %s failed", job_id)
         error = f"{type(exc).__name__}: {exc}"
-        graded = GradeResult(assignment=assignment_id, submission_sha256=sha256, status="infra_error",
-                             message="The grader failed on this submission; it does not count as an attempt and can be regraded.")
+        graded = GradeResult(
+            assignment=assignment_id,
+            submission_sha256=sha256,
+            status="infra_error",
+            message="The grader failed on this submission; it does not count as an attempt and can be regraded.",
+        )
     with session_factory.begin() as session:
         job = session.get(GradingJob, job_id)
         job.sandbox_image = graded.sandbox.image if graded.sandbox is not None else None

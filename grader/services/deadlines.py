@@ -38,19 +38,27 @@ def dates_of(ctx: ServiceContext, student_id: int, assignment: GradebookAssignme
         return student_dates(ctx, gradebook, student_id, assignment)
 
 
-def upload_outlook(ctx: ServiceContext, caller: Caller, assignment: GradebookAssignment,
-                   now: datetime | None = None) -> UploadOutlook:
+def upload_outlook(
+    ctx: ServiceContext, caller: Caller, assignment: GradebookAssignment, now: datetime | None = None
+) -> UploadOutlook:
     now = now or utcnow()
     with ctx.unit_of_work() as gradebook:
         dates = student_dates(ctx, gradebook, caller.id, assignment)
         counting = counting_attempt(gradebook.submissions.attempts(caller.id, assignment.id), dates, ctx.rules)
     upload_lateness = lateness(now, dates, ctx.rules)
     replaces = ""
-    if (ctx.rules.counting_attempt == "latest_before_deadline" and upload_lateness.counts and counting is not None
-            and counting.graded and (counting.score or 0.0) > 0):
-        replaces = (f"Your latest attempt counts: this upload replaces attempt #{counting.submission_id} "
-                    f"({counting.score:g} of {counting.max_score:g} rubric points) as the counting one, even if it "
-                    "scores less.")
+    if (
+        ctx.rules.counting_attempt == "latest_before_deadline"
+        and upload_lateness.counts
+        and counting is not None
+        and counting.graded
+        and (counting.score or 0.0) > 0
+    ):
+        replaces = (
+            f"Your latest attempt counts: this upload replaces attempt #{counting.submission_id} "
+            f"({counting.score:g} of {counting.max_score:g} rubric points) as the counting one, even if it "
+            "scores less."
+        )
         if upload_lateness.penalty_share:
             replaces += f" It also loses {upload_lateness.penalty_share:.0%} for lateness."
     return UploadOutlook(dates, upload_lateness, replaces)
@@ -60,8 +68,10 @@ def check_confirmed(outlook: UploadOutlook, fields: dict[str, str]) -> None:
     """The server's side of the form's confirmation: a page upload with a warning is taken only once confirmed
     (the page may have been opened before the due date passed)."""
     if outlook.warnings and fields.get(CONFIRM_FIELD) != "yes":
-        raise InvalidInput(" ".join(outlook.warnings) + " Nothing was uploaded: read how it would count, tick the "
-                           "confirmation and upload again.")
+        raise InvalidInput(
+            " ".join(outlook.warnings) + " Nothing was uploaded: read how it would count, tick the "
+            "confirmation and upload again."
+        )
 
 
 def grant(ctx: ServiceContext, caller: Caller, student_id: int, assignment_id: str, days: int, note: str) -> None:
@@ -93,5 +103,6 @@ def extension_rows(ctx: ServiceContext, caller: Caller, student_id: int) -> list
 
 
 def _row(extension: Extension) -> ExtensionRow:
-    return ExtensionRow(extension.granted_at, extension.instructor.email, extension.assignment_id, extension.days,
-                        extension.note)
+    return ExtensionRow(
+        extension.granted_at, extension.instructor.email, extension.assignment_id, extension.days, extension.note
+    )

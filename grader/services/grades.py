@@ -31,8 +31,9 @@ def manual_items(ctx: ServiceContext) -> dict[tuple[str, str], float]:
     return items
 
 
-def enter_manual_score(ctx: ServiceContext, caller: Caller, student_id: int, assignment_id: str, item: str,
-                       points: float, note: str) -> None:
+def enter_manual_score(
+    ctx: ServiceContext, caller: Caller, student_id: int, assignment_id: str, item: str, points: float, note: str
+) -> None:
     require_instructor(caller)
     maximum = manual_items(ctx).get((assignment_id, item))
     if maximum is None:

@@ -76,10 +76,20 @@ def regrade_status(ctx: ServiceContext, caller: Caller, batch_id: int) -> Regrad
         for student in sorted(students.values(), key=lambda user: user.email):
             old = student_standing(snapshot, student, assignments, ctx.rules, flags, extensions)
             new = student_standing(snapshot, student, assignments, ctx.rules, flags, extensions, overlay)
-            changes.append(RegradeChange(student, _project_points(old, batch.assignment_id),
-                                         _project_points(new, batch.assignment_id)))
-        return RegradeStatus(batch.id, batch.assignment_id, summary.total_jobs, summary.done_jobs,
-                             batch.published_at is not None, summary.superseded_by, tuple(changes))
+            changes.append(
+                RegradeChange(
+                    student, _project_points(old, batch.assignment_id), _project_points(new, batch.assignment_id)
+                )
+            )
+        return RegradeStatus(
+            batch.id,
+            batch.assignment_id,
+            summary.total_jobs,
+            summary.done_jobs,
+            batch.published_at is not None,
+            summary.superseded_by,
+            tuple(changes),
+        )
 
 
 def _project_points(standing: Standing, assignment_id: str) -> float | None:
@@ -96,9 +106,11 @@ def publish_regrade(ctx: ServiceContext, caller: Caller, batch_id: int) -> None:
         if batch.published_at is not None:
             raise InvalidInput("this regrade is already published")
         if summary.superseded_by is not None:
-            raise InvalidInput(f"regrade #{batch_id} is superseded: regrade #{summary.superseded_by} of the same "
-                               "submissions was published after it, and publishing this one would not change their "
-                               "results. Start a new regrade if the results should change again.")
+            raise InvalidInput(
+                f"regrade #{batch_id} is superseded: regrade #{summary.superseded_by} of the same "
+                "submissions was published after it, and publishing this one would not change their "
+                "results. Start a new regrade if the results should change again."
+            )
         if summary.done_jobs != summary.total_jobs:
             raise InvalidInput("this regrade is still running; publish it when every job is done")
         gradebook.regrades.publish(batch)

@@ -70,21 +70,35 @@ def _manual_points(gradebook: Gradebook, user_id: int, assignment: GradebookAssi
     return {criterion_id: points for criterion_id, points in entered.items() if points is not None}
 
 
-def student_dates(ctx: ServiceContext, gradebook: Gradebook, student_id: int,
-                  assignment: GradebookAssignment) -> ProjectDates:
+def student_dates(
+    ctx: ServiceContext, gradebook: Gradebook, student_id: int, assignment: GradebookAssignment
+) -> ProjectDates:
     days = extension_days(gradebook, [student_id]).get((student_id, assignment.id), 0)
     return ctx.rules.project_dates(assignment.spec, days)
 
 
-def _visible_result(gradebook: Gradebook, caller: Caller, submission: Submission, assignment: GradebookAssignment,
-                    record: GradeRecord | None, dates: ProjectDates) -> ResultView | None:
+def _visible_result(
+    gradebook: Gradebook,
+    caller: Caller,
+    submission: Submission,
+    assignment: GradebookAssignment,
+    record: GradeRecord | None,
+    dates: ProjectDates,
+) -> ResultView | None:
     if record is None:
         return None
-    return result_view(record.result, _manual_points(gradebook, submission.user_id, assignment),
-                       dates.hidden_shown_from, utcnow(), caller.is_instructor,
-                       overrides(gradebook.session, submission.id),
-                       {c.id: gradebook.manual_scores.note(submission.user_id, assignment.id, c.id)
-                        for c in assignment.manual_criteria})
+    return result_view(
+        record.result,
+        _manual_points(gradebook, submission.user_id, assignment),
+        dates.hidden_shown_from,
+        utcnow(),
+        caller.is_instructor,
+        overrides(gradebook.session, submission.id),
+        {
+            c.id: gradebook.manual_scores.note(submission.user_id, assignment.id, c.id)
+            for c in assignment.manual_criteria
+        },
+    )
 
 
 def submission_page(ctx: ServiceContext, caller: Caller, submission_id: int) -> SubmissionPage:
@@ -97,15 +111,20 @@ def submission_page(ctx: ServiceContext, caller: Caller, submission_id: int) -> 
         counting = counting_attempt(gradebook.submissions.attempts(submission.user_id, assignment.id), dates, ctx.rules)
         record = gradebook.submissions.current_record(submission.id)  # read once: status and result must agree
         return SubmissionPage(
-            submission, submission.user, assignment, submission_status(gradebook, submission, record),
-            _visible_result(gradebook, caller, submission, assignment, record, dates), dates,
+            submission,
+            submission.user,
+            assignment,
+            submission_status(gradebook, submission, record),
+            _visible_result(gradebook, caller, submission, assignment, record, dates),
+            dates,
             lateness(submission.submitted_at, dates, ctx.rules),
             counting is not None and counting.submission_id == submission.id,
         )
 
 
-def attempt_rows(ctx: ServiceContext, caller: Caller, student_id: int,
-                 assignment: GradebookAssignment) -> list[AttemptRow]:
+def attempt_rows(
+    ctx: ServiceContext, caller: Caller, student_id: int, assignment: GradebookAssignment
+) -> list[AttemptRow]:
     if student_id != caller.id and not caller.is_instructor:
         raise NotFound("no such student")
     with ctx.unit_of_work() as gradebook:
@@ -116,15 +135,22 @@ def attempt_rows(ctx: ServiceContext, caller: Caller, student_id: int,
             record = gradebook.submissions.current_record(submission.id)
             view = _visible_result(gradebook, caller, submission, assignment, record, dates)
             late = lateness(submission.submitted_at, dates, ctx.rules)
-            rows.append(AttemptRow(
-                submission_id=submission.id, submitted_at=submission.submitted_at,
-                original_name=submission.original_name, status=submission_status(gradebook, submission, record),
-                shown_points=view.shown_points if view else None, shown_max=view.shown_max if view else None,
-                hidden_max=view.hidden_max if view else 0.0,
-                pending_manual_max=view.pending_manual_max if view else 0.0,
-                counts=counting is not None and counting.submission_id == submission.id,
-                late=late.after_due_date, late_label=late.label, how_it_counts=late.describe(),
-            ))
+            rows.append(
+                AttemptRow(
+                    submission_id=submission.id,
+                    submitted_at=submission.submitted_at,
+                    original_name=submission.original_name,
+                    status=submission_status(gradebook, submission, record),
+                    shown_points=view.shown_points if view else None,
+                    shown_max=view.shown_max if view else None,
+                    hidden_max=view.hidden_max if view else 0.0,
+                    pending_manual_max=view.pending_manual_max if view else 0.0,
+                    counts=counting is not None and counting.submission_id == submission.id,
+                    late=late.after_due_date,
+                    late_label=late.label,
+                    how_it_counts=late.describe(),
+                )
+            )
         return rows
 
 

@@ -71,15 +71,22 @@ def login_form(request: Request) -> Response:
 
 
 @router.post("/login")
-def login(request: Request, email: str = Form(...), password: str = Form(...), csrf_token: str = Form(""),
-          ctx: AppContext = Depends(app_context)) -> Response:
+def login(
+    request: Request,
+    email: str = Form(...),
+    password: str = Form(...),
+    csrf_token: str = Form(""),
+    ctx: AppContext = Depends(app_context),
+) -> Response:
     _check_login_csrf(request, csrf_token)
     email, address, now = email.strip().lower(), client_address(request), utcnow()
     with ctx.unit_of_work() as gradebook:
         wait = seconds_to_wait(gradebook.session, email, address, now, ctx.options.sign_in)
         if wait:
-            error = (f"Too many failed sign-ins for this account or from this network. Try again in {wait} seconds; "
-                     "if you forgot your password, ask an instructor for a new invitation link.")
+            error = (
+                f"Too many failed sign-ins for this account or from this network. Try again in {wait} seconds; "
+                "if you forgot your password, ask an instructor for a new invitation link."
+            )
             return _anonymous_form(request, "login.html", {"error": error}, status_code=429)
         user = gradebook.accounts.user_by_email(email)
         matches = password_matches(user.password_hash if user else None, password)
@@ -104,8 +111,14 @@ def invite_form(request: Request, invite: str, ctx: AppContext = Depends(app_con
 
 
 @router.post("/invite/{invite}")
-def accept_invite(request: Request, invite: str, password: str = Form(...), password_again: str = Form(...),
-                  csrf_token: str = Form(""), ctx: AppContext = Depends(app_context)) -> Response:
+def accept_invite(
+    request: Request,
+    invite: str,
+    password: str = Form(...),
+    password_again: str = Form(...),
+    csrf_token: str = Form(""),
+    ctx: AppContext = Depends(app_context),
+) -> Response:
     _check_login_csrf(request, csrf_token)
     error = _password_problem(password, password_again)
     with ctx.unit_of_work() as gradebook:
@@ -116,14 +129,19 @@ def accept_invite(request: Request, invite: str, password: str = Form(...), pass
             gradebook.accounts.set_password(user, hash_password(password))
         user_id, name = user.id, user.name
     if error is not None:
-        return _anonymous_form(request, "invite.html", {"name": name, "invite": invite, "error": error},
-                               status_code=400)
+        return _anonymous_form(
+            request, "invite.html", {"name": name, "invite": invite, "error": error}, status_code=400
+        )
     return _signed_in(request, ctx, user_id, "/")
 
 
 @router.post("/logout")
-def logout(request: Request, csrf_token: str = Form(""), viewer: Viewer = Depends(page_viewer),
-           ctx: AppContext = Depends(app_context)) -> Response:
+def logout(
+    request: Request,
+    csrf_token: str = Form(""),
+    viewer: Viewer = Depends(page_viewer),
+    ctx: AppContext = Depends(app_context),
+) -> Response:
     check_csrf(viewer, csrf_token)
     with ctx.unit_of_work() as gradebook:
         gradebook.accounts.close_session(request.cookies[SESSION_COOKIE])
@@ -141,14 +159,20 @@ def _account_page(request: Request, ctx: AppContext, viewer: Viewer, status_code
 
 
 @router.get("/account", response_class=HTMLResponse)
-def account(request: Request, viewer: Viewer = Depends(page_viewer),
-            ctx: AppContext = Depends(app_context)) -> Response:
+def account(
+    request: Request, viewer: Viewer = Depends(page_viewer), ctx: AppContext = Depends(app_context)
+) -> Response:
     return _account_page(request, ctx, viewer)
 
 
 @router.post("/account/api-tokens", response_class=HTMLResponse)
-def new_api_token(request: Request, label: str = Form("script"), csrf_token: str = Form(""),
-                  viewer: Viewer = Depends(page_viewer), ctx: AppContext = Depends(app_context)) -> Response:
+def new_api_token(
+    request: Request,
+    label: str = Form("script"),
+    csrf_token: str = Form(""),
+    viewer: Viewer = Depends(page_viewer),
+    ctx: AppContext = Depends(app_context),
+) -> Response:
     check_csrf(viewer, csrf_token)
     with ctx.unit_of_work() as gradebook:
         token = gradebook.accounts.issue_api_token(gradebook.accounts.user(viewer.id), label[:200])
@@ -156,26 +180,39 @@ def new_api_token(request: Request, label: str = Form("script"), csrf_token: str
 
 
 @router.post("/account/api-tokens/{token_id}/revoke", response_class=HTMLResponse)
-def revoke_api_token(request: Request, token_id: int, csrf_token: str = Form(""),
-                     viewer: Viewer = Depends(page_viewer), ctx: AppContext = Depends(app_context)) -> Response:
+def revoke_api_token(
+    request: Request,
+    token_id: int,
+    csrf_token: str = Form(""),
+    viewer: Viewer = Depends(page_viewer),
+    ctx: AppContext = Depends(app_context),
+) -> Response:
     check_csrf(viewer, csrf_token)
     with ctx.unit_of_work() as gradebook:
         if not gradebook.accounts.revoke_api_token(viewer.id, token_id):
             raise NotFound("no such token of yours; it may be revoked already")
-    return _account_page(request, ctx, viewer,
-                         message="The token is revoked: scripts using it are refused from now on.")
+    return _account_page(
+        request, ctx, viewer, message="The token is revoked: scripts using it are refused from now on."
+    )
 
 
 @router.post("/account/password", response_class=HTMLResponse)
-def change_password(request: Request, current_password: str = Form(...), password: str = Form(...),
-                    password_again: str = Form(...), csrf_token: str = Form(""),
-                    viewer: Viewer = Depends(page_viewer), ctx: AppContext = Depends(app_context)) -> Response:
+def change_password(
+    request: Request,
+    current_password: str = Form(...),
+    password: str = Form(...),
+    password_again: str = Form(...),
+    csrf_token: str = Form(""),
+    viewer: Viewer = Depends(page_viewer),
+    ctx: AppContext = Depends(app_context),
+) -> Response:
     """A new password signs the account out everywhere and revokes its API tokens; this browser signs in anew."""
     check_csrf(viewer, csrf_token)
     with ctx.unit_of_work() as gradebook:
         user = gradebook.accounts.user(viewer.id)
-        error = (None if password_matches(user.password_hash, current_password)
-                 else "The current password is wrong.") or _password_problem(password, password_again)
+        error = (
+            None if password_matches(user.password_hash, current_password) else "The current password is wrong."
+        ) or _password_problem(password, password_again)
         if error is None:
             gradebook.accounts.set_password(user, hash_password(password))
     if error is not None:

@@ -21,11 +21,21 @@ router = APIRouter(prefix="/api", tags=["api"])
 UPLOAD_BODY = {
     "requestBody": {
         "required": True,
-        "content": {"multipart/form-data": {"schema": {
-            "type": "object", "required": ["file"],
-            "properties": {"file": {"type": "string", "format": "binary",
-                                    "description": ".py, .ipynb or .zip of the solution"}},
-        }}},
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": ".py, .ipynb or .zip of the solution",
+                        }
+                    },
+                }
+            }
+        },
     }
 }
 
@@ -61,11 +71,18 @@ class ResultOut(BaseModel):
 
     @classmethod
     def of(cls, view: ResultView) -> "ResultOut":
-        return cls(status=view.status, message=view.message, shown_points=view.shown_points,
-                   shown_max=view.shown_max, hidden_max=view.hidden_max,
-                   pending_manual_max=view.pending_manual_max,
-                   criteria=[CriterionOut(**vars(c)) for c in view.criteria],
-                   stdout=view.stdout, stderr=view.stderr, duration_s=view.duration_s)
+        return cls(
+            status=view.status,
+            message=view.message,
+            shown_points=view.shown_points,
+            shown_max=view.shown_max,
+            hidden_max=view.hidden_max,
+            pending_manual_max=view.pending_manual_max,
+            criteria=[CriterionOut(**vars(c)) for c in view.criteria],
+            stdout=view.stdout,
+            stderr=view.stderr,
+            duration_s=view.duration_s,
+        )
 
 
 class SubmissionOut(BaseModel):
@@ -116,8 +133,9 @@ class RegradeOut(BaseModel):
     total_jobs: int
     done_jobs: int
     published: bool
-    superseded_by: int | None = Field(description="a later published regrade of the same submissions: this one can "
-                                      "no longer be published")
+    superseded_by: int | None = Field(
+        description="a later published regrade of the same submissions: this one can no longer be published"
+    )
     changes: list[RegradeChangeOut]
 
 
@@ -135,16 +153,26 @@ class StandingOut(BaseModel):
 
 
 def _submission_out(page: submissions.SubmissionPage) -> SubmissionOut:
-    return SubmissionOut(id=page.submission.id, assignment_id=page.submission.assignment_id,
-                         original_name=page.submission.original_name, submitted_at=page.submission.submitted_at,
-                         status=page.status, result=ResultOut.of(page.result) if page.result else None)
+    return SubmissionOut(
+        id=page.submission.id,
+        assignment_id=page.submission.assignment_id,
+        original_name=page.submission.original_name,
+        submitted_at=page.submission.submitted_at,
+        status=page.status,
+        result=ResultOut.of(page.result) if page.result else None,
+    )
 
 
 def _regrade_out(status: regrades.RegradeStatus) -> RegradeOut:
-    return RegradeOut(id=status.batch_id, assignment_id=status.assignment_id, total_jobs=status.total_jobs,
-                      done_jobs=status.done_jobs, published=status.published, superseded_by=status.superseded_by,
-                      changes=[RegradeChangeOut(student_email=c.student.email, old=c.old, new=c.new)
-                               for c in status.changes])
+    return RegradeOut(
+        id=status.batch_id,
+        assignment_id=status.assignment_id,
+        total_jobs=status.total_jobs,
+        done_jobs=status.done_jobs,
+        published=status.published,
+        superseded_by=status.superseded_by,
+        changes=[RegradeChangeOut(student_email=c.student.email, old=c.old, new=c.new) for c in status.changes],
+    )
 
 
 @router.get("/assignments", response_model=list[AssignmentOut])
@@ -153,13 +181,25 @@ def list_assignments(viewer: Viewer = Depends(api_viewer), ctx: AppContext = Dep
     return [AssignmentOut(id=a.id, title=a.title, deadline=d.due, course_end=d.course_end) for a, d in dates]
 
 
-@router.post("/assignments/{assignment_id}/submissions", status_code=202, response_model=SubmissionOut,
-             openapi_extra=UPLOAD_BODY, summary="Upload a solution; it is stored, acknowledged, then graded")
-async def submit(request: Request, assignment_id: str, viewer: Viewer = Depends(api_uploader),
-                 ctx: AppContext = Depends(app_context)):
+@router.post(
+    "/assignments/{assignment_id}/submissions",
+    status_code=202,
+    response_model=SubmissionOut,
+    openapi_extra=UPLOAD_BODY,
+    summary="Upload a solution; it is stored, acknowledged, then graded",
+)
+async def submit(
+    request: Request, assignment_id: str, viewer: Viewer = Depends(api_uploader), ctx: AppContext = Depends(app_context)
+):
     recorded = await receive_and_submit(request, ctx, viewer, assignment_id)
-    return SubmissionOut(id=recorded.submission_id, assignment_id=assignment_id, original_name=recorded.original_name,
-                         submitted_at=recorded.submitted_at, status="queued", result=None)
+    return SubmissionOut(
+        id=recorded.submission_id,
+        assignment_id=assignment_id,
+        original_name=recorded.original_name,
+        submitted_at=recorded.submitted_at,
+        status="queued",
+        result=None,
+    )
 
 
 @router.get("/assignments/{assignment_id}/attempts", response_model=list[AttemptOut])
@@ -176,13 +216,21 @@ def submission(submission_id: int, viewer: Viewer = Depends(api_viewer), ctx: Ap
 @router.get("/gradebook", response_model=list[StandingOut], summary="Instructors: every student's standing")
 def gradebook(viewer: Viewer = Depends(api_viewer), ctx: AppContext = Depends(app_context)):
     _, rows = grades.dashboard_rows(ctx, viewer)
-    return [StandingOut(
-        student_id=row.user.id, email=row.user.email, name=row.user.name,
-        projects={p.assignment_id: p.points for p in row.standing.projects}, homework=row.standing.homework,
-        defense=row.standing.defense, total=row.standing.total, passed=row.standing.passed,
-        retake_eligible=row.standing.retake_eligible,
-        plagiarism_flags=[f"{f.assignment_id}:{f.status}" for f in row.flags],
-    ) for row in rows]
+    return [
+        StandingOut(
+            student_id=row.user.id,
+            email=row.user.email,
+            name=row.user.name,
+            projects={p.assignment_id: p.points for p in row.standing.projects},
+            homework=row.standing.homework,
+            defense=row.standing.defense,
+            total=row.standing.total,
+            passed=row.standing.passed,
+            retake_eligible=row.standing.retake_eligible,
+            plagiarism_flags=[f"{f.assignment_id}:{f.status}" for f in row.flags],
+        )
+        for row in rows
+    ]
 
 
 @router.get("/grades.csv", response_class=PlainTextResponse, summary="Instructors: grades for the university")
@@ -190,7 +238,9 @@ def grades_csv(viewer: Viewer = Depends(api_viewer), ctx: AppContext = Depends(a
     return PlainTextResponse(grades.export_grades(ctx, viewer), media_type="text/csv")
 
 
-@router.post("/manual-scores", status_code=201, summary="Instructors: enter a defense, manual criterion or retake score")
+@router.post(
+    "/manual-scores", status_code=201, summary="Instructors: enter a defense, manual criterion or retake score"
+)
 def manual_score(body: ManualScoreIn, viewer: Viewer = Depends(api_viewer), ctx: AppContext = Depends(app_context)):
     grades.enter_manual_score(ctx, viewer, body.student_id, body.assignment_id, body.item, body.points, body.note)
     return {"ok": True}

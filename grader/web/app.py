@@ -47,30 +47,40 @@ def _error_response(request: Request, status: int, title: str, detail: str) -> R
 
 def _install_error_handlers(app: FastAPI, settings: Settings) -> None:
     for error_type, (status, title) in ERRORS.items():
+
         def handler(request: Request, error: Exception, status: int = status, title: str = title) -> Response:
             return _error_response(request, status, title, upload_error_detail(error, settings))
+
         app.add_exception_handler(error_type, handler)
 
     def not_signed_in(request: Request, error: Exception) -> Response:
         if _wants_json(request):
-            return JSONResponse({"error": "Not signed in", "detail": "send Authorization: Bearer <token>"},
-                                status_code=401, headers={"WWW-Authenticate": "Bearer"})
+            return JSONResponse(
+                {"error": "Not signed in", "detail": "send Authorization: Bearer <token>"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         return RedirectResponse("/login", status_code=303)
+
     app.add_exception_handler(NotSignedIn, not_signed_in)
 
     async def malformed(request: Request, error: RequestValidationError) -> Response:
         if _wants_json(request):  # the API keeps FastAPI's documented 422 body
             return await request_validation_exception_handler(request, error)
         return _error_response(request, 400, "That did not work", _plain_errors(error))
+
     app.add_exception_handler(RequestValidationError, malformed)
 
     def http_error(request: Request, error: StarletteHTTPException) -> Response:
         return _error_response(request, error.status_code, "Request not possible", str(error.detail))
+
     app.add_exception_handler(StarletteHTTPException, http_error)
 
     def server_error(request: Request, error: Exception) -> Response:
-        return _error_response(request, 500, "Something went wrong on our side",
-                               "The error was logged; please try again in a minute.")
+        return _error_response(
+            request, 500, "Something went wrong on our side", "The error was logged; please try again in a minute."
+        )
+
     app.add_exception_handler(Exception, server_error)
 
 
@@ -90,10 +100,13 @@ def _install_api_docs(app: FastAPI) -> None:
 
     @app.get("/api/docs", include_in_schema=False)
     def api_docs() -> Response:
-        return get_swagger_ui_html(openapi_url="/api/openapi.json", title="grader API",
-                                   swagger_js_url="/api/docs-assets/swagger-ui-bundle.js",
-                                   swagger_css_url="/api/docs-assets/swagger-ui.css",
-                                   swagger_favicon_url="/api/docs-assets/favicon-32x32.png")
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="grader API",
+            swagger_js_url="/api/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/api/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/api/docs-assets/favicon-32x32.png",
+        )
 
 
 class SecurityHeaders:
@@ -123,18 +136,24 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(settings: Settings, options: WebOptions | None = None,
-               queue_factory: QueueFactory = select_queue) -> FastAPI:
+def create_app(
+    settings: Settings, options: WebOptions | None = None, queue_factory: QueueFactory = select_queue
+) -> FastAPI:
     options = options or WebOptions()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade_to_head(settings.effective_database_url)
     engine = make_engine(settings.effective_database_url)
     session_factory = make_session_factory(engine)
     rules = load_course_rules(settings)
-    context = AppContext(settings=settings, options=options, rules=rules, session_factory=session_factory,
-                         queue=queue_factory(settings, session_factory), catalog=CourseCatalog(settings, rules),
-                         recorder=SubmissionRecorder(session_factory,
-                                                     before_commit=lambda: flush_store(settings.store_dir)))
+    context = AppContext(
+        settings=settings,
+        options=options,
+        rules=rules,
+        session_factory=session_factory,
+        queue=queue_factory(settings, session_factory),
+        catalog=CourseCatalog(settings, rules),
+        recorder=SubmissionRecorder(session_factory, before_commit=lambda: flush_store(settings.store_dir)),
+    )
     context.catalog.assignments()  # a due lesson missing from the calendar stops the start, with what to fix
 
     @asynccontextmanager
@@ -147,8 +166,14 @@ def create_app(settings: Settings, options: WebOptions | None = None,
             context.queue.stop()
             engine.dispose()
 
-    app = FastAPI(title="grader", summary="Autograder and gradebook: submit, follow grading, read results.",
-                  lifespan=lifespan, docs_url=None, openapi_url="/api/openapi.json", redoc_url=None)
+    app = FastAPI(
+        title="grader",
+        summary="Autograder and gradebook: submit, follow grading, read results.",
+        lifespan=lifespan,
+        docs_url=None,
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
     app.state.context = context
     app.state.templates = make_templates()
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")

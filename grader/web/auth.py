@@ -40,8 +40,9 @@ def _signed_in(request: Request, kind: Credential, uploading: bool) -> SignedIn:
         account = signed_in(connection, kind, token, utcnow() - ctx.options.upload_window if uploading else None)
     if account is None:
         raise NotSignedIn()
-    request.state.viewer = viewer = Viewer(account.user_id, account.email, account.name, account.role,
-                                           account.csrf_token)
+    request.state.viewer = viewer = Viewer(
+        account.user_id, account.email, account.name, account.role, account.csrf_token
+    )
     if uploading and account.uploads_in_window >= ctx.options.uploads_per_window:
         minutes = int(ctx.options.upload_window.total_seconds() // 60)
         raise RateLimited(f"at most {ctx.options.uploads_per_window} uploads per {minutes} minutes; try again later")

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 # The database is imported inside the commands: every `grader` call loads this module
 # (grader/entrypoints/cli.py).
 
-admin = typer.Typer(help="Gradebook administration: accounts, invitations, API tokens, migrations.", no_args_is_help=True)
+admin = typer.Typer(
+    help="Gradebook administration: accounts, invitations, API tokens, migrations.", no_args_is_help=True
+)
 BASE_URL_HELP = "where students reach the server, for the invitation links"
 
 
@@ -58,8 +60,10 @@ def migrate() -> None:
 
 
 @admin.command("import-roster")
-def import_roster(csv_path: Path = typer.Argument(..., exists=True, dir_okay=False),
-                  base_url: str = typer.Option("http://127.0.0.1:8000", help=BASE_URL_HELP)) -> None:
+def import_roster(
+    csv_path: Path = typer.Argument(..., exists=True, dir_okay=False),
+    base_url: str = typer.Option("http://127.0.0.1:8000", help=BASE_URL_HELP),
+) -> None:
     """Create student accounts from a roster CSV and print one invitation link per new student."""
     entries = read_roster(csv_path)
     with _gradebook(Settings()) as gradebook:
@@ -72,8 +76,11 @@ def import_roster(csv_path: Path = typer.Argument(..., exists=True, dir_okay=Fal
 
 
 @admin.command("create-instructor")
-def create_instructor(email: str, name: str = typer.Option(..., prompt=True),
-                      base_url: str = typer.Option("http://127.0.0.1:8000", help=BASE_URL_HELP)) -> None:
+def create_instructor(
+    email: str,
+    name: str = typer.Option(..., prompt=True),
+    base_url: str = typer.Option("http://127.0.0.1:8000", help=BASE_URL_HELP),
+) -> None:
     """Create an instructor account and print its invitation link."""
     from grader.gradebook.accounts import RosterEntry
 
@@ -106,11 +113,13 @@ def create_token(email: str, label: str = typer.Option("script")) -> None:
 
 
 @admin.command("extend")
-def extend(email: str = typer.Argument(..., help="the student's e-mail"),
-           assignment_id: str = typer.Argument(..., help="the project, e.g. p3"),
-           days: int = typer.Argument(..., help="days added to the student's dates for it (0 withdraws)"),
-           by: str = typer.Option(..., "--by", help="e-mail of the instructor granting it (kept in the audit row)"),
-           note: str = typer.Option("", help="the reason, kept in the audit row")) -> None:
+def extend(
+    email: str = typer.Argument(..., help="the student's e-mail"),
+    assignment_id: str = typer.Argument(..., help="the project, e.g. p3"),
+    days: int = typer.Argument(..., help="days added to the student's dates for it (0 withdraws)"),
+    by: str = typer.Option(..., "--by", help="e-mail of the instructor granting it (kept in the audit row)"),
+    note: str = typer.Option("", help="the reason, kept in the audit row"),
+) -> None:
     """Grant one student N more days for one project: their due date and course end for it move, nobody else's."""
     from grader.course_files import assignment_ids
     from grader.gradebook.extensions import ExtensionError, grant_extension

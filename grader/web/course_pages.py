@@ -17,24 +17,33 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/assignments/{assignment_id}/handout.zip")
-def handout(assignment_id: str, viewer: Viewer = Depends(page_viewer),
-            ctx: AppContext = Depends(app_context)) -> Response:
+def handout(
+    assignment_id: str, viewer: Viewer = Depends(page_viewer), ctx: AppContext = Depends(app_context)
+) -> Response:
     """The same zip as `grader handout <id>`: README, starter code, public tests, public data and the rubric."""
     ctx.assignment(assignment_id)  # an unknown id is a 404, before any path is built from it
-    return FileResponse(handout_zip(ctx.settings, assignment_id), media_type="application/zip",
-                        filename=f"{assignment_id}-handout.zip")
+    return FileResponse(
+        handout_zip(ctx.settings, assignment_id), media_type="application/zip", filename=f"{assignment_id}-handout.zip"
+    )
 
 
 @router.post("/instructor/extensions")
-def extension(student_id: int = Form(...), assignment_id: str = Form(...), days: int = Form(...),
-              note: str = Form(""), csrf_token: str = Form(""), viewer: Viewer = Depends(instructor_page_viewer),
-              ctx: AppContext = Depends(app_context)) -> Response:
+def extension(
+    student_id: int = Form(...),
+    assignment_id: str = Form(...),
+    days: int = Form(...),
+    note: str = Form(""),
+    csrf_token: str = Form(""),
+    viewer: Viewer = Depends(instructor_page_viewer),
+    ctx: AppContext = Depends(app_context),
+) -> Response:
     check_csrf(viewer, csrf_token)
     deadlines.grant(ctx, viewer, student_id, assignment_id, days, note)
     return RedirectResponse(f"/instructor/students/{student_id}#extensions", status_code=303)
 
 
 @router.get("/instructor/regrades", response_class=HTMLResponse)
-def regrade_list(request: Request, viewer: Viewer = Depends(instructor_page_viewer),
-                 ctx: AppContext = Depends(app_context)) -> Response:
+def regrade_list(
+    request: Request, viewer: Viewer = Depends(instructor_page_viewer), ctx: AppContext = Depends(app_context)
+) -> Response:
     return render(request, "regrades.html", {"batches": regrades.batches(ctx, viewer)})

@@ -36,9 +36,13 @@ def _entered(form: dict[str, str], criteria: dict[str, float]) -> dict[str, tupl
 
 
 @router.post("/instructor/students/{student_id}/projects/{assignment_id}/manual-scores")
-async def project_manual_scores(request: Request, student_id: int, assignment_id: str,
-                                viewer: Viewer = Depends(instructor_page_viewer),
-                                ctx: AppContext = Depends(app_context)) -> Response:
+async def project_manual_scores(
+    request: Request,
+    student_id: int,
+    assignment_id: str,
+    viewer: Viewer = Depends(instructor_page_viewer),
+    ctx: AppContext = Depends(app_context),
+) -> Response:
     form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
     check_csrf(viewer, form.get("csrf_token"))
     assignment = ctx.assignment(assignment_id)

@@ -55,8 +55,9 @@ def handout_view(settings: Settings, assignment_id: str, limits: Limits) -> Hand
 def handout_zip(settings: Settings, assignment_id: str) -> Path:
     """The zip of the handout as it is now, built once per version of its files and kept under the data folder."""
     root = course_files.assignment_paths(settings, assignment_id).root
-    version = course_files.tree_hash(*(root / part for part in HANDOUT_PARTS),
-                                     course_files.rubric_path(settings, assignment_id))
+    version = course_files.tree_hash(
+        *(root / part for part in HANDOUT_PARTS), course_files.rubric_path(settings, assignment_id)
+    )
     target = settings.data_dir / "handouts" / f"{assignment_id}-{version}.zip"
     with _zip_lock:
         if not target.is_file():

@@ -35,40 +35,63 @@ def home(viewer: Viewer = Depends(page_viewer)) -> Response:
 
 
 @router.get("/assignments", response_class=HTMLResponse)
-def assignments(request: Request, viewer: Viewer = Depends(page_viewer),
-                ctx: AppContext = Depends(app_context)) -> Response:
-    rows = [(assignment, submissions.attempt_rows(ctx, viewer, viewer.id, assignment),
-             deadlines.dates_of(ctx, viewer.id, assignment)) for assignment in ctx.assignments()]
+def assignments(
+    request: Request, viewer: Viewer = Depends(page_viewer), ctx: AppContext = Depends(app_context)
+) -> Response:
+    rows = [
+        (
+            assignment,
+            submissions.attempt_rows(ctx, viewer, viewer.id, assignment),
+            deadlines.dates_of(ctx, viewer.id, assignment),
+        )
+        for assignment in ctx.assignments()
+    ]
     return render(request, "assignments.html", {"rows": rows, "rules": ctx.rules})
 
 
 @router.get("/assignments/{assignment_id}", response_class=HTMLResponse)
-def assignment(request: Request, assignment_id: str, viewer: Viewer = Depends(page_viewer),
-               ctx: AppContext = Depends(app_context)) -> Response:
+def assignment(
+    request: Request, assignment_id: str, viewer: Viewer = Depends(page_viewer), ctx: AppContext = Depends(app_context)
+) -> Response:
     return _assignment_page(request, ctx, viewer, assignment_id)
 
 
-def _assignment_page(request: Request, ctx: AppContext, viewer: Viewer, assignment_id: str,
-                     upload_error: str | None = None, status_code: int = 200) -> Response:
+def _assignment_page(
+    request: Request,
+    ctx: AppContext,
+    viewer: Viewer,
+    assignment_id: str,
+    upload_error: str | None = None,
+    status_code: int = 200,
+) -> Response:
     course_assignment = ctx.assignment(assignment_id)
     with ctx.unit_of_work() as gradebook:
         penalties = penalties_of(ctx, gradebook, gradebook.accounts.user(viewer.id), assignment_id)
-    return render(request, "assignment.html", {
-        "penalties": penalties,
-        "assignment": course_assignment,
-        "attempts": submissions.attempt_rows(ctx, viewer, viewer.id, course_assignment),
-        "outlook": deadlines.upload_outlook(ctx, viewer, course_assignment),
-        "confirm_field": deadlines.CONFIRM_FIELD,
-        "handout": handout_view(ctx.settings, assignment_id, course_assignment.spec.limits),
-        "max_upload_mib": ctx.settings.max_upload_bytes // (1024 * 1024),
-        "rules": ctx.rules,
-        "upload_error": upload_error,
-    }, status_code=status_code)
+    return render(
+        request,
+        "assignment.html",
+        {
+            "penalties": penalties,
+            "assignment": course_assignment,
+            "attempts": submissions.attempt_rows(ctx, viewer, viewer.id, course_assignment),
+            "outlook": deadlines.upload_outlook(ctx, viewer, course_assignment),
+            "confirm_field": deadlines.CONFIRM_FIELD,
+            "handout": handout_view(ctx.settings, assignment_id, course_assignment.spec.limits),
+            "max_upload_mib": ctx.settings.max_upload_bytes // (1024 * 1024),
+            "rules": ctx.rules,
+            "upload_error": upload_error,
+        },
+        status_code=status_code,
+    )
 
 
 @router.post("/assignments/{assignment_id}/submissions")
-async def upload(request: Request, assignment_id: str, viewer: Viewer = Depends(page_uploader),
-                 ctx: AppContext = Depends(app_context)) -> Response:
+async def upload(
+    request: Request,
+    assignment_id: str,
+    viewer: Viewer = Depends(page_uploader),
+    ctx: AppContext = Depends(app_context),
+) -> Response:
     """A refused upload comes back to the assignment page, its reason above the form, to try again at once."""
     outlook = await run_in_threadpool(deadlines.upload_outlook, ctx, viewer, ctx.assignment(assignment_id))
 
@@ -86,16 +109,26 @@ async def upload(request: Request, assignment_id: str, viewer: Viewer = Depends(
 
 
 @router.get("/submissions/{submission_id}", response_class=HTMLResponse)
-def submission(request: Request, submission_id: int, viewer: Viewer = Depends(page_viewer),
-               ctx: AppContext = Depends(app_context)) -> Response:
+def submission(
+    request: Request, submission_id: int, viewer: Viewer = Depends(page_viewer), ctx: AppContext = Depends(app_context)
+) -> Response:
     page = submissions.submission_page(ctx, viewer, submission_id)
-    return render(request, "submission.html", {"page": page, "poll_ms": ctx.options.status_poll_ms, "rules": ctx.rules,
-                                               "requests": submission_requests(ctx, submission_id)})
+    return render(
+        request,
+        "submission.html",
+        {
+            "page": page,
+            "poll_ms": ctx.options.status_poll_ms,
+            "rules": ctx.rules,
+            "requests": submission_requests(ctx, submission_id),
+        },
+    )
 
 
 @router.get("/submissions/{submission_id}/status")
-def submission_status(submission_id: int, viewer: Viewer = Depends(page_viewer),
-                      ctx: AppContext = Depends(app_context)) -> dict:
+def submission_status(
+    submission_id: int, viewer: Viewer = Depends(page_viewer), ctx: AppContext = Depends(app_context)
+) -> dict:
     """Polled by the submission page until grading ends."""
     page = submissions.submission_page(ctx, viewer, submission_id)
     return {"status": page.status, "finished": page.result is not None}
@@ -103,22 +136,38 @@ def submission_status(submission_id: int, viewer: Viewer = Depends(page_viewer),
 
 # --- instructors -----------------------------------------------------------------------------------------------------
 @router.get("/instructor", response_class=HTMLResponse)
-def dashboard(request: Request, viewer: Viewer = Depends(instructor_page_viewer),
-              ctx: AppContext = Depends(app_context)) -> Response:
+def dashboard(
+    request: Request, viewer: Viewer = Depends(instructor_page_viewer), ctx: AppContext = Depends(app_context)
+) -> Response:
     assignments_, rows = grades.dashboard_rows(ctx, viewer)
-    return render(request, "dashboard.html", {"assignments": assignments_, "rows": rows, "rules": ctx.rules,
-                                              "workers": worker_statuses(ctx.session_factory, ctx.settings)})
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "assignments": assignments_,
+            "rows": rows,
+            "rules": ctx.rules,
+            "workers": worker_statuses(ctx.session_factory, ctx.settings),
+        },
+    )
 
 
 @router.get("/instructor/grades.csv")
 def export(viewer: Viewer = Depends(instructor_page_viewer), ctx: AppContext = Depends(app_context)) -> Response:
-    return PlainTextResponse(grades.export_grades(ctx, viewer), media_type="text/csv",
-                             headers={"Content-Disposition": 'attachment; filename="grades.csv"'})
+    return PlainTextResponse(
+        grades.export_grades(ctx, viewer),
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="grades.csv"'},
+    )
 
 
 @router.get("/instructor/students/{student_id}", response_class=HTMLResponse)
-def student(request: Request, student_id: int, viewer: Viewer = Depends(instructor_page_viewer),
-            ctx: AppContext = Depends(app_context)) -> Response:
+def student(
+    request: Request,
+    student_id: int,
+    viewer: Viewer = Depends(instructor_page_viewer),
+    ctx: AppContext = Depends(app_context),
+) -> Response:
     with ctx.unit_of_work() as gradebook:
         person = gradebook.accounts.user(student_id)
         if person is None or person.role != "student":
@@ -128,36 +177,69 @@ def student(request: Request, student_id: int, viewer: Viewer = Depends(instruct
         audit_rows = [(entry, entry.instructor.email) for entry in audit]
     history = [(a, submissions.attempt_rows(ctx, viewer, student_id, a)) for a in ctx.assignments()]
     # Manual points count without an attempt; the instructor is told when they are all a project has.
-    manual_alone = [a.id for a, rows in history if not any(row.counts for row in rows)
-                    and any(manual_now.get((a.id, c.id)) is not None for c in a.manual_criteria)]
-    return render(request, "student.html", {
-        "person": person, "history": history, "audit": audit_rows, "items": grades.manual_items(ctx),
-        "manual_now": manual_now, "course_level": COURSE_LEVEL, "manual_alone": manual_alone,
-        "extensions": deadlines.extension_rows(ctx, viewer, student_id),
-        "dates": {a.id: deadlines.dates_of(ctx, student_id, a) for a in ctx.assignments()},
-    })
+    manual_alone = [
+        a.id
+        for a, rows in history
+        if not any(row.counts for row in rows)
+        and any(manual_now.get((a.id, c.id)) is not None for c in a.manual_criteria)
+    ]
+    return render(
+        request,
+        "student.html",
+        {
+            "person": person,
+            "history": history,
+            "audit": audit_rows,
+            "items": grades.manual_items(ctx),
+            "manual_now": manual_now,
+            "course_level": COURSE_LEVEL,
+            "manual_alone": manual_alone,
+            "extensions": deadlines.extension_rows(ctx, viewer, student_id),
+            "dates": {a.id: deadlines.dates_of(ctx, student_id, a) for a in ctx.assignments()},
+        },
+    )
 
 
 @router.post("/instructor/manual-scores")
-def manual_score(student_id: int = Form(...), assignment_id: str = Form(""), item: str = Form(...),
-                 points: float = Form(...), note: str = Form(""), csrf_token: str = Form(""),
-                 viewer: Viewer = Depends(instructor_page_viewer), ctx: AppContext = Depends(app_context)) -> Response:
+def manual_score(
+    student_id: int = Form(...),
+    assignment_id: str = Form(""),
+    item: str = Form(...),
+    points: float = Form(...),
+    note: str = Form(""),
+    csrf_token: str = Form(""),
+    viewer: Viewer = Depends(instructor_page_viewer),
+    ctx: AppContext = Depends(app_context),
+) -> Response:
     check_csrf(viewer, csrf_token)
     grades.enter_manual_score(ctx, viewer, student_id, assignment_id, item, points, note)
     return _redirect(f"/instructor/students/{student_id}")
 
 
 @router.get("/instructor/submissions/{submission_id}", response_class=HTMLResponse)
-def instructor_submission(request: Request, submission_id: int, viewer: Viewer = Depends(instructor_page_viewer),
-                          ctx: AppContext = Depends(app_context)) -> Response:
+def instructor_submission(
+    request: Request,
+    submission_id: int,
+    viewer: Viewer = Depends(instructor_page_viewer),
+    ctx: AppContext = Depends(app_context),
+) -> Response:
     page = submissions.submission_page(ctx, viewer, submission_id)
     tree, files = submissions.stored_files(ctx, viewer, submission_id)
     with ctx.unit_of_work() as gradebook:
         result = current_result(gradebook, submission_id)
-    return render(request, "instructor_submission.html",
-                  {"page": page, "files": files, "graded_on": submissions.graded_on(ctx, submission_id),
-                   "requests": submission_requests(ctx, submission_id), "checks": check_rows(result),
-                   "sandbox": sandbox_view(result), "code": highlighted_files(tree, files)})
+    return render(
+        request,
+        "instructor_submission.html",
+        {
+            "page": page,
+            "files": files,
+            "graded_on": submissions.graded_on(ctx, submission_id),
+            "requests": submission_requests(ctx, submission_id),
+            "checks": check_rows(result),
+            "sandbox": sandbox_view(result),
+            "code": highlighted_files(tree, files),
+        },
+    )
 
 
 @router.get("/instructor/code.css")
@@ -166,17 +248,27 @@ def code_stylesheet(viewer: Viewer = Depends(instructor_page_viewer)) -> Respons
 
 
 @router.get("/instructor/submissions/{submission_id}/files/{relative:path}")
-def instructor_file(submission_id: int, relative: str, viewer: Viewer = Depends(instructor_page_viewer),
-                    ctx: AppContext = Depends(app_context)) -> Response:
+def instructor_file(
+    submission_id: int,
+    relative: str,
+    viewer: Viewer = Depends(instructor_page_viewer),
+    ctx: AppContext = Depends(app_context),
+) -> Response:
     path = submissions.stored_file(ctx, viewer, submission_id, relative)
     # Served as plain text and as an attachment: student files are never rendered as HTML on this origin.
-    return FileResponse(path, media_type="text/plain; charset=utf-8", filename=path.name,
-                        content_disposition_type="attachment")
+    return FileResponse(
+        path, media_type="text/plain; charset=utf-8", filename=path.name, content_disposition_type="attachment"
+    )
 
 
 @router.post("/instructor/regrades")
-def regrade(assignment_id: str = Form(...), submission_id: str = Form(""), csrf_token: str = Form(""),
-            viewer: Viewer = Depends(instructor_page_viewer), ctx: AppContext = Depends(app_context)) -> Response:
+def regrade(
+    assignment_id: str = Form(...),
+    submission_id: str = Form(""),
+    csrf_token: str = Form(""),
+    viewer: Viewer = Depends(instructor_page_viewer),
+    ctx: AppContext = Depends(app_context),
+) -> Response:
     check_csrf(viewer, csrf_token)
     if submission_id and not submission_id.isdigit():
         raise InvalidInput("submission id must be a number")
@@ -185,15 +277,26 @@ def regrade(assignment_id: str = Form(...), submission_id: str = Form(""), csrf_
 
 
 @router.get("/instructor/regrades/{batch_id}", response_class=HTMLResponse)
-def regrade_page(request: Request, batch_id: int, viewer: Viewer = Depends(instructor_page_viewer),
-                 ctx: AppContext = Depends(app_context)) -> Response:
-    return render(request, "regrade.html", {"regrade": regrades.regrade_status(ctx, viewer, batch_id),
-                                            "poll_ms": ctx.options.status_poll_ms})
+def regrade_page(
+    request: Request,
+    batch_id: int,
+    viewer: Viewer = Depends(instructor_page_viewer),
+    ctx: AppContext = Depends(app_context),
+) -> Response:
+    return render(
+        request,
+        "regrade.html",
+        {"regrade": regrades.regrade_status(ctx, viewer, batch_id), "poll_ms": ctx.options.status_poll_ms},
+    )
 
 
 @router.post("/instructor/regrades/{batch_id}/publish")
-def publish(batch_id: int, csrf_token: str = Form(""), viewer: Viewer = Depends(instructor_page_viewer),
-            ctx: AppContext = Depends(app_context)) -> Response:
+def publish(
+    batch_id: int,
+    csrf_token: str = Form(""),
+    viewer: Viewer = Depends(instructor_page_viewer),
+    ctx: AppContext = Depends(app_context),
+) -> Response:
     check_csrf(viewer, csrf_token)
     regrades.publish_regrade(ctx, viewer, batch_id)
     return _redirect(f"/instructor/regrades/{batch_id}")

@@ -41,25 +41,34 @@ def people_by_key(gradebook: Gradebook) -> dict[str, User]:
 def penalties_of(ctx: AppContext, gradebook: Gradebook, user: User, assignment_id: str) -> list[Penalty]:
     keys = student_keys(user)
     max_points = ctx.rules.points_for(assignment_id)
-    return [Penalty(case.assignment_id, round(ctx.rules.plagiarism_penalty * max_points, 2), max_points,
-                    case.comment or "")
-            for case in cases(gradebook.session, assignment_id, "confirmed")
-            if case.student_a in keys or case.student_b in keys]
+    return [
+        Penalty(case.assignment_id, round(ctx.rules.plagiarism_penalty * max_points, 2), max_points, case.comment or "")
+        for case in cases(gradebook.session, assignment_id, "confirmed")
+        if case.student_a in keys or case.student_b in keys
+    ]
 
 
 @router.get("/instructor/plagiarism", response_class=HTMLResponse)
-def plagiarism(request: Request, viewer: Viewer = Depends(instructor_page_viewer),
-               ctx: AppContext = Depends(app_context)) -> Response:
+def plagiarism(
+    request: Request, viewer: Viewer = Depends(instructor_page_viewer), ctx: AppContext = Depends(app_context)
+) -> Response:
     with ctx.unit_of_work() as gradebook:
         people = people_by_key(gradebook)
         listed = [(case, people.get(case.student_a), people.get(case.student_b)) for case in cases(gradebook.session)]
-        return render(request, "plagiarism.html", {"cases": listed, "runs": runs(gradebook.session),
-                                                   "assignments": ctx.assignments()})
+        return render(
+            request,
+            "plagiarism.html",
+            {"cases": listed, "runs": runs(gradebook.session), "assignments": ctx.assignments()},
+        )
 
 
 @router.post("/instructor/plagiarism/runs")
-def start_run(assignment_id: str = Form(...), csrf_token: str = Form(""),
-              viewer: Viewer = Depends(instructor_page_viewer), ctx: AppContext = Depends(app_context)) -> Response:
+def start_run(
+    assignment_id: str = Form(...),
+    csrf_token: str = Form(""),
+    viewer: Viewer = Depends(instructor_page_viewer),
+    ctx: AppContext = Depends(app_context),
+) -> Response:
     """Only queued here: the detector loads a language model and compares every pair, work for the grading process."""
     check_csrf(viewer, csrf_token)
     ctx.assignment(assignment_id)
@@ -69,23 +78,40 @@ def start_run(assignment_id: str = Form(...), csrf_token: str = Form(""),
 
 
 @router.get("/instructor/plagiarism/cases/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, case_id: int, viewer: Viewer = Depends(instructor_page_viewer),
-              ctx: AppContext = Depends(app_context)) -> Response:
+def case_page(
+    request: Request,
+    case_id: int,
+    viewer: Viewer = Depends(instructor_page_viewer),
+    ctx: AppContext = Depends(app_context),
+) -> Response:
     with ctx.unit_of_work() as gradebook:
         case = gradebook.session.get(PlagiarismCase, case_id)
         if case is None:
             raise NotFound(f"no plagiarism case {case_id}")
         people = people_by_key(gradebook)
         max_points = ctx.rules.points_for(case.assignment_id)
-        return render(request, "plagiarism_case.html", {
-            "case": case, "left": people.get(case.student_a), "right": people.get(case.student_b),
-            "penalty_points": round(ctx.rules.plagiarism_penalty * max_points, 2), "max_points": max_points,
-        })
+        return render(
+            request,
+            "plagiarism_case.html",
+            {
+                "case": case,
+                "left": people.get(case.student_a),
+                "right": people.get(case.student_b),
+                "penalty_points": round(ctx.rules.plagiarism_penalty * max_points, 2),
+                "max_points": max_points,
+            },
+        )
 
 
 @router.post("/instructor/plagiarism/cases/{case_id}/decision")
-def decide_case(case_id: int, decision: str = Form(...), comment: str = Form(""), csrf_token: str = Form(""),
-                viewer: Viewer = Depends(instructor_page_viewer), ctx: AppContext = Depends(app_context)) -> Response:
+def decide_case(
+    case_id: int,
+    decision: str = Form(...),
+    comment: str = Form(""),
+    csrf_token: str = Form(""),
+    viewer: Viewer = Depends(instructor_page_viewer),
+    ctx: AppContext = Depends(app_context),
+) -> Response:
     check_csrf(viewer, csrf_token)
     if decision not in DECISIONS:
         raise InvalidInput(f"a decision is one of {', '.join(DECISIONS)}, not {decision!r}")
@@ -97,4 +123,3 @@ def decide_case(case_id: int, decision: str = Form(...), comment: str = Form("")
         except CaseNotFound as error:
             raise NotFound(str(error)) from error
     return RedirectResponse(f"/instructor/plagiarism/cases/{case_id}", status_code=303)
-

@@ -59,16 +59,28 @@ def submission_requests(ctx: AppContext, submission_id: int) -> list[RegradeRequ
 
 
 @router.post("/submissions/{submission_id}/regrade-requests")
-def ask(submission_id: int, criterion_id: str = Form(...), message: str = Form(""), csrf_token: str = Form(""),
-        viewer: Viewer = Depends(page_viewer), ctx: AppContext = Depends(app_context)) -> Response:
+def ask(
+    submission_id: int,
+    criterion_id: str = Form(...),
+    message: str = Form(""),
+    csrf_token: str = Form(""),
+    viewer: Viewer = Depends(page_viewer),
+    ctx: AppContext = Depends(app_context),
+) -> Response:
     check_csrf(viewer, csrf_token)
     page = submissions.submission_page(ctx, viewer, submission_id)
     if page.submission.user_id != viewer.id:
         raise InvalidInput("only the student who submitted asks for a review; answer in an existing thread instead")
     with ctx.unit_of_work() as gradebook:
         try:
-            request = open_request(gradebook.session, gradebook.submissions.submission(submission_id), criterion_id,
-                                   _askable_criteria(page), gradebook.accounts.user(viewer.id), message)
+            request = open_request(
+                gradebook.session,
+                gradebook.submissions.submission(submission_id),
+                criterion_id,
+                _askable_criteria(page),
+                gradebook.accounts.user(viewer.id),
+                message,
+            )
         except RequestRefused as error:
             raise InvalidInput(str(error)) from error
         request_id = request.id
@@ -76,44 +88,68 @@ def ask(submission_id: int, criterion_id: str = Form(...), message: str = Form("
 
 
 @router.get("/regrade-requests/{request_id}", response_class=HTMLResponse)
-def request_thread(request: Request, request_id: int, viewer: Viewer = Depends(page_viewer),
-                   ctx: AppContext = Depends(app_context)) -> Response:
+def request_thread(
+    request: Request, request_id: int, viewer: Viewer = Depends(page_viewer), ctx: AppContext = Depends(app_context)
+) -> Response:
     _, page = _request_of(ctx, viewer, request_id)
     with ctx.unit_of_work() as gradebook:
         regrade_request = gradebook.session.get(RegradeRequest, request_id)
-        messages = [(m.author.name, m.author.role, m.at, m.body, m.override_points)
-                    for m in thread(gradebook.session, request_id)]
-        return render(request, "regrade_request.html", {
-            "regrade_request": regrade_request, "messages": messages, "page": page,
-            "max_points": _askable_criteria(page).get(regrade_request.criterion_id),
-            "automatic_points": _automatic_points(gradebook, page.submission.id, regrade_request.criterion_id),
-        })
+        messages = [
+            (m.author.name, m.author.role, m.at, m.body, m.override_points)
+            for m in thread(gradebook.session, request_id)
+        ]
+        return render(
+            request,
+            "regrade_request.html",
+            {
+                "regrade_request": regrade_request,
+                "messages": messages,
+                "page": page,
+                "max_points": _askable_criteria(page).get(regrade_request.criterion_id),
+                "automatic_points": _automatic_points(gradebook, page.submission.id, regrade_request.criterion_id),
+            },
+        )
 
 
 @router.post("/regrade-requests/{request_id}/messages")
-def answer(request_id: int, message: str = Form(""), override_points: str = Form(""), csrf_token: str = Form(""),
-           viewer: Viewer = Depends(page_viewer), ctx: AppContext = Depends(app_context)) -> Response:
+def answer(
+    request_id: int,
+    message: str = Form(""),
+    override_points: str = Form(""),
+    csrf_token: str = Form(""),
+    viewer: Viewer = Depends(page_viewer),
+    ctx: AppContext = Depends(app_context),
+) -> Response:
     check_csrf(viewer, csrf_token)
     _, page = _request_of(ctx, viewer, request_id)
     try:
         override = float(override_points) if override_points.strip() else None
     except ValueError as error:
-        raise InvalidInput(f"override points must be a number, not {override_points!r}; leave it empty to keep "
-                           "the automatic points") from error
+        raise InvalidInput(
+            f"override points must be a number, not {override_points!r}; leave it empty to keep the automatic points"
+        ) from error
     with ctx.unit_of_work() as gradebook:
         regrade_request = gradebook.session.get(RegradeRequest, request_id)
         criterion = regrade_request.criterion_id
         try:
-            reply(gradebook.session, regrade_request, gradebook.accounts.user(viewer.id), message, override,
-                  _automatic_points(gradebook, page.submission.id, criterion), _askable_criteria(page).get(criterion))
+            reply(
+                gradebook.session,
+                regrade_request,
+                gradebook.accounts.user(viewer.id),
+                message,
+                override,
+                _automatic_points(gradebook, page.submission.id, criterion),
+                _askable_criteria(page).get(criterion),
+            )
         except RequestRefused as error:
             raise InvalidInput(str(error)) from error
     return RedirectResponse(f"/regrade-requests/{request_id}", status_code=303)
 
 
 @router.get("/instructor/regrade-requests", response_class=HTMLResponse)
-def request_list(request: Request, viewer: Viewer = Depends(instructor_page_viewer),
-                 ctx: AppContext = Depends(app_context)) -> Response:
+def request_list(
+    request: Request, viewer: Viewer = Depends(instructor_page_viewer), ctx: AppContext = Depends(app_context)
+) -> Response:
     with ctx.unit_of_work() as gradebook:
         listed = [(r, r.submission.user.name, r.submission.assignment_id) for r in all_requests(gradebook.session)]
         return render(request, "regrade_requests.html", {"requests": listed})

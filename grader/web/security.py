@@ -59,8 +59,9 @@ def served_over_https(request: Request) -> bool:
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
-    response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="lax",
-                        secure=served_over_https(request), path="/")
+    response.set_cookie(
+        name, value, max_age=max_age, httponly=True, samesite="lax", secure=served_over_https(request), path="/"
+    )
 
 
 def login_csrf_token(request: Request) -> str:

@@ -49,8 +49,11 @@ class CodeFile:
 
 
 def check_rows(result: dict[str, Any]) -> list[CheckRow]:
-    return [CheckRow(criterion["id"], check["id"], bool(check["passed"]))
-            for criterion in result.get("criteria", []) for check in criterion.get("checks", [])]
+    return [
+        CheckRow(criterion["id"], check["id"], bool(check["passed"]))
+        for criterion in result.get("criteria", [])
+        for check in criterion.get("checks", [])
+    ]
 
 
 def sandbox_view(result: dict[str, Any]) -> SandboxView | None:
@@ -58,8 +61,12 @@ def sandbox_view(result: dict[str, Any]) -> SandboxView | None:
     if not sandbox:
         return None
     worker = sandbox.get("worker")
-    return SandboxView(sandbox["kind"], sandbox.get("isolation", ""), sandbox.get("image"),
-                       f"{worker['host']}:{worker['pid']}" if worker else None)
+    return SandboxView(
+        sandbox["kind"],
+        sandbox.get("isolation", ""),
+        sandbox.get("image"),
+        f"{worker['host']}:{worker['pid']}" if worker else None,
+    )
 
 
 def _notebook_code(text: str) -> str:

@@ -29,15 +29,18 @@ def _wait_after(failures: int, free: int, policy: ThrottlePolicy) -> timedelta:
 
 def _failures(session: Session, column, value: str, since: datetime) -> tuple[int, datetime | None]:
     count, latest = session.execute(
-        select(func.count(), func.max(SignInFailure.at)).where(column == value, SignInFailure.at >= since)).one()
+        select(func.count(), func.max(SignInFailure.at)).where(column == value, SignInFailure.at >= since)
+    ).one()
     return count, latest
 
 
 def seconds_to_wait(session: Session, email: str, address: str, now: datetime, policy: ThrottlePolicy) -> int:
     """0 when this account may try to sign in from this address now, else how many seconds are left to wait."""
     waits = []
-    for column, value, free in ((SignInFailure.email, email, policy.free_failures_per_account),
-                                (SignInFailure.address, address, policy.free_failures_per_address)):
+    for column, value, free in (
+        (SignInFailure.email, email, policy.free_failures_per_account),
+        (SignInFailure.address, address, policy.free_failures_per_address),
+    ):
         count, latest = _failures(session, column, value, now - policy.memory)
         if latest is not None:
             waits.append(latest + _wait_after(count, free, policy) - now)

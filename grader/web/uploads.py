@@ -67,8 +67,9 @@ def safe_name(name: str) -> str:
     return base or "upload"
 
 
-async def receive_upload(request: Request, max_file_bytes: int, overhead_bytes: int, in_memory_bytes: int,
-                         staging: Callable[[], Path]) -> ParsedUpload:
+async def receive_upload(
+    request: Request, max_file_bytes: int, overhead_bytes: int, in_memory_bytes: int, staging: Callable[[], Path]
+) -> ParsedUpload:
     """Parse one `file` part (plus small text fields); reject as soon as the body passes the cap.
 
     A .py or notebook up to `in_memory_bytes` is kept in memory; any other file is written into a staging folder of the
@@ -102,15 +103,24 @@ async def receive_upload(request: Request, max_file_bytes: int, overhead_bytes: 
         await form.close()
 
 
-async def receive_and_submit(request: Request, ctx: AppContext, viewer: Viewer, assignment_id: str,
-                             check_fields: Callable[[dict[str, str]], None] = lambda fields: None) -> RecordedSubmission:
+async def receive_and_submit(
+    request: Request,
+    ctx: AppContext,
+    viewer: Viewer,
+    assignment_id: str,
+    check_fields: Callable[[dict[str, str]], None] = lambda fields: None,
+) -> RecordedSubmission:
     """Both upload routes: the body parsed, the form's other fields checked, the upload taken in for the viewer, then
     recorded and queued; returns the committed row, once it is durable."""
     assignment = ctx.assignment(assignment_id)
     with ExitStack() as cleanup:
-        parsed = await receive_upload(request, ctx.settings.max_upload_bytes, ctx.options.multipart_overhead_bytes,
-                                      ctx.options.in_memory_upload_bytes,
-                                      lambda: cleanup.enter_context(store.staging(ctx.settings.store_dir)))
+        parsed = await receive_upload(
+            request,
+            ctx.settings.max_upload_bytes,
+            ctx.options.multipart_overhead_bytes,
+            ctx.options.in_memory_upload_bytes,
+            lambda: cleanup.enter_context(store.staging(ctx.settings.store_dir)),
+        )
         check_fields(parsed.fields)
         if isinstance(parsed, InMemoryUpload):
             new = take_in_memory(ctx, viewer.id, assignment, parsed.content, parsed.original_name)

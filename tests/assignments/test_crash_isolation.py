@@ -24,28 +24,28 @@ from grader.scoring import score
 from grader.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
-RAISED = "RuntimeError(\"this capability is broken on purpose\")"
+RAISED = 'RuntimeError("this capability is broken on purpose")'
 
 # p1: generate raises.
-P1_BROKEN = f'''
+P1_BROKEN = f"""
 
 def generate(model, prompt, max_new_tokens, temperature=1.0, top_k=None, seed=None):
     raise {RAISED}
-'''
+"""
 P1_LOST = {"generate_length", "generate_greedy", "generate_top_k", "generate_sampling"}
 
 # p1: setting a model's weights raises (the probe sets them to test positions, checkpoints and sampling).
-P1_WEIGHTS_BROKEN = f'''
+P1_WEIGHTS_BROKEN = f"""
 
 def _broken_load_state_dict(self, state_dict, strict=True, assign=False):
     raise {RAISED}
 
 
 GPT.load_state_dict = _broken_load_state_dict
-'''
+"""
 
 # p2: attention_maps raises. fine_tune trains on 64 texts for seconds, so the accuracy is not judged here.
-P2_BROKEN = f'''
+P2_BROKEN = f"""
 
 import dataclasses as _dataclasses
 
@@ -58,23 +58,23 @@ def fine_tune(texts, labels, config):
 
 def attention_maps(classifier, text):
     raise {RAISED}
-'''
+"""
 P2_LOST = {"attention_shape", "attention_rows", "attention_matches_model"}
 P2_NOT_JUDGED = {"accuracy_beats_baseline"}
 
 # p3: the answerer, which picks an answer's citations, raises.
-P3_BROKEN = f'''
+P3_BROKEN = f"""
 
 def _broken_answerer(self, question, retrieved):
     raise {RAISED}
 
 
 ExtractiveAnswerer.__call__ = _broken_answerer
-'''
+"""
 P3_LOST = {"citations_from_retrieved", "answers_grounded", "not_found"}
 
 # p4: the captioner raises.
-P4_BROKEN = f'''
+P4_BROKEN = f"""
 
 class _BrokenCaptioner:
     def caption(self, image):
@@ -83,7 +83,7 @@ class _BrokenCaptioner:
 
 def load_captioner(device="auto"):
     return _BrokenCaptioner()
-'''
+"""
 
 
 def p4_lost(check_ids: set[str]) -> set[str]:
@@ -93,8 +93,11 @@ def p4_lost(check_ids: set[str]) -> set[str]:
 
 def broken_reference(assignment_id: str, appended: str, folder: Path) -> tuple[Path, int]:
     """A copy of the reference with `appended` at the end of its solution.py, and the line number of the raise."""
-    shutil.copytree(REPO / "reference_solutions" / assignment_id, folder,
-                    ignore=shutil.ignore_patterns("mutants", "alternatives", "__pycache__", "*.yaml"))
+    shutil.copytree(
+        REPO / "reference_solutions" / assignment_id,
+        folder,
+        ignore=shutil.ignore_patterns("mutants", "alternatives", "__pycache__", "*.yaml"),
+    )
     solution = folder / "solution.py"
     source = solution.read_text(encoding="utf-8") + appended
     solution.write_text(source, encoding="utf-8")
@@ -104,8 +107,14 @@ def broken_reference(assignment_id: str, appended: str, folder: Path) -> tuple[P
 def grade(assignment_id: str, submission: Path) -> dict[str, CheckOutcome]:
     assignment = REPO / "assignments" / assignment_id
     limits = Limits(**yaml.safe_load((assignment / "assignment.yaml").read_text(encoding="utf-8"))["limits"])
-    spec = RunSpec(submission_tree=submission, entry="solution.py", entry_kind="module",
-                   probe_dir=assignment / "hidden_tests" / "probe", limits=limits, seed=1234)
+    spec = RunSpec(
+        submission_tree=submission,
+        entry="solution.py",
+        entry_kind="module",
+        probe_dir=assignment / "hidden_tests" / "probe",
+        limits=limits,
+        seed=1234,
+    )
     outcome = LocalBackend(use_bwrap=False).run(spec)
     assert outcome.status == "completed", outcome.stderr[-3000:]
     return load_judge(assignment / "hidden_tests" / "judge").run(ProbeData.from_files(outcome.files))
@@ -116,8 +125,14 @@ def run_broken(assignment_id: str, appended: str, tmp_path: Path) -> tuple[dict[
     return grade(assignment_id, submission), line
 
 
-def assert_isolated(assignment_id: str, appended: str, lost: set[str] | None, tmp_path: Path, settings: Settings,
-                    not_judged: frozenset[str] = frozenset()) -> None:
+def assert_isolated(
+    assignment_id: str,
+    appended: str,
+    lost: set[str] | None,
+    tmp_path: Path,
+    settings: Settings,
+    not_judged: frozenset[str] = frozenset(),
+) -> None:
     outcomes, line = run_broken(assignment_id, appended, tmp_path)
     lost = p4_lost(set(outcomes)) if lost is None else lost
     failed = {check_id for check_id, outcome in outcomes.items() if not outcome.passed} - not_judged

@@ -71,10 +71,13 @@ def test_heldout_text_uses_only_characters_of_the_training_corpus():
     assert not set(read_exactly(PROBE_DATA / "unseen.txt")) <= vocabulary
 
 
-@pytest.mark.parametrize("raw, cleaned, seed, duplicates", [
-    (PROBE_DATA / "messy_unique.txt", "cleaned_unique", 37, False),
-    (PUBLIC_DATA / "messy_sample.txt", PUBLIC_DATA / "messy_sample_cleaned.txt", 11, True),
-])
+@pytest.mark.parametrize(
+    "raw, cleaned, seed, duplicates",
+    [
+        (PROBE_DATA / "messy_unique.txt", "cleaned_unique", 37, False),
+        (PUBLIC_DATA / "messy_sample.txt", PUBLIC_DATA / "messy_sample_cleaned.txt", 11, True),
+    ],
+)
 def test_messy_corpus_is_rebuilt_byte_for_byte_from_its_verses(build_data, raw, cleaned, seed, duplicates):
     verses = (EXPECTED[cleaned] if isinstance(cleaned, str) else read_exactly(cleaned)).splitlines()
     rebuilt = build_data.make_messy(verses, seed=seed, duplicates=duplicates)
@@ -98,10 +101,13 @@ def test_messy_corpus_with_duplicates_repeats_verses(build_data):
     assert messy.cleaned == "".join(verse + "\n" for verse in verses)
 
 
-@pytest.mark.parametrize("raw, expected", [
-    (PROBE_DATA / "messy.txt", EXPECTED["cleaned_messy"]),
-    (PROBE_DATA / "messy_unique.txt", EXPECTED["cleaned_unique"]),
-    (PUBLIC_DATA / "messy_sample.txt", read_exactly(PUBLIC_DATA / "messy_sample_cleaned.txt")),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        (PROBE_DATA / "messy.txt", EXPECTED["cleaned_messy"]),
+        (PROBE_DATA / "messy_unique.txt", EXPECTED["cleaned_unique"]),
+        (PUBLIC_DATA / "messy_sample.txt", read_exactly(PUBLIC_DATA / "messy_sample_cleaned.txt")),
+    ],
+)
 def test_reference_cleaning_gives_the_expected_text(reference_cleaning, raw, expected):
     assert reference_cleaning.clean_corpus(read_exactly(raw)) == expected

@@ -11,17 +11,24 @@ ASSIGNMENT = REPO / "assignments" / "p1"
 REFERENCE = REPO / "reference_solutions" / "p1"
 
 
-
-
-
-
 def test_handout_states_the_loss_threshold_and_never_mentions_hidden_files():
     judge = (ASSIGNMENT / "hidden_tests" / "judge" / "judge.py").read_text(encoding="utf-8")
     threshold = re.search(r"^HELDOUT_LOSS_MAX = ([0-9.]+)", judge, flags=re.MULTILINE).group(1)
-    visible = [ASSIGNMENT / "README.md", *sorted((ASSIGNMENT / "starter").rglob("*.py")),
-               *sorted((ASSIGNMENT / "public_tests").rglob("*.py"))]
+    visible = [
+        ASSIGNMENT / "README.md",
+        *sorted((ASSIGNMENT / "starter").rglob("*.py")),
+        *sorted((ASSIGNMENT / "public_tests").rglob("*.py")),
+    ]
     text = "\n".join(path.read_text(encoding="utf-8") for path in visible)
     assert f"**{threshold}**" in text  # the bar a student is graded against is printed (issue 18)
-    for hidden_name in ("heldout.txt", "messy_unique.txt", "unseen.txt", "expected.json", "Proverbs", "Ecclesiastes",
-                        "Song of Solomon", "Ruth"):
+    for hidden_name in (
+        "heldout.txt",
+        "messy_unique.txt",
+        "unseen.txt",
+        "expected.json",
+        "Proverbs",
+        "Ecclesiastes",
+        "Song of Solomon",
+        "Ruth",
+    ):
         assert hidden_name not in text

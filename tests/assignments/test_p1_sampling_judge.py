@@ -49,18 +49,30 @@ def draws(probabilities: np.ndarray, seed: int = 0, count: int = DRAWS) -> np.nd
 @pytest.mark.parametrize(("temperature", "top_k"), [(0.12, None), (0.06, TOP_K)])
 def test_a_correct_sampler_passes(judged, temperature, top_k):
     for seed in range(20):
-        judged["sampling_distribution"](step_with(draws(tempered(LOGITS, temperature, top_k), seed), temperature, top_k))
+        judged["sampling_distribution"](
+            step_with(draws(tempered(LOGITS, temperature, top_k), seed), temperature, top_k)
+        )
 
 
-@pytest.mark.parametrize(("temperature", "top_k", "drawn_from"), [
-    (0.12, None, lambda t, k: tempered(LOGITS, 1.0, k)),  # temperature ignored
-    (0.12, None, lambda t, k: tempered(LOGITS, 1.5 * t, k)),  # temperature off by half
-    (0.06, TOP_K, lambda t, k: tempered(LOGITS, 1.0, k)),  # top-k path forgets the temperature
-    (0.06, TOP_K, lambda t, k: tempered(LOGITS, 1e6, k)),  # uniform over the top k
-    (0.06, TOP_K, lambda t, k: tempered(LOGITS, t, k + 1)),  # top k + 1
-    (0.12, None, lambda t, k: tempered(tempered(LOGITS, t, k), 1.0, k)),  # softmax of the probabilities
-], ids=["temperature_ignored", "temperature_off_by_half", "top_k_ignores_temperature", "top_k_uniform",
-        "top_k_plus_one", "softmax_of_probabilities"])
+@pytest.mark.parametrize(
+    ("temperature", "top_k", "drawn_from"),
+    [
+        (0.12, None, lambda t, k: tempered(LOGITS, 1.0, k)),  # temperature ignored
+        (0.12, None, lambda t, k: tempered(LOGITS, 1.5 * t, k)),  # temperature off by half
+        (0.06, TOP_K, lambda t, k: tempered(LOGITS, 1.0, k)),  # top-k path forgets the temperature
+        (0.06, TOP_K, lambda t, k: tempered(LOGITS, 1e6, k)),  # uniform over the top k
+        (0.06, TOP_K, lambda t, k: tempered(LOGITS, t, k + 1)),  # top k + 1
+        (0.12, None, lambda t, k: tempered(tempered(LOGITS, t, k), 1.0, k)),  # softmax of the probabilities
+    ],
+    ids=[
+        "temperature_ignored",
+        "temperature_off_by_half",
+        "top_k_ignores_temperature",
+        "top_k_uniform",
+        "top_k_plus_one",
+        "softmax_of_probabilities",
+    ],
+)
 def test_a_wrong_sampler_fails(judged, temperature, top_k, drawn_from):
     with pytest.raises(Failed, match="do not follow"):
         judged["sampling_distribution"](step_with(draws(drawn_from(temperature, top_k)), temperature, top_k))
@@ -80,6 +92,8 @@ def test_false_failures_stay_within_the_stated_rate(judged, monkeypatch):
     """At a rate large enough to observe (5 %), a correct sampler fails no more often than stated."""
     monkeypatch.setitem(judged, "SAMPLING_FALSE_FAILURE", 0.05)
     probabilities = tempered(LOGITS, 0.12, None)
-    failures = sum(bool(judged["token_counts_fit"](np.bincount(draws(probabilities, seed), minlength=len(LOGITS)),
-                                                   probabilities)) for seed in range(400))
+    failures = sum(
+        bool(judged["token_counts_fit"](np.bincount(draws(probabilities, seed), minlength=len(LOGITS)), probabilities))
+        for seed in range(400)
+    )
     assert failures <= 0.05 * 400

@@ -23,8 +23,14 @@ DATASET = ASSIGNMENT / "dataset"
 # How far apart the baseline's validation and hidden accuracies may be: the validation split must predict the hidden
 # result a student is graded on.
 SPLIT_AGREEMENT = 0.02
-BUILT_FILES = ["data/labels.json", "data/train.jsonl", "data/validation.jsonl", "hidden_tests/probe/data/train.jsonl",
-               "hidden_tests/probe/data/hidden_texts.json", "hidden_tests/judge/hidden_labels.json"]
+BUILT_FILES = [
+    "data/labels.json",
+    "data/train.jsonl",
+    "data/validation.jsonl",
+    "hidden_tests/probe/data/train.jsonl",
+    "hidden_tests/probe/data/hidden_texts.json",
+    "hidden_tests/judge/hidden_labels.json",
+]
 
 
 @pytest.fixture(scope="module")
@@ -55,10 +61,6 @@ def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-
-
-
-
 @pytest.mark.slow
 def test_builder_reproduces_the_committed_splits_byte_for_byte(builder, fortunes_dir, tmp_path):
     builder.build(fortunes_dir, tmp_path)
@@ -78,8 +80,9 @@ def test_baseline_scores_validation_and_hidden_alike(dataset_path):
     regression = baseline.fit([r["text"] for r in train], [r["label"] for r in train])
     on_validation = regression.score(baseline.embed([r["text"] for r in validation]), [r["label"] for r in validation])
     on_hidden = regression.score(baseline.embed(hidden_texts), hidden_labels)
-    assert (on_validation, on_hidden) == pytest.approx((frozen["baseline_validation_accuracy"],
-                                                        frozen["baseline_accuracy"]))
+    assert (on_validation, on_hidden) == pytest.approx(
+        (frozen["baseline_validation_accuracy"], frozen["baseline_accuracy"])
+    )
     assert abs(on_validation - on_hidden) <= SPLIT_AGREEMENT
 
 
@@ -104,7 +107,12 @@ def test_probe_data_and_handout_hold_no_hidden_labels():
     probe_files = {path.name for path in PROBE_DATA.iterdir()}
     assert "hidden_labels.json" not in probe_files
     # The public data files are compared text by text in test_splits_are_balanced_and_disjoint.
-    handout_text = "\n".join(path.read_text(encoding="utf-8") for path in [ASSIGNMENT / "README.md",
-                             *sorted((ASSIGNMENT / "starter").rglob("*.py")),
-                             *sorted((ASSIGNMENT / "public_tests").rglob("*.py"))])
+    handout_text = "\n".join(
+        path.read_text(encoding="utf-8")
+        for path in [
+            ASSIGNMENT / "README.md",
+            *sorted((ASSIGNMENT / "starter").rglob("*.py")),
+            *sorted((ASSIGNMENT / "public_tests").rglob("*.py")),
+        ]
+    )
     assert not any(text in handout_text for text in hidden_texts)

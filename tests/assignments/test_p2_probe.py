@@ -31,7 +31,7 @@ LIMITS = Limits(**yaml.safe_load((ASSIGNMENT / "assignment.yaml").read_text(enco
 # The pretrained encoder with a forward pass that lies: fine-tuned classifiers report a moved hidden state, and
 # output_attentions reports the same uniform maps attention_maps returns. An old in-process probe that asked the
 # student's encoder for these would have scored encoder_trained and attention_model.
-SELF_REPORTING = '''
+SELF_REPORTING = """
 import io
 from dataclasses import dataclass
 
@@ -124,10 +124,10 @@ def render_attention(tokens, attention, title=""):
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return Heatmap(buffer.getvalue(), list(tokens), list(tokens))
-'''
+"""
 
 # The reference, trained for a few seconds: 64 texts, one epoch (4 batches), a larger encoder learning rate.
-QUICK_REFERENCE = '''
+QUICK_REFERENCE = """
 
 import dataclasses as _dataclasses
 
@@ -137,12 +137,18 @@ from train import fine_tune as _fine_tune
 def fine_tune(texts, labels, config):
     # 64 texts only, with the config's own epochs and time budget: fine_tune_time_budget must still hold.
     return _fine_tune(texts[:64], labels[:64], _dataclasses.replace(config, learning_rate=1e-3))
-'''
+"""
 
 
 def run_probe(submission: Path) -> ProbeData:
-    spec = RunSpec(submission_tree=submission, entry="solution.py", entry_kind="module",
-                   probe_dir=ASSIGNMENT / "hidden_tests" / "probe", limits=LIMITS, seed=1234)
+    spec = RunSpec(
+        submission_tree=submission,
+        entry="solution.py",
+        entry_kind="module",
+        probe_dir=ASSIGNMENT / "hidden_tests" / "probe",
+        limits=LIMITS,
+        seed=1234,
+    )
     outcome = LocalBackend(use_bwrap=False).run(spec)
     assert outcome.status == "completed", outcome.stderr[-3000:]
     return ProbeData.from_files(outcome.files)
@@ -182,8 +188,9 @@ def test_a_briefly_trained_reference_passes_every_check_but_accuracy(judge, tmp_
         handle.write(QUICK_REFERENCE)
     data = run_probe(submission)
     passed = verdicts(judge, data)
-    assert all(ok for check_id, ok in passed.items() if check_id != "accuracy_beats_baseline"), \
-        {check_id: judge.run(data)[check_id].detail for check_id, ok in passed.items() if not ok}
+    assert all(ok for check_id, ok in passed.items() if check_id != "accuracy_beats_baseline"), {
+        check_id: judge.run(data)[check_id].detail for check_id, ok in passed.items() if not ok
+    }
     fine_tune = data.steps["fine_tune"].values
     assert 0 < fine_tune["elapsed_s"] < fine_tune["time_budget_s"]
     assert data.steps["hidden_predictions"].values["label_types"] == ["int"]
@@ -211,10 +218,15 @@ def faithful(expected: dict) -> dict[str, StepData]:
     return {
         "pretrained": step("pretrained", {"tokens": frozen["encoder_tokens"]}, {"hidden": hidden}),
         "fine_tune": step("fine_tune", {"elapsed_s": 30.0, "time_budget_s": 400.0}, {"hidden": hidden * 1.2}),
-        "hidden_predictions": step("hidden_predictions", {"container_type": "list", "label_types": ["int"],
-                                                          "predictions": list(expected["HIDDEN_LABELS"])}),
-        "consistency": step("consistency", {}, {"batch_first": probabilities, "batch_second": probabilities,
-                                                "one_by_one": probabilities}),
+        "hidden_predictions": step(
+            "hidden_predictions",
+            {"container_type": "list", "label_types": ["int"], "predictions": list(expected["HIDDEN_LABELS"])},
+        ),
+        "consistency": step(
+            "consistency",
+            {},
+            {"batch_first": probabilities, "batch_second": probabilities, "one_by_one": probabilities},
+        ),
         "consistency_labels": step("consistency_labels", {"labels_first": [0] * 6, "labels_second": [0] * 6}),
         "attention": step("attention", {}, {"maps": maps}),
         "attention_tokens": step("attention_tokens", {"tokens": frozen["attention_tokens"]}),
@@ -255,9 +267,16 @@ def heatmap_renderings(render) -> dict[str, np.ndarray]:
     def renamed(index: int) -> list[str]:
         return [token[::-1] if position == index else token for position, token in enumerate(HEATMAP_TOKENS)]
 
-    drawn = {"base": (HEATMAP_TOKENS, base), "inverted": (HEATMAP_TOKENS, 1.0 - base), "cell": (HEATMAP_TOKENS, cell),
-             "row_renamed": (renamed(row), base), "column_renamed": (renamed(column), base)}
-    return {name: np.frombuffer(render(list(tokens), matrix), dtype=np.uint8) for name, (tokens, matrix) in drawn.items()}
+    drawn = {
+        "base": (HEATMAP_TOKENS, base),
+        "inverted": (HEATMAP_TOKENS, 1.0 - base),
+        "cell": (HEATMAP_TOKENS, cell),
+        "row_renamed": (renamed(row), base),
+        "column_renamed": (renamed(column), base),
+    }
+    return {
+        name: np.frombuffer(render(list(tokens), matrix), dtype=np.uint8) for name, (tokens, matrix) in drawn.items()
+    }
 
 
 def png_bytes() -> bytes:
@@ -276,14 +295,17 @@ def test_faithful_records_pass_every_check(judge, expected):
     assert all(verdicts(judge, ProbeData(steps=faithful(expected), finished=True)).values())
 
 
-@pytest.mark.parametrize("container, kinds, ok", [
-    ("list", ["int64"], True),  # numpy integer scalars in a list: tolerated
-    ("tuple", ["int"], False),
-    ("ndarray", [], False),
-    ("list", ["float"], False),
-    ("list", ["bool"], False),
-    ("list", ["Remote"], False),
-])
+@pytest.mark.parametrize(
+    "container, kinds, ok",
+    [
+        ("list", ["int64"], True),  # numpy integer scalars in a list: tolerated
+        ("tuple", ["int"], False),
+        ("ndarray", [], False),
+        ("list", ["float"], False),
+        ("list", ["bool"], False),
+        ("list", ["Remote"], False),
+    ],
+)
 def test_predict_must_return_a_list_of_ints_as_the_driver_saw_it(judge, expected, container, kinds, ok):
     steps = faithful(expected)
     steps["hidden_predictions"].values.update(container_type=container, label_types=kinds)
@@ -307,6 +329,7 @@ def test_heatmap_labels_come_from_their_own_step(judge, expected):
 
 def drawn_like_the_reference(**changes):
     """A renderer like the reference's, with one thing done wrong."""
+
     def render(tokens: list[str], attention: np.ndarray) -> bytes:
         import io
 

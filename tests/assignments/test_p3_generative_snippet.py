@@ -50,11 +50,17 @@ def handout_snippet() -> str:
 @pytest.mark.slow
 def test_generative_answerer_snippet_runs_with_a_local_causal_lm(tmp_path):
     environment = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    subprocess.run([sys.executable, "-c", TINY_MODEL, str(tmp_path / "model")], check=True, env=environment,
-                   capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-c", TINY_MODEL, str(tmp_path / "model")],
+        check=True,
+        env=environment,
+        capture_output=True,
+        timeout=300,
+    )
     snippet = handout_snippet()
     assert PLACEHOLDER in snippet
     program = snippet.replace(PLACEHOLDER, repr(str(tmp_path / "model"))) + CHECKS
-    result = subprocess.run([sys.executable, "-c", program], cwd=REFERENCE, env=environment, capture_output=True,
-                            text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-c", program], cwd=REFERENCE, env=environment, capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0 and "snippet ok" in result.stdout, result.stderr[-3000:]

@@ -20,7 +20,9 @@ STUDENT_VISIBLE = [ASSIGNMENT / "README.md", ASSIGNMENT / "starter", ASSIGNMENT 
 
 @pytest.fixture(scope="module")
 def builder():
-    spec = importlib.util.spec_from_file_location("p3_build_hidden_data", ASSIGNMENT / "dataset" / "build_hidden_data.py")
+    spec = importlib.util.spec_from_file_location(
+        "p3_build_hidden_data", ASSIGNMENT / "dataset" / "build_hidden_data.py"
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while the class is created
     spec.loader.exec_module(module)
@@ -43,10 +45,6 @@ def student_visible_text() -> str:
     return "\n".join(" ".join(path.read_text(encoding="utf-8").split()) for path in files)
 
 
-
-
-
-
 def test_committed_hidden_data_is_what_the_builder_writes(builder, tmp_path):
     builder.build(tmp_path, deb=None)
     written = sorted(path.relative_to(tmp_path) for path in tmp_path.rglob("*") if path.is_file())
@@ -56,8 +54,9 @@ def test_committed_hidden_data_is_what_the_builder_writes(builder, tmp_path):
 
 
 def test_probe_and_judge_hold_the_same_corpus():
-    assert (HIDDEN / "probe" / "data" / "documents.json").read_bytes() == \
-        (HIDDEN / "judge" / "documents.json").read_bytes()
+    assert (HIDDEN / "probe" / "data" / "documents.json").read_bytes() == (
+        HIDDEN / "judge" / "documents.json"
+    ).read_bytes()
 
 
 def test_probe_questions_carry_ids_and_texts_only(gold):

@@ -29,8 +29,11 @@ def hidden(judge: Judge) -> dict:
 
 
 def window_chunks(documents: dict[str, str]) -> list[list]:
-    return [[f"{source}#{start}", source, start, min(start + WINDOW, len(text)), text[start:start + WINDOW]]
-            for source, text in documents.items() for start in range(0, len(text), WINDOW)]
+    return [
+        [f"{source}#{start}", source, start, min(start + WINDOW, len(text)), text[start : start + WINDOW]]
+        for source, text in documents.items()
+        for start in range(0, len(text), WINDOW)
+    ]
 
 
 def ranked(rows: list[list], first: list[list], count: int) -> list[list]:
@@ -39,8 +42,12 @@ def ranked(rows: list[list], first: list[list], count: int) -> list[list]:
 
 
 def gold_chunks(rows: list[list], spans: list[list]) -> list[list]:
-    return [row for row in rows for source, start, end in spans
-            if row[1] == source and min(row[3], end) - max(row[2], start) >= 0.5 * (end - start)]
+    return [
+        row
+        for row in rows
+        for source, start, end in spans
+        if row[1] == source and min(row[3], end) - max(row[2], start) >= 0.5 * (end - start)
+    ]
 
 
 def faithful_steps(hidden: dict) -> dict[str, dict]:
@@ -48,34 +55,51 @@ def faithful_steps(hidden: dict) -> dict[str, dict]:
     table = window_chunks(hidden["MAIN"])
     added = window_chunks(hidden["ADDED"])
     results = {question: ranked(table, gold_chunks(table, spans), 5) for question, spans in hidden["GOLD"].items()}
-    after = {question: ranked(added, gold_chunks(added, hidden["GOLD"][question]), 1) + results[question][:4]
-             if question in hidden["ADDED_QUESTIONS"] else results[question] for question in hidden["GOLD"]}
+    after = {
+        question: ranked(added, gold_chunks(added, hidden["GOLD"][question]), 1) + results[question][:4]
+        if question in hidden["ADDED_QUESTIONS"]
+        else results[question]
+        for question in hidden["GOLD"]
+    }
     after = copy.deepcopy(after)  # every step gets its own rows, as if parsed from its own file
-    answers = {question: {"text": "Because the documents say so.", "citations": [results[question][0][0]]}
-               if question in hidden["MAIN_QUESTIONS"] else {"text": hidden["NOT_FOUND_ANSWER"], "citations": []}
-               for question in hidden["GOLD"]}
+    answers = {
+        question: {"text": "Because the documents say so.", "citations": [results[question][0][0]]}
+        if question in hidden["MAIN_QUESTIONS"]
+        else {"text": hidden["NOT_FOUND_ANSWER"], "citations": []}
+        for question in hidden["GOLD"]
+    }
     vectors, queries = hidden["latency_data"](LATENCY_SEED)
     similarities = queries @ vectors.T
     ids = np.argsort(-similarities, axis=1)[:, :5]
     return {
         "ingest": {"values": {"chunks": table}},
-        "retrieval": {"values": {"results": results,
-                                 "k_contract": {str(k): ranked(table, [], k) for k in (1, 3, 8)}}},
+        "retrieval": {"values": {"results": results, "k_contract": {str(k): ranked(table, [], k) for k in (1, 3, 8)}}},
         "answers": {"values": {"answers": answers}},
         "save": {"values": {"created": True, "files": [["chunks.json", 41_000], ["index.faiss", 230_445]]}},
-        "persistence": {"values": {"fresh_process": True, "chunks": copy.deepcopy(table),
-                                   "results": copy.deepcopy(results)}},
+        "persistence": {
+            "values": {"fresh_process": True, "chunks": copy.deepcopy(table), "results": copy.deepcopy(results)}
+        },
         "incremental": {"values": {"chunks": copy.deepcopy(table + added), "results": after}},
         "duplicate_source": {"values": {"raised": "ValueError"}},
-        "latency": {"values": {"seed": LATENCY_SEED, "add_s": 0.01},
-                    "arrays": {"ids": ids, "scores": np.take_along_axis(similarities, ids, axis=1),
-                               "query_s": np.full(len(queries), 0.002)}},
+        "latency": {
+            "values": {"seed": LATENCY_SEED, "add_s": 0.01},
+            "arrays": {
+                "ids": ids,
+                "scores": np.take_along_axis(similarities, ids, axis=1),
+                "query_s": np.full(len(queries), 0.002),
+            },
+        },
     }
 
 
 def probe_data(steps: dict[str, dict]) -> ProbeData:
-    return ProbeData(steps={name: StepData(name, True, step["values"], step.get("arrays", {}), None, 1.0)
-                            for name, step in steps.items()}, finished=True)
+    return ProbeData(
+        steps={
+            name: StepData(name, True, step["values"], step.get("arrays", {}), None, 1.0)
+            for name, step in steps.items()
+        },
+        finished=True,
+    )
 
 
 def failing(judge: Judge, steps: dict[str, dict]) -> set[str]:
@@ -139,8 +163,9 @@ def test_a_reload_with_other_scores_fails_persistence(judge, steps, hidden):
 
 
 def test_old_chunks_reranked_after_a_second_ingest_fail_incremental(judge, steps, hidden):
-    steps["incremental"]["values"]["results"][first_main_question(hidden)][:2] = \
-        steps["incremental"]["values"]["results"][first_main_question(hidden)][1::-1]
+    steps["incremental"]["values"]["results"][first_main_question(hidden)][:2] = steps["incremental"]["values"][
+        "results"
+    ][first_main_question(hidden)][1::-1]
     assert failing(judge, steps) == {"incremental_ingest"}
 
 
@@ -203,7 +228,8 @@ def test_a_crashed_step_fails_its_checks_with_the_students_error(judge, steps):
 def test_citing_every_retrieved_chunk_does_not_pass_as_grounded(judge, steps, hidden):
     for question in hidden["MAIN_QUESTIONS"]:
         steps["answers"]["values"]["answers"][question]["citations"] = [
-            row[0] for row in steps["retrieval"]["values"]["results"][question]]
+            row[0] for row in steps["retrieval"]["values"]["results"][question]
+        ]
     assert failing(judge, steps) == {"answers_grounded"}
 
 
@@ -213,8 +239,16 @@ def test_an_empty_system_fails_every_retrieval_check(judge, steps, hidden):
     steps["ingest"]["values"]["chunks"] = []
     steps["retrieval"]["values"] = {"results": empty, "k_contract": {"1": [], "3": [], "8": []}}
     steps["persistence"]["values"].update(chunks=[], results=copy.deepcopy(empty))
-    assert {"chunk_offsets", "chunk_coverage", "ranked_results", "recall_at_5", "persistence_roundtrip",
-            "incremental_ingest", "citations_from_retrieved", "answers_grounded"} <= failing(judge, steps)
+    assert {
+        "chunk_offsets",
+        "chunk_coverage",
+        "ranked_results",
+        "recall_at_5",
+        "persistence_roundtrip",
+        "incremental_ingest",
+        "citations_from_retrieved",
+        "answers_grounded",
+    } <= failing(judge, steps)
 
 
 def test_a_save_that_writes_nothing_fails_persistence(judge, steps):
@@ -245,8 +279,10 @@ def test_chunks_that_claim_spans_they_do_not_hold_find_nothing(judge, steps, hid
     passage by its offsets, but only a chunk whose text is document[start:end] counts."""
     table = [[f"{source}#all", source, 0, len(text), text[:100]] for source, text in hidden["MAIN"].items()]
     by_source = {row[1]: row for row in table}
-    results = {question: ranked(table, [by_source[spans[0][0]]] if spans and spans[0][0] in by_source else [], 5)
-               for question, spans in hidden["GOLD"].items()}
+    results = {
+        question: ranked(table, [by_source[spans[0][0]]] if spans and spans[0][0] in by_source else [], 5)
+        for question, spans in hidden["GOLD"].items()
+    }
     steps["ingest"]["values"]["chunks"] = table
     steps["retrieval"]["values"]["results"] = results
     for question in hidden["MAIN_QUESTIONS"]:

@@ -25,10 +25,6 @@ def builder():
     return module
 
 
-
-
-
-
 def test_reference_ships_the_handout_shape_generator_unchanged():
     assert filecmp.cmp(ASSIGNMENT / "starter" / "shapes.py", REFERENCE / "shapes.py", shallow=False)
 

@@ -20,10 +20,25 @@ SETUP = json.loads((ASSIGNMENT / "hidden_tests" / "probe" / "data" / "setup.json
 EXPECTED = json.loads((JUDGE_DIR / "expected.json").read_text())
 CAPTION = re.compile(r"^(\d+) (\w+?) (\w+?)s? on the (\w+)$")
 STAND_IN_CAPTION = "1 red circle on the left"  # the probe's own captioner, for the runs about the agents
-ALL_CHECKS = {"caption_grammar", "caption_accuracy", "task_completes", "task_answer", "log_schema", "log_flow",
-              "memory_format", "tool_error_reported", "recovery_completes", "turn_limit_status", "stops_after_final",
-              "invalid_action_status", "unknown_receiver_reported", "unknown_tool_reported", "default_device_captions",
-              "default_turn_limit", "contentless_send_invalid"}
+ALL_CHECKS = {
+    "caption_grammar",
+    "caption_accuracy",
+    "task_completes",
+    "task_answer",
+    "log_schema",
+    "log_flow",
+    "memory_format",
+    "tool_error_reported",
+    "recovery_completes",
+    "turn_limit_status",
+    "stops_after_final",
+    "invalid_action_status",
+    "unknown_receiver_reported",
+    "unknown_tool_reported",
+    "default_device_captions",
+    "default_turn_limit",
+    "contentless_send_invalid",
+}
 DEFAULT_MAX_TURNS = 20  # MultiAgentSystem's documented default
 
 
@@ -53,27 +68,49 @@ class FaithfulRun:
         self.memory[agent].append({"role": "assistant", "content": reply})
 
     def use_tool(self, agent: str, name: str, arguments: dict, result: str | None, error: str | None) -> None:
-        self.log.append({"sender": agent, "receiver": "tools", "content": "",
-                         "tool_calls": [{"name": name, "arguments": arguments, "result": result, "error": error}]})
-        self.memory[agent].append({"role": "tool", "name": name,
-                                   "content": result if error is None else f"error: {error}"})
+        self.log.append(
+            {
+                "sender": agent,
+                "receiver": "tools",
+                "content": "",
+                "tool_calls": [{"name": name, "arguments": arguments, "result": result, "error": error}],
+            }
+        )
+        self.memory[agent].append(
+            {"role": "tool", "name": name, "content": result if error is None else f"error: {error}"}
+        )
 
     def weigh(self, arguments: dict, failing: bool) -> None:
         self.ask("analyst", {"tool": "unit_weight", "arguments": arguments})
         weight = SETUP["colour_weights"][arguments["colour"]] * SETUP["shape_weights"][arguments["shape"]]
-        self.tool_calls.append({"arguments": arguments, "result": None if failing else weight,
-                                "error": "ConnectionError" if failing else None,
-                                "model_calls_before": len(self.model_calls)})
+        self.tool_calls.append(
+            {
+                "arguments": arguments,
+                "result": None if failing else weight,
+                "error": "ConnectionError" if failing else None,
+                "model_calls_before": len(self.model_calls),
+            }
+        )
         if failing:
-            self.use_tool("analyst", "unit_weight", arguments, None,
-                          "ConnectionError: the weight service is busy, try again")
+            self.use_tool(
+                "analyst", "unit_weight", arguments, None, "ConnectionError: the weight service is busy, try again"
+            )
         else:
             self.use_tool("analyst", "unit_weight", arguments, str(weight), None)
 
     def record(self, status: str, answer: str | None) -> dict:
-        return {"task": self.task, "max_turns": self.max_turns, "image_id": self.image_id,
-                "model_calls": self.model_calls, "tool_calls": self.tool_calls, "status": status, "answer": answer,
-                "turns": len(self.model_calls), "log": self.log, "analyst_memory": self.memory["analyst"]}
+        return {
+            "task": self.task,
+            "max_turns": self.max_turns,
+            "image_id": self.image_id,
+            "model_calls": self.model_calls,
+            "tool_calls": self.tool_calls,
+            "status": status,
+            "answer": answer,
+            "turns": len(self.model_calls),
+            "log": self.log,
+            "analyst_memory": self.memory["analyst"],
+        }
 
 
 def caption_of(image_id: str) -> str:
@@ -140,12 +177,15 @@ def faithful_steps() -> dict[str, dict]:
         "captioner": {"captions": list(EXPECTED["captions"])},
         "task": {"runs": [task_run(image_id) for image_id in SETUP["task_images"]]},
         "task_loop": {"runs": [task_run(image_id, caption=STAND_IN_CAPTION) for image_id in SETUP["task_images"]]},
-        "recovery": {"failures": SETUP["recovery_failures"],
-                     "run": task_run(SETUP["recovery_image"], failures=SETUP["recovery_failures"],
-                                     caption=STAND_IN_CAPTION)},
+        "recovery": {
+            "failures": SETUP["recovery_failures"],
+            "run": task_run(SETUP["recovery_image"], failures=SETUP["recovery_failures"], caption=STAND_IN_CAPTION),
+        },
         "turn_limit": {"run": looping_run()},
-        "error_paths": {"invalid_action": invalid_action_run({"answer": "a reply that is none of the three actions"}),
-                        "misdirected": misdirected_run()},
+        "error_paths": {
+            "invalid_action": invalid_action_run({"answer": "a reply that is none of the three actions"}),
+            "misdirected": misdirected_run(),
+        },
         "default_device": {"captions": list(EXPECTED["captions"])},
         "default_turn_limit": {"run": looping_run(max_turns=None)},
         "contentless_send": {"run": invalid_action_run({"send": "analyst"})},
@@ -158,13 +198,20 @@ def task_runs(steps: dict[str, dict]) -> list[dict]:
 
 
 def every_run(steps: dict[str, dict]) -> list[dict]:
-    return [*task_runs(steps), steps["recovery"]["run"], steps["turn_limit"]["run"], *steps["error_paths"].values(),
-            steps["default_turn_limit"]["run"], steps["contentless_send"]["run"]]
+    return [
+        *task_runs(steps),
+        steps["recovery"]["run"],
+        steps["turn_limit"]["run"],
+        *steps["error_paths"].values(),
+        steps["default_turn_limit"]["run"],
+        steps["contentless_send"]["run"],
+    ]
 
 
 def failing(judge: Judge, steps: dict[str, dict]) -> set[str]:
-    data = ProbeData(steps={name: StepData(name, True, values, {}, None, 1.0) for name, values in steps.items()},
-                     finished=True)
+    data = ProbeData(
+        steps={name: StepData(name, True, values, {}, None, 1.0) for name, values in steps.items()}, finished=True
+    )
     return {check for check, outcome in judge.run(data).items() if not outcome.passed}
 
 
@@ -239,8 +286,12 @@ def test_objects_where_plain_data_belongs_fail_every_check_that_reads_them(judge
 def test_a_system_that_never_called_the_models_fails_everything_but_captions(judge, steps):
     for run in every_run(steps):
         run["model_calls"], run["tool_calls"] = [], []
-    assert failing(judge, steps) == ALL_CHECKS - {"caption_grammar", "caption_accuracy", "default_device_captions",
-                                                  "log_schema"}
+    assert failing(judge, steps) == ALL_CHECKS - {
+        "caption_grammar",
+        "caption_accuracy",
+        "default_device_captions",
+        "log_schema",
+    }
 
 
 def test_an_invalid_action_that_does_not_end_the_run_fails_the_planner(judge, steps):
@@ -265,8 +316,13 @@ def test_a_broken_captioner_costs_only_the_checks_that_read_the_captions(judge, 
     """The captioner's step and the task run on the student's captioner fail; the agent loop's checks read the runs
     with the probe's stand-in captioner and pass."""
     broken = {"captioner", "task"}
-    data = ProbeData(steps={name: StepData(name, name not in broken, {} if name in broken else values, {}, None, 1.0)
-                            for name, values in steps.items()}, finished=True)
+    data = ProbeData(
+        steps={
+            name: StepData(name, name not in broken, {} if name in broken else values, {}, None, 1.0)
+            for name, values in steps.items()
+        },
+        finished=True,
+    )
     failed = {check for check, outcome in judge.run(data).items() if not outcome.passed}
     assert failed == {"caption_grammar", "caption_accuracy", "task_answer"}
 
@@ -285,6 +341,11 @@ def test_a_default_turn_limit_other_than_20_fails_the_planner(judge, steps):
 
 def test_a_captioner_that_fails_on_its_default_device_fails_captioning(judge, steps):
     """load_captioner() raised in the probe's step (e.g. a default of "cuda" on a machine without a GPU)."""
-    data = ProbeData(steps={name: StepData(name, name != "default_device", {} if name == "default_device" else values,
-                                           {}, None, 1.0) for name, values in steps.items()}, finished=True)
+    data = ProbeData(
+        steps={
+            name: StepData(name, name != "default_device", {} if name == "default_device" else values, {}, None, 1.0)
+            for name, values in steps.items()
+        },
+        finished=True,
+    )
     assert {check for check, outcome in judge.run(data).items() if not outcome.passed} == {"default_device_captions"}

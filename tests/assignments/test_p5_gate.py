@@ -47,20 +47,37 @@ def passing_run() -> dict:
     return {"exit_code": 0, "timed_out": False, "duration_s": 3.0, "timeout_s": 120, "output_tail": "4 passed"}
 
 
-def probe_records(readme: str = README, requirements: str | None = "torch==2.13.0\n",
-                  installed: dict | None = None, tests_run: dict | None = None, entry_run: dict | None = None,
-                  counts: dict | None | str = "four passed") -> ProbeData:
+def probe_records(
+    readme: str = README,
+    requirements: str | None = "torch==2.13.0\n",
+    installed: dict | None = None,
+    tests_run: dict | None = None,
+    entry_run: dict | None = None,
+    counts: dict | None | str = "four passed",
+) -> ProbeData:
     steps = {
-        "repository": {"files": ["README.md", "tests/test_x.py"], "file_count": 2, "readme": readme,
-                       "requirements": requirements, "installed": installed or {"torch": "2.13.0+cpu"},
-                       "test_files": ["tests/test_x.py"]},
-        "tests": {"run": tests_run or passing_run(),
-                  "counts_reported_by_pytest": {"tests": 4, "failures": 0, "errors": 0, "skipped": 0}
-                  if counts == "four passed" else counts},
+        "repository": {
+            "files": ["README.md", "tests/test_x.py"],
+            "file_count": 2,
+            "readme": readme,
+            "requirements": requirements,
+            "installed": installed or {"torch": "2.13.0+cpu"},
+            "test_files": ["tests/test_x.py"],
+        },
+        "tests": {
+            "run": tests_run or passing_run(),
+            "counts_reported_by_pytest": {"tests": 4, "failures": 0, "errors": 0, "skipped": 0}
+            if counts == "four passed"
+            else counts,
+        },
         "entry": {"command": "python -m minisent examples/reviews.txt", "run": entry_run or passing_run()},
     }
-    files = {f"{name}.json": json.dumps({"step": name, "ok": True, "values": values, "arrays": [], "error": None,
-                                         "duration_s": 1.0}).encode() for name, values in steps.items()}
+    files = {
+        f"{name}.json": json.dumps(
+            {"step": name, "ok": True, "values": values, "arrays": [], "error": None, "duration_s": 1.0}
+        ).encode()
+        for name, values in steps.items()
+    }
     files["_done.json"] = b'{"done": true}'
     return ProbeData.from_files(files)
 

@@ -17,9 +17,14 @@ EVERY_TEST_FAILS_ON_STARTER = {"p1"}  # elsewhere a few public tests check const
 
 def run_public_tests(assignment_id: str, solution_dir: Path) -> subprocess.CompletedProcess:
     public_tests = REPO / "assignments" / assignment_id / "public_tests"
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(public_tests)],
-                          cwd=solution_dir, env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True,
-                          timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(public_tests)],
+        cwd=solution_dir,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 @pytest.mark.parametrize("assignment_id", ASSIGNMENTS)

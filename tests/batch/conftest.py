@@ -50,8 +50,12 @@ def cohort(count: int, prefix: str = "") -> dict[str, str]:
 @pytest.fixture
 def batch_env(tmp_path: Path) -> dict[str, str]:
     """The environment `grader` commands read their Settings from, over the fixture course and the local sandbox."""
-    return {"GRADER_COURSE_DIR": str(FIXTURE_COURSE), "GRADER_DATA_DIR": str(tmp_path / "data"),
-            "GRADER_SANDBOX": "local", "HF_HUB_OFFLINE": "1"}
+    return {
+        "GRADER_COURSE_DIR": str(FIXTURE_COURSE),
+        "GRADER_DATA_DIR": str(tmp_path / "data"),
+        "GRADER_SANDBOX": "local",
+        "HF_HUB_OFFLINE": "1",
+    }
 
 
 @pytest.fixture
@@ -60,6 +64,7 @@ def settings_from(monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[str, str]],
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         return Settings()
+
     return build
 
 
@@ -80,10 +85,13 @@ def gradebook_factory(tmp_path: Path) -> Callable[[Settings], sessionmaker]:
 
 def records_per_submission(session_factory: sessionmaker) -> dict[int, int]:
     with session_factory() as session:
-        counts = dict(session.execute(
-            select(Submission.id, func.count(GradeRecord.id))
-            .join(GradeRecord, GradeRecord.submission_id == Submission.id, isouter=True).group_by(Submission.id)
-        ).all())
+        counts = dict(
+            session.execute(
+                select(Submission.id, func.count(GradeRecord.id))
+                .join(GradeRecord, GradeRecord.submission_id == Submission.id, isouter=True)
+                .group_by(Submission.id)
+            ).all()
+        )
     return counts
 
 
@@ -120,8 +128,10 @@ def redis_test_url() -> Iterator[str]:
             finally:
                 client.delete(REDIS_OWNER_KEY)
             return
-    raise AssertionError("Redis databases 1-15 are all taken by other test runs (key grader-test-run); wait for them "
-                         "or delete that key where the run has ended")
+    raise AssertionError(
+        "Redis databases 1-15 are all taken by other test runs (key grader-test-run); wait for them "
+        "or delete that key where the run has ended"
+    )
 
 
 @pytest.fixture
@@ -132,8 +142,13 @@ def celery_env(batch_env: dict[str, str], redis_test_url: str) -> dict[str, str]
     for key in client.scan_iter():  # what an earlier test left queued, but not this run's claim on the database
         if key != REDIS_OWNER_KEY.encode():
             client.delete(key)
-    return {**batch_env, "GRADER_QUEUE": "celery", "GRADER_BROKER_URL": redis_test_url, "GRADER_VISIBILITY_TIMEOUT_S": "10",
-            "GRADER_HEARTBEAT_S": "1"}
+    return {
+        **batch_env,
+        "GRADER_QUEUE": "celery",
+        "GRADER_BROKER_URL": redis_test_url,
+        "GRADER_VISIBILITY_TIMEOUT_S": "10",
+        "GRADER_HEARTBEAT_S": "1",
+    }
 
 
 @pytest.fixture
@@ -158,8 +173,22 @@ class PrivateRedis:
     def start(self) -> None:
         log = (self.folder / "redis.log").open("a")
         self.process = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.folder),
-             "--appendonly", "yes", "--save", ""], stdout=log, stderr=subprocess.STDOUT)
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--dir",
+                str(self.folder),
+                "--appendonly",
+                "yes",
+                "--save",
+                "",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + REDIS_START_S
         while not tcp_open("127.0.0.1", self.port):
             assert time.monotonic() < deadline and self.process.poll() is None, (self.folder / "redis.log").read_text()
@@ -197,9 +226,15 @@ def start_workers(tmp_path: Path, celery_env: dict[str, str]) -> Iterator[Callab
         logs = [tmp_path / f"worker-{len(started) + n}.log" for n in range(count)]
         for log in logs:
             with log.open("w") as handle:
-                started.append(subprocess.Popen(
-                    [sys.executable, "-c", WORKER_COMMAND, "--concurrency", "1"], cwd=REPO,
-                    env={**os.environ, **(env or celery_env)}, stdout=handle, stderr=subprocess.STDOUT))
+                started.append(
+                    subprocess.Popen(
+                        [sys.executable, "-c", WORKER_COMMAND, "--concurrency", "1"],
+                        cwd=REPO,
+                        env={**os.environ, **(env or celery_env)},
+                        stdout=handle,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
         deadline = time.monotonic() + WORKER_START_S
         while time.monotonic() < deadline:
             with session_factory() as session:

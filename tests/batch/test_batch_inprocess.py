@@ -37,6 +37,7 @@ def run_cli(batch_env, monkeypatch):
         result = CliRunner().invoke(app, list(args))
         assert result.exit_code == 0, result.output
         return result
+
     return run
 
 
@@ -65,16 +66,32 @@ def test_batch_writes_one_row_per_student_with_a_column_per_criterion(run_cli, c
 
     with (tmp_path / "out" / "results.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["student", "sha256", "status", "score", "addition", "average", "defense",
-                             "worker", "sandbox_image", "gpu"]
+    assert list(rows[0]) == [
+        "student",
+        "sha256",
+        "status",
+        "score",
+        "addition",
+        "average",
+        "defense",
+        "worker",
+        "sandbox_image",
+        "gpu",
+    ]
     by_student = {row["student"]: row for row in rows}
     # graded by this process's own threads, on the local sandbox (no image), without a GPU
-    assert (by_student["alice"]["worker"], by_student["alice"]["sandbox_image"], by_student["alice"]["gpu"]) == \
-        (f"{socket.gethostname()}:{os.getpid()}", "", "")
+    assert (by_student["alice"]["worker"], by_student["alice"]["sandbox_image"], by_student["alice"]["gpu"]) == (
+        f"{socket.gethostname()}:{os.getpid()}",
+        "",
+        "",
+    )
     assert by_student["erin"]["worker"] == ""
     assert sorted(by_student) == ["alice", "bob", "carol", "dave", "erin"]
-    assert (by_student["alice"]["status"], by_student["alice"]["score"], by_student["alice"]["addition"]) == \
-        ("graded", "16", "10")
+    assert (by_student["alice"]["status"], by_student["alice"]["score"], by_student["alice"]["addition"]) == (
+        "graded",
+        "16",
+        "10",
+    )
     assert (by_student["bob"]["score"], by_student["bob"]["addition"], by_student["bob"]["average"]) == ("6", "0", "6")
     assert by_student["carol"]["status"] == "error"
     assert by_student["dave"]["score"] == "16"
@@ -114,10 +131,21 @@ def test_rerun_grades_nothing_already_graded_unless_regrade(run_cli, cohort_fold
 def test_an_interrupted_batch_resumes_and_grades_each_submission_once(batch_env, tmp_path, gradebook):
     slow = REFERENCE.replace("def add", "import time\ntime.sleep(2)\n\n\ndef add", 1)
     source = write_submissions(tmp_path / "slow", {f"s{n}": f"# {n}\n{slow}" for n in range(6)})
-    command = [sys.executable, "-c", BATCH_COMMAND, str(source), "--assignment", "p1", "--workers", "1",
-               "--out", str(tmp_path / "out")]
-    first = subprocess.Popen(command, cwd=REPO, env={**os.environ, **batch_env},
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command = [
+        sys.executable,
+        "-c",
+        BATCH_COMMAND,
+        str(source),
+        "--assignment",
+        "p1",
+        "--workers",
+        "1",
+        "--out",
+        str(tmp_path / "out"),
+    ]
+    first = subprocess.Popen(
+        command, cwd=REPO, env={**os.environ, **batch_env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + INTERRUPT_TIMEOUT_S
     while record_count(gradebook) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -126,8 +154,9 @@ def test_an_interrupted_batch_resumes_and_grades_each_submission_once(batch_env,
     graded_before = record_count(gradebook)
     assert 2 <= graded_before < 6
 
-    subprocess.run(command, cwd=REPO, env={**os.environ, **batch_env}, check=True, capture_output=True,
-                   timeout=INTERRUPT_TIMEOUT_S)
+    subprocess.run(
+        command, cwd=REPO, env={**os.environ, **batch_env}, check=True, capture_output=True, timeout=INTERRUPT_TIMEOUT_S
+    )
 
     assert list(records_per_submission(gradebook).values()) == [1] * 6
     with (tmp_path / "out" / "results.csv").open() as handle:

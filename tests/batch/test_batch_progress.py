@@ -16,8 +16,9 @@ class IdleQueue:  # the producer side only: nothing here grades
 
 
 def test_the_progress_line_counts_live_workers_and_jobs_of_dead_ones():
-    progress = BatchProgress(total=8, done=3, graded=2, errored=1, timed_out=0, live_workers=2,
-                             waiting_for_dead_holder=1)
+    progress = BatchProgress(
+        total=8, done=3, graded=2, errored=1, timed_out=0, live_workers=2, waiting_for_dead_holder=1
+    )
     assert counts_text(progress) == "graded 2 · errored 1 · timed out 0 · workers alive 2 · 1 waiting for a dead worker"
 
 
@@ -30,8 +31,7 @@ def test_waiting_gives_up_once_no_worker_was_alive_for_the_set_time(fixture_sett
     seen: list[BatchProgress] = []
 
     with pytest.raises(NoLiveWorker) as stalled:
-        wait_for_jobs(IdleQueue(), session_factory, [1, 2], seen.append, lambda: GradingCapacity(0, 0),
-                      no_worker_s=1.0)
+        wait_for_jobs(IdleQueue(), session_factory, [1, 2], seen.append, lambda: GradingCapacity(0, 0), no_worker_s=1.0)
 
     assert stalled.value.waited_s >= 1.0
     assert "2 of 2 jobs are not graded yet and stay queued" in str(stalled.value)

@@ -26,13 +26,15 @@ def run_in_background(settings, session_factory, source: Path) -> threading.Thre
     entries = discover(source, source.parent, 10**8)
     progress: list[BatchProgress] = []
     thread = threading.Thread(
-        target=run_batch, args=(settings, session_factory, "p1", entries, source, False, progress.append), daemon=True)
+        target=run_batch, args=(settings, session_factory, "p1", entries, source, False, progress.append), daemon=True
+    )
     thread.start()
     return thread
 
 
-def test_thirty_submissions_on_two_workers_are_graded_once_each(tmp_path, celery_env, settings_from,
-                                                                gradebook_factory, start_workers):
+def test_thirty_submissions_on_two_workers_are_graded_once_each(
+    tmp_path, celery_env, settings_from, gradebook_factory, start_workers
+):
     settings = settings_from(celery_env)
     session_factory = gradebook_factory(settings)
     workers = start_workers(2, session_factory)
@@ -52,17 +54,23 @@ def held_job(session_factory) -> JobHolder | None:
     """A job a worker is grading right now (claimed: 'running', with its holder row)."""
     with session_factory() as session:
         return session.scalar(
-            select(JobHolder).join(GradingJob, GradingJob.id == JobHolder.job_id).where(GradingJob.state == "running")
-            .limit(1))
+            select(JobHolder)
+            .join(GradingJob, GradingJob.id == JobHolder.job_id)
+            .where(GradingJob.state == "running")
+            .limit(1)
+        )
 
 
-def test_a_worker_killed_mid_job_loses_nothing_and_grades_nothing_twice(tmp_path, celery_env, settings_from,
-                                                                         gradebook_factory, start_workers):
+def test_a_worker_killed_mid_job_loses_nothing_and_grades_nothing_twice(
+    tmp_path, celery_env, settings_from, gradebook_factory, start_workers
+):
     settings = settings_from(celery_env)
     session_factory = gradebook_factory(settings)
     workers = start_workers(2, session_factory)
-    slow = {student: source.replace("def add", "import time\ntime.sleep(4)\n\n\ndef add", 1)
-            for student, source in cohort(6, prefix="# slow\n").items()}
+    slow = {
+        student: source.replace("def add", "import time\ntime.sleep(4)\n\n\ndef add", 1)
+        for student, source in cohort(6, prefix="# slow\n").items()
+    }
     source = write_submissions(tmp_path / "slow", slow)
 
     batch = run_in_background(settings, session_factory, source)

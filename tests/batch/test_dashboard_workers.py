@@ -21,10 +21,19 @@ from tests.web.conftest import (  # noqa: F401  (the web app's fixtures)
 def test_dashboard_lists_live_and_recently_dead_workers_apart(client, people, settings):
     engine = make_engine(settings.effective_database_url)
     with make_session_factory(engine).begin() as session:
-        session.add(WorkerHeartbeat(name="gpu-host:41", hostname="gpu-host", queues="gpu,grading", gpu=True,
-                                    concurrency=2))
-        session.add(WorkerHeartbeat(name="cpu-host:7", hostname="cpu-host", queues="grading", gpu=False,
-                                    concurrency=4, last_seen_at=utcnow() - timedelta(hours=1)))
+        session.add(
+            WorkerHeartbeat(name="gpu-host:41", hostname="gpu-host", queues="gpu,grading", gpu=True, concurrency=2)
+        )
+        session.add(
+            WorkerHeartbeat(
+                name="cpu-host:7",
+                hostname="cpu-host",
+                queues="grading",
+                gpu=False,
+                concurrency=4,
+                last_seen_at=utcnow() - timedelta(hours=1),
+            )
+        )
     engine.dispose()
     sign_in(client, people["teacher"].email)
 

@@ -27,8 +27,12 @@ def test_a_folder_gives_one_submission_per_student_named_by_file_or_folder(tmp_p
 
     entries = discover(source, tmp_path / "work", 10**6)
 
-    assert [(e.student, e.original_name) for e in entries] == \
-        [("s1", "s1.py"), ("s2", "s2"), ("s3", "s3.ipynb"), ("s4", "s4.zip")]
+    assert [(e.student, e.original_name) for e in entries] == [
+        ("s1", "s1.py"),
+        ("s2", "s2"),
+        ("s3", "s3.ipynb"),
+        ("s4", "s4.zip"),
+    ]
 
 
 def test_two_submissions_of_one_student_are_refused(tmp_path):
@@ -42,11 +46,14 @@ def test_two_submissions_of_one_student_are_refused(tmp_path):
 
 
 def test_a_moodle_export_zip_is_named_by_participant_number_through_its_wrapping_folder(tmp_path):
-    export = make_zip(tmp_path / "export.zip", {
-        "P1 submissions/Ada Lovelace_1001_assignsubmission_file_/solution.py": "x = 1\n",
-        "P1 submissions/Ada Lovelace_1001_assignsubmission_file_/model.py": "y = 2\n",
-        "P1 submissions/Alan Turing_1002_assignsubmission_file_/solution.py": "x = 1\n",
-    })
+    export = make_zip(
+        tmp_path / "export.zip",
+        {
+            "P1 submissions/Ada Lovelace_1001_assignsubmission_file_/solution.py": "x = 1\n",
+            "P1 submissions/Ada Lovelace_1001_assignsubmission_file_/model.py": "y = 2\n",
+            "P1 submissions/Alan Turing_1002_assignsubmission_file_/solution.py": "x = 1\n",
+        },
+    )
 
     entries = discover(export, tmp_path / "work", 10**6)
 

@@ -34,8 +34,10 @@ def job_ids(gradebook) -> list[int]:
     with gradebook.begin() as session:
         book = Gradebook(session)
         user, _ = book.accounts.add_user(RosterEntry("s1@example.edu", "S One"), "student")
-        return [book.submissions.record_submission(user.id, "p1", f"{n}" * 64, "py", "solution.py", 10).job_id
-                for n in range(3)]
+        return [
+            book.submissions.record_submission(user.id, "p1", f"{n}" * 64, "py", "solution.py", 10).job_id
+            for n in range(3)
+        ]
 
 
 @pytest.fixture
@@ -59,8 +61,9 @@ def holders(gradebook) -> list[tuple[int, str]]:
         return [(h.job_id, h.worker_name) for h in session.scalars(select(JobHolder))]
 
 
-def test_a_running_job_of_a_dead_worker_is_requeued_and_sent_again_once(fixture_settings, gradebook, job_ids,
-                                                                        heartbeat, sent):
+def test_a_running_job_of_a_dead_worker_is_requeued_and_sent_again_once(
+    fixture_settings, gradebook, job_ids, heartbeat, sent
+):
     held_by(gradebook, job_ids[0], "dead-host:9", last_seen_ago_s=dead_for(fixture_settings))
 
     heartbeat.reap()
@@ -82,8 +85,9 @@ def test_a_job_whose_worker_still_beats_is_left_to_it(fixture_settings, gradeboo
     assert holders(gradebook) == [(job_ids[0], "busy-host:3")]
 
 
-def test_a_job_taken_but_not_yet_claimed_by_a_dead_worker_is_sent_again(fixture_settings, gradebook, job_ids,
-                                                                        heartbeat, sent):
+def test_a_job_taken_but_not_yet_claimed_by_a_dead_worker_is_sent_again(
+    fixture_settings, gradebook, job_ids, heartbeat, sent
+):
     with gradebook.begin() as session:  # the worker died between registering as holder and claiming the job
         session.add(JobHolder(job_id=job_ids[1], worker_name="gone:5", thread="1"))
 
@@ -107,8 +111,11 @@ def test_workers_silent_past_the_forget_age_are_pruned(fixture_settings, gradebo
     settings = fixture_settings.model_copy(update={"worker_forget_after_s": 3600})
     with gradebook.begin() as session:
         for name, ago in [("restarted:1", timedelta(hours=2)), ("crashed:2", timedelta(minutes=10))]:
-            session.add(WorkerHeartbeat(name=name, hostname="h", queues=CPU_QUEUE, gpu=False, concurrency=1,
-                                        last_seen_at=utcnow() - ago))
+            session.add(
+                WorkerHeartbeat(
+                    name=name, hostname="h", queues=CPU_QUEUE, gpu=False, concurrency=1, last_seen_at=utcnow() - ago
+                )
+            )
     Heartbeat(settings, gradebook, WorkerIdentity("survivor", 1), [CPU_QUEUE], 1, list.append).beat()
 
     statuses = {status.name: status.alive for status in worker_statuses(gradebook, settings)}
@@ -117,8 +124,7 @@ def test_workers_silent_past_the_forget_age_are_pruned(fixture_settings, gradebo
         assert session.get(WorkerHeartbeat, "restarted:1") is None
 
 
-def test_a_batch_sees_live_workers_and_its_jobs_waiting_for_a_dead_one(fixture_settings, gradebook, job_ids,
-                                                                      heartbeat):
+def test_a_batch_sees_live_workers_and_its_jobs_waiting_for_a_dead_one(fixture_settings, gradebook, job_ids, heartbeat):
     held_by(gradebook, job_ids[2], "dead-host:9", last_seen_ago_s=dead_for(fixture_settings))
 
     capacity = grading_capacity(gradebook, fixture_settings, job_ids)
@@ -138,8 +144,9 @@ def test_default_worker_slots_give_each_sandbox_its_cpu_limit(tmp_path, cpus, co
     assert default_slots(Settings(course_dir=course, data_dir=tmp_path / "data"), cores) == slots
 
 
-def test_releasing_a_queued_job_keeps_the_row_of_a_worker_taking_it_meanwhile(fixture_settings, gradebook, job_ids,
-                                                                              heartbeat):
+def test_releasing_a_queued_job_keeps_the_row_of_a_worker_taking_it_meanwhile(
+    fixture_settings, gradebook, job_ids, heartbeat
+):
     with gradebook.begin() as session:
         session.add(JobHolder(job_id=job_ids[1], worker_name="gone:5", thread="1"))
         session.add(JobHolder(job_id=job_ids[1], worker_name="survivor:1", thread="2"))  # beats: see `heartbeat`

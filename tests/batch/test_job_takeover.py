@@ -34,17 +34,29 @@ def job_id(gradebook) -> int:
 
 
 def fake_grade(sha256, assignment_id, settings):  # stands in for the sandbox; the real path is in test_celery_workers
-    return GradeResult(assignment=assignment_id, submission_sha256=sha256, status="graded", score=16.0,
-                       sandbox=SandboxInfo(kind="docker", isolation="container", image="grader-sandbox:abc",
-                                           limits={"cpus": 2}))
+    return GradeResult(
+        assignment=assignment_id,
+        submission_sha256=sha256,
+        status="graded",
+        score=16.0,
+        sandbox=SandboxInfo(kind="docker", isolation="container", image="grader-sandbox:abc", limits={"cpus": 2}),
+    )
 
 
 def held_by(gradebook, job_id: int, worker: str, last_seen_ago_s: float) -> None:
     with gradebook.begin() as session:
         session.get(GradingJob, job_id).state = "running"
         session.get(GradingJob, job_id).started_at = utcnow()
-        session.add(WorkerHeartbeat(name=worker, hostname="h", queues=CPU_QUEUE, gpu=False, concurrency=1,
-                                    last_seen_at=utcnow() - timedelta(seconds=last_seen_ago_s)))
+        session.add(
+            WorkerHeartbeat(
+                name=worker,
+                hostname="h",
+                queues=CPU_QUEUE,
+                gpu=False,
+                concurrency=1,
+                last_seen_at=utcnow() - timedelta(seconds=last_seen_ago_s),
+            )
+        )
         session.add(JobHolder(job_id=job_id, worker_name=worker, thread="1"))
 
 
@@ -94,15 +106,28 @@ def test_the_grading_worker_is_recorded_on_the_job_and_in_the_result(fixture_set
     with gradebook() as session:
         job = session.get(GradingJob, job_id)
         record = session.scalar(select(GradeRecord))
-        assert (job.worker_host, job.worker_pid, job.worker_gpu, job.sandbox_image) == \
-            ("grading-host-2", 4242, "NVIDIA H100 80GB HBM3", "grader-sandbox:abc")
-        assert record.result["sandbox"]["worker"] == {"host": "grading-host-2", "pid": 4242,
-                                                      "gpu": "NVIDIA H100 80GB HBM3"}
+        assert (job.worker_host, job.worker_pid, job.worker_gpu, job.sandbox_image) == (
+            "grading-host-2",
+            4242,
+            "NVIDIA H100 80GB HBM3",
+            "grader-sandbox:abc",
+        )
+        assert record.result["sandbox"]["worker"] == {
+            "host": "grading-host-2",
+            "pid": 4242,
+            "gpu": "NVIDIA H100 80GB HBM3",
+        }
 
 
-@pytest.mark.parametrize(("policy", "gpu_worker", "queue"), [
-    ("none", True, CPU_QUEUE), ("optional", False, CPU_QUEUE), ("optional", True, GPU_QUEUE),
-    ("required", False, GPU_QUEUE), ("required", True, GPU_QUEUE),
-])
+@pytest.mark.parametrize(
+    ("policy", "gpu_worker", "queue"),
+    [
+        ("none", True, CPU_QUEUE),
+        ("optional", False, CPU_QUEUE),
+        ("optional", True, GPU_QUEUE),
+        ("required", False, GPU_QUEUE),
+        ("required", True, GPU_QUEUE),
+    ],
+)
 def test_gpu_assignments_go_to_gpu_workers(policy, gpu_worker, queue):
     assert queue_for(policy, gpu_worker) == queue

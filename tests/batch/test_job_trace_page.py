@@ -26,8 +26,9 @@ def test_the_submission_page_names_the_grading_worker_image_and_gpu(client, peop
     engine = make_engine(settings.effective_database_url)
     with make_session_factory(engine).begin() as session:
         gradebook = Gradebook(session)
-        recorded = gradebook.submissions.record_submission(people["alice"].id, "p1", stored.sha256, stored.kind,
-                                                           upload.name, stored.size_bytes)
+        recorded = gradebook.submissions.record_submission(
+            people["alice"].id, "p1", stored.sha256, stored.kind, upload.name, stored.size_bytes
+        )
         job = JobClaims(session).claim(recorded.job_id)
         job.worker_host, job.worker_pid, job.worker_gpu = "gpu-host-3", 812, "NVIDIA H100 80GB HBM3"
         job.sandbox_image = "grader-sandbox:7bf394d7f591"

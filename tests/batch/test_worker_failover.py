@@ -45,7 +45,8 @@ def job_of(session_factory, job_id: int) -> GradingJob:
 
 
 def test_a_killed_workers_job_is_regraded_by_the_other_within_three_heartbeats(
-        tmp_path, failover_env, settings_from, gradebook_factory, start_workers):
+    tmp_path, failover_env, settings_from, gradebook_factory, start_workers
+):
     settings = settings_from(failover_env)
     assert settings.visibility_timeout_s == Settings.model_fields["visibility_timeout_s"].default
     session_factory = gradebook_factory(settings)
@@ -74,8 +75,9 @@ def test_a_killed_workers_job_is_regraded_by_the_other_within_three_heartbeats(
     assert record.result["sandbox"]["worker"]["pid"] == survivor
 
 
-def test_a_redis_restart_mid_batch_loses_no_job(tmp_path, failover_env, private_redis, settings_from,
-                                                gradebook_factory, start_workers):
+def test_a_redis_restart_mid_batch_loses_no_job(
+    tmp_path, failover_env, private_redis, settings_from, gradebook_factory, start_workers
+):
     env = {**failover_env, "GRADER_BROKER_URL": private_redis.url}
     settings = settings_from(env)
     session_factory = gradebook_factory(settings)
@@ -98,7 +100,8 @@ def test_a_redis_restart_mid_batch_loses_no_job(tmp_path, failover_env, private_
 
 
 def test_a_batch_with_no_live_worker_stops_with_a_clear_message_and_continues_when_rerun(
-        tmp_path, failover_env, settings_from, gradebook_factory, start_workers, monkeypatch):
+    tmp_path, failover_env, settings_from, gradebook_factory, start_workers, monkeypatch
+):
     env = {**failover_env, "GRADER_BATCH_NO_WORKER_S": str(NO_WORKER_S)}
     for key, value in env.items():
         monkeypatch.setenv(key, value)

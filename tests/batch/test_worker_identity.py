@@ -14,12 +14,14 @@ from grader.sandbox.gpu import host_gpu_ids, host_gpu_model, parse_slots
 @pytest.fixture
 def nvidia_smi(tmp_path, monkeypatch):
     """Puts an `nvidia-smi` with the given script body first on PATH (this machine has no GPU)."""
+
     def install(body: str) -> None:
         tool = tmp_path / "bin" / "nvidia-smi"
         tool.parent.mkdir(exist_ok=True)
         tool.write_text(f"#!/bin/sh\n{body}\n")
         tool.chmod(tool.stat().st_mode | stat.S_IXUSR)
         monkeypatch.setenv("PATH", f"{tool.parent}:/usr/bin:/bin")
+
     return install
 
 

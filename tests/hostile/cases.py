@@ -72,8 +72,10 @@ def notebook(cells: list[str], with_outputs: bool = False) -> Callable[[Path], P
         document.cells = [nbformat.v4.new_code_cell(cell) for cell in cells]
         if with_outputs:
             for cell in document.cells:
-                cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="old output\n"),
-                                nbformat.v4.new_output("execute_result", data={"text/plain": "42"}, execution_count=1)]
+                cell.outputs = [
+                    nbformat.v4.new_output("stream", name="stdout", text="old output\n"),
+                    nbformat.v4.new_output("execute_result", data={"text/plain": "42"}, execution_count=1),
+                ]
                 cell.execution_count = 1
         path = folder / "solution.ipynb"
         nbformat.write(document, str(path))
@@ -121,9 +123,17 @@ def nested_folders(folder: Path) -> Path:
 
 
 def old_notebook(folder: Path) -> Path:
-    v3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {"name": ""},
-          "worksheets": [{"cells": [{"cell_type": "code", "input": HONEST, "language": "python", "outputs": [],
-                                     "metadata": {}}], "metadata": {}}]}
+    v3 = {
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "metadata": {"name": ""},
+        "worksheets": [
+            {
+                "cells": [{"cell_type": "code", "input": HONEST, "language": "python", "outputs": [], "metadata": {}}],
+                "metadata": {},
+            }
+        ],
+    }
     path = folder / "old.ipynb"
     path.write_text(json.dumps(v3))
     return path
@@ -171,114 +181,227 @@ def leak_attempt(body: str) -> Case:
 
 CASES: dict[str, Case] = {
     # --- resources -------------------------------------------------------------------------------------------
-    "endless_loop": Case("resources", py("def word_count(text):\n    while True:\n        pass\n" + LONGEST),
-                         STOPPED, 10.0, 10.0),
-    "sleeps_forever_at_import": Case("resources", py("import time\ntime.sleep(10_000)\n" + HONEST),
-                                     frozenset({"timeout"}), 0.0),
-    "fork_bomb": Case("resources", py(word_count_that(
-        "import os\nfor _ in range(10_000):\n    try:\n        os.fork()\n    except OSError:\n        pass")),
-        STOPPED, 20.0),
-    "memory_bomb": Case("resources", py(word_count_that(
-        "blocks = []\nwhile True:\n    blocks.append(bytearray(64 * 1024 * 1024))")), frozenset({"oom"}), 20.0),
-    "disk_filler": Case("resources", py(word_count_that(
-        "import os\nchunk = b'0' * (1 << 20)\ntry:\n    with open('filler.bin', 'wb') as f:\n        while True:\n"
-        "            f.write(chunk)\nexcept OSError:\n    pass\ntry:\n    os.remove('filler.bin')\nexcept OSError:\n"
-        "    pass")), GRADED, 20.0, 20.0),
-    "output_flood": Case("resources", py(word_count_that(
-        "import sys\nfor _ in range(20_000):\n    sys.stdout.write('x' * 1000 + '\\n')")), GRADED, 20.0, 20.0),
-    "deep_recursion": Case("resources", py(
-        "import sys\nsys.setrecursionlimit(10**7)\ndef dive(n):\n    return dive(n + 1) + 1\n" + HONEST +
-        "def word_count(text):\n    return dive(0)\n"), STOPPED, 10.0),
-    "thread_bomb": Case("resources", py(word_count_that(
-        "import threading, time\nfor _ in range(5_000):\n    try:\n        threading.Thread(target=time.sleep, args=(30,),"
-        " daemon=True).start()\n    except RuntimeError:\n        break")), STOPPED, 20.0),
-    "process_outlives_run": Case("resources", py(
-        "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        time.sleep(3600)\n"
-        "    os._exit(0)\n" + HONEST), GRADED, 20.0, 20.0),
+    "endless_loop": Case(
+        "resources", py("def word_count(text):\n    while True:\n        pass\n" + LONGEST), STOPPED, 10.0, 10.0
+    ),
+    "sleeps_forever_at_import": Case(
+        "resources", py("import time\ntime.sleep(10_000)\n" + HONEST), frozenset({"timeout"}), 0.0
+    ),
+    "fork_bomb": Case(
+        "resources",
+        py(
+            word_count_that(
+                "import os\nfor _ in range(10_000):\n    try:\n        os.fork()\n    except OSError:\n        pass"
+            )
+        ),
+        STOPPED,
+        20.0,
+    ),
+    "memory_bomb": Case(
+        "resources",
+        py(word_count_that("blocks = []\nwhile True:\n    blocks.append(bytearray(64 * 1024 * 1024))")),
+        frozenset({"oom"}),
+        20.0,
+    ),
+    "disk_filler": Case(
+        "resources",
+        py(
+            word_count_that(
+                "import os\nchunk = b'0' * (1 << 20)\ntry:\n    with open('filler.bin', 'wb') as f:\n        while True:\n"
+                "            f.write(chunk)\nexcept OSError:\n    pass\ntry:\n    os.remove('filler.bin')\nexcept OSError:\n"
+                "    pass"
+            )
+        ),
+        GRADED,
+        20.0,
+        20.0,
+    ),
+    "output_flood": Case(
+        "resources",
+        py(word_count_that("import sys\nfor _ in range(20_000):\n    sys.stdout.write('x' * 1000 + '\\n')")),
+        GRADED,
+        20.0,
+        20.0,
+    ),
+    "deep_recursion": Case(
+        "resources",
+        py(
+            "import sys\nsys.setrecursionlimit(10**7)\ndef dive(n):\n    return dive(n + 1) + 1\n"
+            + HONEST
+            + "def word_count(text):\n    return dive(0)\n"
+        ),
+        STOPPED,
+        10.0,
+    ),
+    "thread_bomb": Case(
+        "resources",
+        py(
+            word_count_that(
+                "import threading, time\nfor _ in range(5_000):\n    try:\n        threading.Thread(target=time.sleep, args=(30,),"
+                " daemon=True).start()\n    except RuntimeError:\n        break"
+            )
+        ),
+        STOPPED,
+        20.0,
+    ),
+    "process_outlives_run": Case(
+        "resources",
+        py(
+            "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        time.sleep(3600)\n"
+            "    os._exit(0)\n" + HONEST
+        ),
+        GRADED,
+        20.0,
+        20.0,
+    ),
     # --- network ---------------------------------------------------------------------------------------------
     "reaches_outside_host": honest_plus(
         "import socket\nfor host in ('1.1.1.1', '8.8.8.8'):\n    try:\n        socket.create_connection((host, 53), 2)\n"
-        "        print('NETWORK-REACHED')\n    except OSError:\n        pass", family="network"),
+        "        print('NETWORK-REACHED')\n    except OSError:\n        pass",
+        family="network",
+    ),
     "resolves_dns": honest_plus(
         "import socket\ntry:\n    socket.getaddrinfo('pypi.org', 443)\n    print('NETWORK-REACHED')\nexcept OSError:\n"
-        "    pass", family="network"),
+        "    pass",
+        family="network",
+    ),
     "reaches_host_web_server": honest_plus(
         "import socket\ntry:\n    socket.create_connection(('127.0.0.1', " + HOST_PORT + "), 2)\n"
-        "    print('NETWORK-REACHED')\nexcept OSError:\n    pass", family="network"),
+        "    print('NETWORK-REACHED')\nexcept OSError:\n    pass",
+        family="network",
+    ),
     "reaches_database_and_broker": honest_plus(
         "import socket\nfor port in (5432, 6379, 8000, 2375, 2376):\n    try:\n"
         "        socket.create_connection(('127.0.0.1', port), 1)\n        print('NETWORK-REACHED')\n"
-        "    except OSError:\n        pass", family="network"),
+        "    except OSError:\n        pass",
+        family="network",
+    ),
     "talks_to_docker_socket": honest_plus(
         "import socket\nfor path in ('/var/run/docker.sock', '/run/docker.sock'):\n    try:\n"
         "        s = socket.socket(socket.AF_UNIX)\n        s.connect(path)\n        print('NETWORK-REACHED')\n"
-        "    except OSError:\n        pass", family="network"),
+        "    except OSError:\n        pass",
+        family="network",
+    ),
     # --- reading what is secret ------------------------------------------------------------------------------
     "reads_hidden_judge": leak_attempt(SEARCH_FILESYSTEM + "show(lambda name: name in ('judge.py', 'p1.yaml'))"),
     "prints_hidden_inputs": leak_attempt(
         "import os\nfor name in os.listdir('/probe/data') if os.path.isdir('/probe/data') else []:\n"
         "    text = open(os.path.join('/probe/data', name)).read()\n    print(text)\n"
-        "    print(' '.join(text.split()[::3]))"),
-    "reads_reference_solution": leak_attempt(SEARCH_FILESYSTEM + "show(lambda name: name.endswith('.py'), 'reference')"),
+        "    print(' '.join(text.split()[::3]))"
+    ),
+    "reads_reference_solution": leak_attempt(
+        SEARCH_FILESYSTEM + "show(lambda name: name.endswith('.py'), 'reference')"
+    ),
     "reads_other_submissions": leak_attempt(SEARCH_FILESYSTEM + "show(lambda name: name == 'meta.json', 'store')"),
     "reads_environment": leak_attempt("import os\nprint(dict(os.environ))"),
     "reads_host_credentials": leak_attempt(
-        "for path in ('/etc/shadow', '/root/.ssh/id_rsa', '/root/.docker/config.json', '" + CANARY_DIR +
-        "/secret.txt', '/proc/1/environ'):\n    try:\n        print(open(path).read())\n    except OSError:\n        pass"),
+        "for path in ('/etc/shadow', '/root/.ssh/id_rsa', '/root/.docker/config.json', '"
+        + CANARY_DIR
+        + "/secret.txt', '/proc/1/environ'):\n    try:\n        print(open(path).read())\n    except OSError:\n        pass"
+    ),
     # --- writing where it must not ---------------------------------------------------------------------------
     "writes_to_host_paths": honest_plus(
         "for path in ('" + CANARY_DIR + "/planted.txt', '/tmp/hostile-planted.txt', '/root/hostile-planted.txt'):\n"
-        "    try:\n        open(path, 'w').write('pwned')\n    except OSError:\n        pass", family="writing"),
+        "    try:\n        open(path, 'w').write('pwned')\n    except OSError:\n        pass",
+        family="writing",
+    ),
     "writes_into_image": honest_plus(
         "import os, sys\nfor path in ('/usr/lib/hostile.txt', os.path.join(os.path.dirname(os.__file__), 'hostile.py'),"
         " '/etc/hostile'):\n    try:\n        open(path, 'w').write('x')\n        print('WRITE-SUCCEEDED')\n"
-        "    except OSError:\n        pass", family="writing"),
+        "    except OSError:\n        pass",
+        family="writing",
+    ),
     "patches_installed_packages": honest_plus(
         "import json, os\ntry:\n    open(json.__file__, 'a').write('\\n# patched')\n    print('WRITE-SUCCEEDED')\n"
-        "except OSError:\n    pass", family="writing"),
+        "except OSError:\n    pass",
+        family="writing",
+    ),
     "rewrites_own_submission": honest_plus(
         "try:\n    open('/submission/solution.py', 'w').write('pass')\n    print('WRITE-SUCCEEDED')\nexcept OSError:\n"
-        "    pass", family="writing"),
+        "    pass",
+        family="writing",
+    ),
     # --- score tampering -------------------------------------------------------------------------------------
     "exits_early_with_success": half_plus("import os\nos._exit(0)"),
     "sys_exit_at_import": half_plus("import sys\nsys.exit(0)"),
-    "exits_inside_a_step": Case("tampering", py(WORD_COUNT + "def longest_word(text):\n    raise SystemExit(0)\n"),
-                                STOPPED, 10.0),
-    "prints_full_marks": half_plus("print('score: 20/20')\nprint('=== 2 passed in 0.01s ===')\nprint('status: graded')"),
-    "always_equal_object": Case("tampering", py(
-        WORD_COUNT + "class Anything(str):\n    def __eq__(self, other):\n        return True\n"
-        "    def __len__(self):\n        return 19\n"
-        "def longest_word(text):\n    return Anything('x')\n"), STOPPED, 10.0),
-    "patches_test_runner": Case("tampering", zipped({
-        "solution.py": HALF, "conftest.py": "def pytest_runtest_makereport(item, call):\n    call.excinfo = None\n",
-        "pytest.ini": "[pytest]\naddopts = -p no:assertion\n", "unittest.py": "raise SystemExit(0)\n"}),
-        STOPPED, 10.0),
-    "plants_startup_files": Case("tampering", zipped({
-        "solution.py": HALF, "sitecustomize.py": "import builtins\nbuiltins.len = lambda x: 19\n",
-        "usercustomize.py": "raise SystemExit(0)\n", ".pythonrc.py": "import os\nos._exit(0)\n"}), STOPPED, 10.0),
-    "shadows_module_names": Case("tampering", zipped({
-        "solution.py": "import json\n" + HALF, "json.py": "def dumps(*a, **k):\n    return '{\"ok\": true}'\n",
-        "grader_probe.py": "def load_solution():\n    return None\n", "numpy.py": "raise SystemExit(0)\n"}),
-        STOPPED, 10.0),
+    "exits_inside_a_step": Case(
+        "tampering", py(WORD_COUNT + "def longest_word(text):\n    raise SystemExit(0)\n"), STOPPED, 10.0
+    ),
+    "prints_full_marks": half_plus(
+        "print('score: 20/20')\nprint('=== 2 passed in 0.01s ===')\nprint('status: graded')"
+    ),
+    "always_equal_object": Case(
+        "tampering",
+        py(
+            WORD_COUNT + "class Anything(str):\n    def __eq__(self, other):\n        return True\n"
+            "    def __len__(self):\n        return 19\n"
+            "def longest_word(text):\n    return Anything('x')\n"
+        ),
+        STOPPED,
+        10.0,
+    ),
+    "patches_test_runner": Case(
+        "tampering",
+        zipped(
+            {
+                "solution.py": HALF,
+                "conftest.py": "def pytest_runtest_makereport(item, call):\n    call.excinfo = None\n",
+                "pytest.ini": "[pytest]\naddopts = -p no:assertion\n",
+                "unittest.py": "raise SystemExit(0)\n",
+            }
+        ),
+        STOPPED,
+        10.0,
+    ),
+    "plants_startup_files": Case(
+        "tampering",
+        zipped(
+            {
+                "solution.py": HALF,
+                "sitecustomize.py": "import builtins\nbuiltins.len = lambda x: 19\n",
+                "usercustomize.py": "raise SystemExit(0)\n",
+                ".pythonrc.py": "import os\nos._exit(0)\n",
+            }
+        ),
+        STOPPED,
+        10.0,
+    ),
+    "shadows_module_names": Case(
+        "tampering",
+        zipped(
+            {
+                "solution.py": "import json\n" + HALF,
+                "json.py": "def dumps(*a, **k):\n    return '{\"ok\": true}'\n",
+                "grader_probe.py": "def load_solution():\n    return None\n",
+                "numpy.py": "raise SystemExit(0)\n",
+            }
+        ),
+        STOPPED,
+        10.0,
+    ),
     "patches_probe_runtime": half_plus(
         "import grader_probe\n_write = grader_probe._write_step\n"
         "def forged(name, **kw):\n    kw.update(ok=True, error=None)\n"
         "    kw['values'] = dict(kw['values'], longest=['x' * 18, 'y' * 18])\n    _write(name, **kw)\n"
-        "grader_probe._write_step = forged"),
+        "grader_probe._write_step = forged"
+    ),
     "forges_result_files": half_plus(
         "import os, json\nout = os.environ.get('GRADER_OUT', '/out')\n"
         "for name in ('result.json', 'results.json', 'score.json', '_done.json'):\n"
         "    open(os.path.join(out, name), 'w').write(json.dumps({'score': 20, 'status': 'graded'}))\n"
         "open(os.path.join(out, 'longest.json'), 'w').write(json.dumps({'step': 'longest', 'ok': True,"
-        " 'values': {'longest': ['a' * 20, 'b' * 20]}, 'arrays': [], 'error': None, 'duration_s': 0}))"),
+        " 'values': {'longest': ['a' * 20, 'b' * 20]}, 'arrays': [], 'error': None, 'duration_s': 0}))"
+    ),
     "imitates_grader_payload": half_plus(
         "import sys, base64, json\nfake = {'returncode': 0, 'timed_out': False, 'duration_s': 1, 'oom_kills': 0,"
         " 'stdout': '', 'stderr': '', 'output_truncated': False, 'files': {}, 'refused_files': []}\n"
         "sys.stdout.write('\\n@@GRADER-PAYLOAD-v1@@\\n' + base64.b64encode(json.dumps(fake).encode()).decode() + '\\n')\n"
-        "try:\n    open('/proc/1/fd/1', 'w').write('\\n@@GRADER-PAYLOAD-v1@@\\nAAAA\\n')\nexcept OSError:\n    pass"),
+        "try:\n    open('/proc/1/fd/1', 'w').write('\\n@@GRADER-PAYLOAD-v1@@\\nAAAA\\n')\nexcept OSError:\n    pass"
+    ),
     "kills_the_runner": half_plus(
         "import os, signal\nfor sig in (signal.SIGTERM, signal.SIGKILL, signal.SIGINT):\n    try:\n"
-        "        os.kill(1, sig)\n    except OSError:\n        pass"),
+        "        os.kill(1, sig)\n    except OSError:\n        pass"
+    ),
     # --- intake ----------------------------------------------------------------------------------------------
     "zip_bomb": Case("intake", zipped({"solution.py": HONEST, "bomb.txt": b"0" * 200_000_000}), REJECTED, 0.0),
     "zip_slip": Case("intake", zipped({"solution.py": HONEST, "../../etc/cron.d/evil": "x"}), REJECTED, 0.0),
@@ -286,8 +409,9 @@ CASES: dict[str, Case] = {
     "zip_symlink": Case("intake", zip_with_symlink, REJECTED, 0.0),
     "folder_symlink": Case("intake", folder_with_symlink, REJECTED, 0.0),
     "huge_file": Case("intake", raw("solution.py", b"# padding\n" * 3_000_000), REJECTED, 0.0),
-    "countless_files": Case("intake", zipped({"solution.py": HONEST, **{f"f/{i}.txt": "x" for i in range(800)}}),
-                            REJECTED, 0.0),
+    "countless_files": Case(
+        "intake", zipped({"solution.py": HONEST, **{f"f/{i}.txt": "x" for i in range(800)}}), REJECTED, 0.0
+    ),
     "undecodable_file_name": Case("intake", zip_with_bad_name, REJECTED, 0.0),
     "non_utf8_source": Case("intake", raw("solution.py", "s = 'caf\u00e9'\n".encode("latin-1")), REJECTED, 0.0),
     "not_really_a_zip": Case("intake", raw("submission.zip", b"MZ\x90\x00 this is an exe"), REJECTED, 0.0),
@@ -296,25 +420,50 @@ CASES: dict[str, Case] = {
     "compiled_module_in_zip": Case("intake", zipped({"solution.py": HONEST, "fast.so": b"\x7fELF"}), REJECTED, 0.0),
     "old_notebook_is_converted": Case("intake", old_notebook, GRADED, 20.0, 20.0),
     "never_ending_cell": Case("intake", notebook([WORD_COUNT, "while True:\n    pass", LONGEST]), GRADED, 20.0, 20.0),
-    "shell_escapes_and_magics": Case("intake", notebook(["!rm -rf /work\n%pip install requests\n" + WORD_COUNT,
-                                                         "%%bash\ncurl http://example.com\n", LONGEST]),
-                                     GRADED, 20.0, 20.0),
+    "shell_escapes_and_magics": Case(
+        "intake",
+        notebook(["!rm -rf /work\n%pip install requests\n" + WORD_COUNT, "%%bash\ncurl http://example.com\n", LONGEST]),
+        GRADED,
+        20.0,
+        20.0,
+    ),
     # --- benign but odd --------------------------------------------------------------------------------------
     "crlf_line_endings": Case("benign", py(HONEST.replace("\n", "\r\n")), GRADED, 20.0, 20.0),
     "tab_indentation": Case("benign", py(HONEST.replace("    ", "\t")), GRADED, 20.0, 20.0),
-    "unicode_identifiers": Case("benign", py(
-        "def word_count(текст):\n    слова = текст.split()\n    return len(слова)\n"
-        "def longest_word(文本):\n    return max(文本.split(), key=len)\n"), GRADED, 20.0, 20.0),
+    "unicode_identifiers": Case(
+        "benign",
+        py(
+            "def word_count(текст):\n    слова = текст.split()\n    return len(слова)\n"
+            "def longest_word(文本):\n    return max(文本.split(), key=len)\n"
+        ),
+        GRADED,
+        20.0,
+        20.0,
+    ),
     "nested_folders": Case("benign", nested_folders, GRADED, 20.0, 20.0),
     "notebook_with_outputs": Case("benign", notebook([WORD_COUNT, LONGEST], with_outputs=True), GRADED, 20.0, 20.0),
-    "heavy_logging": Case("benign", py(
-        "import logging\nlogging.basicConfig(level=logging.DEBUG)\nlog = logging.getLogger('student')\n"
-        "def word_count(text):\n    for i in range(5000):\n        log.debug('token %d of %s', i, 'x' * 50)\n"
-        "    return len(text.split())\n" + LONGEST), GRADED, 20.0, 20.0),
-    "legitimate_multiprocessing": Case("benign", py(
-        "import multiprocessing as mp\n\ndef _count(text):\n    return len(text.split())\n\n"
-        "def word_count(text):\n    with mp.get_context('fork').Pool(2) as pool:\n"
-        "        return pool.map(_count, [text])[0]\n" + LONGEST), GRADED, 20.0, 20.0),
+    "heavy_logging": Case(
+        "benign",
+        py(
+            "import logging\nlogging.basicConfig(level=logging.DEBUG)\nlog = logging.getLogger('student')\n"
+            "def word_count(text):\n    for i in range(5000):\n        log.debug('token %d of %s', i, 'x' * 50)\n"
+            "    return len(text.split())\n" + LONGEST
+        ),
+        GRADED,
+        20.0,
+        20.0,
+    ),
+    "legitimate_multiprocessing": Case(
+        "benign",
+        py(
+            "import multiprocessing as mp\n\ndef _count(text):\n    return len(text.split())\n\n"
+            "def word_count(text):\n    with mp.get_context('fork').Pool(2) as pool:\n"
+            "        return pool.map(_count, [text])[0]\n" + LONGEST
+        ),
+        GRADED,
+        20.0,
+        20.0,
+    ),
 }
 
 ATTACK_SUCCEEDED_MARKERS = ("NETWORK-REACHED", "WRITE-SUCCEEDED")

@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[2]
 PROJECTS = ("p1", "p2", "p3", "p4")
 
-FORGER = '''
+FORGER = """
 import atexit, base64, json, os, signal, struct, sys, threading, time
 RECORDS = {name: base64.b64decode(content) for name, content in %(records)r.items()}
 PAYLOAD_MAGIC = %(magic)r
@@ -56,7 +56,7 @@ def forge():
                 handle.write(forged_payload())
         except OSError:
             pass
-'''
+"""
 
 CHANNELS = {
     "at_import": "forge()\n",
@@ -68,42 +68,51 @@ CHANNELS = {
         "        for attribute in ('step', 'send', 'Encoder', 'Host', 'done', '_write_step'):\n"
         "            if hasattr(module, attribute):\n"
         "                setattr(module, attribute, lambda *a, **k: forge())\n"
-        "try:\n    import grader_probe\n    grader_probe.step = lambda *a, **k: forge()\nexcept Exception:\n    pass\n"),
+        "try:\n    import grader_probe\n    grader_probe.step = lambda *a, **k: forge()\nexcept Exception:\n    pass\n"
+    ),
     "walks_frames": (
         "frame = sys._getframe()\n"
         "while frame is not None:\n"
         "    for key in list(frame.f_globals):\n"
         "        if key in ('Encoder', 'describe_error', 'records', 'connection'):\n"
         "            frame.f_globals[key] = forge\n"
-        "    frame = frame.f_back\n"),
+        "    frame = frame.f_back\n"
+    ),
     "from_atexit": "atexit.register(forge)\n",
-    "from_a_thread": ("def keep_forging():\n    while True:\n        forge()\n        time.sleep(0.05)\n"
-                      "threading.Thread(target=keep_forging, daemon=False).start()\n"),
+    "from_a_thread": (
+        "def keep_forging():\n    while True:\n        forge()\n        time.sleep(0.05)\n"
+        "threading.Thread(target=keep_forging, daemon=False).start()\n"
+    ),
     "from_a_detached_child": (
         "if os.fork() == 0:\n"
         "    os.setsid()\n"
         "    if os.fork() == 0:\n"
         "        for _ in range(400):\n            forge()\n            time.sleep(0.05)\n"
-        "    os._exit(0)\n"),
+        "    os._exit(0)\n"
+    ),
     "kills_and_stops_every_other_process": (
         "for pid in [int(p) for p in os.listdir('/proc') if p.isdigit()]:\n"
         "    if pid != os.getpid():\n"
         "        for sig in (signal.SIGSTOP, signal.SIGKILL):\n"
         "            try:\n                os.kill(pid, sig)\n            except OSError:\n                pass\n"
-        "forge()\n"),
+        "forge()\n"
+    ),
 }
 
 NOTEBOOK_CHANNELS = {
     "notebook_swaps_the_serving_modules": [
         "import runpy, sys, types\nfake = types.ModuleType('grader_student')\nfake.serve_notebook = lambda *a, **k: forge()\n"
-        "sys.modules['grader_student'] = fake\nrunpy.run_path = lambda *a, **k: forge()\n"],
+        "sys.modules['grader_student'] = fake\nrunpy.run_path = lambda *a, **k: forge()\n"
+    ],
     "notebook_background_forgers": [
         "atexit.register(forge)\nthreading.Thread(target=lambda: [forge() or time.sleep(0.05) for _ in range(400)], "
-        "daemon=True).start()\n"],
+        "daemon=True).start()\n"
+    ],
     "notebook_kills_the_driver": [
         "for pid in [int(p) for p in os.listdir('/proc') if p.isdigit()]:\n"
         "    if pid != os.getpid():\n"
-        "        try:\n            os.kill(pid, signal.SIGKILL)\n        except OSError:\n            pass\n"],
+        "        try:\n            os.kill(pid, signal.SIGKILL)\n        except OSError:\n            pass\n"
+    ],
 }
 
 
@@ -120,6 +129,7 @@ def reference_records(course_grader):
 
     def records_of(project: str) -> dict[str, bytes]:
         if project not in captured:
+
             def capture(course, outcome, result):
                 captured[project] = dict(outcome.files)
                 return judge_outcome(course, outcome, result)
@@ -167,16 +177,18 @@ def assert_no_better_than_empty(result, empty_score: float) -> None:
 
 @pytest.mark.parametrize("project", PROJECTS)
 @pytest.mark.parametrize("channel", sorted(CHANNELS))
-def test_a_forger_scores_no_more_than_an_empty_submission(project, channel, course_grader, reference_records,
-                                                          empty_score, tmp_path):
+def test_a_forger_scores_no_more_than_an_empty_submission(
+    project, channel, course_grader, reference_records, empty_score, tmp_path
+):
     path = as_folder(tmp_path / "submission", forger_source(reference_records(project)) + CHANNELS[channel])
     assert_no_better_than_empty(course_grader.grade_path(path, project).result, empty_score(project))
 
 
 @pytest.mark.parametrize("project", [project for project in PROJECTS if project != "p4"])  # p4 takes no notebooks
 @pytest.mark.parametrize("channel", sorted(NOTEBOOK_CHANNELS))
-def test_a_notebook_forger_scores_no_more_than_an_empty_submission(project, channel, course_grader,
-                                                                   reference_records, empty_score, tmp_path):
+def test_a_notebook_forger_scores_no_more_than_an_empty_submission(
+    project, channel, course_grader, reference_records, empty_score, tmp_path
+):
     notebook = nbformat.v4.new_notebook()
     cells = [forger_source(reference_records(project)), *NOTEBOOK_CHANNELS[channel]]
     notebook.cells = [nbformat.v4.new_code_cell(cell) for cell in cells]

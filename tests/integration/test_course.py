@@ -23,12 +23,17 @@ def test_handout_never_contains_hidden_tests_or_the_reference(course_settings, t
     names = zipfile.ZipFile(handout).namelist()
     assert f"{assignment_id}/README.md" in names and f"{assignment_id}/RUBRIC.md" in names
     assert any(name.startswith(f"{assignment_id}/starter/") for name in names)
-    assert not any("hidden_tests" in name or "judge" in name or "reference_solutions" in name or "mutants" in name
-                   for name in names)
+    assert not any(
+        "hidden_tests" in name or "judge" in name or "reference_solutions" in name or "mutants" in name
+        for name in names
+    )
     root = course_files.assignment_paths(course_settings, assignment_id).root
-    public = {f"{assignment_id}/{p.relative_to(root).as_posix()}" for part in ("README.md", "starter", "public_tests", "data")
-              for p in ([root / part] if (root / part).is_file() else (root / part).rglob("*"))
-              if p.is_file() and "__pycache__" not in p.parts}
+    public = {
+        f"{assignment_id}/{p.relative_to(root).as_posix()}"
+        for part in ("README.md", "starter", "public_tests", "data")
+        for p in ([root / part] if (root / part).is_file() else (root / part).rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
     assert set(names) == public | {f"{assignment_id}/RUBRIC.md"}
 
 

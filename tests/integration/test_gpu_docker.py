@@ -13,7 +13,7 @@ from grader.sandbox.base import RunSpec
 
 pytestmark = pytest.mark.docker
 
-PROBE = '''
+PROBE = """
 import grader_probe as gp
 solution = gp.load_solution()
 with gp.step("device") as s:
@@ -21,14 +21,14 @@ with gp.step("device") as s:
     s.emit("training_s", gp.budget("training"))
     s.emit("student_sees", solution.device())
 gp.done()
-'''
+"""
 
-STUDENT = '''
+STUDENT = """
 import os
 
 def device():
     return os.environ.get("GRADER_DEVICE")
-'''
+"""
 
 
 def test_the_probe_gets_the_device_and_budgets_the_grader_chose(docker_backend, tmp_path: Path) -> None:
@@ -37,8 +37,15 @@ def test_the_probe_gets_the_device_and_budgets_the_grader_chose(docker_backend, 
     (tmp_path / "submission").mkdir()
     (tmp_path / "submission" / "solution.py").write_text(STUDENT)
     limits = Limits(time_s=60, budgets_s={"training": 40}, gpu={"budgets_s": {"training": 60}})
-    spec = RunSpec(submission_tree=tmp_path / "submission", entry="solution.py", entry_kind="module",
-                   probe_dir=tmp_path / "probe", limits=limits, seed=1, gpu="optional")
+    spec = RunSpec(
+        submission_tree=tmp_path / "submission",
+        entry="solution.py",
+        entry_kind="module",
+        probe_dir=tmp_path / "probe",
+        limits=limits,
+        seed=1,
+        gpu="optional",
+    )
     choice = docker_backend.device_choice("optional")
     outcome = docker_backend.run(spec)
     assert outcome.status == "completed", outcome.stderr

@@ -73,8 +73,12 @@ def test_notebook_is_graded_like_the_same_code_as_py(grader, tmp_path):
 
 @pytest.mark.slow
 def test_notebook_with_failing_and_hung_cells_still_grades_the_other_cells(grader, tmp_path):
-    cells = ["!pip install something\n" + HONEST_ADD, "raise RuntimeError('cell two breaks')",
-             "import time\ntime.sleep(60)", "def mean(values):\n    return sum(values) / len(values)"]
+    cells = [
+        "!pip install something\n" + HONEST_ADD,
+        "raise RuntimeError('cell two breaks')",
+        "import time\ntime.sleep(60)",
+        "def mean(values):\n    return sum(values) / len(values)",
+    ]
     result = grader.grade_path(notebook_of(tmp_path, cells), "p1").result
     statuses = [cell.status for cell in result.notebook_cells]
     assert statuses == ["skipped", "error", "timeout", "ok"]
@@ -122,49 +126,55 @@ def test_raising_memory_error_is_not_an_oom(docker_grader, tmp_path):
 
 
 def test_the_run_cannot_reach_the_network(docker_grader, tmp_path):
-    code = ("import socket\n"
-            "def run():\n"
-            "    for host, port in (('1.1.1.1', 53), ('127.0.0.1', 2375), ('127.0.0.1', 6379)):\n"
-            "        try:\n"
-            "            socket.create_connection((host, port), timeout=2).close()\n"
-            "            return f'reached {host}:{port}'\n"
-            "        except OSError:\n"
-            "            pass\n"
-            "    try:\n"
-            "        socket.getaddrinfo('pypi.org', 443)\n"
-            "        return 'dns works'\n"
-            "    except OSError:\n"
-            "        return 42\n")
+    code = (
+        "import socket\n"
+        "def run():\n"
+        "    for host, port in (('1.1.1.1', 53), ('127.0.0.1', 2375), ('127.0.0.1', 6379)):\n"
+        "        try:\n"
+        "            socket.create_connection((host, port), timeout=2).close()\n"
+        "            return f'reached {host}:{port}'\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    try:\n"
+        "        socket.getaddrinfo('pypi.org', 443)\n"
+        "        return 'dns works'\n"
+        "    except OSError:\n"
+        "        return 42\n"
+    )
     result = docker_grader.grade_path(write(tmp_path, "s.py", code), "p2").result
     assert result.score == 20, [c.feedback for c in result.criteria]
 
 
 def test_the_working_directory_and_tmp_are_writable(grader, tmp_path):
-    code = ("import os, tempfile\n"
-            "def run():\n"
-            "    with open('checkpoint.txt', 'w') as f:\n"
-            "        f.write('42')\n"
-            "    with tempfile.NamedTemporaryFile('w+', delete=False) as t:\n"
-            "        t.write('ok')\n"
-            "    return int(open('checkpoint.txt').read()) if os.path.exists(t.name) else 0\n")
+    code = (
+        "import os, tempfile\n"
+        "def run():\n"
+        "    with open('checkpoint.txt', 'w') as f:\n"
+        "        f.write('42')\n"
+        "    with tempfile.NamedTemporaryFile('w+', delete=False) as t:\n"
+        "        t.write('ok')\n"
+        "    return int(open('checkpoint.txt').read()) if os.path.exists(t.name) else 0\n"
+    )
     result = grader.grade_path(write(tmp_path, "s.py", code), "p2").result
     assert result.score == 20, [c.feedback for c in result.criteria]
 
 
 def test_bubblewrap_masks_the_hidden_folders_and_the_network(bwrap_grader, tmp_path):
     judge = bwrap_grader.settings.assignments_dir / "p1" / "hidden_tests" / "judge" / "judge.py"
-    code = ("import socket\n"
-            "def run():\n"
-            "    try:\n"
-            f"        open({str(judge)!r}).read()\n"
-            "        return 'read the judge'\n"
-            "    except OSError:\n"
-            "        pass\n"
-            "    try:\n"
-            "        socket.create_connection(('1.1.1.1', 53), 2)\n"
-            "        return 'reached the network'\n"
-            "    except OSError:\n"
-            "        return 42\n")
+    code = (
+        "import socket\n"
+        "def run():\n"
+        "    try:\n"
+        f"        open({str(judge)!r}).read()\n"
+        "        return 'read the judge'\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "    try:\n"
+        "        socket.create_connection(('1.1.1.1', 53), 2)\n"
+        "        return 'reached the network'\n"
+        "    except OSError:\n"
+        "        return 42\n"
+    )
     result = bwrap_grader.grade_path(write(tmp_path, "s.py", code), "p2").result
     assert "bubblewrap" in result.sandbox.isolation
     assert result.score == 20, [c.feedback for c in result.criteria]
@@ -185,8 +195,9 @@ def test_notebook_magics_and_shell_escapes_follow_ipythons_own_parsing(local_gra
     assert [status for status, _ in statuses] == ["skipped", "ok", "skipped", "ok", "ok"], statuses
     assert "!touch" in statuses[0][1] and "%%bash" in statuses[2][1]
     assert not marker.exists(), "a shell escape ran"
-    assert criteria_of(result) == criteria_of(local_grader.grade_path(write(tmp_path, "s.py", REFERENCE.read_text()),
-                                                                      "p1").result)
+    assert criteria_of(result) == criteria_of(
+        local_grader.grade_path(write(tmp_path, "s.py", REFERENCE.read_text()), "p1").result
+    )
 
 
 def test_a_kernel_that_exits_keeps_the_report_of_the_cells_that_ran(local_grader, tmp_path):
@@ -231,10 +242,13 @@ def test_a_notebook_sweep_past_the_cells_budget_leaves_the_checks_their_time(gra
 
 def test_a_notebooks_cell_report_numbers_code_cells_and_names_the_cell_that_failed(local_grader, tmp_path):
     notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_markdown_cell("# My solution"), nbformat.v4.new_code_cell(HONEST_ADD),
-                      nbformat.v4.new_markdown_cell("The mean:"),
-                      nbformat.v4.new_code_cell("scale = undefined_setting\ndef mean(values):\n    return 0.0\n"),
-                      nbformat.v4.new_code_cell("def broken(:\n    pass\n")]
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell("# My solution"),
+        nbformat.v4.new_code_cell(HONEST_ADD),
+        nbformat.v4.new_markdown_cell("The mean:"),
+        nbformat.v4.new_code_cell("scale = undefined_setting\ndef mean(values):\n    return 0.0\n"),
+        nbformat.v4.new_code_cell("def broken(:\n    pass\n"),
+    ]
     path = tmp_path / "solution.ipynb"
     nbformat.write(notebook, str(path))
     result = local_grader.grade_path(path, "p1").result

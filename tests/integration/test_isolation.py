@@ -15,7 +15,7 @@ from grader.sandbox.base import RunSpec
 
 pytestmark = pytest.mark.docker
 
-STUDENT = '''
+STUDENT = """
 import os, signal
 
 def others():
@@ -54,9 +54,9 @@ def attacks():
 
 def value():
     return 42
-'''
+"""
 
-PROBE = '''
+PROBE = """
 import os
 import grader_probe as gp
 solution = gp.load_solution()
@@ -66,7 +66,7 @@ with gp.step("still_driving") as s:
     s.emit("value", solution.value())
     s.emit("driver_uid", os.getuid())
 gp.done()
-'''
+"""
 
 
 def test_the_students_process_cannot_touch_the_driver_the_probe_or_the_result(docker_backend, tmp_path: Path):
@@ -75,8 +75,14 @@ def test_the_students_process_cannot_touch_the_driver_the_probe_or_the_result(do
     (tmp_path / "probe" / "data" / "secret.txt").write_text("hidden input")
     (tmp_path / "submission").mkdir()
     (tmp_path / "submission" / "solution.py").write_text(textwrap.dedent(STUDENT))
-    spec = RunSpec(submission_tree=tmp_path / "submission", entry="solution.py", entry_kind="module",
-                   probe_dir=tmp_path / "probe", limits=Limits(time_s=60), seed=1)
+    spec = RunSpec(
+        submission_tree=tmp_path / "submission",
+        entry="solution.py",
+        entry_kind="module",
+        probe_dir=tmp_path / "probe",
+        limits=Limits(time_s=60),
+        seed=1,
+    )
     outcome = docker_backend.run(spec)
     data = ProbeData.from_files(outcome.files)
     assert outcome.status == "completed", outcome.stderr

@@ -53,8 +53,13 @@ def test_the_fixture_course_with_its_ledgers_validates_clean(course):
 
 def test_the_real_courses_ledgers_validate_clean(course_settings):
     problems = validate_course(course_settings)
-    assert {assignment: [p for p in found if "requirements.yaml" in p] for assignment, found in problems.items()} \
-        == {"p1": [], "p2": [], "p3": [], "p4": [], "p5": []}
+    assert {assignment: [p for p in found if "requirements.yaml" in p] for assignment, found in problems.items()} == {
+        "p1": [],
+        "p2": [],
+        "p3": [],
+        "p4": [],
+        "p5": [],
+    }
 
 
 def test_a_missing_ledger_is_reported(course):
@@ -71,20 +76,25 @@ def test_a_requirement_without_a_check_is_reported(course):
 
 def test_a_check_without_a_mutant_is_reported(course):
     edit(ledger_of(course), "add_correct: [add_off]", "add_correct: []")
-    assert any("R1: check 'add_correct' has no mutant that proves it can fail" in p
-               for p in validate_assignment(course, "p1"))
+    assert any(
+        "R1: check 'add_correct' has no mutant that proves it can fail" in p for p in validate_assignment(course, "p1")
+    )
 
 
 def test_a_listed_mutant_that_does_not_exist_is_reported(course):
     edit(ledger_of(course), "add_correct: [add_off]", "add_correct: [add_twice]")
-    assert any("mutant 'add_twice' (for check 'add_correct') does not exist" in p
-               for p in validate_assignment(course, "p1"))
+    assert any(
+        "mutant 'add_twice' (for check 'add_correct') does not exist" in p for p in validate_assignment(course, "p1")
+    )
 
 
 def test_a_mutant_that_declares_another_criterion_is_reported(course):
     edit(ledger_of(course), "add_correct: [add_off]", "add_correct: [mean_off]")
-    assert any("mutant 'mean_off' is listed for check 'add_correct' but declares neither 'loses' on its criterion "
-               "(addition)" in p for p in validate_assignment(course, "p1"))
+    assert any(
+        "mutant 'mean_off' is listed for check 'add_correct' but declares neither 'loses' on its criterion "
+        "(addition)" in p
+        for p in validate_assignment(course, "p1")
+    )
 
 
 def test_a_check_the_judge_does_not_define_is_reported(course):
@@ -94,8 +104,9 @@ def test_a_check_the_judge_does_not_define_is_reported(course):
 
 def test_a_ledger_requirement_without_an_anchor_in_the_handout_is_reported(course):
     edit(readme_of(course), '<a id="R2"></a>**R2** ', "")
-    assert any("R2 is in the ledger but the handout has no anchor for it" in p
-               for p in validate_assignment(course, "p1"))
+    assert any(
+        "R2 is in the ledger but the handout has no anchor for it" in p for p in validate_assignment(course, "p1")
+    )
 
 
 def test_a_handout_anchor_the_ledger_lacks_is_reported(course):
@@ -105,33 +116,47 @@ def test_a_handout_anchor_the_ledger_lacks_is_reported(course):
 
 def test_a_bold_requirement_without_an_anchor_is_reported(course):
     edit(readme_of(course), '<a id="R2"></a>**R2**', "**R2**")
-    assert any('**R2** in the handout has no anchor: write <a id="R2"></a>**R2**' in p
-               for p in validate_assignment(course, "p1"))
+    assert any(
+        '**R2** in the handout has no anchor: write <a id="R2"></a>**R2**' in p
+        for p in validate_assignment(course, "p1")
+    )
 
 
 def test_a_bar_the_ledger_does_not_list_is_reported(course):
     edit(judge_of(course), "MEAN_TOLERANCE = 1e-9\n", "MEAN_TOLERANCE = 1e-9\nMAX_SUM = 10_000_000\n")
-    edit(judge_of(course), "    assert sums == EXPECTED_SUMS", "    assert max(sums) < MAX_SUM\n    assert sums == EXPECTED_SUMS")
-    assert any("the judge's bar MAX_SUM = 10000000 is not in the ledger" in p for p in validate_assignment(course, "p1"))
+    edit(
+        judge_of(course),
+        "    assert sums == EXPECTED_SUMS",
+        "    assert max(sums) < MAX_SUM\n    assert sums == EXPECTED_SUMS",
+    )
+    assert any(
+        "the judge's bar MAX_SUM = 10000000 is not in the ledger" in p for p in validate_assignment(course, "p1")
+    )
 
 
 def test_a_bar_whose_value_differs_from_the_ledger_is_reported(course):
     edit(judge_of(course), "MEAN_TOLERANCE = 1e-9", "MEAN_TOLERANCE = 1e-6")
-    assert any("bar MEAN_TOLERANCE is 1e-06 in the judge but 1e-09 in the ledger" in p
-               for p in validate_assignment(course, "p1"))
+    assert any(
+        "bar MEAN_TOLERANCE is 1e-06 in the judge but 1e-09 in the ledger" in p
+        for p in validate_assignment(course, "p1")
+    )
 
 
 def test_a_bar_the_handout_does_not_state_and_the_ledger_does_not_hide_is_reported(course):
     edit(readme_of(course), ", exact to within 1e-9", "")
-    assert any("bar MEAN_TOLERANCE: the handout does not contain the words 'exact to within 1e-9'" in p
-               for p in validate_assignment(course, "p1"))
+    assert any(
+        "bar MEAN_TOLERANCE: the handout does not contain the words 'exact to within 1e-9'" in p
+        for p in validate_assignment(course, "p1")
+    )
 
 
 def test_stated_words_must_give_the_bars_value(course):
     edit(readme_of(course), "exact to within 1e-9", "exact to within 1e-6")
     edit(ledger_of(course), 'stated: "exact to within 1e-9"', 'stated: "exact to within 1e-6"')
-    assert any("bar MEAN_TOLERANCE: the words 'exact to within 1e-6' do not give its value 1e-09" in p
-               for p in validate_assignment(course, "p1"))
+    assert any(
+        "bar MEAN_TOLERANCE: the words 'exact to within 1e-6' do not give its value 1e-09" in p
+        for p in validate_assignment(course, "p1")
+    )
 
 
 def test_a_bar_needs_a_reason_when_the_handout_does_not_state_it(course):
@@ -148,7 +173,7 @@ def test_a_threshold_written_as_a_literal_is_reported(course):
 
 
 def test_bars_are_found_through_local_variables_and_keywords_but_not_elsewhere():
-    source = '''
+    source = """
 MARGIN = 0.05
 ATOL = 1e-4
 LOW, HIGH = 150, 5000
@@ -161,14 +186,22 @@ def check_b(probe):
     return np.allclose(probe.a, probe.b, atol=ATOL) and LOW <= probe.width <= HIGH
 def helper():
     return list(range(STEPS))
-'''
+"""
     assert judge_bars(source) == {"MARGIN": 0.05, "ATOL": 1e-4, "LOW": 150, "HIGH": 5000}
 
 
-@pytest.mark.parametrize(("words", "value", "states"), [
-    ("at most 250,000 parameters", 250000, True), ("at least 85 %", 0.85, True), ("a margin of 0.05", 0.05, True),
-    ("sort texts into four genres", 4, True), ("1e-9", 1e-9, True), ("at most 250 parameters", 250000, False),
-    ("85 %", 85, False)])
+@pytest.mark.parametrize(
+    ("words", "value", "states"),
+    [
+        ("at most 250,000 parameters", 250000, True),
+        ("at least 85 %", 0.85, True),
+        ("a margin of 0.05", 0.05, True),
+        ("sort texts into four genres", 4, True),
+        ("1e-9", 1e-9, True),
+        ("at most 250 parameters", 250000, False),
+        ("85 %", 85, False),
+    ],
+)
 def test_stated_words_are_matched_to_the_value(words, value, states):
     assert states_value(words, value) is states
 
@@ -176,17 +209,27 @@ def test_stated_words_are_matched_to_the_value(words, value, states):
 def test_feedback_on_a_lost_point_names_the_handouts_requirements(course):
     rubric = course_files.load_rubric(course, "p1")
     assert rubric.check_requirements == {"add_correct": ("R1",), "mean_correct": ("R2",)}
-    criteria = {c.id: c for c in score(rubric, {"add_correct": CheckOutcome("add_correct", False),
-                                                "mean_correct": CheckOutcome("mean_correct", True)}, Redactor(()))}
+    criteria = {
+        c.id: c
+        for c in score(
+            rubric,
+            {"add_correct": CheckOutcome("add_correct", False), "mean_correct": CheckOutcome("mean_correct", True)},
+            Redactor(()),
+        )
+    }
     assert criteria["addition"].requirements == ["R1"]
     assert "Requirements of the handout not met: R1." in criteria["addition"].feedback
     assert criteria["average"].requirements == [] and "Requirements" not in criteria["average"].feedback
 
 
 def test_requirements_are_named_in_handout_order():
-    rubric = Rubric.model_validate({
-        "assignment": "p1", "check_requirements": {"c1": ("R10",), "c2": ("R2", "R9")},
-        "criteria": [{"id": "a", "title": "A", "points": 20, "checks": ["c1", "c2"], "scoring": "proportional"}]})
+    rubric = Rubric.model_validate(
+        {
+            "assignment": "p1",
+            "check_requirements": {"c1": ("R10",), "c2": ("R2", "R9")},
+            "criteria": [{"id": "a", "title": "A", "points": 20, "checks": ["c1", "c2"], "scoring": "proportional"}],
+        }
+    )
     [criterion] = score(rubric, {"c1": CheckOutcome("c1", False), "c2": CheckOutcome("c2", False)}, Redactor(()))
     assert criterion.requirements == ["R2", "R9", "R10"]
 
@@ -202,9 +245,13 @@ def test_check_references_requires_each_mutant_to_fail_the_checks_the_ledger_giv
     edit(ledger_of(course), "mean_correct: [mean_off]", "mean_correct: [mean_off, add_off]")
     cases = {case.name: case for case in reference_cases(course, "p1", tmp_path)}
     addition_lost = SimpleNamespace(id="addition", points=0.0, max_points=10.0)
-    verdict = SimpleNamespace(result=SimpleNamespace(status="graded", criteria=[addition_lost]),
-                              check_outcomes={"add_correct": CheckOutcome("add_correct", False),
-                                              "mean_correct": CheckOutcome("mean_correct", True)})
+    verdict = SimpleNamespace(
+        result=SimpleNamespace(status="graded", criteria=[addition_lost]),
+        check_outcomes={
+            "add_correct": CheckOutcome("add_correct", False),
+            "mean_correct": CheckOutcome("mean_correct", True),
+        },
+    )
     assert cases["mutant:add_off"].expectation(verdict) == "not caught: check 'mean_correct' passed"
     verdict.check_outcomes["mean_correct"] = CheckOutcome("mean_correct", False)
     assert cases["mutant:add_off"].expectation(verdict) is None

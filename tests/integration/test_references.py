@@ -11,8 +11,13 @@ from grader.sandbox.base import RunOutcome, RunSpec, SandboxBackend
 
 def test_alternatives_are_cases_that_must_earn_full_marks(fixture_settings, tmp_path):
     cases = {case.name: case for case in reference_cases(fixture_settings, "p1", tmp_path)}
-    assert set(cases) == {"reference", "starter", "mutant:add_off", "mutant:mean_off",
-                          *(f"alternative:statistics_module@seed{seed}" for seed in ALTERNATIVE_GRADING_SEEDS)}
+    assert set(cases) == {
+        "reference",
+        "starter",
+        "mutant:add_off",
+        "mutant:mean_off",
+        *(f"alternative:statistics_module@seed{seed}" for seed in ALTERNATIVE_GRADING_SEEDS),
+    }
     assert not (cases["mutant:mean_off"].source / "alternatives").exists()
 
 

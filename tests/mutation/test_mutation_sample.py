@@ -17,8 +17,9 @@ CI_SAMPLE = 3  # drawn with the fixed seed: a subset of every larger `--sample` 
 @pytest.mark.docker
 @pytest.mark.slow
 @pytest.mark.parametrize("assignment_id", ["p1", "p2", "p3", "p4"])
-def test_every_survivor_of_the_fixed_sample_is_triaged(course_settings: Settings, docker_backend, assignment_id: str,
-                                                       tmp_path: Path):
+def test_every_survivor_of_the_fixed_sample_is_triaged(
+    course_settings: Settings, docker_backend, assignment_id: str, tmp_path: Path
+):
     settings = course_settings.model_copy(update={"sandbox": "docker"})
     run = run_mutation(settings, assignment_id, tmp_path / "state", CI_SAMPLE, 1, None, lambda progress: None)
     data = report_data(run, settings.references_dir / assignment_id)

@@ -60,10 +60,7 @@ def test_occurrences_number_the_mutations_of_one_operator_on_one_line():
 
 
 def test_annotations_decorators_and_pragma_lines_are_left_alone_but_decorated_bodies_are_mutated():
-    code = ("@cache(3)\n"
-            "def f(x: Annotated[int, 5]) -> int:\n"
-            "    y = x + 1  # pragma: no mutate\n"
-            "    return y * 2\n")
+    code = "@cache(3)\ndef f(x: Annotated[int, 5]) -> int:\n    y = x + 1  # pragma: no mutate\n    return y * 2\n"
     mutants = mutate_source("m.py", code)
     assert {m.line for m in mutants} == {4}
     assert any("return y / 2" in m.source for m in mutants)
@@ -92,8 +89,10 @@ def grading(status: str = "graded", points: dict | None = None, passed=("a", "ga
 
 def test_classify_kills_on_lost_points_or_a_failed_gate_check_and_sets_timeouts_apart():
     reference = grading()
-    assert classify(reference, grading(points={"c1": 1.0, "gate": 0.0}, passed=("gate",), failed=("a",)))[:2] == \
-        ("killed", ("c1",))
+    assert classify(reference, grading(points={"c1": 1.0, "gate": 0.0}, passed=("gate",), failed=("a",)))[:2] == (
+        "killed",
+        ("c1",),
+    )
     assert classify(reference, grading(passed=("a",), failed=("gate",))) == ("killed", (), ("gate",))
     assert classify(reference, grading())[0] == "survived"
     assert classify(reference, grading(status="timeout"))[0] == "timed_out"
@@ -137,11 +136,13 @@ def test_run_grades_through_the_batch_and_a_rerun_grades_nothing_again(local_set
 
 
 @pytest.mark.slow
-def test_triaged_equivalents_leave_the_score_and_the_report_shows_survivor_diffs(local_settings: Settings,
-                                                                                  tmp_path: Path):
+def test_triaged_equivalents_leave_the_score_and_the_report_shows_survivor_diffs(
+    local_settings: Settings, tmp_path: Path
+):
     reference = local_settings.references_dir / "p1"
     (reference / "mutation.yaml").write_text(
-        'equivalent:\n  "solution.py:10:number:1": "unchecked_helper is never called"\n')
+        'equivalent:\n  "solution.py:10:number:1": "unchecked_helper is never called"\n'
+    )
     run = run_mutation(local_settings, "p1", tmp_path / "state", None, 1, None, lambda progress: None)
     data = report_data(run, reference)
     assert data["totals"]["equivalent"] == 1 and data["totals"]["survived"] == 0
@@ -196,14 +197,32 @@ def test_the_run_time_cap_shortens_an_assignments_limit_and_never_lengthens_it(f
 
 
 def test_a_step_past_its_budget_is_a_timeout_not_a_kill():
-    result = {"criteria": [
-        {"id": "captioning", "points": 0, "feedback": "... - your code raised StepTimeout: this step ran past its time "
-                                                     "budget, so your program was stopped",
-         "checks": [{"id": "caption_grammar", "passed": False}]},
-        {"id": "task", "points": 5, "feedback": "ok", "checks": [{"id": "task_completes", "passed": True}]}]}
-    reference = Grading.from_result("graded", {"criteria": [
-        {"id": "captioning", "points": 4, "feedback": "ok", "checks": [{"id": "caption_grammar", "passed": True}]},
-        {"id": "task", "points": 5, "feedback": "ok", "checks": [{"id": "task_completes", "passed": True}]}]})
+    result = {
+        "criteria": [
+            {
+                "id": "captioning",
+                "points": 0,
+                "feedback": "... - your code raised StepTimeout: this step ran past its time "
+                "budget, so your program was stopped",
+                "checks": [{"id": "caption_grammar", "passed": False}],
+            },
+            {"id": "task", "points": 5, "feedback": "ok", "checks": [{"id": "task_completes", "passed": True}]},
+        ]
+    }
+    reference = Grading.from_result(
+        "graded",
+        {
+            "criteria": [
+                {
+                    "id": "captioning",
+                    "points": 4,
+                    "feedback": "ok",
+                    "checks": [{"id": "caption_grammar", "passed": True}],
+                },
+                {"id": "task", "points": 5, "feedback": "ok", "checks": [{"id": "task_completes", "passed": True}]},
+            ]
+        },
+    )
     mutant = Grading.from_result("graded", result)
     assert mutant.step_timed_out
     assert classify(reference, mutant) == ("timed_out", ("captioning",), ("caption_grammar",))

@@ -36,9 +36,11 @@ def main():
         print(f"{word:>12} {count}")
 '''
 
-ALICE = STARTER.replace('''def tokenize(text):
+ALICE = STARTER.replace(
+    '''def tokenize(text):
     """TODO: lowercase words, punctuation removed."""
-    raise NotImplementedError''', '''def tokenize(text):
+    raise NotImplementedError''',
+    '''def tokenize(text):
     """Lowercase words, punctuation removed."""
     words = []
     current = ""
@@ -50,34 +52,46 @@ ALICE = STARTER.replace('''def tokenize(text):
             current = ""
     if current:
         words.append(current.strip("'"))
-    return [word for word in words if word]''').replace('''def top_words(tokens, n):
+    return [word for word in words if word]''',
+).replace(
+    '''def top_words(tokens, n):
     """TODO: the n most frequent words with their counts, ties alphabetical."""
-    raise NotImplementedError''', '''def top_words(tokens, n):
+    raise NotImplementedError''',
+    '''def top_words(tokens, n):
     """The n most frequent words, ties alphabetical."""
     frequencies = {}
     for token in tokens:
         frequencies[token] = frequencies.get(token, 0) + 1
     ranked = sorted(frequencies.items(), key=lambda item: (-item[1], item[0]))
-    return ranked[:n]''')
+    return ranked[:n]''',
+)
 
-BOB = STARTER.replace('''def tokenize(text):
+BOB = STARTER.replace(
+    '''def tokenize(text):
     """TODO: lowercase words, punctuation removed."""
-    raise NotImplementedError''', '''import re
+    raise NotImplementedError''',
+    '''import re
 
 
 def tokenize(text):
     """Lowercase words, punctuation removed."""
-    return re.findall(r"[a-z]+(?:'[a-z]+)?", text.lower())''').replace('''def top_words(tokens, n):
+    return re.findall(r"[a-z]+(?:'[a-z]+)?", text.lower())''',
+).replace(
+    '''def top_words(tokens, n):
     """TODO: the n most frequent words with their counts, ties alphabetical."""
-    raise NotImplementedError''', '''def top_words(tokens, n):
+    raise NotImplementedError''',
+    '''def top_words(tokens, n):
     """The n most frequent words, ties alphabetical."""
     counts = Counter(tokens)
-    return sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))[:n]''')
+    return sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))[:n]''',
+)
 
 # Alice's code with every name she chose replaced, and reformatted.
-MALLORY = STARTER.replace('''def tokenize(text):
+MALLORY = STARTER.replace(
+    '''def tokenize(text):
     """TODO: lowercase words, punctuation removed."""
-    raise NotImplementedError''', '''def tokenize(text):
+    raise NotImplementedError''',
+    """def tokenize(text):
     # split into words
     pieces = []
     buf = ""
@@ -89,34 +103,62 @@ MALLORY = STARTER.replace('''def tokenize(text):
             buf = ""
     if buf:
         pieces.append(buf.strip("'"))
-    return [p for p in pieces if p]''').replace('''def top_words(tokens, n):
+    return [p for p in pieces if p]""",
+).replace(
+    '''def top_words(tokens, n):
     """TODO: the n most frequent words with their counts, ties alphabetical."""
-    raise NotImplementedError''', '''def top_words(tokens, n):
+    raise NotImplementedError''',
+    """def top_words(tokens, n):
     table = {}
     for t in tokens:
         table[t] = table.get(t, 0) + 1
     order = sorted(table.items(), key=lambda kv: (-kv[1], kv[0]))
-    return order[:n]''')
+    return order[:n]""",
+)
 
-CAROL = STARTER.replace('''def tokenize(text):
+CAROL = STARTER.replace(
+    '''def tokenize(text):
     """TODO: lowercase words, punctuation removed."""
-    raise NotImplementedError''', '''def tokenize(text):
+    raise NotImplementedError''',
+    '''def tokenize(text):
     """Lowercase words, punctuation removed."""
     cleaned = "".join(ch if ch.isalnum() or ch.isspace() else " " for ch in text)
-    return cleaned.lower().split()''').replace('''def top_words(tokens, n):
+    return cleaned.lower().split()''',
+).replace(
+    '''def top_words(tokens, n):
     """TODO: the n most frequent words with their counts, ties alphabetical."""
-    raise NotImplementedError''', '''def top_words(tokens, n):
+    raise NotImplementedError''',
+    '''def top_words(tokens, n):
     """The n most frequent words, ties alphabetical."""
     best = Counter(tokens).most_common()
     best.sort(key=lambda entry: (-entry[1], entry[0]))
-    return best[: max(n, 0)]''')
+    return best[: max(n, 0)]''',
+)
 
 
 def notebook_of(code: str) -> str:
     """The code split into one cell per blank-line-separated chunk, with markdown and magics around it."""
     chunks = [chunk for chunk in code.split("\n\n\n") if chunk.strip()]
-    cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# Homework"]}, {"cell_type": "code", "metadata": {}, "source": ["%load_ext autoreload\n", "!pip list"], "outputs": [], "execution_count": None}]
-    cells += [{"cell_type": "code", "metadata": {}, "source": chunk.splitlines(keepends=True), "outputs": [], "execution_count": None} for chunk in chunks]
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# Homework"]},
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "source": ["%load_ext autoreload\n", "!pip list"],
+            "outputs": [],
+            "execution_count": None,
+        },
+    ]
+    cells += [
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "source": chunk.splitlines(keepends=True),
+            "outputs": [],
+            "execution_count": None,
+        }
+        for chunk in chunks
+    ]
     return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
 
 
@@ -152,7 +194,16 @@ def run_detection(tmp_path: Path, starter_dir: Path, encoder: SentenceEncoder, e
             path.write_bytes(content if isinstance(content, bytes) else content.encode())
         submissions, skipped = load_folder(cohort)
         starter = read_entry(starter_dir, ReadLimits())
-        return detect(submissions, [], starter, skipped, encoder, EmbeddingCache(embedding_cache_dir, encoder.name), load_calibration(), settings)
+        return detect(
+            submissions,
+            [],
+            starter,
+            skipped,
+            encoder,
+            EmbeddingCache(embedding_cache_dir, encoder.name),
+            load_calibration(),
+            settings,
+        )
 
     return run
 

@@ -35,8 +35,10 @@ def test_a_unit_equal_to_its_cohort_mean_gets_no_vector_not_its_rounding_noise()
     that noise would be a random direction, so they get none. The own solutions keep unit-length vectors."""
     rng = np.random.default_rng(3)
     shared = rng.normal(size=384).astype(np.float32)
-    vectors = np.stack([shared + rng.normal(scale=1e-8, size=384).astype(np.float32) for _ in range(3)]
-                       + [rng.normal(size=384).astype(np.float32) for _ in range(2)])
+    vectors = np.stack(
+        [shared + rng.normal(scale=1e-8, size=384).astype(np.float32) for _ in range(3)]
+        + [rng.normal(size=384).astype(np.float32) for _ in range(2)]
+    )
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     units = [CodeUnit(submission, "def tokenize", "a.py", 1, 5, "text", 40) for submission in range(3)]
     units += [CodeUnit(3 + index, "def own", "a.py", 1, 5, f"own {index}", 40) for index in range(2)]
@@ -48,10 +50,16 @@ def test_a_unit_equal_to_its_cohort_mean_gets_no_vector_not_its_rounding_noise()
 def test_a_pair_counts_relative_to_both_sides_other_partners():
     # Four students share a recipe (0.5 on every pair); 0 and 1 share more than that.
     pairs = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
-    relative = relative_channels(pairs, [{"token": value} for value in (0.9, 0.5, 0.5, 0.5, 0.5, 0.5)], partners=12, floor=0.05)
-    assert relative[0]["token"] == pytest.approx(8.0)  # 0.4 above the flat 0.5 of each side's other partners, spread floored at 0.05
+    relative = relative_channels(
+        pairs, [{"token": value} for value in (0.9, 0.5, 0.5, 0.5, 0.5, 0.5)], partners=12, floor=0.05
+    )
+    assert relative[0]["token"] == pytest.approx(
+        8.0
+    )  # 0.4 above the flat 0.5 of each side's other partners, spread floored at 0.05
     assert all(entry["token"] <= 0.0 for entry in relative[1:])
-    three = relative_channels([(0, 1), (0, 2), (1, 2)], [{"token": value} for value in (0.9, 0.5, 0.5)], partners=12, floor=0.05)
+    three = relative_channels(
+        [(0, 1), (0, 2), (1, 2)], [{"token": value} for value in (0.9, 0.5, 0.5)], partners=12, floor=0.05
+    )
     assert three == [{}, {}, {}], "one other partner is too few to say what is usual"
 
 
@@ -72,10 +80,23 @@ def test_a_group_sharing_one_solution_is_not_excused_by_its_own_size(run_detecti
     scores at least what its channels alone give it, however alike its neighbourhood (the cohort-relative features
     see four equally close partners and, by themselves, would rank the group below textbook twins)."""
     original = (DEVSET / "bigram" / "independent" / "s3.py").read_text()
-    names = ["load_names", "split_names", "build_vocab", "count_bigrams", "shuffled", "vocab", "pairs", "padded", "table"]
+    names = [
+        "load_names",
+        "split_names",
+        "build_vocab",
+        "count_bigrams",
+        "shuffled",
+        "vocab",
+        "pairs",
+        "padded",
+        "table",
+    ]
     group = {f"copier{n}.py": re.sub(rf"\b({'|'.join(names)})\b", rf"\1_{n}", original) for n in range(4)}
-    others = {f"{task}_{path.name}": path.read_text() for task in ("bpe", "attention", "decoding")
-              for path in sorted((DEVSET / task / "independent").glob("*.py"))}
+    others = {
+        f"{task}_{path.name}": path.read_text()
+        for task in ("bpe", "attention", "decoding")
+        for path in sorted((DEVSET / task / "independent").glob("*.py"))
+    }
     detection = run_detection({**group, **others})
     floor = load_calibration().fallback
     copier_pairs = [pair for pair in detection.pairs if pair.a in group and pair.b in group]
@@ -88,8 +109,11 @@ def test_a_group_sharing_one_solution_is_not_excused_by_its_own_size(run_detecti
 @pytest.mark.slow
 def test_pairs_scored_in_worker_processes_come_out_as_in_process(run_detection):
     """A large cohort's listed pairs are explained in forked workers; a small one's in the process itself."""
-    cohort = {f"{task}_{path.name}": path.read_text() for task in ("bpe", "attention", "bigram")
-              for path in sorted((DEVSET / task).glob("*/*.py"))}
+    cohort = {
+        f"{task}_{path.name}": path.read_text()
+        for task in ("bpe", "attention", "bigram")
+        for path in sorted((DEVSET / task).glob("*/*.py"))
+    }
     in_process = run_detection(cohort)
     in_workers = run_detection(cohort, DetectorSettings(parallel_pairs_from=1))
     assert len(in_process.pairs) > 100
@@ -105,27 +129,47 @@ def test_in_a_large_cohort_every_pair_handing_in_the_same_files_is_found(run_det
     hand in the same three files: every pair within a group is still scored and flagged. (With fingerprints held by
     more than 64 students left out, the search alone picked those partners, by chance, and missed most pairs.)"""
     tasks = ("attention", "bigram", "bpe", "decoding")
-    parts = {task: [(DEVSET / task / "independent" / f"s{number}.py").read_text() for number in (3, 4)] for task in tasks}
-    combinations = [(chosen, files) for chosen in itertools.combinations(tasks, 3) for files in itertools.product((0, 1), repeat=3)]
+    parts = {
+        task: [(DEVSET / task / "independent" / f"s{number}.py").read_text() for number in (3, 4)] for task in tasks
+    }
+    combinations = [
+        (chosen, files) for chosen in itertools.combinations(tasks, 3) for files in itertools.product((0, 1), repeat=3)
+    ]
     cohort: dict[str, str] = {}
     groups: dict[int, list[str]] = defaultdict(list)
     for student in range(176):
         chosen, files = combinations[student % len(combinations)]
         name = f"student{student:03d}.py"
-        cohort[name] = "\n\n".join(parts[task][file] for task, file in zip(chosen, files)) + f"\n\nSTUDENT = {student}\n"
+        cohort[name] = (
+            "\n\n".join(parts[task][file] for task, file in zip(chosen, files)) + f"\n\nSTUDENT = {student}\n"
+        )
         groups[student % len(combinations)].append(name)
-    settings = DetectorSettings(exhaustive_up_to=0, exact_search_up_to=exact_search_up_to, fingerprints=FingerprintSettings(cohort_share=0.5))
+    settings = DetectorSettings(
+        exhaustive_up_to=0, exact_search_up_to=exact_search_up_to, fingerprints=FingerprintSettings(cohort_share=0.5)
+    )
     detection = run_detection(cohort, settings)
     scores = {frozenset((pair.a, pair.b)): pair.score for pair in detection.pairs}
     same_files = [frozenset(pair) for group in groups.values() for pair in itertools.combinations(group, 2)]
     assert detection.stats["exhaustive"] == 0.0
-    assert all(scores.get(pair, 0.0) >= FLAG for pair in same_files), [sorted(pair) for pair in same_files if scores.get(pair, 0.0) < FLAG]
+    assert all(scores.get(pair, 0.0) >= FLAG for pair in same_files), [
+        sorted(pair) for pair in same_files if scores.get(pair, 0.0) < FLAG
+    ]
 
 
 def test_starter_only_submissions_do_not_flag(run_detection):
-    detection = run_detection({"ann.py": STARTER, "ben.py": STARTER + "\n# started late\n", "cat.py": STARTER, "alice.py": ALICE, "bob.py": BOB})
+    detection = run_detection(
+        {
+            "ann.py": STARTER,
+            "ben.py": STARTER + "\n# started late\n",
+            "cat.py": STARTER,
+            "alice.py": ALICE,
+            "bob.py": BOB,
+        }
+    )
     assert detection.pairs, "pairs are scored"
-    assert all(pair.score < FLAG for pair in detection.pairs), [(pair.a, pair.b, pair.score) for pair in detection.pairs]
+    assert all(pair.score < FLAG for pair in detection.pairs), [
+        (pair.a, pair.b, pair.score) for pair in detection.pairs
+    ]
     # Handed-back starters are nobody's partners: alice and bob are not measured against them (next to three empty
     # submissions any real pair stood out by 8 standard deviations), so every pair is scored on its raw channels.
     assert all(not pair.relative for pair in detection.pairs)
@@ -148,7 +192,9 @@ def test_renamed_copy_flags_and_independent_solutions_do_not(run_detection):
 
 
 def test_notebook_and_py_of_the_same_code_flag_and_score_the_same(run_detection):
-    detection = run_detection({"alice.py": ALICE, "alice_nb.ipynb": notebook_of(ALICE), "bob.py": BOB, "carol.py": CAROL})
+    detection = run_detection(
+        {"alice.py": ALICE, "alice_nb.ipynb": notebook_of(ALICE), "bob.py": BOB, "carol.py": CAROL}
+    )
     assert score_of(detection, "alice.py", "alice_nb.ipynb") >= FLAG
     assert abs(score_of(detection, "alice.py", "bob.py") - score_of(detection, "alice_nb.ipynb", "bob.py")) < 1e-6
     assert abs(score_of(detection, "alice.py", "carol.py") - score_of(detection, "alice_nb.ipynb", "carol.py")) < 1e-6
@@ -183,7 +229,9 @@ def test_a_students_files_form_one_submission_without_self_matches(run_detection
     with zipfile.ZipFile(bundle, "w") as archive:
         archive.writestr("project/words.py", tokenize_part)
         archive.writestr("project/ranking.py", "def top_words" + rest)
-    detection = run_detection({"dave/a.py": tokenize_part, "dave/b.py": "def top_words" + rest, "erin.zip": bundle.getvalue(), "bob.py": BOB})
+    detection = run_detection(
+        {"dave/a.py": tokenize_part, "dave/b.py": "def top_words" + rest, "erin.zip": bundle.getvalue(), "bob.py": BOB}
+    )
     names = {pair.a for pair in detection.pairs} | {pair.b for pair in detection.pairs}
     assert names == {"dave", "erin.zip", "bob.py"}
     assert score_of(detection, "dave", "erin.zip") >= FLAG

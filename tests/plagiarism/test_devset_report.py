@@ -14,8 +14,13 @@ sys.path.insert(0, str(EVALUATE.parent))
 from evaluate import _reachable, by_task, per_task_bound  # noqa: E402
 
 
-def _task(name: str, negatives: list[float], structural: list[float], paraphrase: list[float]) -> list[tuple[dict, float]]:
-    rows = [({"task": name, "label": 0, "level": "renamed", "a": f"s{number}.py", "b": "t.py"}, score) for number, score in enumerate(negatives)]
+def _task(
+    name: str, negatives: list[float], structural: list[float], paraphrase: list[float]
+) -> list[tuple[dict, float]]:
+    rows = [
+        ({"task": name, "label": 0, "level": "renamed", "a": f"s{number}.py", "b": "t.py"}, score)
+        for number, score in enumerate(negatives)
+    ]
     rows += [({"task": name, "label": 1, "level": "structural"}, score) for score in structural]
     rows += [({"task": name, "label": 1, "level": "paraphrase"}, score) for score in paraphrase]
     return rows
@@ -41,7 +46,9 @@ def test_the_pooled_one_percent_threshold_leaves_more_above_it_than_the_tasks_al
     rows, scores = two_tasks
     verdict = per_task_bound(scores, rows)
     # 300 pooled negatives: 3 lie above their 99th percentile; two tasks of 150 allow 1 each.
-    assert verdict.startswith("3 pooled negatives lie above the threshold; 1 % of each task's negatives allows at most 2 over the 2 tasks, so at least one task exceeds")
+    assert verdict.startswith(
+        "3 pooled negatives lie above the threshold; 1 % of each task's negatives allows at most 2 over the 2 tasks, so at least one task exceeds"
+    )
     assert verdict.endswith("meets both bounds with these scores: twins.")
 
 
@@ -58,4 +65,7 @@ def test_the_threshold_set_without_a_task_comes_from_the_other_tasks_negatives_a
     high = _task("high", [0.1] * 148 + [0.9, 0.9], [0.99] * 4, [0.99] * 4)
     rows, scores = zip(*(low + high))
     table = by_task(np.array(scores), list(rows))
-    assert next(line for line in table if line.startswith("| low |")) == "| low | 8/8 | 4/4 | 4/4 | 0/150 | none | 0/4 | 0/4 | 0/150 |"
+    assert (
+        next(line for line in table if line.startswith("| low |"))
+        == "| low | 8/8 | 4/4 | 4/4 | 0/150 | none | 0/4 | 0/4 | 0/150 |"
+    )

@@ -42,7 +42,11 @@ np.save(sys.argv[2], vectors)
 def test_many_texts_are_encoded_in_forked_workers_with_the_same_vectors(tmp_path: Path) -> None:
     texts = [ALICE, BOB[:300], MALLORY[:120], "x = 1", "def f(a):\n    return a @ a", "y " * 400] * 3
     output = tmp_path / "vectors.npy"
-    subprocess.run([sys.executable, "-c", WORKER_RUN, json.dumps(texts), str(output)], check=True, env={**os.environ, "PYTHONPATH": str(REPOSITORY)})
+    subprocess.run(
+        [sys.executable, "-c", WORKER_RUN, json.dumps(texts), str(output)],
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(REPOSITORY)},
+    )
     in_workers = np.load(output)
     in_process = SentenceEncoder("all-MiniLM-L6-v2", batch_size=4).encode(texts)
     assert np.array_equal(in_workers, in_process), "a worker computes the same bits as the process itself"

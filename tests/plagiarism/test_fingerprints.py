@@ -94,7 +94,10 @@ def test_copied_slices_point_at_the_shared_source_text() -> None:
 
 def test_pair_similarities_are_similarities_of_each_pair() -> None:
     """Over dev-set files of two tasks (copies, rewrites, unrelated solutions, the starter): the same numbers, bit for bit."""
-    codes = [path.read_text() for task in ("bpe", "attention") for path in sorted((DEVSET / task).rglob("*.py"))] + ["", "x = 1\n"]
+    codes = [path.read_text() for task in ("bpe", "attention") for path in sorted((DEVSET / task).rglob("*.py"))] + [
+        "",
+        "x = 1\n",
+    ]
     fingerprints = [array_fingerprint(code) for code in codes]
     pairs = list(combinations(range(len(codes)), 2))
     computed = pair_similarities(fingerprints, pairs)

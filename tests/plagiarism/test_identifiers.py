@@ -10,12 +10,18 @@ from grader.plagiarism.identifiers import identifier_counts, pair_cosines, tfidf
 
 def test_identifier_counts_leave_out_builtins_keywords_and_ignored_names():
     code = "def tally(words):\n    seen = {}\n    for word in words:\n        seen[word] = len(word) + 42\n    return 'done', seen\n"
-    assert identifier_counts(code, frozenset({"tally"})) == Counter({"words": 2, "seen": 3, "word": 3, "42": 1, "'done'": 1})
+    assert identifier_counts(code, frozenset({"tally"})) == Counter(
+        {"words": 2, "seen": 3, "word": 3, "42": 1, "'done'": 1}
+    )
 
 
 def test_tfidf_rows_weigh_names_by_rarity_in_the_cohort_and_are_unit_length():
     """(1 + log count) * log((n + 1) / (df + 1)), df from the cohort rows only; a name every submission has weighs 0."""
-    cohort = [Counter({"shared": 1, "rare": 3}), Counter({"shared": 2, "rare": 1, "own": 1}), Counter({"shared": 1, "other": 2})]
+    cohort = [
+        Counter({"shared": 1, "rare": 3}),
+        Counter({"shared": 2, "rare": 1, "own": 1}),
+        Counter({"shared": 1, "other": 2}),
+    ]
     archive = [Counter({"rare": 1, "unseen": 5})]
     matrix = tfidf_matrix(cohort + archive, cohort_size=3)
 
@@ -35,6 +41,8 @@ def test_tfidf_rows_weigh_names_by_rarity_in_the_cohort_and_are_unit_length():
         return sum(expected[first][name] * expected[second][name] for name in shared) / (norms[first] * norms[second])
 
     pairs = [(0, 1), (0, 2), (1, 3), (0, 3), (2, 3)]
-    assert np.allclose(pair_cosines(matrix, pairs), [cosine(first, second) for first, second in pairs], rtol=1e-12, atol=0)
+    assert np.allclose(
+        pair_cosines(matrix, pairs), [cosine(first, second) for first, second in pairs], rtol=1e-12, atol=0
+    )
     assert np.allclose(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel(), 1.0)
     assert pair_cosines(matrix, [(0, 2)])[0] == 0.0  # they share only "shared", which every cohort submission has

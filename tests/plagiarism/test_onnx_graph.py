@@ -10,7 +10,9 @@ from grader.plagiarism.onnx_graph import MeanPoolingBert
 from tests.plagiarism.conftest import ALICE, BOB, MALLORY
 
 
-def test_default_model_is_encoded_without_transformers_and_gives_sentence_transformers_vectors(encoder: SentenceEncoder) -> None:
+def test_default_model_is_encoded_without_transformers_and_gives_sentence_transformers_vectors(
+    encoder: SentenceEncoder,
+) -> None:
     from sentence_transformers import SentenceTransformer
 
     texts = [ALICE, BOB[:300], MALLORY[:120], "x = 1", "y " * 400]  # the last is cut at the 256-token limit

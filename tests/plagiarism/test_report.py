@@ -18,11 +18,15 @@ def test_html_report_renders_the_top_pair_with_highlighted_regions(run_detection
     assert top_section.count('<mark class="token">') >= 2  # both sides
     assert '<mark class="unit">' in top_section or top_section.count('<mark class="token">') >= 4
     assert "<svg" in html and "<script" not in html and "http" not in html.split("<body>")[1]  # self-contained
-    assert "<dt>kept_names</dt>" in html and f"pairs from {detection.flag_threshold:.3f} are flagged" in html  # drivers and threshold explained
+    assert (
+        "<dt>kept_names</dt>" in html and f"pairs from {detection.flag_threshold:.3f} are flagged" in html
+    )  # drivers and threshold explained
 
 
 def test_only_the_top_pairs_are_located_and_shown_side_by_side(run_detection, tmp_path: Path):
-    detection = run_detection({"alice.py": ALICE, "bob.py": BOB, "mallory.py": MALLORY}, DetectorSettings(side_by_side=1))
+    detection = run_detection(
+        {"alice.py": ALICE, "bob.py": BOB, "mallory.py": MALLORY}, DetectorSettings(side_by_side=1)
+    )
     assert len(detection.pairs) == 3
     assert detection.pairs[0].tokens is not None and all(pair.tokens is None for pair in detection.pairs[1:])
     path = tmp_path / "report.html"

@@ -42,7 +42,10 @@ def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> t
 
 
 def test_confirming_a_case_records_the_decision_for_both_students(session: Session):
-    pairs = [{"a": "alice.py", "b": "mallory.ipynb", "score": 0.97, "channels": {"token": 0.9}}, {"a": "bob.py", "b": "carol.py", "score": 0.1, "channels": {}}]
+    pairs = [
+        {"a": "alice.py", "b": "mallory.ipynb", "score": 0.97, "channels": {"token": 0.9}},
+        {"a": "bob.py", "b": "carol.py", "score": 0.1, "channels": {}},
+    ]
     [case] = flag_pairs(session, "p1", pairs, threshold=0.5)
     assert (case.student_a, case.student_b, case.status) == ("alice", "mallory", "flagged")
     decide(session, case.id, "confirmed", "same quirks in tokenize", "dr.smith")
@@ -69,7 +72,13 @@ def test_reflagging_keeps_an_instructors_decision(session: Session):
 def test_cli_ranks_pairs_writes_reports_and_opens_cases_to_review(cli: typer.Typer, tmp_path: Path, database_url: str):
     cohort = tmp_path / "submissions"
     cohort.mkdir()
-    for name, code in {"alice.py": ALICE, "bob.py": BOB, "carol.py": CAROL, "mallory.py": MALLORY, "broken.py": "x = 'é'\n".encode("latin-1")}.items():
+    for name, code in {
+        "alice.py": ALICE,
+        "bob.py": BOB,
+        "carol.py": CAROL,
+        "mallory.py": MALLORY,
+        "broken.py": "x = 'é'\n".encode("latin-1"),
+    }.items():
         (cohort / name).write_bytes(code if isinstance(code, bytes) else code.encode())
     starter = tmp_path / "starter.py"
     starter.write_text(STARTER)
@@ -79,17 +88,45 @@ def test_cli_ranks_pairs_writes_reports_and_opens_cases_to_review(cli: typer.Typ
     runner = CliRunner()
     result = runner.invoke(
         cli,
-        ["plagiarism", "--assignment", "p1", "--starter", str(starter), str(cohort), "--against", str(archive), "--report", str(tmp_path / "r.html"), "--json", str(tmp_path / "p.json"), "--csv", str(tmp_path / "p.csv")],
+        [
+            "plagiarism",
+            "--assignment",
+            "p1",
+            "--starter",
+            str(starter),
+            str(cohort),
+            "--against",
+            str(archive),
+            "--report",
+            str(tmp_path / "r.html"),
+            "--json",
+            str(tmp_path / "p.json"),
+            "--csv",
+            str(tmp_path / "p.csv"),
+        ],
     )
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "p.json").read_text())
     top = report["pairs"][0]
     assert {top["a"], top["b"]} in ({"alice.py", "mallory.py"}, {"bob.py", "old_bob.py"})
-    assert set(top["channels"]) == {"token", "canonical_token", "literal_token", "identifiers", "semantic"} and 0 <= top["score"] <= 1
-    assert set(top["relative"]) == set(top["channels"]), "each channel also as it stands against both students' other partners"
+    assert (
+        set(top["channels"]) == {"token", "canonical_token", "literal_token", "identifiers", "semantic"}
+        and 0 <= top["score"] <= 1
+    )
+    assert set(top["relative"]) == set(top["channels"]), (
+        "each channel also as it stands against both students' other partners"
+    )
     assert report["flag_threshold"] == load_calibration().flag_threshold
-    assert any({pair["a"], pair["b"]} == {"bob.py", "old_bob.py"} and pair["b_origin"] == "last_year" and pair["score"] >= report["flag_threshold"] for pair in report["pairs"])
-    assert report["skipped"] == [{"name": "broken.py", "reason": report["skipped"][0]["reason"]}] and "UTF-8" in report["skipped"][0]["reason"]
+    assert any(
+        {pair["a"], pair["b"]} == {"bob.py", "old_bob.py"}
+        and pair["b_origin"] == "last_year"
+        and pair["score"] >= report["flag_threshold"]
+        for pair in report["pairs"]
+    )
+    assert (
+        report["skipped"] == [{"name": "broken.py", "reason": report["skipped"][0]["reason"]}]
+        and "UTF-8" in report["skipped"][0]["reason"]
+    )
     assert (tmp_path / "p.csv").read_text().startswith("a,b,a_origin,b_origin,score")
     html = (tmp_path / "r.html").read_text()
     assert '<mark class="token">' in html and "mallory.py" in html
@@ -97,8 +134,12 @@ def test_cli_ranks_pairs_writes_reports_and_opens_cases_to_review(cli: typer.Typ
     listed = runner.invoke(cli, ["plagiarism-review", "list", "--assignment", "p1"])
     assert listed.exit_code == 0, listed.output
     rows = [line.split("\t") for line in listed.output.strip().splitlines()]
-    assert [(row[2], row[3], row[5]) for row in rows] == [("alice", "mallory", "flagged")]  # archive matches are not cases
-    confirmed = runner.invoke(cli, ["plagiarism-review", "confirm", rows[0][0], "--comment", "identical tokenizer quirks", "--by", "dr.smith"])
+    assert [(row[2], row[3], row[5]) for row in rows] == [
+        ("alice", "mallory", "flagged")
+    ]  # archive matches are not cases
+    confirmed = runner.invoke(
+        cli, ["plagiarism-review", "confirm", rows[0][0], "--comment", "identical tokenizer quirks", "--by", "dr.smith"]
+    )
     assert confirmed.exit_code == 0, confirmed.output
     with make_session_factory(make_engine(database_url))() as session:
         [case] = confirmed_cases_for(session, "mallory")
@@ -111,7 +152,9 @@ def test_cli_dismiss_of_an_unknown_case_fails_cleanly(cli: typer.Typer):
     assert "no plagiarism case 999" in result.output
 
 
-def test_a_case_from_a_moodle_export_lands_on_the_keys_batch_grading_gives_the_students(session: Session, tmp_path: Path):
+def test_a_case_from_a_moodle_export_lands_on_the_keys_batch_grading_gives_the_students(
+    session: Session, tmp_path: Path
+):
     """The detector names submissions by their folder; batch grading keys the same folders by participant number."""
     from grader.batch.discover import discover_folder
 
@@ -120,7 +163,13 @@ def test_a_case_from_a_moodle_export_lands_on_the_keys_batch_grading_gives_the_s
         (export / folder).mkdir(parents=True)
         (export / folder / "solution.py").write_text("x = 1\n")
     graded_as = {entry.original_name: entry.student for entry in discover_folder(export)}
-    pairs = [{"a": "Ada Lovelace_1001_assignsubmission_file_/", "b": "Alan Turing_1002_assignsubmission_file_/solution.py", "score": 0.95}]
+    pairs = [
+        {
+            "a": "Ada Lovelace_1001_assignsubmission_file_/",
+            "b": "Alan Turing_1002_assignsubmission_file_/solution.py",
+            "score": 0.95,
+        }
+    ]
     [case] = flag_pairs(session, "p1", pairs, threshold=0.5)
     assert (case.student_a, case.student_b) == ("1001", "1002")
     assert {case.student_a, case.student_b} == set(graded_as.values())

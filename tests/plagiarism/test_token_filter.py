@@ -59,12 +59,26 @@ def test_comments_blank_lines_and_line_breaks_change_nothing() -> None:
         ("def train(model, steps):\n    return model.fit(steps)\n", "defF(V,V):returnV.V(V)"),
         ("class Net(Base):\n    '''doc'''\n    s = f'{x}'\n", "classO(V):SV=S"),
         ("print(len(items), self.len, cls)\n", "print(len(V),self.V,cls)"),
-        ("import numpy as np\nfrom torch import (nn,\n    optim)\nnp.zeros(2)\n", "importnumpyasnpfromtorchimport(nn,optim)V.V(2)"),
+        (
+            "import numpy as np\nfrom torch import (nn,\n    optim)\nnp.zeros(2)\n",
+            "importnumpyasnpfromtorchimport(nn,optim)V.V(2)",
+        ),
         ("import os; os.sep\n", "importos;V.V"),
-        ("def g(xs):\n    yield from xs\n    raise KeyError(xs) from None\n", "defF(V):yieldfromVraiseKeyError(V)fromNone"),
+        (
+            "def g(xs):\n    yield from xs\n    raise KeyError(xs) from None\n",
+            "defF(V):yieldfromVraiseKeyError(V)fromNone",
+        ),
         ("x = 1 $ 2\n", "V=1$2"),
     ],
-    ids=["function", "class_and_strings", "builtins_and_attributes", "imports", "import_then_statement", "yield_and_raise_from", "rejected_character"],
+    ids=[
+        "function",
+        "class_and_strings",
+        "builtins_and_attributes",
+        "imports",
+        "import_then_statement",
+        "yield_and_raise_from",
+        "rejected_character",
+    ],
 )
 def test_letters_stand_for_the_names_a_student_chooses(code: str, text: str) -> None:
     assert filtered(code) == text

@@ -37,7 +37,9 @@ def test_arguments_and_salt_are_part_of_the_key(tmp_path: Path) -> None:
 
 
 def test_set_arguments_key_the_same_whatever_their_order() -> None:
-    assert workcache._canonical(frozenset({"numpy", "np", "torch"})) == workcache._canonical(frozenset({"torch", "np", "numpy"}))
+    assert workcache._canonical(frozenset({"numpy", "np", "torch"})) == workcache._canonical(
+        frozenset({"torch", "np", "numpy"})
+    )
 
 
 def test_one_store_per_function_serves_every_argument_set(tmp_path: Path) -> None:

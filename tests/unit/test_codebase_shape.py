@@ -19,7 +19,11 @@ def module_name(path: Path) -> str:
 
 
 def grader_modules() -> dict[str, Path]:
-    return {module_name(path): path for path in PACKAGE.rglob("*.py") if "migrations" not in path.parts and "runtime" not in path.parts}
+    return {
+        module_name(path): path
+        for path in PACKAGE.rglob("*.py")
+        if "migrations" not in path.parts and "runtime" not in path.parts
+    }
 
 
 def top_level_imports(path: Path, known: set[str]) -> set[str]:
@@ -32,7 +36,9 @@ def top_level_imports(path: Path, known: set[str]) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                )
             names = [f"{base}.{alias.name}" for alias in node.names] + [base]
         else:
             continue
@@ -42,7 +48,9 @@ def top_level_imports(path: Path, known: set[str]) -> set[str]:
 
 def test_the_architecture_doc_names_only_paths_that_exist() -> None:
     text = (REPO / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
-    named = set(re.findall(r"`((?:grader|tests|bench|sandbox|scripts|assignments|reference_solutions)/[\w./-]*)`", text))
+    named = set(
+        re.findall(r"`((?:grader|tests|bench|sandbox|scripts|assignments|reference_solutions)/[\w./-]*)`", text)
+    )
     assert len(named) >= 20, "the doc should name the modules it describes"
     missing = sorted(path for path in named if not (REPO / path.rstrip("/")).exists())
     assert not missing, f"docs/ARCHITECTURE.md names paths that do not exist: {missing}"
@@ -50,7 +58,11 @@ def test_the_architecture_doc_names_only_paths_that_exist() -> None:
 
 def test_every_grader_package_is_described_in_the_architecture_doc() -> None:
     text = (REPO / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
-    packages = sorted(path.parent.relative_to(REPO).as_posix() for path in PACKAGE.glob("*/__init__.py") if path.parent.name != "migrations")
+    packages = sorted(
+        path.parent.relative_to(REPO).as_posix()
+        for path in PACKAGE.glob("*/__init__.py")
+        if path.parent.name != "migrations"
+    )
     undescribed = [package for package in packages if f"`{package}/" not in text]
     assert not undescribed, f"packages with no table in docs/ARCHITECTURE.md: {undescribed}"
 
@@ -65,7 +77,7 @@ def test_no_import_cycle_in_grader() -> None:
         state[name] = 1
         for target in sorted(graph[name]):
             if state.get(target) == 1:
-                cycles.append(path[path.index(target):] + [target] if target in path else [name, target])
+                cycles.append(path[path.index(target) :] + [target] if target in path else [name, target])
             elif target not in state:
                 visit(target, path + [target])
         state[name] = 2
@@ -74,7 +86,13 @@ def test_no_import_cycle_in_grader() -> None:
         if name not in state:
             visit(name, [name])
     # A package's __init__ importing its own submodules is the package, not a cycle.
-    real = [cycle for cycle in cycles if not all(other.startswith(cycle[0] + ".") or cycle[0].startswith(other + ".") or other == cycle[0] for other in cycle)]
+    real = [
+        cycle
+        for cycle in cycles
+        if not all(
+            other.startswith(cycle[0] + ".") or cycle[0].startswith(other + ".") or other == cycle[0] for other in cycle
+        )
+    ]
     assert not real, f"import cycles: {real}"
 
 

@@ -38,8 +38,9 @@ def test_cuda_definition_pins_the_cuda_build_of_the_same_torch_and_nothing_else_
     (cpu_torch,) = [line for line in cpu_lines if line.startswith("torch==")]
     assert cpu_torch.endswith("+cpu")
     assert [line for line in cuda_lines if line.startswith("torch==")] == [cpu_torch.replace("+cpu", "+cu128")]
-    assert [line for line in cpu_lines if line != cpu_torch] == [line for line in cuda_lines
-                                                                 if not line.startswith("torch==")]
+    assert [line for line in cpu_lines if line != cpu_torch] == [
+        line for line in cuda_lines if not line.startswith("torch==")
+    ]
     assert cuda["build.sh"] == cpu["build.sh"]
     assert b"download.pytorch.org/whl/cu128" in cuda["Dockerfile"] and b"/whl/cpu" not in cuda["Dockerfile"]
 
@@ -64,8 +65,9 @@ def test_requirements_without_a_cpu_torch_cannot_make_a_cuda_image() -> None:
 
 
 def test_gpu_limits_replace_the_time_and_budgets_on_a_gpu_only() -> None:
-    limits = Limits(time_s=240, budgets_s={"training": 40, "short": 2},
-                    gpu={"time_s": 300, "budgets_s": {"training": 60}})
+    limits = Limits(
+        time_s=240, budgets_s={"training": 40, "short": 2}, gpu={"time_s": 300, "budgets_s": {"training": 60}}
+    )
     assert limits.for_device("cpu") == limits
     on_gpu = limits.for_device("cuda")
     assert (on_gpu.time_s, on_gpu.budgets_s) == (300, {"training": 60, "short": 2})
@@ -89,9 +91,14 @@ def probe_budget(budgets: str | None, name: str) -> subprocess.CompletedProcess:
     environment = {key: value for key, value in os.environ.items() if key != "GRADER_BUDGETS"}
     if budgets is not None:
         environment["GRADER_BUDGETS"] = budgets
-    return subprocess.run([sys.executable, "-c", f"import grader_probe; print(grader_probe.budget({name!r}))"],
-                          cwd=RUNTIME_DIR, env={**environment, "PYTHONPATH": str(RUNTIME_DIR)},
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", f"import grader_probe; print(grader_probe.budget({name!r}))"],
+        cwd=RUNTIME_DIR,
+        env={**environment, "PYTHONPATH": str(RUNTIME_DIR)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_probe_reads_the_budget_the_runner_passed() -> None:
@@ -129,9 +136,11 @@ def test_gpu_build_runs_the_same_build_script_on_the_cuda_definition(tmp_path: P
     """The real build stops here (no download): what build.sh would install and where pip would look."""
     build_dir = tmp_path / "sandbox"
     shutil.copytree(SETTINGS.sandbox_dir, build_dir)
-    (build_dir / "build.sh").write_text('here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"\n'
-                                        'grep "^torch==" "$here/requirements.txt"\n'
-                                        'echo "index: $PIP_EXTRA_INDEX_URL"\nexit 3\n')
+    (build_dir / "build.sh").write_text(
+        'here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"\n'
+        'grep "^torch==" "$here/requirements.txt"\n'
+        'echo "index: $PIP_EXTRA_INDEX_URL"\nexit 3\n'
+    )
     with pytest.raises(ImageBuildError) as failed:
         ensure_image(NoImages(), build_dir, tmp_path / "cache", cuda="cu128")
     output = str(failed.value)

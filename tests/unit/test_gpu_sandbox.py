@@ -51,9 +51,20 @@ class FakeContainer:
             self.attrs["State"]["OOMKilled"] = True
             return {"StatusCode": 137}
         result = next(m["Source"] for m in self.options["mounts"] if m["Target"] == "/result")
-        write_payload(result, {"returncode": 0, "timed_out": False, "duration_s": 0.1, "oom_kills": 0, "stdout": "",
-                               "stderr": "", "output_truncated": False, "refused_files": []},
-                      {"_done.json": b'{"done": true}'})
+        write_payload(
+            result,
+            {
+                "returncode": 0,
+                "timed_out": False,
+                "duration_s": 0.1,
+                "oom_kills": 0,
+                "stdout": "",
+                "stderr": "",
+                "output_truncated": False,
+                "refused_files": [],
+            },
+            {"_done.json": b'{"done": true}'},
+        )
         return {"StatusCode": 0}
 
     def kill(self) -> None:
@@ -132,10 +143,15 @@ def slots(tmp_path: Path) -> GpuSlots:
 def spec(tmp_path: Path) -> RunSpec:
     (tmp_path / "submission").mkdir()
     (tmp_path / "probe").mkdir()
-    return RunSpec(submission_tree=tmp_path / "submission", entry="solution.py", entry_kind="module",
-                   probe_dir=tmp_path / "probe", seed=1, gpu="optional",
-                   limits=Limits(time_s=30, budgets_s={"training": 40},
-                                 gpu={"time_s": 60, "budgets_s": {"training": 90}}))
+    return RunSpec(
+        submission_tree=tmp_path / "submission",
+        entry="solution.py",
+        entry_kind="module",
+        probe_dir=tmp_path / "probe",
+        seed=1,
+        gpu="optional",
+        limits=Limits(time_s=30, budgets_s={"training": 40}, gpu={"time_s": 60, "budgets_s": {"training": 90}}),
+    )
 
 
 def gpu_backend(slots: GpuSlots, capabilities: ImageCapabilities, ending: str = "done") -> DockerBackend:
@@ -202,14 +218,22 @@ def test_the_slot_is_freed_however_the_run_ends(slots: GpuSlots, spec: RunSpec, 
 
 
 def test_a_killed_workers_slot_is_freed_and_its_container_removed(slots: GpuSlots, spec: RunSpec) -> None:
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         import sys, time
         from pathlib import Path
         from grader.sandbox.gpu import GpuSlots, parse_slots
         with GpuSlots(parse_slots("0"), Path({str(slots.lock_dir)!r})).hold():
             print("holding", flush=True)
             time.sleep(600)
-    """)], stdout=subprocess.PIPE, text=True)
+    """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "holding"
         single = GpuSlots(parse_slots("0"), slots.lock_dir, poll_s=0.05)
@@ -261,12 +285,15 @@ def test_the_result_and_the_report_say_why_a_gpu_host_graded_on_cpu(tmp_path: Pa
 
 
 def test_gpu_required_on_a_cpu_only_image_is_an_infra_error_with_the_reason(
-        required_gpu_course: Settings, slots: GpuSlots) -> None:
+    required_gpu_course: Settings, slots: GpuSlots
+) -> None:
     backend = gpu_backend(slots, CPU_IMAGE)
     verdict = Grader(required_gpu_course, backend).grade_path(_solution(required_gpu_course), "p1")
     assert verdict.result.status == "infra_error"
-    assert "this run needs a GPU, but host has a GPU but the image is CPU-only: build it with --gpu" \
+    assert (
+        "this run needs a GPU, but host has a GPU but the image is CPU-only: build it with --gpu"
         in verdict.result.message
+    )
     assert verdict.result.infra_attempts == 1  # not retried: nothing would change
     assert backend.client.created == []
 
@@ -287,13 +314,25 @@ class OutOfGpuMemory:
         return {"kind": self.kind, "isolation": "none", "gpu": GpuUse(device=self.device), "limits": {}}
 
     def run(self, spec: RunSpec) -> RunOutcome:
-        record = ('{"step": "forward", "ok": false, "values": {}, "arrays": [], "duration_s": 0.1, "error": '
-                  '{"type": "OutOfMemoryError", "message": "CUDA out of memory. Tried to allocate 2.00 GiB", '
-                  '"frames": []}}')
-        return RunOutcome(status="completed", files={"forward.json": record.encode(), "_done.json": b'{"done": true}'},
-                          stdout="", stderr="", output_truncated=False, returncode=0, duration_s=0.1,
-                          gpu=GpuUse(device=self.device, device_id="1" if self.device == "cuda" else None,
-                                     memory_fraction=0.5 if self.device == "cuda" else None))
+        record = (
+            '{"step": "forward", "ok": false, "values": {}, "arrays": [], "duration_s": 0.1, "error": '
+            '{"type": "OutOfMemoryError", "message": "CUDA out of memory. Tried to allocate 2.00 GiB", '
+            '"frames": []}}'
+        )
+        return RunOutcome(
+            status="completed",
+            files={"forward.json": record.encode(), "_done.json": b'{"done": true}'},
+            stdout="",
+            stderr="",
+            output_truncated=False,
+            returncode=0,
+            duration_s=0.1,
+            gpu=GpuUse(
+                device=self.device,
+                device_id="1" if self.device == "cuda" else None,
+                memory_fraction=0.5 if self.device == "cuda" else None,
+            ),
+        )
 
 
 def test_cuda_out_of_memory_is_reported_as_oom_with_the_grading_share(fixture_settings: Settings) -> None:
@@ -308,10 +347,13 @@ def test_the_same_error_on_cpu_is_not_a_gpu_oom(fixture_settings: Settings) -> N
     assert verdict.result.status == "graded"
 
 
-@pytest.mark.parametrize("spec_text, problem", [
-    ("all:0", "after 'all:' comes the number of gradings per GPU"),
-    ("0,a", "give GPU numbers separated by commas"),
-])
+@pytest.mark.parametrize(
+    "spec_text, problem",
+    [
+        ("all:0", "after 'all:' comes the number of gradings per GPU"),
+        ("0,a", "give GPU numbers separated by commas"),
+    ],
+)
 def test_bad_slot_settings_say_what_to_write(spec_text: str, problem: str) -> None:
     with pytest.raises(SandboxError, match=problem):
         parse_slots(spec_text)
@@ -319,11 +361,16 @@ def test_bad_slot_settings_say_what_to_write(spec_text: str, problem: str) -> No
 
 def test_all_slots_cover_every_gpu_of_the_host() -> None:
     assert parse_slots("all:2", host_devices=lambda: ["0", "1"]) == [
-        GpuSlot("0", 0, 0.5), GpuSlot("1", 0, 0.5), GpuSlot("0", 1, 0.5), GpuSlot("1", 1, 0.5)]
+        GpuSlot("0", 0, 0.5),
+        GpuSlot("1", 0, 0.5),
+        GpuSlot("0", 1, 0.5),
+        GpuSlot("1", 1, 0.5),
+    ]
 
 
-def test_check_references_on_cuda_stops_at_once_saying_why(fixture_settings: Settings,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_check_references_on_cuda_stops_at_once_saying_why(
+    fixture_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from typer.testing import CliRunner
 
     from grader.entrypoints.cli import app
@@ -335,8 +382,9 @@ def test_check_references_on_cuda_stops_at_once_saying_why(fixture_settings: Set
     assert "--device cuda, but the local sandbox passes no GPU" in ran.output
 
 
-def test_a_gpu_worker_whose_image_is_cpu_only_does_not_start(fixture_settings: Settings, slots: GpuSlots,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_gpu_worker_whose_image_is_cpu_only_does_not_start(
+    fixture_settings: Settings, slots: GpuSlots, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from typer.testing import CliRunner
 
     from grader.entrypoints.cli import app

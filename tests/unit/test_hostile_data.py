@@ -65,18 +65,20 @@ def unreadable_reason(data: ProbeData, name: str = "s") -> str:
     with pytest.raises(StepUnavailable) as raised:
         data.step(name)
     assert raised.value.reason.startswith(UNREADABLE), raised.value.reason
-    return raised.value.reason[len(UNREADABLE):]
+    return raised.value.reason[len(UNREADABLE) :]
 
 
 def deep_record(depth: int) -> bytes:
-    return b'{"step": "s", "ok": true, "values": {"x": ' + b"[" * depth + b"]" * depth + b'}}'
+    return b'{"step": "s", "ok": true, "values": {"x": ' + b"[" * depth + b"]" * depth + b"}}"
 
 
 def bomb_npz(expanded_bytes: int) -> bytes:
     """One deflated member that expands ~1000x: an array header declaring `expanded_bytes` of float64, then zeros."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive, \
-            archive.open("m.npy", "w", force_zip64=True) as member:
+    with (
+        zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive,
+        archive.open("m.npy", "w", force_zip64=True) as member,
+    ):
         member.write(npy((expanded_bytes // 8,)))
         zeros = bytes(MB)
         for _ in range(expanded_bytes // MB):
@@ -96,11 +98,13 @@ def hostile_files() -> dict[str, bytes]:
     return {
         "deep.json": deep_record(100_000).replace(b'"s"', b'"deep"'),
         "inf.json": record("inf").replace(b"0.1}", b"1e400}"),
-        "bigint.json": record("bigint", duration_s=10 ** 4000),
-        "shape.json": record("shape", arrays=["m"]), "shape.npz": zipped({"m.npy": npy((10 ** 12,))}),
+        "bigint.json": record("bigint", duration_s=10**4000),
+        "shape.json": record("shape", arrays=["m"]),
+        "shape.npz": zipped({"m.npy": npy((10**12,))}),
         "many.json": record("many", arrays=[f"a{index}" for index in range(30_000)]),
         "many.npz": many_members_npz(30_000),
-        "bomb.json": record("bomb", arrays=["m"]), "bomb.npz": bomb_npz(1100 * MB),
+        "bomb.json": record("bomb", arrays=["m"]),
+        "bomb.npz": bomb_npz(1100 * MB),
     }
 
 
@@ -108,24 +112,48 @@ def test_a_record_nested_100000_deep_is_a_failed_step():
     assert "nested deeper" in unreadable_reason(ProbeData.from_files({"s.json": deep_record(100_000)}))
 
 
-@pytest.mark.parametrize("raw", [record().replace(b"0.1}", b"1e400}"), record(duration_s=10 ** 4000),
-                                 record().replace(b"0.1}", b"NaN}"),
-                                 record(duration_s=-1), record(duration_s="1"), record(duration_s=True)])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        record().replace(b"0.1}", b"1e400}"),
+        record(duration_s=10**4000),
+        record().replace(b"0.1}", b"NaN}"),
+        record(duration_s=-1),
+        record(duration_s="1"),
+        record(duration_s=True),
+    ],
+)
 def test_a_duration_that_is_not_a_finite_number_is_a_failed_step(raw):
     assert "duration_s" in unreadable_reason(ProbeData.from_files({"s.json": raw}))
 
 
-@pytest.mark.parametrize("fields, field", [({"ok": "true"}, "ok"), ({"ok": 1}, "ok"), ({"values": [1]}, "values"),
-                                           ({"values": "x"}, "values"), ({"arrays": "m"}, "arrays"),
-                                           ({"arrays": [1]}, "arrays"), ({"error": "boom"}, "error"),
-                                           ({"step": 5}, "step")])
+@pytest.mark.parametrize(
+    "fields, field",
+    [
+        ({"ok": "true"}, "ok"),
+        ({"ok": 1}, "ok"),
+        ({"values": [1]}, "values"),
+        ({"values": "x"}, "values"),
+        ({"arrays": "m"}, "arrays"),
+        ({"arrays": [1]}, "arrays"),
+        ({"error": "boom"}, "error"),
+        ({"step": 5}, "step"),
+    ],
+)
 def test_fields_of_the_wrong_type_are_a_failed_step(fields, field):
     assert field in unreadable_reason(ProbeData.from_files({"s.json": record(**fields)}))
 
 
-@pytest.mark.parametrize("raw, reason", [(b"[]", "not a JSON object"), (b"\xff{}", "UTF-8"), (b'{"step": ', "JSON"),
-                                         (b'{"step": "s", "x": "' + b"a" * (9 * MB) + b'"}', "larger than"),
-                                         (b'{"step": "s", "x": 1' + b"0" * 5000 + b"}", "digits")])
+@pytest.mark.parametrize(
+    "raw, reason",
+    [
+        (b"[]", "not a JSON object"),
+        (b"\xff{}", "UTF-8"),
+        (b'{"step": ', "JSON"),
+        (b'{"step": "s", "x": "' + b"a" * (9 * MB) + b'"}', "larger than"),
+        (b'{"step": "s", "x": 1' + b"0" * 5000 + b"}", "digits"),
+    ],
+)
 def test_bytes_that_are_not_a_record_are_a_failed_step(raw, reason):
     assert reason in unreadable_reason(ProbeData.from_files({"s.json": raw}))
 
@@ -141,13 +169,13 @@ def test_a_forged_error_is_described_without_crashing():
     data = ProbeData.from_files({"s.json": record(ok=False, error=error)})
     with pytest.raises(StepUnavailable, match="your code raised"):
         data.step("s")
-    odd_frames = {"type": "E\ud800", "message": "m" * 10_000, "frames": [{"file": "\ud800", "line": 10 ** 5000}]}
+    odd_frames = {"type": "E\ud800", "message": "m" * 10_000, "frames": [{"file": "\ud800", "line": 10**5000}]}
     line = format_step_error(odd_frames)
     assert "\ud800" not in line and len(line) < 1000
 
 
 def test_an_array_with_a_huge_declared_shape_is_refused_before_allocating():
-    data = ProbeData.from_files({"s.json": record(arrays=["m"]), "s.npz": zipped({"m.npy": npy((10 ** 12,))})})
+    data = ProbeData.from_files({"s.json": record(arrays=["m"]), "s.npz": zipped({"m.npy": npy((10**12,))})})
     assert "too large" in unreadable_reason(data)
 
 
@@ -181,8 +209,9 @@ def test_honest_arrays_are_read_stored_or_compressed_and_cannot_be_changed_by_a_
     for compression in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         buffer = io.BytesIO()
         np.save(buffer, np.arange(300_000, dtype=np.float64).reshape(1000, 300))
-        data = ProbeData.from_files({"s.json": record(arrays=["m"]), "s.npz": zipped({"m.npy": buffer.getvalue()},
-                                                                                     compression)})
+        data = ProbeData.from_files(
+            {"s.json": record(arrays=["m"]), "s.npz": zipped({"m.npy": buffer.getvalue()}, compression)}
+        )
         array = data.step("s").array("m")
         assert array.shape == (1000, 300) and array[999, 299] == 299_999 and not array.flags.writeable
 
@@ -231,8 +260,9 @@ def _raises(error: BaseException):
     return raising
 
 
-@pytest.mark.parametrize("action", [_recurse, _raises(MemoryError()), lambda: math.exp(1000),
-                                    _raises(type("Odd", (BaseException,), {})())])
+@pytest.mark.parametrize(
+    "action", [_recurse, _raises(MemoryError()), lambda: math.exp(1000), _raises(type("Odd", (BaseException,), {})())]
+)
 def test_a_check_that_raises_anything_fails_only_itself_with_a_generic_message(action):
     outcome = run_check("c", lambda _data: action(), ProbeData.from_files({}))
     assert not outcome.passed and outcome.student_message == GENERIC and outcome.detail
@@ -293,9 +323,12 @@ MARKUP = "[bold]x[/red] [link=https://evil.example]click[/link] :smile: \x1b[2J"
 
 def test_student_text_is_printed_literally_and_never_crashes_the_report():
     result = GradeResult(
-        assignment="p1", status="error", message=f"{MARKUP} \ud800",
+        assignment="p1",
+        status="error",
+        message=f"{MARKUP} \ud800",
         criteria=[CriterionResult(id="a", title="A [x]", points=0, max_points=5, feedback=f"[/red]{MARKUP}\ud800")],
-        notebook_cells=[NotebookCell(index=2, status="error", message=f"[/]{MARKUP}\udfff")])
+        notebook_cells=[NotebookCell(index=2, status="error", message=f"[/]{MARKUP}\udfff")],
+    )
     explain = {"c": CheckOutcome("c", False, detail=f"[/red] {MARKUP} \ud800")}
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", newline="")
     render_report(result, Console(file=out, width=300, color_system=None), title="[red]name[/", explain=explain)
@@ -326,8 +359,8 @@ def test_a_zip_name_flagged_utf8_that_is_not_utf8_is_rejected(tmp_path):
     raw = bytearray(zipped({"solution.py": b"x = 1\n", "badXname.txt": b"x"}))
     local, central = raw.find(b"badXname.txt"), raw.rfind(b"badXname.txt")
     for name_at, flags_at in ((local, local - 30 + 6), (central, central - 46 + 8)):  # header sizes of the zip format
-        raw[name_at:name_at + 12] = b"bad\xffname.txt"
-        raw[flags_at:flags_at + 2] = struct.pack("<H", struct.unpack("<H", raw[flags_at:flags_at + 2])[0] | 0x800)
+        raw[name_at : name_at + 12] = b"bad\xffname.txt"
+        raw[flags_at : flags_at + 2] = struct.pack("<H", struct.unpack("<H", raw[flags_at : flags_at + 2])[0] | 0x800)
     with pytest.raises(Rejected, match="a file name in the zip is not valid UTF-8"):
         _accept_zip(tmp_path, raw)
 
@@ -346,14 +379,22 @@ def test_a_zip_member_with_corrupt_compressed_data_is_rejected(tmp_path):
 def _patched(raw: bytes, name: bytes, field_offset: int, value: bytes) -> bytes:
     """`raw` with a field of the central-directory entry of `name` (46 bytes of fixed header before the name) set."""
     at = raw.rfind(name) - 46 + field_offset
-    return raw[:at] + value + raw[at + len(value):]
+    return raw[:at] + value + raw[at + len(value) :]
 
 
-@pytest.mark.parametrize("raw, message", [
-    (_patched(zipped({"solution.py": b"x = 1\n", "notes.txt": b"x"}), b"notes.txt", 6, b"\xff\x00"),
-     "cannot be read"),  # needs a zip version newer than zipfile knows: NotImplementedError
-    (zipped({"solution.py": b"x = 1\n", "Q.txt": b"x"}).replace(b"Q.txt", b"\0.txt"), "NUL"),  # zipfile cuts it to ""
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (
+            _patched(zipped({"solution.py": b"x = 1\n", "notes.txt": b"x"}), b"notes.txt", 6, b"\xff\x00"),
+            "cannot be read",
+        ),  # needs a zip version newer than zipfile knows: NotImplementedError
+        (
+            zipped({"solution.py": b"x = 1\n", "Q.txt": b"x"}).replace(b"Q.txt", b"\0.txt"),
+            "NUL",
+        ),  # zipfile cuts it to ""
+    ],
+)
 def test_a_zip_that_zipfile_chokes_on_is_rejected(tmp_path, raw, message):
     with pytest.raises(Rejected, match=message):
         _accept_zip(tmp_path, raw)

@@ -26,13 +26,14 @@ def make_zip(path: Path, members: dict[str, bytes | str], *, symlink: str | None
             archive.writestr(name, content)
         if symlink:
             info = zipfile.ZipInfo(symlink)
-            info.external_attr = (0o120777 << 16)
+            info.external_attr = 0o120777 << 16
             archive.writestr(info, "/etc/passwd")
     return path
 
 
-def run_accept(tmp_path: Path, source: Path, name: str | None = None, assignment: Assignment = ASSIGNMENT,
-               caps: IntakeCaps = CAPS):
+def run_accept(
+    tmp_path: Path, source: Path, name: str | None = None, assignment: Assignment = ASSIGNMENT, caps: IntakeCaps = CAPS
+):
     tree = tmp_path / "tree"
     tree.mkdir(exist_ok=True)
     return accept(source, name or source.name, assignment, caps, tree), tree
@@ -59,8 +60,10 @@ def test_identical_bytes_give_identical_sha256(tmp_path):
     second.write_text(SOLUTION)
     (tmp_path / "t1").mkdir()
     (tmp_path / "t2").mkdir()
-    assert accept(first, "a.py", ASSIGNMENT, CAPS, tmp_path / "t1").sha256 == \
-        accept(second, "b.py", ASSIGNMENT, CAPS, tmp_path / "t2").sha256
+    assert (
+        accept(first, "a.py", ASSIGNMENT, CAPS, tmp_path / "t1").sha256
+        == accept(second, "b.py", ASSIGNMENT, CAPS, tmp_path / "t2").sha256
+    )
 
 
 @pytest.mark.parametrize("name", ["../evil.py", "project/../../evil.py"])
@@ -165,9 +168,19 @@ def test_notebook_that_is_not_json_is_rejected(tmp_path):
 
 
 def test_old_v3_notebook_is_converted_and_accepted(tmp_path):
-    v3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {"name": ""},
-          "worksheets": [{"cells": [{"cell_type": "code", "input": SOLUTION, "language": "python", "outputs": [],
-                                     "metadata": {}}], "metadata": {}}]}
+    v3 = {
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "metadata": {"name": ""},
+        "worksheets": [
+            {
+                "cells": [
+                    {"cell_type": "code", "input": SOLUTION, "language": "python", "outputs": [], "metadata": {}}
+                ],
+                "metadata": {},
+            }
+        ],
+    }
     source = tmp_path / "old.ipynb"
     source.write_text(json.dumps(v3))
     accepted, tree = run_accept(tmp_path, source)

@@ -51,8 +51,14 @@ def round_trip(channel, value):
 
 
 def test_plain_values_cross_by_value_with_their_exact_types(channel):
-    value = {"a": [1, 2.5, None, True, "s"], "t": (1, "x"), 3: b"\x00\x01", "big": 2**70, "nan": float("inf"),
-             "path": PurePosixPath("/tmp/x")}
+    value = {
+        "a": [1, 2.5, None, True, "s"],
+        "t": (1, "x"),
+        3: b"\x00\x01",
+        "big": 2**70,
+        "nan": float("inf"),
+        "path": PurePosixPath("/tmp/x"),
+    }
     decoded, kept = round_trip(channel, value)
     assert decoded == {**value, "path": Path("/tmp/x")} and kept == []
     assert type(decoded["t"]) is tuple and type(decoded[3]) is bytes
@@ -76,15 +82,18 @@ def test_arrays_and_tensors_cross_with_dtype_and_shape(channel):
     assert torch.equal(decoded[1], tensor) and decoded[2].dtype == np.float32
 
 
-@pytest.mark.parametrize("bad, reason", [
-    ({"$": "array", "b": 0, "dtype": "|O", "shape": [1]}, "dtype"),
-    ({"$": "array", "b": 0, "dtype": "<f4", "shape": [1000]}, "does not match"),
-    ({"$": "array", "b": 0, "dtype": "<f4", "shape": [10**6, 10**6]}, "more than"),
-    ({"$": "array", "b": 7, "dtype": "<f4", "shape": [1]}, "no buffer"),
-    ({"$": "dict", "k": [[1]], "v": [1]}, "hashable"),
-    ({"$": "bigint", "v": "9" * 5000}, "too large"),
-    ({"$": "eval", "v": "os.system('x')"}, "unknown"),
-])
+@pytest.mark.parametrize(
+    "bad, reason",
+    [
+        ({"$": "array", "b": 0, "dtype": "|O", "shape": [1]}, "dtype"),
+        ({"$": "array", "b": 0, "dtype": "<f4", "shape": [1000]}, "does not match"),
+        ({"$": "array", "b": 0, "dtype": "<f4", "shape": [10**6, 10**6]}, "more than"),
+        ({"$": "array", "b": 7, "dtype": "<f4", "shape": [1]}, "no buffer"),
+        ({"$": "dict", "k": [[1]], "v": [1]}, "hashable"),
+        ({"$": "bigint", "v": "9" * 5000}, "too large"),
+        ({"$": "eval", "v": "os.system('x')"}, "unknown"),
+    ],
+)
 def test_the_decoder_refuses_malformed_data_with_a_reason(channel, bad, reason):
     with pytest.raises(channel.ChannelError, match=reason):
         channel.Decoder([b"\x00" * 4], lambda ref: None).decode(bad)
@@ -125,8 +134,15 @@ def payload_of(header: dict, files: dict[str, bytes]) -> bytes:
     return PAYLOAD_MAGIC + PAYLOAD_SIZE.pack(len(encoded)) + encoded + b"".join(files.values())
 
 
-RUN_HEADER = {"returncode": 0, "timed_out": False, "duration_s": 1.0, "oom_kills": 0, "stdout": "",
-              "stderr": "", "output_truncated": False}
+RUN_HEADER = {
+    "returncode": 0,
+    "timed_out": False,
+    "duration_s": 1.0,
+    "oom_kills": 0,
+    "stdout": "",
+    "stderr": "",
+    "output_truncated": False,
+}
 
 
 def test_printing_or_raising_memory_error_is_not_an_oom():
@@ -145,7 +161,7 @@ def test_a_payload_is_read_only_from_its_start():
     assert parse_payload(carrying, killed_for_time=False, oom_killed=False, gpu=False).files["x.json"] == inner
 
 
-PROBE = '''
+PROBE = """
 import time
 import grader_probe as gp
 
@@ -183,9 +199,9 @@ with gp.step("timing", timeout_s=10) as s:
     solution.nap()
     s.emit("elapsed_s", time.perf_counter() - started)
 gp.done()
-'''
+"""
 
-STUDENT = '''
+STUDENT = """
 import atexit, os, sys, threading, time
 
 def crash():
@@ -228,7 +244,7 @@ def forge():
 
 atexit.register(forge)
 threading.Thread(target=lambda: time.sleep(1000), daemon=False).start()
-'''
+"""
 
 
 def run_probe(tmp_path: Path, probe: str, student: str):
@@ -236,8 +252,14 @@ def run_probe(tmp_path: Path, probe: str, student: str):
     (tmp_path / "probe" / "probe.py").write_text(probe)
     (tmp_path / "submission").mkdir()
     (tmp_path / "submission" / "solution.py").write_text(textwrap.dedent(student))
-    spec = RunSpec(submission_tree=tmp_path / "submission", entry="solution.py", entry_kind="module",
-                   probe_dir=tmp_path / "probe", limits=Limits(time_s=60), seed=1)
+    spec = RunSpec(
+        submission_tree=tmp_path / "submission",
+        entry="solution.py",
+        entry_kind="module",
+        probe_dir=tmp_path / "probe",
+        limits=Limits(time_s=60),
+        seed=1,
+    )
     return LocalBackend(use_bwrap=False).run(spec)
 
 
@@ -288,17 +310,26 @@ def test_a_notebooks_cell_report_survives_a_whole_run_timeout_and_its_tracebacks
     import nbformat
 
     notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell("def value():\n    return 42\n"),
-                      nbformat.v4.new_code_cell("raise KeyError('scratch')"),
-                      nbformat.v4.new_code_cell("def hang():\n    while True:\n        pass\n")]
+    notebook.cells = [
+        nbformat.v4.new_code_cell("def value():\n    return 42\n"),
+        nbformat.v4.new_code_cell("raise KeyError('scratch')"),
+        nbformat.v4.new_code_cell("def hang():\n    while True:\n        pass\n"),
+    ]
     (tmp_path / "probe").mkdir()
     (tmp_path / "probe" / "probe.py").write_text(
         "import grader_probe as gp\nsolution = gp.load_solution()\nwith gp.step('hangs') as s:\n"
-        "    solution.hang()\ngp.done()\n")
+        "    solution.hang()\ngp.done()\n"
+    )
     (tmp_path / "submission").mkdir()
     nbformat.write(notebook, str(tmp_path / "submission" / "solution.ipynb"))
-    spec = RunSpec(submission_tree=tmp_path / "submission", entry="solution.ipynb", entry_kind="notebook",
-                   probe_dir=tmp_path / "probe", limits=Limits(time_s=20, cell_timeout_s=5), seed=1)
+    spec = RunSpec(
+        submission_tree=tmp_path / "submission",
+        entry="solution.ipynb",
+        entry_kind="notebook",
+        probe_dir=tmp_path / "probe",
+        limits=Limits(time_s=20, cell_timeout_s=5),
+        seed=1,
+    )
     outcome = LocalBackend(use_bwrap=False).run(spec)
     assert outcome.status == "timeout"
     cells = json.loads(outcome.files["_notebook.json"])["cells"]
@@ -307,17 +338,24 @@ def test_a_notebooks_cell_report_survives_a_whole_run_timeout_and_its_tracebacks
 
 
 def test_the_runtime_modules_import_nothing_outside_the_standard_library_at_start():
-    code = ("import sys; sys.path.insert(0, %r); import grader_channel, grader_records, grader_student; "
-            "print(sorted(m for m in ('numpy', 'torch') if m in sys.modules))" % str(RUNTIME_DIR))
-    assert subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True,
-                          check=True).stdout.strip() == "[]"
+    code = (
+        "import sys; sys.path.insert(0, %r); import grader_channel, grader_records, grader_student; "
+        "print(sorted(m for m in ('numpy', 'torch') if m in sys.modules))" % str(RUNTIME_DIR)
+    )
+    assert (
+        subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+        == "[]"
+    )
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/autogroup"), reason="kernel without autogroup scheduling")
 def test_a_run_in_a_session_of_its_own_keeps_the_lower_priority_it_was_started_with():
     """Under autogroup scheduling a new session competes at nice 0 whatever its own nice value; the runner carries it."""
-    code = ("import os; os.setsid(); from grader.sandbox.runtime.runner import keep_priority; keep_priority(); "
-            "print(open('/proc/self/autogroup').read())")
-    started = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                             preexec_fn=lambda: os.nice(7))
+    code = (
+        "import os; os.setsid(); from grader.sandbox.runtime.runner import keep_priority; keep_priority(); "
+        "print(open('/proc/self/autogroup').read())"
+    )
+    started = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, preexec_fn=lambda: os.nice(7)
+    )
     assert started.stdout.split()[-1] == "7", started.stdout

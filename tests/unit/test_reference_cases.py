@@ -11,14 +11,17 @@ def test_each_alternative_is_one_case_per_grading_seed(fixture_settings, tmp_pat
     alternatives = [case for case in cases if case.name.startswith("alternative:")]
     assert len(ALTERNATIVE_GRADING_SEEDS) >= 3
     assert [(case.name, case.seed) for case in alternatives] == [
-        (f"alternative:statistics_module@seed{seed}", seed) for seed in ALTERNATIVE_GRADING_SEEDS]
+        (f"alternative:statistics_module@seed{seed}", seed) for seed in ALTERNATIVE_GRADING_SEEDS
+    ]
     assert {case.source for case in alternatives} == {
-        fixture_settings.references_dir / "p1" / "alternatives" / "statistics_module"}
+        fixture_settings.references_dir / "p1" / "alternatives" / "statistics_module"
+    }
 
 
 def test_reference_starter_and_mutants_run_once_on_the_default_seed(fixture_settings, tmp_path):
-    cases = [case for case in reference_cases(fixture_settings, "p1", tmp_path)
-             if not case.name.startswith("alternative:")]
+    cases = [
+        case for case in reference_cases(fixture_settings, "p1", tmp_path) if not case.name.startswith("alternative:")
+    ]
     assert sorted(case.name for case in cases) == ["mutant:add_off", "mutant:mean_off", "reference", "starter"]
     assert all(case.seed is None for case in cases)
 
@@ -28,5 +31,6 @@ def test_each_seed_gets_a_grader_with_that_seed_on_the_same_backend(fixture_sett
     graders = graders_by_seed(grader, reference_cases(fixture_settings, "p1", tmp_path))
     assert graders[None] is grader
     assert {seed: graders[seed].settings.grading_seed for seed in ALTERNATIVE_GRADING_SEEDS} == {
-        seed: seed for seed in ALTERNATIVE_GRADING_SEEDS}
+        seed: seed for seed in ALTERNATIVE_GRADING_SEEDS
+    }
     assert all(graders[seed].backend is grader.backend for seed in ALTERNATIVE_GRADING_SEEDS)

@@ -18,8 +18,9 @@ NO_SECRETS = Redactor(())
 
 
 def step_file(name: str, ok: bool = True, values=None, arrays=(), error=None) -> bytes:
-    return json.dumps({"step": name, "ok": ok, "values": values or {}, "arrays": list(arrays), "error": error,
-                       "duration_s": 0.1}).encode()
+    return json.dumps(
+        {"step": name, "ok": ok, "values": values or {}, "arrays": list(arrays), "error": error, "duration_s": 0.1}
+    ).encode()
 
 
 def npz(**arrays) -> bytes:
@@ -30,8 +31,14 @@ def npz(**arrays) -> bytes:
 
 def rubric(**overrides) -> Rubric:
     criteria = [
-        {"id": "a", "title": "A", "points": 10, "checks": ["c1", "c2"], "scoring": "proportional",
-         "feedback": {"pass": "good", "fail": "A is wrong"}},
+        {
+            "id": "a",
+            "title": "A",
+            "points": 10,
+            "checks": ["c1", "c2"],
+            "scoring": "proportional",
+            "feedback": {"pass": "good", "fail": "A is wrong"},
+        },
         {"id": "b", "title": "B", "points": 6, "checks": ["c3"], "feedback": {"pass": "ok", "fail": "B is wrong"}},
         {"id": "oral", "title": "Oral", "points": 4, "manual": True},
     ]
@@ -39,8 +46,9 @@ def rubric(**overrides) -> Rubric:
 
 
 def test_probe_data_reads_values_and_arrays():
-    data = ProbeData.from_files({"s.json": step_file("s", values={"x": 3}, arrays=["m"]), "s.npz": npz(m=np.eye(2)),
-                                 "_done.json": b"{}"})
+    data = ProbeData.from_files(
+        {"s.json": step_file("s", values={"x": 3}, arrays=["m"]), "s.npz": npz(m=np.eye(2)), "_done.json": b"{}"}
+    )
     assert data.finished
     assert data.step("s").value("x") == 3
     assert np.array_equal(data.step("s").array("m"), np.eye(2))
@@ -54,8 +62,11 @@ def test_object_arrays_are_never_unpickled():
 
 
 def test_failed_step_explains_the_students_file_and_line():
-    error = {"type": "ValueError", "message": "bad token", "frames": [{"file": "solution.py", "line": 12,
-                                                                      "function": "encode"}]}
+    error = {
+        "type": "ValueError",
+        "message": "bad token",
+        "frames": [{"file": "solution.py", "line": 12, "function": "encode"}],
+    }
     data = ProbeData.from_files({"s.json": step_file("s", ok=False, error=error)})
     with pytest.raises(StepUnavailable, match=r"ValueError at solution.py:12 in encode: bad token"):
         data.step("s")
@@ -87,8 +98,11 @@ def test_check_outcomes_separate_student_hint_from_instructor_detail():
 
 
 def test_proportional_and_all_or_nothing_scoring():
-    outcomes = {"c1": CheckOutcome("c1", True), "c2": CheckOutcome("c2", False, student_message="hint"),
-                "c3": CheckOutcome("c3", True)}
+    outcomes = {
+        "c1": CheckOutcome("c1", True),
+        "c2": CheckOutcome("c2", False, student_message="hint"),
+        "c3": CheckOutcome("c3", True),
+    }
     criteria = {c.id: c for c in score(rubric(), outcomes, NO_SECRETS)}
     assert criteria["a"].points == 5 and "1 of 2 checks passed" in criteria["a"].feedback
     assert "hint" in criteria["a"].feedback
@@ -97,8 +111,9 @@ def test_proportional_and_all_or_nothing_scoring():
 
 
 def test_a_check_missing_from_the_judge_fails_its_criterion():
-    criteria = {c.id: c for c in score(rubric(), {"c1": CheckOutcome("c1", True), "c2": CheckOutcome("c2", True)},
-                                       NO_SECRETS)}
+    criteria = {
+        c.id: c for c in score(rubric(), {"c1": CheckOutcome("c1", True), "c2": CheckOutcome("c2", True)}, NO_SECRETS)
+    }
     assert criteria["b"].points == 0
 
 
@@ -120,8 +135,14 @@ def test_one_crash_behind_several_criteria_is_quoted_once_and_pointed_to_after()
 
 
 def test_a_crash_first_quoted_in_a_later_shown_criterion_is_quoted_again_where_it_is_seen_now():
-    hidden_first = rubric().model_copy(update={"criteria": [
-        rubric().criteria[0].model_copy(update={"visibility": "after_deadline"}), *rubric().criteria[1:]]})
+    hidden_first = rubric().model_copy(
+        update={
+            "criteria": [
+                rubric().criteria[0].model_copy(update={"visibility": "after_deadline"}),
+                *rubric().criteria[1:],
+            ]
+        }
+    )
     outcomes = {check_id: CheckOutcome(check_id, False, student_message=CRASH) for check_id in ("c1", "c2", "c3")}
     criteria = {c.id: c for c in score(hidden_first, outcomes, NO_SECRETS)}
     assert CRASH in criteria["a"].feedback and CRASH in criteria["b"].feedback
@@ -129,8 +150,9 @@ def test_a_crash_first_quoted_in_a_later_shown_criterion_is_quoted_again_where_i
 
 def test_rubric_points_must_sum_to_20():
     with pytest.raises(ValidationError, match="sum to 19"):
-        Rubric.model_validate({"assignment": "p1", "criteria": [
-            {"id": "a", "title": "A", "points": 19, "checks": ["c"]}]})
+        Rubric.model_validate(
+            {"assignment": "p1", "criteria": [{"id": "a", "title": "A", "points": 19, "checks": ["c"]}]}
+        )
 
 
 def test_rubric_criterion_needs_checks_or_manual():
@@ -144,7 +166,8 @@ def test_a_judge_may_use_dataclasses_with_postponed_annotations(tmp_path):
     (tmp_path / "judge.py").write_text(
         "from __future__ import annotations\nfrom dataclasses import dataclass\nfrom grader.judge import check\n\n"
         "@dataclass\nclass Gold:\n    source: str\n    start: int\n\n@check('gold')\ndef gold(probe):\n"
-        "    assert Gold('a', 1).start == 1\n")
+        "    assert Gold('a', 1).start == 1\n"
+    )
     judge = load_judge(tmp_path)
     assert judge.run(ProbeData.from_files({}))["gold"].passed
 
@@ -155,6 +178,10 @@ def test_a_passing_check_may_leave_a_note_in_the_feedback():
         return "python -m pytest exited with code 0 after 3.2 s"
 
     outcome = run_check("ran", ran, ProbeData.from_files({}))
-    criteria = {c.id: c for c in score(rubric(), {"c1": outcome, "c2": CheckOutcome("c2", True),
-                                                  "c3": CheckOutcome("c3", True)}, NO_SECRETS)}
+    criteria = {
+        c.id: c
+        for c in score(
+            rubric(), {"c1": outcome, "c2": CheckOutcome("c2", True), "c3": CheckOutcome("c3", True)}, NO_SECRETS
+        )
+    }
     assert outcome.passed and criteria["a"].feedback == "good\n- python -m pytest exited with code 0 after 3.2 s"

@@ -93,11 +93,14 @@ def test_plagiarism_reads_the_same_project_as_a_folder_as_intake_does(tmp_path):
 
 def test_batch_unpacks_an_lms_export_so_intake_reads_each_student_as_from_their_own_zip(tmp_path):
     moodle = "P1 submissions/Ada Lovelace_1001_assignsubmission_file_/"
-    export = write_zip(tmp_path / "export.zip", {
-        **{moodle + name: content for name, content in TRICKY.items() if not name.startswith("__MACOSX")},
-        "__MACOSX/P1 submissions/._Ada Lovelace_1001_assignsubmission_file_": b"\x00\x05\x16\x07\xff",
-        "P1 submissions/.DS_Store": b"\x00\x00\x00\x01Bud1\xff",
-    })
+    export = write_zip(
+        tmp_path / "export.zip",
+        {
+            **{moodle + name: content for name, content in TRICKY.items() if not name.startswith("__MACOSX")},
+            "__MACOSX/P1 submissions/._Ada Lovelace_1001_assignsubmission_file_": b"\x00\x05\x16\x07\xff",
+            "P1 submissions/.DS_Store": b"\x00\x00\x00\x01Bud1\xff",
+        },
+    )
     direct = intake_tree(write_zip(tmp_path / "tricky.zip", TRICKY), tmp_path, "zip")
 
     [entry] = discover(export, tmp_path / "work", 10**7)
@@ -109,10 +112,13 @@ def test_batch_unpacks_an_lms_export_so_intake_reads_each_student_as_from_their_
     assert skipped == [] and {file.path: file.code for file in submitted.files} == code_in_tree(graded)
 
 
-@pytest.mark.parametrize("name, content", [
-    ("project/helpers.py", "name = 'café'\n".encode("latin-1")),
-    ("project/README.md", "résumé\n".encode("latin-1")),
-])
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("project/helpers.py", "name = 'café'\n".encode("latin-1")),
+        ("project/README.md", "résumé\n".encode("latin-1")),
+    ],
+)
 def test_a_submission_intake_refuses_is_skipped_by_plagiarism_with_intakes_reason(tmp_path, name, content):
     (tmp_path / "cohort").mkdir()
     source = write_zip(tmp_path / "cohort" / "tricky.zip", {**TRICKY, name: content})

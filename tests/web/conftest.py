@@ -52,8 +52,14 @@ def course_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path, course_dir: Path, database_url: str) -> Settings:
-    return Settings(course_dir=course_dir, data_dir=tmp_path / "data", database_url=database_url, sandbox="local",
-                    workers=2, max_upload_bytes=256 * 1024)
+    return Settings(
+        course_dir=course_dir,
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        sandbox="local",
+        workers=2,
+        max_upload_bytes=256 * 1024,
+    )
 
 
 @pytest.fixture
@@ -68,8 +74,9 @@ def session_factory(settings: Settings):
 @pytest.fixture
 def web_options(request) -> WebOptions:
     """Overridable per test with `@pytest.mark.parametrize("web_options", [{...}], indirect=True)`."""
-    return WebOptions(uploads_per_window=3, upload_window=timedelta(minutes=10), status_poll_ms=300,
-                      **getattr(request, "param", {}))
+    return WebOptions(
+        uploads_per_window=3, upload_window=timedelta(minutes=10), status_poll_ms=300, **getattr(request, "param", {})
+    )
 
 
 @pytest.fixture
@@ -139,19 +146,32 @@ def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
     """Sign `client` in; returns the session's CSRF token."""
     client.cookies.clear()
     form = client.get("/login")
-    response = client.post("/login", data={"email": email, "password": password, "csrf_token": csrf_from(form.text)},
-                           follow_redirects=False)
+    response = client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": csrf_from(form.text)},
+        follow_redirects=False,
+    )
     assert response.status_code == 303, response.text
     return csrf_from(client.get("/account").text)
 
 
-def upload(client: TestClient, csrf: str, solution: str, assignment_id: str = "p1", name: str = "solution.py",
-           confirm: bool = True):
+def upload(
+    client: TestClient,
+    csrf: str,
+    solution: str,
+    assignment_id: str = "p1",
+    name: str = "solution.py",
+    confirm: bool = True,
+):
     """As the page's form sends it; `confirm` ticks the box a late or replacing upload asks for."""
     content = (SOLUTIONS / solution).read_bytes()
     fields = {"csrf_token": csrf, **({"confirm_upload": "yes"} if confirm else {})}
-    return client.post(f"/assignments/{assignment_id}/submissions", data=fields,
-                       files={"file": (name, content, "text/x-python")}, follow_redirects=False)
+    return client.post(
+        f"/assignments/{assignment_id}/submissions",
+        data=fields,
+        files={"file": (name, content, "text/x-python")},
+        follow_redirects=False,
+    )
 
 
 def submission_id_of(response) -> int:

@@ -19,16 +19,22 @@ from grader.web.security import hash_password
 from grader.web.throttle import ThrottlePolicy
 from tests.web.conftest import PASSWORD, csrf_from, set_password_hash, sign_in
 
-TIGHT = WebOptions(uploads_per_window=3, upload_window=timedelta(minutes=10), status_poll_ms=300,
-                   sign_in=ThrottlePolicy(free_failures_per_account=5, free_failures_per_address=8,
-                                          first_wait=timedelta(seconds=30)))
+TIGHT = WebOptions(
+    uploads_per_window=3,
+    upload_window=timedelta(minutes=10),
+    status_poll_ms=300,
+    sign_in=ThrottlePolicy(free_failures_per_account=5, free_failures_per_address=8, first_wait=timedelta(seconds=30)),
+)
 
 
 def _try_sign_in(client: TestClient, email: str, password: str):
     client.cookies.clear()
     form = client.get("/login")
-    return client.post("/login", data={"email": email, "password": password, "csrf_token": csrf_from(form.text)},
-                       follow_redirects=False)
+    return client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": csrf_from(form.text)},
+        follow_redirects=False,
+    )
 
 
 def _api_token(client: TestClient, csrf: str) -> str:
@@ -88,8 +94,11 @@ def test_reinvite_ends_open_sessions_and_revokes_api_tokens(client, people, sett
     csrf = sign_in(client, people["alice"].email)
     token = _api_token(client, csrf)
     assert client.get("/api/assignments", headers={"Authorization": f"Bearer {token}"}).status_code == 200
-    env = {"GRADER_DATA_DIR": str(settings.data_dir), "GRADER_DATABASE_URL": settings.effective_database_url,
-           "GRADER_COURSE_DIR": str(settings.course_dir)}
+    env = {
+        "GRADER_DATA_DIR": str(settings.data_dir),
+        "GRADER_DATABASE_URL": settings.effective_database_url,
+        "GRADER_COURSE_DIR": str(settings.course_dir),
+    }
     result = CliRunner().invoke(admin, ["reinvite", people["alice"].email], env=env)
     assert result.exit_code == 0, result.output
     assert client.get("/assignments", follow_redirects=False).headers["location"] == "/login"
@@ -97,17 +106,32 @@ def test_reinvite_ends_open_sessions_and_revokes_api_tokens(client, people, sett
 
 
 def test_a_password_change_signs_out_elsewhere_and_revokes_tokens_but_keeps_this_browser(
-        client, people, settings: Settings):
+    client, people, settings: Settings
+):
     other_browser = TestClient(client.app)
     sign_in(other_browser, people["alice"].email)
     csrf = sign_in(client, people["alice"].email)
     token = _api_token(client, csrf)
-    wrong = client.post("/account/password", data={"current_password": "nope", "password": "a new long password",
-                                                   "password_again": "a new long password", "csrf_token": csrf})
+    wrong = client.post(
+        "/account/password",
+        data={
+            "current_password": "nope",
+            "password": "a new long password",
+            "password_again": "a new long password",
+            "csrf_token": csrf,
+        },
+    )
     assert wrong.status_code == 400 and "current password is wrong" in wrong.text
-    changed = client.post("/account/password", data={
-        "current_password": PASSWORD, "password": "a new long password", "password_again": "a new long password",
-        "csrf_token": csrf}, follow_redirects=False)
+    changed = client.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "password": "a new long password",
+            "password_again": "a new long password",
+            "csrf_token": csrf,
+        },
+        follow_redirects=False,
+    )
     assert changed.status_code == 303
     assert client.get("/account").status_code == 200
     assert other_browser.get("/account", follow_redirects=False).headers["location"] == "/login"
@@ -147,8 +171,10 @@ def test_a_malformed_id_or_form_value_gets_the_apps_error_page(client, people):
     page = client.get("/submissions/abc")
     assert page.status_code == 400 and page.headers["content-type"].startswith("text/html")
     assert "submission_id" in page.text and '"abc"' in page.text.replace("&#34;", '"')
-    form = client.post("/instructor/manual-scores", data={"student_id": people["alice"].id, "item": "defense",
-                                                          "points": "eighteen", "csrf_token": csrf})
+    form = client.post(
+        "/instructor/manual-scores",
+        data={"student_id": people["alice"].id, "item": "defense", "points": "eighteen", "csrf_token": csrf},
+    )
     assert form.status_code == 400 and form.headers["content-type"].startswith("text/html")
     assert "points" in form.text
     api = client.get("/api/submissions/abc", headers={"Authorization": "Bearer x"})
@@ -157,7 +183,10 @@ def test_a_malformed_id_or_form_value_gets_the_apps_error_page(client, people):
 
 def test_a_refused_upload_comes_back_to_the_assignment_page_with_its_reason_and_the_form(client, people):
     csrf = sign_in(client, people["alice"].email)
-    refused = client.post("/assignments/p1/submissions", data={"csrf_token": csrf},
-                          files={"file": ("notes.txt", b"not python", "text/plain")})
+    refused = client.post(
+        "/assignments/p1/submissions",
+        data={"csrf_token": csrf},
+        files={"file": ("notes.txt", b"not python", "text/plain")},
+    )
     assert refused.status_code == 400
     assert "data-upload-error" in refused.text and "Submit for grading" in refused.text

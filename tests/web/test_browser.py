@@ -29,8 +29,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 KEPT_SCREENSHOTS = REPO / "bench" / "screenshots"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 GRADING_TIMEOUT_MS = 240_000
 
 
@@ -43,9 +51,14 @@ class E2ECourse:
 
 
 def _reference_p1_ready() -> bool:
-    return all(path.exists() for path in (REPO / "assignments" / "p1" / "assignment.yaml",
-                                          REPO / "rubrics" / "p1.yaml",
-                                          REPO / "reference_solutions" / "p1" / "solution.py"))
+    return all(
+        path.exists()
+        for path in (
+            REPO / "assignments" / "p1" / "assignment.yaml",
+            REPO / "rubrics" / "p1.yaml",
+            REPO / "reference_solutions" / "p1" / "solution.py",
+        )
+    )
 
 
 def _zip_reference(source: Path, target: Path) -> Path:
@@ -61,27 +74,36 @@ def _zip_reference(source: Path, target: Path) -> Path:
 def e2e_course(tmp_path: Path) -> E2ECourse:
     """The real project 1 and its reference when they are in the repository; until then the web fixture course."""
     if not _reference_p1_ready():
-        return E2ECourse(Path(shutil.copytree(FIXTURE_COURSE, tmp_path / "course")), SOLUTIONS / "right.py",
-                         "10 / 10", 64.0)
+        return E2ECourse(
+            Path(shutil.copytree(FIXTURE_COURSE, tmp_path / "course")), SOLUTIONS / "right.py", "10 / 10", 64.0
+        )
     course = tmp_path / "course"
     shutil.copytree(REPO / "assignments" / "p1", course / "assignments" / "p1")
     (course / "rubrics").mkdir()
     shutil.copy(REPO / "rubrics" / "p1.yaml", course / "rubrics" / "p1.yaml")
-    return E2ECourse(course, _zip_reference(REPO / "reference_solutions" / "p1", tmp_path / "p1_reference.zip"),
-                     "20 / 20", 20.0)
+    return E2ECourse(
+        course, _zip_reference(REPO / "reference_solutions" / "p1", tmp_path / "p1_reference.zip"), "20 / 20", 20.0
+    )
 
 
 @pytest.fixture
 def live(tmp_path: Path, e2e_course: E2ECourse, password_hash: str) -> Iterator[str]:
-    settings = Settings(course_dir=e2e_course.course_dir, data_dir=tmp_path / "data", sandbox="local",
-                        database_url=sqlite_url(tmp_path), workers=1)
+    settings = Settings(
+        course_dir=e2e_course.course_dir,
+        data_dir=tmp_path / "data",
+        sandbox="local",
+        database_url=sqlite_url(tmp_path),
+        workers=1,
+    )
     app = create_app(settings)
     engine = make_engine(settings.effective_database_url)
     with make_session_factory(engine).begin() as session:
         gradebook = Gradebook(session)
-        for email, name, number, role in [("alice@example.edu", "Alice Adams", "s001", "student"),
-                                          ("bob@example.edu", "Bob Brown", "s002", "student"),
-                                          ("teacher@example.edu", "Tess Teacher", None, "instructor")]:
+        for email, name, number, role in [
+            ("alice@example.edu", "Alice Adams", "s001", "student"),
+            ("bob@example.edu", "Bob Brown", "s002", "student"),
+            ("teacher@example.edu", "Tess Teacher", None, "instructor"),
+        ]:
             user, _ = gradebook.accounts.add_user(RosterEntry(email, name, number), role)
             gradebook.accounts.set_password(user, password_hash)
     engine.dispose()
@@ -117,7 +139,8 @@ def screenshots(tmp_path: Path) -> Path:
 
 
 def test_student_uploads_reference_other_student_is_refused_instructor_grades_and_exports(
-        browser, live: str, e2e_course: E2ECourse, screenshots: Path):
+    browser, live: str, e2e_course: E2ECourse, screenshots: Path
+):
     alice = _signed_in_page(browser, live, "alice@example.edu")
     alice.wait_for_url("**/assignments")
     alice.click("a:has-text('p1 ·')")
@@ -160,16 +183,17 @@ def test_student_uploads_reference_other_student_is_refused_instructor_grades_an
     assert (rows["bob@example.edu"]["total"], rows["bob@example.edu"]["passed"]) == ("0", "no")
 
 
-def test_a_notebooks_cell_report_is_on_the_students_result_page(browser, live: str, tmp_path: Path,
-                                                                 screenshots: Path):
+def test_a_notebooks_cell_report_is_on_the_students_result_page(browser, live: str, tmp_path: Path, screenshots: Path):
     import nbformat
 
     notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_markdown_cell("# My tiny GPT"),
-                      nbformat.v4.new_code_cell("!pip install torch"),
-                      nbformat.v4.new_code_cell("import unicodedata\n\ndef clean_corpus(raw):\n    return raw\n"),
-                      nbformat.v4.new_code_cell("%%bash\nls /"),
-                      nbformat.v4.new_code_cell("raise RuntimeError('a scratch cell')")]
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell("# My tiny GPT"),
+        nbformat.v4.new_code_cell("!pip install torch"),
+        nbformat.v4.new_code_cell("import unicodedata\n\ndef clean_corpus(raw):\n    return raw\n"),
+        nbformat.v4.new_code_cell("%%bash\nls /"),
+        nbformat.v4.new_code_cell("raise RuntimeError('a scratch cell')"),
+    ]
     path = tmp_path / "solution.ipynb"
     nbformat.write(notebook, str(path))
     bob = _signed_in_page(browser, live, "bob@example.edu")

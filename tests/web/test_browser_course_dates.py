@@ -31,15 +31,18 @@ def late_course(tmp_path: Path, password_hash: str) -> Iterator[tuple[str, Setti
     course = Path(shutil.copytree(FIXTURE_COURSE, tmp_path / "course"))
     now = utcnow()
     _set_course_dates(course, due=now - timedelta(days=2) + timedelta(hours=1), course_end=now + timedelta(days=10))
-    settings = Settings(course_dir=course, data_dir=tmp_path / "data", sandbox="local",
-                        database_url=sqlite_url(tmp_path), workers=1)
+    settings = Settings(
+        course_dir=course, data_dir=tmp_path / "data", sandbox="local", database_url=sqlite_url(tmp_path), workers=1
+    )
     app = create_app(settings)
     engine = make_engine(settings.effective_database_url)
     with make_session_factory(engine).begin() as session:
         gradebook = Gradebook(session)
-        for email, name, number, role in [("alice@example.edu", "Alice Adams", "s001", "student"),
-                                          ("bob@example.edu", "Bob Brown", "s002", "student"),
-                                          ("teacher@example.edu", "Tess Teacher", None, "instructor")]:
+        for email, name, number, role in [
+            ("alice@example.edu", "Alice Adams", "s001", "student"),
+            ("bob@example.edu", "Bob Brown", "s002", "student"),
+            ("teacher@example.edu", "Tess Teacher", None, "instructor"),
+        ]:
             user, _ = gradebook.accounts.add_user(RosterEntry(email, name, number), role)
             gradebook.accounts.set_password(user, password_hash)
     engine.dispose()
@@ -74,8 +77,11 @@ def test_a_late_upload_asks_first_and_its_page_says_how_it_counts(browser, late_
     assert download.value.suggested_filename == "p1-handout.zip"
 
 
-def test_instructor_enters_points_without_an_upload_and_grants_an_extension(browser, late_course,  # noqa: F811
-                                                                           screenshots: Path):  # noqa: F811
+def test_instructor_enters_points_without_an_upload_and_grants_an_extension(
+    browser,
+    late_course,  # noqa: F811
+    screenshots: Path,
+):  # noqa: F811
     base_url, _ = late_course
     teacher = _signed_in_page(browser, base_url, "teacher@example.edu")
     teacher.wait_for_url("**/instructor")
@@ -108,8 +114,11 @@ def test_instructor_enters_points_without_an_upload_and_grants_an_extension(brow
     assert "extension of 5 days" in bob.inner_text("[data-dates]")
 
 
-def test_a_superseded_regrade_offers_no_publish_and_the_server_refuses_it(browser, late_course,  # noqa: F811
-                                                                          screenshots: Path):  # noqa: F811
+def test_a_superseded_regrade_offers_no_publish_and_the_server_refuses_it(
+    browser,
+    late_course,  # noqa: F811
+    screenshots: Path,
+):  # noqa: F811
     base_url, settings = late_course
     teacher_email = "teacher@example.edu"
     engine = make_engine(settings.effective_database_url)

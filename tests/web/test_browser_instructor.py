@@ -27,8 +27,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 RUN_TIMEOUT_MS = 180_000
 GRADING_TIMEOUT_MS = 120_000
-STUDENTS = {"alice@example.edu": ("Alice Adams", ALICE), "bob@example.edu": ("Bob Brown", BOB),
-            "carol@example.edu": ("Carol Cole", CAROL), "mallory@example.edu": ("Mallory Moss", MALLORY)}
+STUDENTS = {
+    "alice@example.edu": ("Alice Adams", ALICE),
+    "bob@example.edu": ("Bob Brown", BOB),
+    "carol@example.edu": ("Carol Cole", CAROL),
+    "mallory@example.edu": ("Mallory Moss", MALLORY),
+}
 WRONG_ADD = "def add(a, b):\n    return a - b\n\n\ndef mean(values):\n    return sum(values) / len(values)\n"
 
 
@@ -37,8 +41,9 @@ def live_settings(tmp_path: Path) -> Settings:
     course = Path(shutil.copytree(FIXTURE_COURSE, tmp_path / "course"))
     (course / "assignments" / "p1" / "starter").mkdir()
     (course / "assignments" / "p1" / "starter" / "solution.py").write_text(STARTER)
-    return Settings(course_dir=course, data_dir=tmp_path / "data", sandbox="local",
-                    database_url=sqlite_url(tmp_path), workers=2)
+    return Settings(
+        course_dir=course, data_dir=tmp_path / "data", sandbox="local", database_url=sqlite_url(tmp_path), workers=2
+    )
 
 
 @pytest.fixture
@@ -66,8 +71,12 @@ def _upload(page, tmp_path: Path, code: str) -> None:
     page.wait_for_selector("[data-score]", timeout=GRADING_TIMEOUT_MS)
 
 
-def test_plagiarism_confirmed_in_the_browser_costs_both_students(browser, live: str, tmp_path: Path,  # noqa: F811
-                                                                screenshots: Path):  # noqa: F811
+def test_plagiarism_confirmed_in_the_browser_costs_both_students(
+    browser,
+    live: str,
+    tmp_path: Path,  # noqa: F811
+    screenshots: Path,
+):  # noqa: F811
     students = {}
     for email, (_, code) in STUDENTS.items():
         students[email] = _signed_in_page(browser, live, email)
@@ -101,8 +110,12 @@ def test_plagiarism_confirmed_in_the_browser_costs_both_students(browser, live: 
     students["mallory@example.edu"].screenshot(path=screenshots / "student_plagiarism_penalty.png", full_page=True)
 
 
-def test_regrade_request_thread_seen_by_both_with_an_override(browser, live: str, tmp_path: Path,  # noqa: F811
-                                                              screenshots: Path):  # noqa: F811
+def test_regrade_request_thread_seen_by_both_with_an_override(
+    browser,
+    live: str,
+    tmp_path: Path,  # noqa: F811
+    screenshots: Path,
+):  # noqa: F811
     alice = _signed_in_page(browser, live, "alice@example.edu")
     alice.wait_for_url("**/assignments")
     _upload(alice, tmp_path, WRONG_ADD)
@@ -146,8 +159,11 @@ def test_sign_in_throttled_after_five_failures(browser, live: str, screenshots: 
     page.screenshot(path=screenshots / "sign_in_throttled.png", full_page=True)
 
 
-def test_reinvite_signs_the_student_out_and_revokes_their_token(browser, live: str,  # noqa: F811
-                                                                 live_settings: Settings):
+def test_reinvite_signs_the_student_out_and_revokes_their_token(
+    browser,
+    live: str,  # noqa: F811
+    live_settings: Settings,
+):
     bob = _signed_in_page(browser, live, "bob@example.edu")
     bob.wait_for_url("**/assignments")
     bob.goto("/account")
@@ -157,8 +173,11 @@ def test_reinvite_signs_the_student_out_and_revokes_their_token(browser, live: s
     assert bob.request.get("/api/assignments", headers=headers).status == 200
     assert bob.locator("tr[data-token-id]").count() == 1
 
-    env = {"GRADER_DATA_DIR": str(live_settings.data_dir), "GRADER_COURSE_DIR": str(live_settings.course_dir),
-           "GRADER_DATABASE_URL": live_settings.effective_database_url}
+    env = {
+        "GRADER_DATA_DIR": str(live_settings.data_dir),
+        "GRADER_COURSE_DIR": str(live_settings.course_dir),
+        "GRADER_DATABASE_URL": live_settings.effective_database_url,
+    }
     result = CliRunner().invoke(admin, ["reinvite", "bob@example.edu"], env=env)
     assert result.exit_code == 0, result.output
 

@@ -49,8 +49,13 @@ def test_each_project_is_due_at_its_lesson_of_the_course_calendar():
     settings = Settings(course_dir=REPO, data_dir=REPO / ".unused")
     rules = load_course_rules(settings)
     due = {a.id: rules.due_date(a) for a in course_files.list_assignments(settings)}
-    assert due == {"p1": rules.calendar[7], "p2": rules.calendar[7], "p3": rules.calendar[12],
-                   "p4": rules.calendar[12], "p5": rules.calendar[16]}
+    assert due == {
+        "p1": rules.calendar[7],
+        "p2": rules.calendar[7],
+        "p3": rules.calendar[12],
+        "p4": rules.calendar[12],
+        "p5": rules.calendar[16],
+    }
     assert all(date < rules.course_end for date in due.values())
 
 
@@ -86,8 +91,11 @@ def test_a_penalty_per_day_comes_off_the_project_points():
 
 
 def test_the_best_policy_compares_attempts_after_their_late_penalty():
-    rules = CourseRules(course_end=END, counting_attempt="best_before_deadline",
-                        late_policy=LatePolicy(after_due_date="penalty_per_day", penalty_per_day=0.25))
+    rules = CourseRules(
+        course_end=END,
+        counting_attempt="best_before_deadline",
+        late_policy=LatePolicy(after_due_date="penalty_per_day", penalty_per_day=0.25),
+    )
     attempts = [_attempt(1, DUE - timedelta(days=1), 14), _attempt(2, DUE + timedelta(days=2), 20)]  # 20 - 50%
     assert counting_attempt(attempts, DATES, rules).submission_id == 1
 
@@ -117,20 +125,33 @@ def _set_course_dates(course_dir: Path, due: datetime, course_end: datetime, lat
     spec_path.write_text(yaml.safe_dump({**spec, "deadline": due.isoformat()}))
     rules_path = course_dir / "course.yaml"
     rules = yaml.safe_load(rules_path.read_text())
-    rules_path.write_text(yaml.safe_dump({**rules, "course_end": course_end.isoformat(),
-                                          "late_policy": {"after_due_date": late_policy}}))
+    rules_path.write_text(
+        yaml.safe_dump({**rules, "course_end": course_end.isoformat(), "late_policy": {"after_due_date": late_policy}})
+    )
 
 
 def _result(score: float) -> dict:
-    criteria = [("addition", "Addition", 10.0, "always", False), ("average", "Average", 6.0, "after_deadline", False),
-                ("style", "Code style", 4.0, "always", True)]
+    criteria = [
+        ("addition", "Addition", 10.0, "always", False),
+        ("average", "Average", 6.0, "after_deadline", False),
+        ("style", "Code style", 4.0, "always", True),
+    ]
     left = score
     rows = []
     for criterion_id, title, maximum, visibility, manual in criteria:
         points = 0.0 if manual else min(left, maximum)
         left -= points
-        rows.append({"id": criterion_id, "title": title, "points": points, "max_points": maximum,
-                     "visibility": visibility, "manual": manual, "feedback": ""})
+        rows.append(
+            {
+                "id": criterion_id,
+                "title": title,
+                "points": points,
+                "max_points": maximum,
+                "visibility": visibility,
+                "manual": manual,
+                "feedback": "",
+            }
+        )
     return {"status": "graded", "score": score, "max_score": 20.0, "criteria": rows, "logs": {}, "duration_s": 1.0}
 
 
@@ -140,8 +161,13 @@ def _graded_attempt(settings: Settings, user_id: int, score: float, submitted_at
     with make_session_factory(engine).begin() as session:
         gradebook = Gradebook(session)
         content = (SOLUTIONS / "right.py").read_bytes()
-        [recorded] = gradebook.submissions.record_submissions([NewSubmission(
-            user_id, "p1", hashlib.sha256(content).hexdigest(), "py", "solution.py", len(content), content)])
+        [recorded] = gradebook.submissions.record_submissions(
+            [
+                NewSubmission(
+                    user_id, "p1", hashlib.sha256(content).hexdigest(), "py", "solution.py", len(content), content
+                )
+            ]
+        )
         claims = JobClaims(session)
         claims.finish(claims.claim(recorded.job_id), _result(score), None)
         session.get(Submission, recorded.submission_id).submitted_at = submitted_at
@@ -158,19 +184,23 @@ def _api_headers(settings: Settings, email: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_manual_points_of_a_student_without_an_upload_reach_dashboard_csv_and_api(client: TestClient, people,
-                                                                                  settings: Settings):
+def test_manual_points_of_a_student_without_an_upload_reach_dashboard_csv_and_api(
+    client: TestClient, people, settings: Settings
+):
     csrf = sign_in(client, people["teacher"].email)
-    response = client.post("/instructor/manual-scores", follow_redirects=False, data={
-        "csrf_token": csrf, "student_id": people["bob"].id, "assignment_id": "p1", "item": "style", "points": 4})
+    response = client.post(
+        "/instructor/manual-scores",
+        follow_redirects=False,
+        data={"csrf_token": csrf, "student_id": people["bob"].id, "assignment_id": "p1", "item": "style", "points": 4},
+    )
     assert response.status_code == 303
     student_page = client.get(response.headers["location"]).text
     assert 'data-manual-alone="p1"' in student_page and "has no attempt that counts" in student_page
 
     # the fixture course weighs p1 at 80 points: 4 of the rubric's 20 are 16
     dashboard = client.get("/instructor").text
-    bob_row = dashboard[dashboard.index("data-student=\"bob@example.edu\""):]
-    assert "<strong>16</strong>" in bob_row[:bob_row.index("</tr>")]
+    bob_row = dashboard[dashboard.index('data-student="bob@example.edu"') :]
+    assert "<strong>16</strong>" in bob_row[: bob_row.index("</tr>")]
     rows = {row["email"]: row for row in csv.DictReader(io.StringIO(client.get("/instructor/grades.csv").text))}
     assert (rows["bob@example.edu"]["p1"], rows["bob@example.edu"]["total"]) == ("16", "16")
     standings = client.get("/api/gradebook", headers=_api_headers(settings, people["teacher"].email)).json()
@@ -180,8 +210,9 @@ def test_manual_points_of_a_student_without_an_upload_reach_dashboard_csv_and_ap
 
 def test_an_upload_after_the_due_date_is_taken_only_once_confirmed(settings: Settings, web_options, people_in):
     now = utcnow()
-    _set_course_dates(settings.course_dir, due=now - timedelta(days=2) + timedelta(hours=1),
-                      course_end=now + timedelta(days=10))
+    _set_course_dates(
+        settings.course_dir, due=now - timedelta(days=2) + timedelta(hours=1), course_end=now + timedelta(days=10)
+    )
     with TestClient(create_app(settings, web_options)) as client:
         people = people_in(settings)
         csrf = sign_in(client, people["alice"].email)
@@ -191,16 +222,19 @@ def test_an_upload_after_the_due_date_is_taken_only_once_confirmed(settings: Set
         refused = upload(client, csrf, "right.py", confirm=False)
         assert refused.status_code == 400
         assert "after the due date" in refused.text and "Nothing was uploaded" in refused.text
-        assert client.get("/api/assignments/p1/attempts",
-                          headers=_api_headers(settings, people["alice"].email)).json() == []
+        assert (
+            client.get("/api/assignments/p1/attempts", headers=_api_headers(settings, people["alice"].email)).json()
+            == []
+        )
 
         submission_id = submission_id_of(upload(client, csrf, "right.py", confirm=True))
         result_page = client.get(f"/submissions/{submission_id}").text
         assert "Handed in after the due date (2 days late): it counts" in result_page
 
 
-def test_after_the_course_end_the_result_page_says_the_attempt_does_not_count(settings: Settings, web_options,
-                                                                             people_in):
+def test_after_the_course_end_the_result_page_says_the_attempt_does_not_count(
+    settings: Settings, web_options, people_in
+):
     now = utcnow()
     _set_course_dates(settings.course_dir, due=now - timedelta(days=20), course_end=now - timedelta(days=1))
     with TestClient(create_app(settings, web_options)) as client:
@@ -218,8 +252,7 @@ def test_after_the_course_end_the_result_page_says_the_attempt_does_not_count(se
         assert "complete score" not in page
 
 
-def test_an_upload_that_would_replace_a_better_counting_attempt_asks_first(settings: Settings, web_options,
-                                                                          people_in):
+def test_an_upload_that_would_replace_a_better_counting_attempt_asks_first(settings: Settings, web_options, people_in):
     with TestClient(create_app(settings, web_options)) as client:
         people = people_in(settings)
         counting = _graded_attempt(settings, people["alice"].id, 16.0, utcnow() - timedelta(hours=1))
@@ -236,15 +269,25 @@ def test_an_extension_granted_on_the_web_moves_only_that_students_dates(settings
     with TestClient(create_app(settings, web_options)) as client:
         people = people_in(settings)
         csrf = sign_in(client, people["teacher"].email)
-        granted = client.post("/instructor/extensions", follow_redirects=False, data={
-            "csrf_token": csrf, "student_id": people["bob"].id, "assignment_id": "p1", "days": 5,
-            "note": "medical certificate"})
+        granted = client.post(
+            "/instructor/extensions",
+            follow_redirects=False,
+            data={
+                "csrf_token": csrf,
+                "student_id": people["bob"].id,
+                "assignment_id": "p1",
+                "days": 5,
+                "note": "medical certificate",
+            },
+        )
         assert granted.status_code == 303
         student_page = client.get(f"/instructor/students/{people['bob'].id}").text
-        audit = student_page[student_page.index("data-extensions"):]
+        audit = student_page[student_page.index("data-extensions") :]
         assert "teacher@example.edu" in audit and "medical certificate" in audit
-        refused = client.post("/instructor/extensions", data={
-            "csrf_token": csrf, "student_id": people["bob"].id, "assignment_id": "p1", "days": -3})
+        refused = client.post(
+            "/instructor/extensions",
+            data={"csrf_token": csrf, "student_id": people["bob"].id, "assignment_id": "p1", "days": -3},
+        )
         assert refused.status_code == 400 and "0 to 365 days" in refused.text
 
         bob_dates = client.get("/api/assignments", headers=_api_headers(settings, people["bob"].email)).json()
@@ -259,18 +302,25 @@ def test_an_extension_granted_on_the_web_moves_only_that_students_dates(settings
 def test_the_cli_grants_an_extension_with_its_audit_row(settings: Settings, web_options, people_in):
     with TestClient(create_app(settings, web_options)) as client:
         people = people_in(settings)
-        env = {"GRADER_DATA_DIR": str(settings.data_dir), "GRADER_DATABASE_URL": settings.effective_database_url,
-               "GRADER_COURSE_DIR": str(settings.course_dir)}
+        env = {
+            "GRADER_DATA_DIR": str(settings.data_dir),
+            "GRADER_DATABASE_URL": settings.effective_database_url,
+            "GRADER_COURSE_DIR": str(settings.course_dir),
+        }
         runner = CliRunner()
-        done = runner.invoke(admin, ["extend", people["alice"].email, "p1", "3", "--by", people["teacher"].email,
-                                     "--note", "family"], env=env)
+        done = runner.invoke(
+            admin,
+            ["extend", people["alice"].email, "p1", "3", "--by", people["teacher"].email, "--note", "family"],
+            env=env,
+        )
         assert done.exit_code == 0, done.output
-        unknown = runner.invoke(admin, ["extend", people["alice"].email, "p9", "3", "--by",
-                                        people["teacher"].email], env=env)
+        unknown = runner.invoke(
+            admin, ["extend", people["alice"].email, "p9", "3", "--by", people["teacher"].email], env=env
+        )
         assert unknown.exit_code != 0 and "unknown assignment 'p9'" in unknown.output
         sign_in(client, people["teacher"].email)
         audit = client.get(f"/instructor/students/{people['alice'].id}").text
-        assert "family" in audit[audit.index("data-extensions"):]
+        assert "family" in audit[audit.index("data-extensions") :]
 
 
 def test_the_app_does_not_start_when_a_due_lesson_is_missing_from_the_calendar(settings: Settings, web_options):

@@ -18,8 +18,14 @@ def _row(dashboard: str, email: str) -> str:
 
 def test_no_submission_is_told_apart_from_a_graded_zero(client: TestClient, people):
     csrf = sign_in(client, people["alice"].email)
-    submission_id = submission_id_of(client.post("/assignments/p1/submissions", data={"csrf_token": csrf},
-                                                 files={"file": ("solution.py", ZERO)}, follow_redirects=False))
+    submission_id = submission_id_of(
+        client.post(
+            "/assignments/p1/submissions",
+            data={"csrf_token": csrf},
+            files={"file": ("solution.py", ZERO)},
+            follow_redirects=False,
+        )
+    )
     assert wait_graded(client, submission_id) == "graded"
     sign_in(client, people["teacher"].email)
     dashboard = client.get("/instructor").text
@@ -30,8 +36,10 @@ def test_no_submission_is_told_apart_from_a_graded_zero(client: TestClient, peop
 
 def test_the_retake_cell_names_the_condition_that_blocks_it(client: TestClient, people):
     csrf = sign_in(client, people["teacher"].email)
-    client.post("/instructor/manual-scores", data={"student_id": people["bob"].id, "item": "retake_questions",
-                                                   "points": 2, "csrf_token": csrf})
+    client.post(
+        "/instructor/manual-scores",
+        data={"student_id": people["bob"].id, "item": "retake_questions", "points": 2, "csrf_token": csrf},
+    )
     dashboard = client.get("/instructor").text
     assert "no: homework 0 &lt; 70; 0/2 questions answered" in _row(dashboard, people["alice"].email)
     bob = _row(dashboard, people["bob"].email)

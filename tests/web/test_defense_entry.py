@@ -10,12 +10,16 @@ from tests.web.conftest import sign_in, submission_id_of, upload, wait_graded
 
 
 def _project_form(client: TestClient, student_id: int, csrf: str, **fields: str):
-    return client.post(f"/instructor/students/{student_id}/projects/p1/manual-scores",
-                       data={"csrf_token": csrf, **fields}, follow_redirects=False)
+    return client.post(
+        f"/instructor/students/{student_id}/projects/p1/manual-scores",
+        data={"csrf_token": csrf, **fields},
+        follow_redirects=False,
+    )
 
 
 def test_a_projects_manual_criteria_are_entered_in_one_form_and_the_note_reaches_the_student(
-        client: TestClient, people):
+    client: TestClient, people
+):
     csrf = sign_in(client, people["alice"].email)
     submission_id = submission_id_of(upload(client, csrf, "right.py"))
     assert wait_graded(client, submission_id) == "graded"
@@ -23,11 +27,15 @@ def test_a_projects_manual_criteria_are_entered_in_one_form_and_the_note_reaches
 
     teacher_csrf = sign_in(client, people["teacher"].email)
     page = client.get(f"/instructor/students/{people['alice'].id}").text
-    form = page[page.index('data-project-manual="p1"'):]
+    form = page[page.index('data-project-manual="p1"') :]
     assert 'name="points:style"' in form and 'name="note:style"' in form
     assert "Running total: <strong data-running-total>0</strong>" in form
-    saved = _project_form(client, people["alice"].id, teacher_csrf,
-                          **{"points:style": "3.5", "note:style": "readable, but long functions"})
+    saved = _project_form(
+        client,
+        people["alice"].id,
+        teacher_csrf,
+        **{"points:style": "3.5", "note:style": "readable, but long functions"},
+    )
     assert saved.status_code == 303
     page = client.get(f"/instructor/students/{people['alice'].id}").text
     assert "Running total: <strong data-running-total>3.5</strong>" in page

@@ -114,8 +114,9 @@ def test_the_hook_runs_once_per_batch_before_its_rows_commit(session_factory, st
     assert rows_seen_by_hook == [0, 1, 2]
 
 
-def test_uploads_that_carry_their_content_commit_it_with_their_rows_and_need_no_store_flush(session_factory,
-                                                                                              student_id):
+def test_uploads_that_carry_their_content_commit_it_with_their_rows_and_need_no_store_flush(
+    session_factory, student_id
+):
     flushes = []
     recorder = SubmissionRecorder(session_factory, before_commit=lambda: flushes.append("flush"))
     content = b"def mean(xs):\n    return sum(xs) / len(xs)\n"

@@ -21,11 +21,21 @@ def _graded_upload(client: TestClient, email: str, solution: str) -> int:
     return submission_id
 
 
-def _enter(client: TestClient, csrf: str, student_id: int, item: str, points: float, assignment_id: str = "",
-           note: str = "") -> None:
-    response = client.post("/instructor/manual-scores", follow_redirects=False, data={
-        "csrf_token": csrf, "student_id": student_id, "assignment_id": assignment_id, "item": item,
-        "points": points, "note": note})
+def _enter(
+    client: TestClient, csrf: str, student_id: int, item: str, points: float, assignment_id: str = "", note: str = ""
+) -> None:
+    response = client.post(
+        "/instructor/manual-scores",
+        follow_redirects=False,
+        data={
+            "csrf_token": csrf,
+            "student_id": student_id,
+            "assignment_id": assignment_id,
+            "item": item,
+            "points": points,
+            "note": note,
+        },
+    )
     assert response.status_code == 303, response.text
 
 
@@ -50,18 +60,26 @@ def test_dashboard_manual_scores_with_audit_trail_and_csv_totals(client: TestCli
     assert f'href="/instructor/submissions/{alice_submission}"' in dashboard
     rows = _csv_rows(client)
     # course.yaml weighs p1 at 80 points: alice 20/20 -> 80 (+15 defense), bob 10/20 -> 40 (+20 defense)
-    assert {k: rows["alice@example.edu"][k] for k in ("p1", "homework", "defense", "total", "passed")} == \
-        {"p1": "80", "homework": "80", "defense": "15", "total": "95", "passed": "yes"}
-    assert {k: rows["bob@example.edu"][k] for k in ("p1", "homework", "defense", "total", "passed", "retake_eligible")} \
-        == {"p1": "40", "homework": "40", "defense": "20", "total": "60", "passed": "no", "retake_eligible": "no"}
+    assert {k: rows["alice@example.edu"][k] for k in ("p1", "homework", "defense", "total", "passed")} == {
+        "p1": "80",
+        "homework": "80",
+        "defense": "15",
+        "total": "95",
+        "passed": "yes",
+    }
+    assert {
+        k: rows["bob@example.edu"][k] for k in ("p1", "homework", "defense", "total", "passed", "retake_eligible")
+    } == {"p1": "40", "homework": "40", "defense": "20", "total": "60", "passed": "no", "retake_eligible": "no"}
 
     student_page = client.get(f"/instructor/students/{people['alice'].id}").text
-    audit = student_page[student_page.index("Audit trail"):]
+    audit = student_page[student_page.index("Audit trail") :]
     assert audit.count("teacher@example.edu") == 3
     assert "first sitting" in audit and "corrected after review" in audit
 
-    too_many = client.post("/instructor/manual-scores", data={
-        "csrf_token": csrf, "student_id": people["bob"].id, "assignment_id": "", "item": "defense", "points": 21})
+    too_many = client.post(
+        "/instructor/manual-scores",
+        data={"csrf_token": csrf, "student_id": people["bob"].id, "assignment_id": "", "item": "defense", "points": 21},
+    )
     assert too_many.status_code == 400
 
 
@@ -85,14 +103,16 @@ def _wait_regrade(client: TestClient, batch_id: int) -> str:
 
 
 def test_regrade_previews_old_and_new_points_and_publishes_only_on_confirmation(
-        client: TestClient, people, settings: Settings):
+    client: TestClient, people, settings: Settings
+):
     _graded_upload(client, people["alice"].email, "half.py")
     judge = settings.course_dir / "assignments" / "p1" / "hidden_tests" / "judge" / "judge.py"
     judge.write_text(judge.read_text().replace("abs(m - e) < 1e-9", "True"))  # a judge bug fixed in favour of students
 
     csrf = sign_in(client, people["teacher"].email)
-    started = client.post("/instructor/regrades", data={"csrf_token": csrf, "assignment_id": "p1"},
-                          follow_redirects=False)
+    started = client.post(
+        "/instructor/regrades", data={"csrf_token": csrf, "assignment_id": "p1"}, follow_redirects=False
+    )
     batch_id = int(started.headers["location"].rsplit("/", 1)[1])
     preview = _wait_regrade(client, batch_id)
     assert re.search(r"<td>alice@example.edu</td><td>40</td><td>64</td>", preview), preview
@@ -122,12 +142,15 @@ def test_a_confirmed_plagiarism_case_penalizes_both_students(client: TestClient,
 
 def test_instructor_json_api_enters_scores_and_reads_the_gradebook(client: TestClient, people):
     csrf = sign_in(client, people["teacher"].email)
-    token = re.search(r"<code data-token>([^<]+)</code>",
-                      client.post("/account/api-tokens", data={"label": "t", "csrf_token": csrf}).text).group(1)
+    token = re.search(
+        r"<code data-token>([^<]+)</code>",
+        client.post("/account/api-tokens", data={"label": "t", "csrf_token": csrf}).text,
+    ).group(1)
     client.cookies.clear()
     headers = {"Authorization": f"Bearer {token}"}
-    entered = client.post("/api/manual-scores", headers=headers,
-                          json={"student_id": people["bob"].id, "item": "defense", "points": 18})
+    entered = client.post(
+        "/api/manual-scores", headers=headers, json={"student_id": people["bob"].id, "item": "defense", "points": 18}
+    )
     assert entered.status_code == 201
     standings = {row["email"]: row for row in client.get("/api/gradebook", headers=headers).json()}
     assert (standings["bob@example.edu"]["defense"], standings["bob@example.edu"]["total"]) == (18, 18)
@@ -142,8 +165,16 @@ def test_with_a_final_project_the_defense_is_its_manual_criteria(settings: Setti
         csrf = sign_in(client, people["teacher"].email)
         student_page = client.get(f"/instructor/students/{people['alice'].id}").text
         assert "p1 · style" in student_page and "course · defense" not in student_page
-        refused = client.post("/instructor/manual-scores", data={
-            "csrf_token": csrf, "student_id": people["alice"].id, "assignment_id": "", "item": "defense", "points": 5})
+        refused = client.post(
+            "/instructor/manual-scores",
+            data={
+                "csrf_token": csrf,
+                "student_id": people["alice"].id,
+                "assignment_id": "",
+                "item": "defense",
+                "points": 5,
+            },
+        )
         assert refused.status_code == 400
         _enter(client, csrf, people["alice"].id, "style", 3, assignment_id="p1")
         row = _csv_rows(client)["alice@example.edu"]

@@ -18,7 +18,7 @@ def test_code_checks_and_a_weak_local_sandbox_are_on_the_page(client: TestClient
 
     sign_in(client, people["teacher"].email)
     page = client.get(f"/instructor/submissions/{submission_id}").text
-    code = page[page.index('data-code="solution.py"'):]
+    code = page[page.index('data-code="solution.py"') :]
     assert '<span class="k">def</span><span class="w"> </span><span class="nf">add</span>' in code  # Pygments' tokens
     checks = dict(re.findall(r'<tr data-check="(\w+)">.*?<span class="status [\w-]+">(\w+)</span>', page))
     assert checks == {"add_correct": "pass", "mean_correct": "fail"}

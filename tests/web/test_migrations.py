@@ -9,8 +9,17 @@ import grader.plagiarism.review  # noqa: F401
 from grader.db.base import Base
 from grader.db.migrations import upgrade_to_head
 
-GRADEBOOK_TABLES = {"users", "web_sessions", "api_tokens", "submissions", "grading_jobs", "grade_records",
-                    "regrade_batches", "manual_scores", "plagiarism_cases"}
+GRADEBOOK_TABLES = {
+    "users",
+    "web_sessions",
+    "api_tokens",
+    "submissions",
+    "grading_jobs",
+    "grade_records",
+    "regrade_batches",
+    "manual_scores",
+    "plagiarism_cases",
+}
 
 
 def test_migrations_run_up_from_empty_to_exactly_the_models(database_url: str):

@@ -35,20 +35,29 @@ def word_count_cohort(client: TestClient, people, settings, password_hash: str) 
             user, _ = gradebook.accounts.add_user(RosterEntry(email, name), "student")
             gradebook.accounts.set_password(user, password_hash)
     engine.dispose()
-    return {people["alice"].email: ALICE, people["bob"].email: BOB, "carol@example.edu": CAROL,
-            "mallory@example.edu": MALLORY}
+    return {
+        people["alice"].email: ALICE,
+        people["bob"].email: BOB,
+        "carol@example.edu": CAROL,
+        "mallory@example.edu": MALLORY,
+    }
 
 
 def _uploaded(client: TestClient, email: str, code: str) -> None:
     csrf = sign_in(client, email)
-    response = client.post("/assignments/p1/submissions", data={"csrf_token": csrf},
-                           files={"file": ("solution.py", code.encode(), "text/x-python")}, follow_redirects=False)
+    response = client.post(
+        "/assignments/p1/submissions",
+        data={"csrf_token": csrf},
+        files={"file": ("solution.py", code.encode(), "text/x-python")},
+        follow_redirects=False,
+    )
     wait_graded(client, submission_id_of(response))
 
 
 def _run_detector(client: TestClient, csrf: str) -> str:
-    started = client.post("/instructor/plagiarism/runs", data={"assignment_id": "p1", "csrf_token": csrf},
-                          follow_redirects=False)
+    started = client.post(
+        "/instructor/plagiarism/runs", data={"assignment_id": "p1", "csrf_token": csrf}, follow_redirects=False
+    )
     assert started.status_code == 303
     deadline = time.monotonic() + RUN_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -63,7 +72,8 @@ def _run_detector(client: TestClient, csrf: str) -> str:
 
 @pytest.mark.slow
 def test_a_run_from_the_dashboard_opens_a_case_whose_confirmation_penalizes_both_students(
-        client: TestClient, people, word_count_cohort: dict[str, str]):
+    client: TestClient, people, word_count_cohort: dict[str, str]
+):
     for email, code in word_count_cohort.items():
         _uploaded(client, email, code)
     csrf = sign_in(client, people["teacher"].email)
@@ -80,11 +90,15 @@ def test_a_run_from_the_dashboard_opens_a_case_whose_confirmation_penalizes_both
     assert case.count('<mark class="token">') >= 2  # regions marked on both sides
     assert "Percentile in the cohort" in case and "Confirming costs both students 80 of the 80 points" in case
 
-    refused = client.post(f"/instructor/plagiarism/cases/{case_id}/decision",
-                          data={"decision": "confirmed", "comment": "  ", "csrf_token": csrf})
+    refused = client.post(
+        f"/instructor/plagiarism/cases/{case_id}/decision",
+        data={"decision": "confirmed", "comment": "  ", "csrf_token": csrf},
+    )
     assert refused.status_code == 400 and "needs a comment" in refused.text
-    client.post(f"/instructor/plagiarism/cases/{case_id}/decision",
-                data={"decision": "confirmed", "comment": "same tokenizer quirks", "csrf_token": csrf})
+    client.post(
+        f"/instructor/plagiarism/cases/{case_id}/decision",
+        data={"decision": "confirmed", "comment": "same tokenizer quirks", "csrf_token": csrf},
+    )
     assert "confirmed" in client.get(f"/instructor/plagiarism/cases/{case_id}").text
     rows = {row["email"]: row for row in csv.DictReader(io.StringIO(client.get("/instructor/grades.csv").text))}
     assert [rows[email]["plagiarism_penalty"] for email in word_count_cohort] == ["p1", "", "", "p1"]

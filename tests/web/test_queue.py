@@ -19,10 +19,13 @@ def _submit(settings: Settings, session_factory: sessionmaker, solution: str) ->
     stored = accept_submission(SOLUTIONS / solution, "solution.py", "p1", settings)
     with session_factory.begin() as session:
         gradebook = Gradebook(session)
-        student = gradebook.accounts.user_by_email("dora@example.edu") or \
-            gradebook.accounts.add_user(RosterEntry("dora@example.edu", "Dora"), "student")[0]
-        return gradebook.submissions.record_submission(student.id, "p1", stored.sha256, stored.kind, "solution.py",
-                                           stored.size_bytes).job_id
+        student = (
+            gradebook.accounts.user_by_email("dora@example.edu")
+            or gradebook.accounts.add_user(RosterEntry("dora@example.edu", "Dora"), "student")[0]
+        )
+        return gradebook.submissions.record_submission(
+            student.id, "p1", stored.sha256, stored.kind, "solution.py", stored.size_bytes
+        ).job_id
 
 
 def _wait_done(session_factory: sessionmaker, job_id: int) -> None:

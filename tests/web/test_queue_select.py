@@ -25,8 +25,14 @@ print(type(served.state.context.queue).__name__, type(embedded.state.context.que
 
 
 def _web_process_report(settings: Settings, queue: str) -> list[str]:
-    env = {**os.environ, "GRADER_COURSE_DIR": str(settings.course_dir), "GRADER_DATA_DIR": str(settings.data_dir),
-           "GRADER_DATABASE_URL": settings.effective_database_url, "GRADER_SANDBOX": "local", "GRADER_QUEUE": queue}
+    env = {
+        **os.environ,
+        "GRADER_COURSE_DIR": str(settings.course_dir),
+        "GRADER_DATA_DIR": str(settings.data_dir),
+        "GRADER_DATABASE_URL": settings.effective_database_url,
+        "GRADER_SANDBOX": "local",
+        "GRADER_QUEUE": queue,
+    }
     finished = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=120)
     assert finished.returncode == 0, finished.stderr
     return finished.stdout.split()

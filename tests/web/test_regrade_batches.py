@@ -21,8 +21,9 @@ def _finished_regrade(settings: Settings, submission_id: int, instructor_email: 
     engine = make_engine(settings.effective_database_url)
     with make_session_factory(engine).begin() as session:
         gradebook = Gradebook(session)
-        batch, job_ids = gradebook.regrades.start("p1", [gradebook.submissions.submission(submission_id)],
-                                                 gradebook.accounts.user_by_email(instructor_email))
+        batch, job_ids = gradebook.regrades.start(
+            "p1", [gradebook.submissions.submission(submission_id)], gradebook.accounts.user_by_email(instructor_email)
+        )
         claims = JobClaims(session)
         for job_id in job_ids:
             claims.finish(claims.claim(job_id), _result(score), None)
@@ -45,13 +46,16 @@ def test_an_older_regrade_cannot_be_published_after_a_newer_one(client: TestClie
     older = _finished_regrade(settings, submission_id, people["teacher"].email, 12.0)
     newer = _finished_regrade(settings, submission_id, people["teacher"].email, 14.0)
     csrf = sign_in(client, people["teacher"].email)
-    assert client.post(f"/instructor/regrades/{newer}/publish", data={"csrf_token": csrf},
-                       follow_redirects=False).status_code == 303
+    assert (
+        client.post(
+            f"/instructor/regrades/{newer}/publish", data={"csrf_token": csrf}, follow_redirects=False
+        ).status_code
+        == 303
+    )
 
     refused = client.post(f"/instructor/regrades/{older}/publish", data={"csrf_token": csrf})
     assert refused.status_code == 400 and f"superseded: regrade #{newer}" in refused.text
-    api_refused = client.post(f"/api/regrades/{older}/publish",
-                              headers=_api_headers(settings, people["teacher"].email))
+    api_refused = client.post(f"/api/regrades/{older}/publish", headers=_api_headers(settings, people["teacher"].email))
     assert api_refused.status_code == 400
     page = client.get(f"/instructor/regrades/{older}").text
     assert "data-superseded" in page and "/publish" not in page

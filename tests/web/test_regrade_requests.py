@@ -17,17 +17,24 @@ WRONG_ADD = b"def add(a, b):\n    return a - b\n\n\ndef mean(values):\n    retur
 
 def _graded_wrong_add(client: TestClient, email: str) -> tuple[str, int]:
     csrf = sign_in(client, email)
-    submission_id = submission_id_of(client.post(
-        "/assignments/p1/submissions", data={"csrf_token": csrf},
-        files={"file": ("solution.py", WRONG_ADD, "text/x-python")}, follow_redirects=False))
+    submission_id = submission_id_of(
+        client.post(
+            "/assignments/p1/submissions",
+            data={"csrf_token": csrf},
+            files={"file": ("solution.py", WRONG_ADD, "text/x-python")},
+            follow_redirects=False,
+        )
+    )
     assert wait_graded(client, submission_id) == "graded"
     return csrf, submission_id
 
 
 def _ask(client: TestClient, csrf: str, submission_id: int, criterion_id: str, message: str):
-    return client.post(f"/submissions/{submission_id}/regrade-requests",
-                       data={"criterion_id": criterion_id, "message": message, "csrf_token": csrf},
-                       follow_redirects=False)
+    return client.post(
+        f"/submissions/{submission_id}/regrade-requests",
+        data={"criterion_id": criterion_id, "message": message, "csrf_token": csrf},
+        follow_redirects=False,
+    )
 
 
 def _p1(client: TestClient, email: str) -> str:
@@ -51,12 +58,18 @@ def test_a_request_thread_with_an_instructors_override_reaches_the_result_and_th
     assert _p1(client, people["alice"].email) == "24"  # average 6 of 20 rubric points, p1 weighs 80
     listed = client.get("/instructor/regrade-requests").text
     assert "Alice Adams" in listed and "open" in listed and thread_url in listed
-    out_of_range = client.post(f"{thread_url}/messages", data={"message": "x", "override_points": "11",
-                                                               "csrf_token": teacher_csrf})
+    out_of_range = client.post(
+        f"{thread_url}/messages", data={"message": "x", "override_points": "11", "csrf_token": teacher_csrf}
+    )
     assert out_of_range.status_code == 400 and "between 0 and 10" in out_of_range.text
-    client.post(f"{thread_url}/messages", data={
-        "message": "The sign is wrong, but the structure is right: half the points.", "override_points": "5",
-        "csrf_token": teacher_csrf})
+    client.post(
+        f"{thread_url}/messages",
+        data={
+            "message": "The sign is wrong, but the structure is right: half the points.",
+            "override_points": "5",
+            "csrf_token": teacher_csrf,
+        },
+    )
     assert _p1(client, people["alice"].email) == "44"  # (6 + 5) of 20
 
     sign_in(client, people["alice"].email)
@@ -75,6 +88,7 @@ def test_a_request_needs_a_message_and_a_criterion_the_student_can_see(client: T
     hidden = _ask(client, csrf, submission_id, "average", "why?")  # hidden until the deadline
     assert hidden.status_code == 400 and "not a criterion you can see" in hidden.text
     thread_url = _ask(client, csrf, submission_id, "addition", "look again").headers["location"]
-    no_override = client.post(f"{thread_url}/messages", data={"message": "I give myself 10", "override_points": "10",
-                                                              "csrf_token": csrf})
+    no_override = client.post(
+        f"{thread_url}/messages", data={"message": "I give myself 10", "override_points": "10", "csrf_token": csrf}
+    )
     assert no_override.status_code == 400 and "only an instructor overrides points" in no_override.text

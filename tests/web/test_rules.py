@@ -58,15 +58,19 @@ def test_the_plagiarism_penalty_is_a_configured_share_of_the_project():
     assert project_score("p1", attempt(1, 1, score=16), 0.0, True, half).points == 6.0
 
 
-@pytest.mark.parametrize("homework, defense, questions, passed, retake", [
-    (64.0, 16.0, 0, True, False),     # exactly 80 passes
-    (64.0, 15.5, 2, False, False),    # fails, homework under 70
-    (70.0, 5.0, 2, False, True),      # fails, 70 of homework and both questions: retake
-    (72.0, 0.0, 1, False, False),     # one question is not enough
-])
+@pytest.mark.parametrize(
+    "homework, defense, questions, passed, retake",
+    [
+        (64.0, 16.0, 0, True, False),  # exactly 80 passes
+        (64.0, 15.5, 2, False, False),  # fails, homework under 70
+        (70.0, 5.0, 2, False, True),  # fails, 70 of homework and both questions: retake
+        (72.0, 0.0, 1, False, False),  # one question is not enough
+    ],
+)
 def test_pass_and_retake_thresholds(homework, defense, questions, passed, retake):
-    projects = [project_score("p1", attempt(1, 1, score=20 * homework / 80), 0.0, False, CourseRules(
-        default_project_points=80))]
+    projects = [
+        project_score("p1", attempt(1, 1, score=20 * homework / 80), 0.0, False, CourseRules(default_project_points=80))
+    ]
     result = standing(projects, defense, questions, RULES)
     assert (result.homework, result.passed, result.retake_eligible) == (homework, passed, retake)
 

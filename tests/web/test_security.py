@@ -53,7 +53,9 @@ def _api_token(client: TestClient, csrf: str) -> str:
 
 
 def test_every_route_that_names_a_submission_is_covered_here(client: TestClient):
-    named = {route.path.replace("{submission_id}", "{id}") for route in _routes(client) if "{submission_id}" in route.path}
+    named = {
+        route.path.replace("{submission_id}", "{id}") for route in _routes(client) if "{submission_id}" in route.path
+    }
     instructor_only = {path for path in named if path.startswith("/instructor/")}
     assert named - instructor_only == set(STUDENT_SUBMISSION_ROUTES + API_SUBMISSION_ROUTES)
 
@@ -85,8 +87,17 @@ def test_every_instructor_route_refuses_students(client: TestClient, people):
     for route in instructor_routes:
         path = _fill(route.path, submission_id=1, student_id=people["bob"].id, batch_id=1, relative="solution.py")
         for method in route.methods - {"HEAD"}:
-            response = client.request(method, path, data={"csrf_token": csrf, "assignment_id": "p1", "item": "defense",
-                                                          "points": "20", "student_id": str(people["bob"].id)})
+            response = client.request(
+                method,
+                path,
+                data={
+                    "csrf_token": csrf,
+                    "assignment_id": "p1",
+                    "item": "defense",
+                    "points": "20",
+                    "student_id": str(people["bob"].id),
+                },
+            )
             assert response.status_code == 403, f"{method} {path}"
     headers = {"Authorization": f"Bearer {_api_token(client, csrf)}"}
     client.cookies.clear()
@@ -129,8 +140,9 @@ def test_every_form_post_without_the_csrf_token_is_refused(client: TestClient, p
             form = dict(data, **({"csrf_token": token} if token else {}))
             assert client.post(path, data=form, follow_redirects=False).status_code == 403, (path, token)
     sign_in(client, people["alice"].email)
-    response = client.post("/assignments/p1/submissions", data={"csrf_token": "forged"},
-                           files={"file": ("solution.py", b"x = 1\n")})
+    response = client.post(
+        "/assignments/p1/submissions", data={"csrf_token": "forged"}, files={"file": ("solution.py", b"x = 1\n")}
+    )
     assert response.status_code == 403
     with sa.create_engine(settings.effective_database_url).connect() as connection:
         assert connection.execute(sa.text("SELECT count(*) FROM manual_scores")).scalar_one() == 0
@@ -149,8 +161,11 @@ def test_session_cookie_is_httponly_samesite_and_secure_over_https(settings: Set
     for base_url, secure in [("http://testserver", False), ("https://testserver", True)]:
         with TestClient(create_app(settings, web_options), base_url=base_url) as client:
             form = client.get("/login")
-            response = client.post("/login", data={"email": people["alice"].email, "password": PASSWORD,
-                                                   "csrf_token": csrf_from(form.text)}, follow_redirects=False)
+            response = client.post(
+                "/login",
+                data={"email": people["alice"].email, "password": PASSWORD, "csrf_token": csrf_from(form.text)},
+                follow_redirects=False,
+            )
             cookie = response.headers["set-cookie"].lower()
             assert cookie.startswith("grader_session=")
             assert "httponly" in cookie and "samesite=lax" in cookie
@@ -158,12 +173,15 @@ def test_session_cookie_is_httponly_samesite_and_secure_over_https(settings: Set
 
 
 def test_an_upload_over_the_limit_is_cut_off_while_streaming_and_nothing_is_stored(
-        client: TestClient, people, settings: Settings):
+    client: TestClient, people, settings: Settings
+):
     csrf = sign_in(client, people["alice"].email)
     boundary = "limitboundary"
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{csrf}\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"solution.py\"\r\n"
-            "Content-Type: text/x-python\r\n\r\n").encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{csrf}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="solution.py"\r\n'
+        "Content-Type: text/x-python\r\n\r\n"
+    ).encode()
     sent = []
 
     def body():  # no Content-Length: the server only learns the size by reading
@@ -173,13 +191,18 @@ def test_an_upload_over_the_limit_is_cut_off_while_streaming_and_nothing_is_stor
             yield b"#" * 16384 + b"\n"
         yield f"\r\n--{boundary}--\r\n".encode()
 
-    response = client.post("/assignments/p1/submissions", content=body(),
-                           headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    response = client.post(
+        "/assignments/p1/submissions",
+        content=body(),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
     assert response.status_code == 413
     assert "limited to" in response.text
-    declared = client.post("/assignments/p1/submissions", content=b"x" * 10,
-                           headers={"Content-Type": f"multipart/form-data; boundary={boundary}",
-                                    "Content-Length": str(10 * 1024 * 1024)})
+    declared = client.post(
+        "/assignments/p1/submissions",
+        content=b"x" * 10,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}", "Content-Length": str(10 * 1024 * 1024)},
+    )
     assert declared.status_code == 413
     with sa.create_engine(settings.effective_database_url).connect() as connection:
         assert connection.execute(sa.text("SELECT count(*) FROM submissions")).scalar_one() == 0
@@ -199,8 +222,11 @@ def test_uploads_beyond_the_per_student_rate_are_refused_with_429(client: TestCl
 
 def test_a_rejected_upload_says_why_and_leaves_nothing_in_the_store(client: TestClient, people, settings: Settings):
     csrf = sign_in(client, people["alice"].email)
-    response = client.post("/assignments/p1/submissions", data={"csrf_token": csrf},
-                           files={"file": ("solution.exe", b"MZ\x90\x00", "application/octet-stream")})
+    response = client.post(
+        "/assignments/p1/submissions",
+        data={"csrf_token": csrf},
+        files={"file": ("solution.exe", b"MZ\x90\x00", "application/octet-stream")},
+    )
     assert response.status_code == 400
     assert '<p class="alert" data-upload-error>That did not work: ' in response.text  # on the assignment page
     assert not any(settings.store_dir.glob("??/*")) and staging_left_over(settings) == []

@@ -32,8 +32,12 @@ def _tokens(settings: Settings, count: int) -> list[str]:
     with make_session_factory(engine).begin() as session:
         gradebook = Gradebook(session)
         accounts = gradebook.accounts
-        tokens = [accounts.issue_api_token(accounts.add_user(RosterEntry(f"s{n}@example.edu", f"S {n}"), "student")[0],
-                                           "test") for n in range(count)]
+        tokens = [
+            accounts.issue_api_token(
+                accounts.add_user(RosterEntry(f"s{n}@example.edu", f"S {n}"), "student")[0], "test"
+            )
+            for n in range(count)
+        ]
     engine.dispose()
     return tokens
 
@@ -83,19 +87,27 @@ def test_serve_takes_uploads_in_several_web_processes_and_grades_them_in_its_gra
     tokens = _tokens(settings, 4)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    environment = {**os.environ, "GRADER_COURSE_DIR": str(settings.course_dir), "GRADER_DATA_DIR": str(settings.data_dir),
-                   "GRADER_DATABASE_URL": settings.effective_database_url, "GRADER_SANDBOX": "local",
-                   "GRADER_WORKERS": "2"}
-    server = subprocess.Popen([str(GRADER), "serve", "--port", str(port), "--processes", "2"], env=environment,
-                              start_new_session=True)
+    environment = {
+        **os.environ,
+        "GRADER_COURSE_DIR": str(settings.course_dir),
+        "GRADER_DATA_DIR": str(settings.data_dir),
+        "GRADER_DATABASE_URL": settings.effective_database_url,
+        "GRADER_SANDBOX": "local",
+        "GRADER_WORKERS": "2",
+    }
+    server = subprocess.Popen(
+        [str(GRADER), "serve", "--port", str(port), "--processes", "2"], env=environment, start_new_session=True
+    )
     try:
         _wait_until_up(base_url, server)
         solutions = ["right.py", "half.py", "right.py", "half.py"]
         ids = []
         for token, solution in zip(tokens, solutions):
-            response = httpx.post(f"{base_url}/api/assignments/p1/submissions",
-                                  headers={"Authorization": f"Bearer {token}"},
-                                  files={"file": ("solution.py", (SOLUTIONS / solution).read_bytes(), "text/x-python")})
+            response = httpx.post(
+                f"{base_url}/api/assignments/p1/submissions",
+                headers={"Authorization": f"Bearer {token}"},
+                files={"file": ("solution.py", (SOLUTIONS / solution).read_bytes(), "text/x-python")},
+            )
             assert response.status_code == 202, response.text
             ids.append(response.json()["id"])
         assert _scores_once_graded(settings, ids) == [16.0, 10.0, 16.0, 10.0]
@@ -108,10 +120,18 @@ def test_serve_refuses_a_port_in_use_with_a_clear_error(settings: Settings):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        finished = subprocess.run([str(GRADER), "serve", "--port", str(port)], capture_output=True, text=True, timeout=60,
-                                  env={**os.environ, "GRADER_COURSE_DIR": str(settings.course_dir),
-                                       "GRADER_DATA_DIR": str(settings.data_dir),
-                                       "GRADER_DATABASE_URL": settings.effective_database_url})
+        finished = subprocess.run(
+            [str(GRADER), "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={
+                **os.environ,
+                "GRADER_COURSE_DIR": str(settings.course_dir),
+                "GRADER_DATA_DIR": str(settings.data_dir),
+                "GRADER_DATABASE_URL": settings.effective_database_url,
+            },
+        )
     assert finished.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in finished.stderr
     assert "choose another --port" in finished.stderr
@@ -120,8 +140,13 @@ def test_serve_refuses_a_port_in_use_with_a_clear_error(settings: Settings):
 @pytest.mark.slow
 def test_killing_serve_outright_leaves_no_web_or_grading_process_behind(settings: Settings):
     port = free_port()
-    environment = {**os.environ, "GRADER_COURSE_DIR": str(settings.course_dir), "GRADER_DATA_DIR": str(settings.data_dir),
-                   "GRADER_DATABASE_URL": settings.effective_database_url, "GRADER_SANDBOX": "local"}
+    environment = {
+        **os.environ,
+        "GRADER_COURSE_DIR": str(settings.course_dir),
+        "GRADER_DATA_DIR": str(settings.data_dir),
+        "GRADER_DATABASE_URL": settings.effective_database_url,
+        "GRADER_SANDBOX": "local",
+    }
     server = subprocess.Popen([str(GRADER), "serve", "--port", str(port), "--processes", "2"], env=environment)
     try:
         _wait_until_up(f"http://127.0.0.1:{port}", server)
@@ -153,13 +178,21 @@ def test_a_web_or_grading_process_that_dies_is_started_again_and_serving_goes_on
     [token] = _tokens(settings, 1)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    environment = {**os.environ, "GRADER_COURSE_DIR": str(settings.course_dir), "GRADER_DATA_DIR": str(settings.data_dir),
-                   "GRADER_DATABASE_URL": settings.effective_database_url, "GRADER_SANDBOX": "local"}
-    server = subprocess.Popen([str(GRADER), "serve", "--port", str(port), "--processes", "1"], env=environment,
-                              start_new_session=True)
+    environment = {
+        **os.environ,
+        "GRADER_COURSE_DIR": str(settings.course_dir),
+        "GRADER_DATA_DIR": str(settings.data_dir),
+        "GRADER_DATABASE_URL": settings.effective_database_url,
+        "GRADER_SANDBOX": "local",
+    }
+    server = subprocess.Popen(
+        [str(GRADER), "serve", "--port", str(port), "--processes", "1"], env=environment, start_new_session=True
+    )
     try:
         _wait_until_up(base_url, server)
-        time.sleep(STARTUP_GRACE_S)  # one that dies sooner after its start stops serve instead (it would only die again)
+        time.sleep(
+            STARTUP_GRACE_S
+        )  # one that dies sooner after its start stops serve instead (it would only die again)
         first = _live_children(server.pid)
         assert len(first) == 2  # one web, one grading
         for pid in first:
@@ -173,8 +206,11 @@ def test_a_web_or_grading_process_that_dies_is_started_again_and_serving_goes_on
         else:
             raise AssertionError("the killed processes were not started again")
         _wait_until_up(base_url, server)
-        response = httpx.post(f"{base_url}/api/assignments/p1/submissions", headers={"Authorization": f"Bearer {token}"},
-                              files={"file": ("solution.py", (SOLUTIONS / "right.py").read_bytes(), "text/x-python")})
+        response = httpx.post(
+            f"{base_url}/api/assignments/p1/submissions",
+            headers={"Authorization": f"Bearer {token}"},
+            files={"file": ("solution.py", (SOLUTIONS / "right.py").read_bytes(), "text/x-python")},
+        )
         assert response.status_code == 202, response.text
         assert _scores_once_graded(settings, [response.json()["id"]]) == [16.0]
     finally:

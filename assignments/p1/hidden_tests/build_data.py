@@ -43,8 +43,9 @@ FORMAT_CHARACTERS = ["\u200b", "\u00ad", "\u2060"]
 
 def extract_verses(bible: Path, data_dir: Path, ranges: list[str]) -> list[str]:
     """The verses of `ranges`, one string each, as printed by Debian's `bible` program (unwrapped, no numbers)."""
-    printed = subprocess.run([str(bible), "-p", str(data_dir), "-l10000", *ranges], check=True,
-                             capture_output=True, text=True).stdout
+    printed = subprocess.run(
+        [str(bible), "-p", str(data_dir), "-l10000", *ranges], check=True, capture_output=True, text=True
+    ).stdout
     return [match.group(1).strip() for line in printed.splitlines() if (match := VERSE_LINE.match(line))]
 
 
@@ -68,8 +69,9 @@ def dirty(line: str, rng: random.Random) -> str:
     for plain, ligature in LIGATURES.items():
         if plain in rendered and rng.random() < 0.5:
             rendered = rendered.replace(plain, ligature, 1)
-    rendered = "".join(_fullwidth(char) if char.isascii() and char.isalpha() and rng.random() < 0.08 else char
-                       for char in rendered)
+    rendered = "".join(
+        _fullwidth(char) if char.isascii() and char.isalpha() and rng.random() < 0.08 else char for char in rendered
+    )
     if rng.random() < 0.4:
         position = rng.randrange(1, len(rendered))
         if rendered[position - 1].isalpha() and rendered[position].isalpha():
@@ -151,15 +153,22 @@ def build(bible: Path, data_dir: Path) -> None:
     write(PROBE_DATA / "messy_unique.txt", unique.raw)
     write(PROBE_DATA / "unseen.txt", UNSEEN_TEXT)
 
-    expected = {"cleaned_messy": messy.cleaned, "cleaned_unique": unique.cleaned,
-                "vocabulary": "".join(sorted(set(as_corpus(train))))}
+    expected = {
+        "cleaned_messy": messy.cleaned,
+        "cleaned_unique": unique.cleaned,
+        "vocabulary": "".join(sorted(set(as_corpus(train)))),
+    }
     write(JUDGE_DIR / "expected.json", json.dumps(expected, indent=1, ensure_ascii=False) + "\n")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--bible-root", type=Path, required=True,
-                        help="folder where bible-kjv and bible-kjv-text were extracted with dpkg-deb -x")
+    parser.add_argument(
+        "--bible-root",
+        type=Path,
+        required=True,
+        help="folder where bible-kjv and bible-kjv-text were extracted with dpkg-deb -x",
+    )
     arguments = parser.parse_args()
     build(arguments.bible_root / "usr/bin/bible", arguments.bible_root / "usr/lib")
 

@@ -49,11 +49,13 @@ def expected_answer(scene) -> str:
 
 def judge_expectations(scenes: list) -> dict:
     by_id = {f"photo_{index:02d}": scene for index, scene in enumerate(scenes)}
-    return {"captions": [scene.caption() for scene in scenes],
-            "task_answers": [expected_answer(by_id[image_id]) for image_id in SETUP["task_images"]],
-            "recovery_failures": SETUP["recovery_failures"],
-            "max_turns": SETUP["max_turns"],
-            "loop_max_turns": SETUP["loop_max_turns"]}
+    return {
+        "captions": [scene.caption() for scene in scenes],
+        "task_answers": [expected_answer(by_id[image_id]) for image_id in SETUP["task_images"]],
+        "recovery_failures": SETUP["recovery_failures"],
+        "max_turns": SETUP["max_turns"],
+        "loop_max_turns": SETUP["loop_max_turns"],
+    }
 
 
 def images_npz(images: np.ndarray) -> bytes:

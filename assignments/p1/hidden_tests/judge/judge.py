@@ -98,10 +98,12 @@ def sampling_distribution(step: StepData) -> None:
     if wrong:
         token = wrong[0]
         what = f"top_k={top_k}" if top_k is not None else "no top_k"
-        raise Failed(f"{len(samples)} seeded draws at temperature {temperature:.3g} with {what} do not follow "
-                     f"softmax(logits / temperature){' over exactly the top_k most likely tokens' if top_k else ''}: "
-                     f"token {token} was drawn {counts[token]} times, about {expected[token] * len(samples):.0f} "
-                     f"expected (chance of this for a correct sampler: below {SAMPLING_FALSE_FAILURE:g})")
+        raise Failed(
+            f"{len(samples)} seeded draws at temperature {temperature:.3g} with {what} do not follow "
+            f"softmax(logits / temperature){' over exactly the top_k most likely tokens' if top_k else ''}: "
+            f"token {token} was drawn {counts[token]} times, about {expected[token] * len(samples):.0f} "
+            f"expected (chance of this for a correct sampler: below {SAMPLING_FALSE_FAILURE:g})"
+        )
 
 
 def ids_in_range(ids: list, vocab_size: int) -> bool:
@@ -111,8 +113,10 @@ def ids_in_range(ids: list, vocab_size: int) -> bool:
 @check("cleaning_normalised")
 def cleaning_normalised(probe: ProbeData) -> None:
     if probe.step("cleaning_unique").value("cleaned") != EXPECTED["cleaned_unique"]:
-        raise Failed("on a corpus without duplicates the output differs from the spec: check NFKC, removal of "
-                     "format characters, whitespace collapsing, empty lines and the final newline")
+        raise Failed(
+            "on a corpus without duplicates the output differs from the spec: check NFKC, removal of "
+            "format characters, whitespace collapsing, empty lines and the final newline"
+        )
 
 
 @check("cleaning_deduplicated")
@@ -122,16 +126,20 @@ def cleaning_deduplicated(probe: ProbeData) -> None:
         kept = cleaned.splitlines() if type(cleaned) is str else []
         if len({line.casefold() for line in kept}) != len(kept):
             raise Failed("the output still has lines that are equal ignoring case")
-        raise Failed("on a corpus with duplicates the output differs from the spec: normalise before comparing "
-                     "lines, compare with casefold(), keep the first occurrence as it is, keep the order")
+        raise Failed(
+            "on a corpus with duplicates the output differs from the spec: normalise before comparing "
+            "lines, compare with casefold(), keep the first occurrence as it is, keep the order"
+        )
 
 
 @check("cleaning_edge_cases")
 def cleaning_edge_cases(probe: ProbeData) -> None:
     if probe.step("cleaning_edges").value("cleaned") != CLEANED_EDGES:
-        raise Failed("on a corpus with line breaks other than \\n (\\r, U+2028, vertical tab, ...), lines that are "
-                     "equal only under casefold() and lines of format characters alone, the output differs from the "
-                     "spec: split with str.splitlines() and compare with casefold()")
+        raise Failed(
+            "on a corpus with line breaks other than \\n (\\r, U+2028, vertical tab, ...), lines that are "
+            "equal only under casefold() and lines of format characters alone, the output differs from the "
+            "spec: split with str.splitlines() and compare with casefold()"
+        )
 
 
 @check("tokenizer_roundtrip")
@@ -181,8 +189,10 @@ def initial_loss(probe: ProbeData) -> None:
     step = probe.step("forward")
     loss = cross_entropy(step.array("logits"), step.array("targets"))
     if not abs(loss - math.log(step.value("vocab_size"))) <= INITIAL_LOSS_TOLERANCE:
-        raise Failed("an untrained model should predict close to uniformly (loss near ln(vocab_size)): "
-                     "check the weight initialisation")
+        raise Failed(
+            "an untrained model should predict close to uniformly (loss near ln(vocab_size)): "
+            "check the weight initialisation"
+        )
 
 
 @check("causal_mask")
@@ -192,9 +202,9 @@ def causal_mask(probe: ProbeData) -> None:
     original, changed = step.array("logits_original"), step.array("logits_changed")
     if original.shape != changed.shape or original.ndim != 3:
         raise Failed("logits must have shape (batch, time, vocab_size)")
-    if not np.abs(original[:, :last_same + 1] - changed[:, :last_same + 1]).max() <= SAME_LOGITS:
+    if not np.abs(original[:, : last_same + 1] - changed[:, : last_same + 1]).max() <= SAME_LOGITS:
         raise Failed("changing later tokens changed the logits at earlier positions: the model sees the future")
-    if not np.abs(original[:, last_same + 1:] - changed[:, last_same + 1:]).max() > DIFFERENT_LOGITS:
+    if not np.abs(original[:, last_same + 1 :] - changed[:, last_same + 1 :]).max() > DIFFERENT_LOGITS:
         raise Failed("changing tokens did not change the logits at their own positions")
 
 
@@ -203,8 +213,10 @@ def uses_positions(probe: ProbeData) -> None:
     step = probe.step("positions")
     ordered, permuted = step.array("last_logits_ordered"), step.array("last_logits_permuted")
     if ordered.shape != permuted.shape or not np.abs(ordered - permuted).max() > DIFFERENT_LOGITS:
-        raise Failed("the same tokens in another order give the same logits: the model has no positional "
-                     "information (absolute or relative)")
+        raise Failed(
+            "the same tokens in another order give the same logits: the model has no positional "
+            "information (absolute or relative)"
+        )
 
 
 @check("dropout_only_in_training")
@@ -238,8 +250,10 @@ def checkpoint_loads_in_eval_mode(probe: ProbeData) -> None:
     step = probe.step("checkpoint")
     first, second = step.array("logits_as_loaded_first"), step.array("logits_as_loaded_second")
     if first.shape != second.shape or not np.abs(first - second).max() <= SAME_LOGITS:
-        raise Failed("a model with dropout, as load_checkpoint returns it, gives different logits on the same input: "
-                     "return it in eval mode")
+        raise Failed(
+            "a model with dropout, as load_checkpoint returns it, gives different logits on the same input: "
+            "return it in eval mode"
+        )
 
 
 @check("generate_length")
@@ -247,9 +261,11 @@ def generate_length(probe: ProbeData) -> None:
     step = probe.step("generation_length")
     prompt, generated = step.value("prompt"), step.value("generated")
     if len(generated) != len(prompt) + step.value("max_new_tokens"):
-        raise Failed("generate must return the prompt followed by exactly max_new_tokens ids, "
-                     "also when that is longer than block_size")
-    if generated[:len(prompt)] != prompt or not ids_in_range(generated, len(VOCABULARY) + 1):
+        raise Failed(
+            "generate must return the prompt followed by exactly max_new_tokens ids, "
+            "also when that is longer than block_size"
+        )
+    if generated[: len(prompt)] != prompt or not ids_in_range(generated, len(VOCABULARY) + 1):
         raise Failed("generate must return the prompt unchanged, followed by ids in range(vocab_size)")
 
 
@@ -284,8 +300,10 @@ def generate_top_k(probe: ProbeData) -> None:
     distribution = probe.step("generation_top_k_distribution")
     ranked = np.sort(distribution.array("next_logits"))[::-1]
     if not ranked[top_k - 1] - ranked[top_k] > RANK_TOLERANCE:
-        raise Failed(f"the {top_k}-th and {top_k + 1}-th largest logits tie on every context tried: the model's "
-                     "logits hardly depend on its weights")
+        raise Failed(
+            f"the {top_k}-th and {top_k + 1}-th largest logits tie on every context tried: the model's "
+            "logits hardly depend on its weights"
+        )
     sampling_distribution(distribution)
 
 
@@ -323,8 +341,10 @@ def training_leaves_eval_mode(probe: ProbeData) -> None:
     step = probe.step("training_mode")
     first, second = step.array("after_first"), step.array("after_second")
     if first.shape != second.shape or not np.abs(first - second).max() <= SAME_LOGITS:
-        raise Failed("after train, a model with dropout gives different logits on the same input: train must leave "
-                     "the model in eval mode")
+        raise Failed(
+            "after train, a model with dropout gives different logits on the same input: train must leave "
+            "the model in eval mode"
+        )
 
 
 @check("training_seeded")
@@ -332,8 +352,10 @@ def training_seeded(probe: ProbeData) -> None:
     step = probe.step("training_seed")
     first, second, other = step.value("first"), step.value("second"), step.value("other_seed")
     if len(first) != len(second) or not np.allclose(first, second, rtol=0, atol=SAME_LOSSES):
-        raise Failed("the same seed and the same initial weights gave different training losses: seed everything "
-                     "train draws (batches, dropout) from seed, not from whatever ran before")
+        raise Failed(
+            "the same seed and the same initial weights gave different training losses: seed everything "
+            "train draws (batches, dropout) from seed, not from whatever ran before"
+        )
     if len(first) == len(other) and np.allclose(first, other, rtol=0, atol=SAME_LOSSES):
         raise Failed("different seeds gave identical training runs")
 
@@ -344,10 +366,14 @@ def training_reduces_loss(probe: ProbeData) -> None:
     if not step.value("steps") <= step.value("max_steps"):
         raise Failed("train took more steps than max_steps")
     if not step.value("guard_difference") <= SAME_LOGITS:
-        raise Failed("on the held-out text, changing later characters changed the logits at earlier positions: "
-                     "the model sees the future")
+        raise Failed(
+            "on the held-out text, changing later characters changed the logits at earlier positions: "
+            "the model sees the future"
+        )
     before = -float(np.mean(step.array("log_probs_before")))
     after = -float(np.mean(step.array("log_probs_after")))
     if not (after <= HELDOUT_LOSS_MAX and after <= before - MIN_LOSS_DROP):
-        raise Failed("after the graded training run the held-out loss is not low enough: check the optimiser "
-                     "steps, the learning rate and that batches pair each input with the next characters")
+        raise Failed(
+            "after the graded training run the held-out loss is not low enough: check the optimiser "
+            "steps, the learning rate and that batches pair each input with the next characters"
+        )

@@ -52,8 +52,9 @@ def raw_text(name: str) -> str:
 
 
 def small_model(dropout: float = 0.0, n_layer: int = 2):
-    config = solution.GPTConfig(vocab_size=VOCAB_SIZE, block_size=SMALL_BLOCK, n_layer=n_layer, n_head=2, n_embd=32,
-                                dropout=dropout)
+    config = solution.GPTConfig(
+        vocab_size=VOCAB_SIZE, block_size=SMALL_BLOCK, n_layer=n_layer, n_head=2, n_embd=32, dropout=dropout
+    )
     return solution.GPT(config)
 
 
@@ -63,7 +64,7 @@ def default_model():
 
 def windows(start: int, count: int, length: int) -> torch.Tensor:
     """`count` consecutive slices of the hidden corpus, each `length` ids long (a fresh, contiguous tensor)."""
-    ids = CORPUS_IDS[start:start + count * length]
+    ids = CORPUS_IDS[start : start + count * length]
     return torch.tensor(ids, dtype=torch.long).view(count, length)
 
 
@@ -114,19 +115,25 @@ def with_new_weights(model, noise: float, keep: float = 1.0) -> None:
         raise TypeError("state_dict() must return a dict of tensors")
     names = {pair[0] for pair in gp.as_list(model.named_parameters()) if type(pair) is tuple and len(pair) == 2}
     generator = torch.Generator().manual_seed(gp.SEED)
-    model.load_state_dict({
-        key: keep * value + torch.randn(value.shape, generator=generator) * noise if key in names else value
-        for key, value in ((key, tensor_of(value, "a state_dict entry")) for key, value in state.items())})
+    model.load_state_dict(
+        {
+            key: keep * value + torch.randn(value.shape, generator=generator) * noise if key in names else value
+            for key, value in ((key, tensor_of(value, "a state_dict entry")) for key, value in state.items())
+        }
+    )
 
 
 def weights_of(model) -> list[numpy.ndarray]:
-    return [tensor_of(parameter, "a parameter").detach().float().numpy().copy()
-            for parameter in gp.as_list(model.parameters())]
+    return [
+        tensor_of(parameter, "a parameter").detach().float().numpy().copy()
+        for parameter in gp.as_list(model.parameters())
+    ]
 
 
 def weights_changed(before: list[numpy.ndarray], after: list[numpy.ndarray]) -> bool:
-    return len(before) != len(after) or any(a.shape != b.shape or not numpy.array_equal(a, b)
-                                            for a, b in zip(before, after))
+    return len(before) != len(after) or any(
+        a.shape != b.shape or not numpy.array_equal(a, b) for a, b in zip(before, after)
+    )
 
 
 def sampling_context(model) -> tuple[list[int], numpy.ndarray]:
@@ -153,14 +160,18 @@ def temperature_for(logits: numpy.ndarray, top_mass: float, top_k: int | None = 
 
 def sampled_tokens(model, context: list[int], temperature: float, top_k: int | None) -> list[int]:
     """SAMPLING_DRAWS next tokens after `context`, one generate call per seed."""
-    return [ids_list(solution.generate(model, context, 1, temperature=temperature, top_k=top_k, seed=seed))[-1]
-            for seed in range(SAMPLING_DRAWS)]
+    return [
+        ids_list(solution.generate(model, context, 1, temperature=temperature, top_k=top_k, seed=seed))[-1]
+        for seed in range(SAMPLING_DRAWS)
+    ]
 
 
 def heldout_windows(block: int) -> tuple[torch.Tensor, torch.Tensor]:
     ids = torch.tensor([ID_OF[char] for char in HELDOUT], dtype=torch.long)
     count = (len(ids) - 1) // block
-    return ids[:count * block].view(count, block).contiguous(), ids[1:count * block + 1].view(count, block).contiguous()
+    return ids[: count * block].view(count, block).contiguous(), ids[1 : count * block + 1].view(
+        count, block
+    ).contiguous()
 
 
 def heldout_evaluation(model) -> dict[str, numpy.ndarray]:
@@ -174,9 +185,9 @@ def heldout_evaluation(model) -> dict[str, numpy.ndarray]:
     generator = numpy.random.default_rng(gp.fresh_seed())
     cut = int(generator.integers(0, block - 1))
     changed = x.clone()
-    changed[:, cut + 1:] = torch.from_numpy(generator.integers(1, VOCAB_SIZE, size=(len(x), block - cut - 1)))
+    changed[:, cut + 1 :] = torch.from_numpy(generator.integers(1, VOCAB_SIZE, size=(len(x), block - cut - 1)))
     guard = logits_of(model, changed)
-    return {"log_probs": log_probs, "guard_difference": (guard[:, :cut + 1] - logits[:, :cut + 1]).abs().amax()}
+    return {"log_probs": log_probs, "guard_difference": (guard[:, : cut + 1] - logits[:, : cut + 1]).abs().amax()}
 
 
 for name, file in (("unique", "messy_unique.txt"), ("duplicates", "messy.txt"), ("edges", "messy_edges.txt")):
@@ -221,7 +232,7 @@ with gp.step("causality", timeout_s=QUICK_STEP_S) as s:
     changed_after = 6
     original = windows(1000, 1, SMALL_BLOCK)
     changed = original.clone()
-    changed[0, changed_after + 1:] = windows(5000, 1, SMALL_BLOCK)[0, changed_after + 1:]
+    changed[0, changed_after + 1 :] = windows(5000, 1, SMALL_BLOCK)[0, changed_after + 1 :]
     s.emit("changed_after", changed_after)
     s.emit_array("original", original)
     s.emit_array("changed", changed)
@@ -301,8 +312,10 @@ with gp.step("generation_greedy", timeout_s=QUICK_STEP_S) as s:
 with gp.step("generation_top_k", timeout_s=QUICK_STEP_S) as s:
     model = small_model()
     model.eval()
-    outputs = [ids_list(solution.generate(model, PROMPT, SMALL_BLOCK - len(PROMPT), temperature=2.0, top_k=TOP_K,
-                                          seed=seed)) for seed in range(20)]
+    outputs = [
+        ids_list(solution.generate(model, PROMPT, SMALL_BLOCK - len(PROMPT), temperature=2.0, top_k=TOP_K, seed=seed))
+        for seed in range(20)
+    ]
     s.emit("prompt", PROMPT)
     s.emit("top_k", TOP_K)
     s.emit("outputs", outputs)
@@ -318,8 +331,10 @@ with gp.step("generation_seed", timeout_s=QUICK_STEP_S) as s:
 
 # Distribution tests: many seeded draws of one next token, against probabilities the driver computes from the same
 # model's logits. Weights moved away from the student's initialisation give logits that differ clearly.
-for name, top_mass, top_k in (("generation_temperature", TEMPERATURE_TOP_MASS, None),
-                              ("generation_top_k_distribution", TOP_K_TOP_MASS, TOP_K)):
+for name, top_mass, top_k in (
+    ("generation_temperature", TEMPERATURE_TOP_MASS, None),
+    ("generation_top_k_distribution", TOP_K_TOP_MASS, TOP_K),
+):
     with gp.step(name, timeout_s=2 * SLOW_STEP_S) as s:
         model = small_model()
         with_new_weights(model, noise=0.05)
@@ -370,8 +385,9 @@ with gp.step("training", timeout_s=TRAINING_BUDGET_S + SLOW_STEP_S) as s:
     model.eval()
     s.emit_array("log_probs_before", heldout_evaluation(model)["log_probs"])
     started = time.perf_counter()
-    returned = solution.train(model, CORPUS_IDS, max_steps=TRAINING_STEPS, time_budget_s=TRAINING_BUDGET_S,
-                              seed=gp.SEED, device=gp.device())
+    returned = solution.train(
+        model, CORPUS_IDS, max_steps=TRAINING_STEPS, time_budget_s=TRAINING_BUDGET_S, seed=gp.SEED, device=gp.device()
+    )
     s.emit("elapsed_s", time.perf_counter() - started)
     s.emit("steps", len(loss_numbers(returned)))
     s.emit("max_steps", TRAINING_STEPS)

@@ -73,8 +73,10 @@ def fine_tune_time_budget(probe: ProbeData) -> None:
     # The probe asks for 10,000 epochs: a fine_tune that trains stops only once the budget has passed (the driver's
     # clock starts before the student's), so returning earlier means it did not train as configured.
     if not elapsed >= budget:
-        raise Failed("fine_tune returned before config.time_budget_s although epochs were left: it must train until "
-                     "its epochs or its time budget run out")
+        raise Failed(
+            "fine_tune returned before config.time_budget_s although epochs were left: it must train until "
+            "its epochs or its time budget run out"
+        )
     if not elapsed <= budget + FINE_TUNE_BUDGET_GRACE_S:
         raise Failed("fine_tune ran far past config.time_budget_s: check the clock before starting each batch")
 
@@ -88,12 +90,15 @@ def accuracy_beats_baseline(probe: ProbeData) -> None:
         raise Failed("predict(texts) must return a list of int labels")
     if type(predictions) is not list or len(predictions) != len(HIDDEN_LABELS):
         raise Failed("predict(texts) must return one label per text")
-    if not set(step.value("label_types")) <= INTEGER_TYPES \
-            or any(type(label) is not int or not 0 <= label < NUM_LABELS for label in predictions):
+    if not set(step.value("label_types")) <= INTEGER_TYPES or any(
+        type(label) is not int or not 0 <= label < NUM_LABELS for label in predictions
+    ):
         raise Failed("predict(texts) must return int labels in range(num_labels)")
     accuracy = sum(int(p == y) for p, y in zip(predictions, HIDDEN_LABELS)) / len(HIDDEN_LABELS)
     required = FROZEN["baseline_accuracy"] + ACCURACY_MARGIN
-    assert accuracy >= required, f"hidden accuracy {accuracy:.3f} < {required:.3f} (baseline {FROZEN['baseline_accuracy']:.3f})"
+    assert accuracy >= required, (
+        f"hidden accuracy {accuracy:.3f} < {required:.3f} (baseline {FROZEN['baseline_accuracy']:.3f})"
+    )
 
 
 @check("predict_deterministic")
@@ -127,8 +132,10 @@ def attention_shape(probe: ProbeData) -> None:
     maps = probe.step("attention").array("maps")
     expected = (LAYERS, HEADS, len(tokens), len(tokens))
     if maps.shape != expected:
-        raise Failed(f"attention_maps must have shape [layers, heads, seq, seq]; got {list(maps.shape)} "
-                     f"for a {len(tokens)}-token text")
+        raise Failed(
+            f"attention_maps must have shape [layers, heads, seq, seq]; got {list(maps.shape)} "
+            f"for a {len(tokens)}-token text"
+        )
 
 
 @check("attention_rows")
@@ -147,8 +154,10 @@ def attention_matches_model(probe: ProbeData) -> None:
     if student.shape != model.shape:
         raise Failed("attention_maps does not have the shape of the model's own attentions [layers, heads, seq, seq]")
     if not np.allclose(student, model, atol=ATTENTION_ATOL, rtol=0):
-        raise Failed("attention_maps differs from the model's own output_attentions for the same text "
-                     "(layer order, head order, axis order?)")
+        raise Failed(
+            "attention_maps differs from the model's own output_attentions for the same text "
+            "(layer order, head order, axis order?)"
+        )
 
 
 @check("heatmap_png")
@@ -168,8 +177,10 @@ def heatmap_png(probe: ProbeData) -> None:
     if image_format != "PNG":
         raise Failed(f"render_attention must return a PNG image, not {image_format}")
     if not (MIN_IMAGE_SIDE <= width <= MAX_IMAGE_SIDE and MIN_IMAGE_SIDE <= height <= MAX_IMAGE_SIDE):
-        raise Failed(f"the heatmap is {width}x{height} pixels; each side should be between {MIN_IMAGE_SIDE} "
-                     f"and {MAX_IMAGE_SIDE} so the token labels can be read")
+        raise Failed(
+            f"the heatmap is {width}x{height} pixels; each side should be between {MIN_IMAGE_SIDE} "
+            f"and {MAX_IMAGE_SIDE} so the token labels can be read"
+        )
     if low_high[0] == low_high[1]:
         raise Failed("the heatmap image is blank")
 
@@ -185,8 +196,10 @@ def pixels(data: np.ndarray) -> np.ndarray:
 def changed(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     """Where two renderings differ visibly (a mask), when only the attention values or one token differ."""
     if before.shape != after.shape:
-        raise Failed("the heatmap's image changes size when only the attention values or a token change: keep the "
-                     "figure's size fixed by the number of tokens")
+        raise Failed(
+            "the heatmap's image changes size when only the attention values or a token change: keep the "
+            "figure's size fixed by the number of tokens"
+        )
     return np.abs(before - after).max(axis=2) > PIXEL_CHANGE
 
 
@@ -221,11 +234,16 @@ def heatmap_labels(probe: ProbeData) -> None:
     row_label = changed(base, pixels(step.array("row_renamed"))) & beside
     column_label = changed(base, pixels(step.array("column_renamed"))) & below_or_above
     if not row_label.any() or not column_label.any():
-        raise Failed("renaming a token changed no tick label beside the heatmap: draw the tokens as tick labels on "
-                     "both axes")
+        raise Failed(
+            "renaming a token changed no tick label beside the heatmap: draw the tokens as tick labels on both axes"
+        )
     row_centre, column_centre = (cell.top + cell.bottom) / 2, (cell.left + cell.right) / 2
     half_height, half_width = (cell.bottom - cell.top) / 2, (cell.right - cell.left) / 2
-    if not (abs(rows[row_label].mean() - row_centre) <= half_height + LABEL_SLACK_PX
-            and abs(columns[column_label].mean() - column_centre) <= half_width + LABEL_SLACK_PX):
-        raise Failed("a token's tick label is not beside its own row (query, y axis) and column (key, x axis): "
-                     "are the labels shifted, or the matrix transposed?")
+    if not (
+        abs(rows[row_label].mean() - row_centre) <= half_height + LABEL_SLACK_PX
+        and abs(columns[column_label].mean() - column_centre) <= half_width + LABEL_SLACK_PX
+    ):
+        raise Failed(
+            "a token's tick label is not beside its own row (query, y axis) and column (key, x axis): "
+            "are the labels shifted, or the matrix transposed?"
+        )

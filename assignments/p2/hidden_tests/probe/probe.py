@@ -36,8 +36,9 @@ IGNORED_PREFIXES = ("pooler.",)
 
 TOKENIZER = AutoTokenizer.from_pretrained(MODEL_DIR)
 # The architecture only (random weights until a student's are loaded); eager attention returns the probabilities.
-REFERENCE_ENCODER = BertModel(AutoConfig.from_pretrained(MODEL_DIR, attn_implementation="eager"),
-                              add_pooling_layer=False).eval()
+REFERENCE_ENCODER = BertModel(
+    AutoConfig.from_pretrained(MODEL_DIR, attn_implementation="eager"), add_pooling_layer=False
+).eval()
 REFERENCE_KEYS = {key: value.shape for key, value in REFERENCE_ENCODER.state_dict().items()}
 
 
@@ -47,8 +48,15 @@ def read_jsonl(name):
 
 def make_config():
     # The grading seed, not a constant: a solution earns its marks on whichever seed it is graded with.
-    return solution.FineTuneConfig(num_labels=NUM_LABELS, model_name=MODEL_DIR, max_length=MAX_LENGTH,
-                                   epochs=EPOCHS, time_budget_s=TIME_BUDGET_S, seed=gp.SEED, device=gp.device())
+    return solution.FineTuneConfig(
+        num_labels=NUM_LABELS,
+        model_name=MODEL_DIR,
+        max_length=MAX_LENGTH,
+        epochs=EPOCHS,
+        time_budget_s=TIME_BUDGET_S,
+        seed=gp.SEED,
+        device=gp.device(),
+    )
 
 
 def classifier_of(value, what: str):
@@ -69,15 +77,20 @@ def some_classifier():
 def encoder_weights(classifier) -> dict[str, torch.Tensor]:
     """classifier.encoder's weights, by value, checked against the architecture before anything is computed."""
     state = classifier.encoder.state_dict()
-    if type(state) is not dict or not all(type(key) is str and isinstance(value, torch.Tensor)
-                                          for key, value in state.items()):
-        raise TypeError("classifier.encoder.state_dict() must give the encoder's tensors: is `encoder` the "
-                        "Hugging Face model itself (AutoModel)?")
+    if type(state) is not dict or not all(
+        type(key) is str and isinstance(value, torch.Tensor) for key, value in state.items()
+    ):
+        raise TypeError(
+            "classifier.encoder.state_dict() must give the encoder's tensors: is `encoder` the "
+            "Hugging Face model itself (AutoModel)?"
+        )
     state = {key: value for key, value in state.items() if not key.startswith(IGNORED_PREFIXES)}
     missing = sorted(set(REFERENCE_KEYS) - set(state))
     if missing:
-        raise ValueError(f"classifier.encoder lacks weights of all-MiniLM-L6-v2 (e.g. {', '.join(missing[:3])}): "
-                         "is `encoder` the Hugging Face model itself (AutoModel)?")
+        raise ValueError(
+            f"classifier.encoder lacks weights of all-MiniLM-L6-v2 (e.g. {', '.join(missing[:3])}): "
+            "is `encoder` the Hugging Face model itself (AutoModel)?"
+        )
     wrong = [key for key, shape in REFERENCE_KEYS.items() if tuple(state[key].shape) != tuple(shape)]
     if wrong:
         raise ValueError(f"classifier.encoder's weights do not have all-MiniLM-L6-v2's shapes (e.g. {wrong[0]})")
@@ -158,8 +171,9 @@ with gp.step("consistency", timeout_s=60) as s:
     s.emit_array("batch_first", probed.predict_proba(batch))
     gp.scramble_random_state()  # the second call must not depend on what was drawn before it
     s.emit_array("batch_second", probed.predict_proba(batch))
-    s.emit_array("one_by_one", numpy.concatenate([gp.to_array(probed.predict_proba([text]), "predict_proba")
-                                                  for text in batch]))
+    s.emit_array(
+        "one_by_one", numpy.concatenate([gp.to_array(probed.predict_proba([text]), "predict_proba") for text in batch])
+    )
 
 # predict, tokens and attention_maps each in a step of their own: a check that needs only one of them must not be
 # lost with another.
@@ -199,16 +213,27 @@ with gp.step("heatmap_labels", timeout_s=60) as s:
     cell = base.copy()
     cell[HEATMAP_ROW, HEATMAP_COLUMN] = 0.9
     for name, drawn_tokens, matrix in (
-            ("base", tokens, base), ("inverted", tokens, 1.0 - base), ("cell", tokens, cell),
-            ("row_renamed", renamed(tokens, HEATMAP_ROW), base), ("column_renamed", renamed(tokens, HEATMAP_COLUMN), base)):
+        ("base", tokens, base),
+        ("inverted", tokens, 1.0 - base),
+        ("cell", tokens, cell),
+        ("row_renamed", renamed(tokens, HEATMAP_ROW), base),
+        ("column_renamed", renamed(tokens, HEATMAP_COLUMN), base),
+    ):
         s.emit_array(name, heatmap_bytes(drawn_tokens, matrix))
 
 # Last, as its failure may cost the student's process: a short budget and epochs without end. fine_tune must stop
 # starting batches once config.time_budget_s has passed.
 with gp.step("fine_tune_budget", timeout_s=SHORT_BUDGET_S + 90) as s:
     train = read_jsonl("train.jsonl")[:64]
-    config = solution.FineTuneConfig(num_labels=NUM_LABELS, model_name=MODEL_DIR, max_length=MAX_LENGTH,
-                                     epochs=10_000, time_budget_s=SHORT_BUDGET_S, seed=gp.SEED, device=gp.device())
+    config = solution.FineTuneConfig(
+        num_labels=NUM_LABELS,
+        model_name=MODEL_DIR,
+        max_length=MAX_LENGTH,
+        epochs=10_000,
+        time_budget_s=SHORT_BUDGET_S,
+        seed=gp.SEED,
+        device=gp.device(),
+    )
     started = time.perf_counter()
     classifier_of(solution.fine_tune([r["text"] for r in train], [r["label"] for r in train], config), "fine_tune")
     s.emit("elapsed_s", time.perf_counter() - started)

@@ -89,8 +89,13 @@ def result_rows(rows: object) -> list[ResultRow]:
         raise Failed("retrieve() results could not be read")
     results = []
     for row in rows:
-        if type(row) is not list or len(row) != 5 or [type(field) for field in row[:4]] != [str, str, int, int] \
-                or type(row[4]) not in (int, float) or not math.isfinite(row[4]):
+        if (
+            type(row) is not list
+            or len(row) != 5
+            or [type(field) for field in row[:4]] != [str, str, int, int]
+            or type(row[4]) not in (int, float)
+            or not math.isfinite(row[4])
+        ):
             raise Failed("every retrieved item needs a chunk (chunk_id, source, start, end) and a finite float score")
         results.append(ResultRow(row[0], row[1], row[2], row[3], float(row[4])))
     return results
@@ -110,7 +115,7 @@ def invalid_chunks(table: list[ChunkRow], documents: dict[str, str]) -> list[str
             problems.append(f"{chunk.chunk_id}: unknown source {chunk.source!r}")
         elif not 0 <= chunk.start < chunk.end <= len(document):
             problems.append(f"{chunk.chunk_id}: offsets {chunk.start}:{chunk.end} outside the document")
-        elif document[chunk.start:chunk.end] != chunk.text:
+        elif document[chunk.start : chunk.end] != chunk.text:
             problems.append(f"{chunk.chunk_id}: text differs from {chunk.source}[{chunk.start}:{chunk.end}]")
         elif len(chunk.text) > MAX_CHUNK_CHARS:
             problems.append(f"{chunk.chunk_id}: {len(chunk.text)} characters")
@@ -124,7 +129,7 @@ def uncovered_characters(table: list[ChunkRow], documents: dict[str, str]) -> di
         covered = np.zeros(len(text), dtype=bool)
         for chunk in table:
             if chunk.source == source:
-                covered[max(chunk.start, 0):max(chunk.end, 0)] = True
+                covered[max(chunk.start, 0) : max(chunk.end, 0)] = True
         visible = np.array([not character.isspace() for character in text], dtype=bool)
         missing = int(np.count_nonzero(visible & ~covered))
         if missing:
@@ -144,8 +149,11 @@ def require_consistent(results: dict[str, list[ResultRow]], table: list[ChunkRow
 def holds_gold(source: str, start: int, end: int, question: str) -> bool:
     for gold_source, gold_start, gold_end in GOLD[question]:
         overlap = min(end, gold_end) - max(start, gold_start)
-        if source == gold_source and overlap > 0 and (overlap >= MIN_GOLD_OVERLAP * (gold_end - gold_start)
-                                                     or overlap == end - start):
+        if (
+            source == gold_source
+            and overlap > 0
+            and (overlap >= MIN_GOLD_OVERLAP * (gold_end - gold_start) or overlap == end - start)
+        ):
             return True
     return False
 
@@ -157,15 +165,20 @@ def valid_ids(table: list[ChunkRow], documents: dict[str, str]) -> set[str]:
 
 
 def recall_at_k(results: dict[str, list[ResultRow]], questions: list[str], valid: set[str]) -> float:
-    hits = sum(any(row.chunk_id in valid and holds_gold(row.source, row.start, row.end, question)
-                   for row in results[question][:K])
-               for question in questions)
+    hits = sum(
+        any(
+            row.chunk_id in valid and holds_gold(row.source, row.start, row.end, question)
+            for row in results[question][:K]
+        )
+        for question in questions
+    )
     return hits / len(questions)
 
 
 def same_results(expected: list[ResultRow], actual: list[ResultRow]) -> bool:
     return [row.chunk_id for row in expected] == [row.chunk_id for row in actual] and all(
-        abs(left.score - right.score) <= SCORE_TOLERANCE for left, right in zip(expected, actual))
+        abs(left.score - right.score) <= SCORE_TOLERANCE for left, right in zip(expected, actual)
+    )
 
 
 def main_system(probe: ProbeData) -> tuple[list[ChunkRow], dict[str, list[ResultRow]]]:
@@ -183,8 +196,11 @@ def answers(probe: ProbeData) -> dict[str, dict]:
         raise Failed("answer() was not answered for every question")
     for answer in emitted.values():
         citations = answer.get("citations")
-        if type(answer.get("text")) is not str or type(citations) is not list \
-                or not all(type(citation) is str for citation in citations):
+        if (
+            type(answer.get("text")) is not str
+            or type(citations) is not list
+            or not all(type(citation) is str for citation in citations)
+        ):
             raise Failed("answer() must return an Answer with text (str) and citations (list of chunk_id str)")
     return emitted
 
@@ -198,8 +214,10 @@ def chunk_offsets(probe: ProbeData) -> None:
         raise Failed("chunk_id values must be unique")
     problems = invalid_chunks(table, MAIN)
     if problems:
-        raise Failed(f"{len(problems)} chunks do not match their document: chunk.text must equal "
-                     f"document[start:end] (and be at most {MAX_CHUNK_CHARS} characters). First: {problems[0]}")
+        raise Failed(
+            f"{len(problems)} chunks do not match their document: chunk.text must equal "
+            f"document[start:end] (and be at most {MAX_CHUNK_CHARS} characters). First: {problems[0]}"
+        )
 
 
 @check("chunk_coverage")
@@ -207,8 +225,10 @@ def chunk_coverage(probe: ProbeData) -> None:
     table = [chunk for chunk in chunk_table(probe.step("ingest").value("chunks")) if not invalid_chunks([chunk], MAIN)]
     lost = uncovered_characters(table, MAIN)
     if lost:
-        raise Failed(f"{sum(lost.values())} non-whitespace characters in {len(lost)} of {len(MAIN)} documents "
-                     "are in no chunk: chunks must cover every document without gaps")
+        raise Failed(
+            f"{sum(lost.values())} non-whitespace characters in {len(lost)} of {len(MAIN)} documents "
+            "are in no chunk: chunks must cover every document without gaps"
+        )
 
 
 @check("ranked_results")
@@ -242,8 +262,9 @@ def persistence_roundtrip(probe: ProbeData) -> None:
     if saved.value("created") is not True:
         raise Failed("save(directory) must create the directory when it does not exist")
     files = saved.value("files")
-    if type(files) is not list or not any(type(entry) is list and len(entry) == 2 and type(entry[1]) is int
-                                          and entry[1] > 0 for entry in files):
+    if type(files) is not list or not any(
+        type(entry) is list and len(entry) == 2 and type(entry[1]) is int and entry[1] > 0 for entry in files
+    ):
         raise Failed("save(directory) wrote no file into the directory")
     step = probe.step("persistence")  # the saved folder loaded by a new process of the student's code
     if chunk_table(step.value("chunks")) != table:
@@ -253,8 +274,10 @@ def persistence_roundtrip(probe: ProbeData) -> None:
         raise Failed("retrieve() returned nothing, so there was nothing to compare after save() and load()")
     differing = [question for question in GOLD if not same_results(results[question], loaded[question])]
     if differing:
-        raise Failed(f"after save() and load(), retrieve() gives different chunks or scores for {len(differing)} "
-                     f"of {len(GOLD)} questions")
+        raise Failed(
+            f"after save() and load(), retrieve() gives different chunks or scores for {len(differing)} "
+            f"of {len(GOLD)} questions"
+        )
 
 
 @check("incremental_ingest")
@@ -262,9 +285,9 @@ def incremental_ingest(probe: ProbeData) -> None:
     before_table, before = main_system(probe)
     step = probe.step("incremental")
     after_table = chunk_table(step.value("chunks"))
-    if after_table[:len(before_table)] != before_table:
+    if after_table[: len(before_table)] != before_table:
         raise Failed("ingesting more documents changed or dropped the chunks that were already there")
-    added = after_table[len(before_table):]
+    added = after_table[len(before_table) :]
     if invalid_chunks(added, ADDED) or uncovered_characters(added, ADDED):
         raise Failed("the chunks of documents ingested later do not match or do not cover those documents")
     after = results_by_question(step.value("results"))
@@ -272,12 +295,13 @@ def incremental_ingest(probe: ProbeData) -> None:
     old_ids = {chunk.chunk_id for chunk in before_table}
     for question in GOLD:
         kept = [row for row in after[question] if row.chunk_id in old_ids]
-        if not same_results(before[question][:len(kept)], kept):
+        if not same_results(before[question][: len(kept)], kept):
             raise Failed("after ingesting more documents, the old chunks are ranked or scored differently")
     recall = recall_at_k(after, ADDED_QUESTIONS, valid_ids(added, ADDED))
     if recall < ADDED_RECALL_AT_5_MIN:
-        raise Failed("questions about documents ingested later do not find them: "
-                     "the new chunks do not seem to be searchable")
+        raise Failed(
+            "questions about documents ingested later do not find them: the new chunks do not seem to be searchable"
+        )
 
 
 @check("duplicate_source_refused")
@@ -295,7 +319,7 @@ def citations_from_retrieved(probe: ProbeData) -> None:
         if not set(answer["citations"]) <= {row.chunk_id for row in results[question]}:
             raise Failed("an answer cites a chunk that retrieve() did not return for that question")
         if answer["text"] != NOT_FOUND_ANSWER and not answer["citations"]:
-            raise Failed("an answer that is not the \"not found\" answer must cite at least one retrieved chunk")
+            raise Failed('an answer that is not the "not found" answer must cite at least one retrieved chunk')
 
 
 @check("answers_grounded")
@@ -310,11 +334,14 @@ def answers_grounded(probe: ProbeData) -> None:
         cited = [spans[chunk_id] for chunk_id in emitted[question]["citations"] if chunk_id in spans]
         if emitted[question]["text"] != NOT_FOUND_ANSWER and cited:
             precision += sum(holds_gold(chunk.source, chunk.start, chunk.end, question) for chunk in cited) / len(
-                emitted[question]["citations"])
+                emitted[question]["citations"]
+            )
     share = precision / len(MAIN_QUESTIONS)
     if share < GROUNDED_ANSWERS_MIN:
-        raise Failed("too few answers cite the chunk that actually holds the answer "
-                     "(citing every retrieved chunk does not help: cite the chunks the answer rests on)")
+        raise Failed(
+            "too few answers cite the chunk that actually holds the answer "
+            "(citing every retrieved chunk does not help: cite the chunks the answer rests on)"
+        )
 
 
 @check("not_found")
@@ -326,7 +353,7 @@ def not_found(probe: ProbeData) -> None:
     refused = sum(emitted[question]["text"] == NOT_FOUND_ANSWER for question in MAIN_QUESTIONS)
     share = refused / len(MAIN_QUESTIONS)
     if share > ANSWERABLE_NOT_FOUND_MAX:
-        raise Failed("too many questions that the documents do answer got the \"not found\" answer")
+        raise Failed('too many questions that the documents do answer got the "not found" answer')
 
 
 def latency_data(seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -371,5 +398,7 @@ def latency_within_budget(probe: ProbeData) -> None:
     if type(add_s) is not float or add_s > ADD_S_MAX:
         raise Failed("VectorIndex.add was too slow for 10,000 vectors")
     if typical > QUERY_S_P20_MAX:
-        raise Failed("VectorIndex.search over 10,000 vectors was too slow: search with one matrix operation "
-                     "(numpy or FAISS), not a Python loop over the vectors")
+        raise Failed(
+            "VectorIndex.search over 10,000 vectors was too slow: search with one matrix operation "
+            "(numpy or FAISS), not a Python loop over the vectors"
+        )

@@ -62,8 +62,10 @@ def remote_object(value, what: str):
 
 
 def chunk_rows(system) -> list:
-    return [[field(getattr(remote_object(chunk, "a Chunk"), name)) for name in CHUNK_FIELDS]
-            for chunk in items(system.chunks, "RagSystem.chunks")]
+    return [
+        [field(getattr(remote_object(chunk, "a Chunk"), name)) for name in CHUNK_FIELDS]
+        for chunk in items(system.chunks, "RagSystem.chunks")
+    ]
 
 
 def result_rows(results) -> list:
@@ -131,9 +133,13 @@ with gp.step("answers", timeout_s=ANSWER_STEP_S) as s:
     answers = {}
     for question in questions:
         answer = remote_object(main_system().answer(question["question"], k=K), "an Answer")
-        answers[question["id"]] = {"text": field(answer.text),
-                                   "citations": [citation if type(citation) is str else None
-                                                 for citation in items(gp.fetch(answer.citations), "citations")]}
+        answers[question["id"]] = {
+            "text": field(answer.text),
+            "citations": [
+                citation if type(citation) is str else None
+                for citation in items(gp.fetch(answer.citations), "citations")
+            ],
+        }
     s.emit("answers", answers)
 
 with gp.step("save", timeout_s=60) as s:
@@ -191,8 +197,9 @@ with gp.step("latency", timeout_s=30) as s:
         scores.append(numbers(returned[0], "the scores of VectorIndex.search"))
         ids.append(positions(returned[1], "the ids of VectorIndex.search"))
     if any(len(row) != K for row in (*scores, *ids)):
-        raise ValueError(f"VectorIndex.search must return {K} scores and {K} ids for one query over "
-                         f"{LATENCY_VECTORS} vectors")
+        raise ValueError(
+            f"VectorIndex.search must return {K} scores and {K} ids for one query over {LATENCY_VECTORS} vectors"
+        )
     s.emit("seed", seed)
     s.emit("add_s", add_s)
     s.emit_array("ids", np.stack(ids) if ids else np.zeros((0, K), dtype=np.int64))

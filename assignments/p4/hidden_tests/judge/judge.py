@@ -20,9 +20,14 @@ CAPTION_GRAMMAR = re.compile(r"^(1 \w+ \w+|[23] \w+ \w+s) on the (left|right)$")
 LOG_KEYS = {"sender", "receiver", "content", "tool_calls"}
 TOOL_CALL_KEYS = {"name", "arguments", "result", "error"}
 # (sender, receiver, tools called) of each log entry in a run of the scripted task
-TASK_FLOW = [("user", "coordinator", []), ("coordinator", "tools", ["describe_image"]),
-             ("coordinator", "analyst", []), ("analyst", "tools", ["unit_weight"]),
-             ("analyst", "coordinator", []), ("coordinator", "user", [])]
+TASK_FLOW = [
+    ("user", "coordinator", []),
+    ("coordinator", "tools", ["describe_image"]),
+    ("coordinator", "analyst", []),
+    ("analyst", "tools", ["unit_weight"]),
+    ("analyst", "coordinator", []),
+    ("coordinator", "user", []),
+]
 TASK_TURNS = len(TASK_FLOW) - 1
 TOOL_ERROR = "error: ConnectionError"  # how the analyst's memory must show the weight service's failure
 DEFAULT_MAX_TURNS = 20  # MultiAgentSystem's max_turns when it is not given (the handout's interface)
@@ -45,6 +50,7 @@ def all_runs(probe: ProbeData) -> list[dict]:
 
 # The driver's transcript ---------------------------------------------------------------------------------------------
 
+
 def model_calls(run: dict, agent: str | None = None) -> list[dict]:
     """The model calls the driver answered, in order (optionally one agent's)."""
     return [call for call in run["model_calls"] if agent is None or call["agent"] == agent]
@@ -52,7 +58,9 @@ def model_calls(run: dict, agent: str | None = None) -> list[dict]:
 
 def actions(run: dict) -> list[tuple[str, dict | None]]:
     """(agent, the action its model replied) for every model call; None where the call was refused."""
-    return [(call["agent"], None if call["reply"] is None else json.loads(call["reply"])) for call in run["model_calls"]]
+    return [
+        (call["agent"], None if call["reply"] is None else json.loads(call["reply"])) for call in run["model_calls"]
+    ]
 
 
 def driver_final(run: dict) -> str | None:
@@ -86,6 +94,7 @@ def driver_weights(run: dict) -> list[str]:
 
 # What the student's objects returned ---------------------------------------------------------------------------------
 
+
 def log_of(run: dict) -> list[dict]:
     """The run's log, if every entry follows the documented schema."""
     log = run["log"]
@@ -103,15 +112,23 @@ def log_of(run: dict) -> list[dict]:
                 raise Failed("every tool call must be a dict with exactly: name, arguments, result, error")
             if type(call["name"]) is not str or type(call["arguments"]) is not dict:
                 raise Failed("a tool call's name must be a str and its arguments a dict")
-            if (call["result"] is None) == (call["error"] is None) or \
-                    not all(value is None or type(value) is str for value in (call["result"], call["error"])):
+            if (call["result"] is None) == (call["error"] is None) or not all(
+                value is None or type(value) is str for value in (call["result"], call["error"])
+            ):
                 raise Failed("in a tool call exactly one of result and error is a str, the other None")
     return log
 
 
 def logged_events(run: dict) -> list[tuple]:
-    return [(entry["sender"], entry["receiver"], entry["content"],
-             [(call["name"], call["arguments"]) for call in entry["tool_calls"]]) for entry in log_of(run)]
+    return [
+        (
+            entry["sender"],
+            entry["receiver"],
+            entry["content"],
+            [(call["name"], call["arguments"]) for call in entry["tool_calls"]],
+        )
+        for entry in log_of(run)
+    ]
 
 
 def flow(run: dict) -> list[tuple]:
@@ -124,22 +141,26 @@ def logged_tool_calls(run: dict, name: str) -> list[dict]:
 
 # Checks ---------------------------------------------------------------------------------------------------------------
 
+
 @check("caption_grammar")
 def caption_grammar(probe: ProbeData) -> None:
     captions = probe.step("captioner").value("captions")
     assert type(captions) is list and len(captions) == len(EXPECTED["captions"]), "captions"
     malformed = [caption for caption in captions if not (type(caption) is str and CAPTION_GRAMMAR.match(caption))]
     if malformed:
-        raise Failed(f"{len(malformed)} captions do not follow '<count> <colour> <shape>[s] on the <side>'"
-                     + (" (caption must return a str)" if any(type(caption) is not str for caption in malformed)
-                        else ""))
+        raise Failed(
+            f"{len(malformed)} captions do not follow '<count> <colour> <shape>[s] on the <side>'"
+            + (" (caption must return a str)" if any(type(caption) is not str for caption in malformed) else "")
+        )
 
 
 def assert_accurate(captions: list) -> None:
     assert type(captions) is list and len(captions) == len(EXPECTED["captions"]), "captions"
     correct = sum(type(got) is str and got.strip() == want for got, want in zip(captions, EXPECTED["captions"]))
     accuracy = correct / len(EXPECTED["captions"])
-    assert accuracy >= CAPTION_ACCURACY_THRESHOLD, f"exact-caption accuracy {accuracy:.3f} < {CAPTION_ACCURACY_THRESHOLD}"
+    assert accuracy >= CAPTION_ACCURACY_THRESHOLD, (
+        f"exact-caption accuracy {accuracy:.3f} < {CAPTION_ACCURACY_THRESHOLD}"
+    )
 
 
 @check("caption_accuracy")
@@ -183,11 +204,15 @@ def log_schema(probe: ProbeData) -> None:
 def log_flow(probe: ProbeData) -> None:
     for run in task_runs(probe, "task_loop"):
         if flow(run) != TASK_FLOW:
-            raise Failed("the log of the scripted task does not record the task, each tool call, each message "
-                         "and the final answer, in order, with the right sender and receiver")
+            raise Failed(
+                "the log of the scripted task does not record the task, each tool call, each message "
+                "and the final answer, in order, with the right sender and receiver"
+            )
         if logged_events(run) != driver_events(run):
-            raise Failed("the log does not hold the task, the tool calls (name and arguments), the messages and the "
-                         "final answer exactly as the agents' models asked for them")
+            raise Failed(
+                "the log does not hold the task, the tool calls (name and arguments), the messages and the "
+                "final answer exactly as the agents' models asked for them"
+            )
         log = log_of(run)
         description = log[1]["tool_calls"][0]
         if log[2]["content"] != description["result"]:
@@ -205,10 +230,15 @@ def memory_format(probe: ProbeData) -> None:
         shown = calls[-1]["messages"]
         roles = [entry.get("role") for entry in shown]
         if roles != ["system", "user", "assistant", "tool"] or calls[0]["messages"] != shown[:2]:
-            raise Failed("an agent's memory, shown to its model, must hold its role prompt, each received message, "
-                         "each of its own replies and each tool result, in order")
-        request = [action["content"] for agent, action in actions(run) if agent == "coordinator" and action
-                   and "send" in action]
+            raise Failed(
+                "an agent's memory, shown to its model, must hold its role prompt, each received message, "
+                "each of its own replies and each tool result, in order"
+            )
+        request = [
+            action["content"]
+            for agent, action in actions(run)
+            if agent == "coordinator" and action and "send" in action
+        ]
         if shown[1].get("sender") != "coordinator" or [shown[1].get("content")] != request:
             raise Failed("a received message must reach memory verbatim, with its sender")
         if shown[2].get("content") != calls[0]["reply"]:
@@ -216,9 +246,14 @@ def memory_format(probe: ProbeData) -> None:
         if shown[3].get("name") != "unit_weight" or [shown[3].get("content")] != driver_weights(run):
             raise Failed("a tool's result must reach memory as str() of what it returned, with the tool's name")
         memory = run["analyst_memory"]
-        if type(memory) is not list or len(memory) != len(shown) + 1 or memory[:-1] != shown \
-                or type(memory[-1]) is not dict \
-                or memory[-1].get("role") != "assistant" or memory[-1].get("content") != calls[-1]["reply"]:
+        if (
+            type(memory) is not list
+            or len(memory) != len(shown) + 1
+            or memory[:-1] != shown
+            or type(memory[-1]) is not dict
+            or memory[-1].get("role") != "assistant"
+            or memory[-1].get("content") != calls[-1]["reply"]
+        ):
             raise Failed("agent.memory after the run must be what its model was shown, then its last reply")
 
 
@@ -233,16 +268,32 @@ def tool_error_reported(probe: ProbeData) -> None:
     for call in raised:
         following = calls[call["model_calls_before"]] if call["model_calls_before"] < len(calls) else None
         last = following["messages"][-1] if following and following["messages"] else {}
-        if following is None or following["agent"] != "analyst" or last.get("role") != "tool" \
-                or last.get("name") != "unit_weight" or not str(last.get("content")).startswith(TOOL_ERROR):
-            raise Failed("a tool's exception must reach the agent's memory as a tool entry "
-                         "'error: <ExceptionType>: <message>', shown to its model on its next turn")
+        if (
+            following is None
+            or following["agent"] != "analyst"
+            or last.get("role") != "tool"
+            or last.get("name") != "unit_weight"
+            or not str(last.get("content")).startswith(TOOL_ERROR)
+        ):
+            raise Failed(
+                "a tool's exception must reach the agent's memory as a tool entry "
+                "'error: <ExceptionType>: <message>', shown to its model on its next turn"
+            )
     failed = [call for call in logged_tool_calls(run, "unit_weight") if call["error"] is not None]
     if len(failed) != failures or not all("ConnectionError" in call["error"] for call in failed):
         raise Failed("a tool that raises must be logged with its error (exception type and message)")
     memory = run["analyst_memory"]
-    errors = [entry for entry in memory if type(entry) is dict and entry.get("role") == "tool"
-              and str(entry.get("content", "")).startswith(TOOL_ERROR)] if type(memory) is list else []
+    errors = (
+        [
+            entry
+            for entry in memory
+            if type(entry) is dict
+            and entry.get("role") == "tool"
+            and str(entry.get("content", "")).startswith(TOOL_ERROR)
+        ]
+        if type(memory) is list
+        else []
+    )
     if len(errors) != failures:
         raise Failed("a tool's exception must stay in the agent's memory as a tool entry starting with 'error:'")
 
@@ -274,18 +325,26 @@ def turn_limit_status(probe: ProbeData) -> None:
 @check("default_turn_limit")
 def default_turn_limit(probe: ProbeData) -> None:
     run = probe.step("default_turn_limit").value("run")
-    if run["status"] != "turn_limit" or len(model_calls(run)) != DEFAULT_MAX_TURNS \
-            or type(run["turns"]) is not int or run["turns"] != DEFAULT_MAX_TURNS:
-        raise Failed(f"a system built without max_turns must stop after its default of {DEFAULT_MAX_TURNS} model "
-                     f"calls, with status 'turn_limit'")
+    if (
+        run["status"] != "turn_limit"
+        or len(model_calls(run)) != DEFAULT_MAX_TURNS
+        or type(run["turns"]) is not int
+        or run["turns"] != DEFAULT_MAX_TURNS
+    ):
+        raise Failed(
+            f"a system built without max_turns must stop after its default of {DEFAULT_MAX_TURNS} model "
+            f"calls, with status 'turn_limit'"
+        )
 
 
 def assert_ended_as_invalid(run: dict) -> None:
     if len(model_calls(run)) != 1:
         raise Failed("a reply that is none of the three actions must end the run at once (one model call)")
     if run["status"] != "invalid_action" or run["answer"] is not None or run["turns"] != 1:
-        raise Failed("a reply that is none of the three actions must end the run with status 'invalid_action', "
-                     "answer None and the model calls made (1) as turns")
+        raise Failed(
+            "a reply that is none of the three actions must end the run with status 'invalid_action', "
+            "answer None and the model calls made (1) as turns"
+        )
 
 
 @check("invalid_action_status")
@@ -311,8 +370,10 @@ def unknown_receiver_reported(probe: ProbeData) -> None:
     run = probe.step("error_paths").value("misdirected")
     told = last_entry_shown(run, "coordinator", 1)
     if told.get("role") != "user" or told.get("sender") != "bus" or not str(told.get("content")).startswith("error:"):
-        raise Failed("after a message to an unknown agent, the sender's next model call must be shown "
-                     "{'role': 'user', 'sender': 'bus', 'content': 'error: ...'}")
+        raise Failed(
+            "after a message to an unknown agent, the sender's next model call must be shown "
+            "{'role': 'user', 'sender': 'bus', 'content': 'error: ...'}"
+        )
     if ("coordinator", "nobody", "is anyone there?") not in [event[:3] for event in logged_events(run)]:
         raise Failed("a message to an unknown agent must still be logged")
 
@@ -321,10 +382,15 @@ def unknown_receiver_reported(probe: ProbeData) -> None:
 def unknown_tool_reported(probe: ProbeData) -> None:
     run = probe.step("error_paths").value("misdirected")
     told = last_entry_shown(run, "coordinator", 2)
-    if told.get("role") != "tool" or told.get("name") != "teleport" \
-            or not str(told.get("content")).startswith("error: UnknownTool"):
-        raise Failed("after a call of a tool the agent does not have, its next model call must be shown "
-                     "{'role': 'tool', 'name': <tool>, 'content': 'error: UnknownTool: ...'}")
+    if (
+        told.get("role") != "tool"
+        or told.get("name") != "teleport"
+        or not str(told.get("content")).startswith("error: UnknownTool")
+    ):
+        raise Failed(
+            "after a call of a tool the agent does not have, its next model call must be shown "
+            "{'role': 'tool', 'name': <tool>, 'content': 'error: UnknownTool: ...'}"
+        )
     if run["status"] != "done" or run["answer"] != driver_final(run):
         raise Failed("after an unknown agent or tool the run must go on to the agent's final answer")
 

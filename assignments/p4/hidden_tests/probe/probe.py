@@ -28,8 +28,9 @@ STEP_S = 45
 solution = gp.load_solution()
 
 with np.load(gp.data_path("images.npz"), allow_pickle=False) as archive:
-    IMAGES = {f"photo_{index:02d}": np.ascontiguousarray(archive["images"][index])
-              for index in range(len(archive["images"]))}
+    IMAGES = {
+        f"photo_{index:02d}": np.ascontiguousarray(archive["images"][index]) for index in range(len(archive["images"]))
+    }
 SETUP = json.loads(gp.read_text("setup.json"))
 CAPTION = re.compile(r"^\s*(\d+) (\w+?) (\w+?)s? on the (\w+)\s*$")
 PLAIN_SCALARS = (str, int, float, bool, type(None))
@@ -93,8 +94,10 @@ class ScriptedModel(gp.Scripted):
     def complete(self, messages):
         if type(messages) is not list or not all(type(entry) is dict for entry in messages) or not is_plain(messages):
             self._transcript.append({"agent": self._agent, "messages": None, "reply": None})
-            raise TypeError("complete(messages) takes the agent's memory: a list of dicts of plain data "
-                            "(str, int, float, bool, None, list, dict)")
+            raise TypeError(
+                "complete(messages) takes the agent's memory: a list of dicts of plain data "
+                "(str, int, float, bool, None, list, dict)"
+            )
         reply = json.dumps(self._script(messages))
         self._transcript.append({"agent": self._agent, "messages": messages, "reply": reply})
         return reply
@@ -172,15 +175,24 @@ def weight_service(failures: int, invocations: list, transcript: list):
     number of model calls made before it (so the judge knows which model call had to be shown its result)."""
 
     def unit_weight(**arguments):
-        invocation = {"arguments": described(arguments), "result": None, "error": None,
-                      "model_calls_before": len(transcript)}
+        invocation = {
+            "arguments": described(arguments),
+            "result": None,
+            "error": None,
+            "model_calls_before": len(transcript),
+        }
         invocations.append(invocation)
         if len(invocations) <= failures:
             invocation["error"] = "ConnectionError"
             raise ConnectionError("the weight service is busy, try again")
         colour, shape = arguments.get("colour"), arguments.get("shape")
-        if set(arguments) != {"colour", "shape"} or type(colour) is not str or type(shape) is not str \
-                or colour not in SETUP["colour_weights"] or shape not in SETUP["shape_weights"]:
+        if (
+            set(arguments) != {"colour", "shape"}
+            or type(colour) is not str
+            or type(shape) is not str
+            or colour not in SETUP["colour_weights"]
+            or shape not in SETUP["shape_weights"]
+        ):
             invocation["error"] = "ValueError"
             raise ValueError("unit_weight takes colour and shape, as named in the description")
         invocation["result"] = SETUP["colour_weights"][colour] * SETUP["shape_weights"][shape]
@@ -196,20 +208,38 @@ def run_system(captioner, scripts, image_id, max_turns=None, failures=0):
     transcript, invocations = [], []
     models = {name: ScriptedModel(name, script, transcript) for name, script in scripts.items()}
     task = SETUP["task"].format(image_id=image_id)
-    weight_tool = solution.Tool("unit_weight", "Weight of one shape of the given colour and shape.",
-                                weight_service(failures, invocations, transcript))
-    coordinator = solution.Agent("coordinator", "You answer the user's question about an image.",
-                                 models["coordinator"], [solution.image_tool(captioner, IMAGES)])
+    weight_tool = solution.Tool(
+        "unit_weight",
+        "Weight of one shape of the given colour and shape.",
+        weight_service(failures, invocations, transcript),
+    )
+    coordinator = solution.Agent(
+        "coordinator",
+        "You answer the user's question about an image.",
+        models["coordinator"],
+        [solution.image_tool(captioner, IMAGES)],
+    )
     analyst = solution.Agent("analyst", "You compute weights of shapes.", models["analyst"], [weight_tool])
     limit = {} if max_turns is None else {"max_turns": max_turns}
     result = solution.MultiAgentSystem([coordinator, analyst], entry="coordinator", **limit).run(task)
     if not isinstance(result, gp.Remote):
         raise TypeError(f"MultiAgentSystem.run must return a RunResult, not a {type(result).__name__}")
     # The driver's record of the run is taken before anything else is asked of the student's objects.
-    record = {"task": task, "max_turns": max_turns, "image_id": image_id,
-              "model_calls": list(transcript), "tool_calls": [dict(call) for call in invocations]}
-    return {**record, "status": fetched(result.status), "answer": fetched(result.answer),
-            "turns": fetched(result.turns), "log": fetched(result.log), "analyst_memory": fetched(analyst.memory)}
+    record = {
+        "task": task,
+        "max_turns": max_turns,
+        "image_id": image_id,
+        "model_calls": list(transcript),
+        "tool_calls": [dict(call) for call in invocations],
+    }
+    return {
+        **record,
+        "status": fetched(result.status),
+        "answer": fetched(result.answer),
+        "turns": fetched(result.turns),
+        "log": fetched(result.log),
+        "analyst_memory": fetched(analyst.memory),
+    }
 
 
 def load_captioner():
@@ -234,31 +264,63 @@ with gp.step("captioner", timeout_s=STEP_S) as s:
 
 with gp.step("task", timeout_s=STEP_S) as s:
     captioner = load_captioner()
-    s.emit("runs", [run_system(captioner, TASK_SCRIPTS, image_id, max_turns=SETUP["max_turns"])
-                    for image_id in SETUP["task_images"]])
+    s.emit(
+        "runs",
+        [
+            run_system(captioner, TASK_SCRIPTS, image_id, max_turns=SETUP["max_turns"])
+            for image_id in SETUP["task_images"]
+        ],
+    )
 
 with gp.step("task_loop", timeout_s=STEP_S) as s:
-    s.emit("runs", [run_system(StandInCaptioner(), TASK_SCRIPTS, image_id, max_turns=SETUP["max_turns"])
-                    for image_id in SETUP["task_images"]])
+    s.emit(
+        "runs",
+        [
+            run_system(StandInCaptioner(), TASK_SCRIPTS, image_id, max_turns=SETUP["max_turns"])
+            for image_id in SETUP["task_images"]
+        ],
+    )
 
 with gp.step("recovery", timeout_s=STEP_S) as s:
     s.emit("failures", SETUP["recovery_failures"])
-    s.emit("run", run_system(StandInCaptioner(), TASK_SCRIPTS, SETUP["recovery_image"], max_turns=SETUP["max_turns"],
-                             failures=SETUP["recovery_failures"]))
+    s.emit(
+        "run",
+        run_system(
+            StandInCaptioner(),
+            TASK_SCRIPTS,
+            SETUP["recovery_image"],
+            max_turns=SETUP["max_turns"],
+            failures=SETUP["recovery_failures"],
+        ),
+    )
 
 with gp.step("turn_limit", timeout_s=STEP_S) as s:
-    s.emit("run", run_system(StandInCaptioner(), LOOPING_SCRIPTS, SETUP["recovery_image"],
-                             max_turns=SETUP["loop_max_turns"]))
+    s.emit(
+        "run",
+        run_system(StandInCaptioner(), LOOPING_SCRIPTS, SETUP["recovery_image"], max_turns=SETUP["loop_max_turns"]),
+    )
 
 with gp.step("error_paths", timeout_s=STEP_S) as s:
     # The documented error paths, each in a run of its own: a reply that is no action, a message to an unknown agent,
     # a call of an unknown tool.
-    s.emit("invalid_action", run_system(StandInCaptioner(), {"coordinator": invalid_coordinator_script,
-                                                             "analyst": looping_analyst_script},
-                                        SETUP["recovery_image"], max_turns=SETUP["loop_max_turns"]))
-    s.emit("misdirected", run_system(StandInCaptioner(), {"coordinator": misdirected_coordinator_script,
-                                                          "analyst": looping_analyst_script},
-                                     SETUP["recovery_image"], max_turns=SETUP["loop_max_turns"]))
+    s.emit(
+        "invalid_action",
+        run_system(
+            StandInCaptioner(),
+            {"coordinator": invalid_coordinator_script, "analyst": looping_analyst_script},
+            SETUP["recovery_image"],
+            max_turns=SETUP["loop_max_turns"],
+        ),
+    )
+    s.emit(
+        "misdirected",
+        run_system(
+            StandInCaptioner(),
+            {"coordinator": misdirected_coordinator_script, "analyst": looping_analyst_script},
+            SETUP["recovery_image"],
+            max_turns=SETUP["loop_max_turns"],
+        ),
+    )
 
 # The defaults of the interface, each in a step of its own: load_captioner() on whatever device this run got, and a
 # system built without max_turns; then a message without its content, which is none of the three actions.
@@ -270,8 +332,14 @@ with gp.step("default_turn_limit", timeout_s=STEP_S) as s:
     s.emit("run", run_system(StandInCaptioner(), LOOPING_SCRIPTS, SETUP["recovery_image"]))
 
 with gp.step("contentless_send", timeout_s=STEP_S) as s:
-    s.emit("run", run_system(StandInCaptioner(), {"coordinator": contentless_send_coordinator_script,
-                                                  "analyst": looping_analyst_script},
-                             SETUP["recovery_image"], max_turns=SETUP["loop_max_turns"]))
+    s.emit(
+        "run",
+        run_system(
+            StandInCaptioner(),
+            {"coordinator": contentless_send_coordinator_script, "analyst": looping_analyst_script},
+            SETUP["recovery_image"],
+            max_turns=SETUP["loop_max_turns"],
+        ),
+    )
 
 gp.done()

@@ -28,7 +28,7 @@ def sections(readme: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for index, heading in enumerate(headings):
         end = headings[index + 1].start() if index + 1 < len(headings) else len(readme)
-        found.setdefault(heading.group(1).strip().lower(), readme[heading.end():end])
+        found.setdefault(heading.group(1).strip().lower(), readme[heading.end() : end])
     return found
 
 
@@ -43,8 +43,11 @@ def readme_section(probe: ProbeData, title: str) -> str:
 
 
 def table_rows(text: str) -> list[list[str]]:
-    rows = [[cell.strip() for cell in match.group(1).split("|")]
-            for line in text.splitlines() if (match := TABLE_ROW.match(line))]
+    rows = [
+        [cell.strip() for cell in match.group(1).split("|")]
+        for line in text.splitlines()
+        if (match := TABLE_ROW.match(line))
+    ]
     return [row for row in rows if not all(re.fullmatch(r":?-{3,}:?", cell) for cell in row)]
 
 
@@ -96,11 +99,16 @@ def readme_models(probe: ProbeData) -> str:
         raise Failed("the models table needs a 'model' and a 'licence' column")
     model, licence = header.index("model"), header.index("licence" if "licence" in header else "license")
     declared = [row for row in rows[1:] if len(row) == len(header)]
-    incomplete = [row for row in declared if not row[model] or not row[licence]
-                  or PLACEHOLDER in (row[model].upper(), row[licence].upper())]
+    incomplete = [
+        row
+        for row in declared
+        if not row[model] or not row[licence] or PLACEHOLDER in (row[model].upper(), row[licence].upper())
+    ]
     if not declared or incomplete:
-        raise Failed(f"{len(declared)} models declared, {len(incomplete)} without a name or a licence "
-                     f"(or with the starter's {PLACEHOLDER})")
+        raise Failed(
+            f"{len(declared)} models declared, {len(incomplete)} without a name or a licence "
+            f"(or with the starter's {PLACEHOLDER})"
+        )
     return "models: " + "; ".join(f"{row[model]} ({row[licence]})" for row in declared)
 
 
@@ -112,8 +120,11 @@ def requirements_pinned(probe: ProbeData) -> str:
     lines = requirement_lines(requirements)
     unpinned = [line for line in lines if not PINNED.match(line)]
     if not lines or unpinned:
-        raise Failed(f"requirements.txt must pin every package as name==version; not pinned: {unpinned[:10]}"
-                     if lines else "requirements.txt lists no packages")
+        raise Failed(
+            f"requirements.txt must pin every package as name==version; not pinned: {unpinned[:10]}"
+            if lines
+            else "requirements.txt lists no packages"
+        )
     return f"requirements.txt pins {len(lines)} packages"
 
 
@@ -151,10 +162,20 @@ def tests_pass(probe: ProbeData) -> str:
     step = probe.step("tests")
     run, counts = step.value("run"), step.value("counts_reported_by_pytest")
     # The counts are the repository's own report (its pytest run wrote them); the exit code is the driver's.
-    summary = (f"its own report: {counts['tests']} tests, {counts['failures']} failed, {counts['errors']} errors, "
-               f"{counts['skipped']} skipped" if counts else "no JUnit report from its own run")
-    failed = run["timed_out"] or run["exit_code"] != 0 or not counts or counts["tests"] <= 0 \
-        or counts["failures"] != 0 or counts["errors"] != 0
+    summary = (
+        f"its own report: {counts['tests']} tests, {counts['failures']} failed, {counts['errors']} errors, "
+        f"{counts['skipped']} skipped"
+        if counts
+        else "no JUnit report from its own run"
+    )
+    failed = (
+        run["timed_out"]
+        or run["exit_code"] != 0
+        or not counts
+        or counts["tests"] <= 0
+        or counts["failures"] != 0
+        or counts["errors"] != 0
+    )
     if failed:
         raise Failed(f"python -m pytest {describe_run(run)} ({summary}); output ends with: {output_tail(run)}")
     # Its last line beside the report: a conftest that rewrites the report or the exit code shows up here unless it

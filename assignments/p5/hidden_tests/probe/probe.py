@@ -41,7 +41,7 @@ KILL_ROUNDS = 20
 
 
 def tail(text):
-    return text[-LIMITS["output_tail_chars"]:]
+    return text[-LIMITS["output_tail_chars"] :]
 
 
 def student_environment():
@@ -62,7 +62,7 @@ class OutputTail:
     def _drain(self, pipe):
         for block in iter(lambda: pipe.read1(65536), b""):
             self.total += len(block)
-            self.kept = (self.kept + block)[-self.keep:]
+            self.kept = (self.kept + block)[-self.keep :]
 
     def text(self):
         self.thread.join(timeout=5)
@@ -93,8 +93,11 @@ def kill_everything_started(leader):
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(leader, signal.SIGKILL)
     for _ in range(KILL_ROUNDS):  # a process may fork while the table is read: repeat until nothing is left
-        doomed = [pid for pid, owner, group, session in process_table()
-                  if pid != os.getpid() and (group == leader or session == leader or (uid is not None and owner == uid))]
+        doomed = [
+            pid
+            for pid, owner, group, session in process_table()
+            if pid != os.getpid() and (group == leader or session == leader or (uid is not None and owner == uid))
+        ]
         if not doomed:
             return
         for pid in doomed:
@@ -107,9 +110,18 @@ def run_as_student(command, cwd, timeout_s, shell=False):
     """Run a command as the student, in a session of its own, time-boxed by the driver's clock; afterwards (in time or
     not) everything it started is killed. Exit code, duration and output are the driver's observations."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, shell=shell, executable="/bin/bash" if shell else None,
-                               env=student_environment(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, start_new_session=True, **gp.student_identity())
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        shell=shell,
+        executable="/bin/bash" if shell else None,
+        env=student_environment(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        **gp.student_identity(),
+    )
     output = OutputTail(process.stdout, 4 * LIMITS["output_tail_chars"])
     timed_out = False
     try:
@@ -121,8 +133,14 @@ def run_as_student(command, cwd, timeout_s, shell=False):
     process.wait()
     text = output.text()
     process.stdout.close()
-    return {"exit_code": process.returncode, "timed_out": timed_out, "duration_s": round(duration, 2),
-            "timeout_s": timeout_s, "output_tail": tail(text), "output_bytes": output.total}
+    return {
+        "exit_code": process.returncode,
+        "timed_out": timed_out,
+        "duration_s": round(duration, 2),
+        "timeout_s": timeout_s,
+        "output_tail": tail(text),
+        "output_bytes": output.total,
+    }
 
 
 def section_body(readme, title):
@@ -131,7 +149,7 @@ def section_body(readme, title):
     for index, heading in enumerate(headings):
         if heading.group(1).strip().lower() == title:
             end = headings[index + 1].start() if index + 1 < len(headings) else len(readme)
-            return readme[heading.end():end]
+            return readme[heading.end() : end]
     return None
 
 
@@ -157,8 +175,9 @@ def installed_version(name):
 
 def submitted_files():
     root = gp.SUBMISSION_DIR
-    return sorted(path.relative_to(root).as_posix() for path in root.rglob("*")
-                  if path.is_file() and not path.is_symlink())
+    return sorted(
+        path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file() and not path.is_symlink()
+    )
 
 
 def writable_copy_of_the_submission():
@@ -206,9 +225,12 @@ with gp.step("repository") as s:
     files = submitted_files()
     readme = read_submitted("README.md", LIMITS["readme_max_chars"]) or ""
     requirements = read_submitted("requirements.txt", 100_000)
-    names = [match.group(1) for line in (requirements or "").splitlines()
-             if not line.strip().startswith("#") and (match := REQUIREMENT_NAME.match(line))][:MAX_REQUIREMENTS]
-    s.emit("files", files[:LIMITS["listing_max_files"]])
+    names = [
+        match.group(1)
+        for line in (requirements or "").splitlines()
+        if not line.strip().startswith("#") and (match := REQUIREMENT_NAME.match(line))
+    ][:MAX_REQUIREMENTS]
+    s.emit("files", files[: LIMITS["listing_max_files"]])
     s.emit("file_count", len(files))
     s.emit("readme", readme)
     s.emit("requirements", requirements)
@@ -227,7 +249,11 @@ with gp.step("entry") as s:
     # A fresh copy: what the tests wrote or deleted does not change what the entry command finds.
     command = entry_command(readme)
     s.emit("command", command)
-    s.emit("run", run_as_student(command, writable_copy_of_the_submission(), LIMITS["entry_timeout_s"], shell=True)
-           if command else None)
+    s.emit(
+        "run",
+        run_as_student(command, writable_copy_of_the_submission(), LIMITS["entry_timeout_s"], shell=True)
+        if command
+        else None,
+    )
 
 gp.done()
