@@ -12,16 +12,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
 from grader import course_files
-from grader.domain.assignment import Limits
-from grader.judge import CheckOutcome, ProbeData, load_judge
+from grader.judge import CheckOutcome, load_judge
 from grader.redaction import Redactor
-from grader.sandbox.base import RunSpec
-from grader.sandbox.local_backend import LocalBackend
 from grader.scoring import score
 from grader.settings import Settings
+from tests.assignments.local_probe import run_hidden_probe
 
 REPO = Path(__file__).resolve().parents[2]
 RAISED = 'RuntimeError("this capability is broken on purpose")'
@@ -106,18 +103,8 @@ def broken_reference(assignment_id: str, appended: str, folder: Path) -> tuple[P
 
 def grade(assignment_id: str, submission: Path) -> dict[str, CheckOutcome]:
     assignment = REPO / "assignments" / assignment_id
-    limits = Limits(**yaml.safe_load((assignment / "assignment.yaml").read_text(encoding="utf-8"))["limits"])
-    spec = RunSpec(
-        submission_tree=submission,
-        entry="solution.py",
-        entry_kind="module",
-        probe_dir=assignment / "hidden_tests" / "probe",
-        limits=limits,
-        seed=1234,
-    )
-    outcome = LocalBackend(use_bwrap=False).run(spec)
-    assert outcome.status == "completed", outcome.stderr[-3000:]
-    return load_judge(assignment / "hidden_tests" / "judge").run(ProbeData.from_files(outcome.files))
+    data = run_hidden_probe(assignment_id, submission)
+    return load_judge(assignment / "hidden_tests" / "judge").run(data)
 
 
 def run_broken(assignment_id: str, appended: str, tmp_path: Path) -> tuple[dict[str, CheckOutcome], int]:

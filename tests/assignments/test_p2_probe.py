@@ -15,18 +15,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
-from grader.domain.assignment import Limits
 from grader.judge import Judge, ProbeData, StepData, load_judge
-from grader.sandbox.base import RunSpec
-from grader.sandbox.local_backend import LocalBackend
+from tests.assignments.local_probe import run_hidden_probe
 
 REPO = Path(__file__).resolve().parents[2]
 ASSIGNMENT = REPO / "assignments" / "p2"
 REFERENCE = REPO / "reference_solutions" / "p2"
 JUDGE_DIR = ASSIGNMENT / "hidden_tests" / "judge"
-LIMITS = Limits(**yaml.safe_load((ASSIGNMENT / "assignment.yaml").read_text(encoding="utf-8"))["limits"])
 
 # The pretrained encoder with a forward pass that lies: fine-tuned classifiers report a moved hidden state, and
 # output_attentions reports the same uniform maps attention_maps returns. An old in-process probe that asked the
@@ -141,17 +137,7 @@ def fine_tune(texts, labels, config):
 
 
 def run_probe(submission: Path) -> ProbeData:
-    spec = RunSpec(
-        submission_tree=submission,
-        entry="solution.py",
-        entry_kind="module",
-        probe_dir=ASSIGNMENT / "hidden_tests" / "probe",
-        limits=LIMITS,
-        seed=1234,
-    )
-    outcome = LocalBackend(use_bwrap=False).run(spec)
-    assert outcome.status == "completed", outcome.stderr[-3000:]
-    return ProbeData.from_files(outcome.files)
+    return run_hidden_probe("p2", submission)
 
 
 @pytest.fixture(scope="module")

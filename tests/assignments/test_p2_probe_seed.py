@@ -4,18 +4,10 @@ and predicts its config's seed (mod 4) for every text."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 
-from grader.domain.assignment import Limits
-from grader.judge import ProbeData
-from grader.sandbox.base import RunSpec
-from grader.sandbox.local_backend import LocalBackend
+from tests.assignments.local_probe import run_hidden_probe
 
-ASSIGNMENT = Path(__file__).resolve().parents[2] / "assignments" / "p2"
-LIMITS = Limits(**yaml.safe_load((ASSIGNMENT / "assignment.yaml").read_text(encoding="utf-8"))["limits"])
 GRADING_SEED = 7  # 7 % 4 == 3: distinct from what a constant seed 0 (or the default 1234) would predict
 
 SEED_ECHO = """
@@ -57,16 +49,7 @@ def fine_tune(texts, labels, config):
 @pytest.mark.slow
 def test_fine_tune_is_given_the_grading_seed(tmp_path):
     (tmp_path / "solution.py").write_text(SEED_ECHO, encoding="utf-8")
-    spec = RunSpec(
-        submission_tree=tmp_path,
-        entry="solution.py",
-        entry_kind="module",
-        probe_dir=ASSIGNMENT / "hidden_tests" / "probe",
-        limits=LIMITS,
-        seed=GRADING_SEED,
-    )
-    outcome = LocalBackend(use_bwrap=False).run(spec)
-    data = ProbeData.from_files(outcome.files)
+    data = run_hidden_probe("p2", tmp_path, seed=GRADING_SEED)
     step = data.steps["hidden_predictions"]
     assert step.ok, step.error
     predictions = step.values["predictions"]
