@@ -255,6 +255,12 @@ class StandInCaptioner(gp.Scripted):
         return "1 red circle on the left"
 
 
+def run_with_coordinator(coordinator_script):
+    """A run of the error paths: the driver's stand-in captioner, a scripted coordinator, the looping analyst."""
+    scripts = {"coordinator": coordinator_script, "analyst": looping_analyst_script}
+    return run_system(StandInCaptioner(), scripts, SETUP["recovery_image"], max_turns=SETUP["loop_max_turns"])
+
+
 TASK_SCRIPTS = {"coordinator": coordinator_script, "analyst": analyst_script}
 LOOPING_SCRIPTS = {"coordinator": looping_coordinator_script, "analyst": looping_analyst_script}
 
@@ -303,24 +309,8 @@ with gp.step("turn_limit", timeout_s=STEP_S) as s:
 with gp.step("error_paths", timeout_s=STEP_S) as s:
     # The documented error paths, each in a run of its own: a reply that is no action, a message to an unknown agent,
     # a call of an unknown tool.
-    s.emit(
-        "invalid_action",
-        run_system(
-            StandInCaptioner(),
-            {"coordinator": invalid_coordinator_script, "analyst": looping_analyst_script},
-            SETUP["recovery_image"],
-            max_turns=SETUP["loop_max_turns"],
-        ),
-    )
-    s.emit(
-        "misdirected",
-        run_system(
-            StandInCaptioner(),
-            {"coordinator": misdirected_coordinator_script, "analyst": looping_analyst_script},
-            SETUP["recovery_image"],
-            max_turns=SETUP["loop_max_turns"],
-        ),
-    )
+    s.emit("invalid_action", run_with_coordinator(invalid_coordinator_script))
+    s.emit("misdirected", run_with_coordinator(misdirected_coordinator_script))
 
 # The defaults of the interface, each in a step of its own: load_captioner() on whatever device this run got, and a
 # system built without max_turns; then a message without its content, which is none of the three actions.
@@ -332,14 +322,6 @@ with gp.step("default_turn_limit", timeout_s=STEP_S) as s:
     s.emit("run", run_system(StandInCaptioner(), LOOPING_SCRIPTS, SETUP["recovery_image"]))
 
 with gp.step("contentless_send", timeout_s=STEP_S) as s:
-    s.emit(
-        "run",
-        run_system(
-            StandInCaptioner(),
-            {"coordinator": contentless_send_coordinator_script, "analyst": looping_analyst_script},
-            SETUP["recovery_image"],
-            max_turns=SETUP["loop_max_turns"],
-        ),
-    )
+    s.emit("run", run_with_coordinator(contentless_send_coordinator_script))
 
 gp.done()
