@@ -15,21 +15,21 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from grader import course_files, intake
+from grader import course_files
 from grader.batch.discover import BatchEntry
 from grader.db.base import utcnow
-from grader.db.models import GradeRecord, GradingJob, User
+from grader.db.models import GradeRecord, GradingJob
 from grader.db.worker_models import BatchRun
 from grader.domain.assignment import Assignment
-from grader.gradebook.accounts import RosterEntry
 from grader.gradebook.repository import Gradebook
-from grader.pipeline import accept_into_store
 from grader.queue.base import GradingQueue
 from grader.queue.heartbeat import GradingCapacity, grading_capacity
 from grader.queue.select import select_queue
+from grader.services import uploads
+from grader.services.access import InvalidInput
+from grader.services.cohort import record_for_grading, student_account
 from grader.settings import Settings
 
-PLACEHOLDER_EMAIL_DOMAIN = "students.invalid"  # accounts created for student ids not on the roster yet
 POLL_S = 0.5
 
 
@@ -70,47 +70,6 @@ class NoLiveWorker(Exception):
         )
 
 
-def student_account(gradebook: Gradebook, student: str) -> User:
-    """The roster account of `student` (by student number, else e-mail), created when the roster lacks it."""
-    user = gradebook.accounts.student_by_number(student) or gradebook.accounts.user_by_email(student)
-    if user is None:
-        user, _ = gradebook.accounts.add_user(
-            RosterEntry(f"{student.lower()}@{PLACEHOLDER_EMAIL_DOMAIN}", student, student_number=student), "student"
-        )
-    return user
-
-
-def plan_entry(
-    gradebook: Gradebook,
-    assignment: Assignment,
-    entry: BatchEntry,
-    stored_sha256: str,
-    kind: str,
-    size_bytes: int,
-    regrade: bool,
-) -> PlannedEntry:
-    user = student_account(gradebook, entry.student)
-    submissions = gradebook.submissions
-    submission = submissions.latest_with_content(user.id, assignment.id, stored_sha256)
-    if submission is None:
-        recorded = submissions.record_submission(
-            user.id, assignment.id, stored_sha256, kind, entry.original_name, size_bytes
-        )
-        return PlannedEntry(entry, recorded.submission_id, recorded.job_id)
-    job = submissions.latest_job(submission.id)
-    if job is not None and job.state != "done":
-        return PlannedEntry(entry, submission.id, job.id)  # interrupted earlier: wait for it (the queue resumes it)
-    record = submissions.current_record(submission.id)
-    if (
-        record is not None
-        and not regrade
-        and record.status != "infra_error"
-        and record.result.get("assignment_version") == assignment.version
-    ):
-        return PlannedEntry(entry, submission.id, None)
-    return PlannedEntry(entry, submission.id, submissions.grade_again(submission.id))
-
-
 def plan_batch(
     settings: Settings,
     session_factory: sessionmaker,
@@ -118,20 +77,21 @@ def plan_batch(
     entries: Sequence[BatchEntry],
     regrade: bool,
 ) -> list[PlannedEntry]:
-    """Store each submission (intake rejections are kept as such) and record what must be graded, one commit each."""
+    """Store each submission (intake rejections are kept as such) and record what must be graded, one commit each,
+    through the same upload service as the web's uploads."""
     planned = []
     for entry in entries:
         try:
-            stored = accept_into_store(settings, assignment, entry.path, entry.original_name)
-        except intake.Rejected as rejection:
+            stored = uploads.store_file(settings, assignment, entry.path, entry.original_name)
+        except InvalidInput as rejection:
             planned.append(PlannedEntry(entry, None, None, rejection=str(rejection)))
             continue
         with session_factory.begin() as session:
-            planned.append(
-                plan_entry(
-                    Gradebook(session), assignment, entry, stored.sha256, stored.kind, stored.size_bytes, regrade
-                )
-            )
+            gradebook = Gradebook(session)
+            student = student_account(gradebook, entry.student)
+            new = uploads.submission_of(student.id, assignment.id, stored)
+            recorded = record_for_grading(gradebook, new, assignment.version, regrade)
+        planned.append(PlannedEntry(entry, recorded.submission_id, recorded.job_id))
     return planned
 
 

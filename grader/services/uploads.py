@@ -1,48 +1,60 @@
-"""An upload taken in for a student: validated, stored (or, small, kept with its row), recorded with its grading job
-in the group commit of the moment, and queued."""
+"""Submissions taken in, for the web, the API and the batch alike: an upload validated (in memory) or stored (from a
+path), made a student's `NewSubmission`, then recorded with its grading job and queued. Intake's refusals come out as
+`InvalidInput`, with intake's student-facing reason."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
 
-from starlette.concurrency import run_in_threadpool
-
 from grader import intake, store
-from grader.gradebook.report import GradebookAssignment
+from grader.domain.assignment import Assignment
 from grader.gradebook.submissions import NewSubmission, RecordedSubmission
 from grader.intake import Rejected
 from grader.pipeline import accept_staged, intake_caps
 from grader.services.access import InvalidInput
 from grader.services.context import ServiceContext
+from grader.settings import Settings
 
 
-def take_in_memory(
-    ctx: ServiceContext, student_id: int, assignment: GradebookAssignment, content: bytes, original_name: str
-) -> NewSubmission:
-    """A small .py or notebook is validated in memory and its bytes go to the gradebook with its row: nothing touches
-    the disk before the commit, and the grading process writes it to the store."""
-    try:  # the catalog's parsed assignment spares re-reading its YAML on every upload
-        accepted, _ = intake.accept_single_file(content, original_name, assignment.spec, intake_caps(ctx.settings))
-    except Rejected as error:
-        raise InvalidInput(str(error)) from error
-    return NewSubmission(
-        student_id, assignment.id, accepted.sha256, accepted.kind, accepted.original_name, accepted.size_bytes, content
-    )
-
-
-async def take_in_staged(
-    ctx: ServiceContext, student_id: int, assignment: GradebookAssignment, staging: Path, path: Path, original_name: str
-) -> NewSubmission:
-    """Anything else (a zip, a big file), already written into a staging folder of the store, is stored from there by
-    a worker thread, without flushing: the recorder flushes the store once for its batch."""
+def accept_in_memory(settings: Settings, assignment: Assignment, content: bytes, original_name: str) -> intake.Accepted:
+    """A small .py or notebook, validated in memory: nothing touches the disk before its row is committed with the
+    bytes, and the grading process writes it to the store."""
     try:
-        stored: store.StoredSubmission = await run_in_threadpool(
-            accept_staged, ctx.settings, assignment.spec, staging, path, original_name, flush=False
-        )
+        accepted, _ = intake.accept_single_file(content, original_name, assignment, intake_caps(settings))
     except Rejected as error:
         raise InvalidInput(str(error)) from error
-    return NewSubmission(student_id, assignment.id, stored.sha256, stored.kind, stored.original_name, stored.size_bytes)
+    return accepted
+
+
+def store_staged(
+    settings: Settings, assignment: Assignment, staging: Path, path: Path, original_name: str, *, flush: bool
+) -> store.StoredSubmission:
+    """An upload already written into a staging folder of the store, stored from there without another copy. Blocking
+    (intake unpacks, the store copies): an async caller runs it on a worker thread. `flush=False` when whoever records
+    it flushes the store once for many (the web's `SubmissionRecorder`)."""
+    try:
+        return accept_staged(settings, assignment, staging, path, original_name, flush)
+    except Rejected as error:
+        raise InvalidInput(str(error)) from error
+
+
+def store_file(settings: Settings, assignment: Assignment, path: Path, original_name: str) -> store.StoredSubmission:
+    """A file or folder anywhere (a batch entry), stored and flushed."""
+    with store.staging(settings.store_dir) as staging:
+        return store_staged(settings, assignment, staging, path, original_name, flush=True)
+
+
+def submission_of(
+    student_id: int,
+    assignment_id: str,
+    accepted: intake.Accepted | store.StoredSubmission,
+    content: bytes | None = None,
+) -> NewSubmission:
+    """`content`: the bytes of an upload accepted in memory, recorded with its row since the store lacks them."""
+    return NewSubmission(
+        student_id, assignment_id, accepted.sha256, accepted.kind, accepted.original_name, accepted.size_bytes, content
+    )
 
 
 async def record_and_queue(ctx: ServiceContext, new: NewSubmission) -> RecordedSubmission:

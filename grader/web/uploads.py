@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from grader import store
 from grader.gradebook.submissions import RecordedSubmission
 from grader.intake import is_single_file
-from grader.services.uploads import record_and_queue, take_in_memory, take_in_staged
+from grader.services.uploads import accept_in_memory, record_and_queue, store_staged, submission_of
 from grader.store import original_folder
 from grader.web.context import AppContext
 from grader.web.security import Viewer
@@ -123,7 +124,17 @@ async def receive_and_submit(
         )
         check_fields(parsed.fields)
         if isinstance(parsed, InMemoryUpload):
-            new = take_in_memory(ctx, viewer.id, assignment, parsed.content, parsed.original_name)
-        else:
-            new = await take_in_staged(ctx, viewer.id, assignment, parsed.staging, parsed.path, parsed.original_name)
+            accepted = accept_in_memory(ctx.settings, assignment.spec, parsed.content, parsed.original_name)
+            new = submission_of(viewer.id, assignment.id, accepted, parsed.content)
+        else:  # the recorder flushes the store once for the uploads it commits together
+            stored = await run_in_threadpool(
+                store_staged,
+                ctx.settings,
+                assignment.spec,
+                parsed.staging,
+                parsed.path,
+                parsed.original_name,
+                flush=False,
+            )
+            new = submission_of(viewer.id, assignment.id, stored)
     return await record_and_queue(ctx, new)
