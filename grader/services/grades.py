@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from grader.db.models import ManualScore, User
 from grader.gradebook.manual_scores import COURSE_LEVEL, DEFENSE, RETAKE_QUESTIONS
 from grader.gradebook.report import GradebookAssignment, StudentRow, gradebook_rows, grades_csv
 from grader.services.access import Caller, InvalidInput, NotFound, require_instructor
 from grader.services.context import ServiceContext
+from grader.services.submissions import AttemptRow, attempt_rows
+
+
+@dataclass(frozen=True)
+class StudentRecord:
+    """One student as the instructor's student page shows them."""
+
+    person: User
+    history: list[tuple[GradebookAssignment, list[AttemptRow]]]
+    audit: list[tuple[ManualScore, str]]  # every manual entry, with its instructor's e-mail
+    manual_now: dict[tuple[str, str], float | None]  # (assignment id, item) -> the points that count now
+    manual_alone: list[str]  # projects whose manual points count without any counting attempt
 
 
 def dashboard_rows(ctx: ServiceContext, caller: Caller) -> tuple[list[GradebookAssignment], list[StudentRow]]:
@@ -45,3 +60,23 @@ def enter_manual_score(
         if student is None or student.role != "student":
             raise NotFound("no such student")
         gradebook.manual_scores.enter(student, assignment_id, item, points, note, gradebook.accounts.user(caller.id))
+
+
+def student_record(ctx: ServiceContext, caller: Caller, student_id: int) -> StudentRecord:
+    require_instructor(caller)
+    items = manual_items(ctx)
+    with ctx.unit_of_work() as gradebook:
+        person = gradebook.accounts.user(student_id)
+        if person is None or person.role != "student":
+            raise NotFound("no such student")
+        audit = [(entry, entry.instructor.email) for entry in gradebook.manual_scores.entries(student_id)]
+        manual_now = {(a, i): gradebook.manual_scores.points(student_id, a, i) for a, i in items}
+    history = [(a, attempt_rows(ctx, caller, student_id, a)) for a in ctx.assignments()]
+    # Manual points count without an attempt; the instructor is told when they are all a project has.
+    manual_alone = [
+        a.id
+        for a, rows in history
+        if not any(row.counts for row in rows)
+        and any(manual_now.get((a.id, c.id)) is not None for c in a.manual_criteria)
+    ]
+    return StudentRecord(person, history, audit, manual_now, manual_alone)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from grader.db.base import utcnow
 from grader.db.models import GradeRecord, Submission, User
@@ -152,6 +153,14 @@ def attempt_rows(
                 )
             )
         return rows
+
+
+def current_result(ctx: ServiceContext, caller: Caller, submission_id: int) -> dict[str, Any]:
+    """The whole stored result (every check, the sandbox) for instructors; {} before one is recorded."""
+    require_instructor(caller)
+    with ctx.unit_of_work() as gradebook:
+        record = gradebook.submissions.current_record(submission_id)
+        return record.result if record else {}
 
 
 def stored_files(ctx: ServiceContext, caller: Caller, submission_id: int) -> tuple[Path, list[str]]:

@@ -8,17 +8,15 @@ from starlette.concurrency import run_in_threadpool
 
 from grader.gradebook.manual_scores import COURSE_LEVEL
 from grader.queue.heartbeat import worker_statuses
-from grader.services import deadlines, grades, regrades, submissions
-from grader.services.access import InvalidInput, NotFound
+from grader.services import deadlines, grades, plagiarism, regrade_requests, regrades, submissions
+from grader.services.access import InvalidInput
 from grader.web.auth import app_context, check_csrf, instructor_page_viewer, page_uploader, page_viewer
 from grader.web.context import AppContext
 from grader.web.errors import ERRORS, upload_error_detail
 from grader.web.handouts import handout_view
-from grader.web.plagiarism_pages import penalties_of
 from grader.web.rendering import render
-from grader.web.request_pages import submission_requests
 from grader.web.security import Viewer
-from grader.web.submission_details import check_rows, code_css, current_result, highlighted_files, sandbox_view
+from grader.web.submission_details import check_rows, code_css, highlighted_files, sandbox_view
 from grader.web.uploads import BadUpload, UploadTooLarge, receive_and_submit
 
 router = APIRouter(include_in_schema=False)
@@ -65,13 +63,11 @@ def _assignment_page(
     status_code: int = 200,
 ) -> Response:
     course_assignment = ctx.assignment(assignment_id)
-    with ctx.unit_of_work() as gradebook:
-        penalties = penalties_of(ctx, gradebook, gradebook.accounts.user(viewer.id), assignment_id)
     return render(
         request,
         "assignment.html",
         {
-            "penalties": penalties,
+            "penalties": plagiarism.penalties(ctx, viewer.id, assignment_id),
             "assignment": course_assignment,
             "attempts": submissions.attempt_rows(ctx, viewer, viewer.id, course_assignment),
             "outlook": deadlines.upload_outlook(ctx, viewer, course_assignment),
@@ -120,7 +116,7 @@ def submission(
             "page": page,
             "poll_ms": ctx.options.status_poll_ms,
             "rules": ctx.rules,
-            "requests": submission_requests(ctx, submission_id),
+            "requests": regrade_requests.requests_on(ctx, page),
         },
     )
 
@@ -168,32 +164,18 @@ def student(
     viewer: Viewer = Depends(instructor_page_viewer),
     ctx: AppContext = Depends(app_context),
 ) -> Response:
-    with ctx.unit_of_work() as gradebook:
-        person = gradebook.accounts.user(student_id)
-        if person is None or person.role != "student":
-            raise NotFound("no such student")
-        audit = gradebook.manual_scores.entries(student_id)
-        manual_now = {(a, i): gradebook.manual_scores.points(student_id, a, i) for a, i in grades.manual_items(ctx)}
-        audit_rows = [(entry, entry.instructor.email) for entry in audit]
-    history = [(a, submissions.attempt_rows(ctx, viewer, student_id, a)) for a in ctx.assignments()]
-    # Manual points count without an attempt; the instructor is told when they are all a project has.
-    manual_alone = [
-        a.id
-        for a, rows in history
-        if not any(row.counts for row in rows)
-        and any(manual_now.get((a.id, c.id)) is not None for c in a.manual_criteria)
-    ]
+    record = grades.student_record(ctx, viewer, student_id)
     return render(
         request,
         "student.html",
         {
-            "person": person,
-            "history": history,
-            "audit": audit_rows,
+            "person": record.person,
+            "history": record.history,
+            "audit": record.audit,
             "items": grades.manual_items(ctx),
-            "manual_now": manual_now,
+            "manual_now": record.manual_now,
             "course_level": COURSE_LEVEL,
-            "manual_alone": manual_alone,
+            "manual_alone": record.manual_alone,
             "extensions": deadlines.extension_rows(ctx, viewer, student_id),
             "dates": {a.id: deadlines.dates_of(ctx, student_id, a) for a in ctx.assignments()},
         },
@@ -225,8 +207,7 @@ def instructor_submission(
 ) -> Response:
     page = submissions.submission_page(ctx, viewer, submission_id)
     tree, files = submissions.stored_files(ctx, viewer, submission_id)
-    with ctx.unit_of_work() as gradebook:
-        result = current_result(gradebook, submission_id)
+    result = submissions.current_result(ctx, viewer, submission_id)
     return render(
         request,
         "instructor_submission.html",
@@ -234,7 +215,7 @@ def instructor_submission(
             "page": page,
             "files": files,
             "graded_on": submissions.graded_on(ctx, submission_id),
-            "requests": submission_requests(ctx, submission_id),
+            "requests": regrade_requests.requests_on(ctx, page),
             "checks": check_rows(result),
             "sandbox": sandbox_view(result),
             "code": highlighted_files(tree, files),

@@ -16,8 +16,6 @@ from pygments.lexers import get_lexer_for_filename
 from pygments.lexers.python import PythonLexer
 from pygments.util import ClassNotFound
 
-from grader.gradebook.repository import Gradebook
-
 SHOWN_UP_TO_BYTES = 256 * 1024  # bigger files (data, weights) are listed for download only
 CODE_CSS_CLASS = "highlight"
 
@@ -105,8 +103,3 @@ def highlighted_files(tree: Path, names: list[str]) -> list[CodeFile]:
 def code_css() -> str:
     """Served as a stylesheet: the pages' Content-Security-Policy allows no inline styles."""
     return _formatter().get_style_defs(f".{CODE_CSS_CLASS}")
-
-
-def current_result(gradebook: Gradebook, submission_id: int) -> dict[str, Any]:
-    record = gradebook.submissions.current_record(submission_id)
-    return record.result if record else {}

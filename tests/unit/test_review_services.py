@@ -1,0 +1,208 @@
+"""The review services behind the instructor's pages (plagiarism cases, regrade requests, a student's record, a
+submission's whole result), called with a plain caller: who may do what, and what each answers. The gradebook is a
+real SQLite database over the web tests' course."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from grader.db.base import make_engine, make_session_factory
+from grader.db.migrations import upgrade_to_head
+from grader.db.plagiarism_models import PlagiarismCase
+from grader.gradebook.accounts import RosterEntry
+from grader.gradebook.catalog import CourseCatalog
+from grader.gradebook.group_commit import SubmissionRecorder
+from grader.gradebook.repository import Gradebook
+from grader.gradebook.rules import load_course_rules
+from grader.queue.claims import JobClaims
+from grader.services import grades, plagiarism, regrade_requests, submissions
+from grader.services.access import Forbidden, InvalidInput, NotFound
+from grader.services.context import ServiceContext
+from grader.settings import Settings
+
+COURSE = Path(__file__).resolve().parents[1] / "web" / "course"
+
+
+@dataclass(frozen=True)
+class Caller:
+    id: int
+    is_instructor: bool
+
+
+class IdleQueue:
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def enqueue(self, job_id: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class Course:
+    ctx: ServiceContext
+    instructor: Caller
+    ada: Caller
+    bob: Caller
+
+
+@pytest.fixture
+def course(tmp_path: Path) -> Iterator[Course]:
+    settings = Settings(course_dir=COURSE, data_dir=tmp_path / "data", sandbox="local")
+    settings.data_dir.mkdir(parents=True)
+    upgrade_to_head(settings.effective_database_url)
+    engine = make_engine(settings.effective_database_url)
+    session_factory = make_session_factory(engine)
+    rules = load_course_rules(settings)
+    recorder = SubmissionRecorder(session_factory)
+    ctx = ServiceContext(settings, rules, session_factory, IdleQueue(), CourseCatalog(settings, rules), recorder)
+    with session_factory.begin() as session:
+        accounts = Gradebook(session).accounts
+        teacher, _ = accounts.add_user(RosterEntry("teacher@uni.example", "Teacher"), "instructor")
+        ada, _ = accounts.add_user(RosterEntry("ada@uni.example", "Ada", "s001"), "student")
+        bob, _ = accounts.add_user(RosterEntry("bob@uni.example", "Bob", "s002"), "student")
+        session.flush()
+        ids = teacher.id, ada.id, bob.id
+    yield Course(ctx, Caller(ids[0], True), Caller(ids[1], False), Caller(ids[2], False))
+    recorder.stop()
+    engine.dispose()
+
+
+def graded_submission(course: Course, student: Caller, points: float = 1.0) -> int:
+    """A submission of p1 with a published result of one criterion worth 2 points."""
+    assignment_id = course.ctx.assignments()[0].id
+    result = {
+        "status": "graded",
+        "score": points,
+        "max_score": 2.0,
+        "assignment": assignment_id,
+        "criteria": [{"id": "works", "title": "It works", "points": points, "max_points": 2.0, "visibility": "always"}],
+    }
+    with course.ctx.unit_of_work() as gradebook:
+        recorded = gradebook.submissions.record_submission(student.id, assignment_id, "ab" * 32, "py", "a.py", 10)
+        claims = JobClaims(gradebook.session)
+        claims.finish(claims.claim(recorded.job_id), result, None)
+        return recorded.submission_id
+
+
+def open_case(course: Course, status: str = "flagged") -> int:
+    with course.ctx.unit_of_work() as gradebook:
+        case = PlagiarismCase(
+            assignment_id=course.ctx.assignments()[0].id,
+            student_a="ada@uni.example",
+            student_b="s002",
+            score=0.97,
+            channels={},
+            status=status,
+        )
+        gradebook.session.add(case)
+        gradebook.session.flush()
+        return case.id
+
+
+# --- plagiarism ------------------------------------------------------------------------------------------------------
+def test_a_case_names_the_accounts_behind_its_e_mail_and_student_number(course: Course) -> None:
+    case_id = open_case(course)
+
+    review = plagiarism.case_review(course.ctx, course.instructor, case_id)
+    listed, _ = plagiarism.review_list(course.ctx, course.instructor)
+
+    assert (review.named.left.id, review.named.right.id) == (course.ada.id, course.bob.id)
+    assert [(item.case.id, item.left.id, item.right.id) for item in listed] == [(case_id, course.ada.id, course.bob.id)]
+    assert review.penalty_points <= review.max_points
+
+
+def test_a_decision_needs_a_known_verdict_and_a_comment_and_is_signed_by_the_caller(course: Course) -> None:
+    case_id = open_case(course)
+
+    with pytest.raises(InvalidInput, match="one of"):
+        plagiarism.decide_case(course.ctx, course.instructor, case_id, "maybe", "looks alike")
+    with pytest.raises(InvalidInput, match="needs a comment"):
+        plagiarism.decide_case(course.ctx, course.instructor, case_id, "confirmed", "  ")
+    plagiarism.decide_case(course.ctx, course.instructor, case_id, "confirmed", " same bug, same names ")
+
+    case = plagiarism.case_review(course.ctx, course.instructor, case_id).named.case
+    assert (case.status, case.comment, case.decided_by) == ("confirmed", "same bug, same names", "teacher@uni.example")
+
+
+def test_students_neither_review_nor_decide_cases(course: Course) -> None:
+    case_id = open_case(course)
+
+    with pytest.raises(Forbidden):
+        plagiarism.review_list(course.ctx, course.ada)
+    with pytest.raises(Forbidden):
+        plagiarism.decide_case(course.ctx, course.ada, case_id, "dismissed", "not me")
+    with pytest.raises(NotFound):
+        plagiarism.case_review(course.ctx, course.instructor, case_id + 1)
+
+
+def test_only_a_confirmed_case_is_a_penalty_for_both_of_its_students(course: Course) -> None:
+    assignment_id = course.ctx.assignments()[0].id
+    case_id = open_case(course)
+    assert plagiarism.penalties(course.ctx, course.ada.id, assignment_id) == []
+
+    plagiarism.decide_case(course.ctx, course.instructor, case_id, "confirmed", "copied")
+
+    for student in (course.ada, course.bob):
+        [penalty] = plagiarism.penalties(course.ctx, student.id, assignment_id)
+        assert (penalty.assignment_id, penalty.comment) == (assignment_id, "copied")
+    assert plagiarism.penalties(course.ctx, course.instructor.id, assignment_id) == []
+
+
+# --- regrade requests ------------------------------------------------------------------------------------------------
+def test_only_the_submitting_student_asks_and_someone_elses_submission_is_not_found(course: Course) -> None:
+    submission_id = graded_submission(course, course.ada)
+
+    with pytest.raises(NotFound):
+        regrade_requests.ask(course.ctx, course.bob, submission_id, "works", "why?")
+    with pytest.raises(InvalidInput, match="only the student who submitted"):
+        regrade_requests.ask(course.ctx, course.instructor, submission_id, "works", "why?")
+    request_id = regrade_requests.ask(course.ctx, course.ada, submission_id, "works", "my output matches")
+
+    with pytest.raises(NotFound):
+        regrade_requests.request_thread(course.ctx, course.bob, request_id)
+    thread = regrade_requests.request_thread(course.ctx, course.ada, request_id)
+    assert [(m.author, m.body) for m in thread.messages] == [("Ada", "my output matches")]
+    assert (thread.max_points, thread.automatic_points) == (2.0, 1.0)
+
+
+def test_an_instructors_answer_may_override_the_points_and_a_students_may_not(course: Course) -> None:
+    submission_id = graded_submission(course, course.ada)
+    request_id = regrade_requests.ask(course.ctx, course.ada, submission_id, "works", "please look")
+
+    with pytest.raises(InvalidInput, match="only an instructor"):
+        regrade_requests.answer(course.ctx, course.ada, request_id, "I insist", 2.0)
+    regrade_requests.answer(course.ctx, course.instructor, request_id, "right, full points", 2.0)
+
+    page = submissions.submission_page(course.ctx, course.ada, submission_id)
+    assert [c.points for c in page.result.criteria] == [2.0]
+    [(request, student, _)] = regrade_requests.all_requests(course.ctx, course.instructor)
+    assert (request.id, request.status, student) == (request_id, "answered", "Ada")
+    assert [r.id for r in regrade_requests.requests_on(course.ctx, page)] == [request_id]
+
+
+# --- a student's record, a submission's whole result --------------------------------------------------------------
+def test_a_students_record_is_for_instructors_and_only_of_students(course: Course) -> None:
+    submission_id = graded_submission(course, course.ada)
+
+    record = grades.student_record(course.ctx, course.instructor, course.ada.id)
+
+    assert record.person.id == course.ada.id
+    assert [row.submission_id for _, rows in record.history for row in rows] == [submission_id]
+    with pytest.raises(NotFound):
+        grades.student_record(course.ctx, course.instructor, course.instructor.id)
+    with pytest.raises(Forbidden):
+        grades.student_record(course.ctx, course.ada, course.ada.id)
+
+
+def test_the_whole_stored_result_is_for_instructors(course: Course) -> None:
+    submission_id = graded_submission(course, course.ada)
+
+    result = submissions.current_result(course.ctx, course.instructor, submission_id)
+
+    assert [c["id"] for c in result["criteria"]] == ["works"]
+    with pytest.raises(Forbidden):
+        submissions.current_result(course.ctx, course.ada, submission_id)
