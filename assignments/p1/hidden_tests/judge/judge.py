@@ -23,6 +23,8 @@ UNKNOWN_CHAR = "\ufffd"
 TOKENIZER_TEXT_CHARS = 3000
 
 MAX_PARAMETERS = 250_000
+# GPTConfig(vocab_size) alone: the defaults the handout's interface gives (R24).
+STATED_CONFIG_DEFAULTS = {"block_size": 64, "n_layer": 2, "n_head": 4, "n_embd": 64, "dropout": 0.0}
 INITIAL_LOSS_TOLERANCE = 0.3  # nats around ln(vocab_size)
 LOSS_TOLERANCE = 1e-4
 SAME_LOGITS = 1e-5
@@ -233,6 +235,20 @@ def parameter_limit(probe: ProbeData) -> None:
     count = probe.step("parameters").value("count")
     if type(count) is not int or not 0 < count <= MAX_PARAMETERS:
         raise Failed(f"default_config(vocab_size) must give a model with at most {MAX_PARAMETERS:,} parameters")
+
+
+@check("config_defaults")
+def config_defaults(probe: ProbeData) -> None:
+    fields = probe.step("config_defaults").value("fields")
+    wrong = [
+        name
+        for name, stated in STATED_CONFIG_DEFAULTS.items()
+        if type(fields.get(name)) not in (int, float) or fields[name] != stated
+    ]
+    if wrong:
+        raise Failed(
+            f"GPTConfig(vocab_size) alone must give the defaults of the handout's interface; wrong: {', '.join(wrong)}"
+        )
 
 
 @check("checkpoint_roundtrip")

@@ -36,6 +36,7 @@ TRAINING_STEPS = 400
 TRAINING_BUDGET_S = gp.budget("training")  # assignment.yaml's, for the device this run got
 SHORT_BUDGET_S = 2.0
 TOP_K = 3
+CONFIG_DEFAULT_FIELDS = ("block_size", "n_layer", "n_head", "n_embd", "dropout")
 # Draws per sampling distribution, one generate call each: the judge's false-failure bound holds for any number, more
 # draws catch smaller departures.
 SAMPLING_DRAWS = 600
@@ -266,6 +267,11 @@ with gp.step("dropout", timeout_s=QUICK_STEP_S) as s:
 
 with gp.step("parameters", timeout_s=QUICK_STEP_S) as s:
     s.emit("count", sum(int(weights.size) for weights in weights_of(default_model())))
+
+# A step of its own: every other step passes all of GPTConfig's fields, so only here do its defaults (R24) show.
+with gp.step("config_defaults", timeout_s=QUICK_STEP_S) as s:
+    config = solution.GPTConfig(VOCAB_SIZE)
+    s.emit("fields", {name: gp.fetch(getattr(config, name)) for name in CONFIG_DEFAULT_FIELDS})
 
 with gp.step("checkpoint", timeout_s=QUICK_STEP_S) as s:
     tokenizer = solution.CharTokenizer(CORPUS)
