@@ -1,4 +1,4 @@
-"""Tables of account safety: failed sign-ins, kept for throttling (grader/web/throttle.py)."""
+"""Tables of account safety: failed sign-ins, kept for throttling (grader/gradebook/sign_in_throttle.py)."""
 
 from __future__ import annotations
 

@@ -1,27 +1,17 @@
-"""Pages of one's account: signing in (throttled), invitations, signing out, password change and API tokens."""
+"""Pages of one's account: signing in (throttled), invitations, signing out, password change and API tokens. The
+rules are grader/services/accounts.py's; these pages keep the cookies."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from grader.db.base import utcnow
-from grader.services.access import Forbidden, NotFound
+from grader.services import accounts
+from grader.services.access import Forbidden, InvalidInput, RateLimited
 from grader.web.auth import app_context, check_csrf, page_viewer
 from grader.web.context import AppContext
 from grader.web.rendering import render
-from grader.web.security import (
-    LOGIN_CSRF_COOKIE,
-    MIN_PASSWORD_LENGTH,
-    SESSION_COOKIE,
-    Viewer,
-    hash_password,
-    login_csrf_token,
-    password_matches,
-    set_cookie,
-    tokens_equal,
-)
-from grader.web.throttle import forget_failures, record_failure, seconds_to_wait
+from grader.web.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Viewer, login_csrf_token, set_cookie, tokens_equal
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_MAX_AGE = 3600
@@ -44,20 +34,11 @@ def _check_login_csrf(request: Request, submitted: str) -> None:
 
 
 def _signed_in(request: Request, ctx: AppContext, user_id: int, to: str) -> Response:
-    with ctx.unit_of_work() as gradebook:
-        token, _ = gradebook.accounts.open_session(gradebook.accounts.user(user_id), ctx.options.session_lifetime)
+    token = accounts.open_session(ctx, user_id, ctx.options.session_lifetime)
     response = _redirect(to)
     set_cookie(request, response, SESSION_COOKIE, token, int(ctx.options.session_lifetime.total_seconds()))
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
     return response
-
-
-def _password_problem(password: str, password_again: str) -> str | None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters."
-    if password != password_again:
-        return "The two passwords differ."
-    return None
 
 
 def client_address(request: Request) -> str:
@@ -79,34 +60,18 @@ def login(
     ctx: AppContext = Depends(app_context),
 ) -> Response:
     _check_login_csrf(request, csrf_token)
-    email, address, now = email.strip().lower(), client_address(request), utcnow()
-    with ctx.unit_of_work() as gradebook:
-        wait = seconds_to_wait(gradebook.session, email, address, now, ctx.options.sign_in)
-        if wait:
-            error = (
-                f"Too many failed sign-ins for this account or from this network. Try again in {wait} seconds; "
-                "if you forgot your password, ask an instructor for a new invitation link."
-            )
-            return _anonymous_form(request, "login.html", {"error": error}, status_code=429)
-        user = gradebook.accounts.user_by_email(email)
-        matches = password_matches(user.password_hash if user else None, password)
-        if matches:
-            forget_failures(gradebook.session, email)
-        else:
-            record_failure(gradebook.session, email, address, now)
-        user_id = user.id if matches else None
-    if user_id is None:
-        return _anonymous_form(request, "login.html", {"error": "E-mail or password is wrong."}, status_code=400)
+    try:
+        user_id = accounts.sign_in(ctx, email, password, client_address(request), ctx.options.sign_in)
+    except RateLimited as error:
+        return _anonymous_form(request, "login.html", {"error": str(error)}, status_code=429)
+    except InvalidInput as error:
+        return _anonymous_form(request, "login.html", {"error": str(error)}, status_code=400)
     return _signed_in(request, ctx, user_id, "/")
 
 
 @router.get("/invite/{invite}", response_class=HTMLResponse)
 def invite_form(request: Request, invite: str, ctx: AppContext = Depends(app_context)) -> Response:
-    with ctx.unit_of_work() as gradebook:
-        user = gradebook.accounts.user_by_invite(invite)
-        if user is None:
-            raise NotFound("this invitation link was already used or is not valid; ask an instructor for a new one")
-        name = user.name
+    name = accounts.invited_name(ctx, invite)
     return _anonymous_form(request, "invite.html", {"name": name, "invite": invite, "error": None})
 
 
@@ -120,18 +85,12 @@ def accept_invite(
     ctx: AppContext = Depends(app_context),
 ) -> Response:
     _check_login_csrf(request, csrf_token)
-    error = _password_problem(password, password_again)
-    with ctx.unit_of_work() as gradebook:
-        user = gradebook.accounts.user_by_invite(invite)
-        if user is None:
-            raise NotFound("this invitation link was already used or is not valid; ask an instructor for a new one")
-        if error is None:
-            gradebook.accounts.set_password(user, hash_password(password))
-        user_id, name = user.id, user.name
-    if error is not None:
-        return _anonymous_form(
-            request, "invite.html", {"name": name, "invite": invite, "error": error}, status_code=400
-        )
+    try:
+        user_id = accounts.accept_invitation(ctx, invite, password, password_again)
+    except InvalidInput as error:
+        name = accounts.invited_name(ctx, invite)
+        context = {"name": name, "invite": invite, "error": str(error)}
+        return _anonymous_form(request, "invite.html", context, status_code=400)
     return _signed_in(request, ctx, user_id, "/")
 
 
@@ -143,8 +102,7 @@ def logout(
     ctx: AppContext = Depends(app_context),
 ) -> Response:
     check_csrf(viewer, csrf_token)
-    with ctx.unit_of_work() as gradebook:
-        gradebook.accounts.close_session(request.cookies[SESSION_COOKIE])
+    accounts.close_session(ctx, request.cookies[SESSION_COOKIE])
     response = _redirect("/login")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -152,9 +110,7 @@ def logout(
 
 # --- the account page ------------------------------------------------------------------------------------------------
 def _account_page(request: Request, ctx: AppContext, viewer: Viewer, status_code: int = 200, **shown) -> Response:
-    with ctx.unit_of_work() as gradebook:
-        tokens = [(token.id, token.label, token.created_at) for token in gradebook.accounts.api_tokens(viewer.id)]
-    context = {"new_token": None, "message": None, "error": None, **shown, "tokens": tokens}
+    context = {"new_token": None, "message": None, "error": None, **shown, "tokens": accounts.api_tokens(ctx, viewer)}
     return render(request, "account.html", context, status_code=status_code)
 
 
@@ -174,9 +130,7 @@ def new_api_token(
     ctx: AppContext = Depends(app_context),
 ) -> Response:
     check_csrf(viewer, csrf_token)
-    with ctx.unit_of_work() as gradebook:
-        token = gradebook.accounts.issue_api_token(gradebook.accounts.user(viewer.id), label[:200])
-    return _account_page(request, ctx, viewer, new_token=token)
+    return _account_page(request, ctx, viewer, new_token=accounts.issue_api_token(ctx, viewer, label))
 
 
 @router.post("/account/api-tokens/{token_id}/revoke", response_class=HTMLResponse)
@@ -188,9 +142,7 @@ def revoke_api_token(
     ctx: AppContext = Depends(app_context),
 ) -> Response:
     check_csrf(viewer, csrf_token)
-    with ctx.unit_of_work() as gradebook:
-        if not gradebook.accounts.revoke_api_token(viewer.id, token_id):
-            raise NotFound("no such token of yours; it may be revoked already")
+    accounts.revoke_api_token(ctx, viewer, token_id)
     return _account_page(
         request, ctx, viewer, message="The token is revoked: scripts using it are refused from now on."
     )
@@ -208,13 +160,8 @@ def change_password(
 ) -> Response:
     """A new password signs the account out everywhere and revokes its API tokens; this browser signs in anew."""
     check_csrf(viewer, csrf_token)
-    with ctx.unit_of_work() as gradebook:
-        user = gradebook.accounts.user(viewer.id)
-        error = (
-            None if password_matches(user.password_hash, current_password) else "The current password is wrong."
-        ) or _password_problem(password, password_again)
-        if error is None:
-            gradebook.accounts.set_password(user, hash_password(password))
-    if error is not None:
-        return _account_page(request, ctx, viewer, status_code=400, error=error)
+    try:
+        accounts.change_password(ctx, viewer, current_password, password, password_again)
+    except InvalidInput as error:
+        return _account_page(request, ctx, viewer, status_code=400, error=str(error))
     return _signed_in(request, ctx, viewer.id, "/account")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from grader.web.throttle import ThrottlePolicy
+from grader.gradebook.sign_in_throttle import ThrottlePolicy
 
 
 @dataclass(frozen=True)

@@ -1,20 +1,17 @@
-"""Passwords, session cookies and CSRF. The session cookie carries only a random token (HttpOnly, SameSite=Lax,
-Secure whenever the request came over HTTPS); each session has its own CSRF token that every form must echo."""
+"""Session cookies and CSRF. The session cookie carries only a random token (HttpOnly, SameSite=Lax, Secure whenever
+the request came over HTTPS); each session has its own CSRF token that every form must echo. Passwords:
+grader/gradebook/passwords.py."""
 
 from __future__ import annotations
 
 import hmac
 import secrets
 from dataclasses import dataclass
-from functools import cache
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Request, Response
 
 SESSION_COOKIE = "grader_session"
 LOGIN_CSRF_COOKIE = "grader_login_csrf"  # double-submit token for the forms used before signing in
-MIN_PASSWORD_LENGTH = 10
 
 
 @dataclass(frozen=True)
@@ -30,24 +27,6 @@ class Viewer:
     @property
     def is_instructor(self) -> bool:
         return self.role == "instructor"
-
-
-def hash_password(password: str) -> str:
-    return PasswordHasher().hash(password)
-
-
-@cache
-def _stand_in_hash() -> str:
-    return hash_password(secrets.token_urlsafe(32))
-
-
-def password_matches(password_hash: str | None, password: str) -> bool:
-    """Without a hash (an unknown e-mail, an account still invited) a stand-in hash is checked all the same: the
-    answer takes as long as for a known account, so its timing does not tell which e-mails have one."""
-    try:
-        return PasswordHasher().verify(password_hash or _stand_in_hash(), password) and bool(password_hash)
-    except (VerificationError, InvalidHashError):
-        return False
 
 
 def tokens_equal(a: str | None, b: str | None) -> bool:

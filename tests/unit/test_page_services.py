@@ -1,11 +1,12 @@
-"""The review services behind the instructor's pages (plagiarism cases, regrade requests, a student's record, a
-submission's whole result), called with a plain caller: who may do what, and what each answers. The gradebook is a
-real SQLite database over the web tests' course."""
+"""The services behind the pages (accounts, plagiarism cases, regrade requests, a student's record, a submission's
+whole result), called with a plain caller: who may do what, and what each answers. The gradebook is a real SQLite
+database over the web tests' course."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,13 +19,16 @@ from grader.gradebook.catalog import CourseCatalog
 from grader.gradebook.group_commit import SubmissionRecorder
 from grader.gradebook.repository import Gradebook
 from grader.gradebook.rules import load_course_rules
+from grader.gradebook.sign_in_throttle import ThrottlePolicy
 from grader.queue.claims import JobClaims
-from grader.services import grades, plagiarism, regrade_requests, submissions
-from grader.services.access import Forbidden, InvalidInput, NotFound
+from grader.services import accounts, grades, plagiarism, regrade_requests, submissions
+from grader.services.access import Forbidden, InvalidInput, NotFound, RateLimited
 from grader.services.context import ServiceContext
 from grader.settings import Settings
 
 COURSE = Path(__file__).resolve().parents[1] / "web" / "course"
+PASSWORD = "correct horse battery"
+TWO_FREE_FAILURES = ThrottlePolicy(free_failures_per_account=2, first_wait=timedelta(minutes=5))
 
 
 @dataclass(frozen=True)
@@ -206,3 +210,56 @@ def test_the_whole_stored_result_is_for_instructors(course: Course) -> None:
     assert [c["id"] for c in result["criteria"]] == ["works"]
     with pytest.raises(Forbidden):
         submissions.current_result(course.ctx, course.ada, submission_id)
+
+
+# --- accounts --------------------------------------------------------------------------------------------------------
+def invite(course: Course, email: str) -> str:
+    with course.ctx.unit_of_work() as gradebook:
+        return gradebook.accounts.reissue_invite(gradebook.accounts.user_by_email(email))
+
+
+def test_an_invitation_sets_the_first_password_once(course: Course) -> None:
+    link = invite(course, "ada@uni.example")
+
+    with pytest.raises(InvalidInput, match="at least"):
+        accounts.accept_invitation(course.ctx, link, "short", "short")
+    assert accounts.invited_name(course.ctx, link) == "Ada"  # a refused password leaves the link usable
+    assert accounts.accept_invitation(course.ctx, link, PASSWORD, PASSWORD) == course.ada.id
+
+    with pytest.raises(NotFound, match="already used"):
+        accounts.invited_name(course.ctx, link)
+    assert accounts.sign_in(course.ctx, " Ada@uni.example ", PASSWORD, "10.0.0.1", TWO_FREE_FAILURES) == course.ada.id
+
+
+def test_sign_in_failures_beyond_the_free_ones_make_the_account_wait(course: Course) -> None:
+    link = invite(course, "ada@uni.example")
+    accounts.accept_invitation(course.ctx, link, PASSWORD, PASSWORD)
+
+    for _ in range(2):
+        with pytest.raises(InvalidInput, match="E-mail or password is wrong"):
+            accounts.sign_in(course.ctx, "ada@uni.example", "wrong password", "10.0.0.1", TWO_FREE_FAILURES)
+    with pytest.raises(RateLimited, match="Try again in"):
+        accounts.sign_in(course.ctx, "ada@uni.example", PASSWORD, "10.0.0.2", TWO_FREE_FAILURES)
+
+
+def test_a_password_change_needs_the_current_one_and_revokes_the_api_tokens(course: Course) -> None:
+    accounts.accept_invitation(course.ctx, invite(course, "ada@uni.example"), PASSWORD, PASSWORD)
+    accounts.issue_api_token(course.ctx, course.ada, "script")
+
+    with pytest.raises(InvalidInput, match="current password is wrong"):
+        accounts.change_password(course.ctx, course.ada, "not it", "a new long password", "a new long password")
+    accounts.change_password(course.ctx, course.ada, PASSWORD, "a new long password", "a new long password")
+
+    assert accounts.api_tokens(course.ctx, course.ada) == []
+    assert accounts.sign_in(course.ctx, "ada@uni.example", "a new long password", "10.0.0.1", TWO_FREE_FAILURES)
+
+
+def test_an_api_token_is_listed_for_its_owner_and_revoked_only_by_them(course: Course) -> None:
+    accounts.issue_api_token(course.ctx, course.ada, "lms")
+    [token] = accounts.api_tokens(course.ctx, course.ada)
+
+    assert token.label == "lms"
+    with pytest.raises(NotFound):
+        accounts.revoke_api_token(course.ctx, course.bob, token.id)
+    accounts.revoke_api_token(course.ctx, course.ada, token.id)
+    assert accounts.api_tokens(course.ctx, course.ada) == []
