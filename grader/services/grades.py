@@ -46,20 +46,45 @@ def manual_items(ctx: ServiceContext) -> dict[tuple[str, str], float]:
     return items
 
 
-def enter_manual_score(
-    ctx: ServiceContext, caller: Caller, student_id: int, assignment_id: str, item: str, points: float, note: str
-) -> None:
-    require_instructor(caller)
-    maximum = manual_items(ctx).get((assignment_id, item))
+def _check_points(item: str, points: float, maximum: float | None, assignment_id: str) -> None:
     if maximum is None:
         raise InvalidInput(f"{item!r} is not a manual item of {assignment_id or 'the course'!r}")
     if not 0 <= points <= maximum:
-        raise InvalidInput(f"points for {item} must be between 0 and {maximum:g}")
+        raise InvalidInput(f"points for {item} must be between 0 and {maximum:g}, not {points:g}")
+
+
+def _enter(
+    ctx: ServiceContext, caller: Caller, student_id: int, assignment_id: str, entries: dict[str, tuple[float, str]]
+) -> None:
     with ctx.unit_of_work() as gradebook:
         student = gradebook.accounts.user(student_id)
         if student is None or student.role != "student":
             raise NotFound("no such student")
-        gradebook.manual_scores.enter(student, assignment_id, item, points, note, gradebook.accounts.user(caller.id))
+        instructor = gradebook.accounts.user(caller.id)
+        for item, (points, note) in entries.items():
+            gradebook.manual_scores.enter(student, assignment_id, item, points, note, instructor)
+
+
+def enter_manual_score(
+    ctx: ServiceContext, caller: Caller, student_id: int, assignment_id: str, item: str, points: float, note: str
+) -> None:
+    require_instructor(caller)
+    _check_points(item, points, manual_items(ctx).get((assignment_id, item)), assignment_id)
+    _enter(ctx, caller, student_id, assignment_id, {item: (points, note)})
+
+
+def enter_project_scores(
+    ctx: ServiceContext, caller: Caller, student_id: int, assignment_id: str, entries: dict[str, tuple[float, str]]
+) -> None:
+    """A project's manual criteria entered together (criterion id -> points, note): every value is checked before
+    any is entered, so one wrong value enters nothing."""
+    require_instructor(caller)
+    if not entries:
+        raise InvalidInput("fill in the points of at least one criterion")
+    items = manual_items(ctx)
+    for criterion_id, (points, _) in entries.items():
+        _check_points(criterion_id, points, items.get((assignment_id, criterion_id)), assignment_id)
+    _enter(ctx, caller, student_id, assignment_id, entries)
 
 
 def student_record(ctx: ServiceContext, caller: Caller, student_id: int) -> StudentRecord:

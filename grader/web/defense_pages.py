@@ -1,5 +1,6 @@
 """Defense entry on one page: every manual criterion of one project for one student in one form, with the running
-total; each criterion given points becomes an audited manual score, with its note shown to the student."""
+total; each criterion given points becomes an audited manual score, with its note shown to the student
+(grader/services/grades.py checks and enters them)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,10 @@ from grader.web.security import Viewer
 router = APIRouter(include_in_schema=False)
 
 
-def _entered(form: dict[str, str], criteria: dict[str, float]) -> dict[str, tuple[float, str]]:
-    """Criterion id -> (points, note) for each criterion whose points field is filled in; all checked first, so a
-    wrong value enters nothing."""
+def _entered(form: dict[str, str], criterion_ids: list[str]) -> dict[str, tuple[float, str]]:
+    """Criterion id -> (points, note) for each criterion whose points field is filled in."""
     entered = {}
-    for criterion_id, maximum in criteria.items():
+    for criterion_id in criterion_ids:
         raw = form.get(f"points:{criterion_id}", "").strip()
         if not raw:
             continue
@@ -27,11 +27,7 @@ def _entered(form: dict[str, str], criteria: dict[str, float]) -> dict[str, tupl
             points = float(raw)
         except ValueError as error:
             raise InvalidInput(f"points for {criterion_id} must be a number, not {raw!r}") from error
-        if not 0 <= points <= maximum:
-            raise InvalidInput(f"points for {criterion_id} must be between 0 and {maximum:g}, not {raw}")
         entered[criterion_id] = (points, form.get(f"note:{criterion_id}", "").strip())
-    if not entered:
-        raise InvalidInput("fill in the points of at least one criterion")
     return entered
 
 
@@ -46,7 +42,6 @@ async def project_manual_scores(
     form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
     check_csrf(viewer, form.get("csrf_token"))
     assignment = ctx.assignment(assignment_id)
-    entered = _entered(form, {c.id: c.points for c in assignment.manual_criteria})
-    for criterion_id, (points, note) in entered.items():
-        grades.enter_manual_score(ctx, viewer, student_id, assignment_id, criterion_id, points, note)
+    entered = _entered(form, [c.id for c in assignment.manual_criteria])
+    grades.enter_project_scores(ctx, viewer, student_id, assignment_id, entered)
     return RedirectResponse(f"/instructor/students/{student_id}#manual-{assignment_id}", status_code=303)

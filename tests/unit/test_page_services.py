@@ -263,3 +263,22 @@ def test_an_api_token_is_listed_for_its_owner_and_revoked_only_by_them(course: C
         accounts.revoke_api_token(course.ctx, course.bob, token.id)
     accounts.revoke_api_token(course.ctx, course.ada, token.id)
     assert accounts.api_tokens(course.ctx, course.ada) == []
+
+
+# --- manual scores ---------------------------------------------------------------------------------------------------
+def test_a_project_form_with_one_wrong_value_enters_nothing(course: Course) -> None:
+    with pytest.raises(InvalidInput, match="between 0 and 4, not 5"):
+        grades.enter_project_scores(course.ctx, course.instructor, course.ada.id, "p1", {"style": (5.0, "")})
+    with pytest.raises(InvalidInput, match="not a manual item"):
+        grades.enter_project_scores(course.ctx, course.instructor, course.ada.id, "p1", {"works": (1.0, "")})
+    with pytest.raises(InvalidInput, match="at least one criterion"):
+        grades.enter_project_scores(course.ctx, course.instructor, course.ada.id, "p1", {})
+    assert grades.student_record(course.ctx, course.instructor, course.ada.id).audit == []
+
+    grades.enter_project_scores(course.ctx, course.instructor, course.ada.id, "p1", {"style": (3.5, "tidy")})
+
+    record = grades.student_record(course.ctx, course.instructor, course.ada.id)
+    assert record.manual_now[("p1", "style")] == 3.5
+    assert [(entry.points, email) for entry, email in record.audit] == [(3.5, "teacher@uni.example")]
+    with pytest.raises(Forbidden):
+        grades.enter_project_scores(course.ctx, course.ada, course.ada.id, "p1", {"style": (4.0, "")})
