@@ -108,6 +108,7 @@ def validate_assignment(settings: Settings, assignment_id: str) -> list[str]:
                     rubric=rubric,
                     mutants_dir=settings.references_dir / assignment_id / "mutants",
                     ledger_path=paths.requirements,
+                    limits=assignment.limits,
                 )
     if paths.starter.is_dir() and assignment.entry_is_python and not (paths.starter / assignment.entry).exists():
         problems.append(f"{assignment_id}: the starter has no {assignment.entry}")

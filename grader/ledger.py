@@ -1,8 +1,9 @@
 """Validation of an assignment's requirements ledger against its handout, judge, rubric and mutants.
 
 The ledger (`grader.domain.ledger`) claims: every numbered requirement of the handout is tested by hidden checks,
-every check can fail (a mutant of the reference fails it; `check-references` proves it), and every numeric bar a
-judge compares a student's result against is either printed in the handout or deliberately hidden, with a reason.
+every check can fail (a mutant of the reference fails it; `check-references` proves it), every numeric bar a judge
+compares a student's result against is either printed in the handout or deliberately hidden, with a reason, and every
+step budget of assignment.yaml (a time limit that costs points when passed) is printed in the handout.
 Here those claims are held against the files.
 """
 
@@ -13,6 +14,7 @@ import math
 import re
 from pathlib import Path
 
+from grader.domain.assignment import Limits
 from grader.domain.ledger import REQUIREMENT_ID, Ledger
 from grader.domain.rubric import Rubric
 from grader.references import MutantError, load_mutant
@@ -181,6 +183,7 @@ def validate_ledger(
     rubric: Rubric,
     mutants_dir: Path,
     ledger_path: Path,
+    limits: Limits,
 ) -> list[str]:
     """Every way the ledger and the course's files disagree, each a sentence naming what to fix."""
     where = str(ledger_path)
@@ -203,6 +206,7 @@ def validate_ledger(
         if r not in ledger.requirements
     ]
     problems += [f"{where}: {p}" for p in _bar_problems(ledger, readme, judge_bars(judge_source))]
+    problems += [f"{where}: {p}" for p in _budget_problems(ledger, readme, limits)]
     problems += [
         f"the judge compares with the literal {value:g} (line {line}): make it an UPPER_CASE module-level "
         f"constant and list it under the ledger's bars"
@@ -295,4 +299,33 @@ def _bar_problems(ledger: Ledger, readme: str, bars: dict[str, float]) -> list[s
             for bar in requirement.bars
             if bar not in ledger.bars
         ]
+    return problems
+
+
+def _budget_problems(ledger: Ledger, readme: str, limits: Limits) -> list[str]:
+    """Every step budget of assignment.yaml (and its GPU value) is stated in the handout, in the ledger's words."""
+    handout = _flat(readme)
+    gpu_budgets = limits.gpu.budgets_s if limits.gpu else {}
+    problems = [
+        f"the step budget {name} ({_number(seconds)} s, assignment.yaml limits.budgets_s) is not in the ledger: list "
+        f"it under 'budgets' with the handout's words that state it (students must know every time limit)"
+        for name, seconds in sorted(limits.budgets_s.items())
+        if name not in ledger.budgets
+    ]
+    for name, budget in sorted(ledger.budgets.items()):
+        if name not in limits.budgets_s:
+            problems.append(f"budget {name} is in the ledger but assignment.yaml's limits.budgets_s has no {name}")
+            continue
+        stated = [("stated", budget.stated, limits.budgets_s[name])]
+        if name in gpu_budgets:
+            stated.append(("gpu_stated", budget.gpu_stated, gpu_budgets[name]))
+        elif budget.gpu_stated:
+            problems.append(f"budget {name} has 'gpu_stated' but limits.gpu.budgets_s has no {name}")
+        for key, words, seconds in stated:
+            if not words:
+                problems.append(f"budget {name} needs '{key}': the handout's words giving its {_number(seconds)} s")
+            elif _flat(words) not in handout:
+                problems.append(f"budget {name}: the handout does not contain the words {words!r}")
+            elif not states_value(words, seconds):
+                problems.append(f"budget {name}: the words {words!r} do not give its {_number(seconds)} s")
     return problems

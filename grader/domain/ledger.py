@@ -2,7 +2,8 @@
 
 Each requirement the handout numbers (R1, R2, ...) maps to the hidden checks that test it, each check to the mutants
 of the reference that prove it can fail, or to the manual rubric criteria that score it; and to the judge's numeric
-bars it is held to, each with its value and either the handout's words that state it or why it stays hidden.
+bars it is held to, each with its value and either the handout's words that state it or why it stays hidden; and the
+handout's words that state each of the assignment's step budgets (`limits.budgets_s`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,13 @@ class Bar(BaseModel):
     hidden: str = ""  # why the handout does not state it (e.g. a numerical tolerance)
 
 
+class Budget(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    stated: str  # words of the handout that state the budget (they must contain its seconds)
+    gpu_stated: str = ""  # the same for its limits.gpu.budgets_s value, when a GPU run has its own
+
+
 class Requirement(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -37,6 +45,7 @@ class Ledger(BaseModel):
     assignment: str
     requirements: dict[str, Requirement]
     bars: dict[str, Bar] = Field(default_factory=dict)
+    budgets: dict[str, Budget] = Field(default_factory=dict)  # limits.budgets_s name -> the handout's words
 
     def check_requirements(self) -> dict[str, tuple[str, ...]]:
         """check id -> the requirements it tests, in handout order."""

@@ -166,6 +166,61 @@ def test_a_bar_needs_a_reason_when_the_handout_does_not_state_it(course):
     assert validate_assignment(course, "p1") == []
 
 
+def assignment_yaml_of(settings: Settings) -> Path:
+    return course_files.assignment_paths(settings, "p1").spec
+
+
+def with_step_budget(settings: Settings, gpu_seconds: int | None = None) -> None:
+    """Gives the fixture's p1 a step budget `adding` of 20 s (and `gpu_seconds` on a GPU)."""
+    gpu = f"\n  gpu:\n    budgets_s:\n      adding: {gpu_seconds}" if gpu_seconds else ""
+    edit(
+        assignment_yaml_of(settings),
+        "  notebook_cells_s: 12\n",
+        f"  notebook_cells_s: 12\n  budgets_s:\n    adding: 20{gpu}\n",
+    )
+
+
+def test_a_step_budget_the_handout_does_not_state_is_reported(course):
+    with_step_budget(course)
+    assert any(
+        "the step budget adding (20 s, assignment.yaml limits.budgets_s) is not in the ledger" in p
+        for p in validate_assignment(course, "p1")
+    )
+
+
+def test_a_step_budget_is_stated_by_handout_words_that_give_its_seconds(course):
+    with_step_budget(course)
+    edit(ledger_of(course), "bars:\n", 'budgets:\n  adding: {stated: "add runs for at most 20 s"}\nbars:\n')
+    assert any(
+        "budget adding: the handout does not contain the words 'add runs for at most 20 s'" in p
+        for p in validate_assignment(course, "p1")
+    )
+    edit(readme_of(course), "exact to within 1e-9.", "exact to within 1e-9. `add` runs for at most 30 s.")
+    edit(ledger_of(course), "add runs for at most 20 s", "`add` runs for at most 30 s")
+    assert any(
+        "budget adding: the words '`add` runs for at most 30 s' do not give its 20 s" in p
+        for p in validate_assignment(course, "p1")
+    )
+    edit(readme_of(course), "at most 30 s", "at most 20 s")
+    edit(ledger_of(course), "at most 30 s", "at most 20 s")
+    assert validate_assignment(course, "p1") == []
+
+
+def test_a_gpu_step_budget_needs_words_of_its_own(course):
+    with_step_budget(course, gpu_seconds=45)
+    edit(readme_of(course), "exact to within 1e-9.", "exact to within 1e-9. `add` runs for at most 20 s.")
+    edit(ledger_of(course), "bars:\n", 'budgets:\n  adding: {stated: "`add` runs for at most 20 s"}\nbars:\n')
+    assert any("budget adding needs 'gpu_stated'" in p for p in validate_assignment(course, "p1"))
+
+
+def test_a_ledger_budget_the_assignment_lacks_is_reported(course):
+    edit(ledger_of(course), "bars:\n", 'budgets:\n  adding: {stated: "exact to within 1e-9"}\nbars:\n')
+    assert any(
+        "budget adding is in the ledger but assignment.yaml's limits.budgets_s has no adding" in p
+        for p in validate_assignment(course, "p1")
+    )
+
+
 def test_a_threshold_written_as_a_literal_is_reported(course):
     edit(judge_of(course), "abs(m - e) < MEAN_TOLERANCE", "abs(m - e) < 1e-6")
     problems = validate_assignment(course, "p1")
