@@ -34,7 +34,7 @@ SLOW = (
     .replace("def add", "import time\ntime.sleep(30)\n\n\ndef add", 1)
 )
 WORKER = "import typer; from grader.entrypoints.worker import worker; typer.run(worker)"
-BATCH = "import typer; from grader.batch.cli import batch; typer.run(batch)"
+BATCH = "import typer; from grader.entrypoints.batch import batch; typer.run(batch)"
 MIGRATE = "import sys; from grader.db.migrations import upgrade_to_head; upgrade_to_head(sys.argv[1])"
 POSTGRES = os.environ.get("GRADER_TEST_POSTGRES_URL", "postgresql+psycopg://grader:grader@127.0.0.1:5432/grader_test")
 WAIT_S = 7200

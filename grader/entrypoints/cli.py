@@ -19,13 +19,13 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from grader.batch.cli import batch
+from grader.entrypoints.admin import admin
+from grader.entrypoints.batch import batch
+from grader.entrypoints.mutation import mutation_test
 from grader.entrypoints.web_server import serve
 from grader.entrypoints.worker import worker
-from grader.mutation.cli import mutation_test
 from grader.plagiarism.cli import plagiarism, review_app
 from grader.settings import Settings
-from grader.web.cli import admin
 
 if TYPE_CHECKING:
     from grader.pipeline import Grader

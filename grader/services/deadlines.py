@@ -8,11 +8,13 @@ from datetime import datetime
 
 from grader.db.base import utcnow
 from grader.db.course_models import Extension
+from grader.db.models import User
 from grader.gradebook.compute import counting_attempt
 from grader.gradebook.extensions import ExtensionError, extension_history, grant_extension
 from grader.gradebook.report import GradebookAssignment
+from grader.gradebook.repository import Gradebook
 from grader.gradebook.rules import Lateness, ProjectDates, lateness
-from grader.services.access import Caller, InvalidInput, NotFound, require_instructor
+from grader.services.access import Caller, Forbidden, InvalidInput, NotFound, require_instructor
 from grader.services.context import ServiceContext
 from grader.services.submissions import student_dates
 
@@ -78,13 +80,29 @@ def grant(ctx: ServiceContext, caller: Caller, student_id: int, assignment_id: s
     require_instructor(caller)
     ctx.assignment(assignment_id)
     with ctx.unit_of_work() as gradebook:
-        student = gradebook.accounts.user(student_id)
-        if student is None or student.role != "student":
-            raise NotFound("no such student")
-        try:
-            grant_extension(gradebook, student, assignment_id, days, note, gradebook.accounts.user(caller.id))
-        except ExtensionError as error:
-            raise InvalidInput(str(error)) from error
+        grant_in(
+            gradebook,
+            gradebook.accounts.user(student_id),
+            gradebook.accounts.user(caller.id),
+            assignment_id,
+            days,
+            note,
+        )
+
+
+def grant_in(
+    gradebook: Gradebook, student: User | None, instructor: User | None, assignment_id: str, days: int, note: str
+) -> None:
+    """A grant's rules in the caller's unit of work (a page's, `grader admin extend`'s): a student's account, granted
+    by an instructor's, within `grant_extension`'s bounds. The assignment is the caller's to check."""
+    if student is None or student.role != "student":
+        raise NotFound("no such student")
+    if instructor is None or instructor.role != "instructor":
+        raise Forbidden("an extension is granted by an instructor's account")
+    try:
+        grant_extension(gradebook, student, assignment_id, days, note, instructor)
+    except ExtensionError as error:
+        raise InvalidInput(str(error)) from error
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,12 @@ import typer
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from grader.batch.cli import batch
 from grader.db.models import GradeRecord
+from grader.entrypoints.batch import batch
 from tests.batch.conftest import BROKEN, REFERENCE, WRONG_ADD, records_per_submission, write_submissions
 from tests.conftest import REPO
 
-BATCH_COMMAND = "import typer; from grader.batch.cli import batch; typer.run(batch)"
+BATCH_COMMAND = "import typer; from grader.entrypoints.batch import batch; typer.run(batch)"
 INTERRUPT_TIMEOUT_S = 180
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from grader.batch.cli import counts_text
 from grader.batch.service import BatchProgress, NoLiveWorker, wait_for_jobs
+from grader.entrypoints.batch import counts_text
 from grader.queue.heartbeat import GradingCapacity
 
 

@@ -11,8 +11,8 @@ import typer
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from grader.batch.cli import batch
 from grader.db.models import GradeRecord, GradingJob
+from grader.entrypoints.batch import batch
 from grader.settings import Settings
 from tests.batch.conftest import (
     REFERENCE,

@@ -21,7 +21,7 @@ from grader.gradebook.repository import Gradebook
 from grader.gradebook.rules import load_course_rules
 from grader.gradebook.sign_in_throttle import ThrottlePolicy
 from grader.queue.claims import JobClaims
-from grader.services import accounts, grades, plagiarism, regrade_requests, submissions
+from grader.services import accounts, deadlines, grades, plagiarism, regrade_requests, submissions
 from grader.services.access import Forbidden, InvalidInput, NotFound, RateLimited
 from grader.services.context import ServiceContext
 from grader.settings import Settings
@@ -282,3 +282,20 @@ def test_a_project_form_with_one_wrong_value_enters_nothing(course: Course) -> N
     assert [(entry.points, email) for entry, email in record.audit] == [(3.5, "teacher@uni.example")]
     with pytest.raises(Forbidden):
         grades.enter_project_scores(course.ctx, course.ada, course.ada.id, "p1", {"style": (4.0, "")})
+
+
+# --- extensions ------------------------------------------------------------------------------------------------------
+def test_an_extension_is_for_a_student_and_granted_by_an_instructor(course: Course) -> None:
+    with course.ctx.unit_of_work() as gradebook:
+        ada, bob, teacher = (gradebook.accounts.user(c.id) for c in (course.ada, course.bob, course.instructor))
+        with pytest.raises(Forbidden, match="instructor's account"):
+            deadlines.grant_in(gradebook, ada, bob, "p1", 3, "asked a friend")
+        with pytest.raises(NotFound, match="no such student"):
+            deadlines.grant_in(gradebook, teacher, teacher, "p1", 3, "")
+        deadlines.grant_in(gradebook, ada, teacher, "p1", 3, "ill")
+
+    assert [
+        (row.assignment_id, row.days, row.by)
+        for row in deadlines.extension_rows(course.ctx, course.instructor, course.ada.id)
+    ] == [("p1", 3, "teacher@uni.example")]
+    assert deadlines.extension_rows(course.ctx, course.instructor, course.bob.id) == []

@@ -12,10 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from grader.entrypoints.admin import admin
 from grader.gradebook.passwords import hash_password
 from grader.gradebook.sign_in_throttle import ThrottlePolicy
 from grader.settings import Settings
-from grader.web.cli import admin
 from grader.web.options import WebOptions
 from tests.web.conftest import PASSWORD, csrf_from, set_password_hash, sign_in
 

@@ -13,11 +13,11 @@ import pytest
 from typer.testing import CliRunner
 
 from grader.db.base import make_engine, make_session_factory
+from grader.entrypoints.admin import admin
 from grader.gradebook.accounts import RosterEntry
 from grader.gradebook.repository import Gradebook
 from grader.settings import Settings
 from grader.web.app import create_app
-from grader.web.cli import admin
 from tests.plagiarism.conftest import ALICE, BOB, CAROL, MALLORY, STARTER
 from tests.web.conftest import FIXTURE_COURSE, PASSWORD, sqlite_url
 from tests.web.live_server import serving

@@ -6,9 +6,9 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from grader.entrypoints.admin import admin
 from grader.settings import Settings
 from grader.web.app import create_app
-from grader.web.cli import admin
 from tests.web.conftest import PASSWORD, csrf_from, sqlite_url
 
 

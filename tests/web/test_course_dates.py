@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from grader import course_files
 from grader.db.base import make_engine, make_session_factory, utcnow
 from grader.db.models import Submission
+from grader.entrypoints.admin import admin
 from grader.gradebook.compute import Attempt, counting_attempt, project_score
 from grader.gradebook.repository import Gradebook
 from grader.gradebook.rules import CourseRules, CourseRulesError, LatePolicy, ProjectDates, lateness, load_course_rules
@@ -25,7 +26,6 @@ from grader.gradebook.submissions import NewSubmission
 from grader.queue.claims import JobClaims
 from grader.settings import Settings
 from grader.web.app import create_app
-from grader.web.cli import admin
 from tests.web.conftest import SOLUTIONS, sign_in, submission_id_of, upload
 
 REPO = Path(__file__).resolve().parents[2]

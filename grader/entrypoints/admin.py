@@ -122,7 +122,8 @@ def extend(
 ) -> None:
     """Grant one student N more days for one project: their due date and course end for it move, nobody else's."""
     from grader.course_files import assignment_ids
-    from grader.gradebook.extensions import ExtensionError, grant_extension
+    from grader.services.access import Forbidden, InvalidInput, NotFound
+    from grader.services.deadlines import grant_in
 
     settings = Settings()
     if assignment_id not in assignment_ids(settings):
@@ -131,10 +132,8 @@ def extend(
         student, instructor = gradebook.accounts.user_by_email(email), gradebook.accounts.user_by_email(by)
         if student is None:
             raise typer.BadParameter(f"no account for {email}")
-        if instructor is None or instructor.role != "instructor":
-            raise typer.BadParameter(f"{by} is not an instructor's account")
         try:
-            grant_extension(gradebook, student, assignment_id, days, note, instructor)
-        except ExtensionError as error:
-            raise typer.BadParameter(str(error)) from error
+            grant_in(gradebook, student, instructor, assignment_id, days, note)
+        except (Forbidden, InvalidInput, NotFound) as error:
+            raise typer.BadParameter(f"{error} ({email}, --by {by})") from error
     typer.echo(f"{email}: {days} extra day(s) for {assignment_id}, granted by {by}")

@@ -36,7 +36,7 @@ def mutation_test(
     """Grade first-order mutants of the reference solution; report killed / survived / timed out (JSON + HTML)."""
     # Imported here: every `grader` call loads this module (grader/entrypoints/cli.py)
     from grader import course_files
-    from grader.batch.cli import counts_text, progress_bar
+    from grader.entrypoints.batch import counts_text, progress_bar
     from grader.mutation.generate import MutationEngineMissing
     from grader.mutation.report import write_report
     from grader.mutation.run import MutationError, run_mutation
