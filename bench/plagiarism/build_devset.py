@@ -3,6 +3,8 @@
 devset/<task>/starter/solution.py      the handout every submission starts from
 devset/<task>/independent/s*.py        independent solutions (s1 and s2 follow the same textbook recipe: hard negatives)
 devset/<task>/rewrites/<level>_s*.py  hand-written structural rewrites and paraphrases of each independent solution
+devset/<task>/known_sources/*.py      where a task has a textbook recipe: the lecture code it comes from, written from the
+                                      lecture (not from the solutions), given to the detector as known sources
 
 The mechanical levels are derived here: verbatim, renamed (every identifier the student chose), reordered functions
 with dead code (on top of renaming), partial copies (two of the copier's functions replaced by the source's, renamed),
@@ -303,6 +305,9 @@ def build(out: Path) -> list[dict]:
                         "level": level,
                         "folder": str(folder.relative_to(out)),
                         "starter": str((task / "starter").relative_to(HERE)),
+                        "known_sources": str((task / "known_sources").relative_to(HERE))
+                        if (task / "known_sources").is_dir()
+                        else None,
                         "pairs": pairs,
                     }
                 )

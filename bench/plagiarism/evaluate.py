@@ -29,7 +29,8 @@ from sklearn.metrics import average_precision_score, precision_recall_curve, roc
 from grader.plagiarism.calibration import DEFAULT_PATH, Calibration
 from grader.plagiarism.detector import detect
 from grader.plagiarism.embeddings import EmbeddingCache, SentenceEncoder
-from grader.plagiarism.submissions import load_folder
+from grader.plagiarism.known_code import KnownCode
+from grader.plagiarism.submissions import ReadLimits, load_folder, read_entry
 from grader.settings import Settings
 
 HERE = Path(__file__).resolve().parent
@@ -64,16 +65,20 @@ def channel_scores(
     cohort: dict, build_dir: Path, encoder: SentenceEncoder, cache: EmbeddingCache
 ) -> dict[tuple[str, str], dict[str, float]]:
     submissions, skipped = load_folder(build_dir / cohort["folder"])
-    starter, _ = load_folder(HERE / cohort["starter"])
+    known = KnownCode(
+        tuple(read_entry(HERE / cohort["starter"], ReadLimits())),
+        tuple(read_entry(HERE / cohort["known_sources"], ReadLimits())) if cohort["known_sources"] else (),
+    )
     neutral = Calibration(CHANNELS, (0.0,) * len(CHANNELS), 0.0, "unfitted")  # only the features are read here
-    detection = detect(submissions, [], list(starter[0].files), skipped, encoder, cache, neutral)
+    detection = detect(submissions, [], known, skipped, encoder, cache, neutral)
     return {tuple(sorted((pair.a, pair.b))): pair.features for pair in detection.pairs}
 
 
-def copydetect_scores(folder: Path, starter: Path) -> dict[tuple[str, str], float]:
+def copydetect_scores(folder: Path, known: list[Path]) -> dict[tuple[str, str], float]:
+    """copydetect with the same known code as the detector (starter and known sources) as its boilerplate."""
     detector = CopyDetector(
         test_dirs=[str(folder)],
-        boilerplate_dirs=[str(starter)],
+        boilerplate_dirs=[str(path) for path in known],
         extensions=["py", "ipynb"],
         silent=True,
         autoopen=False,
@@ -317,7 +322,8 @@ def main() -> None:
     for cohort in cohorts:
         folder, starter = build_dir / cohort["folder"], HERE / cohort["starter"] / "solution.py"
         channels = channel_scores(cohort, build_dir, encoder, cache)
-        baseline = copydetect_scores(folder, starter.parent)
+        known = [starter.parent] + ([HERE / cohort["known_sources"]] if cohort["known_sources"] else [])
+        baseline = copydetect_scores(folder, known)
         dolos = dolos_scores(folder, starter)
         for pair in cohort["pairs"]:
             key = tuple(sorted((pair["a"], pair["b"])))

@@ -18,14 +18,14 @@ if TYPE_CHECKING:
 # `grader` call loads this module (grader/entrypoints/cli.py).
 
 
-def _starter_files(paths: list[Path], limits: ReadLimits) -> list[SourceFile]:
+def _known_files(paths: list[Path], limits: ReadLimits, what: str) -> tuple[SourceFile, ...]:
     files: list[SourceFile] = []
     for path in paths:
         try:
             files.extend(read_entry(path, limits))
         except (Unreadable, Rejected, OSError) as error:
-            raise typer.BadParameter(f"starter {path}: {error}") from error
-    return files
+            raise typer.BadParameter(f"{what} {path}: {error}") from error
+    return tuple(files)
 
 
 def _open_session(settings: Settings) -> Session:
@@ -47,10 +47,18 @@ def plagiarism(
     assignment: Optional[str] = typer.Option(
         None,
         "--assignment",
-        help="Assignment id: its handout (assignments/ID/starter) is starter code, and flagged pairs open review cases.",
+        help="Assignment id: its handout (assignments/ID/starter) is starter code, its assignments/ID/known_sources are"
+        " known sources, and flagged pairs open review cases.",
     ),
     starter: list[Path] = typer.Option(
         [], "--starter", help="Starter code (file or folder) to ignore; repeatable.", exists=True
+    ),
+    known_source: list[Path] = typer.Option(
+        [],
+        "--known-source",
+        help="Code the assignment was taught from (lecture code, a textbook's recipe; file or folder): what two"
+        " submissions share because both follow it is not evidence of copying; repeatable.",
+        exists=True,
     ),
     against: list[Path] = typer.Option(
         [],
@@ -78,18 +86,22 @@ def plagiarism(
     top: int = typer.Option(200, "--top", min=1, help="Pairs listed besides all flagged ones."),
     flag: bool = typer.Option(True, "--flag/--no-flag", help="With --assignment, open review cases for flagged pairs."),
 ) -> None:
-    """Rank suspicious pairs and groups of submissions (token fingerprints + code-unit embeddings, starter removed)."""
+    """Rank suspicious pairs and groups of submissions (token fingerprints + code-unit embeddings, starter and known
+    sources removed)."""
     from grader.plagiarism.detector import DetectorSettings
     from grader.plagiarism.fingerprints import FingerprintSettings
+    from grader.plagiarism.known_code import KnownCode
     from grader.plagiarism.report import case_records, render_html, write_csv, write_json
-    from grader.plagiarism.runs import detect_submissions, handout_starter
+    from grader.plagiarism.runs import detect_submissions, handout_starter, registered_known_sources
 
     settings = Settings()
     if not submissions:
         raise typer.BadParameter("give the submissions to compare (a folder with one entry per student)")
-    starter_paths = list(starter)
+    starter_paths, source_paths = list(starter), list(known_source)
     if assignment is not None and (handout := handout_starter(settings, assignment)) is not None:
         starter_paths.append(handout)
+    if assignment is not None and (registered := registered_known_sources(settings, assignment)) is not None:
+        source_paths.append(registered)
     limits = ReadLimits.of(settings)
     cohort, skipped = load_paths(list(submissions), limits=limits)
     archives = []
@@ -100,9 +112,10 @@ def plagiarism(
     detector_settings = DetectorSettings(
         fingerprints=FingerprintSettings(cohort_share=cohort_share), flag_threshold=threshold, report_top=top
     )
-    detection = detect_submissions(
-        settings, cohort, archives, _starter_files(starter_paths, limits), skipped, detector_settings
+    known = KnownCode(
+        _known_files(starter_paths, limits, "starter"), _known_files(source_paths, limits, "known source")
     )
+    detection = detect_submissions(settings, cohort, archives, known, skipped, detector_settings)
     if json_path:
         write_json(detection, json_path)
     if csv_path:

@@ -17,18 +17,19 @@ from grader.plagiarism.fingerprints import (
     TokenMatch,
     code_fingerprints,
     compare,
+    known_hashes,
     pair_similarities,
     shared_counts,
-    starter_hashes,
     units_fingerprint,
     without_boilerplate,
 )
 from grader.plagiarism.identifiers import identifier_counts, pair_cosines, tfidf_matrix
+from grader.plagiarism.known_code import KnownCode
 from grader.plagiarism.relative import relative_channels
 from grader.plagiarism.semantic import UnitMatch, centred, semantic_similarities, unit_matches
-from grader.plagiarism.submissions import Skipped, SourceFile, SubmittedCode
+from grader.plagiarism.submissions import Skipped, SubmittedCode
 from grader.plagiarism.token_filter import CACHE_SALT, literal_filter
-from grader.plagiarism.units import CodeUnit, api_names_of, submission_units
+from grader.plagiarism.units import CodeUnit, submission_units
 from grader.plagiarism.workcache import WorkCache, parallel_map
 
 
@@ -123,7 +124,7 @@ class _Evidence:
 def _gather_evidence(
     submissions: list[SubmittedCode],
     cohort_size: int,
-    starter: list[SourceFile],
+    known: KnownCode,
     encoder: Encoder,
     cache: EmbeddingCache | None,
     settings: DetectorSettings,
@@ -132,31 +133,31 @@ def _gather_evidence(
         cache.folder if cache is not None else None
     )  # per-submission results: computed in parallel, kept by content
     prints = settings.fingerprints
-    starter_code = [source.code for source in starter]
-    api_names = api_names_of(starter_code)
+    known_code = known.codes
+    api_names = known.api_names
     codes = [submission.code for submission in submissions]
     fingerprinted = work.map(partial(code_fingerprints, settings=prints), codes, salt=CACHE_SALT)
     fingerprints = without_boilerplate(
-        [renamed for renamed, _ in fingerprinted], cohort_size, starter_hashes(starter_code, prints), prints
+        [renamed for renamed, _ in fingerprinted], cohort_size, known_hashes(known_code, prints), prints
     )
     literal_fingerprints = without_boilerplate(
         [literal for _, literal in fingerprinted],
         cohort_size,
-        starter_hashes(starter_code, prints, literal_filter),
+        known_hashes(known_code, prints, literal_filter),
         prints,
     )
 
-    starter_units = [
+    known_units = [
         unit
-        for source in starter
-        for unit in submission_units(-1, SubmittedCode("starter", "starter", (source,)), api_names)
+        for source in known.files
+        for unit in submission_units(-1, SubmittedCode("known", "known", (source,)), api_names)
     ]
-    starter_canonical = {unit.canonical for unit in starter_units}
+    known_canonical = {unit.canonical for unit in known_units}
     units = [
         replace(unit, submission=index)
         for index, found in enumerate(work.map(partial(submission_units, 0, api_names=api_names), submissions))
         for unit in found
-        if unit.size >= settings.min_unit_size and unit.canonical not in starter_canonical
+        if unit.size >= settings.min_unit_size and unit.canonical not in known_canonical
     ]
     rows_of: dict[int, list[int]] = defaultdict(list)
     for row, unit in enumerate(units):
@@ -165,7 +166,7 @@ def _gather_evidence(
     canonical_parts = [tuple(units[row].canonical for row in rows_of[index]) for index in range(len(submissions))]
     canonical_fingerprinted = work.map(partial(units_fingerprint, settings=prints), canonical_parts, salt=CACHE_SALT)
     canonical_fingerprints = without_boilerplate(
-        canonical_fingerprinted, cohort_size, starter_hashes([unit.canonical for unit in starter_units], prints), prints
+        canonical_fingerprinted, cohort_size, known_hashes([unit.canonical for unit in known_units], prints), prints
     )
 
     raw_vectors, embedded_now = embed_texts([unit.canonical for unit in units], encoder, cache)
@@ -174,9 +175,9 @@ def _gather_evidence(
         table = exhaustive_table(units, vectors, len(submissions))
     else:
         table = faiss_table(units, vectors, settings.neighbours, settings.exact_search_up_to, len(submissions))
-    starter_tokens = frozenset(name for code in starter_code for name in identifier_counts(code, frozenset()))
+    known_tokens = frozenset(name for code in known_code for name in identifier_counts(code, frozenset()))
     names = tfidf_matrix(
-        work.map(partial(identifier_counts, ignored=starter_tokens | api_names), codes, salt=CACHE_SALT), cohort_size
+        work.map(partial(identifier_counts, ignored=known_tokens | api_names), codes, salt=CACHE_SALT), cohort_size
     )
     return _Evidence(
         fingerprints, literal_fingerprints, canonical_fingerprints, units, rows_of, vectors, table, names, embedded_now
@@ -210,16 +211,17 @@ def _channel_scores(evidence: _Evidence, pairs: list[tuple[int, int]]) -> list[d
 def detect(
     cohort: list[SubmittedCode],
     archives: list[SubmittedCode],
-    starter: list[SourceFile],
+    known: KnownCode,
     skipped: list[Skipped],
     encoder: Encoder,
     cache: EmbeddingCache | None,
     calibration: Calibration,
     settings: DetectorSettings = DetectorSettings(),
 ) -> Detection:
-    """Score the cohort's pairs (and each against the archives), list the top and every flagged one with what explains it."""
+    """Score the cohort's pairs (and each against the archives), list the top and every flagged one with what explains it.
+    What the pairs share with the known code (starter, known sources) is no evidence and is removed first."""
     submissions = cohort + archives
-    evidence = _gather_evidence(submissions, len(cohort), starter, encoder, cache, settings)
+    evidence = _gather_evidence(submissions, len(cohort), known, encoder, cache, settings)
     ordered = _pairs_to_score(evidence, len(submissions), len(cohort), settings)
     channels = _channel_scores(evidence, ordered)
     # A submission with nothing of its own (the starter handed back) says nothing about what two real solutions

@@ -1,5 +1,5 @@
-"""Token fingerprints (winnowing over filtered tokens, as MOSS and copydetect do), with starter and cohort-wide
-boilerplate removed.
+"""Token fingerprints (winnowing over filtered tokens, as MOSS and copydetect do), with the known code (starter, known
+sources) and cohort-wide boilerplate removed.
 
 Computed on arrays, a cohort at a time: copydetect, the baseline these measures follow (token coverage, compare_files),
 keeps a dict of position lists per hash and winnows in a Python loop, which made fingerprinting and scoring a
@@ -120,13 +120,13 @@ def _fingerprint(
     )
 
 
-def starter_hashes(
-    starter_code: list[str],
+def known_hashes(
+    known_code: list[str],
     settings: FingerprintSettings,
     text_filter: Callable[[str], tuple[str, np.ndarray]] = filter_python,
 ) -> np.ndarray:
-    """Every k-gram hash of the starter's filtered text (window 1): boilerplate wherever it occurs."""
-    hashes = [_fingerprint(*text_filter(code), settings, window=1).hashes for code in starter_code]
+    """Every k-gram hash of the known code's filtered text (window 1): boilerplate wherever it occurs."""
+    hashes = [_fingerprint(*text_filter(code), settings, window=1).hashes for code in known_code]
     return sorted_distinct(np.concatenate(hashes)) if hashes else np.zeros(0, np.int64)
 
 
@@ -141,9 +141,9 @@ def units_fingerprint(parts: tuple[str, ...], settings: FingerprintSettings) -> 
 
 
 def without_boilerplate(
-    fingerprints: list[Fingerprint], cohort_size: int, starter: np.ndarray, settings: FingerprintSettings
+    fingerprints: list[Fingerprint], cohort_size: int, known: np.ndarray, settings: FingerprintSettings
 ) -> list[Fingerprint]:
-    """The fingerprints without the starter's and without what the cohort (the first cohort_size) has in common.
+    """The fingerprints without the known code's and without what the cohort (the first cohort_size) has in common.
 
     The fingerprints come through a WorkCache: kept by content, a re-run only fingerprints new submissions. All texts'
     hashes are handled as one array (hashes numbered by np.unique), not text by text.
@@ -156,7 +156,7 @@ def without_boilerplate(
     )
     column = column.reshape(-1)
     owner = np.repeat(np.arange(len(fingerprints), dtype=np.int64), lengths)
-    keep = ~np.isin(vocabulary, starter)[column]
+    keep = ~np.isin(vocabulary, known)[column]
     counted = keep & (owner < cohort_size)
     held = sorted_distinct(column[counted] * len(fingerprints) + owner[counted])  # each (hash, text) once
     holders = np.bincount(held // len(fingerprints), minlength=len(vocabulary))

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from grader import store
 from grader.db.base import utcnow
 from grader.db.plagiarism_models import PlagiarismRun
+from grader.plagiarism.known_code import KnownCode
 from grader.plagiarism.review import flag_pairs
-from grader.plagiarism.submissions import ReadLimits, Skipped, SourceFile, SubmittedCode, load_paths, read_entry
+from grader.plagiarism.submissions import ReadLimits, Skipped, SubmittedCode, load_paths, read_entry
 from grader.settings import Settings
 
 if TYPE_CHECKING:
@@ -36,11 +37,25 @@ def handout_starter(settings: Settings, assignment_id: str) -> Path | None:
     return folder if folder.is_dir() else None
 
 
+def registered_known_sources(settings: Settings, assignment_id: str) -> Path | None:
+    """The code the project was taught from (lecture code, a textbook's recipe), if the instructor registered it in
+    assignments/ID/known_sources: what solutions share because both follow it is not evidence of copying either."""
+    folder = settings.assignments_dir / assignment_id / "known_sources"
+    return folder if folder.is_dir() else None
+
+
+def assignment_known_code(settings: Settings, assignment_id: str, limits: ReadLimits) -> KnownCode:
+    starter, sources = handout_starter(settings, assignment_id), registered_known_sources(settings, assignment_id)
+    return KnownCode(
+        tuple(read_entry(starter, limits)) if starter else (), tuple(read_entry(sources, limits)) if sources else ()
+    )
+
+
 def detect_submissions(
     settings: Settings,
     cohort: list[SubmittedCode],
     archives: list[SubmittedCode],
-    starter: list[SourceFile],
+    known: KnownCode,
     skipped: list[Skipped],
     detector_settings: DetectorSettings,
 ) -> Detection:
@@ -54,7 +69,7 @@ def detect_submissions(
     return detect(
         cohort,
         archives,
-        starter,
+        known,
         skipped,
         encoder,
         EmbeddingCache(cache_folder, encoder.name),
@@ -121,14 +136,13 @@ def _detect_project(settings: Settings, session: Session, assignment_id: str) ->
     trees = _counting_trees(settings, session, assignment_id)
     if len(trees) < 2:
         return f"{len(trees)} counting attempt(s) of {assignment_id}: nothing to compare"
-    starter_folder = handout_starter(settings, assignment_id)
     limits = ReadLimits.of(settings)
-    starter = read_entry(starter_folder, limits) if starter_folder else []
+    known = assignment_known_code(settings, assignment_id, limits)
     with tempfile.TemporaryDirectory(prefix="plagiarism-run-") as folder:
         for email, tree in trees.items():  # one folder per student, named as the cases name them
             shutil.copytree(tree, Path(folder) / email)
         cohort, skipped = load_paths([Path(folder)], limits=limits)
-        detection = detect_submissions(settings, cohort, [], list(starter), skipped, DetectorSettings())
+        detection = detect_submissions(settings, cohort, [], known, skipped, DetectorSettings())
     opened = flag_pairs(session, assignment_id, case_records(detection), detection.flag_threshold)
     return (
         f"{len(cohort)} counting attempts compared, {len(skipped)} skipped; {len(opened)} pairs at or above "

@@ -8,7 +8,8 @@ import pytest
 from grader.plagiarism.calibration import load_calibration
 from grader.plagiarism.detector import Detection, DetectorSettings, detect
 from grader.plagiarism.embeddings import EmbeddingCache, SentenceEncoder
-from grader.plagiarism.submissions import ReadLimits, load_folder, read_entry
+from grader.plagiarism.known_code import KnownCode
+from grader.plagiarism.submissions import ReadLimits, SourceFile, load_folder, read_entry
 
 STARTER = '''"""Homework: word statistics."""
 from collections import Counter
@@ -185,7 +186,11 @@ def embedding_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run_detection(tmp_path: Path, starter_dir: Path, encoder: SentenceEncoder, embedding_cache_dir: Path):
     """Writes {name: content} as a cohort folder and runs the real detector over it."""
 
-    def run(entries: dict[str, str | bytes], settings: DetectorSettings = DetectorSettings()) -> Detection:
+    def run(
+        entries: dict[str, str | bytes],
+        settings: DetectorSettings = DetectorSettings(),
+        known_sources: tuple[SourceFile, ...] = (),
+    ) -> Detection:
         cohort = tmp_path / "cohort"
         cohort.mkdir(exist_ok=True)
         for name, content in entries.items():
@@ -197,7 +202,7 @@ def run_detection(tmp_path: Path, starter_dir: Path, encoder: SentenceEncoder, e
         return detect(
             submissions,
             [],
-            starter,
+            KnownCode(tuple(starter), known_sources),
             skipped,
             encoder,
             EmbeddingCache(embedding_cache_dir, encoder.name),
