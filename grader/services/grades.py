@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from grader.db.models import ManualScore, User
 from grader.gradebook.manual_scores import COURSE_LEVEL, DEFENSE, RETAKE_QUESTIONS
 from grader.gradebook.report import GradebookAssignment, StudentRow, gradebook_rows, grades_csv
+from grader.queue.heartbeat import WorkerStatus, worker_statuses
 from grader.services.access import Caller, InvalidInput, NotFound, require_instructor
 from grader.services.context import ServiceContext
 from grader.services.submissions import AttemptRow, attempt_rows
@@ -28,6 +29,12 @@ def dashboard_rows(ctx: ServiceContext, caller: Caller) -> tuple[list[GradebookA
     assignments = ctx.assignments()
     with ctx.unit_of_work() as gradebook:
         return assignments, gradebook_rows(gradebook, assignments, ctx.rules)
+
+
+def grading_workers(ctx: ServiceContext, caller: Caller) -> list[WorkerStatus]:
+    """The grading workers the dashboard lists: those seen lately, and whether each is alive."""
+    require_instructor(caller)
+    return worker_statuses(ctx.session_factory, ctx.settings)
 
 
 def export_grades(ctx: ServiceContext, caller: Caller) -> str:

@@ -6,10 +6,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from grader.services import deadlines, regrades
+from grader.services import deadlines, handouts, regrades
 from grader.web.auth import app_context, check_csrf, instructor_page_viewer, page_viewer
 from grader.web.context import AppContext
-from grader.web.handouts import handout_zip
 from grader.web.rendering import render
 from grader.web.security import Viewer
 
@@ -21,9 +20,8 @@ def handout(
     assignment_id: str, viewer: Viewer = Depends(page_viewer), ctx: AppContext = Depends(app_context)
 ) -> Response:
     """The same zip as `grader handout <id>`: README, starter code, public tests, public data and the rubric."""
-    ctx.assignment(assignment_id)  # an unknown id is a 404, before any path is built from it
     return FileResponse(
-        handout_zip(ctx.settings, assignment_id), media_type="application/zip", filename=f"{assignment_id}-handout.zip"
+        handouts.handout_zip(ctx, assignment_id), media_type="application/zip", filename=f"{assignment_id}-handout.zip"
     )
 
 

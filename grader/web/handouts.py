@@ -1,10 +1,8 @@
-"""The assignment as a student reads it in the web app: the handout README rendered, the public rubric, the limits
-of the graded run, and the handout zip (what `grader handout` builds) to download."""
+"""The assignment as a student reads it in the web app: the handout README rendered, the public rubric and the limits
+of the graded run (the handout zip to download: grader/services/handouts.py)."""
 
 from __future__ import annotations
 
-import os
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -15,10 +13,8 @@ from mdit_py_plugins.anchors import anchors_plugin
 
 from grader import course_files
 from grader.domain.assignment import Limits
-from grader.handout import HANDOUT_PARTS, PublicCriterion, build_handout, public_criteria
+from grader.handout import PublicCriterion, public_criteria
 from grader.settings import Settings
-
-_zip_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -50,18 +46,3 @@ def readme_html(settings: Settings, assignment_id: str) -> Markup:
 def handout_view(settings: Settings, assignment_id: str, limits: Limits) -> HandoutView:
     rubric = course_files.load_rubric(settings, assignment_id)
     return HandoutView(readme_html(settings, assignment_id), tuple(public_criteria(rubric)), limits)
-
-
-def handout_zip(settings: Settings, assignment_id: str) -> Path:
-    """The zip of the handout as it is now, built once per version of its files and kept under the data folder."""
-    root = course_files.assignment_paths(settings, assignment_id).root
-    version = course_files.tree_hash(
-        *(root / part for part in HANDOUT_PARTS), course_files.rubric_path(settings, assignment_id)
-    )
-    target = settings.data_dir / "handouts" / f"{assignment_id}-{version}.zip"
-    with _zip_lock:
-        if not target.is_file():
-            partial = target.with_suffix(f".{os.getpid()}.part")
-            build_handout(settings, assignment_id, partial)
-            partial.replace(target)  # another process may build the same zip: each renames a whole file
-    return target

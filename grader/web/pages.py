@@ -7,7 +7,6 @@ from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Red
 from starlette.concurrency import run_in_threadpool
 
 from grader.gradebook.manual_scores import COURSE_LEVEL
-from grader.queue.heartbeat import worker_statuses
 from grader.services import deadlines, grades, plagiarism, regrade_requests, regrades, submissions
 from grader.services.access import InvalidInput
 from grader.web.auth import app_context, check_csrf, instructor_page_viewer, page_uploader, page_viewer
@@ -143,7 +142,7 @@ def dashboard(
             "assignments": assignments_,
             "rows": rows,
             "rules": ctx.rules,
-            "workers": worker_statuses(ctx.session_factory, ctx.settings),
+            "workers": grades.grading_workers(ctx, viewer),
         },
     )
 

@@ -21,7 +21,7 @@ from grader.gradebook.repository import Gradebook
 from grader.gradebook.rules import load_course_rules
 from grader.gradebook.sign_in_throttle import ThrottlePolicy
 from grader.queue.claims import JobClaims
-from grader.services import accounts, deadlines, grades, plagiarism, regrade_requests, submissions
+from grader.services import accounts, deadlines, grades, handouts, plagiarism, regrade_requests, submissions
 from grader.services.access import Forbidden, InvalidInput, NotFound, RateLimited
 from grader.services.context import ServiceContext
 from grader.settings import Settings
@@ -299,3 +299,19 @@ def test_an_extension_is_for_a_student_and_granted_by_an_instructor(course: Cour
         for row in deadlines.extension_rows(course.ctx, course.instructor, course.ada.id)
     ] == [("p1", 3, "teacher@uni.example")]
     assert deadlines.extension_rows(course.ctx, course.instructor, course.bob.id) == []
+
+
+# --- course materials, the dashboard's workers -----------------------------------------------------------------------
+def test_the_handout_zip_is_built_once_per_version_and_only_for_known_assignments(course: Course) -> None:
+    first = handouts.handout_zip(course.ctx, "p1")
+    built_at = first.stat().st_mtime_ns
+
+    assert handouts.handout_zip(course.ctx, "p1") == first and first.stat().st_mtime_ns == built_at
+    with pytest.raises(NotFound):
+        handouts.handout_zip(course.ctx, "../p1")
+
+
+def test_the_grading_workers_are_listed_for_instructors(course: Course) -> None:
+    assert grades.grading_workers(course.ctx, course.instructor) == []  # none has beaten in this gradebook
+    with pytest.raises(Forbidden):
+        grades.grading_workers(course.ctx, course.ada)
