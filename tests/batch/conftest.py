@@ -18,7 +18,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from grader.db.base import make_engine, make_session_factory
-from grader.db.migrations import upgrade_to_head
 from grader.db.models import GradeRecord, GradingJob, Submission
 from grader.db.worker_models import WorkerHeartbeat
 from grader.settings import Settings
@@ -69,12 +68,12 @@ def settings_from(monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[str, str]],
 
 
 @pytest.fixture
-def gradebook_factory(tmp_path: Path) -> Callable[[Settings], sessionmaker]:
+def gradebook_factory(migrate_gradebook: Callable[[str], None]) -> Callable[[Settings], sessionmaker]:
     engines = []
 
     def build(settings: Settings) -> sessionmaker:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        upgrade_to_head(settings.effective_database_url)
+        migrate_gradebook(settings.effective_database_url)
         engines.append(make_engine(settings.effective_database_url))
         return make_session_factory(engines[-1])
 

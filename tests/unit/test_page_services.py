@@ -4,7 +4,7 @@ database over the web tests' course."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from grader.db.base import make_engine, make_session_factory
-from grader.db.migrations import upgrade_to_head
 from grader.db.plagiarism_models import PlagiarismCase
 from grader.gradebook.accounts import RosterEntry
 from grader.gradebook.catalog import CourseCatalog
@@ -54,10 +53,10 @@ class Course:
 
 
 @pytest.fixture
-def course(tmp_path: Path) -> Iterator[Course]:
+def course(tmp_path: Path, migrate_gradebook: Callable[[str], None]) -> Iterator[Course]:
     settings = Settings(course_dir=COURSE, data_dir=tmp_path / "data", sandbox="local")
     settings.data_dir.mkdir(parents=True)
-    upgrade_to_head(settings.effective_database_url)
+    migrate_gradebook(settings.effective_database_url)
     engine = make_engine(settings.effective_database_url)
     session_factory = make_session_factory(engine)
     rules = load_course_rules(settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,7 +15,6 @@ from sqlalchemy.orm import sessionmaker
 
 from grader import course_files, store
 from grader.db.base import make_engine, make_session_factory
-from grader.db.migrations import upgrade_to_head
 from grader.db.models import GradingJob, Submission
 from grader.domain.assignment import Assignment
 from grader.gradebook.accounts import RosterEntry
@@ -40,9 +39,9 @@ def assignment(fixture_settings: Settings) -> Assignment:
 
 
 @pytest.fixture
-def session_factory(fixture_settings: Settings) -> Iterator[sessionmaker]:
+def session_factory(fixture_settings: Settings, migrate_gradebook: Callable[[str], None]) -> Iterator[sessionmaker]:
     fixture_settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade_to_head(fixture_settings.effective_database_url)
+    migrate_gradebook(fixture_settings.effective_database_url)
     engine = make_engine(fixture_settings.effective_database_url)
     yield make_session_factory(engine)
     engine.dispose()

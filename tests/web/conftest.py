@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -15,7 +15,6 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from grader.db.base import make_engine, make_session_factory
-from grader.db.migrations import upgrade_to_head
 from grader.gradebook.accounts import RosterEntry
 from grader.gradebook.repository import Gradebook
 from grader.settings import Settings
@@ -51,7 +50,9 @@ def course_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, course_dir: Path, database_url: str) -> Settings:
+def settings(tmp_path: Path, course_dir: Path, database_url: str, migrate_gradebook: Callable[[str], None]) -> Settings:
+    """Over a gradebook at the head revision (tests/web/test_migrations.py runs the migrations from empty)."""
+    migrate_gradebook(database_url)
     return Settings(
         course_dir=course_dir,
         data_dir=tmp_path / "data",
@@ -64,8 +65,7 @@ def settings(tmp_path: Path, course_dir: Path, database_url: str) -> Settings:
 
 @pytest.fixture
 def session_factory(settings: Settings):
-    """The gradebook of `settings`, migrated up from empty."""
-    upgrade_to_head(settings.effective_database_url)
+    """The gradebook of `settings`."""
     engine = make_engine(settings.effective_database_url)
     yield make_session_factory(engine)
     engine.dispose()
