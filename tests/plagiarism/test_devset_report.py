@@ -5,13 +5,22 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
 
 EVALUATE = Path(__file__).resolve().parents[2] / "bench" / "plagiarism" / "evaluate.py"
-sys.path.insert(0, str(EVALUATE.parent))
-from evaluate import _reachable, by_task, per_task_bound  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def evaluate() -> ModuleType:
+    """The benchmark script as a module, imported by the tests that use it: it loads scikit-learn and copydetect,
+    which collecting the whole suite in every test process need not pay for."""
+    sys.path.insert(0, str(EVALUATE.parent))
+    import evaluate
+
+    return evaluate
 
 
 def _task(
@@ -36,15 +45,15 @@ def two_tasks() -> tuple[list[dict], np.ndarray]:
     return list(rows), np.array(scores)
 
 
-def test_a_task_whose_second_negative_outscores_a_copy_it_must_find_is_unreachable(two_tasks):
+def test_a_task_whose_second_negative_outscores_a_copy_it_must_find_is_unreachable(two_tasks, evaluate):
     rows, scores = two_tasks
-    assert not _reachable("twins", scores, rows)
-    assert _reachable("clean", scores, rows)
+    assert not evaluate._reachable("twins", scores, rows)
+    assert evaluate._reachable("clean", scores, rows)
 
 
-def test_the_pooled_one_percent_threshold_leaves_more_above_it_than_the_tasks_allow(two_tasks):
+def test_the_pooled_one_percent_threshold_leaves_more_above_it_than_the_tasks_allow(two_tasks, evaluate):
     rows, scores = two_tasks
-    verdict = per_task_bound(scores, rows)
+    verdict = evaluate.per_task_bound(scores, rows)
     # 300 pooled negatives: 3 lie above their 99th percentile; two tasks of 150 allow 1 each.
     assert verdict.startswith(
         "3 pooled negatives lie above the threshold; 1 % of each task's negatives allows at most 2 over the 2 tasks, so at least one task exceeds"
@@ -59,12 +68,12 @@ def test_help_prints_usage_without_running_the_benchmark():
     assert shown.stdout.startswith("usage: evaluate.py")
 
 
-def test_the_threshold_set_without_a_task_comes_from_the_other_tasks_negatives_alone():
+def test_the_threshold_set_without_a_task_comes_from_the_other_tasks_negatives_alone(evaluate):
     # Pooled, low's own 150 quiet negatives hold the 99th percentile at 0.1; without them it is high's, about 0.51.
     low = _task("low", [0.1] * 150, [0.5] * 4, [0.5] * 4)
     high = _task("high", [0.1] * 148 + [0.9, 0.9], [0.99] * 4, [0.99] * 4)
     rows, scores = zip(*(low + high))
-    table = by_task(np.array(scores), list(rows))
+    table = evaluate.by_task(np.array(scores), list(rows))
     assert (
         next(line for line in table if line.startswith("| low |"))
         == "| low | 8/8 | 4/4 | 4/4 | 0/150 | none | 0/4 | 0/4 | 0/150 |"
