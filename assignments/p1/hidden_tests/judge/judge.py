@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy import stats
+from window_statistics import WindowRun, first_half_share
 
 from grader.judge import Failed, ProbeData, StepData, check
 
@@ -39,6 +40,8 @@ HELDOUT_LOSS_MAX = 2.15
 MIN_LOSS_DROP = 1.0  # nats below the untrained model's held-out loss (about ln(vocab_size) = 4.1)
 # Probability that a correct generate fails one sampling-distribution test (derivation at token_counts_fit).
 SAMPLING_FALSE_FAILURE = 1e-6
+# Probability that a correct train fails the random-windows test (derivation at window_statistics.first_half_share).
+WINDOWS_FALSE_FAILURE = 1e-6
 
 
 def expected_ids(text: str) -> list[int]:
@@ -230,6 +233,31 @@ def dropout_only_in_training(probe: ProbeData) -> None:
         raise Failed("with dropout > 0 in the config, training-mode forward passes never differ: dropout is unused")
 
 
+@check("dropout_follows_config")
+def dropout_follows_config(probe: ProbeData) -> None:
+    """Dropout uses config.dropout as its rate, wherever the architecture applies it.
+
+    With config.dropout = 0 nothing is dropped: every train-mode pass equals the eval-mode one. With a rare rate p
+    (the probe's 1e-6) a pass drops nothing, and then equals eval mode up to the 1 / (1 - p) rescaling (far below
+    SAME_LOGITS), with probability (1 - p)^U for U dropout draws per pass; the probe's (1, 4) input through 2 layers
+    of width 32 makes a few thousand at most, and even U = 100,000 leaves (1 - 1e-6)^100000 > 0.9. A correct model
+    fails only when every one of the probe's 10 passes drops something: probability below 0.1^10 = 1e-10. A fixed
+    rate, or the keep probability 1 - p, drops something in (nearly) every pass."""
+    step = probe.step("dropout_rate")
+    off = step.array("off_eval")
+    if not max(np.abs(passed - off).max() for passed in step.array("off_train")) <= SAME_LOGITS:
+        raise Failed(
+            "with config.dropout = 0 the model gives different logits in train() and eval() mode: dropout must use "
+            "the rate config.dropout, not a fixed one"
+        )
+    rare = step.array("rare_eval")
+    if not min(np.abs(passed - rare).max() for passed in step.array("rare_train")) <= SAME_LOGITS:
+        raise Failed(
+            f"with config.dropout = {step.value('rare_rate'):g} every train()-mode pass dropped something: dropout "
+            "must use config.dropout as the probability of dropping (not of keeping, not a fixed rate)"
+        )
+
+
 @check("parameter_limit")
 def parameter_limit(probe: ProbeData) -> None:
     count = probe.step("parameters").value("count")
@@ -374,6 +402,40 @@ def training_seeded(probe: ProbeData) -> None:
         )
     if len(first) == len(other) and np.allclose(first, other, rtol=0, atol=SAME_LOSSES):
         raise Failed("different seeds gave identical training runs")
+
+
+@check("training_random_windows")
+def training_random_windows(probe: ProbeData) -> None:
+    """train's windows start anywhere in the stream, every part equally often (test: window_statistics). The window
+    losses are measured in eval mode and trained in train mode: with dropout 0 they agree (R10), so a model that
+    drops at rate 0 fails here too."""
+    step = probe.step("training_windows")
+    if step.value("weights_changed") is not False:
+        raise Failed("with learning_rate=0.0 train changed the weights: every update must scale with learning_rate")
+    losses = np.asarray(step.value("losses"), dtype=np.float64)
+    if not (len(losses) >= 1 and np.isfinite(losses).all()):
+        raise Failed("with learning_rate=0.0 train must still take its steps and return a finite loss for each")
+    verdict = first_half_share(
+        WindowRun(
+            losses=losses,
+            batch_size=step.value("batch_size"),
+            block_size=step.value("block_size"),
+            half=step.value("half"),
+            length=step.value("length"),
+            first_half_loss=step.value("first_half_loss"),
+            second_half_loss=step.value("second_half_loss"),
+            straddling_losses=np.asarray(step.value("straddling_losses")),
+        ),
+        WINDOWS_FALSE_FAILURE,
+        LOSS_TOLERANCE,
+    )
+    if not verdict.fits:
+        raise Failed(
+            f"on a stream whose two halves differ, {verdict.observed:.1%} of train's windows came from the first "
+            f"half; windows drawn anywhere in the stream give {verdict.low:.1%}-{verdict.high:.1%} (chance of "
+            f"falling outside for a correct train: below {WINDOWS_FALSE_FAILURE:g}): draw each window's start at "
+            "random over the whole stream"
+        )
 
 
 @check("training_reduces_loss")

@@ -45,6 +45,16 @@ SAMPLING_CONTEXTS = 32
 # the top-k test): spread enough that every count says something, and far from temperature 1 on these weights.
 TEMPERATURE_TOP_MASS = 0.35
 TOP_K_TOP_MASS = 0.6
+# Dropout rates whose effect any architecture shows: none at 0, and at 1e-6 passes that drop nothing (the judge's
+# dropout_follows_config says how rare a pass that drops something is).
+DROPOUT_RATES = {"off": 0.0, "rare": 1e-6}
+DROPOUT_PASSES = 10
+# train's windows, read from its losses (the judge's window_statistics): learning rate 0 on a stream whose halves are
+# two tokens, long enough that windows straddling the middle are rare.
+WINDOW_HALF = 2**16
+WINDOW_STEPS = 300
+WINDOW_BATCH = 16
+WINDOW_TOKEN_PAIRS = tuple((token, token + 1) for token in range(1, 17, 2))
 
 
 def raw_text(name: str) -> str:
@@ -167,6 +177,31 @@ def sampled_tokens(model, context: list[int], temperature: float, top_k: int | N
     ]
 
 
+def window_losses(model, stream: torch.Tensor, starts: list[int]) -> list[float]:
+    """The driver's own mean cross-entropy of each window of SMALL_BLOCK inputs (and next ids) at `starts`."""
+    x = torch.stack([stream[start : start + SMALL_BLOCK] for start in starts])
+    y = torch.stack([stream[start + 1 : start + SMALL_BLOCK + 1] for start in starts])
+    logits = logits_of(model, x).double()
+    return F.cross_entropy(logits.transpose(1, 2), y, reduction="none").mean(dim=1).tolist()
+
+
+def two_halves(model) -> tuple[torch.Tensor, list[float]]:
+    """Of WINDOW_TOKEN_PAIRS, the stream (first token, then second) whose first-half and second-half windows this
+    model tells apart best relative to the straddling ones, and the losses of the first-half window, the
+    second-half window and the SMALL_BLOCK straddling windows."""
+    starts = [0, WINDOW_HALF, *range(WINDOW_HALF - SMALL_BLOCK, WINDOW_HALF)]
+    best, best_score = None, -1.0
+    for first, second in WINDOW_TOKEN_PAIRS:
+        stream = torch.tensor([first] * WINDOW_HALF + [second] * WINDOW_HALF, dtype=torch.long)
+        losses = window_losses(model, stream, starts)
+        gap = losses[0] - losses[1]
+        shares = [(loss - losses[1]) / gap for loss in losses[2:]] if gap else [math.inf]
+        score = abs(gap) / (max(1.0, *shares) - min(0.0, *shares))
+        if score > best_score:
+            best, best_score = (stream, losses), score
+    return best
+
+
 def heldout_windows(block: int) -> tuple[torch.Tensor, torch.Tensor]:
     ids = torch.tensor([ID_OF[char] for char in HELDOUT], dtype=torch.long)
     count = (len(ids) - 1) // block
@@ -264,6 +299,17 @@ with gp.step("dropout", timeout_s=QUICK_STEP_S) as s:
     model.train()
     s.emit_array("train_first", logits_of(model, x))
     s.emit_array("train_second", logits_of(model, x))
+
+with gp.step("dropout_rate", timeout_s=QUICK_STEP_S) as s:
+    x = windows(2000, 1, 4)
+    for label, rate in DROPOUT_RATES.items():
+        model = small_model(dropout=rate)
+        with_new_weights(model, noise=0.2, keep=0.0)  # large weights: a dropped unit moves the logits visibly
+        model.eval()
+        s.emit_array(f"{label}_eval", logits_of(model, x))
+        model.train()
+        s.emit_array(f"{label}_train", torch.stack([logits_of(model, x) for _ in range(DROPOUT_PASSES)]))
+    s.emit("rare_rate", DROPOUT_RATES["rare"])
 
 with gp.step("parameters", timeout_s=QUICK_STEP_S) as s:
     s.emit("count", sum(int(weights.size) for weights in weights_of(default_model())))
@@ -375,6 +421,31 @@ with gp.step("training_seed", timeout_s=SLOW_STEP_S) as s:
         runs[label] = loss_numbers(solution.train(model, CORPUS_IDS, max_steps=4, time_budget_s=60.0, seed=seed))
     for label, losses in runs.items():
         s.emit(label, losses)
+
+with gp.step("training_windows", timeout_s=2 * SLOW_STEP_S) as s:
+    model = small_model()
+    with_new_weights(model, noise=0.2, keep=0.0)  # window losses that differ clearly between the two tokens
+    model.eval()
+    stream, losses = two_halves(model)
+    before = weights_of(model)
+    returned = solution.train(
+        model,
+        stream.tolist(),
+        max_steps=WINDOW_STEPS,
+        time_budget_s=SLOW_STEP_S,
+        seed=gp.SEED,
+        batch_size=WINDOW_BATCH,
+        learning_rate=0.0,
+    )
+    s.emit("losses", loss_numbers(returned))
+    s.emit("weights_changed", weights_changed(before, weights_of(model)))
+    s.emit("batch_size", WINDOW_BATCH)
+    s.emit("block_size", SMALL_BLOCK)
+    s.emit("half", WINDOW_HALF)
+    s.emit("length", len(stream))
+    s.emit("first_half_loss", losses[0])
+    s.emit("second_half_loss", losses[1])
+    s.emit("straddling_losses", losses[2:])
 
 with gp.step("training_time", timeout_s=QUICK_STEP_S) as s:
     model = default_model()

@@ -1,0 +1,104 @@
+"""Where train's random windows come from, read from its losses: the arithmetic of the judge's window check.
+
+The probe trains with learning_rate 0 (the weights never move, so each returned loss is the fixed model's mean loss
+on that step's batch) on a stream of `length` ids whose first `half` ids are one token and the rest another. A window
+is `block_size` inputs and their `block_size` next ids, so it starts at one of M = length - block_size positions:
+half - block_size of them give a window made of the first token only (loss `first_half_loss`, measured by the driver),
+as many give one of the second token only (`second_half_loss`), and the block_size starts just before the middle give
+a straddling window (their losses measured too). With f(w) = (loss(w) - second_half_loss) / (first_half_loss -
+second_half_loss), a first-half window counts 1, a second-half window 0, a straddling one its own f, and a step's loss
+gives the sum of f over its batch: the losses tell how many of all windows came from the first half.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class WindowRun:
+    """One learning-rate-0 training run on the two-halves stream, as the probe measured it."""
+
+    losses: np.ndarray  # one per step: the mean loss over the step's batch
+    batch_size: int
+    block_size: int
+    half: int  # ids [0, half) are the first token, [half, length) the second
+    length: int
+    first_half_loss: float
+    second_half_loss: float
+    straddling_losses: np.ndarray  # the block_size windows that start in [half - block_size, half)
+
+
+@dataclass(frozen=True)
+class ShareVerdict:
+    """The share of first-half windows the losses imply, and the range a correct train falls in."""
+
+    observed: float
+    low: float
+    high: float
+    fits: bool
+
+
+def bernoulli_divergence(q: np.ndarray, p: float) -> np.ndarray:
+    """KL(Bernoulli(q) || Bernoulli(p)), elementwise, 0 log 0 = 0."""
+    q = np.asarray(q, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        first = np.where(q > 0, q * np.log(q / p), 0.0)
+        second = np.where(q < 1, (1 - q) * np.log((1 - q) / (1 - p)), 0.0)
+    return first + second
+
+
+def chernoff_upper(draws: int, p: float, alpha: float) -> int:
+    """The smallest count k > draws * p with P[X >= k] <= alpha for X a sum of `draws` Bernoulli(p) (draws + 1 when
+    none): the Chernoff bound P[X >= k] <= exp(-draws * KL(k / draws || p))."""
+    counts = np.arange(draws + 1)
+    bound = np.exp(-draws * bernoulli_divergence(counts / draws, p))
+    beyond = np.flatnonzero((counts > draws * p) & (bound <= alpha))
+    return int(beyond[0]) if len(beyond) else draws + 1
+
+
+def chernoff_lower(draws: int, p: float, alpha: float) -> int:
+    """The largest count k < draws * p with P[X <= k] <= alpha (-1 when none), by the same bound."""
+    return draws - chernoff_upper(draws, 1 - p, alpha)
+
+
+def first_half_share(run: WindowRun, false_failure: float, loss_tolerance: float) -> ShareVerdict:
+    """Whether the losses fit windows whose starts are spread evenly over the whole stream.
+
+    Let n = steps * batch_size windows, A of them first-half and Y straddling. The losses give F = sum of f over all
+    windows = A + (sum of f over the straddling ones), so A lies in [F - Y max(0, max f), F - Y min(0, min f)],
+    widened by n * loss_tolerance / |first_half_loss - second_half_loss| for the float rounding of each loss. A
+    correct train draws each start uniformly from the M positions (p_A = (half - block_size) / M, p_Y = block_size /
+    M) or from an even grid of them (non-overlapping chunks: p_A within 2 (block_size + 1) / M of that, p_Y at most
+    (block_size + 1) / M), independently or as a shuffled pass without replacement. Three events, each given
+    probability at most alpha = false_failure / 3 by the Chernoff bound (which holds for draws without replacement
+    too: Hoeffding 1963, section 6): A >= a_high, A <= a_low, Y >= y_high. Outside them A is in (a_low, a_high) and
+    in the interval above with Y < y_high, so the two meet; the check fails only when they do not, which for a
+    correct train has probability at most 3 alpha = false_failure.
+    """
+    steps, batch = len(run.losses), run.batch_size
+    draws = steps * batch
+    starts = run.length - run.block_size
+    gap = run.first_half_loss - run.second_half_loss
+    shares = (np.asarray(run.losses, dtype=np.float64) - run.second_half_loss) / gap
+    straddling = (np.asarray(run.straddling_losses, dtype=np.float64) - run.second_half_loss) / gap
+    total = float(shares.sum()) * batch
+    rounding = draws * loss_tolerance / abs(gap)
+    alpha = false_failure / 3
+    p_first = (run.half - run.block_size) / starts
+    grid = 2 * (run.block_size + 1) / starts
+    a_high = chernoff_upper(draws, min(1.0, p_first + grid), alpha)
+    a_low = chernoff_lower(draws, max(0.0, p_first - grid), alpha)
+    y_high = chernoff_upper(draws, min(1.0, (run.block_size + 1) / starts), alpha)
+    most_straddling = y_high - 1
+    fewest = total - most_straddling * max(0.0, float(straddling.max())) - rounding
+    most = total - most_straddling * min(0.0, float(straddling.min())) + rounding
+    return ShareVerdict(
+        observed=total / draws,
+        low=(a_low + 1) / draws,
+        high=(a_high - 1) / draws,
+        fits=bool(math.isfinite(total) and fewest <= a_high - 1 and most >= a_low + 1),
+    )
