@@ -1,8 +1,9 @@
 """The batch service: store every student's submission, queue what is not graded yet, wait, read the results back.
 
-All bookkeeping is the gradebook's: a submission row per (student, content), a job per grading. Re-running after an
-interruption finds the jobs still queued or running and waits for them; a submission already graded at the current
-assignment version (its sha256 and `assignment_version` match) gets no new job unless `regrade` is asked."""
+Each entry is stored and recorded through the services the web uses (grader/services/uploads.py, cohort.py): a
+submission row per (student, content), a job per grading. Re-running after an interruption finds the jobs still queued
+or running and waits for them; a submission already graded at the current assignment version gets no new job unless
+`regrade` is asked."""
 
 from __future__ import annotations
 
