@@ -22,9 +22,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from grader.entrypoints.admin import admin
 from grader.entrypoints.batch import batch
 from grader.entrypoints.mutation import mutation_test
+from grader.entrypoints.plagiarism import plagiarism, review_app
 from grader.entrypoints.web_server import serve
 from grader.entrypoints.worker import worker
-from grader.plagiarism.cli import plagiarism, review_app
 from grader.settings import Settings
 
 if TYPE_CHECKING:

@@ -10,8 +10,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from grader.entrypoints.plagiarism import plagiarism, review_app
 from grader.plagiarism.calibration import load_calibration
-from grader.plagiarism.cli import plagiarism, review_app
 from grader.plagiarism.known_code import KnownCode
 from grader.plagiarism.submissions import SourceFile
 from tests.plagiarism.conftest import ALICE, BOB, CAROL, MALLORY, STARTER, score_of

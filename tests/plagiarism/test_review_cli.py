@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from grader.db.base import Base, make_engine, make_session_factory
 from grader.db.plagiarism_models import PlagiarismCase, PlagiarismRun
+from grader.entrypoints.plagiarism import plagiarism, review_app
 from grader.plagiarism.calibration import load_calibration
-from grader.plagiarism.cli import plagiarism, review_app
 from grader.plagiarism.review import confirmed_cases_for, decide, flag_pairs
 from tests.plagiarism.conftest import ALICE, BOB, CAROL, MALLORY, STARTER
 
