@@ -7,25 +7,14 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from grader.plagiarism.submissions import ReadLimits, SourceFile, Unreadable, load_paths, read_entry
+from grader.plagiarism.submissions import ReadLimits, Unreadable, load_paths
 from grader.settings import Settings
-from grader.submission_files import Rejected
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 # The detector (FAISS, scipy) and the gradebook (SQLAlchemy) are imported inside the commands that use them: every
 # `grader` call loads this module (grader/entrypoints/cli.py).
-
-
-def _known_files(paths: list[Path], limits: ReadLimits, what: str) -> tuple[SourceFile, ...]:
-    files: list[SourceFile] = []
-    for path in paths:
-        try:
-            files.extend(read_entry(path, limits))
-        except (Unreadable, Rejected, OSError) as error:
-            raise typer.BadParameter(f"{what} {path}: {error}") from error
-    return tuple(files)
 
 
 def _open_session(settings: Settings) -> Session:
@@ -90,30 +79,22 @@ def plagiarism(
     sources removed)."""
     from grader.plagiarism.detector import DetectorSettings
     from grader.plagiarism.fingerprints import FingerprintSettings
-    from grader.plagiarism.known_code import KnownCode
     from grader.plagiarism.report import case_records, render_html, write_csv, write_json
-    from grader.plagiarism.runs import detect_submissions, handout_starter, registered_known_sources
+    from grader.plagiarism.runs import assignment_known_code, detect_submissions, load_archives
 
     settings = Settings()
     if not submissions:
         raise typer.BadParameter("give the submissions to compare (a folder with one entry per student)")
-    starter_paths, source_paths = list(starter), list(known_source)
-    if assignment is not None and (handout := handout_starter(settings, assignment)) is not None:
-        starter_paths.append(handout)
-    if assignment is not None and (registered := registered_known_sources(settings, assignment)) is not None:
-        source_paths.append(registered)
     limits = ReadLimits.of(settings)
+    try:
+        known = assignment_known_code(settings, assignment, limits, starter, known_source)
+    except Unreadable as error:
+        raise typer.BadParameter(str(error)) from error
     cohort, skipped = load_paths(list(submissions), limits=limits)
-    archives = []
-    for archive in against:
-        found, failed = load_paths([archive], origin=archive.name, limits=limits)
-        archives.extend(found)
-        skipped.extend(failed)
+    archives, unreadable_archives = load_archives(against, limits)
+    skipped.extend(unreadable_archives)
     detector_settings = DetectorSettings(
         fingerprints=FingerprintSettings(cohort_share=cohort_share), flag_threshold=threshold, report_top=top
-    )
-    known = KnownCode(
-        _known_files(starter_paths, limits, "starter"), _known_files(source_paths, limits, "known source")
     )
     detection = detect_submissions(settings, cohort, archives, known, skipped, detector_settings)
     if json_path:

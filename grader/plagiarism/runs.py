@@ -8,6 +8,7 @@ import logging
 import shutil
 import tempfile
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,8 +20,17 @@ from grader.db.base import utcnow
 from grader.db.plagiarism_models import PlagiarismRun
 from grader.plagiarism.known_code import KnownCode
 from grader.plagiarism.review import flag_pairs
-from grader.plagiarism.submissions import ReadLimits, Skipped, SubmittedCode, load_paths, read_entry
+from grader.plagiarism.submissions import (
+    ReadLimits,
+    Skipped,
+    SourceFile,
+    SubmittedCode,
+    Unreadable,
+    load_paths,
+    read_entry,
+)
 from grader.settings import Settings
+from grader.submission_files import Rejected
 
 if TYPE_CHECKING:
     from grader.plagiarism.detector import Detection, DetectorSettings
@@ -44,11 +54,41 @@ def registered_known_sources(settings: Settings, assignment_id: str) -> Path | N
     return folder if folder.is_dir() else None
 
 
-def assignment_known_code(settings: Settings, assignment_id: str, limits: ReadLimits) -> KnownCode:
-    starter, sources = handout_starter(settings, assignment_id), registered_known_sources(settings, assignment_id)
-    return KnownCode(
-        tuple(read_entry(starter, limits)) if starter else (), tuple(read_entry(sources, limits)) if sources else ()
-    )
+def assignment_known_code(
+    settings: Settings,
+    assignment_id: str | None,
+    limits: ReadLimits,
+    starter: Sequence[Path] = (),
+    sources: Sequence[Path] = (),
+) -> KnownCode:
+    """`starter` and `sources` given by the instructor, plus the assignment's own (its handout's starter, its
+    registered known sources). Raises `Unreadable` naming the entry that cannot be read."""
+    starter_paths, source_paths = list(starter), list(sources)
+    if assignment_id is not None:
+        starter_paths += [path for path in [handout_starter(settings, assignment_id)] if path]
+        source_paths += [path for path in [registered_known_sources(settings, assignment_id)] if path]
+    return KnownCode(_read_all(starter_paths, limits, "starter"), _read_all(source_paths, limits, "known source"))
+
+
+def _read_all(paths: list[Path], limits: ReadLimits, what: str) -> tuple[SourceFile, ...]:
+    files: list[SourceFile] = []
+    for path in paths:
+        try:
+            files.extend(read_entry(path, limits))
+        except (Unreadable, Rejected, OSError) as error:
+            raise Unreadable(f"{what} {path}: {error}") from error
+    return tuple(files)
+
+
+def load_archives(paths: Sequence[Path], limits: ReadLimits) -> tuple[list[SubmittedCode], list[Skipped]]:
+    """Archive folders (earlier years, a reference solution, public sources), each entry named after its folder."""
+    archives: list[SubmittedCode] = []
+    skipped: list[Skipped] = []
+    for archive in paths:
+        found, failed = load_paths([archive], origin=archive.name, limits=limits)
+        archives.extend(found)
+        skipped.extend(failed)
+    return archives, skipped
 
 
 def detect_submissions(
