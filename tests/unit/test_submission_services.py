@@ -3,6 +3,7 @@ with plain values: no request, no web app. The gradebook is a real SQLite databa
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import zipfile
 from collections.abc import Callable, Iterator
@@ -28,7 +29,7 @@ from grader.services.access import InvalidInput
 from grader.services.cohort import PLACEHOLDER_EMAIL_DOMAIN, record_for_grading, student_account
 from grader.services.context import ServiceContext
 from grader.settings import Settings
-from tests.conftest import FIXTURE_COURSE
+from tests.conftest import FIXTURE_COURSE, REPO
 
 SOLUTION = (FIXTURE_COURSE / "reference_solutions" / "p1" / "solution.py").read_bytes()
 
@@ -242,3 +243,26 @@ def test_a_result_is_graded_again_when(
 
     assert again.job_id not in (None, first.job_id), why
     assert again.submission_id == first.submission_id
+
+
+# --- the layer itself ------------------------------------------------------------------------------------------------
+WEB_PACKAGES = ("fastapi", "starlette", "grader.web")
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a file imports, at any depth (a deferred import is still a dependency)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "grader" / "services").glob("*.py")), ids=lambda path: path.name)
+def test_the_service_layer_imports_no_web_framework(path: Path) -> None:
+    web = sorted(
+        name for name in imported_modules(path) if any(name == p or name.startswith(p + ".") for p in WEB_PACKAGES)
+    )
+    assert not web, f"{path.relative_to(REPO)} imports {web}: services take plain values; adapt in grader/web/"
