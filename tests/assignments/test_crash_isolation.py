@@ -70,6 +70,21 @@ ExtractiveAnswerer.__call__ = _broken_answerer
 """
 P3_LOST = {"citations_from_retrieved", "answers_grounded", "not_found"}
 
+# p3: the answerer hangs, as a generative model too slow for the answer step would; the step's budget is shortened.
+P3_HANGING = f"""
+
+import time as _time
+
+
+def _hanging_answerer(self, question, retrieved):
+    _time.sleep(3600)
+    raise {RAISED}
+
+
+ExtractiveAnswerer.__call__ = _hanging_answerer
+"""
+P3_SHORT_ANSWER_BUDGET_S = 10.0
+
 # p4: the captioner raises.
 P4_BROKEN = f"""
 
@@ -101,9 +116,9 @@ def broken_reference(assignment_id: str, appended: str, folder: Path) -> tuple[P
     return folder, next(number for number, line in enumerate(source.splitlines(), 1) if RAISED in line)
 
 
-def grade(assignment_id: str, submission: Path) -> dict[str, CheckOutcome]:
+def grade(assignment_id: str, submission: Path, budgets_s: dict[str, float] | None = None) -> dict[str, CheckOutcome]:
     assignment = REPO / "assignments" / assignment_id
-    data = run_hidden_probe(assignment_id, submission)
+    data = run_hidden_probe(assignment_id, submission, budgets_s=budgets_s)
     return load_judge(assignment / "hidden_tests" / "judge").run(data)
 
 
@@ -151,6 +166,17 @@ def test_p2_a_raising_attention_maps_costs_only_the_attention_checks(tmp_path, c
 @pytest.mark.slow
 def test_p3_a_raising_answerer_costs_only_the_answer_checks(tmp_path, course_settings):
     assert_isolated("p3", P3_BROKEN, P3_LOST, tmp_path, course_settings)
+
+
+@pytest.mark.slow
+def test_p3_an_answer_step_timeout_costs_only_the_answer_checks(tmp_path):
+    """The timeout stops the student's process, and the main system with it; the later steps (save, the later
+    ingests, the duplicate source, persistence) rebuild it in a fresh process and keep their checks."""
+    submission, _ = broken_reference("p3", P3_HANGING, tmp_path / "submission")
+    outcomes = grade("p3", submission, budgets_s={"answers": P3_SHORT_ANSWER_BUDGET_S})
+    failed = {check_id for check_id, outcome in outcomes.items() if not outcome.passed}
+    assert failed == P3_LOST, {check_id: outcomes[check_id].detail for check_id in failed ^ P3_LOST}
+    assert "time budget" in outcomes["not_found"].detail
 
 
 def test_p4_a_raising_captioner_costs_only_the_checks_that_read_captions(tmp_path, course_settings):

@@ -73,6 +73,7 @@ def faithful_steps(hidden: dict) -> dict[str, dict]:
     ids = np.argsort(-similarities, axis=1)[:, :5]
     return {
         "ingest": {"values": {"chunks": table}},
+        "empty_encode": {"values": {"dim": 384, "shape": [0, 384], "dtype": "float32"}},
         "retrieval": {"values": {"results": results, "k_contract": {str(k): ranked(table, [], k) for k in (1, 3, 8)}}},
         "answers": {"values": {"answers": answers}},
         "save": {"values": {"created": True, "files": [["chunks.json", 41_000], ["index.faiss", 230_445]]}},
@@ -127,6 +128,14 @@ def test_a_faithful_system_passes_every_check(judge, steps):
 def test_chunk_text_that_differs_from_the_document_fails_offsets(judge, steps):
     steps["ingest"]["values"]["chunks"][3][4] = steps["ingest"]["values"]["chunks"][3][4].upper()
     assert "chunk_offsets" in failing(judge, steps)
+
+
+@pytest.mark.parametrize(
+    "shape, dtype", [([1, 384], "float32"), ([0], "float32"), ([0, 384], "float64"), (None, "list")]
+)
+def test_encode_of_an_empty_list_other_than_an_empty_float32_matrix_fails(judge, steps, shape, dtype):
+    steps["empty_encode"]["values"].update(shape=shape, dtype=dtype)
+    assert failing(judge, steps) == {"empty_encode"}
 
 
 def test_a_gap_between_chunks_fails_coverage(judge, steps):

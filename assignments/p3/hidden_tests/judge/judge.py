@@ -310,6 +310,17 @@ def duplicate_source_refused(probe: ProbeData) -> None:
         raise Failed("ingest() must raise ValueError for a source name that is already in the system")
 
 
+@check("empty_encode")
+def empty_encode(probe: ProbeData) -> None:
+    step = probe.step("empty_encode")
+    dim = step.value("dim")
+    if step.value("shape") != [0, dim] or step.value("dtype") != "float32":
+        raise Failed(
+            f"Embedder.encode([]) must return an empty float32 numpy array of shape (0, dim); it returned "
+            f"{step.value('dtype')} of shape {step.value('shape')} with dim {dim}"
+        )
+
+
 @check("citations_from_retrieved")
 def citations_from_retrieved(probe: ProbeData) -> None:
     _, results = main_system(probe)
