@@ -78,6 +78,26 @@ def fresh_postgres_schema() -> Iterator[str]:
         engine.dispose()
 
 
+def emptying_statement(url: str) -> str:
+    """One statement that deletes every row but Alembic's revision from the schema of `url`, children first, and
+    restarts its sequences so that ids count from 1 again: the migrated schema as good as new. Reflecting the schema
+    costs half a second, so it is done once and the statement run for each test."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        tables = sa.MetaData()
+        tables.reflect(connection)
+        sequences = connection.execute(
+            sa.text("SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = current_schema()")
+        ).scalars()
+        statements = [f'DELETE FROM "{table.name}"' for table in reversed(tables.sorted_tables)]
+        statements.remove('DELETE FROM "alembic_version"')
+        statements += [f'ALTER SEQUENCE "{name}" RESTART' for name in sequences]
+    engine.dispose()
+    return "; ".join(statements)
+
+
 def require_chromium() -> str:
     path = shutil.which("chromium") or "/usr/bin/chromium"
     if not os.path.exists(path):

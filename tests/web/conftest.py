@@ -20,7 +20,6 @@ from grader.gradebook.repository import Gradebook
 from grader.settings import Settings
 from grader.web.app import create_app
 from grader.web.options import WebOptions
-from tests.services import fresh_postgres_schema
 
 FIXTURE_COURSE = Path(__file__).resolve().parent / "course"
 SOLUTIONS = FIXTURE_COURSE / "solutions"
@@ -33,14 +32,12 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path: Path) -> Iterator[str]:
+def database_url(request, tmp_path: Path) -> str:
+    """A gradebook of this test's own: a SQLite file not made yet, or this test process's PostgreSQL schema, emptied
+    (test runs in parallel, pytest -n or two clones on one machine, never touch each other's tables)."""
     if request.param == "sqlite":
-        yield sqlite_url(tmp_path)
-        return
-    # Each test gets an empty schema of its own, so migrations run up from nothing, and test runs in parallel
-    # (pytest -n, two clones on one machine) never touch each other's tables.
-    with fresh_postgres_schema() as url:
-        yield url
+        return sqlite_url(tmp_path)
+    return request.getfixturevalue("postgres_gradebook")()
 
 
 @pytest.fixture

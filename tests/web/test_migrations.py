@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -8,6 +12,8 @@ import grader.db.models  # noqa: F401
 import grader.plagiarism.review  # noqa: F401
 from grader.db.base import Base
 from grader.db.migrations import upgrade_to_head
+from tests.services import fresh_postgres_schema
+from tests.web.conftest import sqlite_url
 
 GRADEBOOK_TABLES = {
     "users",
@@ -20,6 +26,16 @@ GRADEBOOK_TABLES = {
     "manual_scores",
     "plagiarism_cases",
 }
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a new SQLite file, or a new PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path)
+        return
+    with fresh_postgres_schema() as url:
+        yield url
 
 
 def test_migrations_run_up_from_empty_to_exactly_the_models(database_url: str):
