@@ -3,26 +3,39 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from grader.plagiarism import onnx_graph
 from grader.plagiarism.embeddings import SentenceEncoder, resolve_model
 from grader.plagiarism.onnx_graph import MeanPoolingBert
 from tests.plagiarism.conftest import ALICE, BOB, MALLORY
 
+TEXTS = [ALICE, BOB[:300], MALLORY[:120], "x = 1", "y " * 400]  # the last is cut at the 256-token limit
+# TEXTS and sentence-transformers' vectors of them (`encode(TEXTS, normalize_embeddings=True)`, max_seq_length 256),
+# recorded so that the quick tier checks the graph without importing torch; the slow test checks them against a run.
+RECORDED = Path(__file__).resolve().parent / "data" / "minilm_vectors.npz"
 
-def test_default_model_is_encoded_without_transformers_and_gives_sentence_transformers_vectors(
+
+def test_default_model_is_encoded_without_transformers_and_gives_the_recorded_sentence_transformers_vectors(
     encoder: SentenceEncoder,
 ) -> None:
+    recorded = np.load(RECORDED)
+    assert recorded["texts"].tolist() == TEXTS, f"TEXTS changed: record their vectors again in {RECORDED.name}"
+    vectors = encoder.encode(TEXTS)
+    assert isinstance(encoder._model, MeanPoolingBert)
+    assert vectors.dtype == np.float32 and vectors.shape == recorded["vectors"].shape
+    assert np.abs(vectors - recorded["vectors"]).max() < 1e-5
+
+
+@pytest.mark.slow  # imports torch and sentence-transformers: about 6 CPU-s
+def test_default_model_gives_the_vectors_of_a_sentence_transformers_run_as_recorded(encoder: SentenceEncoder) -> None:
     from sentence_transformers import SentenceTransformer
 
-    texts = [ALICE, BOB[:300], MALLORY[:120], "x = 1", "y " * 400]  # the last is cut at the 256-token limit
-    vectors = encoder.encode(texts)
-    assert isinstance(encoder._model, MeanPoolingBert)
     reference = SentenceTransformer(resolve_model("all-MiniLM-L6-v2"), device="cpu")
     reference.max_seq_length = encoder.max_tokens
-    expected = reference.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
-    assert vectors.dtype == np.float32 and vectors.shape == expected.shape
-    assert np.abs(vectors - expected).max() < 1e-5
+    expected = reference.encode(TEXTS, normalize_embeddings=True, convert_to_numpy=True)
+    assert np.abs(encoder.encode(TEXTS) - expected).max() < 1e-5
+    assert np.abs(np.load(RECORDED)["vectors"] - expected).max() < 1e-5
 
 
 def test_the_model_graph_is_built_once_and_read_back_by_later_runs(tmp_path: Path, monkeypatch) -> None:
