@@ -114,6 +114,7 @@ class Grader:
             seed=self.settings.grading_seed,
             gpu=materials.assignment.gpu,
             threads=self.settings.sandbox_threads,
+            step_wall_cap_factor=self.settings.step_wall_cap_factor,
         )
         result = self._base_result(materials, stored, spec)
         attempts = 0

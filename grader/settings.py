@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from grader.sandbox.base import STEP_WALL_CAP_FACTOR
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -42,6 +44,9 @@ class Settings(BaseSettings):
     # Caps every assignment's time limit (seconds) when set: mutation analysis stops a mutant stuck in a loop at a
     # few times the reference's run instead of the full limit.
     run_time_cap_s: int | None = None
+    # A probe step's budget counts CPU seconds of the student's processes; one that waits (sleeps, blocks) instead is
+    # stopped after this many times its budget in wall-clock seconds.
+    step_wall_cap_factor: float = Field(default=STEP_WALL_CAP_FACTOR, gt=1)
     grading_seed: int = 1234
 
     # Intake caps

@@ -22,6 +22,10 @@ if TYPE_CHECKING:  # grader.sandbox.gpu builds on this module
 
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
 GRACE_S = 15.0  # beyond the run's own limit: container start-up, kernel start-up, collecting the payload
+# A probe step's budget is CPU seconds; code that waits instead (sleep, a lock) is stopped after this many times the
+# budget in wall-clock seconds. Settings.step_wall_cap_factor defaults to it.
+STEP_WALL_CAP_FACTOR = 5.0
+CpuClockKind = Literal["cgroup", "session"]  # runtime/grader_step_budget.py
 GpuRequest = Literal["none", "optional", "required"]  # an assignment's `gpu`
 
 
@@ -39,6 +43,7 @@ class RunSpec:
     seed: int
     gpu: GpuRequest = "none"
     threads: int | None = None  # math-library threads inside the run; default: the assignment's CPU limit
+    step_wall_cap_factor: float = STEP_WALL_CAP_FACTOR
 
     @property
     def thread_count(self) -> int:
@@ -71,8 +76,9 @@ class SandboxBackend(Protocol):
 
 
 def runner_arguments(spec: RunSpec, *, submission: str, probe: str, result: str, workdir: str, tmpdir: str,
-                     gpu: GpuUse, student_uid: int | None = None) -> list[str]:
-    """`spec.limits` are the ones for the device the run got (`Limits.for_device`)."""
+                     gpu: GpuUse, cpu_clock: CpuClockKind, student_uid: int | None = None) -> list[str]:
+    """`spec.limits` are the ones for the device the run got (`Limits.for_device`); `cpu_clock`: what a step's CPU
+    budget counts (`cgroup` only where the run has a cgroup of its own)."""
     limits = spec.limits
     identity = ["--student-uid", str(student_uid)] if student_uid is not None else []
     memory_fraction = ["--gpu-memory-fraction", str(gpu.memory_fraction)] if gpu.memory_fraction else []
@@ -83,6 +89,7 @@ def runner_arguments(spec: RunSpec, *, submission: str, probe: str, result: str,
         "--time-limit", str(limits.time_s), "--cell-timeout", str(limits.cell_timeout_s),
         "--cells-budget", str(limits.notebook_cells_budget_s),
         "--output-limit", str(limits.output_kb * 1024), "--threads", str(spec.thread_count), "--seed", str(spec.seed),
+        "--cpu-clock", cpu_clock, "--step-wall-cap-factor", str(spec.step_wall_cap_factor),
     ]
 
 

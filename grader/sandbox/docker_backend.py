@@ -156,7 +156,7 @@ class DockerBackend:
                 path.chmod(0o700 if path.is_dir() else 0o600)
             command = ["python3", "-I", "/grader/runner.py", *runner_arguments(
                 spec, submission="/submission", probe="/probe", result="/result", workdir=WORKSPACE, tmpdir="/tmp",
-                gpu=gpu, student_uid=STUDENT_UID)]
+                gpu=gpu, cpu_clock="cgroup", student_uid=STUDENT_UID)]
             container = self._create(command, staged, spec, slot)
             try:
                 return self._wait(container, limits.time_s + GRACE_S, gpu, staged / "result" / PAYLOAD_FILE)

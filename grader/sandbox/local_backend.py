@@ -69,7 +69,8 @@ class LocalBackend:
             # The payload comes back on the runner's stdout, a pipe only this process and the runner hold.
             paths["result"] = "-"
             gpu = GpuUse(reason=self.device_choice(spec.gpu).reason)
-            command = [sys.executable, "-I", paths.pop("runner"), *runner_arguments(spec, gpu=gpu, **paths)]
+            runner = paths.pop("runner")
+            command = [sys.executable, "-I", runner, *runner_arguments(spec, gpu=gpu, cpu_clock="session", **paths)]
             if self.bwrap:
                 command = self._bwrap_prefix(spec, root) + command
             return self._execute(command, spec, root, gpu)

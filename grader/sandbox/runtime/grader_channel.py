@@ -16,7 +16,6 @@ import select
 import socket
 import struct
 import sys
-import time
 from collections import OrderedDict
 from pathlib import PosixPath, PurePosixPath
 from typing import Any, Callable
@@ -30,6 +29,7 @@ MAX_BUFFERS = 4096
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 MAX_ARRAY_ELEMENTS = 50_000_000
 MAX_DEPTH = 64
+WATCH_SLICE_S = 0.05  # how often a waiting receive calls its watch
 ARRAY_KINDS = "biuf"
 
 
@@ -42,7 +42,7 @@ class ChannelClosed(ChannelError):
 
 
 class ChannelTimeout(ChannelError):
-    """No message arrived before the deadline."""
+    """The wait for a message was given up (the step's budget or wall cap was reached)."""
 
 
 class Handle:
@@ -72,19 +72,20 @@ class Connection:
         except OSError as error:
             raise ChannelClosed(f"the other end is gone ({error})") from error
 
-    def receive(self, deadline: float | None = None) -> tuple[dict[str, Any], list[bytes]]:
-        """One whole message, or ChannelTimeout / ChannelClosed / ChannelError; `deadline` is time.monotonic()."""
-        header_size, count = FRAME.unpack(self._exactly(FRAME.size, deadline))
+    def receive(self, watch: Callable[[], None] | None = None) -> tuple[dict[str, Any], list[bytes]]:
+        """One whole message, or ChannelTimeout / ChannelClosed / ChannelError. While it waits, `watch` is called every
+        WATCH_SLICE_S (and before every read); it raises ChannelTimeout to give up (a step's budget is spent)."""
+        header_size, count = FRAME.unpack(self._exactly(FRAME.size, watch))
         if header_size > MAX_HEADER_BYTES or count > MAX_BUFFERS:
             raise ChannelError(f"a message too large ({header_size} header bytes, {count} buffers)")
-        raw = self._exactly(header_size, deadline)
+        raw = self._exactly(header_size, watch)
         buffers, total = [], 0
         for _ in range(count):
-            (size,) = BUFFER.unpack(self._exactly(BUFFER.size, deadline))
+            (size,) = BUFFER.unpack(self._exactly(BUFFER.size, watch))
             total += size
             if total > MAX_MESSAGE_BYTES:
                 raise ChannelError(f"a reply larger than {MAX_MESSAGE_BYTES // 2**20} MiB")
-            buffers.append(self._exactly(size, deadline))
+            buffers.append(self._exactly(size, watch))
         try:
             header = json.loads(raw.decode("utf-8"))
         except (ValueError, RecursionError) as error:  # RecursionError: nesting deeper than the parser's stack
@@ -93,13 +94,13 @@ class Connection:
             raise ChannelError("a message that is not a JSON object")
         return header, buffers
 
-    def _exactly(self, size: int, deadline: float | None) -> bytes:
+    def _exactly(self, size: int, watch: Callable[[], None] | None) -> bytes:
         chunks, remaining = [], size
         while remaining:
-            if deadline is not None:
-                left = deadline - time.monotonic()
-                if left <= 0 or not select.select([self.sock], [], [], left)[0]:
-                    raise ChannelTimeout("no reply before the deadline")
+            if watch is not None:
+                watch()  # also when data keeps coming: a stream of messages cannot keep the check from running
+                while not select.select([self.sock], [], [], WATCH_SLICE_S)[0]:
+                    watch()
             try:
                 chunk = self.sock.recv(min(remaining, 1 << 20))
             except OSError as error:

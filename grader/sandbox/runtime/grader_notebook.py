@@ -160,10 +160,15 @@ def start(student) -> None:
 
     try:
         run_cells(client, notebook)
-        student.attach(serve_from_kernel(client, submission), stop)
+        student.attach(serve_from_kernel(client, submission), stop, kernel_pid(client))
     except BaseException:
         stop()
         raise
+
+
+def kernel_pid(client: NotebookClient) -> int | None:
+    """The kernel's process id (jupyter_client's local provisioner starts it in a session of its own)."""
+    return getattr(getattr(client.km, "provisioner", None), "pid", None)
 
 
 def run_cells(client: NotebookClient, notebook) -> None:

@@ -104,6 +104,13 @@ def type_name(remote: Remote) -> str:
     return remote._type
 
 
+def on_every_thread(seconds: float) -> float:
+    """The CPU budget of a step whose code may compute for `seconds` on each math-library thread of the student's
+    process (a training loop that stops at its own wall-clock budget): a step's budget counts CPU seconds, which a
+    process on n threads spends n times as fast."""
+    return seconds * (_student.torch_threads or int(os.environ.get("OMP_NUM_THREADS") or 1))
+
+
 def use_torch_threads(count: int) -> None:
     """torch in the student's process (this one and any restarted one) uses `count` threads: a probe that times the
     student's training sets 1, so the time a budget allows does not depend on how busy other cores are."""
@@ -174,13 +181,15 @@ class Step:
 
 @contextlib.contextmanager
 def step(name: str, timeout_s: float | None = None) -> Iterator[Step]:
-    """Run one probe step: the student's process seeded before its first call, calls time-boxed; its record is
-    written when it ends. A step that never calls the student's code never starts its process."""
+    """Run one probe step: the student's process seeded before its first call; its record is written when it ends. A
+    step that never calls the student's code never starts its process. `timeout_s` is the step's budget in CPU
+    seconds of the student's processes, whatever the host's load, under a wall-clock cap a few times longer for code
+    that waits (grader_step_budget); None: no limit but the run's own."""
     if not records.STEP_NAME.match(name):
         raise ValueError(f"bad step name {name!r}")
     current = Step(name)
     started = time.perf_counter()
-    _student.deadline = time.monotonic() + timeout_s if timeout_s else None
+    _student.start_budget(timeout_s)
     error = None
     _student.pending_seed = SEED
     try:
@@ -194,7 +203,7 @@ def step(name: str, timeout_s: float | None = None) -> Iterator[Step]:
     except Exception as raised:  # the grader could not use what came back, or the process was lost or too slow
         error = {"type": type(raised).__name__, "message": str(raised)[:500], "frames": []}
     finally:
-        _student.deadline = None
+        _student.start_budget(None)
         _student.pending_seed = None
     _write_step(name, ok=error is None, values=current.values if error is None else {},
                 arrays=current.arrays if error is None else {}, error=error, duration_s=time.perf_counter() - started)

@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 from grader_channel import ChannelClosed, ChannelError, ChannelTimeout, Connection, Decoder, Encoder, socket_pair
+from grader_step_budget import CpuClock, StepBudget, clock_for
 
 RUNTIME_DIR = Path(__file__).resolve().parent
 ENTRY = os.environ.get("GRADER_ENTRY", "solution.py")
 
 
 class StepTimeout(Exception):
-    """A step ran past its own time budget; the student's process was stopped."""
+    """A step used its CPU budget or ran past its wall cap (grader_step_budget); the student's process was stopped."""
 
 
 class StudentError(Exception):
@@ -89,12 +90,14 @@ class Student:
         self.generation = 0
         self.connection: Connection | None = None
         self.process: subprocess.Popen | None = None
-        self.deadline: float | None = None
+        self.budget: StepBudget | None = None  # the current step's; None: wait as long as it takes
+        self.clock: CpuClock | None = None  # made by the first step with a budget, from the runner's settings
         self.locals: list[Any] = []
         self.torch_threads: int | None = None  # applied to every new student process
         self.pending_seed: int | None = None  # sent before the next request: a step that never calls the student's
         # code (a driver-only step) does not start its process
         self.notebook = None  # set by notebook.start for a notebook submission
+        self.kernel_pid: int | None = None  # a notebook's kernel, the student's process then
 
     def request(self, header: dict[str, Any], args: tuple = (), kwargs: dict | None = None) -> Any:
         connection = self.ensure()
@@ -107,9 +110,9 @@ class Student:
         try:
             connection.send(header, encoder.buffers)
             return self.await_reply(connection)
-        except ChannelTimeout:
+        except ChannelTimeout as spent:
             self.stop()
-            raise StepTimeout("this step ran past its time budget, so your program was stopped") from None
+            raise StepTimeout(str(spent)) from None
         except ChannelClosed:
             code = self.stop(grace_s=1.0)
             raise StudentGone("your program ended during this step"
@@ -120,7 +123,7 @@ class Student:
 
     def await_reply(self, connection: Connection) -> Any:
         while True:
-            header, buffers = connection.receive(self.deadline)
+            header, buffers = connection.receive(self.budget.check if self.budget is not None else None)
             decoded = Decoder(buffers, self.resolve)
             operation = header.get("op")
             if operation == "return":
@@ -183,9 +186,9 @@ class Student:
             ours.send({"op": "load", "entry": ENTRY})
             self.await_reply(ours)
             self.apply_torch_threads(ours)
-        except ChannelTimeout:
+        except ChannelTimeout as spent:
             self.stop()
-            raise StepTimeout("importing your program took the rest of this step's time budget") from None
+            raise StepTimeout(f"while your program was being imported, {spent}") from None
         except ChannelError:
             self.stop()
             raise StudentGone("your program ended while it was being imported") from None
@@ -194,11 +197,25 @@ class Student:
             raise
         return ours
 
-    def attach(self, connection: Connection, stop: Callable[[], int | None]) -> None:
+    def attach(self, connection: Connection, stop: Callable[[], int | None], kernel_pid: int | None) -> None:
         """A notebook's kernel: already loaded, and never restarted."""
         self.connection = connection
         self.notebook = stop
+        self.kernel_pid = kernel_pid
         self.apply_torch_threads(connection)
+
+    def leader(self) -> int | None:
+        """The student's current process (its session's leader), whose session the local sandbox's clock counts."""
+        return self.process.pid if self.process is not None else self.kernel_pid
+
+    def start_budget(self, cpu_s: float | None) -> None:
+        """The next requests are charged to a step of `cpu_s` CPU seconds (None: no limit)."""
+        if not cpu_s:
+            self.budget = None
+            return
+        if self.clock is None:
+            self.clock = clock_for(os.environ["GRADER_CPU_CLOCK"], self.leader)
+        self.budget = StepBudget(cpu_s, float(os.environ["GRADER_STEP_WALL_CAP_FACTOR"]), self.clock)
 
     def apply_torch_threads(self, connection: Connection) -> None:
         """Give a newly loaded process the probe's torch thread count, if it set one."""

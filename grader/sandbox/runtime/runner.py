@@ -137,7 +137,8 @@ def driver_environment(args: argparse.Namespace, records_fd: int) -> dict[str, s
         "GRADER_KIND": args.kind, "GRADER_CELL_TIMEOUT": str(args.cell_timeout),
         "GRADER_CELLS_BUDGET": str(args.cells_budget),
         "GRADER_TIME_LIMIT": str(args.time_limit), "GRADER_RECORDS_FD": str(records_fd),
-        "GRADER_BUDGETS": args.budgets,
+        "GRADER_BUDGETS": args.budgets, "GRADER_CPU_CLOCK": args.cpu_clock,
+        "GRADER_STEP_WALL_CAP_FACTOR": str(args.step_wall_cap_factor),
     }
     if args.gpu_memory_fraction is not None:
         environment["GRADER_GPU_MEMORY_FRACTION"] = str(args.gpu_memory_fraction)
@@ -178,6 +179,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--budgets", default="{}", help="the probe's named time budgets for this device, as JSON")
+    parser.add_argument("--cpu-clock", choices=["cgroup", "session"], required=True,
+                        help="what a step's CPU budget counts: the container's cgroup, or the student's session")
+    parser.add_argument("--step-wall-cap-factor", type=float, required=True,
+                        help="a step stops after this many times its CPU budget in wall-clock seconds")
     parser.add_argument("--gpu-memory-fraction", type=float, default=None,
                         help="the student's process's share of its GPU's memory, when gradings share a GPU")
     args = parser.parse_args()

@@ -144,7 +144,7 @@ with gp.step("pretrained", timeout_s=90) as s:
     hidden, _ = reference_outputs(encoder_weights(pretrained), texts["encoder_text"])
     s.emit_array("hidden", hidden)
 
-with gp.step("fine_tune", timeout_s=TIME_BUDGET_S + 60) as s:
+with gp.step("fine_tune", timeout_s=gp.on_every_thread(TIME_BUDGET_S + 60)) as s:
     train = read_jsonl("train.jsonl")
     started = time.perf_counter()
     returned = solution.fine_tune([r["text"] for r in train], [r["label"] for r in train], make_config())
