@@ -1,5 +1,6 @@
-"""p1 judge, GPTConfig's defaults (R24): the handout's defaults pass, a changed or missing default fails. The real
-path (the reference and mutant n_layer_default_changed in the sandbox) is check-references."""
+"""p1 judge, GPTConfig's defaults (R24): the handout's defaults pass, a changed or missing default fails, and so does
+a model built from them that differs from one built from the same values written out (or that never built). The
+real path (the reference, the starter and mutant n_layer_default_changed in the sandbox) is check-references."""
 
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ def judge() -> Judge:
     return load_judge(JUDGE_DIR)
 
 
-def run(judge: Judge, fields: dict) -> bool:
-    """Whether config_defaults passes on a probe run whose config_defaults step recorded `fields`."""
-    step = StepData("config_defaults", True, {"fields": fields}, {}, None, 0.1)
+def run(judge: Judge, fields: dict, parameters: int = 120_000, spelt_out_parameters: int = 120_000) -> bool:
+    """Whether config_defaults passes on a probe run whose config_defaults step recorded these values."""
+    values = {"fields": fields, "parameters": parameters, "spelt_out_parameters": spelt_out_parameters}
+    step = StepData("config_defaults", True, values, {}, None, 0.1)
     return judge.run(ProbeData(steps={step.name: step}, finished=True))["config_defaults"].passed
 
 
@@ -41,3 +43,11 @@ def test_a_changed_default_fails(judge, changed):
 
 def test_a_missing_field_fails(judge):
     assert not run(judge, {name: value for name, value in STATED.items() if name != "n_embd"})
+
+
+def test_a_model_from_the_defaults_unlike_one_from_the_values_written_out_fails(judge):
+    assert not run(judge, dict(STATED), parameters=150_000)
+
+
+def test_a_model_without_parameters_fails(judge):
+    assert not run(judge, dict(STATED), parameters=0, spelt_out_parameters=0)

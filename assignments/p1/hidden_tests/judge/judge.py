@@ -277,6 +277,12 @@ def config_defaults(probe: ProbeData) -> None:
         raise Failed(
             f"GPTConfig(vocab_size) alone must give the defaults of the handout's interface; wrong: {', '.join(wrong)}"
         )
+    step = probe.step("config_defaults")
+    if not step.value("parameters") == step.value("spelt_out_parameters") > 0:
+        raise Failed(
+            "GPT(GPTConfig(vocab_size)) must build the model its defaults describe, the same as a GPTConfig with "
+            "those values written out"
+        )
 
 
 @check("checkpoint_roundtrip")

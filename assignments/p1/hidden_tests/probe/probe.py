@@ -315,10 +315,15 @@ with gp.step("dropout_rate", timeout_s=QUICK_STEP_S) as s:
 with gp.step("parameters", timeout_s=QUICK_STEP_S) as s:
     s.emit("count", sum(int(weights.size) for weights in weights_of(default_model())))
 
-# A step of its own: every other step passes all of GPTConfig's fields, so only here do its defaults (R24) show.
+# A step of its own: every other step passes all of GPTConfig's fields, so only here do its defaults (R24) show. The
+# model built from them must be the one those values describe (the same parameters as one built from them spelt out).
 with gp.step("config_defaults", timeout_s=QUICK_STEP_S) as s:
     config = solution.GPTConfig(VOCAB_SIZE)
-    s.emit("fields", {name: gp.fetch(getattr(config, name)) for name in CONFIG_DEFAULT_FIELDS})
+    fields = {name: gp.fetch(getattr(config, name)) for name in CONFIG_DEFAULT_FIELDS}
+    s.emit("fields", fields)
+    s.emit("parameters", sum(int(weights.size) for weights in weights_of(solution.GPT(config))))
+    spelt_out = solution.GPTConfig(vocab_size=VOCAB_SIZE, **fields)
+    s.emit("spelt_out_parameters", sum(int(weights.size) for weights in weights_of(solution.GPT(spelt_out))))
 
 with gp.step("checkpoint", timeout_s=QUICK_STEP_S) as s:
     tokenizer = solution.CharTokenizer(CORPUS)
