@@ -6,7 +6,7 @@ from fastapi import Request
 
 from grader.db.base import utcnow
 from grader.gradebook.signed_in import Credential, SignedIn, signed_in
-from grader.services.access import Forbidden, RateLimited
+from grader.services.access import Forbidden
 from grader.web.context import AppContext
 from grader.web.security import SESSION_COOKIE, Viewer, tokens_equal
 
@@ -37,15 +37,15 @@ def _signed_in(request: Request, kind: Credential, uploading: bool) -> SignedIn:
     if token is None:
         raise NotSignedIn()
     with ctx.connect() as connection:
-        account = signed_in(connection, kind, token, utcnow() - ctx.options.upload_window if uploading else None)
+        since = ctx.options.upload_rate.counted_since(utcnow()) if uploading else None
+        account = signed_in(connection, kind, token, since)
     if account is None:
         raise NotSignedIn()
     request.state.viewer = viewer = Viewer(
         account.user_id, account.email, account.name, account.role, account.csrf_token
     )
-    if uploading and account.uploads_in_window >= ctx.options.uploads_per_window:
-        minutes = int(ctx.options.upload_window.total_seconds() // 60)
-        raise RateLimited(f"at most {ctx.options.uploads_per_window} uploads per {minutes} minutes; try again later")
+    if uploading:  # after the viewer is known, so that the refusal's page shows who is signed in
+        ctx.options.upload_rate.refuse_if_over(account.uploads_in_window)
     return viewer
 
 

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from grader.gradebook.sign_in_throttle import ThrottlePolicy
+from grader.services.upload_rate import UploadRate
 
 
 @dataclass(frozen=True)
 class WebOptions:
     session_lifetime: timedelta = timedelta(hours=12)
-    uploads_per_window: int = 10  # per student
-    upload_window: timedelta = timedelta(minutes=10)
+    upload_rate: UploadRate = UploadRate()
     status_poll_ms: int = 2000
     multipart_overhead_bytes: int = 64 * 1024  # headers and boundaries around the file, beyond max_upload_bytes
     # A .py or notebook up to this size is validated in memory and committed to the gradebook with its row (one flush

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from grader.db.base import make_engine, make_session_factory
 from grader.gradebook.accounts import RosterEntry
 from grader.gradebook.repository import Gradebook
+from grader.services.upload_rate import UploadRate
 from grader.settings import Settings
 from grader.web.app import create_app
 from grader.web.options import WebOptions
@@ -72,7 +73,9 @@ def session_factory(settings: Settings):
 def web_options(request) -> WebOptions:
     """Overridable per test with `@pytest.mark.parametrize("web_options", [{...}], indirect=True)`."""
     return WebOptions(
-        uploads_per_window=3, upload_window=timedelta(minutes=10), status_poll_ms=300, **getattr(request, "param", {})
+        upload_rate=UploadRate(uploads=3, window=timedelta(minutes=10)),
+        status_poll_ms=300,
+        **getattr(request, "param", {}),
     )
 
 

@@ -15,13 +15,13 @@ from typer.testing import CliRunner
 from grader.entrypoints.admin import admin
 from grader.gradebook.passwords import hash_password
 from grader.gradebook.sign_in_throttle import ThrottlePolicy
+from grader.services.upload_rate import UploadRate
 from grader.settings import Settings
 from grader.web.options import WebOptions
 from tests.web.conftest import PASSWORD, csrf_from, set_password_hash, sign_in
 
 TIGHT = WebOptions(
-    uploads_per_window=3,
-    upload_window=timedelta(minutes=10),
+    upload_rate=UploadRate(uploads=3, window=timedelta(minutes=10)),
     status_poll_ms=300,
     sign_in=ThrottlePolicy(free_failures_per_account=5, free_failures_per_address=8, first_wait=timedelta(seconds=30)),
 )

@@ -211,7 +211,7 @@ def test_an_upload_over_the_limit_is_cut_off_while_streaming_and_nothing_is_stor
 
 def test_uploads_beyond_the_per_student_rate_are_refused_with_429(client: TestClient, people, web_options):
     csrf = sign_in(client, people["alice"].email)
-    for _ in range(web_options.uploads_per_window):
+    for _ in range(web_options.upload_rate.uploads):
         submission_id_of(upload(client, csrf, "half.py"))
     refused = upload(client, csrf, "half.py")
     assert refused.status_code == 429
