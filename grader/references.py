@@ -7,12 +7,14 @@ points on (`loses`) or, for 0-point gate criteria, the checks that must fail (`f
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -176,6 +178,26 @@ def graders_by_seed(grader: Grader, cases: list[Case]) -> dict[int | None, Grade
     for seed in sorted({case.seed for case in cases if case.seed is not None}):
         graders[seed] = Grader(grader.settings.model_copy(update={"grading_seed": seed}), grader.backend)
     return graders
+
+
+def parallel_gradings(jobs: int) -> int:
+    """`jobs` gradings at once; 0: one per core."""
+    return jobs or os.cpu_count() or 1
+
+
+def threads_per_grading(parallel: int) -> int:
+    """The host's cores shared among `parallel` gradings at once, at least one thread each."""
+    return max(1, (os.cpu_count() or 1) // parallel)
+
+
+def reference_settings(settings: Settings, device: Literal["cpu", "cuda"] | None, parallel: int) -> Settings:
+    """What every case is graded with: on `device` when one is named (else as each assignment asks and the host
+    allows), and with the threads of one of `parallel` gradings unless the settings fix them."""
+    if device:
+        settings = settings.model_copy(update={"sandbox_device": device})
+    if settings.sandbox_threads is None:
+        settings = settings.model_copy(update={"sandbox_threads": threads_per_grading(parallel)})
+    return settings
 
 
 @dataclass

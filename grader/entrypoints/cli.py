@@ -154,25 +154,24 @@ def check_references_command(
 ) -> None:
     """Grade every reference (full marks), starter (at most its floor) and mutant (must lose its criterion)."""
     from grader import course_files
-    from grader.references import check_references
+    from grader.references import check_references, parallel_gradings, reference_settings
+    from grader.sandbox.gpu import GpuUnavailable, require_gpu
 
     settings = _settings()
     if device not in (None, "cuda", "cpu"):
         errors.print(f"[red]--device {device}: use cuda or cpu[/red]")
         raise typer.Exit(2)
-    if device:
-        settings = settings.model_copy(update={"sandbox_device": device})
+    workers = parallel_gradings(jobs)
+    settings = reference_settings(settings, device, workers)
     ids = assignment or course_files.assignment_ids(settings)
     for assignment_id in ids:
         _known_assignment(settings, assignment_id)
-    workers = jobs or os.cpu_count() or 1
-    if settings.sandbox_threads is None:
-        settings = settings.model_copy(update={"sandbox_threads": max(1, (os.cpu_count() or 1) // workers)})
     grader = _grader(settings, sandbox)
     if device == "cuda":
-        choice = grader.backend.device_choice("required")
-        if choice.device != "cuda":
-            errors.print(f"[red]--device cuda, but {choice.reason}[/red]")
+        try:
+            require_gpu(grader.backend)
+        except GpuUnavailable as error:
+            errors.print(f"[red]--device cuda, but {error}[/red]")
             raise typer.Exit(2)
     started = time.monotonic()
     with Progress(

@@ -11,22 +11,6 @@ import typer
 from grader.settings import Settings
 
 
-def refuse_without_a_usable_gpu(settings: Settings) -> None:
-    """`--gpu` takes the queue of assignments that need a GPU: a worker whose sandbox cannot pass one (no GPU, a
-    CPU-only image, no slots) says why and does not start, instead of failing every such job."""
-    from grader.sandbox.base import SandboxError
-    from grader.sandbox.select import select_backend
-
-    try:
-        choice = select_backend(settings, "docker").device_choice("required")
-    except SandboxError as error:
-        typer.echo(f"grader worker --gpu: {error}", err=True)
-        raise typer.Exit(2) from error
-    if choice.device != "cuda":
-        typer.echo(f"grader worker --gpu: {choice.reason}", err=True)
-        raise typer.Exit(2)
-
-
 def worker(
     gpu: bool = typer.Option(False, "--gpu", help="this host passes a GPU to the sandbox: take GPU assignments too"),
     concurrency: Optional[int] = typer.Option(
@@ -40,14 +24,15 @@ def worker(
 ) -> None:
     """Grade jobs from the broker (GRADER_BROKER_URL) into the gradebook (GRADER_DATABASE_URL) until stopped."""
     # Imported here: every `grader` call loads this module (grader/entrypoints/cli.py)
-    from grader.queue.celery_worker import default_slots, run_celery_worker
+    from grader.queue.celery_worker import default_slots, run_celery_worker, worker_settings
+    from grader.sandbox.base import SandboxError
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     # the grader's own lines (which job, which worker, takeovers) beside Celery's, which name task ids only
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s: %(levelname)s/%(name)s] %(message)s")
-    settings = Settings()
-    if not gpu:  # it takes no GPU queue, so its gradings must not hold the host's GPU slots either
-        settings = settings.model_copy(update={"sandbox_device": "cpu"})
-    else:
-        refuse_without_a_usable_gpu(settings)
+    try:
+        settings = worker_settings(Settings(), gpu)
+    except SandboxError as error:
+        typer.echo(f"grader worker --gpu: {error}", err=True)
+        raise typer.Exit(2) from error
     run_celery_worker(settings, gpu, concurrency or settings.workers or default_slots(settings, os.cpu_count() or 1))

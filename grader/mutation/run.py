@@ -7,7 +7,6 @@ what is graded (the batch service's resume) and the course's gradebook never see
 from __future__ import annotations
 
 import math
-import os
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from grader.db.migrations import upgrade_to_head
 from grader.gradebook.repository import Gradebook
 from grader.mutation.generate import GeneratedMutant, copy_reference, generate_mutants, sample, write_mutant
 from grader.mutation.triage import Triage, load_triage
+from grader.references import threads_per_grading
 from grader.settings import Settings
 
 REFERENCE_ENTRY = "reference"
@@ -101,7 +101,7 @@ def classify(reference: Grading, mutant: Grading) -> tuple[str, tuple[str, ...],
 
 
 def state_settings(settings: Settings, state_dir: Path, workers: int) -> Settings:
-    threads = settings.sandbox_threads or max(1, (os.cpu_count() or 1) // workers)
+    threads = settings.sandbox_threads or threads_per_grading(workers)
     return settings.model_copy(
         update={"data_dir": state_dir / "gradebook", "workers": workers, "sandbox_threads": threads}
     )

@@ -14,8 +14,20 @@ from grader.plagiarism.runs import serve_runs
 from grader.queue.celery_queue import make_celery_app, send_job, worker_queues
 from grader.queue.heartbeat import Heartbeat
 from grader.queue.identity import WorkerIdentity
-from grader.sandbox.gpu import host_gpu_model
+from grader.sandbox.gpu import host_gpu_model, require_gpu
+from grader.sandbox.select import select_backend
 from grader.settings import Settings
+
+
+def worker_settings(settings: Settings, gpu: bool) -> Settings:
+    """A worker without `gpu` takes no GPU queue, so its gradings must not hold the host's GPU slots either: every run
+    on the CPU. With `gpu` it takes the queue of assignments that need one, so a sandbox that cannot pass one (no GPU,
+    a CPU-only image, no slots) raises `SandboxError` saying why, before the worker starts, instead of failing every
+    such job."""
+    if not gpu:
+        return settings.model_copy(update={"sandbox_device": "cpu"})
+    require_gpu(select_backend(settings, "docker"))
+    return settings
 
 
 def default_slots(settings: Settings, cores: int) -> int:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from grader.sandbox.base import GpuRequest, SandboxError
+from grader.sandbox.base import GpuRequest, SandboxBackend, SandboxError
 
 DevicePolicy = Literal["auto", "cpu", "cuda"]  # auto: as the assignment asks; cpu / cuda: every run (check-references)
 TORCH_LABEL = "grader.torch"
@@ -77,6 +77,15 @@ def choose_device(request: GpuRequest, policy: DevicePolicy, host_gpu: bool,
     if image.cuda is None:
         return DeviceChoice("cpu", CPU_ONLY_IMAGE)
     return DeviceChoice("cuda", f"host has a GPU and the image's torch {image.torch} uses CUDA {image.cuda}")
+
+
+def require_gpu(backend: SandboxBackend) -> None:
+    """`GpuUnavailable`, saying why, unless the backend passes a GPU to a run that needs one. Asked before any work
+    starts (`grader worker --gpu`, `grader check-references --device cuda`): a host that cannot pass one stops at once
+    instead of failing every run."""
+    choice = backend.device_choice("required")
+    if choice.device != "cuda":
+        raise GpuUnavailable(choice.reason)
 
 
 def host_has_gpu(runtimes: dict) -> bool:

@@ -21,7 +21,15 @@ from grader.domain.result import GpuUse
 from grader.pipeline import Grader
 from grader.sandbox.base import RunOutcome, RunSpec, SandboxError
 from grader.sandbox.docker_backend import GPU_SLOT_LABEL, DockerBackend
-from grader.sandbox.gpu import CPU_ONLY_IMAGE, GpuSlot, GpuSlots, ImageCapabilities, parse_slots
+from grader.sandbox.gpu import (
+    CPU_ONLY_IMAGE,
+    GpuSlot,
+    GpuSlots,
+    GpuUnavailable,
+    ImageCapabilities,
+    parse_slots,
+    require_gpu,
+)
 from grader.sandbox.runtime.runner import write_payload
 from grader.settings import Settings
 
@@ -368,6 +376,12 @@ def test_all_slots_cover_every_gpu_of_the_host() -> None:
     ]
 
 
+def test_a_gpu_is_required_of_a_backend_only_where_it_passes_none(slots: GpuSlots) -> None:
+    require_gpu(gpu_backend(slots, CUDA_IMAGE))
+    with pytest.raises(GpuUnavailable, match=CPU_ONLY_IMAGE):
+        require_gpu(gpu_backend(slots, CPU_IMAGE))
+
+
 def test_check_references_on_cuda_stops_at_once_saying_why(
     fixture_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -390,7 +404,9 @@ def test_a_gpu_worker_whose_image_is_cpu_only_does_not_start(
     from grader.entrypoints.cli import app
 
     monkeypatch.setenv("GRADER_DATA_DIR", str(fixture_settings.data_dir))
-    monkeypatch.setattr("grader.sandbox.select.select_backend", lambda settings, kind: gpu_backend(slots, CPU_IMAGE))
+    monkeypatch.setattr(
+        "grader.queue.celery_worker.select_backend", lambda settings, kind: gpu_backend(slots, CPU_IMAGE)
+    )
     ran = CliRunner().invoke(app, ["worker", "--gpu"])
     assert ran.exit_code == 2
     assert f"grader worker --gpu: {CPU_ONLY_IMAGE}" in ran.output

@@ -3,7 +3,13 @@ each with a grader whose settings carry that seed; the reference, starter and mu
 
 from __future__ import annotations
 
-from grader.references import ALTERNATIVE_GRADING_SEEDS, graders_by_seed, reference_cases
+from grader.references import (
+    ALTERNATIVE_GRADING_SEEDS,
+    graders_by_seed,
+    parallel_gradings,
+    reference_cases,
+    reference_settings,
+)
 
 
 def test_each_alternative_is_one_case_per_grading_seed(fixture_settings, tmp_path):
@@ -34,3 +40,20 @@ def test_each_seed_gets_a_grader_with_that_seed_on_the_same_backend(fixture_sett
         seed: seed for seed in ALTERNATIVE_GRADING_SEEDS
     }
     assert all(graders[seed].backend is grader.backend for seed in ALTERNATIVE_GRADING_SEEDS)
+
+
+def test_a_named_device_is_used_for_every_case(fixture_settings):
+    assert reference_settings(fixture_settings, "cpu", 2).sandbox_device == "cpu"
+    assert reference_settings(fixture_settings, None, 2).sandbox_device == fixture_settings.sandbox_device
+
+
+def test_the_cores_are_shared_among_the_gradings_at_once(fixture_settings, monkeypatch):
+    monkeypatch.setattr("grader.references.os.cpu_count", lambda: 8)
+    assert parallel_gradings(0) == 8
+    unfixed = fixture_settings.model_copy(update={"sandbox_threads": None})
+    assert reference_settings(unfixed, None, 3).sandbox_threads == 2
+    assert reference_settings(unfixed, None, 16).sandbox_threads == 1
+
+
+def test_threads_fixed_by_the_settings_are_kept(fixture_settings):
+    assert reference_settings(fixture_settings.model_copy(update={"sandbox_threads": 5}), None, 8).sandbox_threads == 5
