@@ -20,11 +20,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from copydetect import CopyDetector
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
 
 from grader.plagiarism.calibration import DEFAULT_PATH, Calibration
 from grader.plagiarism.detector import detect
@@ -32,6 +30,10 @@ from grader.plagiarism.embeddings import EmbeddingCache, SentenceEncoder
 from grader.plagiarism.known_code import KnownCode
 from grader.plagiarism.submissions import ReadLimits, load_folder, read_entry
 from grader.settings import Settings
+
+# scikit-learn and copydetect are imported where used: --help and the tests of the report's functions skip them
+if TYPE_CHECKING:
+    from sklearn.linear_model import LogisticRegression
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -76,6 +78,8 @@ def channel_scores(
 
 def copydetect_scores(folder: Path, known: list[Path]) -> dict[tuple[str, str], float]:
     """copydetect with the same known code as the detector (starter and known sources) as its boilerplate."""
+    from copydetect import CopyDetector
+
     detector = CopyDetector(
         test_dirs=[str(folder)],
         boilerplate_dirs=[str(path) for path in known],
@@ -143,6 +147,8 @@ def cross_validated(rows: list[dict], names: tuple[str, ...], rule: Callable[[di
 
 
 def _model() -> LogisticRegression:
+    from sklearn.linear_model import LogisticRegression
+
     return LogisticRegression(C=1.0, class_weight="balanced", max_iter=5000)
 
 
@@ -160,6 +166,8 @@ def fitted(rows: list[dict], names: tuple[str, ...], rule: Callable[[dict], bool
 
 
 def metrics(scores: np.ndarray, labels: np.ndarray, levels: np.ndarray) -> dict[str, dict[str, float]]:
+    from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
+
     negatives = scores[labels == 0]
     threshold = float(np.quantile(negatives, 0.99))
     result = {}
