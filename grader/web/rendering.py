@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -47,6 +48,7 @@ def _points(value: float | None) -> str:
     return "–" if value is None else f"{value:g}"
 
 
+@cache  # one per process: a new environment compiles again every template it renders
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=TEMPLATES_DIR)
     templates.env.filters["when"] = _when
