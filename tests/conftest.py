@@ -40,9 +40,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def migrate_gradebook(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], None]:
     """Brings the gradebook at a database URL to the head revision. A SQLite file not made yet becomes a copy of a
-    template that Alembic migrated once per test process: migrating each test's file anew cost it a third of a second,
-    most of it waiting on the disk. Other databases are migrated in place. tests/web/test_migrations.py runs Alembic
-    from empty."""
+    template that Alembic migrated once per test process: migrating each test's file anew was a large part of a web
+    test, mostly spent waiting on the disk. Other databases are migrated in place. tests/web/test_migrations.py runs
+    Alembic from empty."""
     template = tmp_path_factory.mktemp("gradebook-template") / "gradebook.sqlite3"
     upgrade_to_head(f"sqlite:///{template}")
     leftovers = sorted(path.name for path in template.parent.iterdir() if path != template)
@@ -62,8 +62,8 @@ def migrate_gradebook(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str
 @pytest.fixture(scope="session")
 def postgres_gradebook() -> Iterator[Callable[[], str]]:
     """This test process's PostgreSQL gradebook: a schema of its own, migrated once; each call empties it and gives its
-    URL. Creating, migrating and dropping a schema for each test cost it over half a second, mostly on the server;
-    emptying costs one round trip. A test gets it in the state migrations leave, ids counting from 1."""
+    URL. Creating, migrating and dropping a schema for each test cost more than most of its tests, mostly on the
+    server; emptying costs one round trip. A test gets it in the state migrations leave, ids counting from 1."""
     with fresh_postgres_schema() as url:
         upgrade_to_head(url)
         statement = emptying_statement(url)

@@ -81,7 +81,7 @@ def fresh_postgres_schema() -> Iterator[str]:
 def emptying_statement(url: str) -> str:
     """One statement that deletes every row but Alembic's revision from the schema of `url`, children first, and
     restarts its sequences so that ids count from 1 again: the migrated schema as good as new. Reflecting the schema
-    costs half a second, so it is done once and the statement run for each test."""
+    takes dozens of catalog queries, so it is done once and the statement run for each test."""
     import sqlalchemy as sa
 
     engine = sa.create_engine(url)

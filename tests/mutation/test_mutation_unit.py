@@ -67,7 +67,7 @@ def test_annotations_decorators_and_pragma_lines_are_left_alone_but_decorated_bo
 
 
 def test_sample_is_reproducible_and_keeps_generation_order():
-    # 8 lines give 64 mutants to sample 10 from; the cost grows with the square of the lines (30 gave 240 in 2 CPU-s)
+    # 8 lines give 64 mutants to sample 10 from; generating them costs the square of the lines
     mutants = mutate_source("m.py", "def f(a, b):\n" + "".join(f"    g{i}(a + {i}, b - {i})\n" for i in range(8)))
     chosen = sample(mutants, 10)
     assert ids(chosen) == ids(sample(mutants, 10))

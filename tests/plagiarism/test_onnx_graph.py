@@ -28,7 +28,7 @@ def test_default_model_is_encoded_without_transformers_and_gives_the_recorded_se
     assert np.abs(vectors - recorded["vectors"]).max() < 1e-5
 
 
-@pytest.mark.slow  # imports torch and sentence-transformers: about 6 CPU-s
+@pytest.mark.slow  # imports torch and sentence-transformers
 def test_default_model_gives_the_vectors_of_a_sentence_transformers_run_as_recorded(encoder: SentenceEncoder) -> None:
     from sentence_transformers import SentenceTransformer
 
@@ -41,7 +41,7 @@ def test_default_model_gives_the_vectors_of_a_sentence_transformers_run_as_recor
 
 @pytest.fixture(scope="module")
 def kept_graph(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The one graph a first run builds and keeps in an empty graph folder (a build copies the weights: 1.4 CPU-s)."""
+    """The one graph a first run builds and keeps in an empty graph folder (each build copies the model's weights)."""
     folder = tmp_path_factory.mktemp("graphs")
     SentenceEncoder("all-MiniLM-L6-v2", graph_folder=folder).encode(["x = 1"])
     (graph,) = folder.glob("graph-*.onnx")

@@ -56,7 +56,7 @@ def test_sign_in_is_refused_with_a_wait_after_five_failures_even_with_the_right_
 @pytest.mark.parametrize("web_options", [TIGHT], indirect=False)
 def test_failures_over_many_accounts_throttle_the_address(client, people):
     # 8 failures, none of the accounts over its own 5: the unknown e-mail must count too, or Bob gets in. One unknown
-    # e-mail, not eight: each is checked against the stand-in hash at argon2's production cost (0.26 CPU-s).
+    # e-mail, not eight: each is checked against the stand-in hash at argon2's production cost.
     guesses = [people["alice"].email] * 4 + [people["teacher"].email] * 3 + ["guess@example.edu"]
     for email in guesses:
         assert _try_sign_in(client, email, "wrong password").status_code == 400
@@ -84,7 +84,7 @@ def _median_seconds(client: TestClient, email: str, runs: int = 5) -> float:
     return statistics.median(times)
 
 
-# Timing a hash check at the production cost (a quarter of a CPU-second each) does not depend on the database.
+# Timing hash checks at argon2's production cost does not depend on the database.
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_an_unknown_email_takes_as_long_as_a_known_one(client, people, settings: Settings):
     set_password_hash(settings, people["alice"], hash_password(PASSWORD))  # the production cost, as the stand-in's
