@@ -4,14 +4,13 @@ or read their memory and descriptors; the driver keeps working whatever it tries
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from grader.domain.assignment import Limits
 from grader.judge import ProbeData
-from grader.sandbox.base import RunSpec
+from tests.probe_runs import probe_run_spec
 
 pytestmark = pytest.mark.docker
 
@@ -70,19 +69,9 @@ gp.done()
 
 
 def test_the_students_process_cannot_touch_the_driver_the_probe_or_the_result(docker_backend, tmp_path: Path):
-    (tmp_path / "probe" / "data").mkdir(parents=True)
-    (tmp_path / "probe" / "probe.py").write_text(PROBE)
+    spec = probe_run_spec(tmp_path, PROBE, student=STUDENT, limits=Limits(time_s=60))
+    (tmp_path / "probe" / "data").mkdir()
     (tmp_path / "probe" / "data" / "secret.txt").write_text("hidden input")
-    (tmp_path / "submission").mkdir()
-    (tmp_path / "submission" / "solution.py").write_text(textwrap.dedent(STUDENT))
-    spec = RunSpec(
-        submission_tree=tmp_path / "submission",
-        entry="solution.py",
-        entry_kind="module",
-        probe_dir=tmp_path / "probe",
-        limits=Limits(time_s=60),
-        seed=1,
-    )
     outcome = docker_backend.run(spec)
     data = ProbeData.from_files(outcome.files)
     assert outcome.status == "completed", outcome.stderr

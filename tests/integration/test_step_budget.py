@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,8 +15,8 @@ import pytest
 
 from grader.domain.assignment import Limits
 from grader.judge import ProbeData
-from grader.sandbox.base import RunSpec
 from grader.sandbox.local_backend import LocalBackend
+from tests.probe_runs import probe_run_spec
 
 STUDENT = """
 import os, signal, subprocess, sys, time
@@ -53,19 +52,7 @@ def nap(seconds):
 
 
 def run_probe(tmp_path: Path, probe: str, *, backend=None, **spec_fields) -> ProbeData:
-    (tmp_path / "probe").mkdir()
-    (tmp_path / "probe" / "probe.py").write_text(probe)
-    (tmp_path / "submission").mkdir()
-    (tmp_path / "submission" / "solution.py").write_text(textwrap.dedent(STUDENT))
-    spec = RunSpec(
-        submission_tree=tmp_path / "submission",
-        entry="solution.py",
-        entry_kind="module",
-        probe_dir=tmp_path / "probe",
-        limits=Limits(time_s=120, cpus=1),
-        seed=1,
-        **spec_fields,
-    )
+    spec = probe_run_spec(tmp_path, probe, student=STUDENT, limits=Limits(time_s=120, cpus=1), **spec_fields)
     outcome = (backend or LocalBackend(use_bwrap=False)).run(spec)
     assert outcome.status == "completed", outcome.stderr
     return ProbeData.from_files(outcome.files)
@@ -161,21 +148,11 @@ def test_a_notebooks_kernel_burning_cpu_past_its_budget_is_stopped_on_cpu(tmp_pa
 
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell("def burn():\n    while True:\n        pass\n")]
-    (tmp_path / "probe").mkdir()
-    (tmp_path / "probe" / "probe.py").write_text(
+    probe = (
         "import grader_probe as gp\nsolution = gp.load_solution()\nwith gp.step('work', timeout_s=1) as s:\n"
         "    solution.burn()\ngp.done()\n"
     )
-    (tmp_path / "submission").mkdir()
-    nbformat.write(notebook, str(tmp_path / "submission" / "solution.ipynb"))
-    spec = RunSpec(
-        submission_tree=tmp_path / "submission",
-        entry="solution.ipynb",
-        entry_kind="notebook",
-        probe_dir=tmp_path / "probe",
-        limits=Limits(time_s=120, cell_timeout_s=30),
-        seed=1,
-    )
+    spec = probe_run_spec(tmp_path, probe, notebook=notebook, limits=Limits(time_s=120, cell_timeout_s=30))
     outcome = LocalBackend(use_bwrap=False).run(spec)
     step = ProbeData.from_files(outcome.files).steps["work"]
     assert step.error["type"] == "StepTimeout"

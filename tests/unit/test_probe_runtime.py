@@ -9,7 +9,6 @@ import os
 import socket
 import subprocess
 import sys
-import textwrap
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -17,9 +16,10 @@ import pytest
 
 from grader.domain.assignment import Limits
 from grader.judge import ProbeData
-from grader.sandbox.base import RUNTIME_DIR, RunSpec, SandboxError, parse_payload
+from grader.sandbox.base import RUNTIME_DIR, SandboxError, parse_payload
 from grader.sandbox.local_backend import LocalBackend
 from grader.sandbox.runtime.runner import PAYLOAD_MAGIC, PAYLOAD_SIZE
+from tests.probe_runs import probe_run_spec
 
 
 @pytest.fixture(scope="module")
@@ -248,19 +248,7 @@ threading.Thread(target=lambda: time.sleep(1000), daemon=False).start()
 
 
 def run_probe(tmp_path: Path, probe: str, student: str):
-    (tmp_path / "probe").mkdir()
-    (tmp_path / "probe" / "probe.py").write_text(probe)
-    (tmp_path / "submission").mkdir()
-    (tmp_path / "submission" / "solution.py").write_text(textwrap.dedent(student))
-    spec = RunSpec(
-        submission_tree=tmp_path / "submission",
-        entry="solution.py",
-        entry_kind="module",
-        probe_dir=tmp_path / "probe",
-        limits=Limits(time_s=60),
-        seed=1,
-    )
-    return LocalBackend(use_bwrap=False).run(spec)
+    return LocalBackend(use_bwrap=False).run(probe_run_spec(tmp_path, probe, student=student, limits=Limits(time_s=60)))
 
 
 def test_the_driver_survives_the_students_process_and_measures_for_itself(tmp_path):
@@ -315,21 +303,11 @@ def test_a_notebooks_cell_report_survives_a_whole_run_timeout_and_its_tracebacks
         nbformat.v4.new_code_cell("raise KeyError('scratch')"),
         nbformat.v4.new_code_cell("def hang():\n    while True:\n        pass\n"),
     ]
-    (tmp_path / "probe").mkdir()
-    (tmp_path / "probe" / "probe.py").write_text(
+    probe = (
         "import grader_probe as gp\nsolution = gp.load_solution()\nwith gp.step('hangs') as s:\n"
         "    solution.hang()\ngp.done()\n"
     )
-    (tmp_path / "submission").mkdir()
-    nbformat.write(notebook, str(tmp_path / "submission" / "solution.ipynb"))
-    spec = RunSpec(
-        submission_tree=tmp_path / "submission",
-        entry="solution.ipynb",
-        entry_kind="notebook",
-        probe_dir=tmp_path / "probe",
-        limits=Limits(time_s=20, cell_timeout_s=5),
-        seed=1,
-    )
+    spec = probe_run_spec(tmp_path, probe, notebook=notebook, limits=Limits(time_s=20, cell_timeout_s=5))
     outcome = LocalBackend(use_bwrap=False).run(spec)
     assert outcome.status == "timeout"
     cells = json.loads(outcome.files["_notebook.json"])["cells"]
