@@ -103,7 +103,7 @@ def validate_assignment(settings: Settings, assignment_id: str) -> list[str]:
                 problems += validate_ledger(
                     course_files.load_ledger(settings, assignment_id),
                     readme=paths.handout_readme.read_text("utf-8"),
-                    judge_source=(paths.judge / "judge.py").read_text("utf-8"),
+                    judge_sources={file.name: file.read_text("utf-8") for file in sorted(paths.judge.glob("*.py"))},
                     judge_checks=checks,
                     rubric=rubric,
                     mutants_dir=settings.references_dir / assignment_id / "mutants",

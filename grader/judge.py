@@ -32,6 +32,7 @@ JUDGE_TIME_LIMIT_S = 120.0
 CHECK_FAILED = "the grader could not complete this check on the data your code produced"
 CHECK_TIMED_OUT = "the grader could not finish this check in time"
 UNREADABLE = "unreadable"  # the key of the error the grader records for a step whose data it refused to read
+_LOADING = threading.Lock()
 
 
 class StepUnavailable(Exception):
@@ -276,13 +277,25 @@ def _import_private(path: Path) -> ModuleType:
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load judge {path}")
     module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses and typing resolve annotations through sys.modules
-    sys.path.insert(0, str(path.parent))  # a judge may import helper modules beside it
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[name]
-        raise
-    finally:
-        sys.path.remove(str(path.parent))
+    folder = path.parent.resolve()
+    with _LOADING:  # sys.path and the helpers' names in sys.modules are shared by every thread
+        sys.modules[name] = module  # dataclasses and typing resolve annotations through sys.modules
+        sys.path.insert(0, str(folder))  # a judge may import helper modules beside it
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+        finally:
+            sys.path.remove(str(folder))
+            _forget_helpers(folder)
     return module
+
+
+def _forget_helpers(folder: Path) -> None:
+    """Drop the helper modules a judge imported from its folder from sys.modules: they stay private to it (its
+    functions keep them alive), so another judge's helper of the same name is imported from its own folder."""
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if not name.startswith("_grader_judge_") and file and Path(file).resolve().parent == folder:
+            del sys.modules[name]

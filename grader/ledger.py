@@ -56,15 +56,16 @@ def handout_anchors(readme: str) -> tuple[list[str], list[str]]:
     return anchored, problems
 
 
-def judge_bars(judge_source: str) -> dict[str, float]:
+def judge_bars(*judge_sources: str) -> dict[str, float]:
     """UPPER_CASE module-level numeric constants of a judge that a comparison uses, directly or through a local
     variable computed from them (`required = baseline + MARGIN; accuracy >= required`), or as a call's keyword
-    (`np.allclose(..., atol=ATOL)`)."""
-    tree = ast.parse(judge_source)
-    constants = _numeric_constants(tree)
+    (`np.allclose(..., atol=ATOL)`). A judge may be split into modules: a constant of one may be compared in another."""
+    trees = [ast.parse(source) for source in judge_sources]
+    constants = {name: value for tree in trees for name, value in _numeric_constants(tree).items()}
     used: set[str] = set()
-    for function in (node for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))):
-        used |= _compared_constants(function, set(constants))
+    for tree in trees:
+        for function in (node for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))):
+            used |= _compared_constants(function, set(constants))
     return {name: value for name, value in constants.items() if name in used}
 
 
@@ -178,14 +179,15 @@ def validate_ledger(
     ledger: Ledger | None,
     *,
     readme: str,
-    judge_source: str,
+    judge_sources: dict[str, str],
     judge_checks: set[str],
     rubric: Rubric,
     mutants_dir: Path,
     ledger_path: Path,
     limits: Limits,
 ) -> list[str]:
-    """Every way the ledger and the course's files disagree, each a sentence naming what to fix."""
+    """Every way the ledger and the course's files disagree, each a sentence naming what to fix. `judge_sources`: the
+    source of each module of the judge's folder, by file name."""
     where = str(ledger_path)
     if ledger is None:
         return [
@@ -205,12 +207,13 @@ def validate_ledger(
         for r in anchored
         if r not in ledger.requirements
     ]
-    problems += [f"{where}: {p}" for p in _bar_problems(ledger, readme, judge_bars(judge_source))]
+    problems += [f"{where}: {p}" for p in _bar_problems(ledger, readme, judge_bars(*judge_sources.values()))]
     problems += [f"{where}: {p}" for p in _budget_problems(ledger, readme, limits)]
     problems += [
-        f"the judge compares with the literal {value:g} (line {line}): make it an UPPER_CASE module-level "
-        f"constant and list it under the ledger's bars"
-        for line, value in literal_thresholds(judge_source)
+        f"the judge compares with the literal {value:g} (line {line} of {file}): make it an UPPER_CASE "
+        f"module-level constant and list it under the ledger's bars"
+        for file, source in judge_sources.items()
+        for line, value in literal_thresholds(source)
     ]
     return problems
 

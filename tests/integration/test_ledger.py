@@ -245,6 +245,19 @@ def helper():
     assert judge_bars(source) == {"MARGIN": 0.05, "ATOL": 1e-4, "LOW": 150, "HIGH": 5000}
 
 
+def test_bars_are_found_across_the_modules_of_a_split_judge():
+    shared = "SAME = 1e-5\nWIDTH = 3\n"
+    checks = "from shared import SAME\ndef check_a(probe):\n    assert abs(probe.a - probe.b) <= SAME\n"
+    assert judge_bars(shared, checks) == {"SAME": 1e-5}
+
+
+def test_a_literal_threshold_in_a_helper_module_of_the_judge_is_reported(course):
+    helper = judge_of(course).parent / "helper_checks.py"
+    helper.write_text("def close(a, b):\n    return abs(a - b) < 1e-6\n", encoding="utf-8")
+    problems = validate_assignment(course, "p1")
+    assert any("the judge compares with the literal 1e-06 (line 2 of helper_checks.py)" in p for p in problems)
+
+
 @pytest.mark.parametrize(
     ("words", "value", "states"),
     [

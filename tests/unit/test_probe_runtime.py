@@ -293,6 +293,24 @@ gp.done()
     assert data.steps["after"].values == {"value": 42}
 
 
+def test_a_probe_imports_the_modules_beside_it(tmp_path):
+    """A probe split by idea: its steps live in modules of the probe's folder, which the driver puts on its path."""
+    probe = """
+import grader_probe as gp
+import value_steps
+value_steps.run(gp.load_solution())
+gp.done()
+"""
+    spec = probe_run_spec(tmp_path, probe, student="def value():\n    return 42\n", limits=Limits(time_s=60))
+    (spec.probe_dir / "value_steps.py").write_text(
+        "import grader_probe as gp\n\ndef run(solution):\n    with gp.step('value') as s:\n"
+        "        s.emit('value', solution.value())\n"
+    )
+    outcome = LocalBackend(use_bwrap=False).run(spec)
+    assert outcome.status == "completed", outcome.stderr
+    assert ProbeData.from_files(outcome.files).steps["value"].values == {"value": 42}
+
+
 @pytest.mark.slow
 def test_a_notebooks_cell_report_survives_a_whole_run_timeout_and_its_tracebacks_reach_the_logs(tmp_path):
     import nbformat

@@ -172,6 +172,22 @@ def test_a_judge_may_use_dataclasses_with_postponed_annotations(tmp_path):
     assert judge.run(ProbeData.from_files({}))["gold"].passed
 
 
+def test_helper_modules_of_the_same_name_stay_private_to_each_judge(tmp_path):
+    from grader.judge import load_judge
+
+    judges = []
+    for course, expected in (("first", 1), ("second", 2)):
+        folder = tmp_path / course
+        folder.mkdir()
+        (folder / "bars.py").write_text(f"EXPECTED = {expected}\n")
+        (folder / "judge.py").write_text(
+            "from bars import EXPECTED\nfrom grader.judge import check\n\n"
+            f"@check('bar')\ndef bar(probe):\n    assert EXPECTED == {expected}\n"
+        )
+        judges.append(load_judge(folder))
+    assert [judge.run(ProbeData.from_files({}))["bar"].passed for judge in judges] == [True, True]
+
+
 def test_a_passing_check_may_leave_a_note_in_the_feedback():
     @check("ran")
     def ran(_data):
