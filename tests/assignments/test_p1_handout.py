@@ -12,7 +12,7 @@ REFERENCE = REPO / "reference_solutions" / "p1"
 
 
 def test_handout_states_the_loss_threshold_and_never_mentions_hidden_files():
-    judge = (ASSIGNMENT / "hidden_tests" / "judge" / "judge.py").read_text(encoding="utf-8")
+    judge = "\n".join(path.read_text(encoding="utf-8") for path in (ASSIGNMENT / "hidden_tests" / "judge").glob("*.py"))
     threshold = re.search(r"^HELDOUT_LOSS_MAX = ([0-9.]+)", judge, flags=re.MULTILINE).group(1)
     visible = [
         ASSIGNMENT / "README.md",
