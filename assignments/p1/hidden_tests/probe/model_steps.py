@@ -53,6 +53,8 @@ def causality(solution) -> None:
         s.emit_array("changed", changed)
         s.emit_array("logits_original", logits_of(model, original))
         s.emit_array("logits_changed", logits_of(model, changed))
+        # The positions up to the cut alone: their logits must not depend on how many tokens follow either (R11).
+        s.emit_array("logits_prefix", logits_of(model, original[:, : changed_after + 1].contiguous()))
 
 
 # A step of its own: it sets the weights through state_dict, which the causality check does not need.
