@@ -131,6 +131,46 @@ def test_changed_weights_fail_before_any_statistics(judged):
         judged["training_random_windows"](probe_with(step))
 
 
+def run_ignoring_batch_size(used: int, seed: int) -> StepData:
+    """A train called with batch_size=BATCH that draws `used` windows a step, uniformly over the stream."""
+    step = run_of(uniform_torch_style, 0)
+    starts = np.random.default_rng(seed).integers(0, 2 * HALF - BLOCK, size=STEPS * used)
+    losses = window_loss(starts, HALF, STRADDLING).reshape(STEPS, used).mean(axis=1)
+    step.values["losses"] = [float(np.float32(loss)) for loss in losses]
+    return step
+
+
+def test_a_train_that_ignores_batch_size_is_told_so_when_it_fails(judged):
+    messages = []
+    for seed in range(10):
+        try:
+            judged["training_random_windows"](probe_with(run_ignoring_batch_size(1, seed)))
+        except Failed as failure:
+            messages.append(str(failure))
+    assert messages
+    assert all(
+        "train's losses moved in steps of 1/1 between the two tokens' losses, as if each step's batch held 1 "
+        f"independent window, not batch_size={BATCH}: each step must train on batch_size windows" in message
+        for message in messages
+    )
+
+
+@pytest.mark.parametrize("used", [1, 12, 16, BATCH, 128])
+def test_the_batch_size_train_used_is_read_from_its_losses(judged, used):
+    values = run_ignoring_batch_size(used, 0).values
+    run = judged["WindowRun"](
+        losses=np.asarray(values["losses"]),
+        batch_size=BATCH,
+        block_size=BLOCK,
+        half=HALF,
+        length=2 * HALF,
+        first_half_loss=FIRST_LOSS,
+        second_half_loss=SECOND_LOSS,
+        straddling_losses=STRADDLING,
+    )
+    assert judged["implied_batch_size"](run, judged["WINDOWS_FALSE_FAILURE"], judged["LOSS_TOLERANCE"]) == used
+
+
 def test_false_failure_rate_stays_within_the_stated_bound_in_simulation(judged):
     """At a stated rate of 0.3 the bound's arithmetic is exercised where failures are observable: the simulated rate
     of a correct design must stay under it, while a 6-point departure is caught at that rate."""

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 from expected import LOSS_TOLERANCE, SAME_LOGITS
-from window_statistics import WindowRun, first_half_share
+from window_statistics import WindowRun, first_half_share, implied_batch_size
 
 from grader.judge import Failed, ProbeData, check
 
@@ -74,27 +74,33 @@ def training_random_windows(probe: ProbeData) -> None:
     losses = np.asarray(step.value("losses"), dtype=np.float64)
     if not (len(losses) >= 1 and np.isfinite(losses).all()):
         raise Failed("with learning_rate=0.0 train must still take its steps and return a finite loss for each")
-    verdict = first_half_share(
-        WindowRun(
-            losses=losses,
-            batch_size=step.value("batch_size"),
-            block_size=step.value("block_size"),
-            half=step.value("half"),
-            length=step.value("length"),
-            first_half_loss=step.value("first_half_loss"),
-            second_half_loss=step.value("second_half_loss"),
-            straddling_losses=np.asarray(step.value("straddling_losses")),
-        ),
-        WINDOWS_FALSE_FAILURE,
-        LOSS_TOLERANCE,
+    run = WindowRun(
+        losses=losses,
+        batch_size=step.value("batch_size"),
+        block_size=step.value("block_size"),
+        half=step.value("half"),
+        length=step.value("length"),
+        first_half_loss=step.value("first_half_loss"),
+        second_half_loss=step.value("second_half_loss"),
+        straddling_losses=np.asarray(step.value("straddling_losses")),
     )
-    if not verdict.fits:
+    verdict = first_half_share(run, WINDOWS_FALSE_FAILURE, LOSS_TOLERANCE)
+    if verdict.fits:
+        return
+    used = implied_batch_size(run, WINDOWS_FALSE_FAILURE, LOSS_TOLERANCE)
+    if used is not None and used != run.batch_size:
         raise Failed(
-            f"on a stream whose two halves differ, {verdict.observed:.1%} of train's windows came from the first "
-            f"half; windows drawn anywhere in the stream give {verdict.low:.1%}-{verdict.high:.1%} (chance of "
-            f"falling outside for a correct train: below {WINDOWS_FALSE_FAILURE:g}): draw each window's start at "
-            "random over the whole stream"
+            f"on a stream of two tokens train's losses moved in steps of 1/{used} between the two tokens' losses, "
+            f"as if each step's batch held {used} independent window{'s' if used > 1 else ''}, not "
+            f"batch_size={run.batch_size}: each step must train on batch_size windows, each started at random over "
+            "the whole stream independently of the others (R15)"
         )
+    raise Failed(
+        f"on a stream whose two halves differ, {verdict.observed:.1%} of train's windows came from the first "
+        f"half; windows drawn anywhere in the stream give {verdict.low:.1%}-{verdict.high:.1%} (chance of "
+        f"falling outside for a correct train: below {WINDOWS_FALSE_FAILURE:g}): draw each window's start at "
+        "random over the whole stream"
+    )
 
 
 @check("training_reduces_loss")
