@@ -200,10 +200,7 @@ def judge_outcome(materials: GradingMaterials, outcome: RunOutcome, result: Grad
 def run_message(status: str, outcome: RunOutcome, data: ProbeData, assignment: Assignment) -> str:
     limits = assignment.limits
     if status == "timeout":
-        return (
-            f"Your code ran longer than the {limits.time_s} s limit and was stopped; the checks that finished "
-            "before were graded."
-        )
+        return f"{timeout_reason(outcome, limits.time_s)}; the checks that finished before were graded."
     if status == "oom" and outcome.gpu.device == "cuda" and cuda_out_of_memory(data):
         share = f"{outcome.gpu.memory_fraction:.0%} of " if outcome.gpu.memory_fraction else ""
         return (
@@ -224,6 +221,28 @@ def run_message(status: str, outcome: RunOutcome, data: ProbeData, assignment: A
             f"{'' if outcome.returncode is None else f', exit code {outcome.returncode}'}); what ran was graded."
         )
     return "Graded."
+
+
+def timeout_reason(outcome: RunOutcome, time_s: int) -> str:
+    """Which of the run's time limits stopped it, with the figures, and what to do about it."""
+    spent = outcome.run_time
+    if spent is not None and spent.passed == "cpu":
+        return (
+            f"Your program used {spent.cpu_s:.0f} s of CPU time, over the run's limit of {spent.cpu_limit_s:g} s of "
+            "CPU time, so it was stopped. The limit counts CPU time of all its processes and threads, not time spent "
+            "waiting for a busy machine: make it do less work (fewer epochs or examples, vectorised code)"
+        )
+    if spent is not None and spent.passed == "wall":
+        return (
+            f"Your program ran for {outcome.duration_s:.0f} s of wall-clock time, the run's cap ({spent.wall_cap_s:g} "
+            f"s: a multiple of its {spent.cpu_limit_s:g} s CPU limit), while using only {spent.cpu_s:.0f} s of CPU, "
+            "so it was stopped: it was waiting (sleep, input(), a lock, a network call or a child process that does "
+            "not end). Do not block: the sandbox has no network and no keyboard"
+        )
+    return (
+        f"Your program ran past the run's time limit ({time_s} s of CPU time, under a wall-clock cap) and the "
+        "sandbox was stopped from outside"
+    )
 
 
 def cuda_out_of_memory(data: ProbeData) -> bool:

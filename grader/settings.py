@@ -41,11 +41,11 @@ class Settings(BaseSettings):
     # The CUDA build of torch in the image `grader sandbox build --gpu` makes (the suffix of PyTorch's wheel index).
     sandbox_cuda: str = "cu128"
     infra_retries: int = 2
-    # Caps every assignment's time limit (seconds) when set: mutation analysis stops a mutant stuck in a loop at a
-    # few times the reference's run instead of the full limit.
+    # Caps every assignment's time limit (CPU seconds of the run) when set: mutation analysis stops a mutant stuck in a
+    # loop at a few times the reference's run instead of the full limit.
     run_time_cap_s: int | None = None
-    # A probe step's budget counts CPU seconds of the student's processes; one that waits (sleeps, blocks) instead is
-    # stopped after this many times its budget in wall-clock seconds.
+    # A probe step's budget, and the run's time limit, count CPU seconds; a step or run that waits (sleeps, blocks)
+    # instead is stopped after this many times its budget in wall-clock seconds.
     step_wall_cap_factor: float = Field(default=STEP_WALL_CAP_FACTOR, gt=1)
     grading_seed: int = 1234
 

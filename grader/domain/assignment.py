@@ -42,14 +42,20 @@ class GpuLimits(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    time_s: int | None = Field(None, ge=1, le=3600, description="wall clock for the whole run on a GPU")
+    time_s: int | None = Field(None, ge=1, le=3600, description="CPU seconds of the whole run on a GPU")
     budgets_s: dict[str, float] = Field(default_factory=dict, description="overrides of limits.budgets_s on a GPU")
 
 
 class Limits(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    time_s: int = Field(120, ge=1, le=3600, description="wall clock for the whole sandboxed run")
+    time_s: int = Field(
+        120,
+        ge=1,
+        le=3600,
+        description="CPU seconds of the whole sandboxed run (all its processes), under a wall-clock cap of "
+        "Settings.step_wall_cap_factor times it",
+    )
     memory_mb: int = Field(2048, ge=64, le=65536)
     cpus: float = Field(2.0, gt=0, le=64)
     pids: int = Field(256, ge=16, le=4096)

@@ -21,9 +21,9 @@ if TYPE_CHECKING:  # grader.sandbox.gpu builds on this module
     from grader.sandbox.gpu import DeviceChoice
 
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
-GRACE_S = 15.0  # beyond the run's own limit: container start-up, kernel start-up, collecting the payload
-# A probe step's budget is CPU seconds; code that waits instead (sleep, a lock) is stopped after this many times the
-# budget in wall-clock seconds. Settings.step_wall_cap_factor defaults to it.
+GRACE_S = 15.0  # beyond the run's own wall cap: container start-up, kernel start-up, collecting the payload
+# A probe step's budget and the run's limit (`limits.time_s`) are CPU seconds; code that waits instead (sleep, a lock)
+# is stopped after this many times the budget in wall-clock seconds. Settings.step_wall_cap_factor defaults to it.
 STEP_WALL_CAP_FACTOR = 5.0
 CpuClockKind = Literal["cgroup", "session"]  # runtime/grader_step_budget.py
 GpuRequest = Literal["none", "optional", "required"]  # an assignment's `gpu`
@@ -49,6 +49,22 @@ class RunSpec:
     def thread_count(self) -> int:
         return self.threads or max(1, int(self.limits.cpus))
 
+    @property
+    def outer_wall_limit_s(self) -> float:
+        """When the backend kills the sandbox from outside: the runner's own wall cap has failed to end the run."""
+        return self.limits.time_s * self.step_wall_cap_factor + GRACE_S
+
+
+@dataclass(frozen=True)
+class RunTime:
+    """The run's time as the runner counted it: CPU seconds of all its processes against `limits.time_s`, and the
+    wall-clock cap; `passed`: which of the two stopped the run, if one did."""
+
+    cpu_s: float
+    cpu_limit_s: float
+    wall_cap_s: float
+    passed: Literal["cpu", "wall"] | None
+
 
 @dataclass(frozen=True)
 class RunOutcome:
@@ -63,6 +79,7 @@ class RunOutcome:
     duration_s: float
     gpu: GpuUse = field(default_factory=GpuUse)
     refused_files: list[str] = field(default_factory=list)
+    run_time: RunTime | None = None  # None: killed from outside, or a runner from before the run counted CPU
 
 
 class SandboxBackend(Protocol):
@@ -113,6 +130,7 @@ def parse_payload(payload: bytes, *, killed_for_time: bool, oom_killed: bool, gp
             offset += int(length)
         if offset != len(payload):
             raise ValueError("the records do not add up to the payload")
+        run_time = RunTime(**header["run_time"]) if "run_time" in header else None
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
         raise SandboxError(f"the sandbox's result could not be read: {error}") from error
     oom = oom_killed or header.get("oom_kills", 0) > 0
@@ -126,4 +144,5 @@ def parse_payload(payload: bytes, *, killed_for_time: bool, oom_killed: bool, gp
         status = "completed"
     return RunOutcome(status=status, files=files, stdout=header["stdout"], stderr=header["stderr"],
                       output_truncated=bool(header["output_truncated"]), returncode=header["returncode"],
-                      duration_s=float(header["duration_s"]), gpu=gpu, refused_files=header.get("refused_files", []))
+                      duration_s=float(header["duration_s"]), gpu=gpu, refused_files=header.get("refused_files", []),
+                      run_time=run_time)

@@ -10,7 +10,8 @@ Settings and why:
 - only the submission (read-only), the probe (read-only, readable by the driver alone), the runtime (read-only) and
   the result folder (writable by the runner alone) are mounted: the judge, the rubric and the reference solutions
   are never in the container;
-- a wall-clock limit beyond the runner's own: the container is killed and reported as a timeout;
+- a wall-clock limit beyond the runner's own (its wall cap plus a grace): the container is killed and reported as a
+  timeout;
 - a GPU only when the host, the image and the assignment allow it (grader/sandbox/gpu.py), and then exactly one
   device id from the host's GPU slots, held until the container is gone;
 - the container is removed in a `finally`, so an interrupted grader leaves nothing running.
@@ -33,7 +34,6 @@ from docker.types import DeviceRequest, Mount, Ulimit
 
 from grader.domain.result import GpuUse
 from grader.sandbox.base import (
-    GRACE_S,
     RUNTIME_DIR,
     GpuRequest,
     RunOutcome,
@@ -141,7 +141,6 @@ class DockerBackend:
             raise SandboxError(f"docker could not clear GPU slot {slot.name}: {error}") from error
 
     def _run(self, spec: RunSpec, gpu: GpuUse, slot: GpuSlot | None) -> RunOutcome:
-        limits = spec.limits
         # The probe data and the submission are copied into a folder only this run uses, readable by the sandbox user.
         with tempfile.TemporaryDirectory(prefix="grader-docker-") as scratch:
             staged = Path(scratch)
@@ -159,7 +158,7 @@ class DockerBackend:
                 gpu=gpu, cpu_clock="cgroup", student_uid=STUDENT_UID)]
             container = self._create(command, staged, spec, slot)
             try:
-                return self._wait(container, limits.time_s + GRACE_S, gpu, staged / "result" / PAYLOAD_FILE)
+                return self._wait(container, spec.outer_wall_limit_s, gpu, staged / "result" / PAYLOAD_FILE)
             finally:
                 try:
                     container.remove(force=True)

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from grader.domain.result import GpuUse
-from grader.sandbox.base import GRACE_S, RUNTIME_DIR, GpuRequest, RunOutcome, RunSpec, parse_payload, runner_arguments
+from grader.sandbox.base import RUNTIME_DIR, GpuRequest, RunOutcome, RunSpec, parse_payload, runner_arguments
 from grader.sandbox.gpu import DeviceChoice, GpuUnavailable, gpu_is_required
 
 # Inside bubblewrap the system is mounted read-only, so the run's own folders are mount points on its fresh /tmp.
@@ -94,6 +94,8 @@ class LocalBackend:
         def apply_rlimits() -> None:
             memory = (limits.memory_mb + 512) * 1024 * 1024  # address space, not resident memory: leave room for mappings
             resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+            # Per process, a backstop above the run's CPU limit (time_s over all its processes, which the runner
+            # enforces): never the limit that stops a run.
             cpu = int(limits.time_s * max(limits.cpus, 1)) + 10
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
             size = limits.workspace_mb * 1024 * 1024
@@ -105,7 +107,7 @@ class LocalBackend:
                                    preexec_fn=apply_rlimits)
         killed_for_time = False
         try:
-            stdout, _ = process.communicate(timeout=limits.time_s + GRACE_S)
+            stdout, _ = process.communicate(timeout=spec.outer_wall_limit_s)
         except subprocess.TimeoutExpired:
             killed_for_time = True
             os.killpg(process.pid, signal.SIGKILL)

@@ -1,7 +1,7 @@
-"""A probe step's budget is CPU time of the student's processes, under a wall-clock cap: real student processes that
-burn CPU (themselves or in a child), sleep, or compute on a core shared with busy neighbours. The local sandbox's
-clock (the student's session in /proc) runs everywhere; the Docker sandbox's (the container's cgroup) is tested
-against a student that hides its work in short-lived children nobody waits for."""
+"""A probe step's budget, and the run's limit, are CPU time under a wall-clock cap: real student processes that burn
+CPU (themselves or in a child), sleep, or compute on a core shared with busy neighbours. The local sandbox's clocks
+(processes in /proc) run everywhere; the Docker sandbox's (the container's cgroup) is tested against a student that
+hides its work in short-lived children nobody waits for."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ import pytest
 
 from grader.domain.assignment import Limits
 from grader.judge import ProbeData
+from grader.pipeline import timeout_reason
+from grader.sandbox.base import RunOutcome
 from grader.sandbox.local_backend import LocalBackend
 from tests.probe_runs import probe_run_spec
 
@@ -157,3 +159,54 @@ def test_a_notebooks_kernel_burning_cpu_past_its_budget_is_stopped_on_cpu(tmp_pa
     step = ProbeData.from_files(outcome.files).steps["work"]
     assert step.error["type"] == "StepTimeout"
     assert "over its budget of 1 s" in step.error["message"], step.error
+
+
+def run_unbudgeted(tmp_path: Path, call: str, time_s: int, *, backend=None, wall_cap_factor: float = 5.0) -> RunOutcome:
+    """A run whose only step, `solution.<call>`, has no budget of its own: only the run's limit of `time_s` applies."""
+    probe = (
+        "import grader_probe as gp\nsolution = gp.load_solution()\n"
+        f"with gp.step('work') as s:\n    s.emit('answer', solution.{call})\ngp.done()\n"
+    )
+    spec = probe_run_spec(
+        tmp_path, probe, student=STUDENT, limits=Limits(time_s=time_s, cpus=1), step_wall_cap_factor=wall_cap_factor
+    )
+    return (backend or LocalBackend(use_bwrap=False)).run(spec)
+
+
+def test_a_run_that_burns_cpu_past_its_limit_is_stopped_on_cpu(tmp_path):
+    outcome = run_unbudgeted(tmp_path, "burn(60)", time_s=2)
+    assert outcome.status == "timeout"
+    assert outcome.run_time.passed == "cpu" and outcome.run_time.cpu_s > 2, outcome.run_time
+    assert outcome.duration_s < 10  # the wall cap (5 x 2 s) was not what stopped it
+    assert "used 2 s of CPU time, over the run's limit of 2 s of CPU time" in timeout_reason(outcome, 2)
+
+
+def test_a_run_that_burns_cpu_in_a_child_is_stopped_on_cpu(tmp_path):
+    outcome = run_unbudgeted(tmp_path, "burn_in_a_child(60)", time_s=2)
+    assert outcome.run_time.passed == "cpu", outcome.run_time
+    assert outcome.duration_s < 10
+
+
+def test_a_run_that_sleeps_past_the_wall_cap_is_stopped_on_the_wall_cap(tmp_path):
+    outcome = run_unbudgeted(tmp_path, "nap(60)", time_s=1, wall_cap_factor=3.0)
+    assert outcome.status == "timeout"
+    assert outcome.run_time.passed == "wall" and outcome.run_time.cpu_s < 1, outcome.run_time
+    assert 3.0 <= outcome.duration_s < 10.0
+    message = timeout_reason(outcome, 1)
+    assert "the run's cap (3 s: a multiple of its 1 s CPU limit)" in message and "was waiting" in message, message
+
+
+def test_a_run_slowed_by_a_busy_machine_completes_on_its_cpu_time(tmp_path, one_busy_core):
+    """A wall-clock limit of 3 s would have stopped this run: it took longer, but computed less."""
+    outcome = run_unbudgeted(tmp_path, "burn(1.0)", time_s=3, wall_cap_factor=30.0)
+    assert outcome.status == "completed", (outcome.run_time, outcome.stderr)
+    assert outcome.run_time.cpu_s < 3 < outcome.duration_s, f"the neighbours did not slow the run down {outcome}"
+
+
+@pytest.mark.docker
+def test_in_docker_a_run_hiding_cpu_in_children_nobody_waits_for_is_stopped_on_cpu(tmp_path, docker_backend):
+    """The container's cgroup counts every process, ended or not: the run's limit sees what /proc would miss."""
+    outcome = run_unbudgeted(tmp_path, "burn_in_unwaited_children(60)", time_s=2, backend=docker_backend)
+    assert outcome.status == "timeout"
+    assert outcome.run_time.passed == "cpu" and outcome.run_time.cpu_s > 2, outcome.run_time
+    assert outcome.duration_s < 10

@@ -16,6 +16,7 @@ import pytest
 
 from grader.domain.assignment import Limits
 from grader.judge import ProbeData
+from grader.pipeline import timeout_reason
 from grader.sandbox.base import RUNTIME_DIR, SandboxError, parse_payload
 from grader.sandbox.local_backend import LocalBackend
 from grader.sandbox.runtime.runner import PAYLOAD_MAGIC, PAYLOAD_SIZE
@@ -150,6 +151,22 @@ def test_printing_or_raising_memory_error_is_not_an_oom():
     assert parse_payload(payload, killed_for_time=False, oom_killed=False, gpu=False).status == "completed"
     killed = payload_of({**RUN_HEADER, "oom_kills": 1}, {"_done.json": b"{}"})
     assert parse_payload(killed, killed_for_time=False, oom_killed=False, gpu=False).status == "oom"
+
+
+def test_a_timeout_names_the_limit_the_runner_says_stopped_the_run():
+    run_time = {"cpu_s": 41.2, "cpu_limit_s": 40.0, "wall_cap_s": 200.0, "passed": "cpu"}
+    payload = payload_of({**RUN_HEADER, "timed_out": True, "run_time": run_time}, {})
+    outcome = parse_payload(payload, killed_for_time=False, oom_killed=False)
+    assert outcome.status == "timeout" and outcome.run_time.passed == "cpu"
+    assert timeout_reason(outcome, 40).startswith("Your program used 41 s of CPU time, over the run's limit of 40 s")
+
+
+def test_a_run_killed_from_outside_times_out_without_the_runners_figures():
+    outcome = parse_payload(b"", killed_for_time=True, oom_killed=False)
+    assert outcome.status == "timeout" and outcome.run_time is None
+    assert "(40 s of CPU time, under a wall-clock cap) and the sandbox was stopped from outside" in timeout_reason(
+        outcome, 40
+    )
 
 
 def test_a_payload_is_read_only_from_its_start():

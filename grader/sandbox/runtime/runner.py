@@ -1,7 +1,7 @@
 """The sandbox's first process: starts the trusted driver, then reports back.
 
-It enforces the run's time limit, keeps a capped head and tail of everything printed (the student's output), receives
-the driver's step records over a pipe of their own, kills every process the run left behind, and finally writes ONE
+It enforces the run's time limit (CPU seconds of the whole run, under a wall-clock cap: grader_step_budget), keeps a
+capped head and tail of everything printed (the student's output), receives the driver's step records over a pipe of their own, kills every process the run left behind, and finally writes ONE
 payload: a header (exit status, output, the list of records) followed by the records' bytes, to a file in a folder
 only it can write (Docker) or to its stdout (local). It is made non-dumpable first, so code running as the same user
 can neither ptrace it nor open its /proc entries. Standard library only.
@@ -25,6 +25,7 @@ PAYLOAD_MAGIC = b"@@GRADER-PAYLOAD-v2@@"
 PAYLOAD_SIZE = struct.Struct("!Q")
 PAYLOAD_FILE = "payload.bin"
 PR_SET_DUMPABLE = 4
+RUN_WATCH_S = 0.5  # how often the run's CPU clock is read while the driver runs
 
 
 class CappedStream:
@@ -99,7 +100,8 @@ def read_oom_kills() -> int:
 
 
 def kill_leftovers(child: subprocess.Popen) -> None:
-    """Kill every process the run started. As PID 1 of a namespace, that is every other process in it."""
+    """Kill every process the run started. As PID 1 of a namespace, that is every other process in it; otherwise the
+    driver's family (its descendants and their sessions: the student's process has a session of its own)."""
     if os.getpid() == 1:
         try:
             os.kill(-1, signal.SIGKILL)
@@ -111,11 +113,25 @@ def kill_leftovers(child: subprocess.Popen) -> None:
             except ChildProcessError:
                 break
     else:
-        try:
-            os.killpg(child.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        # Listed while the driver is alive (not yet waited for), before its tree comes apart and its pid may be reused.
+        members = family(child.pid, process_table()) if child.returncode is None else []
+        for kill, target in [(os.killpg, child.pid), *((os.kill, process.pid) for process in members)]:
+            try:
+                kill(target, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         child.wait()
+
+
+def wait_within(child: subprocess.Popen, budget: "CpuBudget") -> tuple[int | None, str | None]:
+    """Wait for the driver to end: its exit status, or None and the limit of `budget` it passed ("cpu" or "wall")."""
+    while True:
+        try:
+            return child.wait(timeout=RUN_WATCH_S), None
+        except subprocess.TimeoutExpired:
+            passed = budget.passed()
+            if passed is not None:
+                return None, passed
 
 
 def driver_command() -> list[str]:
@@ -172,7 +188,9 @@ def main() -> None:
         parser.add_argument(f"--{name}", required=True)
     parser.add_argument("--student-uid", type=int, default=None)
     parser.add_argument("--kind", choices=["module", "notebook"], required=True)
-    parser.add_argument("--time-limit", type=float, required=True)
+    parser.add_argument("--time-limit", type=float, required=True,
+                        help="the run's limit in CPU seconds of all its processes; it also stops after this many times "
+                        "--step-wall-cap-factor in wall-clock seconds")
     parser.add_argument("--cell-timeout", type=float, default=60)
     parser.add_argument("--cells-budget", type=float, default=60)
     parser.add_argument("--output-limit", type=int, default=256 * 1024)
@@ -180,9 +198,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--budgets", default="{}", help="the probe's named time budgets for this device, as JSON")
     parser.add_argument("--cpu-clock", choices=["cgroup", "session"], required=True,
-                        help="what a step's CPU budget counts: the container's cgroup, or the student's session")
+                        help="what the CPU budgets count: the container's cgroup, or processes in /proc")
     parser.add_argument("--step-wall-cap-factor", type=float, required=True,
-                        help="a step stops after this many times its CPU budget in wall-clock seconds")
+                        help="a step (and the run) stops after this many times its CPU budget in wall-clock seconds")
     parser.add_argument("--gpu-memory-fraction", type=float, default=None,
                         help="the student's process's share of its GPU's memory, when gradings share a GPU")
     args = parser.parse_args()
@@ -201,13 +219,13 @@ def main() -> None:
     records = RecordReader(records_read)
     stdout = CappedStream(child.stdout, args.output_limit // 2)
     stderr = CappedStream(child.stderr, args.output_limit // 2)
-    timed_out = False
-    try:
-        returncode = child.wait(timeout=args.time_limit)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        returncode = None
+    budget = CpuBudget(args.time_limit, args.step_wall_cap_factor, run_clock_for(args.cpu_clock, child.pid),
+                       read_every_s=RUN_WATCH_S)
+    returncode, passed = wait_within(child, budget)
     duration = time.monotonic() - started
+    # Read before the kill: locally, what a killed process used reaches no one's count once it has gone.
+    run_time = {"cpu_s": round(budget.used_cpu_s(), 3), "cpu_limit_s": budget.cpu_s, "wall_cap_s": budget.wall_cap_s,
+                "passed": passed}
     kill_leftovers(child)
     if returncode is None:
         returncode = child.returncode
@@ -217,7 +235,7 @@ def main() -> None:
     stderr_text, stderr_cut = stderr.text()
     files, refused = records.collected()
     header = {
-        "returncode": returncode, "timed_out": timed_out, "duration_s": round(duration, 3),
+        "returncode": returncode, "timed_out": passed is not None, "duration_s": round(duration, 3), "run_time": run_time,
         "oom_kills": read_oom_kills() - oom_before, "stdout": stdout_text, "stderr": stderr_text,
         "output_truncated": stdout_cut or stderr_cut, "refused_files": refused,
     }
@@ -228,5 +246,6 @@ if __name__ == "__main__":
     # Run as a script with -I, whose folder is then not on the path: the runtime's modules live beside it.
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from grader_records import RecordReader
+    from grader_step_budget import CpuBudget, family, process_table, run_clock_for
 
     main()
