@@ -83,7 +83,8 @@ def test_a_gpu_budget_without_its_cpu_value_is_refused() -> None:
 def test_course_probes_find_their_budgets_in_assignment_yaml(assignment_id: str, budget: str) -> None:
     limits = course_files.load_assignment(SETTINGS, assignment_id).limits
     assert budget in limits.budgets_s
-    probe = (SETTINGS.assignments_dir / assignment_id / "hidden_tests" / "probe" / "probe.py").read_text()
+    probe_folder = SETTINGS.assignments_dir / assignment_id / "hidden_tests" / "probe"
+    probe = "".join(module.read_text() for module in sorted(probe_folder.glob("*.py")))
     assert f'gp.budget("{budget}")' in probe
 
 
