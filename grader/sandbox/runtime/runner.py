@@ -1,10 +1,11 @@
 """The sandbox's first process: starts the trusted driver, then reports back.
 
 It enforces the run's time limit (CPU seconds of the whole run, under a wall-clock cap: grader_step_budget), keeps a
-capped head and tail of everything printed (the student's output), receives the driver's step records over a pipe of their own, kills every process the run left behind, and finally writes ONE
-payload: a header (exit status, output, the list of records) followed by the records' bytes, to a file in a folder
-only it can write (Docker) or to its stdout (local). It is made non-dumpable first, so code running as the same user
-can neither ptrace it nor open its /proc entries. Standard library only.
+capped head and tail of everything printed (the student's output), receives the driver's step records over a pipe of
+their own, kills every process the run left behind, and finally writes ONE payload: a header (exit status, output, the
+list of records) followed by the records' bytes, to a file in a folder only it can write (Docker) or to its stdout
+(local). It is made non-dumpable first, so code running as the same user can neither ptrace it nor open its /proc
+entries. Standard library only.
 """
 
 from __future__ import annotations
@@ -235,7 +236,8 @@ def main() -> None:
     stderr_text, stderr_cut = stderr.text()
     files, refused = records.collected()
     header = {
-        "returncode": returncode, "timed_out": passed is not None, "duration_s": round(duration, 3), "run_time": run_time,
+        "returncode": returncode, "timed_out": passed is not None, "duration_s": round(duration, 3),
+        "run_time": run_time,
         "oom_kills": read_oom_kills() - oom_before, "stdout": stdout_text, "stderr": stderr_text,
         "output_truncated": stdout_cut or stderr_cut, "refused_files": refused,
     }

@@ -63,9 +63,10 @@ def causal_mask(probe: ProbeData) -> None:
     if not np.abs(original[:, last_same + 1 :] - changed[:, last_same + 1 :]).max() > DIFFERENT_LOGITS:
         raise Failed("changing tokens did not change the logits at their own positions")
     prefix = step.array("logits_prefix")
-    if prefix.shape != original[:, : last_same + 1].shape or not np.abs(
-        prefix - original[:, : last_same + 1]
-    ).max() <= SAME_LOGITS:
+    if (
+        prefix.shape != original[:, : last_same + 1].shape
+        or not np.abs(prefix - original[:, : last_same + 1]).max() <= SAME_LOGITS
+    ):
         raise Failed(
             "the first tokens alone give other logits than the same tokens followed by more: a position's logits "
             "must depend only on the tokens up to it, not on the sequence's length"
