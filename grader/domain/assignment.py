@@ -61,12 +61,18 @@ class Limits(BaseModel):
     pids: int = Field(256, ge=16, le=4096)
     workspace_mb: int = Field(256, ge=8, le=8192, description="tmpfs for the working directory and /tmp")
     output_kb: int = Field(256, ge=1, le=65536, description="stdout and stderr kept for feedback")
-    cell_timeout_s: int = Field(60, ge=1, le=3600, description="per notebook cell")
+    cell_timeout_s: int = Field(
+        60,
+        ge=1,
+        le=3600,
+        description="CPU seconds of one notebook cell (its kernel and children), under the same "
+        "wall-clock cap as time_s",
+    )
     notebook_cells_s: int | None = Field(
         None,
         ge=1,
         le=3600,
-        description="all of a notebook's own cells together; the rest of time_s is kept for the "
+        description="CPU seconds of all of a notebook's own cells together; the rest of time_s is kept for the "
         "grader's checks (default: half of time_s)",
     )
     budgets_s: dict[str, float] = Field(

@@ -1,9 +1,12 @@
 """A notebook submission, run from the trusted driver: the kernel is the student's process, nbclient is ours.
 
 The kernel starts as the student's uid (in Docker) and runs the student's code cells in order, each under its own
-time limit; a failing or hung cell is recorded and execution goes on. The cell report is sent as a record after every
-cell, so it survives a later timeout or kill. Then one last cell turns the kernel into the student's end of the
-channel (`grader_student.serve_notebook`), with the notebook's globals standing in for solution.py.
+limit; a failing or hung cell is recorded and execution goes on. Like a probe step, a cell (and all the cells together)
+is charged CPU seconds of the kernel and its children (`grader_step_budget`), so a busy host cannot interrupt a correct
+cell; a cell that waits instead is stopped by nbclient's own timeout, set to the wall cap (the CPU limit times
+`GRADER_STEP_WALL_CAP_FACTOR`). The cell report is sent as a record after every cell, so it survives a later timeout or
+kill. Then one last cell turns the kernel into the student's end of the channel (`grader_student.serve_notebook`),
+with the notebook's globals standing in for solution.py.
 
 Policy, applied by IPython's own parser (the kernel's input transformers), never by editing the student's lines:
 shell escapes (`!cmd`, `x = !cmd`, `get_ipython().system(...)`, `%%bash`, `%sx`, ...) and package installs are not
@@ -17,10 +20,11 @@ import ast
 import json
 import os
 import re
+import signal
 import socket
 import sys
 import tempfile
-import time
+import threading
 
 import nbformat
 from jupyter_client.manager import AsyncKernelManager
@@ -31,11 +35,13 @@ from nbclient.exceptions import DeadKernelError
 import grader_records as records
 from grader_channel import Connection
 from grader_remote import StudentGone
+from grader_step_budget import WATCH_SLICE_S, CpuBudget, Passed, clock_for
 
-CELL_TIMEOUT = float(os.environ.get("GRADER_CELL_TIMEOUT", "60"))
-# All the student's cells together: what is left of the run's time is the grader's, so a long sweep in the notebook
-# can never take the checks' time (cells past the budget are reported, not run).
+CELL_TIMEOUT = float(os.environ.get("GRADER_CELL_TIMEOUT", "60"))  # CPU seconds of one cell
+# All the student's cells together, in CPU seconds: what is left of the run's time is the grader's, so a long sweep in
+# the notebook can never take the checks' time (cells past the budget are reported, not run).
 CELLS_BUDGET = float(os.environ.get("GRADER_CELLS_BUDGET", "60"))
+MIN_CELL_S = 1.0  # a cell is not started with less CPU time (or wall-clock time) than this left to the cells
 CONNECT_TIMEOUT_S = 60.0
 MAX_CELL_OUTPUT_CHARS = 64 * 1024  # what a cell's outputs may hold in the driver's memory: the rest is dropped
 ALLOWED_MAGICS = ("time", "timeit", "matplotlib", "capture", "writefile", "load_ext", "autoreload", "precision")
@@ -123,16 +129,67 @@ def skipped_parts(source: str) -> list[str]:
     return parts
 
 
-def cell_outcome(cell, timeout_s: float) -> tuple[str, str]:
+class CellWatch:
+    """One cell's limits while it runs: a thread interrupts the kernel, as nbclient does on its timeout, once the cell
+    has used more CPU than `budget.cpu_s`; nbclient's own timeout is the wall cap."""
+
+    def __init__(self, budget: CpuBudget, kernel: int | None) -> None:
+        self.budget = budget
+        self.kernel = kernel
+        self.interrupted_on_cpu = False
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.watch, daemon=True)
+
+    def __enter__(self) -> "CellWatch":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.done.set()
+        self.thread.join()
+
+    def watch(self) -> None:
+        while not self.done.wait(WATCH_SLICE_S):
+            if self.budget.passed() == "cpu":
+                self.interrupted_on_cpu = True
+                interrupt(self.kernel)
+                return
+
+    def passed(self) -> Passed:
+        return "cpu" if self.interrupted_on_cpu else "wall"
+
+
+def interrupt(kernel: int | None) -> None:
+    """SIGINT to the kernel's process group, as jupyter_client's local provisioner interrupts it."""
+    if kernel is None:
+        return
+    try:
+        os.killpg(kernel, signal.SIGINT)
+    except ProcessLookupError:  # it ended meanwhile
+        pass
+
+
+def cell_outcome(cell, watch: CellWatch, wall_cap_s: float, shared_left: bool) -> tuple[str, str]:
+    """The cell's status and message; `shared_left`: its limits were what was left of the cells' budget together."""
     for output in cell.get("outputs", []):
         if output.get("output_type") == "error":
             if output.get("ename") == "KeyboardInterrupt":
-                if timeout_s < CELL_TIMEOUT:
-                    return "timeout", (f"interrupted after {timeout_s:.0f} s, when the notebook's cells had used their "
-                                       f"{CELLS_BUDGET:g} s together")
-                return "timeout", f"the cell ran longer than {CELL_TIMEOUT:g} s and was interrupted"
+                return "timeout", timeout_message(watch, wall_cap_s, shared_left)
             return "error", f"{output.get('ename')}: {str(output.get('evalue'))[:300]}"
     return "ok", ""
+
+
+def timeout_message(watch: CellWatch, wall_cap_s: float, shared_left: bool) -> str:
+    budget = watch.budget
+    limit = (f"the {budget.cpu_s:.1f} s left of the {CELLS_BUDGET:g} s of CPU time the notebook's cells have together"
+             if shared_left else f"its limit of {budget.cpu_s:g} s of CPU time")
+    if watch.passed() == "cpu":
+        return (f"the cell used {budget.used_cpu_s():.1f} s of CPU time, over {limit}, and was interrupted: make it "
+                "do less work (fewer steps, a smaller sweep) or vectorise it")
+    return (f"the cell ran for {budget.wall_s():.0f} s of wall-clock time, past its cap of {wall_cap_s:g} s "
+            f"(a multiple of {limit}), while it used only {budget.used_cpu_s():.1f} s of CPU, and was interrupted: it "
+            "was waiting (sleep, input(), a lock or a network call). Do not block: the sandbox has no network and no "
+            "keyboard")
 
 
 def start(student) -> None:
@@ -159,7 +216,7 @@ def start(student) -> None:
         return None
 
     try:
-        run_cells(client, notebook)
+        run_cells(client, notebook, kernel_pid(client))
         student.attach(serve_from_kernel(client, submission), stop, kernel_pid(client))
     except BaseException:
         stop()
@@ -171,7 +228,7 @@ def kernel_pid(client: NotebookClient) -> int | None:
     return getattr(getattr(client.km, "provisioner", None), "pid", None)
 
 
-def run_cells(client: NotebookClient, notebook) -> None:
+def run_cells(client: NotebookClient, notebook, kernel: int | None) -> None:
     submission = os.environ["GRADER_SUBMISSION"]
     runtime = os.path.dirname(os.path.abspath(__file__))
     setup = nbformat.v4.new_code_cell(POLICY_CELL + f"import sys\nsys.path.append({runtime!r})\n"
@@ -180,26 +237,33 @@ def run_cells(client: NotebookClient, notebook) -> None:
     notebook.cells.insert(0, setup)  # nbclient routes outputs by the cell's index in its notebook
     client.execute_cell(setup, 0)
     report = []
-    started = time.monotonic()
+    clock = clock_for(os.environ["GRADER_CPU_CLOCK"], lambda: kernel)
+    wall_cap_factor = float(os.environ["GRADER_STEP_WALL_CAP_FACTOR"])
+    cells = CpuBudget(CELLS_BUDGET, wall_cap_factor, clock)
     code_cells = [(index, cell) for index, cell in enumerate(notebook.cells[1:]) if cell.cell_type == "code"]
     for number, (index, cell) in enumerate(code_cells, start=1):
         # Numbered as Jupyter numbers a fresh top-to-bottom run (In [n]), not by position among markdown cells.
         entry = {"index": index, "label": f"code cell {number}", "first_line": first_line(cell.source)}
-        left = CELLS_BUDGET - (time.monotonic() - started)
-        if left < 1:
-            report.append({**entry, "status": "skipped",
-                           "message": f"not run: the notebook's cells had used their {CELLS_BUDGET:g} s together"})
+        left_cpu = CELLS_BUDGET - cells.used_cpu_s()
+        left_wall = cells.wall_cap_s - cells.wall_s()
+        if left_cpu < MIN_CELL_S or left_wall < MIN_CELL_S:
+            report.append({**entry, "status": "skipped", "message": (
+                f"not run: the notebook's cells had used their {CELLS_BUDGET:g} s together (of CPU time, or "
+                f"{cells.wall_cap_s:g} s of wall-clock time): make the earlier cells do less work")})
             FAILED_DEFINITIONS.update(dict.fromkeys(defined_names(cell.source), f"{entry['label']}, which was not run"))
             continue
         skipped = skipped_parts(cell.source)
-        client.timeout = max(1, int(min(CELL_TIMEOUT, left)))
+        budget = CpuBudget(min(CELL_TIMEOUT, left_cpu), wall_cap_factor, clock)
+        client.timeout = max(1, int(min(budget.wall_cap_s, left_wall)))  # nbclient's timeout: the wall cap
         try:
-            client.execute_cell(cell, index + 1)
+            with CellWatch(budget, kernel) as watch:
+                client.execute_cell(cell, index + 1)
         except DeadKernelError:
             report.append({**entry, "status": "error", "message": "the kernel died while this cell ran"})
             send_report(report)
             raise StudentGone(f"the notebook's kernel died while {entry['label']} ran (did it call exit?)") from None
-        status, message = cell_outcome(cell, client.timeout)
+        shared_left = budget.cpu_s < CELL_TIMEOUT or client.timeout < budget.wall_cap_s
+        status, message = cell_outcome(cell, watch, client.timeout, shared_left)
         if skipped and status == "ok":
             status, message = "skipped", "not run when grading: " + ", ".join(skipped)
         report.append({**entry, "status": status, "message": name_the_cell(message, entry["label"])})
