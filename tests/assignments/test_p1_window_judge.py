@@ -1,12 +1,13 @@
 """p1 judge, train's random windows read from learning-rate-0 losses, over fabricated runs: every window design the
 handout allows passes (uniform starts with torch, numpy or random; non-overlapping chunks; a shuffled pass without
-replacement), windows from the start, from the first half or never from the end fail, and the stated false-failure
-bound holds in simulation at a larger error rate. The real path (reference, alternatives, mutants in the sandbox) is
+replacement), windows from the start, from the first half or never from the end fail, steps of 16 or 128 windows
+when batch_size is 64 fail, and the stated false-failure bounds hold in simulation at a larger error rate. The real path (reference, alternatives, mutants in the sandbox) is
 check-references."""
 
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,13 +17,15 @@ import pytest
 from grader.judge import Failed, Judge, StepData, load_judge
 
 JUDGE_DIR = Path(__file__).resolve().parents[2] / "assignments" / "p1" / "hidden_tests" / "judge"
-HALF = 2**16
+HALF = 2**18  # the probe's (training_steps.py)
 BLOCK = 16
 BATCH = 64
-STEPS = 80
+STEPS = 800
 FIRST_LOSS, SECOND_LOSS = 4.48, 3.58
 # Straddling windows: the driver measured losses outside [second, first] on some architectures; these are wilder.
 STRADDLING = np.linspace(6.0, 2.0, BLOCK)
+# Straddling losses within a tenth of the gap outside the halves', like the driver's pick of two tokens gives.
+MILD_STRADDLING = np.linspace(FIRST_LOSS + 0.09, SECOND_LOSS - 0.09, BLOCK)
 
 Starts = Callable[[np.random.Generator, int, int], np.ndarray]  # (rng, count, stream length) -> window starts
 
@@ -131,11 +134,11 @@ def test_changed_weights_fail_before_any_statistics(judged):
         judged["training_random_windows"](probe_with(step))
 
 
-def run_ignoring_batch_size(used: int, seed: int) -> StepData:
+def run_ignoring_batch_size(used: int, seed: int, straddling: np.ndarray = STRADDLING) -> StepData:
     """A train called with batch_size=BATCH that draws `used` windows a step, uniformly over the stream."""
-    step = run_of(uniform_torch_style, 0)
+    step = run_of(uniform_torch_style, 0, straddling=straddling)
     starts = np.random.default_rng(seed).integers(0, 2 * HALF - BLOCK, size=STEPS * used)
-    losses = window_loss(starts, HALF, STRADDLING).reshape(STEPS, used).mean(axis=1)
+    losses = window_loss(starts, HALF, straddling).reshape(STEPS, used).mean(axis=1)
     step.values["losses"] = [float(np.float32(loss)) for loss in losses]
     return step
 
@@ -147,12 +150,13 @@ def test_a_train_that_ignores_batch_size_is_told_so_when_it_fails(judged):
             judged["training_random_windows"](probe_with(run_ignoring_batch_size(1, seed)))
         except Failed as failure:
             messages.append(str(failure))
-    assert messages
+    assert len(messages) == 10
     assert all(
-        "train's losses moved in steps of 1/1 between the two tokens' losses, as if each step's batch held 1 "
-        f"independent window, not batch_size={BATCH}: each step must train on batch_size windows" in message
+        "as if each step's batch held 1 independent window, not batch_size=64" in message
+        or "as if each step's batch held about 1 independent windows" in message
         for message in messages
     )
+    assert all("each step must train on batch_size windows" in message for message in messages)
 
 
 @pytest.mark.parametrize("used", [1, 12, 16, BATCH, 128])
@@ -210,3 +214,64 @@ def test_chernoff_counts_bound_the_binomial_tails(judged):
         assert stats.binom.sf(high - 1, draws, p) <= alpha
         assert low < 0 or stats.binom.cdf(low, draws, p) <= alpha
         assert low < draws * p < high
+
+
+def run_with_losses(step: StepData, judged: dict):
+    values = step.values
+    return judged["WindowRun"](
+        losses=np.asarray(values["losses"]),
+        batch_size=BATCH,
+        block_size=BLOCK,
+        half=values["half"],
+        length=values["length"],
+        first_half_loss=FIRST_LOSS,
+        second_half_loss=SECOND_LOSS,
+        straddling_losses=np.asarray(values["straddling_losses"]),
+    )
+
+
+@pytest.mark.parametrize("used", [16, 128])
+def test_steps_of_another_batch_size_fail_on_the_spread_of_their_shares(judged, used):
+    for seed in range(10):
+        with pytest.raises(Failed, match=r"as if each step's batch held about (\d+) independent windows") as failure:
+            judged["training_random_windows"](probe_with(run_ignoring_batch_size(used, seed, MILD_STRADDLING)))
+        held = int(re.search(r"held about (\d+)", str(failure.value)).group(1))
+        assert 0.7 * used <= held <= 1.4 * used
+
+
+@pytest.mark.parametrize(
+    "draw", [uniform_torch_style, chunks(BLOCK + 1), shuffled_pass], ids=["uniform", "chunks", "pass"]
+)
+def test_spread_false_failure_rate_stays_within_a_looser_stated_rate_in_simulation(judged, draw):
+    """At a stated rate of 0.2 the spread bounds are exercised where failures are observable."""
+    spread = judged["batch_spread"]
+    verdicts = [
+        spread(run_with_losses(run_of(draw, seed), judged), 0.2, judged["LOSS_TOLERANCE"]) for seed in range(60)
+    ]
+    assert sum(not verdict.fits for verdict in verdicts) / len(verdicts) <= 0.2
+    assert 0.9 < np.mean([verdict.ratio for verdict in verdicts]) < 1.1
+
+
+def test_sum_of_squares_limits_bound_the_exact_tails(judged):
+    """Against the exact distribution of a sum of squared binomial deviations (by convolution) and scipy's pmfs."""
+    from scipy import stats
+
+    statistics = judged["batch_spread"].__globals__
+    batch, p, steps, alpha = 16, 0.5, 6, 1e-3
+    counts = np.arange(batch + 1)
+    log_pmf = statistics["binomial_log_pmf"](batch, p)
+    assert np.allclose(np.exp(log_pmf), stats.binom.pmf(counts, batch, p))
+    assert np.allclose(
+        np.exp(statistics["hypergeometric_log_pmf"](batch, 300, 700)), stats.hypergeom.pmf(counts, 700, 300, batch)
+    )
+    squares = ((counts - batch * p) ** 2).astype(int)  # whole numbers at p = 1/2: the sum's pmf by convolution
+    one = np.zeros(squares.max() + 1)
+    np.add.at(one, squares, stats.binom.pmf(counts, batch, p))
+    total = np.array([1.0])
+    for _ in range(steps):
+        total = np.convolve(total, one)
+    low, high = statistics["sum_of_squares_limits"](log_pmf, batch * p, steps, alpha)
+    values = np.arange(len(total))
+    assert total[values >= high].sum() <= alpha
+    assert total[values <= low].sum() <= alpha
+    assert 0 < low < steps * batch * p * (1 - p) < high

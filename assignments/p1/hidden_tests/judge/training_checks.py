@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 from expected import LOSS_TOLERANCE, SAME_LOGITS
-from window_statistics import WindowRun, first_half_share, implied_batch_size
+from window_statistics import WindowRun, batch_spread, first_half_share, implied_batch_size
 
 from grader.judge import Failed, ProbeData, check
 
@@ -16,7 +16,8 @@ SAME_LOSSES = 1e-6  # two training runs from the same seed and weights: losses e
 # 1.61-1.81 (bench/RESULTS.md). The bar sits between: below bigram statistics, 0.11 clear of the worst seed.
 HELDOUT_LOSS_MAX = 2.15
 MIN_LOSS_DROP = 1.0  # nats below the untrained model's held-out loss (about ln(vocab_size) = 4.1)
-# Probability that a correct train fails the random-windows test (derivation at window_statistics.first_half_share).
+# Probability that a correct train fails the random-windows check: half of it for where windows start
+# (window_statistics.first_half_share), half for how many make a step (window_statistics.batch_spread).
 WINDOWS_FALSE_FAILURE = 1e-6
 
 
@@ -84,8 +85,9 @@ def training_random_windows(probe: ProbeData) -> None:
         second_half_loss=step.value("second_half_loss"),
         straddling_losses=np.asarray(step.value("straddling_losses")),
     )
-    verdict = first_half_share(run, WINDOWS_FALSE_FAILURE, LOSS_TOLERANCE)
+    verdict = first_half_share(run, WINDOWS_FALSE_FAILURE / 2, LOSS_TOLERANCE)
     if verdict.fits:
+        check_batch_spread(run)
         return
     used = implied_batch_size(run, WINDOWS_FALSE_FAILURE, LOSS_TOLERANCE)
     if used is not None and used != run.batch_size:
@@ -98,8 +100,24 @@ def training_random_windows(probe: ProbeData) -> None:
     raise Failed(
         f"on a stream whose two halves differ, {verdict.observed:.1%} of train's windows came from the first "
         f"half; windows drawn anywhere in the stream give {verdict.low:.1%}-{verdict.high:.1%} (chance of "
-        f"falling outside for a correct train: below {WINDOWS_FALSE_FAILURE:g}): draw each window's start at "
+        f"falling outside for a correct train: below {WINDOWS_FALSE_FAILURE / 2:g}): draw each window's start at "
         "random over the whole stream"
+    )
+
+
+def check_batch_spread(run: WindowRun) -> None:
+    """Each step's share of first-half windows spreads over the steps as a mean of batch_size windows' does (R15)."""
+    spread = batch_spread(run, WINDOWS_FALSE_FAILURE / 2, LOSS_TOLERANCE)
+    if spread.fits:
+        return
+    held = f"about {run.batch_size / spread.ratio:.0f}" if spread.ratio > 0 else "far more than batch_size"
+    raise Failed(
+        f"on a stream of two tokens the share of first-half windows in a step's batch varied over the steps "
+        f"{spread.ratio:.2f} times as much as batch_size={run.batch_size} independent windows make it vary "
+        f"(correct trains: {spread.low:.2f}-{spread.high:.2f} times, chance of falling outside below "
+        f"{WINDOWS_FALSE_FAILURE / 2:g}), as if each step's batch held {held} "
+        "independent windows: each step must train on batch_size windows, each started at random independently of "
+        "the others (R15)"
     )
 
 

@@ -24,9 +24,10 @@ TRAINING_BUDGET_S = gp.budget("training")  # assignment.yaml's, for the device t
 SHORT_BUDGET_S = 2.0
 # train's windows, read from its losses (the judge's window_statistics): learning rate 0 on a stream whose halves are
 # two tokens, long enough that windows straddling the middle are rare.
-WINDOW_HALF = 2**16
-# Few large batches: a step's fixed cost dominates on this small model, the bound counts windows (steps * batch).
-WINDOW_STEPS = 80
+WINDOW_HALF = 2**18
+# Large batches, as a step's fixed cost dominates on this small model: the share test counts windows (steps * batch);
+# the batch-size test (spread of the per-step shares) needs many steps to tell batch_size from twice it.
+WINDOW_STEPS = 800
 WINDOW_BATCH = 64
 WINDOW_TOKEN_PAIRS = tuple((token, token + 1) for token in range(1, 17, 2))
 
