@@ -74,6 +74,7 @@ def faithful_steps(hidden: dict) -> dict[str, dict]:
     return {
         "ingest": {"values": {"chunks": table}},
         "empty_encode": {"values": {"dim": 384, "shape": [0, 384], "dtype": "float32"}},
+        "blank_documents": {"values": {"chunks": {source: [] for source in hidden["BLANK_DOCUMENTS"]}}},
         "retrieval": {"values": {"results": results, "k_contract": {str(k): ranked(table, [], k) for k in (1, 3, 8)}}},
         "answers": {"values": {"answers": answers}},
         "save": {"values": {"created": True, "files": [["chunks.json", 41_000], ["index.faiss", 230_445]]}},
@@ -128,6 +129,23 @@ def test_a_faithful_system_passes_every_check(judge, steps):
 def test_chunk_text_that_differs_from_the_document_fails_offsets(judge, steps):
     steps["ingest"]["values"]["chunks"][3][4] = steps["ingest"]["values"]["chunks"][3][4].upper()
     assert "chunk_offsets" in failing(judge, steps)
+
+
+def test_a_whitespace_chunk_of_a_blank_document_passes(judge, steps, hidden):
+    source, text = "blank/whitespace.txt", hidden["BLANK_DOCUMENTS"]["blank/whitespace.txt"]
+    steps["blank_documents"]["values"]["chunks"][source] = [[f"{source}#0", source, 0, len(text), text]]
+    assert failing(judge, steps) == set()
+
+
+def test_chunk_document_raising_on_a_blank_document_fails_blank_documents(judge, steps):
+    del steps["blank_documents"]  # the step raised, so it reported nothing
+    assert failing(judge, steps) == {"blank_documents"}
+
+
+def test_a_chunk_of_an_empty_document_fails_blank_documents(judge, steps):
+    source = "blank/empty.txt"
+    steps["blank_documents"]["values"]["chunks"][source] = [[f"{source}#0", source, 0, 1, " "]]
+    assert failing(judge, steps) == {"blank_documents"}
 
 
 @pytest.mark.parametrize(

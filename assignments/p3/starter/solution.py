@@ -45,7 +45,8 @@ def chunk_document(source: str, text: str) -> list[Chunk]:
     """Split one document into chunks of at most MAX_CHUNK_CHARS characters.
 
     Every non-whitespace character of `text` must be inside at least one chunk (overlap is allowed, gaps are not),
-    and `text[chunk.start:chunk.end] == chunk.text` for every chunk. Cutting at paragraph or sentence breaks and
+    and `text[chunk.start:chunk.end] == chunk.text` for every chunk. A blank `text` (empty, or only whitespace) must
+    not raise: it needs no chunk. Cutting at paragraph or sentence breaks and
     overlapping neighbours a little both help retrieval.
     """
     raise NotImplementedError

@@ -24,6 +24,7 @@ HERE = Path(__file__).parent
 BATCHES: dict[str, dict[str, str]] = json.loads((HERE / "documents.json").read_text(encoding="utf-8"))
 GOLD: dict[str, list[list]] = json.loads((HERE / "gold.json").read_text(encoding="utf-8"))
 MAIN = BATCHES["main"]
+BLANK_DOCUMENTS = {"blank/empty.txt": "", "blank/whitespace.txt": " \n\n\t  \n"}  # the probe's, chunked alone
 ADDED = {**BATCHES["incremental_first"], **BATCHES["incremental_second"]}
 
 NOT_FOUND_ANSWER = "I could not find the answer in the provided documents."
@@ -229,6 +230,16 @@ def chunk_coverage(probe: ProbeData) -> None:
             f"{sum(lost.values())} non-whitespace characters in {len(lost)} of {len(MAIN)} documents "
             "are in no chunk: chunks must cover every document without gaps"
         )
+
+
+@check("blank_documents")
+def blank_documents(probe: ProbeData) -> None:
+    chunks = probe.step("blank_documents").value("chunks")
+    if type(chunks) is not dict or set(chunks) != set(BLANK_DOCUMENTS):
+        raise Failed("chunk_document() was not answered for every blank document")
+    problems = [problem for rows in chunks.values() for problem in invalid_chunks(chunk_table(rows), BLANK_DOCUMENTS)]
+    if problems:
+        raise Failed(f"chunks of an empty or whitespace-only document must be slices of it too. First: {problems[0]}")
 
 
 @check("ranked_results")

@@ -20,6 +20,7 @@ LATENCY_QUERIES = 50
 LATENCY_DIM = 384
 LATENCY_WALL_S = 10.0  # stop querying after this long: a slow index must not eat the run's time
 CHUNK_FIELDS = ("chunk_id", "source", "start", "end", "text")
+BLANK_DOCUMENTS = {"blank/empty.txt": "", "blank/whitespace.txt": " \n\n\t  \n"}
 RESULT_CHUNK_FIELDS = ("chunk_id", "source", "start", "end")
 MAX_LISTED_FILES = 10_000
 
@@ -148,6 +149,16 @@ with gp.step("empty_encode", timeout_s=gp.budget("empty_encode")) as s:
     s.emit("dim", field(empty_embedder.dim))
     s.emit("shape", list(encoded.shape) if type(encoded) is np.ndarray else None)
     s.emit("dtype", str(encoded.dtype) if type(encoded) is np.ndarray else type(encoded).__name__)
+
+# A step of its own: the hidden corpus has no blank document, and chunking one must not raise (R2).
+with gp.step("blank_documents", timeout_s=gp.budget("blank_documents")) as s:
+    blank_chunks = {}
+    for source, text in BLANK_DOCUMENTS.items():
+        chunks = items(solution.chunk_document(source, text), "chunk_document()")
+        blank_chunks[source] = [
+            [field(getattr(remote_object(chunk, "a Chunk"), name)) for name in CHUNK_FIELDS] for chunk in chunks
+        ]
+    s.emit("chunks", blank_chunks)
 
 with gp.step("retrieval", timeout_s=gp.budget("retrieval")) as s:
     s.emit("results", retrievals(main_system()))
