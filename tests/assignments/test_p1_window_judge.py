@@ -151,28 +151,8 @@ def test_a_train_that_ignores_batch_size_is_told_so_when_it_fails(judged):
         except Failed as failure:
             messages.append(str(failure))
     assert len(messages) == 10
-    assert all(
-        "as if each step's batch held 1 independent window, not batch_size=64" in message
-        or "as if each step's batch held about 1 independent windows" in message
-        for message in messages
-    )
+    assert all("as if each step's batch held about 1 independent windows" in message for message in messages)
     assert all("each step must train on batch_size windows" in message for message in messages)
-
-
-@pytest.mark.parametrize("used", [1, 12, 16, BATCH, 128])
-def test_the_batch_size_train_used_is_read_from_its_losses(judged, used):
-    values = run_ignoring_batch_size(used, 0).values
-    run = judged["WindowRun"](
-        losses=np.asarray(values["losses"]),
-        batch_size=BATCH,
-        block_size=BLOCK,
-        half=HALF,
-        length=2 * HALF,
-        first_half_loss=FIRST_LOSS,
-        second_half_loss=SECOND_LOSS,
-        straddling_losses=STRADDLING,
-    )
-    assert judged["implied_batch_size"](run, judged["WINDOWS_FALSE_FAILURE"], judged["LOSS_TOLERANCE"]) == used
 
 
 def test_false_failure_rate_stays_within_the_stated_bound_in_simulation(judged):

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 from expected import LOSS_TOLERANCE, SAME_LOGITS
-from window_statistics import WindowRun, batch_spread, first_half_share, implied_batch_size
+from window_statistics import ShareVerdict, SpreadVerdict, WindowRun, batch_spread, first_half_share
 
 from grader.judge import Failed, ProbeData, check
 
@@ -86,18 +86,17 @@ def training_random_windows(probe: ProbeData) -> None:
         straddling_losses=np.asarray(step.value("straddling_losses")),
     )
     verdict = first_half_share(run, WINDOWS_FALSE_FAILURE / 2, LOSS_TOLERANCE)
-    if verdict.fits:
-        check_batch_spread(run)
+    spread = batch_spread(run, WINDOWS_FALSE_FAILURE / 2, LOSS_TOLERANCE)
+    if verdict.fits and spread.fits:
         return
-    used = implied_batch_size(run, WINDOWS_FALSE_FAILURE, LOSS_TOLERANCE)
-    if used is not None and used != run.batch_size:
-        raise Failed(
-            f"on a stream of two tokens train's losses moved in steps of 1/{used} between the two tokens' losses, "
-            f"as if each step's batch held {used} independent window{'s' if used > 1 else ''}, not "
-            f"batch_size={run.batch_size}: each step must train on batch_size windows, each started at random over "
-            "the whole stream independently of the others (R15)"
-        )
-    raise Failed(
+    findings = [] if verdict.fits else [share_finding(verdict)]
+    findings += [] if spread.fits else [spread_finding(run, spread)]
+    raise Failed("; ".join(findings))
+
+
+def share_finding(verdict: ShareVerdict) -> str:
+    """Where train's windows start is off (R15)."""
+    return (
         f"on a stream whose two halves differ, {verdict.observed:.1%} of train's windows came from the first "
         f"half; windows drawn anywhere in the stream give {verdict.low:.1%}-{verdict.high:.1%} (chance of "
         f"falling outside for a correct train: below {WINDOWS_FALSE_FAILURE / 2:g}): draw each window's start at "
@@ -105,13 +104,11 @@ def training_random_windows(probe: ProbeData) -> None:
     )
 
 
-def check_batch_spread(run: WindowRun) -> None:
-    """Each step's share of first-half windows spreads over the steps as a mean of batch_size windows' does (R15)."""
-    spread = batch_spread(run, WINDOWS_FALSE_FAILURE / 2, LOSS_TOLERANCE)
-    if spread.fits:
-        return
+def spread_finding(run: WindowRun, spread: SpreadVerdict) -> str:
+    """How many windows make a step is off: each step's share of first-half windows spreads over the steps as a mean
+    of batch_size windows' does (R15)."""
     held = f"about {run.batch_size / spread.ratio:.0f}" if spread.ratio > 0 else "far more than batch_size"
-    raise Failed(
+    return (
         f"on a stream of two tokens the share of first-half windows in a step's batch varied over the steps "
         f"{spread.ratio:.2f} times as much as batch_size={run.batch_size} independent windows make it vary "
         f"(correct trains: {spread.low:.2f}-{spread.high:.2f} times, chance of falling outside below "

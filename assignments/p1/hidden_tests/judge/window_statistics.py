@@ -17,9 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# A step's count of first-half windows tells batch sizes apart while the losses' rounding moves it by less than this.
-WHOLE_COUNT_ROUNDING = 0.25
-
 
 @dataclass(frozen=True)
 class WindowRun:
@@ -109,34 +106,6 @@ def first_half_share(run: WindowRun, false_failure: float, loss_tolerance: float
         high=(a_high - 1) / draws,
         fits=bool(math.isfinite(total) and fewest <= a_high - 1 and most >= a_low + 1),
     )
-
-
-def implied_batch_size(run: WindowRun, false_failure: float, loss_tolerance: float) -> int | None:
-    """How many windows each of train's losses is a mean over, read from the losses; None when they cannot tell.
-
-    On the two-halves stream a step of b windows has a share (see first_half_share) that is a whole number of b-ths,
-    the count of its first-half windows, but for the steps with a straddling window, at most
-    straddling_allowance(...) of them. The answer is the smallest b up to 4 * batch_size whose counts are whole on all
-    other steps, within the rounding of the losses; once that rounding reaches WHOLE_COUNT_ROUNDING the losses
-    cannot tell b from its neighbours, and the search stops. Losses that are all alike (every window from one half)
-    fit every b: they cannot tell either. A b that divides batch_size also fits batches of batch_size windows drawn in
-    groups of b neighbours (which R15 forbids too), so b says how many independent windows a step's loss shows.
-    """
-    gap = abs(run.first_half_loss - run.second_half_loss)
-    shares = (np.asarray(run.losses, dtype=np.float64) - run.second_half_loss) / (
-        run.first_half_loss - run.second_half_loss
-    )
-    if not np.ptp(shares) > 2 * loss_tolerance / gap:
-        return None
-    for batch in range(1, 4 * run.batch_size + 1):
-        rounding = batch * loss_tolerance / gap
-        if not rounding < WHOLE_COUNT_ROUNDING:
-            return None
-        counts = shares * batch
-        broken = int(np.count_nonzero(np.abs(counts - np.round(counts)) > rounding))
-        if broken <= straddling_allowance(run, len(shares) * batch, false_failure / 3):
-            return batch
-    return None
 
 
 @dataclass(frozen=True)
