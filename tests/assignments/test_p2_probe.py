@@ -203,6 +203,7 @@ def faithful(expected: dict) -> dict[str, StepData]:
     probabilities = np.full((6, 4), 0.25, dtype=np.float32)
     return {
         "pretrained": step("pretrained", {"tokens": frozen["encoder_tokens"]}, {"hidden": hidden}),
+        "pretrained_defaults": step("pretrained_defaults", {}, {"hidden": hidden}),
         "fine_tune": step("fine_tune", {"elapsed_s": 30.0, "time_budget_s": 400.0}, {"hidden": hidden * 1.2}),
         "hidden_predictions": step(
             "hidden_predictions",
@@ -304,6 +305,19 @@ def test_an_unmoved_encoder_and_maps_unlike_the_drivers_fail(judge, expected):
     steps["attention_model"].arrays["maps"] = steps["attention"].arrays["maps"].transpose(0, 1, 3, 2).copy()
     passed = verdicts(judge, ProbeData(steps=steps, finished=True))
     assert not passed["encoder_fine_tuned"] and not passed["attention_matches_model"]
+
+
+def test_a_default_config_that_does_not_load_the_pretrained_model_fails(judge, expected):
+    """FineTuneConfig's default model_name and device ("auto") are only used by the pretrained_defaults step: a
+    DEFAULT_MODEL that is not the bundled model, or an "auto" that picks CUDA on a machine without one, fails it."""
+    steps = faithful(expected)
+    steps["pretrained_defaults"] = StepData(
+        name="pretrained_defaults", ok=False, values={}, arrays={}, error={"type": "OSError"}, duration_s=0.1
+    )
+    passed = verdicts(judge, ProbeData(steps=steps, finished=True))
+    assert passed["pretrained_encoder"] and not passed["pretrained_defaults"]
+    steps["pretrained_defaults"] = step("pretrained_defaults", {}, {"hidden": expected["PRETRAINED_HIDDEN"] * 1.1})
+    assert not verdicts(judge, ProbeData(steps=steps, finished=True))["pretrained_defaults"]
 
 
 def test_heatmap_labels_come_from_their_own_step(judge, expected):

@@ -57,6 +57,17 @@ def pretrained_encoder(probe: ProbeData) -> None:
         raise Failed("load_pretrained's encoder does not compute what the pretrained model computes")
 
 
+@check("pretrained_defaults")
+def pretrained_defaults(probe: ProbeData) -> None:
+    hidden = probe.step("pretrained_defaults").array("hidden")
+    if hidden.shape != PRETRAINED_HIDDEN.shape or not np.abs(hidden - PRETRAINED_HIDDEN).max() <= PRETRAINED_ATOL:
+        raise Failed(
+            "load_pretrained(FineTuneConfig(num_labels=4)) with model_name and device left at their defaults does "
+            "not give the pretrained model: DEFAULT_MODEL must be the bundled model's folder, and 'auto' the CPU "
+            "when there is no GPU"
+        )
+
+
 @check("encoder_fine_tuned")
 def encoder_fine_tuned(probe: ProbeData) -> None:
     hidden = probe.step("fine_tune").array("hidden")

@@ -144,6 +144,14 @@ with gp.step("pretrained", timeout_s=90) as s:
     hidden, _ = reference_outputs(encoder_weights(pretrained), texts["encoder_text"])
     s.emit_array("hidden", hidden)
 
+# FineTuneConfig's defaults for model_name and device (DEFAULT_MODEL, "auto") must load the bundled model on whatever
+# device this run has: the other steps pass both explicitly, so only this one sees them.
+with gp.step("pretrained_defaults", timeout_s=90) as s:
+    defaults = solution.FineTuneConfig(num_labels=NUM_LABELS, max_length=MAX_LENGTH, seed=gp.SEED)
+    loaded = classifier_of(solution.load_pretrained(defaults), "load_pretrained")
+    hidden, _ = reference_outputs(encoder_weights(loaded), texts["encoder_text"])
+    s.emit_array("hidden", hidden)
+
 with gp.step("fine_tune", timeout_s=gp.on_every_thread(TIME_BUDGET_S + 60)) as s:
     train = read_jsonl("train.jsonl")
     started = time.perf_counter()
