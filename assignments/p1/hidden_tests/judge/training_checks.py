@@ -85,8 +85,8 @@ def training_random_windows(probe: ProbeData) -> None:
         second_half_loss=step.value("second_half_loss"),
         straddling_losses=np.asarray(step.value("straddling_losses")),
     )
-    verdict = first_half_share(run, WINDOWS_FALSE_FAILURE / 2, LOSS_TOLERANCE)
-    spread = batch_spread(run, WINDOWS_FALSE_FAILURE / 2, LOSS_TOLERANCE)
+    verdict = first_half_share(run, false_failure=WINDOWS_FALSE_FAILURE / 2, loss_tolerance=LOSS_TOLERANCE)
+    spread = batch_spread(run, false_failure=WINDOWS_FALSE_FAILURE / 2, loss_tolerance=LOSS_TOLERANCE)
     if verdict.fits and spread.fits:
         return
     findings = [] if verdict.fits else [share_finding(verdict)]
