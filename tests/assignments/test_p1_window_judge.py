@@ -158,25 +158,10 @@ def test_a_train_that_ignores_batch_size_is_told_so_when_it_fails(judged):
 def test_false_failure_rate_stays_within_the_stated_bound_in_simulation(judged):
     """At a stated rate of 0.3 the bound's arithmetic is exercised where failures are observable: the simulated rate
     of a correct design must stay under it, while a 6-point departure is caught at that rate."""
-    run = judged["WindowRun"]
 
     def verdict(draw: Starts, seed: int):
-        step = run_of(draw, seed, half=4096)
-        values = step.values
-        return judged["first_half_share"](
-            run(
-                losses=np.asarray(values["losses"]),
-                batch_size=BATCH,
-                block_size=BLOCK,
-                half=values["half"],
-                length=values["length"],
-                first_half_loss=FIRST_LOSS,
-                second_half_loss=SECOND_LOSS,
-                straddling_losses=STRADDLING,
-            ),
-            0.3,
-            judged["LOSS_TOLERANCE"],
-        )
+        run = run_with_losses(run_of(draw, seed, half=4096), judged)
+        return judged["first_half_share"](run, 0.3, judged["LOSS_TOLERANCE"])
 
     failures = sum(not verdict(uniform_torch_style, seed).fits for seed in range(300))
     assert failures / 300 <= 0.3

@@ -4,7 +4,7 @@ GPTConfig's defaults."""
 import math
 
 import numpy as np
-from expected import DIFFERENT_LOGITS, LOSS_TOLERANCE, SAME_LOGITS
+from expected import DIFFERENT_LOGITS, LOSS_TOLERANCE, SAME_LOGITS, same_logits
 
 from grader.judge import Failed, ProbeData, check
 
@@ -58,15 +58,12 @@ def causal_mask(probe: ProbeData) -> None:
     original, changed = step.array("logits_original"), step.array("logits_changed")
     if original.shape != changed.shape or original.ndim != 3:
         raise Failed("logits must have shape (batch, time, vocab_size)")
-    if not np.abs(original[:, : last_same + 1] - changed[:, : last_same + 1]).max() <= SAME_LOGITS:
+    if not same_logits(original[:, : last_same + 1], changed[:, : last_same + 1]):
         raise Failed("changing later tokens changed the logits at earlier positions: the model sees the future")
     if not np.abs(original[:, last_same + 1 :] - changed[:, last_same + 1 :]).max() > DIFFERENT_LOGITS:
         raise Failed("changing tokens did not change the logits at their own positions")
     prefix = step.array("logits_prefix")
-    if (
-        prefix.shape != original[:, : last_same + 1].shape
-        or not np.abs(prefix - original[:, : last_same + 1]).max() <= SAME_LOGITS
-    ):
+    if not same_logits(prefix, original[:, : last_same + 1]):
         raise Failed(
             "the first tokens alone give other logits than the same tokens followed by more: a position's logits "
             "must depend only on the tokens up to it, not on the sequence's length"

@@ -4,7 +4,7 @@ training run's held-out loss."""
 import math
 
 import numpy as np
-from expected import LOSS_TOLERANCE, SAME_LOGITS
+from expected import LOSS_TOLERANCE, SAME_LOGITS, same_logits
 from window_statistics import ShareVerdict, SpreadVerdict, WindowRun, batch_spread, first_half_share
 
 from grader.judge import Failed, ProbeData, check
@@ -44,7 +44,7 @@ def training_time_budget(probe: ProbeData) -> None:
 def training_leaves_eval_mode(probe: ProbeData) -> None:
     step = probe.step("training_mode")
     first, second = step.array("after_first"), step.array("after_second")
-    if first.shape != second.shape or not np.abs(first - second).max() <= SAME_LOGITS:
+    if not same_logits(first, second):
         raise Failed(
             "after train, a model with dropout gives different logits on the same input: train must leave "
             "the model in eval mode"
