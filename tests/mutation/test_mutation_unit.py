@@ -197,7 +197,7 @@ def test_the_run_time_cap_shortens_an_assignments_limit_and_never_lengthens_it(f
     assert generous.run_limits(assignment) == assignment.limits
 
 
-def test_a_step_past_its_budget_is_a_timeout_not_a_kill():
+def test_a_step_past_its_cpu_budget_is_a_kill_and_only_the_run_cap_a_timeout():
     result = {
         "criteria": [
             {
@@ -224,6 +224,9 @@ def test_a_step_past_its_budget_is_a_timeout_not_a_kill():
             ]
         },
     )
-    mutant = Grading.from_result("graded", result)
-    assert mutant.step_timed_out
-    assert classify(reference, mutant) == ("timed_out", ("captioning",), ("caption_grammar",))
+    assert classify(reference, Grading.from_result("graded", result)) == (
+        "killed",
+        ("captioning",),
+        ("caption_grammar",),
+    )
+    assert classify(reference, Grading.from_result("timeout", result))[0] == "timed_out"
