@@ -74,7 +74,9 @@ def faithful_steps(hidden: dict) -> dict[str, dict]:
     return {
         "ingest": {"values": {"chunks": table}},
         "empty_encode": {"values": {"dim": 384, "shape": [0, 384], "dtype": "float32"}},
-        "blank_documents": {"values": {"chunks": {source: [] for source in hidden["BLANK_DOCUMENTS"]}}},
+        "blank_documents": {
+            "values": {"max_chunk_chars": 2000, "chunks": {source: [] for source in hidden["BLANK_DOCUMENTS"]}}
+        },
         "retrieval": {"values": {"results": results, "k_contract": {str(k): ranked(table, [], k) for k in (1, 3, 8)}}},
         "answers": {"values": {"answers": answers}},
         "save": {"values": {"created": True, "files": [["chunks.json", 41_000], ["index.faiss", 230_445]]}},
@@ -139,7 +141,13 @@ def test_a_whitespace_chunk_of_a_blank_document_passes(judge, steps, hidden):
 
 def test_chunk_document_raising_on_a_blank_document_fails_blank_documents(judge, steps):
     del steps["blank_documents"]  # the step raised, so it reported nothing
-    assert failing(judge, steps) == {"blank_documents"}
+    assert failing(judge, steps) == {"blank_documents", "max_chunk_chars"}
+
+
+@pytest.mark.parametrize("declared", [4000, None, 2000.0])
+def test_a_max_chunk_chars_other_than_the_interfaces_fails_only_its_check(judge, steps, declared):
+    steps["blank_documents"]["values"]["max_chunk_chars"] = declared
+    assert failing(judge, steps) == {"max_chunk_chars"}
 
 
 def test_a_chunk_of_an_empty_document_fails_blank_documents(judge, steps):

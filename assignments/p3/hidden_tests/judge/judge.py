@@ -221,6 +221,13 @@ def chunk_offsets(probe: ProbeData) -> None:
         )
 
 
+@check("max_chunk_chars")
+def max_chunk_chars(probe: ProbeData) -> None:
+    declared = probe.step("blank_documents").value("max_chunk_chars")
+    if type(declared) is not int or declared != MAX_CHUNK_CHARS:
+        raise Failed(f"solution.MAX_CHUNK_CHARS is {declared!r}: the interface fixes it at {MAX_CHUNK_CHARS} (R1)")
+
+
 @check("chunk_coverage")
 def chunk_coverage(probe: ProbeData) -> None:
     table = [chunk for chunk in chunk_table(probe.step("ingest").value("chunks")) if not invalid_chunks([chunk], MAIN)]

@@ -152,6 +152,7 @@ with gp.step("empty_encode", timeout_s=gp.budget("empty_encode")) as s:
 
 # A step of its own: the hidden corpus has no blank document, and chunking one must not raise (R2).
 with gp.step("blank_documents", timeout_s=gp.budget("blank_documents")) as s:
+    s.emit("max_chunk_chars", field(solution.MAX_CHUNK_CHARS))  # the interface's bound (R1), read where it is cheap
     blank_chunks = {}
     for source, text in BLANK_DOCUMENTS.items():
         chunks = items(solution.chunk_document(source, text), "chunk_document()")
