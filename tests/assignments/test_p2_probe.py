@@ -220,6 +220,7 @@ def faithful(expected: dict) -> dict[str, StepData]:
         "attention_model": step("attention_model", {}, {"maps": maps.copy()}),
         "heatmap": step("heatmap", {}, {"png": np.frombuffer(png_bytes(), dtype=np.uint8)}),
         "heatmap_labels": step("heatmap_labels", {}, dict(reference_renderings())),
+        "encoder_learning_rate": step("encoder_learning_rate", {}, {"hidden": hidden}),
         "fine_tune_budget": step("fine_tune_budget", {"elapsed_s": 7.0, "time_budget_s": 5.0}),
     }
 
@@ -318,6 +319,15 @@ def test_a_default_config_that_does_not_load_the_pretrained_model_fails(judge, e
     assert passed["pretrained_encoder"] and not passed["pretrained_defaults"]
     steps["pretrained_defaults"] = step("pretrained_defaults", {}, {"hidden": expected["PRETRAINED_HIDDEN"] * 1.1})
     assert not verdicts(judge, ProbeData(steps=steps, finished=True))["pretrained_defaults"]
+
+
+def test_an_encoder_that_moves_at_learning_rate_zero_fails_only_its_check(judge, expected):
+    steps = faithful(expected)
+    assert verdicts(judge, ProbeData(steps=steps, finished=True))["encoder_learning_rate"]
+    steps["encoder_learning_rate"] = step("encoder_learning_rate", {}, {"hidden": expected["PRETRAINED_HIDDEN"] * 1.01})
+    passed = verdicts(judge, ProbeData(steps=steps, finished=True))
+    assert not passed["encoder_learning_rate"]
+    assert all(verdict for check, verdict in passed.items() if check != "encoder_learning_rate")
 
 
 def test_heatmap_labels_come_from_their_own_step(judge, expected):

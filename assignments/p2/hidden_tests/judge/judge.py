@@ -77,6 +77,16 @@ def encoder_fine_tuned(probe: ProbeData) -> None:
     assert change > MIN_ENCODER_CHANGE, f"relative change of the encoder output {change:.2e} <= {MIN_ENCODER_CHANGE}"
 
 
+@check("encoder_learning_rate")
+def encoder_learning_rate(probe: ProbeData) -> None:
+    hidden = probe.step("encoder_learning_rate").array("hidden")
+    if hidden.shape != PRETRAINED_HIDDEN.shape or not np.abs(hidden - PRETRAINED_HIDDEN).max() <= PRETRAINED_ATOL:
+        raise Failed(
+            "fine_tune with learning_rate=0.0 changed the encoder: every update of the encoder must scale with "
+            "config.learning_rate (the head's with head_learning_rate)"
+        )
+
+
 @check("fine_tune_time_budget")
 def fine_tune_time_budget(probe: ProbeData) -> None:
     step = probe.step("fine_tune_budget")

@@ -229,6 +229,23 @@ with gp.step("heatmap_labels", timeout_s=60) as s:
     ):
         s.emit_array(name, heatmap_bytes(drawn_tokens, matrix))
 
+# The graded fine-tuning keeps learning_rate at its default: only here does a wrong encoder learning rate show (R2).
+with gp.step("encoder_learning_rate", timeout_s=90) as s:
+    train = read_jsonl("train.jsonl")[:16]
+    config = solution.FineTuneConfig(
+        num_labels=NUM_LABELS,
+        model_name=MODEL_DIR,
+        max_length=MAX_LENGTH,
+        epochs=1,
+        batch_size=8,
+        learning_rate=0.0,
+        seed=gp.SEED,
+        device=gp.device(),
+    )
+    returned = solution.fine_tune([r["text"] for r in train], [r["label"] for r in train], config)
+    hidden, _ = reference_outputs(encoder_weights(classifier_of(returned, "fine_tune")), texts["encoder_text"])
+    s.emit_array("hidden", hidden)
+
 # Last, as its failure may cost the student's process: a short budget and epochs without end. fine_tune must stop
 # starting batches once config.time_budget_s has passed.
 with gp.step("fine_tune_budget", timeout_s=SHORT_BUDGET_S + 90) as s:
