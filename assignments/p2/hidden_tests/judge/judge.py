@@ -52,15 +52,18 @@ def pretrained_encoder(probe: ProbeData) -> None:
     hidden = step.array("hidden")
     if hidden.shape != PRETRAINED_HIDDEN.shape:
         raise Failed("the encoder's hidden states have the wrong shape: is `encoder` the Hugging Face model itself?")
-    difference = float(np.abs(hidden - PRETRAINED_HIDDEN).max())
-    if not difference <= PRETRAINED_ATOL:
+    if not is_pretrained(hidden):
         raise Failed("load_pretrained's encoder does not compute what the pretrained model computes")
+
+
+def is_pretrained(hidden: np.ndarray) -> bool:
+    """The driver's forward pass with these encoder weights gives the pretrained model's hidden states."""
+    return hidden.shape == PRETRAINED_HIDDEN.shape and np.abs(hidden - PRETRAINED_HIDDEN).max() <= PRETRAINED_ATOL
 
 
 @check("pretrained_defaults")
 def pretrained_defaults(probe: ProbeData) -> None:
-    hidden = probe.step("pretrained_defaults").array("hidden")
-    if hidden.shape != PRETRAINED_HIDDEN.shape or not np.abs(hidden - PRETRAINED_HIDDEN).max() <= PRETRAINED_ATOL:
+    if not is_pretrained(probe.step("pretrained_defaults").array("hidden")):
         raise Failed(
             "load_pretrained(FineTuneConfig(num_labels=4)) with model_name and device left at their defaults does "
             "not give the pretrained model: DEFAULT_MODEL must be the bundled model's folder, and 'auto' the CPU "
@@ -79,8 +82,7 @@ def encoder_fine_tuned(probe: ProbeData) -> None:
 
 @check("encoder_learning_rate")
 def encoder_learning_rate(probe: ProbeData) -> None:
-    hidden = probe.step("encoder_learning_rate").array("hidden")
-    if hidden.shape != PRETRAINED_HIDDEN.shape or not np.abs(hidden - PRETRAINED_HIDDEN).max() <= PRETRAINED_ATOL:
+    if not is_pretrained(probe.step("encoder_learning_rate").array("hidden")):
         raise Failed(
             "fine_tune with learning_rate=0.0 changed the encoder: every update of the encoder must scale with "
             "config.learning_rate (the head's with head_learning_rate)"
