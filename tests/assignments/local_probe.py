@@ -13,6 +13,19 @@ from grader.sandbox.local_backend import LocalBackend
 
 ASSIGNMENTS = Path(__file__).resolve().parents[2] / "assignments"
 
+# Appended to p2's solution.py: the reference trained for a few seconds (64 texts, a ten times larger encoder learning
+# rate). The rate is scaled, not set, so fine_tune at learning_rate 0 still leaves the encoder as loaded (R2).
+P2_QUICK_FINE_TUNE = """
+
+import dataclasses as _dataclasses
+
+from train import fine_tune as _fine_tune
+
+
+def fine_tune(texts, labels, config):
+    return _fine_tune(texts[:64], labels[:64], _dataclasses.replace(config, learning_rate=config.learning_rate * 10))
+"""
+
 
 def assignment_limits(assignment_id: str) -> Limits:
     config = yaml.safe_load((ASSIGNMENTS / assignment_id / "assignment.yaml").read_text(encoding="utf-8"))

@@ -18,7 +18,7 @@ from grader.judge import CheckOutcome, load_judge
 from grader.redaction import Redactor
 from grader.scoring import score
 from grader.settings import Settings
-from tests.assignments.local_probe import run_hidden_probe
+from tests.assignments.local_probe import P2_QUICK_FINE_TUNE, run_hidden_probe
 
 REPO = Path(__file__).resolve().parents[2]
 RAISED = 'RuntimeError("this capability is broken on purpose")'
@@ -42,16 +42,7 @@ GPT.load_state_dict = _broken_load_state_dict
 """
 
 # p2: attention_maps raises. fine_tune trains on 64 texts for seconds, so the accuracy is not judged here.
-P2_BROKEN = f"""
-
-import dataclasses as _dataclasses
-
-from train import fine_tune as _fine_tune
-
-
-def fine_tune(texts, labels, config):
-    return _fine_tune(texts[:64], labels[:64], _dataclasses.replace(config, learning_rate=1e-3))
-
+P2_BROKEN = P2_QUICK_FINE_TUNE + f"""
 
 def attention_maps(classifier, text):
     raise {RAISED}

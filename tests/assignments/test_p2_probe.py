@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from grader.judge import Judge, ProbeData, StepData, load_judge
-from tests.assignments.local_probe import run_hidden_probe
+from tests.assignments.local_probe import P2_QUICK_FINE_TUNE, run_hidden_probe
 
 REPO = Path(__file__).resolve().parents[2]
 ASSIGNMENT = REPO / "assignments" / "p2"
@@ -122,20 +122,6 @@ def render_attention(tokens, attention, title=""):
     return Heatmap(buffer.getvalue(), list(tokens), list(tokens))
 """
 
-# The reference, trained for a few seconds: 64 texts, one epoch (4 batches), a larger encoder learning rate.
-QUICK_REFERENCE = """
-
-import dataclasses as _dataclasses
-
-from train import fine_tune as _fine_tune
-
-
-def fine_tune(texts, labels, config):
-    # 64 texts only, with the config's own epochs and time budget: fine_tune_time_budget must still hold.
-    return _fine_tune(texts[:64], labels[:64], _dataclasses.replace(config, learning_rate=1e-3))
-"""
-
-
 def run_probe(submission: Path) -> ProbeData:
     return run_hidden_probe("p2", submission)
 
@@ -171,7 +157,7 @@ def test_a_briefly_trained_reference_passes_every_check_but_accuracy(judge, tmp_
     submission = tmp_path / "submission"
     shutil.copytree(REFERENCE, submission, ignore=shutil.ignore_patterns("mutants", "__pycache__"))
     with (submission / "solution.py").open("a", encoding="utf-8") as handle:
-        handle.write(QUICK_REFERENCE)
+        handle.write(P2_QUICK_FINE_TUNE)
     data = run_probe(submission)
     passed = verdicts(judge, data)
     assert all(ok for check_id, ok in passed.items() if check_id != "accuracy_beats_baseline"), {
