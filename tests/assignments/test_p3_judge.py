@@ -24,8 +24,8 @@ def judge() -> Judge:
 
 @pytest.fixture(scope="module")
 def hidden(judge: Judge) -> dict:
-    """The judge module's own namespace: its corpus, gold passages and latency data."""
-    return judge.checks["recall_at_5"].__globals__
+    """The judge modules' own namespaces: the corpus, the gold passages and the latency data."""
+    return {**judge.checks["latency_results_correct"].__globals__, **judge.checks["recall_at_5"].__globals__}
 
 
 def window_chunks(documents: dict[str, str]) -> list[list]:
