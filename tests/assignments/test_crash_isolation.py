@@ -42,7 +42,7 @@ GPT.load_state_dict = _broken_load_state_dict
 """
 
 # p2: attention_maps raises. fine_tune trains on 64 texts for seconds, so the accuracy is not judged here.
-P2_BROKEN = P2_QUICK_FINE_TUNE + f"""
+P2_BROKEN = f"""{P2_QUICK_FINE_TUNE}
 
 def attention_maps(classifier, text):
     raise {RAISED}

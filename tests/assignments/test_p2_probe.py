@@ -122,6 +122,7 @@ def render_attention(tokens, attention, title=""):
     return Heatmap(buffer.getvalue(), list(tokens), list(tokens))
 """
 
+
 def run_probe(submission: Path) -> ProbeData:
     return run_hidden_probe("p2", submission)
 
