@@ -35,7 +35,7 @@ from nbclient.exceptions import DeadKernelError
 import grader_records as records
 from grader_channel import Connection
 from grader_remote import StudentGone
-from grader_step_budget import WATCH_SLICE_S, CpuBudget, Passed, clock_for
+from grader_step_budget import WATCH_SLICE_S, CpuBudget, Passed, configured_clock, configured_wall_cap_factor
 
 CELL_TIMEOUT = float(os.environ.get("GRADER_CELL_TIMEOUT", "60"))  # CPU seconds of one cell
 # All the student's cells together, in CPU seconds: what is left of the run's time is the grader's, so a long sweep in
@@ -237,8 +237,8 @@ def run_cells(client: NotebookClient, notebook, kernel: int | None) -> None:
     notebook.cells.insert(0, setup)  # nbclient routes outputs by the cell's index in its notebook
     client.execute_cell(setup, 0)
     report = []
-    clock = clock_for(os.environ["GRADER_CPU_CLOCK"], lambda: kernel)
-    wall_cap_factor = float(os.environ["GRADER_STEP_WALL_CAP_FACTOR"])
+    clock = configured_clock(lambda: kernel)
+    wall_cap_factor = configured_wall_cap_factor()
     cells = CpuBudget(CELLS_BUDGET, wall_cap_factor, clock)
     code_cells = [(index, cell) for index, cell in enumerate(notebook.cells[1:]) if cell.cell_type == "code"]
     for number, (index, cell) in enumerate(code_cells, start=1):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from grader_channel import ChannelClosed, ChannelError, ChannelTimeout, Connection, Decoder, Encoder, socket_pair
-from grader_step_budget import CpuClock, StepBudget, clock_for
+from grader_step_budget import CpuClock, StepBudget, configured_clock, configured_wall_cap_factor
 
 RUNTIME_DIR = Path(__file__).resolve().parent
 ENTRY = os.environ.get("GRADER_ENTRY", "solution.py")
@@ -214,8 +214,8 @@ class Student:
             self.budget = None
             return
         if self.clock is None:
-            self.clock = clock_for(os.environ["GRADER_CPU_CLOCK"], self.leader)
-        self.budget = StepBudget(cpu_s, float(os.environ["GRADER_STEP_WALL_CAP_FACTOR"]), self.clock)
+            self.clock = configured_clock(self.leader)
+        self.budget = StepBudget(cpu_s, configured_wall_cap_factor(), self.clock)
 
     def apply_torch_threads(self, connection: Connection) -> None:
         """Give a newly loaded process the probe's torch thread count, if it set one."""

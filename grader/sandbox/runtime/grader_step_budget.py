@@ -162,6 +162,16 @@ def clock_for(kind: str, leader: Callable[[], int | None]) -> CpuClock:
     return CgroupClock(usage) if usage is not None else SessionClock(leader)
 
 
+def configured_clock(leader: Callable[[], int | None]) -> CpuClock:
+    """A step's or a cell's clock of the kind the runner chose (GRADER_CPU_CLOCK)."""
+    return clock_for(os.environ["GRADER_CPU_CLOCK"], leader)
+
+
+def configured_wall_cap_factor() -> float:
+    """The runner's wall cap of steps and cells, as a multiple of their CPU budget (GRADER_STEP_WALL_CAP_FACTOR)."""
+    return float(os.environ["GRADER_STEP_WALL_CAP_FACTOR"])
+
+
 def run_clock_for(kind: str, driver: int) -> CpuClock:
     """The whole run's clock, read by the runner: the container's cgroup, or the driver's family of processes."""
     usage = _cgroup_usage(kind)
