@@ -228,14 +228,14 @@ def timeout_reason(outcome: RunOutcome, time_s: int) -> str:
     spent = outcome.run_time
     if spent is not None and spent.passed == "cpu":
         return (
-            f"Your program used {spent.cpu_s:.0f} s of CPU time, over the run's limit of {spent.cpu_limit_s:g} s of "
+            f"Your program used {spent.cpu_s:.1f} s of CPU time, over the run's limit of {spent.cpu_limit_s:g} s of "
             "CPU time, so it was stopped. The limit counts CPU time of all its processes and threads, not time spent "
             "waiting for a busy machine: make it do less work (fewer epochs or examples, vectorised code)"
         )
     if spent is not None and spent.passed == "wall":
         return (
             f"Your program ran for {outcome.duration_s:.0f} s of wall-clock time, the run's cap ({spent.wall_cap_s:g} "
-            f"s: a multiple of its {spent.cpu_limit_s:g} s CPU limit), while using only {spent.cpu_s:.0f} s of CPU, "
+            f"s: a multiple of its {spent.cpu_limit_s:g} s CPU limit), while using only {spent.cpu_s:.1f} s of CPU, "
             "so it was stopped: it was waiting (sleep, input(), a lock, a network call or a child process that does "
             "not end). Do not block: the sandbox has no network and no keyboard"
         )

@@ -158,7 +158,7 @@ def test_a_timeout_names_the_limit_the_runner_says_stopped_the_run():
     payload = payload_of({**RUN_HEADER, "timed_out": True, "run_time": run_time}, {})
     outcome = parse_payload(payload, killed_for_time=False, oom_killed=False)
     assert outcome.status == "timeout" and outcome.run_time.passed == "cpu"
-    assert timeout_reason(outcome, 40).startswith("Your program used 41 s of CPU time, over the run's limit of 40 s")
+    assert timeout_reason(outcome, 40).startswith("Your program used 41.2 s of CPU time, over the run's limit of 40 s")
 
 
 def test_a_run_killed_from_outside_times_out_without_the_runners_figures():
